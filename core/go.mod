@@ -1,0 +1,3 @@
+module github.com/deskbridge/deskbridge/core
+
+go 1.25

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, vet, race tests over every module,
+# and a standalone (GOWORK=off) build of each module.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "go.work is current"
+scripts/gen-work.sh --check
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [[ -n "$unformatted" ]]; then
+	echo "gofmt needed:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet work"
+go vet work
+
+step "go test -race work"
+go test -race -count=1 -timeout 15m work
+
+step "GOWORK=off go build ./... per module"
+for mod in $(go list -m -f '{{.Dir}}'); do
+	( cd "$mod" && GOWORK=off go build ./... ) || { echo "standalone build failed in $mod"; exit 1; }
+done
+echo
+echo "all checks passed"
