@@ -1,0 +1,207 @@
+package flow
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// Engine runs the hand-off for many sessions. It is safe for concurrent use.
+type Engine struct {
+	factory servicedesk.Factory
+	opts    Options
+
+	// ctx lives until Close; desk calls derive from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.RWMutex // guards sessions, closed, and wg.Add against Close
+	sessions map[string]*Session
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// NewEngine returns an engine whose sessions get their desks from factory.
+func NewEngine(factory servicedesk.Factory, opts Options) (*Engine, error) {
+	if factory == nil {
+		return nil, fmt.Errorf("flow: new engine: %w: nil factory", ErrInvalid)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Engine{
+		factory:  factory,
+		opts:     opts.withDefaults(),
+		ctx:      ctx,
+		cancel:   cancel,
+		sessions: make(map[string]*Session),
+	}, nil
+}
+
+// MaxSessionIDLen bounds session ids.
+const MaxSessionIDLen = 256
+
+// Session returns the session with this id: the live one, else the one in
+// the Store (whose chat, if one was running, is resumed through the desk's
+// Reconnect), else a new idle session.
+func (e *Engine) Session(ctx context.Context, id string) (*Session, error) {
+	if id == "" || len(id) > MaxSessionIDLen {
+		return nil, fmt.Errorf("flow: session %q: %w: id must be 1 to %d bytes", id, ErrInvalid, MaxSessionIDLen)
+	}
+	e.mu.RLock()
+	s, ok := e.sessions[id]
+	closed := e.closed
+	e.mu.RUnlock()
+	if ok {
+		return s, nil
+	}
+	if closed {
+		return nil, fmt.Errorf("flow: session %s: %w", id, ErrClosed)
+	}
+	rec, err := e.opts.Store.Load(ctx, id)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("flow: session %s: %w", id, err)
+	}
+	var lastSeq uint64
+	if found {
+		// Events may have been saved after the record; the newest one wins.
+		lastSeq = rec.LastSeq
+		if evs, err := e.opts.Store.Events(ctx, id, rec.LastSeq, 0); err == nil && len(evs) > 0 {
+			lastSeq = evs[len(evs)-1].Seq
+		}
+	}
+
+	e.mu.Lock()
+	if s, ok := e.sessions[id]; ok { // another caller won the race
+		e.mu.Unlock()
+		return s, nil
+	}
+	if e.closed {
+		e.mu.Unlock()
+		return nil, fmt.Errorf("flow: session %s: %w", id, ErrClosed)
+	}
+	s = newSession(e, id)
+	if found {
+		s.restore(rec, lastSeq)
+	}
+	e.sessions[id] = s
+	e.mu.Unlock()
+	if found && rec.State.Active() {
+		s.enqueue(s.resume)
+	}
+	return s, nil
+}
+
+// Lookup returns a live session without touching the Store.
+func (e *Engine) Lookup(id string) (*Session, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, ok := e.sessions[id]
+	return s, ok
+}
+
+// Len returns the number of live sessions.
+func (e *Engine) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.sessions)
+}
+
+// ResumeAll loads every session in the Store, so that chats that were
+// running when the process stopped reconnect now rather than when their user
+// comes back. It returns how many sessions it loaded.
+func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
+	ids, err := e.opts.Store.List(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("flow: resume all: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		if _, err := e.Session(ctx, id); err != nil {
+			return n, fmt.Errorf("flow: resume all: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Forget removes an idle or ended session from memory and from the Store.
+// A session with a running chat is kept: end it first.
+func (e *Engine) Forget(ctx context.Context, id string) error {
+	s, ok := e.Lookup(id)
+	if ok {
+		if st := s.State(); st.Active() {
+			return fmt.Errorf("flow: forget %s: %w (state %s)", id, ErrChatRunning, st)
+		}
+		s.close()
+		e.mu.Lock()
+		delete(e.sessions, id)
+		e.mu.Unlock()
+	}
+	if err := e.opts.Store.Delete(ctx, id); err != nil {
+		return fmt.Errorf("flow: forget %s: %w", id, err)
+	}
+	return nil
+}
+
+// Close stops every session: queued work is applied and saved, desk calls
+// in flight are cancelled, timers stop, and desks that implement io.Closer
+// are closed. Chats are not ended: a new Engine over the same Store resumes
+// them. Close is idempotent; it returns ctx's error if ctx ends first.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	first := !e.closed
+	e.closed = true
+	sessions := make([]*Session, 0, len(e.sessions))
+	for _, s := range e.sessions {
+		sessions = append(sessions, s)
+	}
+	e.mu.Unlock()
+	if first {
+		for _, s := range sessions {
+			s.close()
+		}
+		e.cancel()
+	}
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("flow: close: %w", ctx.Err())
+	}
+	if first {
+		var errs []error
+		for _, s := range sessions {
+			if c, ok := s.desk.(io.Closer); ok {
+				if err := c.Close(); err != nil {
+					errs = append(errs, fmt.Errorf("flow: close desk of session %s: %w", s.id, err))
+				}
+			}
+		}
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+// spawn runs fn on a tracked goroutine; false once the engine is closed.
+func (e *Engine) spawn(fn func()) bool {
+	e.mu.RLock()
+	if e.closed {
+		e.mu.RUnlock()
+		return false
+	}
+	e.wg.Add(1)
+	e.mu.RUnlock()
+	go func() {
+		defer e.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+func randomID() string { return rand.Text() }

@@ -1,0 +1,186 @@
+package flow
+
+import (
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// EventType names what happened. Every outcome a person would see is an
+// event; so are state changes, for front ends that draw banners.
+type EventType string
+
+// Event types.
+const (
+	// EventState: the session's state changed (State).
+	EventState EventType = "state"
+	// EventAvailability: the answer of an availability check (Online).
+	EventAvailability EventType = "availability"
+	// EventQueueUpdate: news for the waiting user (Availability, Text).
+	EventQueueUpdate EventType = "queue_update"
+	// EventAgentJoined: an agent joined (Profile, Text).
+	EventAgentJoined EventType = "agent_joined"
+	// EventReloadWarning: the desk cannot resume a chat after a restart (Text).
+	EventReloadWarning EventType = "reload_warning"
+	// EventAgentMessage: a message from the agent (Message, MessageID, Profile).
+	EventAgentMessage EventType = "agent_message"
+	// EventAgentTyping: the agent started or stopped typing (Typing).
+	EventAgentTyping EventType = "agent_typing"
+	// EventAgentRead: the agent read the user's messages.
+	EventAgentRead EventType = "agent_read"
+	// EventTransfer: a transfer to another agent started (Profile, Text).
+	EventTransfer EventType = "transfer"
+	// EventAgentLeft: the agent left; the chat stays open (Profile, Text).
+	EventAgentLeft EventType = "agent_left"
+	// EventUserMessage: the user sent a message (UserMessage, MessageID, Files).
+	EventUserMessage EventType = "user_message"
+	// EventMessageStatus: a user message reached the desk or failed
+	// (MessageID, Status, Text).
+	EventMessageStatus EventType = "message_status"
+	// EventError: an inline error line (ErrorType, Text).
+	EventError EventType = "error"
+	// EventDisconnected: the desk connection was lost mid-chat (Text).
+	EventDisconnected EventType = "disconnected"
+	// EventReconnected: the desk connection is back (Text).
+	EventReconnected EventType = "reconnected"
+	// EventFileStatus: a file's upload status changed (FileID, FileStatus, Text).
+	EventFileStatus EventType = "file_status"
+	// EventScreenShare: a screen share request or session changed (ScreenShare, Text).
+	EventScreenShare EventType = "screen_share"
+	// EventCapabilities: what the user may upload changed (Capabilities).
+	EventCapabilities EventType = "capabilities"
+	// EventSuspended: the host parked or resumed the agent chat (Suspended).
+	EventSuspended EventType = "suspended"
+	// EventChatEnded: the chat ended (Reason, EndedByAgent, RequestCancelled, Text).
+	EventChatEnded EventType = "chat_ended"
+	// EventAssistantReturned: the bot is back after an agent chat (Text).
+	EventAssistantReturned EventType = "assistant_returned"
+)
+
+// MessageStatus is how a user message fared on its way to the desk.
+type MessageStatus string
+
+// Message statuses.
+const (
+	MessageQueued MessageStatus = "queued"
+	MessageSent   MessageStatus = "sent"
+	MessageFailed MessageStatus = "failed"
+)
+
+// EndReason says why a chat ended.
+type EndReason string
+
+// End reasons.
+const (
+	EndByUser          EndReason = "user"
+	EndByAgent         EndReason = "agent"
+	EndCancelled       EndReason = "cancelled"        // a pre-start hook cancelled
+	EndConnectingError EndReason = "connecting_error" // the desk could not connect the chat
+	EndJoinTimeout     EndReason = "join_timeout"
+	EndReconnectFailed EndReason = "reconnect_failed"
+)
+
+// ScreenSharePhase extends servicedesk.ScreenShareState with "requested".
+type ScreenSharePhase string
+
+// Screen share phases.
+const (
+	ScreenShareRequested ScreenSharePhase = "requested"
+	ScreenShareAccepted  ScreenSharePhase = ScreenSharePhase(servicedesk.ScreenShareAccepted)
+	ScreenShareDeclined  ScreenSharePhase = ScreenSharePhase(servicedesk.ScreenShareDeclined)
+	ScreenShareCancelled ScreenSharePhase = ScreenSharePhase(servicedesk.ScreenShareCancelled)
+	ScreenShareEnded     ScreenSharePhase = ScreenSharePhase(servicedesk.ScreenShareEnded)
+)
+
+// Event is one entry of a session's event log. Seq numbers start at 1 and
+// grow by one per event, so a front end that saw Seq n asks for events after
+// n and gets exactly the ones it missed. Only the fields its Type lists are
+// set.
+type Event struct {
+	Seq  uint64    `json:"seq"`
+	Type EventType `json:"type"`
+	// Time is milliseconds since the Unix epoch.
+	Time int64 `json:"time"`
+	// Chat numbers the agent chats of a session: 1 for the first, and so on.
+	Chat uint64 `json:"chat,omitempty"`
+	// Text is the line a person sees, from Options.Texts.
+	Text string `json:"text,omitempty"`
+	// Kind is Carbon's agent_message_type for status lines.
+	Kind servicedesk.AgentMessageType `json:"kind,omitempty"`
+
+	State            State                          `json:"state,omitempty"`
+	Online           servicedesk.OnlineStatus       `json:"online,omitempty"`
+	Availability     *servicedesk.AgentAvailability `json:"availability,omitempty"`
+	Profile          *servicedesk.AgentProfile      `json:"profile,omitempty"`
+	Message          *servicedesk.MessageResponse   `json:"message,omitempty"`
+	UserMessage      *servicedesk.MessageRequest    `json:"user_message,omitempty"`
+	MessageID        string                         `json:"message_id,omitempty"`
+	Status           MessageStatus                  `json:"status,omitempty"`
+	Files            []servicedesk.FileUpload       `json:"files,omitempty"`
+	FileID           string                         `json:"file_id,omitempty"`
+	FileStatus       servicedesk.FileStatus         `json:"file_status,omitempty"`
+	Typing           *bool                          `json:"typing,omitempty"`
+	Suspended        *bool                          `json:"suspended,omitempty"`
+	ScreenShare      ScreenSharePhase               `json:"screen_share,omitempty"`
+	ErrorType        servicedesk.ErrorType          `json:"error_type,omitempty"`
+	Capabilities     *servicedesk.Capabilities      `json:"capabilities,omitempty"`
+	Reason           EndReason                      `json:"reason,omitempty"`
+	EndedByAgent     bool                           `json:"ended_by_agent,omitempty"`
+	RequestCancelled bool                           `json:"request_cancelled,omitempty"`
+}
+
+// eventLog keeps the newest events of a session in a ring.
+type eventLog struct {
+	buf   []Event
+	start int    // index of the oldest event in buf
+	n     int    // events held
+	last  uint64 // Seq of the newest event; 0 when none yet
+	max   int
+}
+
+func (l *eventLog) append(ev Event) {
+	if l.n < len(l.buf) {
+		l.buf[(l.start+l.n)%len(l.buf)] = ev
+		l.n++
+	} else if len(l.buf) < l.max {
+		// Grow lazily: an idle session holds no event buffer at all.
+		nb := make([]Event, min(max(2*len(l.buf), 8), l.max))
+		for i := range l.n {
+			nb[i] = l.buf[(l.start+i)%len(l.buf)]
+		}
+		l.buf, l.start = nb, 0
+		l.buf[l.n] = ev
+		l.n++
+	} else {
+		l.buf[l.start] = ev
+		l.start = (l.start + 1) % len(l.buf)
+	}
+	l.last = ev.Seq
+}
+
+// oldest returns the Seq of the oldest event held, or last+1 when empty.
+func (l *eventLog) oldest() uint64 {
+	if l.n == 0 {
+		return l.last + 1
+	}
+	return l.buf[l.start].Seq
+}
+
+// since returns copies of the events after seq, and false when some of them
+// are no longer held.
+func (l *eventLog) since(seq uint64, limit int) ([]Event, bool) {
+	if seq >= l.last {
+		return nil, true
+	}
+	if seq+1 < l.oldest() {
+		return nil, false
+	}
+	skip := int(seq + 1 - l.oldest())
+	count := l.n - skip
+	if limit > 0 && count > limit {
+		count = limit
+	}
+	out := make([]Event, count)
+	for i := range count {
+		out[i] = l.buf[(l.start+skip+i)%len(l.buf)]
+	}
+	return out, true
+}

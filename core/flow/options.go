@@ -1,0 +1,131 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// Options configure an Engine. The zero value is valid: every zero field
+// takes the default its comment names.
+type Options struct {
+	// Store keeps sessions across restarts. Default: NewMemoryStore(0).
+	Store Store
+	// Logger receives the engine's logs. Default: discard.
+	Logger *slog.Logger
+
+	// AvailabilityTimeout bounds AreAnyAgentsOnline; past it the answer is
+	// Offline, as in Carbon. Default 5s.
+	AvailabilityTimeout time.Duration
+	// AgentJoinTimeout ends a chat no agent joined in time. Default: off.
+	AgentJoinTimeout time.Duration
+	// StartChatTimeout bounds the desk's StartChat call. Default 30s.
+	StartChatTimeout time.Duration
+	// EndChatTimeout bounds the desk's EndChat; past it the chat ends
+	// locally anyway. Default 5s.
+	EndChatTimeout time.Duration
+	// SendTimeout bounds one SendMessageToAgent call. Default 30s.
+	SendTimeout time.Duration
+	// ReconnectTimeout bounds Reconnect after a restart; past it the chat
+	// ends. Default 15s.
+	ReconnectTimeout time.Duration
+	// FileUploadTimeout fails a sent file whose status the desk never
+	// reported. Default 2m.
+	FileUploadTimeout time.Duration
+	// ScreenShareTimeout cancels an unanswered screen share request.
+	// Default 60s.
+	ScreenShareTimeout time.Duration
+	// AssistantReturnDelay is the pause before "Can I help you with anything
+	// else?" after an agent ended the chat. Default 1.5s; negative: never.
+	AssistantReturnDelay time.Duration
+
+	// AutoStart starts the chat as soon as an availability check answers
+	// Online (Carbon's skipConnectHumanAgentCard).
+	AutoStart bool
+	// EventLogSize is how many events each session keeps in memory for
+	// subscribers to catch up from. Default 512.
+	EventLogSize int
+	// MaxDeskStateBytes limits the desk's persisted state. Default 64 KiB.
+	MaxDeskStateBytes int
+
+	// PreStartChat runs before the desk is asked for an agent; it may cancel
+	// the chat or set the payload the desk receives. An error ends the
+	// request with a CONNECTING error. It runs off the session's queue.
+	PreStartChat func(ctx context.Context, ev *PreStartChat) error
+	// PreEndChat runs before a chat with an agent ends (by the user, or by
+	// the agent); it may keep the chat going or set the payload the desk
+	// receives. It runs off the session's queue.
+	PreEndChat func(ctx context.Context, ev *PreEndChat) error
+
+	// OpenFile reopens a sent file whose File.Open is nil, such as a file of
+	// a message resent after a restart. Without it such a file fails.
+	OpenFile func(ctx context.Context, sessionID, fileID string) (io.ReadCloser, error)
+
+	// Texts are the lines shown to the user. Default: DefaultTexts.
+	Texts Texts
+
+	// Now returns the current time. Default: time.Now.
+	Now func() time.Time
+	// NewID returns a new unique id for messages. Default: 128 random bits.
+	NewID func() string
+}
+
+// PreStartChat is what the PreStartChat hook sees and may change.
+type PreStartChat struct {
+	SessionID      string
+	ConnectMessage servicedesk.MessageResponse
+	// Cancel stops the chat before the desk is asked.
+	Cancel bool
+	// Payload reaches the desk as StartChatOptions.PreStartChatPayload.
+	Payload json.RawMessage
+}
+
+// PreEndChat is what the PreEndChat hook sees and may change.
+type PreEndChat struct {
+	SessionID    string
+	EndedByAgent bool
+	// Cancel keeps the chat going.
+	Cancel bool
+	// Payload reaches the desk as EndChatInfo.PreEndChatPayload.
+	Payload json.RawMessage
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.AvailabilityTimeout, 5*time.Second)
+	def(&o.StartChatTimeout, 30*time.Second)
+	def(&o.EndChatTimeout, 5*time.Second)
+	def(&o.SendTimeout, 30*time.Second)
+	def(&o.ReconnectTimeout, 15*time.Second)
+	def(&o.FileUploadTimeout, 2*time.Minute)
+	def(&o.ScreenShareTimeout, time.Minute)
+	def(&o.AssistantReturnDelay, 1500*time.Millisecond)
+	if o.Store == nil {
+		o.Store = NewMemoryStore(0)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.EventLogSize <= 0 {
+		o.EventLogSize = 512
+	}
+	if o.MaxDeskStateBytes <= 0 {
+		o.MaxDeskStateBytes = 64 << 10
+	}
+	o.Texts = o.Texts.withDefaults()
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewID == nil {
+		o.NewID = randomID
+	}
+	return o
+}

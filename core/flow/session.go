@@ -1,0 +1,400 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// Session is one end user's chat: at most one agent chat at a time, and the
+// event log of everything the user saw. Host commands (StartChat,
+// SendMessage, ...) and desk callbacks go through one ordered queue, so they
+// are applied one at a time in the order they were made, whatever goroutine
+// makes them. Desk calls run off the queue and report back into it.
+type Session struct {
+	id   string
+	e    *Engine
+	opts *Options
+	log  *slog.Logger
+	cb   *callback
+
+	mu      sync.Mutex // guards the fields down to notify
+	mailbox []func()
+	running bool
+	closed  bool
+	events  eventLog
+	notify  chan struct{} // closed when events are published; nil when nobody waits
+
+	state atomic.Uint32 // State, for lock-free reads
+
+	deskMu    sync.Mutex // guards deskState: UpdatePersistedState is synchronous
+	deskState json.RawMessage
+
+	dropMu  sync.Mutex
+	dropped map[string]uint64
+	applied atomic.Uint64
+
+	// Everything below belongs to the queue: only ops touch it.
+	spare            []func()
+	st               State
+	beforeDisconnect State
+	chat             uint64
+	joined           bool
+	started          bool
+	warned           bool
+	endPending       bool
+	connectMsg       *servicedesk.MessageResponse
+	profile          *servicedesk.AgentProfile
+	profiles         map[string]servicedesk.AgentProfile
+	caps             servicedesk.Capabilities
+	desk             servicedesk.ServiceDesk
+	ctrl             *servicedesk.Controller
+	deskOpt          servicedesk.Optional
+	agentTyping      bool
+	userTyping       bool
+	suspended        bool
+	lastAvail        *servicedesk.AgentAvailability
+	outbox           []PendingMessage
+	sending          bool
+	recentSent       idRing
+	recentAgent      idRing
+	staged           map[string]servicedesk.FileUpload
+	uploading        map[string]*time.Timer
+	share            *shareRequest
+	sharing          bool
+	joinTimer        *time.Timer
+	returnTimer      *time.Timer
+	lastSeq          uint64
+	pending          []Event
+	dirty            bool
+	afterFlush       []func()
+}
+
+type shareRequest struct {
+	waiters []chan shareResult
+	timer   *time.Timer
+}
+
+type shareResult struct {
+	state servicedesk.ScreenShareState
+	err   error
+}
+
+func newSession(e *Engine, id string) *Session {
+	s := &Session{
+		id:     id,
+		e:      e,
+		opts:   &e.opts,
+		log:    e.opts.Logger.With("session", id),
+		events: eventLog{max: e.opts.EventLogSize},
+	}
+	s.cb = &callback{s: s}
+	return s
+}
+
+// ID returns the session id.
+func (s *Session) ID() string { return s.id }
+
+// State returns the current state.
+func (s *Session) State() State { return State(s.state.Load()) }
+
+// LastSeq returns the Seq of the newest published event.
+func (s *Session) LastSeq() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.events.last
+}
+
+// enqueue adds op to the queue; false when the session is closed.
+func (s *Session) enqueue(op func()) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.mailbox = append(s.mailbox, op)
+	if !s.running {
+		s.running = true
+		// Added under s.mu so that Engine.Close, which closes every session
+		// before it waits, always sees this goroutine.
+		s.e.wg.Add(1)
+		go s.drain()
+	}
+	s.mu.Unlock()
+	return true
+}
+
+// drain applies queued ops in batches until the queue is empty. No goroutine
+// runs for an idle session.
+func (s *Session) drain() {
+	defer s.e.wg.Done()
+	for {
+		s.mu.Lock()
+		batch := s.mailbox
+		if len(batch) == 0 {
+			s.running = false
+			s.mu.Unlock()
+			return
+		}
+		s.mailbox = s.spare[:0]
+		s.mu.Unlock()
+		for i, op := range batch {
+			op()
+			batch[i] = nil
+		}
+		s.applied.Add(uint64(len(batch)))
+		s.spare = batch
+		s.flush()
+	}
+}
+
+// call runs fn on the queue and waits for its result, which is delivered
+// after the batch was saved, so an accepted command survives a restart.
+// fn always runs once enqueued, even if ctx ends first.
+func (s *Session) call(ctx context.Context, fn func() error) error {
+	done := make(chan error, 1)
+	if !s.enqueue(func() {
+		err := fn()
+		s.afterFlush = append(s.afterFlush, func() { done <- err })
+	}) {
+		return fmt.Errorf("flow: session %s: %w", s.id, ErrClosed)
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flush saves and publishes what the last batch did.
+func (s *Session) flush() {
+	events := s.pending
+	var rec *Record
+	if s.dirty {
+		r := s.record()
+		rec = &r
+	}
+	if rec != nil || len(events) > 0 {
+		if err := s.opts.Store.Save(s.e.ctx, s.id, rec, events); err != nil {
+			// The session goes on; the next batch saves the record again.
+			s.log.Error("flow: save session", "err", err, "events", len(events))
+		} else {
+			s.dirty = false
+		}
+	}
+	if len(events) > 0 {
+		s.mu.Lock()
+		for _, ev := range events {
+			s.events.append(ev)
+		}
+		if s.notify != nil {
+			close(s.notify)
+			s.notify = nil
+		}
+		s.mu.Unlock()
+		clear(events)
+		s.pending = events[:0]
+	}
+	after := s.afterFlush
+	s.afterFlush = nil
+	for _, f := range after {
+		f()
+	}
+}
+
+// emit appends an event to the batch being built.
+func (s *Session) emit(ev Event) {
+	s.lastSeq++
+	ev.Seq = s.lastSeq
+	ev.Time = s.opts.Now().UnixMilli()
+	if ev.Chat == 0 {
+		ev.Chat = s.chat
+	}
+	s.pending = append(s.pending, ev)
+}
+
+func (s *Session) setState(to State) {
+	if s.st == to {
+		return
+	}
+	s.st = to
+	s.state.Store(uint32(to))
+	s.dirty = true
+	s.emit(Event{Type: EventState, State: to})
+}
+
+// drop records a call that did not fit the state.
+func (s *Session) drop(call, why string) {
+	key := call + ": " + why
+	s.dropMu.Lock()
+	if s.dropped == nil {
+		s.dropped = make(map[string]uint64)
+	}
+	s.dropped[key]++
+	s.dropMu.Unlock()
+	s.log.Debug("flow: dropped call", "call", call, "why", why, "state", s.st.String())
+}
+
+// Stats describes what a session did; for tests and metrics.
+type Stats struct {
+	// Applied counts ops applied from the queue.
+	Applied uint64
+	// Dropped counts dropped calls by "Call: reason".
+	Dropped map[string]uint64
+}
+
+// Stats returns a snapshot of the session's counters.
+func (s *Session) Stats() Stats {
+	s.dropMu.Lock()
+	d := make(map[string]uint64, len(s.dropped))
+	for k, v := range s.dropped {
+		d[k] = v
+	}
+	s.dropMu.Unlock()
+	return Stats{Applied: s.applied.Load(), Dropped: d}
+}
+
+// DroppedCount returns how many calls were dropped in all.
+func (st Stats) DroppedCount() uint64 {
+	var n uint64
+	for _, v := range st.Dropped {
+		n += v
+	}
+	return n
+}
+
+func (s *Session) record() Record {
+	r := Record{
+		ID:           s.id,
+		State:        s.st,
+		Chat:         s.chat,
+		Joined:       s.joined,
+		Started:      s.started,
+		Profile:      s.profile,
+		Capabilities: s.caps,
+		Suspended:    s.suspended,
+		LastSeq:      s.lastSeq,
+	}
+	if s.connectMsg != nil {
+		r.ConnectMessage = s.connectMsg
+	}
+	if len(s.profiles) > 0 {
+		r.Profiles = make(map[string]servicedesk.AgentProfile, len(s.profiles))
+		for k, v := range s.profiles {
+			r.Profiles[k] = v
+		}
+	}
+	if len(s.outbox) > 0 {
+		r.Outbox = append([]PendingMessage(nil), s.outbox...)
+	}
+	s.deskMu.Lock()
+	r.DeskState = s.deskState
+	s.deskMu.Unlock()
+	return r
+}
+
+// restore loads a stored record into a new session.
+func (s *Session) restore(r Record, lastSeq uint64) {
+	s.st = r.State
+	s.state.Store(uint32(r.State))
+	s.chat = r.Chat
+	s.joined = r.Joined
+	s.started = r.Started
+	s.connectMsg = r.ConnectMessage
+	s.profile = r.Profile
+	s.profiles = r.Profiles
+	s.caps = r.Capabilities
+	s.outbox = r.Outbox
+	s.suspended = r.Suspended
+	s.deskState = r.DeskState
+	s.lastSeq = lastSeq
+	s.events.last = lastSeq
+}
+
+// close stops the session: new calls fail with ErrClosed, queued ones still
+// run, waiters wake up, timers stop.
+func (s *Session) close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	if s.notify != nil {
+		close(s.notify)
+		s.notify = nil
+	}
+	s.mu.Unlock()
+	// The timers' ops would be refused now; stopping them frees them early.
+	// They are read here without the queue, so only Stop is called.
+	s.enqueueFinal()
+}
+
+// enqueueFinal runs the last op regardless of the closed flag.
+func (s *Session) enqueueFinal() {
+	s.mu.Lock()
+	s.mailbox = append(s.mailbox, s.stopAll)
+	if !s.running {
+		s.running = true
+		s.e.wg.Add(1)
+		go s.drain()
+	}
+	s.mu.Unlock()
+}
+
+// stopAll stops timers and fails screen share waiters at shutdown.
+func (s *Session) stopAll() {
+	stop := func(t *time.Timer) {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	stop(s.joinTimer)
+	stop(s.returnTimer)
+	for _, t := range s.uploading {
+		stop(t)
+	}
+	if s.share != nil {
+		stop(s.share.timer)
+		for _, w := range s.share.waiters {
+			w <- shareResult{err: fmt.Errorf("flow: session %s: %w", s.id, ErrClosed)}
+		}
+		s.share = nil
+	}
+}
+
+// idRing remembers the last few ids, to spot redeliveries. It allocates on
+// first use, so idle sessions stay small.
+type idRing struct {
+	ids []string
+	n   int
+}
+
+const idRingSize = 64
+
+func (r *idRing) add(id string) {
+	if r.ids == nil {
+		r.ids = make([]string, idRingSize)
+	}
+	r.ids[r.n%idRingSize] = id
+	r.n++
+}
+
+func (r *idRing) has(id string) bool {
+	if id == "" {
+		return false
+	}
+	for _, v := range r.ids {
+		if v == id {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,168 @@
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// Record is what a session keeps in its Store: enough to resume the chat
+// after a restart of the process.
+type Record struct {
+	ID    string `json:"id"`
+	State State  `json:"state"`
+	// Chat numbers the session's agent chats (see Event.Chat).
+	Chat uint64 `json:"chat"`
+	// Joined: an agent joined during this chat.
+	Joined bool `json:"joined,omitempty"`
+	// Started: the desk accepted StartChat for this chat.
+	Started        bool                                `json:"started,omitempty"`
+	ConnectMessage *servicedesk.MessageResponse        `json:"connect_message,omitempty"`
+	Profile        *servicedesk.AgentProfile           `json:"profile,omitempty"`
+	Profiles       map[string]servicedesk.AgentProfile `json:"profiles,omitempty"`
+	// DeskState is what the desk stored with UpdatePersistedState.
+	DeskState    json.RawMessage          `json:"desk_state,omitempty"`
+	Capabilities servicedesk.Capabilities `json:"capabilities"`
+	// Outbox holds user messages accepted but not yet acknowledged by the desk.
+	Outbox    []PendingMessage `json:"outbox,omitempty"`
+	Suspended bool             `json:"suspended,omitempty"`
+	// LastSeq is the Seq of the newest event written with this record.
+	LastSeq uint64 `json:"last_seq"`
+}
+
+// PendingMessage is a user message in the outbox.
+type PendingMessage struct {
+	ID      string                     `json:"id"`
+	Message servicedesk.MessageRequest `json:"message"`
+	Files   []servicedesk.FileUpload   `json:"files,omitempty"`
+}
+
+// Store keeps sessions across restarts. Implementations must be safe for
+// concurrent use; calls for one session id never overlap (the engine calls
+// them from the session's queue).
+type Store interface {
+	// Load returns the record of session id, or an error matching
+	// ErrNotFound.
+	Load(ctx context.Context, id string) (Record, error)
+	// Save writes rec (when not nil) and appends events, as one unit where the
+	// store can. Events arrive in Seq order without gaps.
+	Save(ctx context.Context, id string, rec *Record, events []Event) error
+	// Events returns up to limit events after seq (limit 0: all kept). It
+	// fails with ErrEventsTrimmed when events after seq are no longer kept.
+	Events(ctx context.Context, id string, afterSeq uint64, limit int) ([]Event, error)
+	// List returns the ids of all stored sessions.
+	List(ctx context.Context) ([]string, error)
+	// Delete forgets a session.
+	Delete(ctx context.Context, id string) error
+}
+
+// MemoryStore is the in-process Store: it survives an Engine restart within
+// one process (tests, single-node servers that restart the engine), not a
+// process restart. It keeps records as JSON, so what works here serialises.
+type MemoryStore struct {
+	mu       sync.Mutex
+	sessions map[string]*memEntry
+	tail     int
+}
+
+type memEntry struct {
+	record []byte
+	events eventLog
+}
+
+// NewMemoryStore returns a MemoryStore that keeps the newest tail events of
+// each session (1000 when tail <= 0).
+func NewMemoryStore(tail int) *MemoryStore {
+	if tail <= 0 {
+		tail = 1000
+	}
+	return &MemoryStore{sessions: make(map[string]*memEntry), tail: tail}
+}
+
+// Load implements Store.
+func (m *MemoryStore) Load(_ context.Context, id string) (Record, error) {
+	m.mu.Lock()
+	e, ok := m.sessions[id]
+	var raw []byte
+	if ok {
+		raw = e.record
+	}
+	m.mu.Unlock()
+	if raw == nil {
+		return Record{}, fmt.Errorf("memory store: load %s: %w", id, ErrNotFound)
+	}
+	var rec Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return Record{}, fmt.Errorf("memory store: load %s: %w", id, err)
+	}
+	return rec, nil
+}
+
+// Save implements Store.
+func (m *MemoryStore) Save(_ context.Context, id string, rec *Record, events []Event) error {
+	var raw []byte
+	if rec != nil {
+		var err error
+		if raw, err = json.Marshal(rec); err != nil {
+			return fmt.Errorf("memory store: save %s: %w", id, err)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.sessions[id]
+	if !ok {
+		e = &memEntry{events: eventLog{max: m.tail}}
+		m.sessions[id] = e
+	}
+	if raw != nil {
+		e.record = raw
+	}
+	for _, ev := range events {
+		if e.events.last != 0 && ev.Seq != e.events.last+1 {
+			return fmt.Errorf("memory store: save %s: event seq %d after %d: %w", id, ev.Seq, e.events.last, ErrSeqGap)
+		}
+		e.events.append(ev)
+	}
+	return nil
+}
+
+// Events implements Store.
+func (m *MemoryStore) Events(_ context.Context, id string, afterSeq uint64, limit int) ([]Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.sessions[id]
+	if !ok {
+		return nil, fmt.Errorf("memory store: events %s: %w", id, ErrNotFound)
+	}
+	evs, ok := e.events.since(afterSeq, limit)
+	if !ok {
+		return nil, fmt.Errorf("memory store: events %s after %d (oldest kept %d): %w", id, afterSeq, e.events.oldest(), ErrEventsTrimmed)
+	}
+	return evs, nil
+}
+
+// List implements Store.
+func (m *MemoryStore) List(context.Context) ([]string, error) {
+	m.mu.Lock()
+	ids := make([]string, 0, len(m.sessions))
+	for id, e := range m.sessions {
+		if e.record != nil {
+			ids = append(ids, id)
+		}
+	}
+	m.mu.Unlock()
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// Delete implements Store.
+func (m *MemoryStore) Delete(_ context.Context, id string) error {
+	m.mu.Lock()
+	delete(m.sessions, id)
+	m.mu.Unlock()
+	return nil
+}
