@@ -295,7 +295,7 @@ func (s *Session) SelectFiles(ctx context.Context, files []servicedesk.FileUploa
 			if f.ID == "" {
 				return fmt.Errorf("flow: session %s: select files: %w: a file without an id", s.id, ErrInvalid)
 			}
-			reason := s.fileProblem(f, len(ok))
+			reason := s.fileProblem(f)
 			if reason != "" {
 				s.emit(Event{Type: EventFileStatus, FileID: f.ID, FileStatus: servicedesk.FileComplete, Status: MessageFailed, Text: reason, Kind: servicedesk.AgentMsgInlineError})
 				continue
@@ -317,13 +317,13 @@ func (s *Session) SelectFiles(ctx context.Context, files []servicedesk.FileUploa
 	})
 }
 
-func (s *Session) fileProblem(f servicedesk.FileUpload, acceptedNow int) string {
+func (s *Session) fileProblem(f servicedesk.FileUpload) string {
 	t := s.opts.Texts
 	c := s.caps
 	if !c.AllowFileUploads {
 		return t.UploadsNotAllowed
 	}
-	count := len(s.staged) + acceptedNow + 1
+	count := len(s.staged) + 1 // staged already holds this batch's accepted files
 	if (c.MaxFiles > 0 && count > c.MaxFiles) || (!c.AllowMultipleFileUploads && count > 1) {
 		return t.TooManyFiles
 	}

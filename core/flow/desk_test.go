@@ -173,18 +173,19 @@ func (d *fakeDesk) UpdateState(context.Context, servicedesk.ChatState) error {
 	return nil
 }
 
-// lessDesk has only the required methods.
-type lessDesk struct{ *fakeDesk }
+// lessDesk has only the required methods (no embedding, which would
+// promote the optional ones too).
+type lessDesk struct{ d *fakeDesk }
 
-func (d lessDesk) Name() string { return d.fakeDesk.Name() }
-func (d lessDesk) StartChat(ctx context.Context, m servicedesk.MessageResponse, o servicedesk.StartChatOptions) error {
-	return d.fakeDesk.StartChat(ctx, m, o)
+func (l lessDesk) Name() string { return l.d.Name() }
+func (l lessDesk) StartChat(ctx context.Context, m servicedesk.MessageResponse, o servicedesk.StartChatOptions) error {
+	return l.d.StartChat(ctx, m, o)
 }
-func (d lessDesk) EndChat(ctx context.Context, i servicedesk.EndChatInfo) error {
-	return d.fakeDesk.EndChat(ctx, i)
+func (l lessDesk) EndChat(ctx context.Context, i servicedesk.EndChatInfo) error {
+	return l.d.EndChat(ctx, i)
 }
-func (d lessDesk) SendMessageToAgent(ctx context.Context, m servicedesk.MessageRequest, id string, a servicedesk.AdditionalDataToAgent) error {
-	return d.fakeDesk.SendMessageToAgent(ctx, m, id, a)
+func (l lessDesk) SendMessageToAgent(ctx context.Context, m servicedesk.MessageRequest, id string, a servicedesk.AdditionalDataToAgent) error {
+	return l.d.SendMessageToAgent(ctx, m, id, a)
 }
 
 // rig is an engine whose desks are fakeDesks, one per session.
