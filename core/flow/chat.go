@@ -204,6 +204,7 @@ func (s *Session) endLocal(reason EndReason, byAgent, cancelled bool, text strin
 	}
 	s.profile, s.profiles, s.lastAvail = nil, nil, nil
 	s.suspended, s.endPending = false, false
+	s.recentSent, s.recentAgent = idRing{}, idRing{}
 	s.deskMu.Lock()
 	s.deskState = nil // Carbon keeps it forever; a finished chat needs none.
 	s.deskMu.Unlock()

@@ -127,22 +127,24 @@ type Event struct {
 	RequestCancelled bool                           `json:"request_cancelled,omitempty"`
 }
 
-// eventLog keeps the newest events of a session in a ring.
+// eventLog keeps the newest events of a session in a ring of pointers:
+// events are immutable once published, so the session and a MemoryStore share
+// one allocation per event, and an unused slot costs one word.
 type eventLog struct {
-	buf   []Event
+	buf   []*Event
 	start int    // index of the oldest event in buf
 	n     int    // events held
 	last  uint64 // Seq of the newest event; 0 when none yet
 	max   int
 }
 
-func (l *eventLog) append(ev Event) {
+func (l *eventLog) append(ev *Event) {
 	if l.n < len(l.buf) {
 		l.buf[(l.start+l.n)%len(l.buf)] = ev
 		l.n++
 	} else if len(l.buf) < l.max {
 		// Grow lazily: an idle session holds no event buffer at all.
-		nb := make([]Event, min(max(2*len(l.buf), 8), l.max))
+		nb := make([]*Event, min(max(2*len(l.buf), 8), l.max))
 		for i := range l.n {
 			nb[i] = l.buf[(l.start+i)%len(l.buf)]
 		}
@@ -154,6 +156,11 @@ func (l *eventLog) append(ev Event) {
 		l.start = (l.start + 1) % len(l.buf)
 	}
 	l.last = ev.Seq
+}
+
+// release frees the buffer; the Seq count goes on.
+func (l *eventLog) release() {
+	l.buf, l.start, l.n = nil, 0, 0
 }
 
 // oldest returns the Seq of the oldest event held, or last+1 when empty.
@@ -180,7 +187,7 @@ func (l *eventLog) since(seq uint64, limit int) ([]Event, bool) {
 	}
 	out := make([]Event, count)
 	for i := range count {
-		out[i] = l.buf[(l.start+skip+i)%len(l.buf)]
+		out[i] = *l.buf[(l.start+skip+i)%len(l.buf)]
 	}
 	return out, true
 }

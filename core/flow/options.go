@@ -46,8 +46,9 @@ type Options struct {
 	// AutoStart starts the chat as soon as an availability check answers
 	// Online (Carbon's skipConnectHumanAgentCard).
 	AutoStart bool
-	// EventLogSize is how many events each session keeps in memory for
-	// subscribers to catch up from. Default 512.
+	// EventLogSize is how many events each live chat keeps in memory for
+	// subscribers to catch up from; older ones come from the Store.
+	// Default 128.
 	EventLogSize int
 	// MaxDeskStateBytes limits the desk's persisted state. Default 64 KiB.
 	MaxDeskStateBytes int
@@ -115,7 +116,7 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.EventLogSize <= 0 {
-		o.EventLogSize = 512
+		o.EventLogSize = 128
 	}
 	if o.MaxDeskStateBytes <= 0 {
 		o.MaxDeskStateBytes = 64 << 10

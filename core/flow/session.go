@@ -71,7 +71,8 @@ type Session struct {
 	joinTimer        *time.Timer
 	returnTimer      *time.Timer
 	lastSeq          uint64
-	pending          []Event
+	saveFailed       bool // a save failed since start: keep events in memory
+	pending          []*Event
 	dirty            bool
 	afterFlush       []func()
 }
@@ -111,6 +112,9 @@ func (s *Session) LastSeq() uint64 {
 	return s.events.last
 }
 
+// maxBatchOps bounds the ops applied between two saves.
+const maxBatchOps = 256
+
 // enqueue adds op to the queue; false when the session is closed.
 func (s *Session) enqueue(op func()) bool {
 	s.mu.Lock()
@@ -142,14 +146,24 @@ func (s *Session) drain() {
 			s.mu.Unlock()
 			return
 		}
-		s.mailbox = s.spare[:0]
+		recycle := len(batch) <= maxBatchOps
+		if recycle {
+			s.mailbox = s.spare[:0]
+		} else {
+			// A burst: take a bounded batch so that one flush (and its event
+			// slice) stays small and others' commands wait less.
+			s.mailbox = batch[maxBatchOps:]
+			batch = batch[:maxBatchOps:maxBatchOps]
+		}
 		s.mu.Unlock()
 		for i, op := range batch {
 			op()
 			batch[i] = nil
 		}
 		s.applied.Add(uint64(len(batch)))
-		s.spare = batch
+		if recycle {
+			s.spare = batch
+		}
 		s.flush()
 	}
 }
@@ -181,10 +195,13 @@ func (s *Session) flush() {
 		r := s.record()
 		rec = &r
 	}
+	saved := true
 	if rec != nil || len(events) > 0 {
 		if err := s.opts.Store.Save(s.e.ctx, s.id, rec, events); err != nil {
 			// The session goes on; the next batch saves the record again.
 			s.log.Error("flow: save session", "err", err, "events", len(events))
+			saved = false
+			s.saveFailed = true
 		} else {
 			s.dirty = false
 		}
@@ -193,6 +210,11 @@ func (s *Session) flush() {
 		s.mu.Lock()
 		for _, ev := range events {
 			s.events.append(ev)
+		}
+		if s.st == StateEnded && saved && !s.saveFailed {
+			// A finished chat's events are in the Store; memory is for live
+			// chats. Readers fall back to the Store transparently.
+			s.events.release()
 		}
 		if s.notify != nil {
 			close(s.notify)
@@ -217,7 +239,7 @@ func (s *Session) emit(ev Event) {
 	if ev.Chat == 0 {
 		ev.Chat = s.chat
 	}
-	s.pending = append(s.pending, ev)
+	s.pending = append(s.pending, &ev)
 }
 
 func (s *Session) setState(to State) {
@@ -377,7 +399,7 @@ type idRing struct {
 	n   int
 }
 
-const idRingSize = 64
+const idRingSize = 32
 
 func (r *idRing) add(id string) {
 	if r.ids == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"sync"
 
@@ -49,8 +50,9 @@ type Store interface {
 	// ErrNotFound.
 	Load(ctx context.Context, id string) (Record, error)
 	// Save writes rec (when not nil) and appends events, as one unit where the
-	// store can. Events arrive in Seq order without gaps.
-	Save(ctx context.Context, id string, rec *Record, events []Event) error
+	// store can. Events arrive in Seq order without gaps. They are immutable:
+	// a store may keep the pointers, and must not modify them.
+	Save(ctx context.Context, id string, rec *Record, events []*Event) error
 	// Events returns up to limit events after seq (limit 0: all kept). It
 	// fails with ErrEventsTrimmed when events after seq are no longer kept.
 	Events(ctx context.Context, id string, afterSeq uint64, limit int) ([]Event, error)
@@ -62,11 +64,19 @@ type Store interface {
 
 // MemoryStore is the in-process Store: it survives an Engine restart within
 // one process (tests, single-node servers that restart the engine), not a
-// process restart. It keeps records as JSON, so what works here serialises.
+// process restart. Records are kept as JSON, so what works here serialises;
+// events are shared with the sessions, being immutable once published. Sessions are
+// spread over shards so that many sessions save without one lock.
 type MemoryStore struct {
+	shards [memShards]memShard
+	tail   int
+}
+
+const memShards = 64
+
+type memShard struct {
 	mu       sync.Mutex
 	sessions map[string]*memEntry
-	tail     int
 }
 
 type memEntry struct {
@@ -75,23 +85,33 @@ type memEntry struct {
 }
 
 // NewMemoryStore returns a MemoryStore that keeps the newest tail events of
-// each session (1000 when tail <= 0).
+// each session (256 when tail <= 0).
 func NewMemoryStore(tail int) *MemoryStore {
 	if tail <= 0 {
-		tail = 1000
+		tail = 256
 	}
-	return &MemoryStore{sessions: make(map[string]*memEntry), tail: tail}
+	m := &MemoryStore{tail: tail}
+	for i := range m.shards {
+		m.shards[i].sessions = make(map[string]*memEntry)
+	}
+	return m
+}
+
+func (m *MemoryStore) shard(id string) *memShard {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return &m.shards[h.Sum32()%memShards]
 }
 
 // Load implements Store.
 func (m *MemoryStore) Load(_ context.Context, id string) (Record, error) {
-	m.mu.Lock()
-	e, ok := m.sessions[id]
+	sh := m.shard(id)
+	sh.mu.Lock()
 	var raw []byte
-	if ok {
+	if e, ok := sh.sessions[id]; ok {
 		raw = e.record
 	}
-	m.mu.Unlock()
+	sh.mu.Unlock()
 	if raw == nil {
 		return Record{}, fmt.Errorf("memory store: load %s: %w", id, ErrNotFound)
 	}
@@ -103,7 +123,7 @@ func (m *MemoryStore) Load(_ context.Context, id string) (Record, error) {
 }
 
 // Save implements Store.
-func (m *MemoryStore) Save(_ context.Context, id string, rec *Record, events []Event) error {
+func (m *MemoryStore) Save(_ context.Context, id string, rec *Record, events []*Event) error {
 	var raw []byte
 	if rec != nil {
 		var err error
@@ -111,12 +131,13 @@ func (m *MemoryStore) Save(_ context.Context, id string, rec *Record, events []E
 			return fmt.Errorf("memory store: save %s: %w", id, err)
 		}
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.sessions[id]
+	sh := m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.sessions[id]
 	if !ok {
 		e = &memEntry{events: eventLog{max: m.tail}}
-		m.sessions[id] = e
+		sh.sessions[id] = e
 	}
 	if raw != nil {
 		e.record = raw
@@ -132,9 +153,10 @@ func (m *MemoryStore) Save(_ context.Context, id string, rec *Record, events []E
 
 // Events implements Store.
 func (m *MemoryStore) Events(_ context.Context, id string, afterSeq uint64, limit int) ([]Event, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.sessions[id]
+	sh := m.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.sessions[id]
 	if !ok {
 		return nil, fmt.Errorf("memory store: events %s: %w", id, ErrNotFound)
 	}
@@ -147,22 +169,26 @@ func (m *MemoryStore) Events(_ context.Context, id string, afterSeq uint64, limi
 
 // List implements Store.
 func (m *MemoryStore) List(context.Context) ([]string, error) {
-	m.mu.Lock()
-	ids := make([]string, 0, len(m.sessions))
-	for id, e := range m.sessions {
-		if e.record != nil {
-			ids = append(ids, id)
+	var ids []string
+	for i := range m.shards {
+		sh := &m.shards[i]
+		sh.mu.Lock()
+		for id, e := range sh.sessions {
+			if e.record != nil {
+				ids = append(ids, id)
+			}
 		}
+		sh.mu.Unlock()
 	}
-	m.mu.Unlock()
 	slices.Sort(ids)
 	return ids, nil
 }
 
 // Delete implements Store.
 func (m *MemoryStore) Delete(_ context.Context, id string) error {
-	m.mu.Lock()
-	delete(m.sessions, id)
-	m.mu.Unlock()
+	sh := m.shard(id)
+	sh.mu.Lock()
+	delete(sh.sessions, id)
+	sh.mu.Unlock()
 	return nil
 }
