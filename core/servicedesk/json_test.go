@@ -219,3 +219,34 @@ func FuzzGenericItemRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeDeskPayloads(f *testing.F) {
+	for _, name := range []string{"message_response_agent.json", "connect_to_agent.json", "error_connecting.json", "error_disconnected.json", "file_upload.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m MessageResponse
+		if json.Unmarshal(b, &m) == nil {
+			if _, err := json.Marshal(m); err != nil {
+				t.Fatalf("decoded response does not encode: %v", err)
+			}
+		}
+		var e ErrorInfo
+		if json.Unmarshal(b, &e) == nil {
+			out, err := json.Marshal(e)
+			if err != nil {
+				t.Fatalf("decoded error info does not encode: %v", err)
+			}
+			var back ErrorInfo
+			if err := json.Unmarshal(out, &back); err != nil || back.Type != e.Type || back.MessageID != e.MessageID || back.IsDisconnected != e.IsDisconnected {
+				t.Fatalf("error info round trip: %+v → %s → %+v (%v)", e, out, back, err)
+			}
+		}
+		var fu FileUpload
+		_ = json.Unmarshal(b, &fu)
+	})
+}
