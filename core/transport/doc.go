@@ -1,0 +1,21 @@
+// Package transport holds the pieces every desk kit needs to talk to a desk
+// reliably, written once: jittered exponential backoff that honours
+// Retry-After, webhook signatures (HMAC-SHA256 over a timestamp and the raw
+// body, checked in constant time within a time window, with two secrets
+// during rotation), a bounded deduper for event ids, a sequencer that puts
+// per-chat events back in order and finds gaps to fill, and a reconnecting
+// WebSocket client with heartbeats and a single writer.
+//
+// # Concurrency
+//
+// Backoff and Signer are values, safe to share. Verifier, Deduper and
+// Sequencer are safe for concurrent use. A Socket's Send and Close may be
+// called from any goroutine; its handlers run on its read goroutine, one at a
+// time.
+//
+// # Errors
+//
+// Verify fails with errors matching ErrBadSignature or ErrStaleSignature.
+// Socket.Send fails with ErrSocketClosed after Close, and with the context's
+// error when the frame could not be queued in time.
+package transport
