@@ -1,0 +1,699 @@
+package mockdesk
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// Options configure a Desk. The zero value is a working desk with one
+// manual agent, file uploads of images, PDFs and text up to 5 MiB, and no
+// faults.
+type Options struct {
+	// Agents is the roster. Default: one manual agent, "agent-1" (Ada).
+	Agents []AgentConfig `json:"agents,omitempty"`
+	// Capabilities are what every new chat starts with.
+	Capabilities *servicedesk.Capabilities `json:"capabilities,omitempty"`
+	// AverageHandleTime drives the wait estimate. Default 3 minutes.
+	AverageHandleTime Duration `json:"average_handle_time,omitempty"`
+	// RefuseWhenOffline refuses new chats while no agent is online: the chat
+	// gets an error event and ends at once.
+	RefuseWhenOffline bool `json:"refuse_when_offline,omitempty"`
+	// MaxQueue refuses new chats while this many wait. 0: no limit.
+	MaxQueue int `json:"max_queue,omitempty"`
+
+	// WebhookURL receives the events of chats that register no URL.
+	WebhookURL string `json:"webhook_url,omitempty"`
+	// WebhookSecret signs webhook deliveries. Never read from JSON: the
+	// binary takes it from MOCKDESK_WEBHOOK_SECRET.
+	WebhookSecret []byte `json:"-"`
+	// WebhookRetryMin and WebhookRetryMax bound the delivery backoff.
+	// Defaults 200ms and 10s.
+	WebhookRetryMin Duration `json:"webhook_retry_min,omitempty"`
+	WebhookRetryMax Duration `json:"webhook_retry_max,omitempty"`
+	// WebhookTimeout bounds one delivery attempt. Default 5s.
+	WebhookTimeout Duration `json:"webhook_timeout,omitempty"`
+	// WebhookClient sends deliveries. Default: a client of its own.
+	WebhookClient *http.Client `json:"-"`
+
+	// MaxBodyBytes bounds JSON request bodies and WebSocket frames.
+	// Default 64 KiB.
+	MaxBodyBytes int64 `json:"max_body_bytes,omitempty"`
+	// MaxPollWait caps the wait of a long poll. Default 30s.
+	MaxPollWait Duration `json:"max_poll_wait,omitempty"`
+	// PingInterval is the WebSocket heartbeat. Default 20s.
+	PingInterval Duration `json:"ping_interval,omitempty"`
+
+	// Faults to inject from the start (see SetFaults).
+	Faults Faults `json:"faults,omitempty"`
+	// Logger defaults to a discarding one.
+	Logger *slog.Logger `json:"-"`
+}
+
+// AgentConfig is one agent of the roster.
+type AgentConfig struct {
+	Profile servicedesk.AgentProfile `json:"profile"`
+	Online  bool                     `json:"online"`
+	// Capacity is how many chats the agent holds at once. Default 1.
+	Capacity int `json:"capacity,omitempty"`
+	// Script, when set, makes the agent automatic: the desk routes waiting
+	// chats to it and runs the script for each. Without one the agent is
+	// manual: a test (control API) or a person (console) acts for it.
+	Script Script `json:"script,omitempty"`
+}
+
+// Duration is a time.Duration that reads and writes JSON as "1.5s".
+type Duration time.Duration
+
+// MarshalJSON writes d as a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Duration(d).String() + `"`), nil
+}
+
+// UnmarshalJSON reads a Go duration string or a number of milliseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	if s == "" || s == "null" {
+		*d = 0
+		return nil
+	}
+	if len(b) > 0 && b[0] != '"' {
+		var ms int64
+		if _, err := fmt.Sscan(s, &ms); err != nil {
+			return fmt.Errorf("duration %s: %w", s, err)
+		}
+		*d = Duration(time.Duration(ms) * time.Millisecond)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DefaultCapabilities are a new chat's capabilities unless Options say
+// otherwise.
+var DefaultCapabilities = servicedesk.Capabilities{
+	AllowFileUploads:         true,
+	AllowMultipleFileUploads: true,
+	AllowedFileUploadTypes:   "image/*,.pdf,.txt",
+	MaxFileSizeBytes:         5 << 20,
+	MaxFiles:                 3,
+}
+
+// Chat states.
+const (
+	StateQueued       = "queued"
+	StateActive       = "active"
+	StateTransferring = "transferring"
+	StateAgentLeft    = "agent_left"
+	StateEnded        = "ended"
+)
+
+// Who ended a chat (Event.EndedBy).
+const (
+	EndedByCustomer = "customer"
+	EndedByAgent    = "agent"
+	EndedByDesk     = "desk"
+)
+
+// Desk is a simulated service desk. It is an http.Handler serving the
+// customer protocol (/v1/…), the control API (/control/…) and the agent
+// console (/console/). Create one with New and stop it with Close.
+type Desk struct {
+	opts   Options
+	log    *slog.Logger
+	faults *faultInjector
+	hooks  *webhooks
+
+	ctx    context.Context // cancelled by Close: every goroutine watches it
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mux    http.Handler
+
+	mu       sync.Mutex
+	closed   bool
+	agents   []*agent
+	chats    map[string]*chat
+	order    []*chat // every chat, in start order
+	queue    []*chat // waiting chats, first is next
+	handed   int     // how many chats AwaitChat has handed out
+	version  int64   // bumped on every change, for the console
+	changed  chan struct{}
+	conns    map[io.Closer]struct{} // live WebSocket connections
+	defaultW string                 // default webhook URL
+}
+
+type agent struct {
+	cfg      AgentConfig
+	online   bool
+	capacity int
+	chats    map[string]*chat
+	reserved int // chats routed to the agent's script that it has not joined yet
+}
+
+func (a *agent) free() int { return a.capacity - len(a.chats) - a.reserved }
+
+// New returns a running desk. Close it to stop its goroutines.
+func New(opts Options) (*Desk, error) {
+	if len(opts.Agents) == 0 {
+		opts.Agents = []AgentConfig{{Profile: servicedesk.AgentProfile{ID: "agent-1", Nickname: "Ada", UserType: servicedesk.UserHuman}, Online: true, Capacity: 5}}
+	}
+	if opts.Capabilities == nil {
+		c := DefaultCapabilities
+		opts.Capabilities = &c
+	}
+	setDefault(&opts.AverageHandleTime, Duration(3*time.Minute))
+	setDefault(&opts.WebhookRetryMin, Duration(200*time.Millisecond))
+	setDefault(&opts.WebhookRetryMax, Duration(10*time.Second))
+	setDefault(&opts.WebhookTimeout, Duration(5*time.Second))
+	setDefault(&opts.MaxPollWait, Duration(30*time.Second))
+	setDefault(&opts.PingInterval, Duration(20*time.Second))
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 64 << 10
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &Desk{
+		opts:     opts,
+		log:      opts.Logger,
+		ctx:      ctx,
+		cancel:   cancel,
+		chats:    map[string]*chat{},
+		changed:  make(chan struct{}),
+		conns:    map[io.Closer]struct{}{},
+		defaultW: opts.WebhookURL,
+	}
+	seen := map[string]bool{}
+	for _, ac := range opts.Agents {
+		if ac.Profile.ID == "" {
+			cancel()
+			return nil, fmt.Errorf("mockdesk: new: agent without an id: %w", ErrBadRequest)
+		}
+		if seen[ac.Profile.ID] {
+			cancel()
+			return nil, fmt.Errorf("mockdesk: new: agent %s listed twice: %w", ac.Profile.ID, ErrBadRequest)
+		}
+		seen[ac.Profile.ID] = true
+		if err := ac.Script.validate(); err != nil {
+			cancel()
+			return nil, fmt.Errorf("mockdesk: new: agent %s: %w", ac.Profile.ID, err)
+		}
+		if ac.Profile.UserType == "" {
+			ac.Profile.UserType = servicedesk.UserHuman
+		}
+		if ac.Capacity <= 0 {
+			ac.Capacity = 1
+		}
+		d.agents = append(d.agents, &agent{cfg: ac, online: ac.Online, capacity: ac.Capacity, chats: map[string]*chat{}})
+	}
+	d.faults = newFaultInjector(opts.Faults)
+	d.hooks = newWebhooks(d)
+	d.mux = d.routes()
+	return d, nil
+}
+
+func setDefault(d *Duration, def Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+// Close stops the desk: it ends long polls, closes WebSocket connections,
+// stops scripts and webhook deliveries, and waits for all of them. It is
+// safe to call more than once.
+func (d *Desk) Close() error {
+	d.mu.Lock()
+	d.closed = true
+	conns := make([]io.Closer, 0, len(d.conns))
+	for c := range d.conns {
+		conns = append(conns, c)
+	}
+	d.touchDesk()
+	d.mu.Unlock()
+	d.cancel()
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	d.wg.Wait()
+	d.hooks.close()
+	return nil
+}
+
+// go runs f on a goroutine that Close waits for; it reports false (and does
+// not run f) once the desk is closed.
+func (d *Desk) goTracked(f func()) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.goLocked(f)
+}
+
+func (d *Desk) goLocked(f func()) bool {
+	if d.closed {
+		return false
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// touchDesk wakes everyone waiting for any change. Callers hold d.mu.
+func (d *Desk) touchDesk() {
+	d.version++
+	close(d.changed)
+	d.changed = make(chan struct{})
+}
+
+func newID(prefix string, nbytes int) string {
+	b := make([]byte, nbytes)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// chat is one conversation. Everything in it is guarded by Desk.mu.
+type chat struct {
+	id, token  string
+	created    time.Time
+	customer   Customer
+	connect    servicedesk.GenericItem
+	summary    string
+	caps       servicedesk.Capabilities
+	state      string
+	endedBy    string
+	agent      *agent // the roster agent in the chat, nil for ad-hoc agents
+	profile    *servicedesk.AgentProfile
+	scriptFor  *agent // the scripted agent the chat is routed to
+	transferTo *servicedesk.AgentProfile
+	webhookURL string
+
+	seq    int64
+	events []Event
+	obs    []observation
+	ctrl   cursor // the control API's read position in obs
+
+	idem      map[string]idemEntry
+	messages  []CustomerMessage
+	files     []StoredFile
+	typing    bool
+	lastRead  string // last agent message the customer read
+	agentMsgs int
+
+	share      string // pending or active screen share id
+	shareState string // "requested" or "accepted"
+
+	queuePos, queueWait int
+	changed             chan struct{}
+
+	transcript []TranscriptEntry // both sides, for the console
+
+	hookQueue   []Event // webhook deliveries not yet acknowledged
+	hookRunning bool
+}
+
+// Customer says who started a chat.
+type Customer struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// CustomerMessage is a message the customer sent, as stored.
+type CustomerMessage struct {
+	// ID is the desk's id for the message.
+	ID      string                     `json:"id"`
+	Request servicedesk.MessageRequest `json:"request"`
+	Time    time.Time                  `json:"time"`
+}
+
+// StoredFile is an accepted upload.
+type StoredFile struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Type     string    `json:"type"`
+	Size     int64     `json:"size"`
+	Time     time.Time `json:"time"`
+	content  []byte
+	MessageI string `json:"-"`
+}
+
+// TranscriptEntry is one line of a chat as the agent console shows it.
+type TranscriptEntry struct {
+	// From is "customer", "agent" or "system".
+	From string    `json:"from"`
+	ID   string    `json:"id,omitempty"`
+	Text string    `json:"text"`
+	Time time.Time `json:"time"`
+	// Message is the agent's rich message, for agent lines.
+	Message *servicedesk.MessageResponse `json:"message,omitempty"`
+	// File is set for uploads (accepted or not).
+	File *FileResult `json:"file,omitempty"`
+}
+
+func (c *chat) addLine(e TranscriptEntry) {
+	e.Time = time.Now().UTC()
+	c.transcript = append(c.transcript, e)
+}
+
+type idemEntry struct {
+	hash   string
+	result SendResult
+}
+
+// SendResult is the answer to a customer message, replayed for a resent
+// idempotency key.
+type SendResult struct {
+	MessageID      string    `json:"message_id"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	// Replayed is true when the key had been seen: nothing new was stored.
+	Replayed bool `json:"replayed"`
+}
+
+// observation is something the customer side did, for the control API and
+// scripts to await.
+type observation struct {
+	kind    string // obsMessage, obsTyping, obsRead, obsFile, obsShare, obsEnded
+	message CustomerMessage
+	file    servicedesk.FileUpload
+	typing  bool
+	readID  string
+	share   servicedesk.ScreenShareState
+	endedBy string
+}
+
+const (
+	obsMessage = "message"
+	obsTyping  = "typing"
+	obsRead    = "read"
+	obsFile    = "file"
+	obsShare   = "screen_share"
+	obsEnded   = "ended"
+)
+
+// cursor is one reader's position in a chat's observations, per kind.
+type cursor map[string]int
+
+func (c *chat) touch() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// lookup finds a chat and checks its token. Callers hold d.mu.
+func (d *Desk) lookup(id, token string) (*chat, error) {
+	c, ok := d.chats[id]
+	if !ok {
+		return nil, fmt.Errorf("chat %q: %w", id, ErrChatNotFound)
+	}
+	if !tokenEqual(c.token, token) {
+		return nil, fmt.Errorf("chat %s: %w", id, ErrUnauthorized)
+	}
+	return c, nil
+}
+
+// emit logs an event in c with the next sequence number, queues its
+// webhook, and wakes waiters. Callers hold d.mu.
+func (d *Desk) emit(c *chat, e Event) {
+	c.seq++
+	e.Seq = c.seq
+	e.ChatID = c.id
+	e.ID = fmt.Sprintf("evt_%s_%d", c.id, c.seq)
+	e.Time = time.Now().UTC()
+	e.raw = mustJSON(e)
+	c.events = append(c.events, e)
+	d.hooks.enqueueLocked(c, e)
+	c.touch()
+	d.touchDesk()
+}
+
+func (d *Desk) observe(c *chat, o observation) {
+	c.obs = append(c.obs, o)
+	c.touch()
+	d.touchDesk()
+}
+
+// StartRequest is what a customer sends to open a chat.
+type StartRequest struct {
+	Customer Customer `json:"customer,omitempty"`
+	// ConnectItem is the bot's connect_to_agent item; its transfer_info's
+	// summary_message_to_agent becomes the agent's summary.
+	ConnectItem *servicedesk.GenericItem `json:"connect_item,omitempty"`
+	// WebhookURL receives this chat's events (optional).
+	WebhookURL string `json:"webhook_url,omitempty"`
+	// PreChat is opaque data for the agent (Carbon's preStartChatPayload).
+	PreChat []byte `json:"-"`
+}
+
+// StartResult answers a started chat. The token authorises every later
+// call for the chat; keep it to resume.
+type StartResult struct {
+	ChatID       string                   `json:"chat_id"`
+	ChatToken    string                   `json:"chat_token"`
+	State        string                   `json:"state"`
+	Capabilities servicedesk.Capabilities `json:"capabilities"`
+	// LastSeq is the sequence number of the last event logged so far.
+	LastSeq int64 `json:"last_seq"`
+}
+
+// StartChat opens a chat for a customer. The chat's first events are
+// capabilities and queue_update (or error and chat_ended when refused).
+func (d *Desk) StartChat(ctx context.Context, req StartRequest) (StartResult, error) {
+	if err := ctx.Err(); err != nil {
+		return StartResult{}, fmt.Errorf("mockdesk: start chat: %w", err)
+	}
+	if req.WebhookURL != "" {
+		if err := checkWebhookURL(req.WebhookURL); err != nil {
+			return StartResult{}, fmt.Errorf("mockdesk: start chat: %w", err)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return StartResult{}, fmt.Errorf("mockdesk: start chat: %w", ErrClosed)
+	}
+	c := &chat{
+		id:         newID("ch_", 8),
+		token:      newID("", 24),
+		created:    time.Now().UTC(),
+		customer:   req.Customer,
+		caps:       *d.opts.Capabilities,
+		state:      StateQueued,
+		webhookURL: req.WebhookURL,
+		idem:       map[string]idemEntry{},
+		ctrl:       cursor{},
+		changed:    make(chan struct{}),
+	}
+	if req.ConnectItem != nil {
+		c.connect = *req.ConnectItem
+		c.summary = summaryOf(*req.ConnectItem)
+	}
+	d.chats[c.id] = c
+	d.order = append(d.order, c)
+	caps := c.caps
+	d.emit(c, Event{Type: EventCapabilities, Capabilities: &caps})
+	switch {
+	case d.opts.RefuseWhenOffline && d.onlineLocked() == 0:
+		d.refuse(c, "no_agents_online", "No agents are online right now.")
+	case d.opts.MaxQueue > 0 && len(d.queue) >= d.opts.MaxQueue:
+		d.refuse(c, "queue_full", "The queue is full; try again later.")
+	default:
+		d.queue = append(d.queue, c)
+		d.updateQueueLocked()
+		d.routeLocked()
+	}
+	return StartResult{ChatID: c.id, ChatToken: c.token, State: c.state, Capabilities: c.caps, LastSeq: c.seq}, nil
+}
+
+func (d *Desk) refuse(c *chat, code, msg string) {
+	d.emit(c, Event{Type: EventError, Code: code, Reason: msg})
+	c.state = StateEnded
+	c.endedBy = EndedByDesk
+	d.emit(c, Event{Type: EventChatEnded, EndedBy: EndedByDesk, Reason: code})
+}
+
+// summaryOf is the agent's first view of the chat: the bot's summary items,
+// else its message_to_human_agent.
+func summaryOf(it servicedesk.GenericItem) string {
+	if it.TransferInfo != nil && len(it.TransferInfo.SummaryMessageToAgent) > 0 {
+		return servicedesk.NewResponse(it.TransferInfo.SummaryMessageToAgent...).PlainText()
+	}
+	return it.MessageToHumanAgent
+}
+
+func (d *Desk) onlineLocked() int {
+	n := 0
+	for _, a := range d.agents {
+		if a.online {
+			n++
+		}
+	}
+	return n
+}
+
+// updateQueueLocked tells every waiting chat its position and wait when
+// either changed.
+func (d *Desk) updateQueueLocked() {
+	slots := 0
+	for _, a := range d.agents {
+		if a.online {
+			slots += a.capacity
+		}
+	}
+	slots = max(slots, 1)
+	aht := time.Duration(d.opts.AverageHandleTime)
+	for i, c := range d.queue {
+		pos := i + 1
+		wait := int((time.Duration(pos)*aht/time.Duration(slots) + time.Minute - 1) / time.Minute)
+		if pos == c.queuePos && wait == c.queueWait {
+			continue
+		}
+		c.queuePos, c.queueWait = pos, wait
+		d.emit(c, Event{Type: EventQueueUpdate, Position: intPtr(pos), WaitMinutes: intPtr(wait)})
+	}
+}
+
+func (d *Desk) dequeueLocked(c *chat) {
+	for i, q := range d.queue {
+		if q == c {
+			d.queue = append(d.queue[:i], d.queue[i+1:]...)
+			break
+		}
+	}
+	c.queuePos, c.queueWait = 0, 0
+}
+
+// routeLocked hands waiting chats to scripted agents with free capacity.
+// Manual agents are never routed to: a test or a person picks chats.
+func (d *Desk) routeLocked() {
+	if d.closed {
+		return
+	}
+	for _, c := range d.queue {
+		if c.scriptFor != nil {
+			continue
+		}
+		for _, a := range d.agents {
+			if a.online && a.cfg.Script != nil && a.free() > 0 {
+				d.assignScriptLocked(c, a)
+				break
+			}
+		}
+	}
+}
+
+func (d *Desk) assignScriptLocked(c *chat, a *agent) {
+	c.scriptFor = a
+	a.reserved++
+	id := c.id
+	d.goLocked(func() { d.runScript(a, id) })
+}
+
+// releaseLocked takes the chat's agent out of it and routes waiting chats
+// to the freed capacity.
+func (d *Desk) releaseLocked(c *chat) {
+	if c.agent != nil {
+		delete(c.agent.chats, c.id)
+	}
+	if c.scriptFor != nil && c.profile == nil {
+		c.scriptFor.reserved--
+	}
+	c.agent, c.profile, c.scriptFor = nil, nil, nil
+	d.updateQueueLocked()
+	d.routeLocked()
+}
+
+func (d *Desk) agentByID(id string) *agent {
+	for _, a := range d.agents {
+		if a.cfg.Profile.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+// Availability answers whether any agent is online.
+type Availability struct {
+	Online       bool `json:"online"`
+	AgentsOnline int  `json:"agents_online"`
+	// Waiting is how many chats are in the queue.
+	Waiting int `json:"waiting"`
+	// WaitMinutes estimates the wait of a chat started now.
+	WaitMinutes  int                      `json:"wait_minutes"`
+	Capabilities servicedesk.Capabilities `json:"capabilities"`
+}
+
+// Availability reports whether agents are online (Carbon's
+// areAnyAgentsOnline) and the desk's capabilities.
+func (d *Desk) Availability(ctx context.Context) (Availability, error) {
+	if err := ctx.Err(); err != nil {
+		return Availability{}, fmt.Errorf("mockdesk: availability: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := d.onlineLocked()
+	slots := 0
+	for _, a := range d.agents {
+		if a.online {
+			slots += a.capacity
+		}
+	}
+	wait := 0
+	if slots > 0 {
+		aht := time.Duration(d.opts.AverageHandleTime)
+		wait = int((time.Duration(len(d.queue)+1)*aht/time.Duration(slots) + time.Minute - 1) / time.Minute)
+	}
+	return Availability{Online: n > 0, AgentsOnline: n, Waiting: len(d.queue), WaitMinutes: wait, Capabilities: *d.opts.Capabilities}, nil
+}
+
+// SetAgentOnline takes a roster agent on or off line. Going online routes
+// waiting chats to it (if it is scripted) and updates wait estimates.
+func (d *Desk) SetAgentOnline(ctx context.Context, agentID string, online bool) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mockdesk: set agent %s online: %w", agentID, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	a := d.agentByID(agentID)
+	if a == nil {
+		return fmt.Errorf("mockdesk: set agent %s online: %w", agentID, ErrUnknownAgent)
+	}
+	a.online = online
+	d.updateQueueLocked()
+	d.routeLocked()
+	d.touchDesk()
+	return nil
+}
+
+// AgentStatus is a roster entry as seen from outside.
+type AgentStatus struct {
+	Profile  servicedesk.AgentProfile `json:"profile"`
+	Online   bool                     `json:"online"`
+	Capacity int                      `json:"capacity"`
+	Chats    int                      `json:"chats"`
+	Scripted bool                     `json:"scripted"`
+}
+
+// Agents lists the roster.
+func (d *Desk) Agents() []AgentStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]AgentStatus, 0, len(d.agents))
+	for _, a := range d.agents {
+		out = append(out, AgentStatus{Profile: a.cfg.Profile, Online: a.online, Capacity: a.capacity, Chats: len(a.chats), Scripted: a.cfg.Script != nil})
+	}
+	return out
+}

@@ -1,0 +1,354 @@
+package mockdesk
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/gorilla/websocket"
+)
+
+// ClientFrame is a frame from the customer side of a WebSocket.
+type ClientFrame struct {
+	// Type: hello, start, message, typing, read, end, screen_share,
+	// screen_share_stop, availability, ping.
+	Type string `json:"type"`
+	// RequestID is echoed in the answer (ack, error, welcome, pong).
+	RequestID string `json:"request_id,omitempty"`
+	// hello
+	ChatID    string `json:"chat_id,omitempty"`
+	ChatToken string `json:"chat_token,omitempty"`
+	LastSeq   int64  `json:"last_seq,omitempty"`
+	// start
+	Start json.RawMessage `json:"start,omitempty"`
+	// message
+	Message        *servicedesk.MessageRequest `json:"message,omitempty"`
+	IdempotencyKey string                      `json:"idempotency_key,omitempty"`
+	// typing
+	Typing *bool `json:"typing,omitempty"`
+	// read
+	MessageID string `json:"message_id,omitempty"`
+	// screen_share
+	ScreenShareID string                       `json:"screen_share_id,omitempty"`
+	State         servicedesk.ScreenShareState `json:"state,omitempty"`
+
+	start StartRequest
+}
+
+// ServerFrame is a frame from the desk on a WebSocket.
+type ServerFrame struct {
+	// Type: welcome, event, ack, error, pong, availability.
+	Type      string `json:"type"`
+	RequestID string `json:"request_id,omitempty"`
+	// welcome (ChatToken only after start)
+	Chat      *ChatInfo `json:"chat,omitempty"`
+	ChatToken string    `json:"chat_token,omitempty"`
+	// event
+	Event json.RawMessage `json:"event,omitempty"`
+	// ack of a message
+	Result *SendResult `json:"result,omitempty"`
+	// availability
+	Availability *Availability `json:"availability,omitempty"`
+	// error
+	Error *ErrorDetail `json:"error,omitempty"`
+}
+
+func decodeClientFrame(b []byte) (ClientFrame, error) {
+	f, err := decodeJSON[ClientFrame](b)
+	if err != nil {
+		return f, err
+	}
+	bad := func(what string) (ClientFrame, error) {
+		return f, fmt.Errorf("%s frame: %s: %w", f.Type, what, ErrBadRequest)
+	}
+	switch f.Type {
+	case "hello":
+		if f.ChatID == "" || f.ChatToken == "" || f.LastSeq < 0 {
+			return bad("needs chat_id, chat_token and last_seq ≥ 0")
+		}
+	case "start":
+		raw := f.Start
+		if len(raw) == 0 {
+			raw = []byte("{}")
+		}
+		if f.start, err = decodeStart(raw); err != nil {
+			return f, err
+		}
+	case "message":
+		if f.Message == nil {
+			return bad("missing message")
+		}
+	case "typing":
+		if f.Typing == nil {
+			return bad("missing typing")
+		}
+	case "screen_share":
+		if f.State == "" {
+			return bad("missing state")
+		}
+	case "read", "end", "screen_share_stop", "availability", "ping":
+	case "":
+		return f, fmt.Errorf("frame without type: %w", ErrBadRequest)
+	default:
+		return bad("unknown type")
+	}
+	return f, nil
+}
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  4096,
+	WriteBufferSize: 4096,
+	// CheckOrigin is gorilla's default: no Origin (a server-side client)
+	// or the same host.
+}
+
+const wsWriteWait = 10 * time.Second
+
+// wsConn is one customer WebSocket: the handler goroutine reads, one
+// writer goroutine writes everything, in order.
+type wsConn struct {
+	d      *Desk
+	conn   *websocket.Conn
+	out    chan outFrame
+	done   chan struct{} // closed when the writer stops
+	once   sync.Once
+	frames int
+
+	// Attachment, read and written by the reader only.
+	chatID, token string
+}
+
+type outFrame struct {
+	frame ServerFrame
+	// attach, on a welcome, starts the event stream after seq from.
+	attach *attachment
+}
+
+type attachment struct {
+	chatID string
+	from   int64
+}
+
+func (d *Desk) handleWS(w http.ResponseWriter, r *http.Request) {
+	cfg := d.faults.config().WS
+	if cfg.Latency > 0 {
+		d.faults.count(FaultWSLatency)
+	}
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	s := &wsConn{d: d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{})}
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "desk closed"), time.Now().Add(time.Second))
+		_ = conn.Close()
+		return
+	}
+	d.conns[conn] = struct{}{}
+	d.goLocked(s.writeLoop)
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.conns, conn)
+		d.mu.Unlock()
+		s.stop()
+	}()
+	s.readLoop()
+}
+
+func (s *wsConn) stop() {
+	s.once.Do(func() { _ = s.conn.Close() })
+}
+
+func (s *wsConn) readLoop() {
+	d := s.d
+	ping := time.Duration(d.opts.PingInterval)
+	s.conn.SetReadLimit(d.opts.MaxBodyBytes)
+	_ = s.conn.SetReadDeadline(time.Now().Add(2 * ping))
+	s.conn.SetPongHandler(func(string) error {
+		return s.conn.SetReadDeadline(time.Now().Add(2 * ping))
+	})
+	for {
+		typ, b, err := s.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		_ = s.conn.SetReadDeadline(time.Now().Add(2 * ping))
+		if typ != websocket.TextMessage {
+			s.send(outFrame{frame: errFrame("", fmt.Errorf("binary frame: %w", ErrBadRequest))})
+			continue
+		}
+		f, err := decodeClientFrame(b)
+		if err != nil {
+			s.send(outFrame{frame: errFrame(f.RequestID, err)})
+			continue
+		}
+		s.send(s.handle(f))
+	}
+}
+
+// send queues a frame for the writer; false once the writer has stopped.
+func (s *wsConn) send(f outFrame) bool {
+	select {
+	case s.out <- f:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+func errFrame(reqID string, err error) ServerFrame {
+	eb := errorBody(err)
+	return ServerFrame{Type: "error", RequestID: reqID, Error: &eb.Error}
+}
+
+// handle runs one client frame and returns the answer.
+func (s *wsConn) handle(f ClientFrame) outFrame {
+	d := s.d
+	ctx := d.ctx
+	ack := func(err error) outFrame {
+		if err != nil {
+			return outFrame{frame: errFrame(f.RequestID, err)}
+		}
+		return outFrame{frame: ServerFrame{Type: "ack", RequestID: f.RequestID}}
+	}
+	switch f.Type {
+	case "ping":
+		return outFrame{frame: ServerFrame{Type: "pong", RequestID: f.RequestID}}
+	case "availability":
+		a, err := d.Availability(ctx)
+		if err != nil {
+			return ack(err)
+		}
+		return outFrame{frame: ServerFrame{Type: "availability", RequestID: f.RequestID, Availability: &a}}
+	case "hello", "start":
+		if s.chatID != "" {
+			return ack(fmt.Errorf("this connection already follows chat %s: %w", s.chatID, ErrWrongState))
+		}
+		var token string
+		var from int64
+		if f.Type == "start" {
+			res, err := d.StartChat(ctx, f.start)
+			if err != nil {
+				return ack(err)
+			}
+			f.ChatID, token = res.ChatID, res.ChatToken
+		} else {
+			token, from = f.ChatToken, f.LastSeq
+		}
+		info, err := d.chatInfo(f.ChatID, token)
+		if err != nil {
+			return ack(err)
+		}
+		if from > info.LastSeq {
+			return ack(fmt.Errorf("mockdesk: hello: last_seq %d of chat %s at %d: %w", from, f.ChatID, info.LastSeq, ErrBadCursor))
+		}
+		s.chatID, s.token = f.ChatID, token
+		fr := ServerFrame{Type: "welcome", RequestID: f.RequestID, Chat: &info}
+		if f.Type == "start" {
+			fr.ChatToken = token
+		}
+		return outFrame{frame: fr, attach: &attachment{chatID: f.ChatID, from: from}}
+	}
+	if s.chatID == "" {
+		return ack(fmt.Errorf("%s before hello or start: %w", f.Type, ErrUnauthorized))
+	}
+	switch f.Type {
+	case "message":
+		res, err := d.sendMessage(ctx, s.chatID, s.token, f.IdempotencyKey, *f.Message)
+		if err != nil {
+			return ack(err)
+		}
+		return outFrame{frame: ServerFrame{Type: "ack", RequestID: f.RequestID, Result: &res}}
+	case "typing":
+		return ack(d.customerTyping(ctx, s.chatID, s.token, *f.Typing))
+	case "read":
+		return ack(d.customerRead(ctx, s.chatID, s.token, f.MessageID))
+	case "end":
+		return ack(d.customerEnd(ctx, s.chatID, s.token))
+	case "screen_share":
+		return ack(d.screenShareAnswer(ctx, s.chatID, s.token, f.ScreenShareID, f.State))
+	case "screen_share_stop":
+		return ack(d.screenShareStop(ctx, s.chatID, s.token))
+	}
+	return ack(fmt.Errorf("frame %q: %w", f.Type, ErrBadRequest))
+}
+
+// writeLoop writes queued answers, the attached chat's events and pings.
+func (s *wsConn) writeLoop() {
+	d := s.d
+	defer close(s.done)
+	defer s.stop()
+	ping := time.NewTicker(time.Duration(d.opts.PingInterval))
+	defer ping.Stop()
+	var chatID string
+	var sent int64
+	for {
+		var changed <-chan struct{}
+		if chatID != "" {
+			d.mu.Lock()
+			c := d.chats[chatID]
+			pending := c.events[sent:]
+			changed = c.changed
+			d.mu.Unlock()
+			for _, e := range pending {
+				if !s.write(append(append([]byte(`{"type":"event","event":`), e.JSON()...), '}')) {
+					return
+				}
+				sent = e.Seq
+			}
+		}
+		select {
+		case f := <-s.out:
+			if !s.write(mustJSON(f.frame)) {
+				return
+			}
+			if f.attach != nil {
+				chatID, sent = f.attach.chatID, f.attach.from
+			}
+		case <-changed:
+		case <-ping.C:
+			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+				return
+			}
+		case <-d.ctx.Done():
+			_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "desk closed"), time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+// write sends one frame, with the WS faults: latency first, then maybe a
+// drop after it.
+func (s *wsConn) write(b []byte) bool {
+	d := s.d
+	cfg := d.faults.config().WS
+	if cfg.Latency > 0 {
+		if err := d.pause(context.Background(), time.Duration(cfg.Latency)); err != nil {
+			return false
+		}
+	}
+	_ = s.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	if err := s.conn.WriteMessage(websocket.TextMessage, b); err != nil {
+		return false
+	}
+	s.frames++
+	drop := cfg.DropAfterFrames > 0 && s.frames == cfg.DropAfterFrames
+	if drop {
+		d.faults.count(FaultWSDrop)
+	} else {
+		drop = d.faults.hit("ws", FaultWSDrop, cfg.DropRate)
+	}
+	if drop {
+		// Abrupt: no close frame, as when a proxy or network drops it.
+		_ = s.conn.NetConn().Close()
+		return false
+	}
+	return true
+}
