@@ -598,3 +598,81 @@ func (d *Desk) pause(ctx context.Context, wait time.Duration) error {
 		return ErrClosed
 	}
 }
+
+// Desk-side behaviours a conformance suite asks for.
+
+// RefuseNextChat makes the desk refuse the next chat started: it gets an
+// error event (code "refused", reason) and ends at once.
+func (d *Desk) RefuseNextChat(ctx context.Context, reason string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("mockdesk: refuse next chat: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.refuse = strOr(reason, "The desk cannot take your chat now.")
+	return nil
+}
+
+// RejectNextMessage makes the desk refuse the chat's next customer message
+// (422 message_rejected with reason; nothing stored).
+func (d *Desk) RejectNextMessage(ctx context.Context, chatID, reason string) error {
+	return d.agentAct(ctx, "reject next message", chatID, func(c *chat) error {
+		c.rejectNext = strOr(reason, "The message could not be delivered.")
+		return nil
+	})
+}
+
+// FailNextUpload makes the chat's next upload that passes the limits fail
+// anyway (a virus scan, say): file_status error with reason.
+func (d *Desk) FailNextUpload(ctx context.Context, chatID, reason string) error {
+	return d.agentAct(ctx, "fail next upload", chatID, func(c *chat) error {
+		c.failUpload = strOr(reason, "The file could not be scanned.")
+		return nil
+	})
+}
+
+// QueueUpdate sends the waiting customer a position and a wait in minutes
+// of the caller's choosing (negative: left out).
+func (d *Desk) QueueUpdate(ctx context.Context, chatID string, position, waitMinutes int) error {
+	return d.agentAct(ctx, "queue update", chatID, func(c *chat) error {
+		e := Event{Type: EventQueueUpdate}
+		if position >= 0 {
+			e.Position = intPtr(position)
+		}
+		if waitMinutes >= 0 {
+			e.WaitMinutes = intPtr(waitMinutes)
+		}
+		d.emit(c, e)
+		return nil
+	})
+}
+
+// DropConnections cuts the customer side's live connections to a chat as a
+// network failure would: WebSockets close without a close frame and
+// pending long polls answer 503. The chat itself goes on; a client
+// resumes from its last sequence number.
+func (d *Desk) DropConnections(ctx context.Context, chatID string) error {
+	var conns []*wsConn
+	err := d.agentAct(ctx, "drop connections", chatID, func(c *chat) error {
+		for s := range c.conns {
+			conns = append(conns, s)
+		}
+		close(c.dropped)
+		c.dropped = make(chan struct{})
+		return nil
+	})
+	for _, s := range conns {
+		_ = s.conn.NetConn().Close()
+	}
+	return err
+}
+
+// SetAgentsOnline takes every roster agent on or off line.
+func (d *Desk) SetAgentsOnline(ctx context.Context, online bool) error {
+	for _, a := range d.Agents() {
+		if err := d.SetAgentOnline(ctx, a.Profile.ID, online); err != nil {
+			return err
+		}
+	}
+	return nil
+}

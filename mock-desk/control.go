@@ -24,10 +24,10 @@ type ChatView struct {
 	WaitMinutes    int                       `json:"wait_minutes,omitempty"`
 	CustomerTyping bool                      `json:"customer_typing"`
 	// LastRead is the last agent message the customer has read.
-	LastRead    string                   `json:"last_read,omitempty"`
-	ScreenShare string                   `json:"screen_share,omitempty"`
-	LastSeq     int64                    `json:"last_seq"`
-	Transcript  []TranscriptEntry        `json:"transcript"`
+	LastRead     string                   `json:"last_read,omitempty"`
+	ScreenShare  string                   `json:"screen_share,omitempty"`
+	LastSeq      int64                    `json:"last_seq"`
+	Transcript   []TranscriptEntry        `json:"transcript"`
 	Capabilities servicedesk.Capabilities `json:"capabilities"`
 }
 
@@ -130,13 +130,13 @@ func (d *Desk) profileOf(b controlAgentBody) (servicedesk.AgentProfile, error) {
 
 // ObservationView is what GET /control/chats/{id}/await/{kind} answers.
 type ObservationView struct {
-	Kind    string                      `json:"kind"`
-	Message *servicedesk.MessageRequest `json:"message,omitempty"`
-	Typing  *bool                       `json:"typing,omitempty"`
-	ReadID  string                      `json:"read_message_id,omitempty"`
-	File    *servicedesk.FileUpload     `json:"file,omitempty"`
+	Kind    string                       `json:"kind"`
+	Message *servicedesk.MessageRequest  `json:"message,omitempty"`
+	Typing  *bool                        `json:"typing,omitempty"`
+	ReadID  string                       `json:"read_message_id,omitempty"`
+	File    *servicedesk.FileUpload      `json:"file,omitempty"`
 	State   servicedesk.ScreenShareState `json:"screen_share_state,omitempty"`
-	EndedBy string                      `json:"ended_by,omitempty"`
+	EndedBy string                       `json:"ended_by,omitempty"`
 }
 
 func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(http.HandlerFunc) route) {

@@ -73,6 +73,11 @@ func (d *Desk) sendMessage(ctx context.Context, chatID, token, key string, msg s
 	if c.state == StateEnded {
 		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %w", chatID, ErrChatEnded)
 	}
+	if c.rejectNext != "" {
+		reason := c.rejectNext
+		c.rejectNext = ""
+		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %s: %w", chatID, reason, ErrMessageRejected)
+	}
 	m := CustomerMessage{ID: newID("cm_", 8), Request: msg, Time: time.Now().UTC()}
 	c.messages = append(c.messages, m)
 	res := SendResult{MessageID: m.ID, IdempotencyKey: key, CreatedAt: m.Time}
@@ -278,7 +283,7 @@ func (d *Desk) waitEvents(ctx context.Context, chatID, token string, after int64
 			return EventPage{}, fmt.Errorf("mockdesk: events: %w", err)
 		}
 		page, err := c.eventsSince(after)
-		ch := c.changed
+		ch, dropped := c.changed, c.dropped
 		d.mu.Unlock()
 		if err != nil {
 			return EventPage{}, fmt.Errorf("mockdesk: events: %w", err)
@@ -290,6 +295,8 @@ func (d *Desk) waitEvents(ctx context.Context, chatID, token string, after int64
 		case <-ch:
 		case <-timer:
 			return page, nil
+		case <-dropped:
+			return EventPage{}, fmt.Errorf("mockdesk: events of chat %s: connection dropped: %w", chatID, ErrUnavailable)
 		case <-ctx.Done():
 			return EventPage{}, fmt.Errorf("mockdesk: events of chat %s: %w", chatID, ctx.Err())
 		case <-d.ctx.Done():

@@ -153,6 +153,7 @@ type Desk struct {
 	changed  chan struct{}
 	conns    map[io.Closer]struct{} // live WebSocket connections
 	defaultW string                 // default webhook URL
+	refuse   string                 // reason to refuse the next chat
 }
 
 type agent struct {
@@ -314,6 +315,11 @@ type chat struct {
 	lastRead  string // last agent message the customer read
 	agentMsgs int
 
+	rejectNext string // reason to refuse the next customer message
+	failUpload string // reason to fail the next upload
+	conns      map[*wsConn]struct{}
+	dropped    chan struct{} // closed by DropConnections, for long polls
+
 	share      string // pending or active screen share id
 	shareState string // "requested" or "accepted"
 
@@ -342,13 +348,14 @@ type CustomerMessage struct {
 
 // StoredFile is an accepted upload.
 type StoredFile struct {
-	ID       string    `json:"id"`
-	Name     string    `json:"name"`
-	Type     string    `json:"type"`
-	Size     int64     `json:"size"`
-	Time     time.Time `json:"time"`
-	content  []byte
-	MessageI string `json:"-"`
+	ID   string    `json:"id"`
+	Name string    `json:"name"`
+	Type string    `json:"type"`
+	Size int64     `json:"size"`
+	Time time.Time `json:"time"`
+	// MessageID is the customer's id of the message the file goes with.
+	MessageID string `json:"message_id,omitempty"`
+	content   []byte
 }
 
 // TranscriptEntry is one line of a chat as the agent console shows it.
@@ -494,6 +501,8 @@ func (d *Desk) StartChat(ctx context.Context, req StartRequest) (StartResult, er
 		state:      StateQueued,
 		webhookURL: req.WebhookURL,
 		idem:       map[string]idemEntry{},
+		conns:      map[*wsConn]struct{}{},
+		dropped:    make(chan struct{}),
 		ctrl:       cursor{},
 		changed:    make(chan struct{}),
 	}
@@ -506,10 +515,14 @@ func (d *Desk) StartChat(ctx context.Context, req StartRequest) (StartResult, er
 	caps := c.caps
 	d.emit(c, Event{Type: EventCapabilities, Capabilities: &caps})
 	switch {
+	case d.refuse != "":
+		reason := d.refuse
+		d.refuse = ""
+		d.refuseChat(c, "refused", reason)
 	case d.opts.RefuseWhenOffline && d.onlineLocked() == 0:
-		d.refuse(c, "no_agents_online", "No agents are online right now.")
+		d.refuseChat(c, "no_agents_online", "No agents are online right now.")
 	case d.opts.MaxQueue > 0 && len(d.queue) >= d.opts.MaxQueue:
-		d.refuse(c, "queue_full", "The queue is full; try again later.")
+		d.refuseChat(c, "queue_full", "The queue is full; try again later.")
 	default:
 		d.queue = append(d.queue, c)
 		d.updateQueueLocked()
@@ -518,7 +531,7 @@ func (d *Desk) StartChat(ctx context.Context, req StartRequest) (StartResult, er
 	return StartResult{ChatID: c.id, ChatToken: c.token, State: c.state, Capabilities: c.caps, LastSeq: c.seq}, nil
 }
 
-func (d *Desk) refuse(c *chat, code, msg string) {
+func (d *Desk) refuseChat(c *chat, code, msg string) {
 	d.emit(c, Event{Type: EventError, Code: code, Reason: msg})
 	c.state = StateEnded
 	c.endedBy = EndedByDesk

@@ -42,7 +42,7 @@ func checkFileName(name string) error {
 // uploadFile checks one file against the chat's capabilities and stores it
 // when it passes. Either way the customer gets a file_status event and the
 // agent side an observation; a rejected file is never stored.
-func (d *Desk) uploadFile(ctx context.Context, chatID, token, fileID, name, mimeType string, content []byte, tooLarge bool) (FileResult, error) {
+func (d *Desk) uploadFile(ctx context.Context, chatID, token, fileID, messageID, name, mimeType string, content []byte, tooLarge bool) (FileResult, error) {
 	if err := ctx.Err(); err != nil {
 		return FileResult{}, fmt.Errorf("mockdesk: upload to chat %s: %w", chatID, err)
 	}
@@ -90,12 +90,17 @@ func (d *Desk) uploadFile(ctx context.Context, chatID, token, fileID, name, mime
 	if mimeType != "" && !sniffMatches(content, mimeType) {
 		return reject(ErrFileTypeNotAllowed, "The file's content does not match its type.")
 	}
+	if c.failUpload != "" {
+		reason := c.failUpload
+		c.failUpload = ""
+		return reject(ErrFileRejected, reason)
+	}
 	for _, f := range c.files {
 		if f.ID == fileID {
 			return res, nil // a retried upload: stored once
 		}
 	}
-	c.files = append(c.files, StoredFile{ID: fileID, Name: name, Type: mimeType, Size: size, Time: time.Now().UTC(), content: content})
+	c.files = append(c.files, StoredFile{ID: fileID, MessageID: messageID, Name: name, Type: mimeType, Size: size, Time: time.Now().UTC(), content: content})
 	d.emit(c, Event{Type: EventFileStatus, FileID: fileID, FileStatus: "ok"})
 	d.observe(c, observation{kind: obsFile, file: fileUpload(fileID, name, mimeType, size, content, "")})
 	r := res

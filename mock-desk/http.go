@@ -497,7 +497,7 @@ func (d *Desk) handleUpload(w http.ResponseWriter, r *http.Request) {
 	var results []FileResult
 	var firstErr error
 	for _, p := range parts {
-		res, err := d.uploadFile(r.Context(), id, token, p.fileID, p.name, p.mimeType, p.content, p.tooLarge)
+		res, err := d.uploadFile(r.Context(), id, token, p.fileID, p.messageID, p.name, p.mimeType, p.content, p.tooLarge)
 		if err != nil && res.FileID == "" {
 			writeError(w, err)
 			return
@@ -515,9 +515,9 @@ func (d *Desk) handleUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 type uploadPart struct {
-	fileID, name, mimeType string
-	content                []byte
-	tooLarge               bool
+	fileID, messageID, name, mimeType string
+	content                           []byte
+	tooLarge                          bool
 }
 
 // readUploadParts reads the parts of an upload: a "file_id" field names the
@@ -525,7 +525,7 @@ type uploadPart struct {
 // marked tooLarge, so that it is rejected with a reason.
 func readUploadParts(mr *multipart.Reader, limit int64, maxFiles int) ([]uploadPart, error) {
 	var parts []uploadPart
-	nextID := ""
+	nextID, messageID := "", ""
 	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {
@@ -545,6 +545,12 @@ func readUploadParts(mr *multipart.Reader, limit int64, maxFiles int) ([]uploadP
 				return nil, fmt.Errorf("file_id field: %w", ErrBadRequest)
 			}
 			nextID = string(b)
+		case "message_id":
+			b, err := io.ReadAll(io.LimitReader(p, 256))
+			if err != nil || len(b) > 255 {
+				return nil, fmt.Errorf("message_id field: %w", ErrBadRequest)
+			}
+			messageID = string(b)
 		case "file":
 			if len(parts) == maxFiles {
 				return nil, fmt.Errorf("more than %d files: %w", maxFiles, ErrTooManyFiles)
@@ -557,7 +563,7 @@ func readUploadParts(mr *multipart.Reader, limit int64, maxFiles int) ([]uploadP
 				}
 				return nil, fmt.Errorf("file part: %v: %w", err, ErrBadRequest)
 			}
-			up := uploadPart{fileID: nextID, name: p.FileName(), mimeType: p.Header.Get("Content-Type")}
+			up := uploadPart{fileID: nextID, messageID: messageID, name: p.FileName(), mimeType: p.Header.Get("Content-Type")}
 			if int64(len(b)) > limit {
 				up.tooLarge = true
 			} else {

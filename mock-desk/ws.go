@@ -156,6 +156,9 @@ func (d *Desk) handleWS(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		d.mu.Lock()
 		delete(d.conns, conn)
+		if c := d.chats[s.chatID]; c != nil {
+			delete(c.conns, s)
+		}
 		d.mu.Unlock()
 		s.stop()
 	}()
@@ -250,6 +253,9 @@ func (s *wsConn) handle(f ClientFrame) outFrame {
 			return ack(fmt.Errorf("mockdesk: hello: last_seq %d of chat %s at %d: %w", from, f.ChatID, info.LastSeq, ErrBadCursor))
 		}
 		s.chatID, s.token = f.ChatID, token
+		d.mu.Lock()
+		d.chats[f.ChatID].conns[s] = struct{}{}
+		d.mu.Unlock()
 		fr := ServerFrame{Type: "welcome", RequestID: f.RequestID, Chat: &info}
 		if f.Type == "start" {
 			fr.ChatToken = token
