@@ -12,8 +12,8 @@ import (
 
 // wsClient is a test customer on a WebSocket.
 type wsClient struct {
-	t    *testing.T
-	conn *websocket.Conn
+	t       *testing.T
+	conn    *websocket.Conn
 	last    int64 // seq of the last event read
 	pending []Event
 }
