@@ -7,6 +7,11 @@ require (
 	github.com/gorilla/websocket v1.5.3
 )
 
-require go.uber.org/goleak v1.3.0 // indirect
+require (
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/chromedp/chromedp v0.23.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+)
 
 replace github.com/deskbridge/deskbridge/core => ../core

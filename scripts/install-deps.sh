@@ -3,3 +3,7 @@
 # Later modules add their packages here (chromium for browser tests).
 set -euo pipefail
 go version
+# mock-desk: the agent console's browser test drives Debian's chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+	apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
+fi

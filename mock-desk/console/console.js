@@ -1,0 +1,266 @@
+// mock-desk agent console. Plain DOM, no framework, no build step.
+// Customer text is untrusted: it is only ever set with textContent, and
+// links and images are only made from http(s) URLs.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const view = { version: 0, data: null, selected: null };
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function safeURL(s) {
+  try {
+    const u = new URL(s, location.href);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.href : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+function me() {
+  const d = view.data;
+  const id = $("agent-select").value;
+  const a = d && d.agents.find((x) => x.profile.id === id);
+  return a ? a.profile : null;
+}
+
+function chat() {
+  return view.data && view.data.chats.find((c) => c.chat_id === view.selected);
+}
+
+async function act(path, body, method) {
+  $("error").hidden = true;
+  try {
+    const r = await fetch(path, {
+      method: method || "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+    if (!r.ok) {
+      const e = await r.json().catch(() => ({}));
+      throw new Error((e.error && e.error.message) || r.statusText);
+    }
+    return r.status === 204 ? null : r.json();
+  } catch (e) {
+    $("error").textContent = e.message;
+    $("error").hidden = false;
+    return null;
+  }
+}
+
+const chatPath = (suffix) => "/control/chats/" + encodeURIComponent(view.selected) + suffix;
+
+function renderAgents(d) {
+  const sel = $("agent-select");
+  const keep = sel.value;
+  if (sel.options.length !== d.agents.length) {
+    sel.replaceChildren();
+    for (const a of d.agents) {
+      const o = el("option", "", a.profile.nickname + (a.scripted ? " (scripted)" : ""));
+      o.value = a.profile.id;
+      sel.append(o);
+    }
+    const manual = d.agents.find((a) => !a.scripted);
+    sel.value = keep || (manual ? manual.profile.id : d.agents[0].profile.id);
+  }
+  const mine = d.agents.find((a) => a.profile.id === sel.value);
+  $("online-toggle").checked = !!(mine && mine.online);
+  const tsel = $("transfer-select");
+  const tkeep = tsel.value;
+  tsel.replaceChildren();
+  for (const a of d.agents) {
+    if (a.profile.id === sel.value) continue;
+    const o = el("option", "", a.profile.nickname);
+    o.value = a.profile.id;
+    tsel.append(o);
+  }
+  if (tkeep) tsel.value = tkeep;
+}
+
+function chatLabel(c) {
+  return (c.customer && (c.customer.name || c.customer.id)) || c.chat_id;
+}
+
+function renderLists(d) {
+  const byId = new Map(d.chats.map((c) => [c.chat_id, c]));
+  $("queue-count").textContent = String(d.queue.length);
+  const q = $("queue");
+  q.replaceChildren();
+  for (const id of d.queue) {
+    const c = byId.get(id);
+    const li = el("li", "queue-item" + (id === view.selected ? " selected" : ""));
+    li.dataset.chat = id;
+    li.append(el("strong", "", "#" + c.position + " " + chatLabel(c)));
+    li.append(el("div", "sub", c.summary || "no summary"));
+    li.append(el("div", "sub", "waits ~" + c.wait_minutes + " min"));
+    li.addEventListener("click", () => select(id));
+    q.append(li);
+  }
+  const list = $("chats");
+  list.replaceChildren();
+  for (const c of d.chats.slice().reverse()) {
+    const li = el("li", "chat-item" + (c.chat_id === view.selected ? " selected" : ""));
+    li.dataset.chat = c.chat_id;
+    const top = el("div");
+    top.append(el("span", "state " + c.state, c.state.replace("_", " ")), document.createTextNode(" " + chatLabel(c)));
+    li.append(top);
+    const last = c.transcript.length ? c.transcript[c.transcript.length - 1].text : "";
+    li.append(el("div", "sub", (c.agent ? c.agent.nickname + ": " : "") + last));
+    li.addEventListener("click", () => select(c.chat_id));
+    list.append(li);
+  }
+}
+
+function renderItem(li, item) {
+  switch (item.response_type) {
+    case "text":
+      li.append(el("span", "text", item.text || ""));
+      break;
+    case "image": {
+      const src = safeURL(item.source);
+      if (src) {
+        const img = el("img");
+        img.src = src;
+        img.alt = item.alt_text || "";
+        li.append(img);
+      }
+      break;
+    }
+    case "button": {
+      const href = safeURL(item.url);
+      if (href) {
+        const a = el("a", "link-button", item.label || href);
+        a.href = href;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        li.append(document.createElement("br"), a);
+      }
+      break;
+    }
+    default:
+      li.append(el("span", "muted", "[" + item.response_type + "]"));
+  }
+}
+
+function renderChat(d) {
+  const c = chat();
+  $("chat-pane").hidden = !c;
+  $("empty-pane").hidden = !!c;
+  if (!c) return;
+  $("chat-title").textContent = chatLabel(c);
+  let meta = c.chat_id + " · " + c.state.replace("_", " ");
+  if (c.agent) meta += " · with " + c.agent.nickname;
+  if (c.state === "queued") meta += " · position " + c.position;
+  if (c.screen_share) meta += " · screen share " + c.screen_share;
+  $("chat-meta").textContent = meta;
+  $("summary").textContent = c.summary || "(none)";
+  const ol = $("transcript");
+  const atBottom = ol.scrollTop + ol.clientHeight >= ol.scrollHeight - 4;
+  ol.replaceChildren();
+  for (const line of c.transcript) {
+    const li = el("li", line.from);
+    if (line.from !== "system") {
+      li.append(el("span", "who", line.from === "agent" ? "agent" : "customer"));
+    }
+    if (line.file) {
+      const ok = line.file.status === "ok";
+      li.classList.add("file");
+      li.append(el("span", "", (ok ? "File: " : "Rejected: ") + line.file.name + " (" + line.file.size + " bytes)"));
+      if (ok) {
+        const a = el("a", "", " download");
+        a.href = chatPath("/files/" + encodeURIComponent(line.file.file_id));
+        li.append(a);
+      } else {
+        li.append(el("div", "muted", line.file.reason || ""));
+      }
+    } else if (line.message && line.message.output && line.message.output.generic) {
+      for (const item of line.message.output.generic) renderItem(li, item);
+    } else {
+      li.append(el("span", "text", line.text));
+    }
+    ol.append(li);
+  }
+  if (atBottom) ol.scrollTop = ol.scrollHeight;
+  $("typing-indicator").hidden = !c.customer_typing;
+  const ended = c.state === "ended";
+  const mine = c.agent && me() && c.agent.id === me().id;
+  $("accept").disabled = ended || c.state === "active";
+  for (const id of ["send", "transfer", "leave", "screen-share", "request-files"]) $(id).disabled = !mine;
+  $("end").disabled = ended;
+  $("end-screen-share").disabled = !c.screen_share;
+  $("reply").disabled = !mine;
+}
+
+function render() {
+  const d = view.data;
+  renderAgents(d);
+  renderLists(d);
+  renderChat(d);
+}
+
+function select(id) {
+  view.selected = id;
+  render();
+}
+
+async function loop() {
+  for (;;) {
+    try {
+      const r = await fetch("/control/state?since=" + view.version + "&wait=25");
+      if (!r.ok) throw new Error(r.statusText);
+      const d = await r.json();
+      view.version = d.version;
+      view.data = d;
+      $("conn-status").textContent = "live";
+      render();
+    } catch (e) {
+      $("conn-status").textContent = "reconnecting…";
+      await new Promise((ok) => setTimeout(ok, 1000));
+    }
+  }
+}
+
+let typingTimer = null;
+function typing() {
+  if (!chat() || $("reply").disabled) return;
+  if (!typingTimer) act(chatPath("/typing"), { typing: true });
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(() => {
+    typingTimer = null;
+    if (chat()) act(chatPath("/typing"), { typing: false });
+  }, 2000);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("agent-select").addEventListener("change", render);
+  $("online-toggle").addEventListener("change", (e) =>
+    act("/control/agents/" + encodeURIComponent($("agent-select").value), { online: e.target.checked }, "PUT"));
+  $("accept").addEventListener("click", () => act(chatPath("/join"), { agent: me() }));
+  $("composer").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const text = $("reply").value.trim();
+    if (!text) return;
+    if (await act(chatPath("/say"), { text })) $("reply").value = "";
+    clearTimeout(typingTimer);
+    typingTimer = null;
+  });
+  $("reply").addEventListener("input", typing);
+  $("reply").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      $("composer").requestSubmit();
+    }
+  });
+  $("transfer").addEventListener("click", () => act(chatPath("/transfer"), { agent_id: $("transfer-select").value }));
+  $("leave").addEventListener("click", () => act(chatPath("/leave")));
+  $("end").addEventListener("click", () => act(chatPath("/end")));
+  $("screen-share").addEventListener("click", () => act(chatPath("/screen_share")));
+  $("end-screen-share").addEventListener("click", () => act(chatPath("/screen_share/end")));
+  $("request-files").addEventListener("click", () => act(chatPath("/request_files"), { text: "Could you upload the file here?" }));
+  loop();
+});
