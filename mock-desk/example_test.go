@@ -1,0 +1,113 @@
+package mockdesk_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+)
+
+// A customer starts a chat over REST; a test plays the agent.
+func Example() {
+	desk, _ := mockdesk.New(mockdesk.Options{})
+	defer desk.Close()
+	srv := httptest.NewServer(desk)
+	defer srv.Close()
+	ctx := context.Background()
+
+	// Customer: start a chat.
+	resp, _ := http.Post(srv.URL+"/v1/chats", "application/json", strings.NewReader(`{"customer":{"name":"Uma"}}`))
+	var chat mockdesk.StartResult
+	_ = json.NewDecoder(resp.Body).Decode(&chat)
+	resp.Body.Close()
+
+	// Agent: take it and say hello.
+	ac, _ := desk.AwaitChat(ctx)
+	_ = ac.Join(ctx, servicedesk.AgentProfile{ID: "agent-1", Nickname: "Ada"})
+	_, _ = ac.SayText(ctx, "Hello, I am **Ada**.")
+
+	// Customer: read the events (a long poll from the start).
+	req, _ := http.NewRequest("GET", srv.URL+"/v1/chats/"+chat.ChatID+"/events?cursor=0", nil)
+	req.Header.Set("Authorization", "Bearer "+chat.ChatToken)
+	resp, _ = http.DefaultClient.Do(req)
+	var page mockdesk.EventPage
+	_ = json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	for _, e := range page.Events {
+		fmt.Println(e.Seq, e.Type)
+	}
+	// Output:
+	// 1 capabilities
+	// 2 queue_update
+	// 3 agent_joined
+	// 4 agent_message
+}
+
+// A scripted agent joins after a delay and echoes.
+func ExampleScript() {
+	desk, _ := mockdesk.New(mockdesk.Options{Agents: []mockdesk.AgentConfig{{
+		Profile:  servicedesk.AgentProfile{ID: "bot", Nickname: "Echo"},
+		Online:   true,
+		Capacity: 10,
+		Script: mockdesk.Script{
+			mockdesk.JoinAfter(10 * time.Millisecond),
+			mockdesk.SayMessage(servicedesk.NewResponse(
+				servicedesk.TextItem("Hi! Our **docs**:"),
+				servicedesk.LinkButtonItem("Docs", "https://example.com/docs"),
+			)),
+			mockdesk.Echo(0),
+		},
+	}}})
+	defer desk.Close()
+	ctx := context.Background()
+	chat, _ := desk.StartChat(ctx, mockdesk.StartRequest{})
+	id, _ := desk.AwaitChatID(ctx)
+	for desk.Agents()[0].Chats == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	state, _ := desk.ChatState(id)
+	fmt.Println(chat.ChatID == id, state)
+	// Output: true active
+}
+
+// Webhook deliveries carry Deskbridge-Signature: t=…,v1=hex(HMAC-SHA256(secret, "t.body")).
+func ExampleSignWebhook() {
+	fmt.Println(mockdesk.SignWebhook([]byte("whsec_example"), time.Unix(1767225600, 0), []byte(`{"id":"evt_ch_1_1"}`)))
+	// Output: t=1767225600,v1=f6bdb3c9178888483598d3aa83682e612ad70dcbd23f0a167daca4f537e32761
+}
+
+// Faults are deterministic from a seed; forced ones hit the next requests.
+func ExampleDesk_InjectFault() {
+	desk, _ := mockdesk.New(mockdesk.Options{})
+	defer desk.Close()
+	srv := httptest.NewServer(desk)
+	defer srv.Close()
+	_ = desk.InjectFault(mockdesk.FaultREST429, 1)
+	for range 2 {
+		resp, _ := http.Get(srv.URL + "/v1/availability")
+		resp.Body.Close()
+		fmt.Printf("%d retry-after=%q\n", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	fmt.Println(desk.FaultCounts()[mockdesk.FaultREST429])
+	// Output:
+	// 429 retry-after="1"
+	// 200 retry-after=""
+	// 1
+}
+
+// A scenario file is the desk's Options as JSON.
+func ExampleParseScenario() {
+	opts, err := mockdesk.ParseScenario([]byte(`{
+	  "agents": [{"profile": {"id": "ada", "nickname": "Ada"}, "online": true,
+	              "script": [{"do": "join", "delay": "2s"}, {"do": "say", "text": "Hi"}, {"do": "echo"}]}],
+	  "faults": {"seed": 7, "ws": {"drop_after_frames": 20}}
+	}`))
+	fmt.Println(err, len(opts.Agents[0].Script), opts.Faults.WS.DropAfterFrames)
+	// Output: <nil> 3 20
+}
