@@ -307,11 +307,53 @@ func (d *Desk) AwaitChatID(ctx context.Context) (string, error) {
 	}
 }
 
-// AwaitCustomerMessage returns the next message the customer sent. Its ID
-// is the customer's own message id (MessageRequest.ID), end to end.
+// AwaitCustomerMessage returns the next message the customer sent and the
+// desk stored. Its ID is the customer's own message id (MessageRequest.ID),
+// end to end. Messages the desk refused are skipped.
 func (d *Desk) AwaitCustomerMessage(ctx context.Context, chatID string) (servicedesk.MessageRequest, error) {
+	for {
+		m, err := d.AwaitCustomerMessageInfo(ctx, chatID)
+		if err != nil || m.Rejected == "" {
+			return m.Request, err
+		}
+	}
+}
+
+// AwaitCustomerMessageInfo returns the next message the customer sent,
+// stored or refused (Rejected says why), with its idempotency key and the
+// ids of the files it announced.
+func (d *Desk) AwaitCustomerMessageInfo(ctx context.Context, chatID string) (CustomerMessage, error) {
 	o, err := d.await(ctx, chatID, obsMessage, nil)
-	return o.message.Request, err
+	return o.message, err
+}
+
+// AwaitFileOutcome waits until the file fileID of a chat was uploaded and
+// checked, and returns it: accepted (Open reads it) or rejected (IsError,
+// ErrorMessage). It does not move the AwaitCustomerFile position.
+func (d *Desk) AwaitFileOutcome(ctx context.Context, chatID, fileID string) (servicedesk.FileUpload, error) {
+	for {
+		d.mu.Lock()
+		c, ok := d.chats[chatID]
+		if !ok {
+			d.mu.Unlock()
+			return servicedesk.FileUpload{}, fmt.Errorf("mockdesk: await file %s: chat %q: %w", fileID, chatID, ErrChatNotFound)
+		}
+		for _, f := range c.fileLog {
+			if f.ID == fileID {
+				d.mu.Unlock()
+				return f, nil
+			}
+		}
+		ch := c.changed
+		d.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return servicedesk.FileUpload{}, fmt.Errorf("mockdesk: await file %s in chat %s: %w", fileID, chatID, ctx.Err())
+		case <-d.ctx.Done():
+			return servicedesk.FileUpload{}, fmt.Errorf("mockdesk: await file %s in chat %s: %w", fileID, chatID, ErrClosed)
+		}
+	}
 }
 
 // AwaitCustomerTyping returns the customer's next typing change.

@@ -37,22 +37,28 @@ func checkWebhookURL(s string) error {
 	return nil
 }
 
-const maxIdempotencyKey = 255
+const (
+	maxIdempotencyKey  = 255
+	maxFilesPerMessage = 20
+)
 
 // sendMessage stores a customer message once per idempotency key; a resent
 // key with the same message answers the first result, with a different one
 // fails with ErrIdempotencyReused.
-func (d *Desk) sendMessage(ctx context.Context, chatID, token, key string, msg servicedesk.MessageRequest) (SendResult, error) {
+func (d *Desk) sendMessage(ctx context.Context, chatID, token, key string, msg servicedesk.MessageRequest, fileIDs []string) (SendResult, error) {
 	if err := ctx.Err(); err != nil {
 		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %w", chatID, err)
 	}
 	if len(key) > maxIdempotencyKey {
 		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: idempotency key longer than %d: %w", chatID, maxIdempotencyKey, ErrBadRequest)
 	}
-	if msg.Input.Text == "" && msg.Input.MessageType != servicedesk.InputEvent {
+	if len(fileIDs) > maxFilesPerMessage {
+		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: more than %d file_ids: %w", chatID, maxFilesPerMessage, ErrBadRequest)
+	}
+	if msg.Input.Text == "" && msg.Input.MessageType != servicedesk.InputEvent && len(fileIDs) == 0 {
 		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: empty input.text: %w", chatID, ErrBadRequest)
 	}
-	sum := sha256.Sum256(mustJSON(msg))
+	sum := sha256.Sum256(mustJSON(messageBody{Message: &msg, FileIDs: fileIDs}))
 	hash := hex.EncodeToString(sum[:])
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -76,9 +82,10 @@ func (d *Desk) sendMessage(ctx context.Context, chatID, token, key string, msg s
 	if c.rejectNext != "" {
 		reason := c.rejectNext
 		c.rejectNext = ""
+		d.observe(c, observation{kind: obsMessage, message: CustomerMessage{Request: msg, Time: time.Now().UTC(), IdempotencyKey: key, FileIDs: fileIDs, Rejected: reason}})
 		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %s: %w", chatID, reason, ErrMessageRejected)
 	}
-	m := CustomerMessage{ID: newID("cm_", 8), Request: msg, Time: time.Now().UTC()}
+	m := CustomerMessage{ID: newID("cm_", 8), Request: msg, Time: time.Now().UTC(), IdempotencyKey: key, FileIDs: fileIDs}
 	c.messages = append(c.messages, m)
 	res := SendResult{MessageID: m.ID, IdempotencyKey: key, CreatedAt: m.Time}
 	if key != "" {

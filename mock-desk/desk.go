@@ -315,8 +315,9 @@ type chat struct {
 	lastRead  string // last agent message the customer read
 	agentMsgs int
 
-	rejectNext string // reason to refuse the next customer message
-	failUpload string // reason to fail the next upload
+	rejectNext string                   // reason to refuse the next customer message
+	fileLog    []servicedesk.FileUpload // every upload's outcome, accepted or not
+	failUpload string                   // reason to fail the next upload
 	conns      map[*wsConn]struct{}
 	dropped    chan struct{} // closed by DropConnections, for long polls
 
@@ -344,6 +345,13 @@ type CustomerMessage struct {
 	ID      string                     `json:"id"`
 	Request servicedesk.MessageRequest `json:"request"`
 	Time    time.Time                  `json:"time"`
+	// IdempotencyKey is the client's key, if it gave one.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+	// FileIDs are the files the message announced (uploaded separately).
+	FileIDs []string `json:"file_ids,omitempty"`
+	// Rejected is the desk's reason when it refused the message (then it
+	// was not stored: only the agent side's observation has it).
+	Rejected string `json:"rejected,omitempty"`
 }
 
 // StoredFile is an accepted upload.

@@ -66,7 +66,9 @@ func (d *Desk) uploadFile(ctx context.Context, chatID, token, fileID, messageID,
 	reject := func(code *CodeError, reason string) (FileResult, error) {
 		res.Status, res.Reason = "error", reason
 		d.emit(c, Event{Type: EventFileStatus, FileID: fileID, FileStatus: "error", Reason: reason})
-		d.observe(c, observation{kind: obsFile, file: fileUpload(fileID, name, mimeType, size, nil, reason)})
+		fu := fileUpload(fileID, name, mimeType, size, nil, reason)
+		c.fileLog = append(c.fileLog, fu)
+		d.observe(c, observation{kind: obsFile, file: fu})
 		r := res
 		c.addLine(TranscriptEntry{From: "customer", ID: fileID, Text: "File rejected: " + name, File: &r})
 		return res, &fileError{fileID: fileID, err: fmt.Errorf("mockdesk: upload %s to chat %s: %s: %w", fileID, chatID, reason, code)}
@@ -102,7 +104,9 @@ func (d *Desk) uploadFile(ctx context.Context, chatID, token, fileID, messageID,
 	}
 	c.files = append(c.files, StoredFile{ID: fileID, MessageID: messageID, Name: name, Type: mimeType, Size: size, Time: time.Now().UTC(), content: content})
 	d.emit(c, Event{Type: EventFileStatus, FileID: fileID, FileStatus: "ok"})
-	d.observe(c, observation{kind: obsFile, file: fileUpload(fileID, name, mimeType, size, content, "")})
+	fu := fileUpload(fileID, name, mimeType, size, content, "")
+	c.fileLog = append(c.fileLog, fu)
+	d.observe(c, observation{kind: obsFile, file: fu})
 	r := res
 	c.addLine(TranscriptEntry{From: "customer", ID: fileID, Text: "File: " + name, File: &r})
 	return res, nil

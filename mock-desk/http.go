@@ -136,6 +136,8 @@ func decodeJSON[T any](b []byte) (T, error) {
 
 type messageBody struct {
 	Message *servicedesk.MessageRequest `json:"message"`
+	// FileIDs announces files uploaded with the message (separately).
+	FileIDs []string `json:"file_ids,omitempty"`
 }
 
 type typingBody struct {
@@ -174,15 +176,20 @@ func decodeStart(b []byte) (StartRequest, error) {
 	return v.StartRequest, nil
 }
 
-func decodeMessage(b []byte) (servicedesk.MessageRequest, error) {
+func decodeMessage(b []byte) (messageBody, error) {
 	v, err := decodeJSON[messageBody](b)
 	if err != nil {
-		return servicedesk.MessageRequest{}, err
+		return v, err
 	}
 	if v.Message == nil {
-		return servicedesk.MessageRequest{}, fmt.Errorf("missing message: %w", ErrBadRequest)
+		return v, fmt.Errorf("missing message: %w", ErrBadRequest)
 	}
-	return *v.Message, nil
+	for _, id := range v.FileIDs {
+		if id == "" || len(id) > 255 {
+			return v, fmt.Errorf("file_ids: empty or over 255 bytes: %w", ErrBadRequest)
+		}
+	}
+	return v, nil
 }
 
 func decodeTyping(b []byte) (bool, error) {
@@ -337,11 +344,11 @@ func (d *Desk) handleChatInfo(w http.ResponseWriter, r *http.Request) {
 
 func (d *Desk) handleMessage(w http.ResponseWriter, r *http.Request) {
 	d.jsonAction(w, r, func(body []byte) (int, any, error) {
-		msg, err := decodeMessage(body)
+		mb, err := decodeMessage(body)
 		if err != nil {
 			return 0, nil, err
 		}
-		res, err := d.sendMessage(r.Context(), r.PathValue("id"), bearer(r), r.Header.Get("Idempotency-Key"), msg)
+		res, err := d.sendMessage(r.Context(), r.PathValue("id"), bearer(r), r.Header.Get("Idempotency-Key"), *mb.Message, mb.FileIDs)
 		if res.Replayed {
 			w.Header().Set("Idempotent-Replayed", "true")
 		}

@@ -195,11 +195,15 @@ func (d *Desk) runStep(ctx context.Context, st Step, chatID string, cur cursor) 
 		if st.Prefix != nil {
 			prefix = *st.Prefix
 		}
-		for i := 0; st.Count == 0 || i < st.Count; i++ {
+		for i := 0; st.Count == 0 || i < st.Count; {
 			o, err := d.await(ctx, chatID, obsMessage, cur)
 			if err != nil {
 				return err
 			}
+			if o.message.Rejected != "" {
+				continue // the desk refused it: nothing to echo
+			}
+			i++
 			if _, err := d.AgentSay(ctx, chatID, servicedesk.TextResponse(prefix+o.message.Request.Input.Text)); err != nil {
 				return err
 			}

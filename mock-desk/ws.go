@@ -28,6 +28,7 @@ type ClientFrame struct {
 	// message
 	Message        *servicedesk.MessageRequest `json:"message,omitempty"`
 	IdempotencyKey string                      `json:"idempotency_key,omitempty"`
+	FileIDs        []string                    `json:"file_ids,omitempty"`
 	// typing
 	Typing *bool `json:"typing,omitempty"`
 	// read
@@ -267,7 +268,7 @@ func (s *wsConn) handle(f ClientFrame) outFrame {
 	}
 	switch f.Type {
 	case "message":
-		res, err := d.sendMessage(ctx, s.chatID, s.token, f.IdempotencyKey, *f.Message)
+		res, err := d.sendMessage(ctx, s.chatID, s.token, f.IdempotencyKey, *f.Message, f.FileIDs)
 		if err != nil {
 			return ack(err)
 		}

@@ -1,0 +1,217 @@
+// Package conformdesk adapts a mock-desk Desk to the interfaces of the kit
+// conformance suite (core/conformance), so a kit's test wires the two with
+// one call:
+//
+//	desk, _ := mockdesk.New(mockdesk.Options{…})
+//	srv := httptest.NewServer(desk)
+//	h := &conformance.Harness{Factory: mykit.Factory(srv.URL), Desk: conformdesk.New(desk), Faults: conformdesk.Faults(desk)}
+//
+// It lives in its own package so that mockdesk itself never depends on the
+// suite (and its testing imports).
+package conformdesk
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/conformance"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+)
+
+// Desk is a mockdesk.Desk seen as a conformance.Desk.
+type Desk struct{ d *mockdesk.Desk }
+
+var (
+	_ conformance.Desk   = (*Desk)(nil)
+	_ conformance.Chat   = (*Chat)(nil)
+	_ conformance.Faults = faults{}
+)
+
+// New adapts d.
+func New(d *mockdesk.Desk) *Desk { return &Desk{d: d} }
+
+// SetAgentsOnline takes every roster agent on or off line.
+func (a *Desk) SetAgentsOnline(ctx context.Context, online bool) error {
+	return a.d.SetAgentsOnline(ctx, online)
+}
+
+// RefuseNextChat makes the desk refuse the next chat with reason.
+func (a *Desk) RefuseNextChat(ctx context.Context, reason string) error {
+	return a.d.RefuseNextChat(ctx, reason)
+}
+
+// NextChat waits for the next chat a customer started.
+func (a *Desk) NextChat(ctx context.Context) (conformance.Chat, error) {
+	id, err := a.d.AwaitChatID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Chat{d: a.d, id: id}, nil
+}
+
+// Chat is one mock-desk chat seen as a conformance.Chat.
+type Chat struct {
+	d  *mockdesk.Desk
+	id string
+}
+
+// ID is the desk's chat id.
+func (c *Chat) ID() string { return c.id }
+
+// Summary is the bot's summary for the agent.
+func (c *Chat) Summary() string { s, _ := c.d.ChatSummary(c.id); return s }
+
+// QueueUpdate sends a queue position and wait (negative: not set).
+func (c *Chat) QueueUpdate(ctx context.Context, position, waitMinutes int) error {
+	return c.d.QueueUpdate(ctx, c.id, position, waitMinutes)
+}
+
+// Join joins the chat as agent.
+func (c *Chat) Join(ctx context.Context, agent servicedesk.AgentProfile) error {
+	return c.d.AgentJoin(ctx, c.id, agent)
+}
+
+// Say sends an agent message.
+func (c *Chat) Say(ctx context.Context, msg servicedesk.MessageResponse) error {
+	_, err := c.d.AgentSay(ctx, c.id, msg)
+	return err
+}
+
+// Typing shows or hides the agent typing.
+func (c *Chat) Typing(ctx context.Context, on bool) error { return c.d.AgentTyping(ctx, c.id, on) }
+
+// Read marks the customer's messages read.
+func (c *Chat) Read(ctx context.Context) error { return c.d.AgentRead(ctx, c.id) }
+
+// Transfer hands the chat to another agent.
+func (c *Chat) Transfer(ctx context.Context, to servicedesk.AgentProfile) error {
+	return c.d.AgentTransfer(ctx, c.id, to)
+}
+
+// Leave leaves the chat open without an agent.
+func (c *Chat) Leave(ctx context.Context) error { return c.d.AgentLeave(ctx, c.id) }
+
+// End ends the chat as the agent.
+func (c *Chat) End(ctx context.Context) error { return c.d.AgentEnd(ctx, c.id) }
+
+// RequestScreenShare asks for the customer's screen; the answer comes by
+// AwaitScreenShare.
+func (c *Chat) RequestScreenShare(ctx context.Context) error {
+	_, err := c.d.AgentRequestScreenShareAsync(ctx, c.id)
+	return err
+}
+
+// CancelScreenShare withdraws the request or ends the share.
+func (c *Chat) CancelScreenShare(ctx context.Context) error {
+	return c.d.AgentEndScreenShare(ctx, c.id)
+}
+
+// FailNextUpload fails the next upload that passes the limits.
+func (c *Chat) FailNextUpload(ctx context.Context, reason string) error {
+	return c.d.FailNextUpload(ctx, c.id, reason)
+}
+
+// RejectNextMessage refuses the next customer message.
+func (c *Chat) RejectNextMessage(ctx context.Context, reason string) error {
+	return c.d.RejectNextMessage(ctx, c.id, reason)
+}
+
+// DropConnection cuts the customer side's live connections to the chat.
+func (c *Chat) DropConnection(ctx context.Context) error {
+	return c.d.DropConnections(ctx, c.id)
+}
+
+// AwaitMessage returns the next customer message, stored or refused, with
+// the files it announced once each was uploaded and checked.
+func (c *Chat) AwaitMessage(ctx context.Context) (conformance.CustomerMessage, error) {
+	m, err := c.d.AwaitCustomerMessageInfo(ctx, c.id)
+	if err != nil {
+		return conformance.CustomerMessage{}, err
+	}
+	out := conformance.CustomerMessage{ID: m.IdempotencyKey, Text: m.Request.Input.Text, Rejected: m.Rejected != ""}
+	if out.ID == "" {
+		out.ID = m.Request.ID
+	}
+	for _, fid := range m.FileIDs {
+		f, err := c.d.AwaitFileOutcome(ctx, c.id, fid)
+		if err != nil {
+			return out, err
+		}
+		cf := conformance.CustomerFile{ID: f.ID, Name: f.File.Name, Type: f.File.Type, Rejected: f.ErrorMessage}
+		if !f.IsError && f.File.Open != nil {
+			rc, err := f.File.Open(ctx)
+			if err != nil {
+				return out, fmt.Errorf("conformdesk: open file %s: %w", f.ID, err)
+			}
+			cf.Data, err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return out, fmt.Errorf("conformdesk: read file %s: %w", f.ID, err)
+			}
+		}
+		if cf.Rejected != "" {
+			out.Rejected = true
+		}
+		out.Files = append(out.Files, cf)
+	}
+	return out, nil
+}
+
+// AwaitTyping returns the customer's next typing change.
+func (c *Chat) AwaitTyping(ctx context.Context) (bool, error) {
+	return c.d.AwaitCustomerTyping(ctx, c.id)
+}
+
+// AwaitRead returns when the customer next reports messages read.
+func (c *Chat) AwaitRead(ctx context.Context) error {
+	_, err := c.d.AwaitCustomerRead(ctx, c.id)
+	return err
+}
+
+// AwaitScreenShare returns the customer's next screen share change.
+func (c *Chat) AwaitScreenShare(ctx context.Context) (servicedesk.ScreenShareState, error) {
+	return c.d.AwaitScreenShare(ctx, c.id)
+}
+
+// AwaitEnded returns when the chat has ended.
+func (c *Chat) AwaitEnded(ctx context.Context) error {
+	_, err := c.d.AwaitChatEnded(ctx, c.id)
+	return err
+}
+
+// Faults returns d's fault injection as a conformance.Faults.
+func Faults(d *mockdesk.Desk) conformance.Faults { return faults{d} }
+
+type faults struct{ d *mockdesk.Desk }
+
+// Set applies a profile to every transport it names: 5xx and 429 to REST
+// and polls, duplicates and reordering to webhooks.
+func (f faults) Set(ctx context.Context, p conformance.FaultProfile) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ra := mockdesk.Duration(time.Duration(max(p.RetryAfterSeconds, 1)) * time.Second)
+	h := mockdesk.HTTPFaults{Rate5xx: p.ServerErrorRate, Rate429: p.RateLimitRate, RetryAfter: ra}
+	f.d.SetFaults(mockdesk.Faults{
+		Seed:    uint64(p.Seed),
+		REST:    h,
+		Poll:    mockdesk.PollFaults{HTTPFaults: h},
+		Webhook: mockdesk.WebhookFaults{DuplicateRate: p.DuplicateRate, ReorderRate: p.ReorderRate},
+	})
+	return nil
+}
+
+// Injected returns the fault counters.
+func (f faults) Injected(ctx context.Context) (map[string]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for k, v := range f.d.FaultCounts() {
+		out[k] = int(v)
+	}
+	return out, nil
+}
