@@ -250,3 +250,22 @@ func TestWebhookFaults(t *testing.T) {
 		t.Fatalf("faults had no effect: %d deliveries, ordered %v", len(rcv.got), ordered)
 	}
 }
+
+// TestWebhookRegisteredLater: PUT …/webhook sends the chat's later events
+// to the new URL; earlier ones are read with a poll.
+func TestWebhookRegisteredLater(t *testing.T) {
+	secret := []byte("later")
+	rcv := newReceiver(t, secret)
+	h := newHarness(t, Options{WebhookSecret: secret})
+	ctx := ctxT(t)
+	chat := h.start(StartRequest{})
+	h.mustDo(204, nil, "PUT", "/v1/chats/"+chat.ChatID+"/webhook", chat.ChatToken, map[string]string{"url": rcv.srv.URL})
+	must(t, h.desk.AgentJoin(ctx, chat.ChatID, ada))
+	got := rcv.waitUnique(chat.ChatID, 1)
+	if got[0].Type != EventAgentJoined || got[0].Seq != 3 {
+		t.Fatalf("first delivery = %s", got[0].JSON())
+	}
+	if p := h.poll(chat, 0, ""); len(p.Events) != 3 {
+		t.Fatalf("poll = %v", types(p.Events))
+	}
+}
