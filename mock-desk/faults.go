@@ -43,6 +43,11 @@ type PollFaults struct {
 
 // WSFaults are faults of WebSocket connections.
 type WSFaults struct {
+	// Rate5xx and Rate429 refuse the handshake (503 or 429 with
+	// Retry-After) before the upgrade.
+	Rate5xx    float64  `json:"rate_5xx,omitempty"`
+	Rate429    float64  `json:"rate_429,omitempty"`
+	RetryAfter Duration `json:"retry_after,omitempty"`
 	// Latency delays every frame the desk sends.
 	Latency Duration `json:"latency,omitempty"`
 	// DropAfterFrames drops every connection abruptly (no close frame)
@@ -75,6 +80,8 @@ const (
 	FaultPoll429            = "poll_429"
 	FaultPollStall          = "poll_stall"
 	FaultWSLatency          = "ws_latency"
+	FaultWS5xx              = "ws_5xx"
+	FaultWS429              = "ws_429"
 	FaultWSDrop             = "ws_drop"
 	FaultWebhookLatency     = "webhook_latency"
 	FaultWebhookDuplicate   = "webhook_duplicate"
@@ -83,7 +90,7 @@ const (
 )
 
 // FaultKinds lists every kind InjectFault takes.
-var FaultKinds = []string{FaultREST5xx, FaultREST429, FaultREST5xxAfter, FaultPoll5xx, FaultPoll429, FaultPollStall, FaultWSDrop, FaultWebhookDuplicate, FaultWebhookReorder, FaultWebhookUnreachable}
+var FaultKinds = []string{FaultREST5xx, FaultREST429, FaultREST5xxAfter, FaultPoll5xx, FaultPoll429, FaultPollStall, FaultWS5xx, FaultWS429, FaultWSDrop, FaultWebhookDuplicate, FaultWebhookReorder, FaultWebhookUnreachable}
 
 type faultInjector struct {
 	mu     sync.Mutex

@@ -99,6 +99,12 @@ func TestFaultsWSDropAndPollStall(t *testing.T) {
 	if frames != 3 || h.desk.FaultCounts()[FaultWSDrop] != 1 {
 		t.Fatalf("dropped after %d frames, counts %v", frames, h.desk.FaultCounts())
 	}
+	// The handshake refused: 503 with Retry-After, before any upgrade.
+	h.desk.SetFaults(Faults{WS: WSFaults{Rate5xx: 1, RetryAfter: Duration(3 * time.Second)}})
+	url := "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/v1/ws"
+	if _, resp, err := websocket.DefaultDialer.Dial(url, nil); err == nil || resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "3" {
+		t.Fatalf("refused handshake: %v %+v", err, resp)
+	}
 	h.desk.SetFaults(Faults{})
 
 	chat := h.start(StartRequest{})

@@ -136,8 +136,9 @@ type attachment struct {
 
 func (d *Desk) handleWS(w http.ResponseWriter, r *http.Request) {
 	cfg := d.faults.config().WS
-	if cfg.Latency > 0 {
-		d.faults.count(FaultWSLatency)
+	hs := HTTPFaults{Rate5xx: cfg.Rate5xx, Rate429: cfg.Rate429, RetryAfter: cfg.RetryAfter}
+	if !d.injectHTTP(w, r, "ws", hs, FaultWSLatency, FaultWS429, FaultWS5xx) {
+		return
 	}
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -337,6 +338,7 @@ func (s *wsConn) write(b []byte) bool {
 	d := s.d
 	cfg := d.faults.config().WS
 	if cfg.Latency > 0 {
+		d.faults.count(FaultWSLatency)
 		if err := d.pause(context.Background(), time.Duration(cfg.Latency)); err != nil {
 			return false
 		}
