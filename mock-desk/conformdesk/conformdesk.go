@@ -45,89 +45,63 @@ func (a *Desk) RefuseNextChat(ctx context.Context, reason string) error {
 
 // NextChat waits for the next chat a customer started.
 func (a *Desk) NextChat(ctx context.Context) (conformance.Chat, error) {
-	id, err := a.d.AwaitChatID(ctx)
+	ac, err := a.d.AwaitChat(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &Chat{d: a.d, id: id}, nil
+	return &Chat{AgentChat: ac, d: a.d}, nil
 }
 
-// Chat is one mock-desk chat seen as a conformance.Chat.
+// Chat is one mock-desk chat seen as a conformance.Chat. The methods whose
+// signatures match (ID, Summary, Join, Typing, Read, Transfer, Leave, End,
+// AwaitScreenShare) come from mockdesk.AgentChat.
 type Chat struct {
-	d  *mockdesk.Desk
-	id string
+	*mockdesk.AgentChat
+	d *mockdesk.Desk
 }
-
-// ID is the desk's chat id.
-func (c *Chat) ID() string { return c.id }
-
-// Summary is the bot's summary for the agent.
-func (c *Chat) Summary() string { s, _ := c.d.ChatSummary(c.id); return s }
 
 // QueueUpdate sends a queue position and wait (negative: not set).
 func (c *Chat) QueueUpdate(ctx context.Context, position, waitMinutes int) error {
-	return c.d.QueueUpdate(ctx, c.id, position, waitMinutes)
-}
-
-// Join joins the chat as agent.
-func (c *Chat) Join(ctx context.Context, agent servicedesk.AgentProfile) error {
-	return c.d.AgentJoin(ctx, c.id, agent)
+	return c.d.QueueUpdate(ctx, c.ID(), position, waitMinutes)
 }
 
 // Say sends an agent message.
 func (c *Chat) Say(ctx context.Context, msg servicedesk.MessageResponse) error {
-	_, err := c.d.AgentSay(ctx, c.id, msg)
+	_, err := c.AgentChat.Say(ctx, msg)
 	return err
 }
-
-// Typing shows or hides the agent typing.
-func (c *Chat) Typing(ctx context.Context, on bool) error { return c.d.AgentTyping(ctx, c.id, on) }
-
-// Read marks the customer's messages read.
-func (c *Chat) Read(ctx context.Context) error { return c.d.AgentRead(ctx, c.id) }
-
-// Transfer hands the chat to another agent.
-func (c *Chat) Transfer(ctx context.Context, to servicedesk.AgentProfile) error {
-	return c.d.AgentTransfer(ctx, c.id, to)
-}
-
-// Leave leaves the chat open without an agent.
-func (c *Chat) Leave(ctx context.Context) error { return c.d.AgentLeave(ctx, c.id) }
-
-// End ends the chat as the agent.
-func (c *Chat) End(ctx context.Context) error { return c.d.AgentEnd(ctx, c.id) }
 
 // RequestScreenShare asks for the customer's screen; the answer comes by
 // AwaitScreenShare.
 func (c *Chat) RequestScreenShare(ctx context.Context) error {
-	_, err := c.d.AgentRequestScreenShareAsync(ctx, c.id)
+	_, err := c.d.AgentRequestScreenShareAsync(ctx, c.ID())
 	return err
 }
 
 // CancelScreenShare withdraws the request or ends the share.
 func (c *Chat) CancelScreenShare(ctx context.Context) error {
-	return c.d.AgentEndScreenShare(ctx, c.id)
+	return c.EndScreenShare(ctx)
 }
 
 // FailNextUpload fails the next upload that passes the limits.
 func (c *Chat) FailNextUpload(ctx context.Context, reason string) error {
-	return c.d.FailNextUpload(ctx, c.id, reason)
+	return c.d.FailNextUpload(ctx, c.ID(), reason)
 }
 
 // RejectNextMessage refuses the next customer message.
 func (c *Chat) RejectNextMessage(ctx context.Context, reason string) error {
-	return c.d.RejectNextMessage(ctx, c.id, reason)
+	return c.d.RejectNextMessage(ctx, c.ID(), reason)
 }
 
 // DropConnection cuts the customer side's live connections to the chat.
 func (c *Chat) DropConnection(ctx context.Context) error {
-	return c.d.DropConnections(ctx, c.id)
+	return c.d.DropConnections(ctx, c.ID())
 }
 
 // AwaitMessage returns the next customer message, stored or refused, with
 // the files it announced once each was uploaded and checked.
 func (c *Chat) AwaitMessage(ctx context.Context) (conformance.CustomerMessage, error) {
-	m, err := c.d.AwaitCustomerMessageInfo(ctx, c.id)
+	m, err := c.d.AwaitCustomerMessageInfo(ctx, c.ID())
 	if err != nil {
 		return conformance.CustomerMessage{}, err
 	}
@@ -136,7 +110,7 @@ func (c *Chat) AwaitMessage(ctx context.Context) (conformance.CustomerMessage, e
 		out.ID = m.Request.ID
 	}
 	for _, fid := range m.FileIDs {
-		f, err := c.d.AwaitFileOutcome(ctx, c.id, fid)
+		f, err := c.d.AwaitFileOutcome(ctx, c.ID(), fid)
 		if err != nil {
 			return out, err
 		}
@@ -161,24 +135,17 @@ func (c *Chat) AwaitMessage(ctx context.Context) (conformance.CustomerMessage, e
 }
 
 // AwaitTyping returns the customer's next typing change.
-func (c *Chat) AwaitTyping(ctx context.Context) (bool, error) {
-	return c.d.AwaitCustomerTyping(ctx, c.id)
-}
+func (c *Chat) AwaitTyping(ctx context.Context) (bool, error) { return c.AwaitCustomerTyping(ctx) }
 
 // AwaitRead returns when the customer next reports messages read.
 func (c *Chat) AwaitRead(ctx context.Context) error {
-	_, err := c.d.AwaitCustomerRead(ctx, c.id)
+	_, err := c.AwaitCustomerRead(ctx)
 	return err
-}
-
-// AwaitScreenShare returns the customer's next screen share change.
-func (c *Chat) AwaitScreenShare(ctx context.Context) (servicedesk.ScreenShareState, error) {
-	return c.d.AwaitScreenShare(ctx, c.id)
 }
 
 // AwaitEnded returns when the chat has ended.
 func (c *Chat) AwaitEnded(ctx context.Context) error {
-	_, err := c.d.AwaitChatEnded(ctx, c.id)
+	_, err := c.AgentChat.AwaitEnded(ctx)
 	return err
 }
 
