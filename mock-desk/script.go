@@ -158,7 +158,7 @@ func (d *Desk) runScript(a *agent, chatID string) {
 			err = d.runStep(ctx, st, chatID, cur)
 		}
 		if err != nil {
-			if !errors.Is(err, ErrChatEnded) && !errors.Is(err, ErrClosed) {
+			if !errors.Is(err, ErrChatEnded) && !errors.Is(err, ErrClosed) && ctx.Err() == nil {
 				d.log.Info("script stopped", "agent", a.cfg.Profile.ID, "chat", chatID, "err", err)
 			}
 			return
