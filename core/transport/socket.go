@@ -53,6 +53,10 @@ type SocketConfig struct {
 	// MaxLifetime recycles a connection before a server-side limit (Amazon
 	// Connect's websockets last at most two hours). 0: no limit.
 	MaxLifetime time.Duration
+	// Lifetime, when set, is asked on each new connection and its answer,
+	// when positive, replaces MaxLifetime for it (a connection whose URL or
+	// token expires at a time the desk announced).
+	Lifetime func() time.Duration
 	Logger      *slog.Logger
 }
 
@@ -258,8 +262,14 @@ func (s *Socket) serve(conn *websocket.Conn) error {
 	ping := time.NewTicker(s.cfg.PingInterval)
 	defer ping.Stop()
 	var lifetime <-chan time.Time
-	if s.cfg.MaxLifetime > 0 {
-		t := time.NewTimer(s.cfg.MaxLifetime)
+	maxLife := s.cfg.MaxLifetime
+	if s.cfg.Lifetime != nil {
+		if d := s.cfg.Lifetime(); d > 0 {
+			maxLife = d
+		}
+	}
+	if maxLife > 0 {
+		t := time.NewTimer(maxLife)
 		defer t.Stop()
 		lifetime = t.C
 	}
