@@ -4,12 +4,15 @@
 // body, checked in constant time within a time window, with two secrets
 // during rotation), a bounded deduper for event ids, a sequencer that puts
 // per-chat events back in order and finds gaps to fill, and a reconnecting
-// WebSocket client with heartbeats and a single writer.
+// WebSocket client with heartbeats and a single writer (with a lifetime per
+// connection, to recycle before a desk-announced expiry), a gap filler that
+// merges a live stream with a history fetched after an outage (each item
+// once, in order), and a Pacer and a Throttle for desks that limit rates.
 //
 // # Concurrency
 //
 // Backoff and Signer are values, safe to share. Verifier, Deduper and
-// Sequencer are safe for concurrent use. A Socket's Send and Close may be
+// Sequencer, GapFiller, Pacer and Throttle are safe for concurrent use. A Socket's Send and Close may be
 // called from any goroutine; its handlers run on its read goroutine, one at a
 // time.
 //
