@@ -57,7 +57,7 @@ type SocketConfig struct {
 	// when positive, replaces MaxLifetime for it (a connection whose URL or
 	// token expires at a time the desk announced).
 	Lifetime func() time.Duration
-	Logger      *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Socket is a WebSocket client that reconnects with jittered backoff, keeps
