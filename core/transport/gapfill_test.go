@@ -209,3 +209,30 @@ func TestSocketLifetimeFunc(t *testing.T) {
 		}
 	}
 }
+
+// TestGapFillHoldRunRetry: a hold taken when the connection comes up keeps
+// live items back through a failed fetch until a retry succeeds.
+func TestGapFillHoldRunRetry(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	g := newFiller(&got, &mu)
+	g.Live(item{"1", "one"})
+	h := g.Hold()
+	g.Live(item{"4", "four"}) // live on the new connection
+	if err := h.Run(context.Background(), func(context.Context) ([]item, error) { return nil, errors.New("503") }); err == nil {
+		t.Fatal("want the fetch error")
+	}
+	if len(got) != 1 {
+		t.Fatalf("delivered %v during a failed fill", got)
+	}
+	if err := h.Run(context.Background(), func(context.Context) ([]item, error) {
+		return []item{{"1", "one"}, {"2", "two"}, {"3", "three"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.Release() // no effect after success
+	g.Live(item{"5", "five"})
+	if want := []string{"one", "two", "three", "four", "five"}; !slices.Equal(got, want) {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
+}
