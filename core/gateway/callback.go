@@ -1,0 +1,140 @@
+package gateway
+
+import (
+	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// Callback is a Carbon ServiceDeskCallback call that a desk-mode client
+// makes when it receives the event carrying it: callback[Method](...Args).
+type Callback struct {
+	Method string `json:"method"`
+	Args   []any  `json:"args"`
+}
+
+// Carbon's ServiceDeskCallback method names.
+const (
+	CbUpdateCapabilities          = "updateCapabilities"
+	CbUpdateAgentAvailability     = "updateAgentAvailability"
+	CbAgentJoined                 = "agentJoined"
+	CbAgentReadMessages           = "agentReadMessages"
+	CbAgentTyping                 = "agentTyping"
+	CbSendMessageToUser           = "sendMessageToUser"
+	CbBeginTransferToAnotherAgent = "beginTransferToAnotherAgent"
+	CbAgentLeftChat               = "agentLeftChat"
+	CbAgentEndedChat              = "agentEndedChat"
+	CbSetErrorStatus              = "setErrorStatus"
+	CbSetFileUploadStatus         = "setFileUploadStatus"
+	CbScreenShareRequest          = "screenShareRequest"
+	CbScreenShareEnded            = "screenShareEnded"
+)
+
+// callbackMapper turns engine events into the Carbon callbacks they stand
+// for. It remembers the text of the last CONNECTING error, which Carbon
+// shows when the request ends; everything else is a function of the event.
+type callbackMapper struct {
+	errorText string
+}
+
+// callbackFor returns the callback event ev stands for, or nil for events
+// Carbon has no callback for (state changes, the user's own messages, lines
+// Carbon writes itself).
+func (m *callbackMapper) callbackFor(ev *flow.Event) *Callback {
+	cb := func(method string, args ...any) *Callback {
+		if args == nil {
+			args = []any{}
+		}
+		return &Callback{Method: method, Args: args}
+	}
+	switch ev.Type {
+	case flow.EventQueueUpdate:
+		if ev.Availability != nil {
+			return cb(CbUpdateAgentAvailability, ev.Availability)
+		}
+	case flow.EventAgentJoined:
+		if ev.Profile != nil {
+			return cb(CbAgentJoined, carbonProfile(*ev.Profile))
+		}
+	case flow.EventAgentMessage:
+		if ev.Message != nil {
+			if ev.Profile != nil {
+				return cb(CbSendMessageToUser, ev.Message, ev.Profile.ID)
+			}
+			return cb(CbSendMessageToUser, ev.Message)
+		}
+	case flow.EventAgentTyping:
+		if ev.Typing != nil {
+			return cb(CbAgentTyping, *ev.Typing)
+		}
+	case flow.EventAgentRead:
+		return cb(CbAgentReadMessages)
+	case flow.EventTransfer:
+		if ev.Profile != nil {
+			return cb(CbBeginTransferToAnotherAgent, carbonProfile(*ev.Profile))
+		}
+		return cb(CbBeginTransferToAnotherAgent)
+	case flow.EventAgentLeft:
+		return cb(CbAgentLeftChat)
+	case flow.EventMessageStatus:
+		if ev.Status == flow.MessageFailed {
+			return cb(CbSetErrorStatus, servicedesk.UserMessageError(ev.MessageID))
+		}
+	case flow.EventError:
+		if ev.ErrorType == servicedesk.ErrorConnecting {
+			// Shown when the chat ends: Carbon ends a request on a
+			// CONNECTING error, but an agent may already be there.
+			m.errorText = ev.Text
+		}
+	case flow.EventDisconnected:
+		return cb(CbSetErrorStatus, servicedesk.DisconnectedError(true))
+	case flow.EventReconnected:
+		return cb(CbSetErrorStatus, servicedesk.DisconnectedError(false))
+	case flow.EventFileStatus:
+		isErr := ev.Status == flow.MessageFailed
+		if isErr {
+			return cb(CbSetFileUploadStatus, ev.FileID, true, ev.Text)
+		}
+		return cb(CbSetFileUploadStatus, ev.FileID, false)
+	case flow.EventScreenShare:
+		switch ev.ScreenShare {
+		case flow.ScreenShareRequested:
+			return cb(CbScreenShareRequest)
+		case flow.ScreenShareCancelled, flow.ScreenShareEnded:
+			return cb(CbScreenShareEnded)
+		}
+	case flow.EventCapabilities:
+		if ev.Capabilities != nil {
+			return cb(CbUpdateCapabilities, ev.Capabilities)
+		}
+	case flow.EventChatEnded:
+		text := m.errorText
+		m.errorText = ""
+		switch {
+		case ev.Reason == flow.EndByUser || ev.Reason == flow.EndCancelled:
+			// Carbon ended it itself.
+		case ev.RequestCancelled:
+			// No agent had joined: Carbon ends the request on CONNECTING.
+			if text == "" {
+				text = ev.Text
+			}
+			return cb(CbSetErrorStatus, servicedesk.ConnectingError(text))
+		default:
+			// An agent was there: only agentEndedChat ends Carbon's chat.
+			return cb(CbAgentEndedChat)
+		}
+	case flow.EventState:
+		if ev.State == flow.StateStarting || ev.State == flow.StateWaiting {
+			m.errorText = ""
+		}
+	}
+	return nil
+}
+
+// carbonProfile fills user_type, which Carbon's ResponseUserProfile
+// requires.
+func carbonProfile(p servicedesk.AgentProfile) servicedesk.AgentProfile {
+	if p.UserType == "" {
+		p.UserType = servicedesk.UserHuman
+	}
+	return p
+}

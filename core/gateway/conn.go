@@ -1,0 +1,500 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/gorilla/websocket"
+)
+
+// Close codes the gateway uses besides the standard ones.
+const (
+	// CloseTooManyConns: the session already has MaxConnsPerSession sockets.
+	CloseTooManyConns = 4001
+	// CloseHelloTimeout: no hello within HelloTimeout.
+	CloseHelloTimeout = 4002
+)
+
+// conn is one browser socket. Its reader runs on the HTTP handler's
+// goroutine; after hello a second goroutine writes the session's events and
+// the heartbeats. Writes are serialised by wmu (gorilla allows one writer).
+type conn struct {
+	g  *Gateway
+	ws *websocket.Conn
+
+	ctx    context.Context // ends when the socket closes or the drain begins
+	cancel context.CancelFunc
+
+	wmu sync.Mutex
+
+	// Set by hello, read-only afterwards.
+	sess *flow.Session
+	sid  string
+	mode Mode
+
+	bucket bucket
+	async  sync.WaitGroup
+	slow   chan struct{} // one slow op (availability, reconnect) at a time
+	events sync.WaitGroup
+}
+
+func newConn(g *Gateway, ws *websocket.Conn) *conn {
+	c := &conn{g: g, ws: ws, slow: make(chan struct{}, 2)}
+	c.ctx, c.cancel = context.WithCancel(g.ctx)
+	c.bucket = newBucket(g.opts.RatePerSecond, g.opts.Burst, g.opts.Now())
+	return c
+}
+
+// hardLimit is the frame size past which the socket is closed (1009);
+// frames between MaxFrameBytes and it are read, dropped and answered.
+func (c *conn) hardLimit() int64 { return 16 * c.g.opts.MaxFrameBytes }
+
+func (c *conn) run() {
+	o := &c.g.opts
+	defer func() {
+		c.cancel()
+		c.async.Wait()
+		c.events.Wait()
+		c.ws.Close()
+		if c.sid != "" {
+			c.g.detach(c.sid)
+		}
+	}()
+	c.ws.SetReadLimit(c.hardLimit())
+	_ = c.ws.SetReadDeadline(o.Now().Add(o.HelloTimeout))
+	c.ws.SetPongHandler(func(string) error {
+		return c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
+	})
+	buf := new(bytes.Buffer)
+	for {
+		mt, r, err := c.ws.NextReader()
+		if err != nil {
+			if c.sess == nil && isTimeout(err) {
+				c.closeWith(CloseHelloTimeout, "no hello in time")
+			}
+			c.g.log.Debug("gateway: socket closed", "session", c.sid, "err", err)
+			return
+		}
+		if c.sess != nil {
+			_ = c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
+		}
+		c.g.stats.add(&c.g.stats.framesIn)
+		buf.Reset()
+		n, err := io.Copy(buf, io.LimitReader(r, o.MaxFrameBytes+1))
+		if err != nil {
+			return
+		}
+		if n > o.MaxFrameBytes {
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return // past the hard limit: gorilla closed with 1009
+			}
+			c.fail("", "", protoErr(CodeFrameTooLarge, "frame larger than %d bytes; it was dropped", o.MaxFrameBytes))
+			continue
+		}
+		if mt != websocket.TextMessage {
+			c.fail("", "", protoErr(CodeBadFrame, "binary frames are not used; send JSON text frames"))
+			continue
+		}
+		if ok, wait := c.bucket.take(o.Now()); !ok {
+			req, _ := decodeRequest(buf.Bytes())
+			e := protoErr(CodeRateLimited, "more than %g frames a second; %s was dropped", o.RatePerSecond, opName(req.Op))
+			e.RetryAfterMS = max(wait.Milliseconds(), 1)
+			c.fail(req.ID, req.Op, e)
+			continue
+		}
+		req, perr := decodeRequest(buf.Bytes())
+		if perr != nil {
+			c.fail(req.ID, req.Op, perr)
+			continue
+		}
+		if !c.handle(req) {
+			return
+		}
+	}
+}
+
+func opName(op string) string {
+	if op == "" {
+		return "the frame"
+	}
+	return "op " + op
+}
+
+// idleLimit is how long a silent peer is kept.
+func (c *conn) idleLimit() time.Duration { return c.g.opts.Heartbeat * 5 / 2 }
+
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// handle runs one request; false closes the socket.
+func (c *conn) handle(req request) bool {
+	if req.Op == OpHello {
+		return c.hello(req)
+	}
+	if c.sess == nil {
+		c.fail(req.ID, req.Op, protoErr(CodeHelloFirst, "send hello first"))
+		return true
+	}
+	switch req.Op {
+	case OpAreAnyAgentsOnline, OpReconnect:
+		select {
+		case c.slow <- struct{}{}:
+		default:
+			c.fail(req.ID, req.Op, protoErr(CodeRateLimited, "%s is already running", req.Op))
+			return true
+		}
+		c.async.Add(1)
+		go func() {
+			defer c.async.Done()
+			defer func() { <-c.slow }()
+			c.answer(req, c.op(req))
+		}()
+	default:
+		c.answer(req, c.op(req))
+	}
+	return true
+}
+
+type opResult struct {
+	v   any
+	err error
+}
+
+func (c *conn) answer(req request, r opResult) {
+	if r.err != nil {
+		var ef *errFrame
+		if !errors.As(r.err, &ef) {
+			ef = &errFrame{Code: codeOf(r.err), Message: r.err.Error()}
+		}
+		c.fail(req.ID, req.Op, ef)
+		return
+	}
+	if r.v == nil {
+		r.v = struct{}{}
+	}
+	c.write(resultFrame{Type: typeResult, Re: req.ID, Result: r.v})
+}
+
+// fail sends an error frame; the socket and the session go on.
+func (c *conn) fail(re, op string, e *errFrame) {
+	c.g.stats.errorCode(e.Code)
+	if e.Code == CodeRateLimited || e.Code == CodeFrameTooLarge || e.Code == CodeBadToken {
+		c.g.log.Info("gateway: request refused", "session", c.sid, "code", e.Code, "op", op)
+	}
+	c.write(errorFrame{Type: typeError, Re: re, Op: op, Error: e})
+}
+
+// write sends one frame; a failed write closes the socket, which ends the
+// reader.
+func (c *conn) write(v any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.g.log.Error("gateway: encode frame", "session", c.sid, "err", err)
+		return false
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.g.opts.WriteTimeout))
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.ws.Close()
+		return false
+	}
+	c.g.stats.add(&c.g.stats.framesOut)
+	return true
+}
+
+func (c *conn) closeWith(code int, reason string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+}
+
+func (c *conn) hello(req request) bool {
+	if c.sess != nil {
+		c.fail(req.ID, req.Op, protoErr(CodeBadFrame, "hello was already sent on this socket"))
+		return true
+	}
+	g := c.g
+	resumed := req.Token != ""
+	id := ""
+	if resumed {
+		var ok bool
+		if id, ok = g.tokens.verify(req.Token); !ok {
+			c.fail(req.ID, req.Op, protoErr(CodeBadToken, "the token is not valid here; send hello without a token to start a new session"))
+			return true
+		}
+	} else {
+		id = newSessionID()
+	}
+	if ok, code := g.attach(id); !ok {
+		c.fail(req.ID, req.Op, protoErr(code, "session %s has too many sockets or the gateway too many sessions", id))
+		c.closeWith(CloseTooManyConns, code)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), g.opts.OpTimeout)
+	defer cancel()
+	s, err := g.engine.Session(ctx, id)
+	if err != nil {
+		g.detach(id)
+		c.fail(req.ID, req.Op, &errFrame{Code: codeOf(err), Message: err.Error()})
+		return true
+	}
+	snap, err := s.Snapshot(ctx)
+	if err != nil {
+		g.detach(id)
+		c.fail(req.ID, req.Op, &errFrame{Code: codeOf(err), Message: err.Error()})
+		return true
+	}
+	c.sess, c.sid, c.mode = s, id, req.Mode
+	from := req.LastSeq
+	reset := from > snap.LastSeq
+	if reset {
+		from = 0
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
+	o := &g.opts
+	c.write(welcomeFrame{
+		Type: typeWelcome, Re: req.ID, Session: id, Token: g.tokens.mint(id), Mode: c.mode,
+		LastSeq: snap.LastSeq, Reset: reset, Resumed: resumed, Snapshot: snap,
+		Limits: Limits{MaxFrameBytes: o.MaxFrameBytes, MaxUploadBytes: o.MaxUploadBytes, RatePerSecond: o.RatePerSecond, Burst: o.Burst, HeartbeatMS: o.Heartbeat.Milliseconds()},
+	})
+	g.log.Debug("gateway: hello", "session", id, "mode", c.mode, "resumed", resumed, "from", from)
+	c.events.Add(1)
+	go c.pushEvents(from)
+	return true
+}
+
+// pushEvents writes the session's events after from, then heartbeats
+// while idle. On drain it writes what is left and closes with 1001.
+func (c *conn) pushEvents(from uint64) {
+	defer c.events.Done()
+	sub := c.sess.Subscribe(from)
+	defer sub.Close()
+	var mapper callbackMapper
+	hb := c.g.opts.Heartbeat
+	for {
+		ctx, cancel := context.WithTimeout(c.ctx, hb)
+		evs, err := sub.Next(ctx)
+		cancel()
+		switch {
+		case err == nil:
+			if !c.sendEvents(&mapper, evs) {
+				return
+			}
+		case c.ctx.Err() != nil:
+			if c.g.ctx.Err() != nil { // draining: flush, then go away
+				left, _ := c.sess.EventsSince(context.Background(), sub.Cursor(), 0)
+				c.sendEvents(&mapper, left)
+				c.closeWith(websocket.CloseGoingAway, "server shutting down; reconnect and resume")
+				c.ws.Close()
+			}
+			return
+		case errors.Is(err, context.DeadlineExceeded):
+			c.write(heartbeatFrame{Type: typeHeartbeat, LastSeq: sub.Cursor()})
+			c.wmu.Lock()
+			perr := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.g.opts.WriteTimeout))
+			c.wmu.Unlock()
+			if perr != nil {
+				c.ws.Close()
+				return
+			}
+		case errors.Is(err, flow.ErrEventsTrimmed):
+			c.fail("", "", protoErr(CodeEventsTrimmed, "events after %d are no longer kept; reload the history", sub.Cursor()))
+			sub.Close()
+			sub = c.sess.Subscribe(c.sess.LastSeq())
+		default: // the session or engine closed
+			c.closeWith(websocket.CloseGoingAway, "session closed")
+			c.ws.Close()
+			return
+		}
+	}
+}
+
+func (c *conn) sendEvents(m *callbackMapper, evs []flow.Event) bool {
+	for i := range evs {
+		ev := &evs[i]
+		f := eventFrame{Type: typeEvent, Seq: ev.Seq, Event: ev}
+		if c.mode == ModeDesk {
+			f.Callback = m.callbackFor(ev)
+		}
+		if !c.write(f) {
+			return false
+		}
+		c.g.stats.add(&c.g.stats.eventsOut)
+	}
+	return true
+}
+
+// op runs one session op.
+func (c *conn) op(req request) opResult {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), c.g.opts.OpTimeout)
+	defer cancel()
+	s := c.sess
+	bad := func(e *errFrame) opResult { return opResult{err: e} }
+	switch req.Op {
+	case OpPing:
+		return opResult{v: map[string]uint64{"last_seq": s.LastSeq()}}
+	case OpSnapshot:
+		snap, err := s.Snapshot(ctx)
+		return opResult{snap, err}
+	case OpAreAnyAgentsOnline:
+		_, msg, e := connectArgsOf(req)
+		if e != nil {
+			return bad(e)
+		}
+		st, err := s.CheckAvailability(ctx, msg)
+		var online any // Carbon: true, false or null
+		switch st {
+		case servicedesk.Online:
+			online = true
+		case servicedesk.Offline:
+			online = false
+		}
+		return opResult{map[string]any{"online": online, "status": st}, err}
+	case OpStartChat:
+		a, msg, e := connectArgsOf(req)
+		if e != nil {
+			return bad(e)
+		}
+		err := s.StartChat(ctx, msg, flow.StartOptions{Payload: a.Options.PreStartChatPayload})
+		return opResult{err: err}
+	case OpSendMessageToAgent:
+		var a sendArgs
+		if e := req.args(&a); e != nil {
+			return bad(e)
+		}
+		var msg servicedesk.MessageRequest
+		if len(a.Message) > 0 {
+			if err := json.Unmarshal(a.Message, &msg); err != nil {
+				return bad(protoErr(CodeBadArgs, "sendMessageToAgent: message: %v", err))
+			}
+		}
+		if a.MessageID != "" {
+			msg.ID = a.MessageID
+		}
+		if len(msg.ID) > 128 {
+			return bad(protoErr(CodeBadArgs, "sendMessageToAgent: messageID longer than 128 bytes"))
+		}
+		files := make([]servicedesk.FileUpload, 0, len(a.FileIDs))
+		for _, fid := range a.FileIDs {
+			f, ok := c.g.files.get(c.sid, fid)
+			if !ok {
+				return bad(protoErr(CodeUnknownFile, "sendMessageToAgent: file %q was not uploaded in this session", fid))
+			}
+			files = append(files, f)
+		}
+		id, err := s.SendMessage(ctx, msg, files)
+		return opResult{map[string]string{"messageID": id}, err}
+	case OpUserTyping:
+		var a typingArgs
+		if e := req.args(&a); e != nil {
+			return bad(e)
+		}
+		if a.IsTyping == nil {
+			return bad(protoErr(CodeBadArgs, "userTyping: isTyping is required"))
+		}
+		return opResult{err: s.UserTyping(ctx, *a.IsTyping)}
+	case OpUserReadMessages:
+		return opResult{err: s.UserRead(ctx)}
+	case OpFilesSelectedForUpload:
+		var a filesArgs
+		if e := req.args(&a); e != nil {
+			return bad(e)
+		}
+		ups := make([]servicedesk.FileUpload, 0, len(a.Uploads))
+		for _, u := range a.Uploads {
+			if u.ID == "" || len(u.ID) > 128 {
+				return bad(protoErr(CodeBadArgs, "filesSelectedForUpload: each upload needs an id of 1 to 128 bytes"))
+			}
+			ups = append(ups, servicedesk.FileUpload{ID: u.ID, Status: servicedesk.FileEdit,
+				File: servicedesk.File{Name: u.File.Name, Size: u.File.Size, Type: u.File.Type}})
+		}
+		return opResult{err: s.SelectFiles(ctx, ups)}
+	case OpScreenShareStop:
+		return opResult{err: s.StopScreenShare(ctx)}
+	case OpScreenShareAnswer:
+		var a shareAnswerArgs
+		if e := req.args(&a); e != nil {
+			return bad(e)
+		}
+		switch servicedesk.ScreenShareState(a.State) {
+		case servicedesk.ScreenShareAccepted:
+			return opResult{err: s.AnswerScreenShare(ctx, true)}
+		case servicedesk.ScreenShareDeclined, servicedesk.ScreenShareCancelled:
+			return opResult{err: s.AnswerScreenShare(ctx, false)}
+		}
+		return bad(protoErr(CodeBadArgs, "screenShareAnswer: state %q: want accepted, declined or cancelled", a.State))
+	case OpEndChat:
+		var a endArgs
+		if e := req.args(&a); e != nil {
+			return bad(e)
+		}
+		err := s.EndChat(ctx, flow.EndOptions{Payload: a.Info.PreEndChatPayload})
+		if errors.Is(err, flow.ErrNoChat) {
+			// Carbon's endChat must be idempotent (it calls it again after
+			// agentEndedChat).
+			return opResult{v: map[string]bool{"ended": false}}
+		}
+		return opResult{map[string]bool{"ended": err == nil}, err}
+	case OpReconnect:
+		return c.reconnect(ctx)
+	}
+	return bad(protoErr(CodeUnknownOp, "unknown op %q", req.Op))
+}
+
+// reconnect answers Carbon's reconnect: true while an agent chat is on.
+// A chat the engine is itself re-attaching (after a restart) is waited for.
+func (c *conn) reconnect(ctx context.Context) opResult {
+	for {
+		snap, err := c.sess.Snapshot(ctx)
+		if err != nil {
+			return opResult{err: err}
+		}
+		switch snap.State {
+		case flow.StateReconnecting, flow.StateStarting:
+			select {
+			case <-time.After(50 * time.Millisecond):
+				continue
+			case <-ctx.Done():
+				return opResult{err: fmt.Errorf("gateway: session %s: reconnect: %w", c.sid, errDeadline)}
+			}
+		case flow.StateConnected, flow.StateAgentLeft, flow.StateTransferring, flow.StateDisconnected:
+			return opResult{v: map[string]any{"reconnected": true, "state": snap.State, "profile": snap.Profile, "last_seq": snap.LastSeq}}
+		default:
+			return opResult{v: map[string]any{"reconnected": false, "state": snap.State, "last_seq": snap.LastSeq}}
+		}
+	}
+}
+
+// connectArgsOf reads the arguments of areAnyAgentsOnline and startChat.
+func connectArgsOf(req request) (connectArgs, servicedesk.MessageResponse, *errFrame) {
+	var a connectArgs
+	if e := req.args(&a); e != nil {
+		return a, servicedesk.MessageResponse{}, e
+	}
+	msg, e := decodeResponse(a.ConnectMessage)
+	return a, msg, e
+}
+
+// decodeResponse reads the bot's MessageResponse that holds the
+// connect_to_agent item.
+func decodeResponse(raw json.RawMessage) (servicedesk.MessageResponse, *errFrame) {
+	var m servicedesk.MessageResponse
+	if len(raw) == 0 || string(raw) == "null" {
+		return m, nil
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return m, protoErr(CodeBadArgs, "connectMessage: %v", err)
+	}
+	return m, nil
+}

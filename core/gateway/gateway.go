@@ -1,0 +1,469 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/gorilla/websocket"
+)
+
+// Options configure a Gateway. The zero value of every field but one of
+// Engine and Factory takes the default its comment names.
+type Options struct {
+	// Engine runs the sessions. When nil, the gateway builds its own from
+	// Factory and Flow, and closes it in Shutdown.
+	Engine *flow.Engine
+	// Factory builds one desk per session (a kit's Factory) when Engine is
+	// nil.
+	Factory servicedesk.Factory
+	// Flow configures the engine the gateway builds. Its OpenFile defaults
+	// to the gateway's upload store, its Store to a MemoryStore keeping
+	// 1024 events per session.
+	Flow flow.Options
+
+	// AllowedOrigins lists the page origins ("https://shop.example.com")
+	// that may open a WebSocket or call the HTTP endpoints. The gateway's
+	// own origin is always allowed; "*" is not supported on purpose.
+	AllowedOrigins []string
+	// TokenSecret keys session tokens (HMAC-SHA256). Default: 32 random
+	// bytes, so tokens die with the process. Set it, with a persistent
+	// flow.Store, for tokens that survive a restart.
+	TokenSecret []byte
+
+	// MaxFrameBytes bounds a browser frame. A larger frame (up to 16 times
+	// this) is answered with a frame_too_large error; past that the
+	// connection closes with 1009. Default 64 KiB.
+	MaxFrameBytes int64
+	// RatePerSecond and Burst limit a connection's frames (token bucket).
+	// Defaults 20 and 40.
+	RatePerSecond float64
+	Burst         int
+	// MaxUploadBytes bounds one uploaded file. Default 10 MiB.
+	MaxUploadBytes int64
+	// UploadTypes is the gateway's own allowlist of upload types (HTML
+	// accept syntax), checked besides the desk's capabilities. Default
+	// "image/*,.pdf,.txt".
+	UploadTypes string
+	// MaxSessionFiles bounds the uploads kept per session. Default 10.
+	MaxSessionFiles int
+	// MaxSessions bounds live sessions. Default 100000.
+	MaxSessions int
+	// MaxConnsPerSession bounds the sockets of one session. Default 4.
+	MaxConnsPerSession int
+
+	// HelloTimeout closes a socket that sent no hello. Default 10s.
+	HelloTimeout time.Duration
+	// Heartbeat is the interval of heartbeat frames and pings; a peer
+	// silent for 2.5 intervals is dropped. Default 20s.
+	Heartbeat time.Duration
+	// WriteTimeout bounds one frame write; a slower peer is dropped.
+	// Default 10s.
+	WriteTimeout time.Duration
+	// OpTimeout bounds one op. Default 30s.
+	OpTimeout time.Duration
+	// AbandonAfter ends a running chat whose session had no socket for
+	// this long. Default 15m; negative: never.
+	AbandonAfter time.Duration
+	// IdleTTL forgets a session without a chat and without a socket after
+	// this long. Default 30m.
+	IdleTTL time.Duration
+
+	// Logger receives connection, auth and limit events, never message
+	// content or tokens. Default: discard.
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if o.MaxFrameBytes <= 0 {
+		o.MaxFrameBytes = 64 << 10
+	}
+	if o.RatePerSecond == 0 {
+		o.RatePerSecond = 20
+	}
+	if o.Burst <= 0 {
+		o.Burst = 40
+	}
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = 10 << 20
+	}
+	if o.UploadTypes == "" {
+		o.UploadTypes = "image/*,.pdf,.txt"
+	}
+	if o.MaxSessionFiles <= 0 {
+		o.MaxSessionFiles = 10
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 100000
+	}
+	if o.MaxConnsPerSession <= 0 {
+		o.MaxConnsPerSession = 4
+	}
+	def(&o.HelloTimeout, 10*time.Second)
+	def(&o.Heartbeat, 20*time.Second)
+	def(&o.WriteTimeout, 10*time.Second)
+	def(&o.OpTimeout, 30*time.Second)
+	def(&o.AbandonAfter, 15*time.Minute)
+	def(&o.IdleTTL, 30*time.Minute)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Gateway is the browser gateway: an http.Handler serving
+//
+//	GET  /ws             the WebSocket (docs/gateway-protocol.md)
+//	POST /v1/files       multipart upload of files for a later message
+//	GET  /v1/history     the session's agent conversation as Carbon HistoryItems
+//	GET  /deskbridge.js  the @carbon/ai-chat adapter (an ES module)
+//
+// Mount it at the root of a server or under a prefix with
+// http.StripPrefix. It is safe for concurrent use.
+type Gateway struct {
+	opts     Options
+	engine   *flow.Engine
+	ownsEng  bool
+	tokens   tokens
+	origins  origins
+	files    *fileStore
+	upgrader websocket.Upgrader
+	log      *slog.Logger
+
+	ctx    context.Context // ends when the drain begins
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	sessions map[string]*sessionInfo
+	conns    map[*conn]struct{}
+	draining bool
+	connWG   sync.WaitGroup
+	janitor  chan struct{}
+	jDone    chan struct{}
+
+	stats counters
+}
+
+// sessionInfo is what the gateway knows of a session beside the engine.
+type sessionInfo struct {
+	conns    int
+	lastSeen time.Time // when the last socket closed
+}
+
+// New returns a Gateway. It fails when neither Engine nor Factory is set.
+func New(opts Options) (*Gateway, error) {
+	opts = opts.withDefaults()
+	g := &Gateway{
+		opts:     opts,
+		tokens:   newTokens(opts.TokenSecret),
+		origins:  newOrigins(opts.AllowedOrigins),
+		files:    newFileStore(opts.MaxSessionFiles),
+		log:      opts.Logger,
+		sessions: make(map[string]*sessionInfo),
+		conns:    make(map[*conn]struct{}),
+		janitor:  make(chan struct{}),
+		jDone:    make(chan struct{}),
+	}
+	switch {
+	case opts.Engine != nil:
+		g.engine = opts.Engine
+	case opts.Factory != nil:
+		fo := opts.Flow
+		if fo.OpenFile == nil {
+			fo.OpenFile = g.OpenFile
+		}
+		if fo.Store == nil {
+			fo.Store = flow.NewMemoryStore(1024)
+		}
+		if fo.Logger == nil {
+			fo.Logger = opts.Logger
+		}
+		e, err := flow.NewEngine(opts.Factory, fo)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: new: %w", err)
+		}
+		g.engine, g.ownsEng = e, true
+	default:
+		return nil, errors.New("gateway: new: Options.Engine or Options.Factory is required")
+	}
+	g.ctx, g.cancel = context.WithCancel(context.Background())
+	g.upgrader = websocket.Upgrader{
+		ReadBufferSize:   1024,
+		WriteBufferSize:  2048,
+		WriteBufferPool:  &sync.Pool{},
+		HandshakeTimeout: 10 * time.Second,
+		CheckOrigin:      func(r *http.Request) bool { _, ok := g.origins.check(r); return ok },
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeHTTPError(w, status, CodeBadFrame, reason.Error())
+		},
+	}
+	go g.sweep()
+	return g, nil
+}
+
+// Engine returns the engine the gateway runs sessions on.
+func (g *Gateway) Engine() *flow.Engine { return g.engine }
+
+// ServeHTTP routes the gateway's endpoints.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/ws":
+		g.serveWS(w, r)
+	case "/v1/files":
+		g.serveUpload(w, r)
+	case "/v1/history":
+		g.serveHistory(w, r)
+	case "/deskbridge.js":
+		serveAdapter(w, r)
+	default:
+		writeHTTPError(w, http.StatusNotFound, "not_found", "no such endpoint")
+	}
+}
+
+func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
+	if origin, ok := g.origins.check(r); !ok {
+		g.stats.add(&g.stats.originRejected)
+		g.log.Warn("gateway: origin not allowed", "origin", origin, "remote", r.RemoteAddr)
+		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin "+origin+" is not allowed")
+		return
+	}
+	g.mu.Lock()
+	draining := g.draining
+	if !draining {
+		g.connWG.Add(1)
+	}
+	g.mu.Unlock()
+	if draining {
+		w.Header().Set("Retry-After", "1")
+		writeHTTPError(w, http.StatusServiceUnavailable, CodeShuttingDown, "the gateway is shutting down")
+		return
+	}
+	defer g.connWG.Done()
+	ws, err := g.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		g.log.Debug("gateway: upgrade failed", "err", err)
+		return
+	}
+	c := newConn(g, ws)
+	g.mu.Lock()
+	g.conns[c] = struct{}{}
+	g.mu.Unlock()
+	g.stats.add(&g.stats.connsOpened)
+	c.run()
+	g.mu.Lock()
+	delete(g.conns, c)
+	g.mu.Unlock()
+	g.stats.add(&g.stats.connsClosed)
+}
+
+// attach counts a socket on a session; false when the session has too many.
+func (g *Gateway) attach(id string) (bool, string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	si, ok := g.sessions[id]
+	if !ok {
+		if len(g.sessions) >= g.opts.MaxSessions {
+			return false, CodeTooManySessions
+		}
+		si = &sessionInfo{}
+		g.sessions[id] = si
+	}
+	if si.conns >= g.opts.MaxConnsPerSession {
+		return false, CodeTooManyConns
+	}
+	si.conns++
+	return true, ""
+}
+
+func (g *Gateway) detach(id string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if si, ok := g.sessions[id]; ok {
+		si.conns--
+		si.lastSeen = g.opts.Now()
+	}
+}
+
+// touch marks a session used by an HTTP call.
+func (g *Gateway) touch(id string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if si, ok := g.sessions[id]; ok {
+		si.lastSeen = g.opts.Now()
+	}
+}
+
+// sweep ends abandoned chats and forgets idle sessions.
+func (g *Gateway) sweep() {
+	defer close(g.jDone)
+	every := min(g.opts.IdleTTL, time.Minute)
+	if g.opts.AbandonAfter > 0 {
+		every = min(every, g.opts.AbandonAfter)
+	}
+	t := time.NewTicker(max(every/2, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-g.janitor:
+			return
+		case <-t.C:
+			g.sweepOnce()
+		}
+	}
+}
+
+func (g *Gateway) sweepOnce() {
+	now := g.opts.Now()
+	type todo struct {
+		id  string
+		end bool
+	}
+	var work []todo
+	g.mu.Lock()
+	for id, si := range g.sessions {
+		if si.conns > 0 {
+			continue
+		}
+		idle := now.Sub(si.lastSeen)
+		s, ok := g.engine.Lookup(id)
+		active := ok && s.State().Active()
+		switch {
+		case active && g.opts.AbandonAfter > 0 && idle > g.opts.AbandonAfter:
+			work = append(work, todo{id, true})
+		case !active && idle > g.opts.IdleTTL:
+			delete(g.sessions, id)
+			work = append(work, todo{id, false})
+		}
+	}
+	g.mu.Unlock()
+	for _, w := range work {
+		ctx, cancel := context.WithTimeout(g.ctx, g.opts.OpTimeout)
+		if w.end {
+			if s, ok := g.engine.Lookup(w.id); ok {
+				g.log.Info("gateway: ending an abandoned chat", "session", w.id)
+				_ = s.EndChat(ctx, flow.EndOptions{})
+			}
+		} else {
+			g.files.drop(w.id)
+			if err := g.engine.Forget(ctx, w.id); err != nil {
+				g.log.Debug("gateway: forget idle session", "session", w.id, "err", err)
+			}
+		}
+		cancel()
+	}
+}
+
+// Shutdown drains the gateway: new sockets are refused with 503, every
+// open socket gets the events it has not seen yet and then a close frame
+// 1001 (going away), and Shutdown waits for them to end or for ctx. Chats
+// are not ended: with a persistent Store and TokenSecret, a new gateway
+// resumes them and the clients reconnect. An engine the gateway built is
+// closed. net/http's Server.Shutdown does not wait for WebSockets: call
+// this too (or register it with Server.RegisterOnShutdown).
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	first := !g.draining
+	g.draining = true
+	g.mu.Unlock()
+	if first {
+		close(g.janitor)
+		g.cancel()
+	}
+	done := make(chan struct{})
+	go func() { g.connWG.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		g.mu.Lock()
+		for c := range g.conns {
+			c.ws.Close()
+		}
+		g.mu.Unlock()
+		err = fmt.Errorf("gateway: shutdown: %w", ctx.Err())
+	}
+	<-g.jDone
+	if first && g.ownsEng {
+		if cerr := g.engine.Close(ctx); cerr != nil && err == nil {
+			err = fmt.Errorf("gateway: shutdown: %w", cerr)
+		}
+	}
+	return err
+}
+
+// Stats are the gateway's counters, for metrics.
+type Stats struct {
+	Sessions       int              `json:"sessions"`
+	Connections    int              `json:"connections"`
+	ConnsOpened    uint64           `json:"conns_opened"`
+	ConnsClosed    uint64           `json:"conns_closed"`
+	FramesIn       uint64           `json:"frames_in"`
+	FramesOut      uint64           `json:"frames_out"`
+	EventsOut      uint64           `json:"events_out"`
+	Errors         map[string]int64 `json:"errors"`
+	OriginRejected uint64           `json:"origin_rejected"`
+	Uploads        uint64           `json:"uploads"`
+	UploadBytes    uint64           `json:"upload_bytes"`
+}
+
+type counters struct {
+	connsOpened, connsClosed, framesIn, framesOut, eventsOut atomic.Uint64
+	originRejected, uploads, uploadBytes                     atomic.Uint64
+	errMu                                                    sync.Mutex
+	errs                                                     map[string]int64
+}
+
+func (c *counters) add(v *atomic.Uint64) { v.Add(1) }
+
+func (c *counters) errorCode(code string) {
+	c.errMu.Lock()
+	if c.errs == nil {
+		c.errs = make(map[string]int64)
+	}
+	c.errs[code]++
+	c.errMu.Unlock()
+}
+
+// Stats returns a snapshot of the counters.
+func (g *Gateway) Stats() Stats {
+	g.mu.Lock()
+	st := Stats{Sessions: len(g.sessions), Connections: len(g.conns)}
+	g.mu.Unlock()
+	c := &g.stats
+	st.ConnsOpened, st.ConnsClosed = c.connsOpened.Load(), c.connsClosed.Load()
+	st.FramesIn, st.FramesOut, st.EventsOut = c.framesIn.Load(), c.framesOut.Load(), c.eventsOut.Load()
+	st.OriginRejected, st.Uploads, st.UploadBytes = c.originRejected.Load(), c.uploads.Load(), c.uploadBytes.Load()
+	c.errMu.Lock()
+	st.Errors = make(map[string]int64, len(c.errs))
+	for k, v := range c.errs {
+		st.Errors[k] = v
+	}
+	c.errMu.Unlock()
+	return st
+}
+
+// writeHTTPError writes {"error":{"code":…,"message":…}}.
+func writeHTTPError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]*errFrame{"error": {Code: code, Message: msg}})
+}

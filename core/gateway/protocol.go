@@ -1,0 +1,292 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/deskbridge/deskbridge/core/flow"
+)
+
+// Frame types the gateway sends (the "type" member).
+const (
+	typeWelcome   = "welcome"
+	typeResult    = "result"
+	typeError     = "error"
+	typeEvent     = "event"
+	typeHeartbeat = "heartbeat"
+)
+
+// Ops a browser sends (the "op" member). The desk ops carry the names of
+// Carbon's ServiceDesk methods.
+const (
+	OpHello                  = "hello"
+	OpAreAnyAgentsOnline     = "areAnyAgentsOnline"
+	OpStartChat              = "startChat"
+	OpSendMessageToAgent     = "sendMessageToAgent"
+	OpUserTyping             = "userTyping"
+	OpUserReadMessages       = "userReadMessages"
+	OpFilesSelectedForUpload = "filesSelectedForUpload"
+	OpScreenShareStop        = "screenShareStop"
+	OpScreenShareAnswer      = "screenShareAnswer"
+	OpEndChat                = "endChat"
+	OpReconnect              = "reconnect"
+	OpSnapshot               = "snapshot"
+	OpPing                   = "ping"
+)
+
+// Mode says how a connection receives events.
+type Mode string
+
+// Modes.
+const (
+	// ModeDesk: every event that stands for a Carbon ServiceDeskCallback
+	// call carries it (method and arguments), for the @carbon/ai-chat
+	// adapter.
+	ModeDesk Mode = "desk"
+	// ModeFlow: events are the flow engine's, with the texts a person sees,
+	// for pages that draw the hand-off themselves.
+	ModeFlow Mode = "flow"
+)
+
+// Error codes, in error frames and in HTTP error bodies.
+const (
+	CodeBadFrame        = "bad_frame"
+	CodeFrameTooLarge   = "frame_too_large"
+	CodeUnknownOp       = "unknown_op"
+	CodeBadArgs         = "bad_args"
+	CodeHelloFirst      = "hello_first"
+	CodeBadToken        = "bad_token"
+	CodeBadSeq          = "bad_seq"
+	CodeRateLimited     = "rate_limited"
+	CodeNoChat          = "no_chat"
+	CodeChatRunning     = "chat_running"
+	CodeStartCancelled  = "start_cancelled"
+	CodeEndCancelled    = "end_cancelled"
+	CodeNoScreenShare   = "no_screen_share"
+	CodeNotSharing      = "not_sharing"
+	CodeUnknownFile     = "unknown_file"
+	CodeTooManyConns    = "too_many_connections"
+	CodeTooManySessions = "too_many_sessions"
+	CodeShuttingDown    = "shutting_down"
+	CodeTimeout         = "timeout"
+	CodeInternal        = "internal"
+	CodeUnauthorized    = "unauthorized"
+	CodeBodyTooLarge    = "body_too_large"
+	CodeFileTooLarge    = "file_too_large"
+	CodeFileType        = "file_type_not_allowed"
+	CodeUploadsOff      = "uploads_not_allowed"
+	CodeTooManyFiles    = "too_many_files"
+	CodeForbiddenOrigin = "origin_not_allowed"
+	CodeEventsTrimmed   = "events_trimmed"
+)
+
+// request is one frame from the browser.
+type request struct {
+	Op   string          `json:"op"`
+	ID   string          `json:"id,omitempty"`
+	Args json.RawMessage `json:"args,omitempty"`
+	// hello only
+	Token   string `json:"token,omitempty"`
+	Mode    Mode   `json:"mode,omitempty"`
+	LastSeq uint64 `json:"last_seq,omitempty"`
+}
+
+// maxRequestID bounds the id a client picks for a request.
+const maxRequestID = 64
+
+// errFrame is a protocol error with its code.
+type errFrame struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// RetryAfterMS is set for rate_limited.
+	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
+}
+
+func (e *errFrame) Error() string { return e.Code + ": " + e.Message }
+
+func protoErr(code, format string, args ...any) *errFrame {
+	return &errFrame{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// decodeRequest parses one text frame. It accepts exactly one JSON object
+// with a known op; unknown members are ignored so that newer clients work
+// with older servers.
+func decodeRequest(b []byte) (request, *errFrame) {
+	var r request
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return r, protoErr(CodeBadFrame, "a frame must be one JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&r); err != nil {
+		return request{}, protoErr(CodeBadFrame, "frame is not valid JSON: %v", err)
+	}
+	if dec.More() {
+		return request{}, protoErr(CodeBadFrame, "a frame must hold one JSON object, not several")
+	}
+	if len(r.ID) > maxRequestID {
+		return request{ID: r.ID[:maxRequestID]}, protoErr(CodeBadFrame, "id longer than %d bytes", maxRequestID)
+	}
+	switch r.Op {
+	case "":
+		return r, protoErr(CodeBadFrame, `the frame has no "op"`)
+	case OpHello:
+		if r.Mode == "" {
+			r.Mode = ModeDesk
+		}
+		if r.Mode != ModeDesk && r.Mode != ModeFlow {
+			return r, protoErr(CodeBadArgs, "mode %q: want %q or %q", r.Mode, ModeDesk, ModeFlow)
+		}
+	case OpAreAnyAgentsOnline, OpStartChat, OpSendMessageToAgent, OpUserTyping, OpUserReadMessages,
+		OpFilesSelectedForUpload, OpScreenShareStop, OpScreenShareAnswer, OpEndChat, OpReconnect,
+		OpSnapshot, OpPing:
+	default:
+		if len(r.Op) > 64 {
+			r.Op = r.Op[:64]
+		}
+		return r, protoErr(CodeUnknownOp, "unknown op %q", r.Op)
+	}
+	return r, nil
+}
+
+// args decodes a request's arguments into v; absent arguments leave v as is.
+func (r request) args(v any) *errFrame {
+	if len(r.Args) == 0 || string(r.Args) == "null" {
+		return nil
+	}
+	if err := json.Unmarshal(r.Args, v); err != nil {
+		return protoErr(CodeBadArgs, "%s: arguments: %v", r.Op, err)
+	}
+	return nil
+}
+
+// Arguments of the ops.
+
+type connectArgs struct {
+	ConnectMessage json.RawMessage `json:"connectMessage"`
+	Options        struct {
+		PreStartChatPayload json.RawMessage `json:"preStartChatPayload,omitempty"`
+	} `json:"options"`
+}
+
+type sendArgs struct {
+	Message   json.RawMessage `json:"message"`
+	MessageID string          `json:"messageID"`
+	// FileIDs name files uploaded to /v1/files before.
+	FileIDs []string `json:"fileIDs,omitempty"`
+}
+
+type typingArgs struct {
+	IsTyping *bool `json:"isTyping"`
+}
+
+type selectedFile struct {
+	ID   string `json:"id"`
+	File struct {
+		Name string `json:"name"`
+		Size int64  `json:"size"`
+		Type string `json:"type"`
+	} `json:"file"`
+}
+
+type filesArgs struct {
+	Uploads []selectedFile `json:"uploads"`
+}
+
+type shareAnswerArgs struct {
+	State string `json:"state"`
+}
+
+type endArgs struct {
+	Info struct {
+		PreEndChatPayload json.RawMessage `json:"preEndChatPayload,omitempty"`
+	} `json:"info"`
+}
+
+// Frames the gateway sends.
+
+type welcomeFrame struct {
+	Type    string `json:"type"`
+	Re      string `json:"re,omitempty"`
+	Session string `json:"session"`
+	Token   string `json:"token"`
+	Mode    Mode   `json:"mode"`
+	// LastSeq is the session's newest event; events after the client's
+	// last_seq follow the welcome.
+	LastSeq uint64 `json:"last_seq"`
+	// Reset: the client's last_seq is unknown here (the session is new or
+	// was lost); it must drop what it shows and start from 0.
+	Reset bool `json:"reset,omitempty"`
+	// Resumed: the token named a session this gateway knew.
+	Resumed  bool          `json:"resumed"`
+	Snapshot flow.Snapshot `json:"snapshot"`
+	Limits   Limits        `json:"limits"`
+}
+
+// Limits tell the client what the gateway accepts.
+type Limits struct {
+	MaxFrameBytes  int64   `json:"max_frame_bytes"`
+	MaxUploadBytes int64   `json:"max_upload_bytes"`
+	RatePerSecond  float64 `json:"rate_per_second"`
+	Burst          int     `json:"burst"`
+	HeartbeatMS    int64   `json:"heartbeat_ms"`
+}
+
+type resultFrame struct {
+	Type   string `json:"type"`
+	Re     string `json:"re,omitempty"`
+	Result any    `json:"result"`
+}
+
+type errorFrame struct {
+	Type  string    `json:"type"`
+	Re    string    `json:"re,omitempty"`
+	Op    string    `json:"op,omitempty"`
+	Error *errFrame `json:"error"`
+}
+
+type eventFrame struct {
+	Type     string      `json:"type"`
+	Seq      uint64      `json:"seq"`
+	Event    *flow.Event `json:"event"`
+	Callback *Callback   `json:"callback,omitempty"`
+}
+
+type heartbeatFrame struct {
+	Type    string `json:"type"`
+	LastSeq uint64 `json:"last_seq"`
+}
+
+// codeOf maps an engine error to a protocol code.
+func codeOf(err error) string {
+	var ef *errFrame
+	switch {
+	case errors.As(err, &ef):
+		return ef.Code
+	case errors.Is(err, flow.ErrNoChat):
+		return CodeNoChat
+	case errors.Is(err, flow.ErrChatRunning):
+		return CodeChatRunning
+	case errors.Is(err, flow.ErrStartCancelled):
+		return CodeStartCancelled
+	case errors.Is(err, flow.ErrEndCancelled):
+		return CodeEndCancelled
+	case errors.Is(err, flow.ErrNoScreenShareRequest):
+		return CodeNoScreenShare
+	case errors.Is(err, flow.ErrNotSharing):
+		return CodeNotSharing
+	case errors.Is(err, flow.ErrInvalid):
+		return CodeBadArgs
+	case errors.Is(err, flow.ErrClosed):
+		return CodeShuttingDown
+	case errors.Is(err, flow.ErrEventsTrimmed):
+		return CodeEventsTrimmed
+	case errors.Is(err, errDeadline):
+		return CodeTimeout
+	}
+	return CodeInternal
+}
+
+var errDeadline = errors.New("gateway: operation timed out")
