@@ -50,6 +50,10 @@ type Options struct {
 	MaxBodyBytes int64 `json:"max_body_bytes,omitempty"`
 	// MaxPollWait caps the wait of a long poll. Default 30s.
 	MaxPollWait Duration `json:"max_poll_wait,omitempty"`
+	// DropPartition is how long DropConnections cuts a chat's customer side
+	// off: its requests answer 503 and its webhook deliveries fail, so
+	// every transport sees the drop. Default 1s.
+	DropPartition Duration `json:"drop_partition,omitempty"`
 	// PingInterval is the WebSocket heartbeat. Default 20s.
 	PingInterval Duration `json:"ping_interval,omitempty"`
 
@@ -181,6 +185,7 @@ func New(opts Options) (*Desk, error) {
 	setDefault(&opts.WebhookTimeout, Duration(5*time.Second))
 	setDefault(&opts.MaxPollWait, Duration(30*time.Second))
 	setDefault(&opts.PingInterval, Duration(20*time.Second))
+	setDefault(&opts.DropPartition, Duration(time.Second))
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 64 << 10
 	}
@@ -320,6 +325,9 @@ type chat struct {
 	failUpload string                   // reason to fail the next upload
 	conns      map[*wsConn]struct{}
 	dropped    chan struct{} // closed by DropConnections, for long polls
+	// partitionUntil: until then the chat's customer side is cut off, as
+	// by a network failure: its requests answer 503 and its webhooks fail.
+	partitionUntil time.Time
 
 	share      string // pending or active screen share id
 	shareState string // "requested" or "accepted"
@@ -436,6 +444,9 @@ func (d *Desk) lookup(id, token string) (*chat, error) {
 	}
 	if !tokenEqual(c.token, token) {
 		return nil, fmt.Errorf("chat %s: %w", id, ErrUnauthorized)
+	}
+	if time.Now().Before(c.partitionUntil) {
+		return nil, fmt.Errorf("chat %s: connection dropped: %w", id, ErrUnavailable)
 	}
 	return c, nil
 }

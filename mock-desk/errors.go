@@ -68,6 +68,10 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 	// FileID names the rejected file of an upload.
 	FileID string `json:"file_id,omitempty"`
+	// RetryAfter, in seconds, is how long to wait before resending, on
+	// WebSocket error frames with code rate_limited or unavailable (HTTP
+	// answers carry the Retry-After header instead).
+	RetryAfter int `json:"retry_after,omitempty"`
 }
 
 func errorBody(err error) ErrorBody {

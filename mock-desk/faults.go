@@ -36,6 +36,10 @@ type HTTPFaults struct {
 // PollFaults are faults of long polls.
 type PollFaults struct {
 	HTTPFaults
+	// DuplicateRate repeats an event already answered at the head of an
+	// answer; ReorderRate swaps two neighbouring events of an answer.
+	DuplicateRate float64 `json:"duplicate_rate,omitempty"`
+	ReorderRate   float64 `json:"reorder_rate,omitempty"`
 	// StallRate holds a poll for its whole wait and answers no events,
 	// even when there are some (the client must poll again).
 	StallRate float64 `json:"stall_rate,omitempty"`
@@ -55,6 +59,15 @@ type WSFaults struct {
 	DropAfterFrames int `json:"drop_after_frames,omitempty"`
 	// DropRate drops a connection after each frame with this probability.
 	DropRate float64 `json:"drop_rate,omitempty"`
+	// ActionRate5xx and ActionRate429 answer an action frame (message,
+	// typing, read, end, screen share) with an unavailable or rate_limited
+	// error frame carrying retry_after, without doing anything.
+	ActionRate5xx float64 `json:"action_rate_5xx,omitempty"`
+	ActionRate429 float64 `json:"action_rate_429,omitempty"`
+	// DuplicateRate sends an event frame twice; ReorderRate swaps two
+	// event frames that are written back to back.
+	DuplicateRate float64 `json:"duplicate_rate,omitempty"`
+	ReorderRate   float64 `json:"reorder_rate,omitempty"`
 }
 
 // WebhookFaults are faults of webhook deliveries.
@@ -79,10 +92,16 @@ const (
 	FaultPoll5xx            = "poll_5xx"
 	FaultPoll429            = "poll_429"
 	FaultPollStall          = "poll_stall"
+	FaultPollDuplicate      = "poll_duplicate"
+	FaultPollReorder        = "poll_reorder"
 	FaultWSLatency          = "ws_latency"
 	FaultWS5xx              = "ws_5xx"
 	FaultWS429              = "ws_429"
 	FaultWSDrop             = "ws_drop"
+	FaultWSAction5xx        = "ws_action_5xx"
+	FaultWSAction429        = "ws_action_429"
+	FaultWSDuplicate        = "ws_duplicate"
+	FaultWSReorder          = "ws_reorder"
 	FaultWebhookLatency     = "webhook_latency"
 	FaultWebhookDuplicate   = "webhook_duplicate"
 	FaultWebhookReorder     = "webhook_reorder"
@@ -90,7 +109,7 @@ const (
 )
 
 // FaultKinds lists every kind InjectFault takes.
-var FaultKinds = []string{FaultREST5xx, FaultREST429, FaultREST5xxAfter, FaultPoll5xx, FaultPoll429, FaultPollStall, FaultWS5xx, FaultWS429, FaultWSDrop, FaultWebhookDuplicate, FaultWebhookReorder, FaultWebhookUnreachable}
+var FaultKinds = []string{FaultREST5xx, FaultREST429, FaultREST5xxAfter, FaultPoll5xx, FaultPoll429, FaultPollStall, FaultPollDuplicate, FaultPollReorder, FaultWS5xx, FaultWS429, FaultWSDrop, FaultWSAction5xx, FaultWSAction429, FaultWSDuplicate, FaultWSReorder, FaultWebhookDuplicate, FaultWebhookReorder, FaultWebhookUnreachable}
 
 type faultInjector struct {
 	mu     sync.Mutex

@@ -114,6 +114,14 @@ func (h *webhooks) run(c *chat) {
 	}
 }
 
+// partitioned reports whether chat id is cut off by DropConnections.
+func (h *webhooks) partitioned(id string) bool {
+	h.d.mu.Lock()
+	defer h.d.mu.Unlock()
+	c := h.d.chats[id]
+	return c != nil && time.Now().Before(c.partitionUntil)
+}
+
 // deliver posts e until a 2xx answer; false when the desk closed first.
 func (h *webhooks) deliver(url string, e Event) bool {
 	d := h.d
@@ -127,7 +135,9 @@ func (h *webhooks) deliver(url string, e Event) bool {
 			}
 		}
 		var wait time.Duration
-		if d.faults.hit("webhook", FaultWebhookUnreachable, cfg.UnreachableRate) {
+		if h.partitioned(e.ChatID) {
+			d.log.Debug("webhook held: the chat's connection is dropped", "event", e.ID, "attempt", attempt)
+		} else if d.faults.hit("webhook", FaultWebhookUnreachable, cfg.UnreachableRate) {
 			d.log.Debug("webhook unreachable (injected)", "event", e.ID, "attempt", attempt)
 		} else {
 			status, ra, err := h.post(url, e.ID, attempt, body)

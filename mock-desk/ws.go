@@ -267,6 +267,9 @@ func (s *wsConn) handle(f ClientFrame) outFrame {
 	if s.chatID == "" {
 		return ack(fmt.Errorf("%s before hello or start: %w", f.Type, ErrUnauthorized))
 	}
+	if fr, ok := s.refuseAction(f); ok {
+		return outFrame{frame: fr}
+	}
 	switch f.Type {
 	case "message":
 		res, err := d.sendMessage(ctx, s.chatID, s.token, f.IdempotencyKey, *f.Message, f.FileIDs)
@@ -288,6 +291,24 @@ func (s *wsConn) handle(f ClientFrame) outFrame {
 	return ack(fmt.Errorf("frame %q: %w", f.Type, ErrBadRequest))
 }
 
+// refuseAction injects the action faults: an error frame instead of the
+// work.
+func (s *wsConn) refuseAction(f ClientFrame) (ServerFrame, bool) {
+	cfg := s.d.faults.config().WS
+	var err error
+	switch {
+	case s.d.faults.hit("ws", FaultWSAction429, cfg.ActionRate429):
+		err = fmt.Errorf("%s (injected): %w", f.Type, ErrRateLimited)
+	case s.d.faults.hit("ws", FaultWSAction5xx, cfg.ActionRate5xx):
+		err = fmt.Errorf("%s (injected): %w", f.Type, ErrUnavailable)
+	default:
+		return ServerFrame{}, false
+	}
+	fr := errFrame(f.RequestID, err)
+	fr.Error.RetryAfter = max(1, int(time.Duration(cfg.RetryAfter).Round(time.Second)/time.Second))
+	return fr, true
+}
+
 // writeLoop writes queued answers, the attached chat's events and pings.
 func (s *wsConn) writeLoop() {
 	d := s.d
@@ -305,11 +326,11 @@ func (s *wsConn) writeLoop() {
 			pending := c.events[sent:]
 			changed = c.changed
 			d.mu.Unlock()
-			for _, e := range pending {
+			for _, e := range s.disorder(pending) {
 				if !s.write(append(append([]byte(`{"type":"event","event":`), e.JSON()...), '}')) {
 					return
 				}
-				sent = e.Seq
+				sent = max(sent, e.Seq)
 			}
 		}
 		select {
@@ -330,6 +351,27 @@ func (s *wsConn) writeLoop() {
 			return
 		}
 	}
+}
+
+// disorder injects duplicated and swapped event frames into a batch about
+// to be written.
+func (s *wsConn) disorder(evs []Event) []Event {
+	cfg := s.d.faults.config().WS
+	if cfg.DuplicateRate <= 0 && cfg.ReorderRate <= 0 {
+		return evs
+	}
+	out := make([]Event, 0, len(evs)+1)
+	for _, e := range evs {
+		out = append(out, e)
+		if s.d.faults.hit("ws", FaultWSDuplicate, cfg.DuplicateRate) {
+			out = append(out, e)
+		}
+	}
+	if len(out) > 1 && s.d.faults.hit("ws", FaultWSReorder, cfg.ReorderRate) {
+		i := len(out) - 2
+		out[i], out[i+1] = out[i+1], out[i]
+	}
+	return out
 }
 
 // write sends one frame, with the WS faults: latency first, then maybe a

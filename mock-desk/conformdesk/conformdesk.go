@@ -14,6 +14,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/conformance"
@@ -93,6 +96,15 @@ func (c *Chat) RejectNextMessage(ctx context.Context, reason string) error {
 	return c.d.RejectNextMessage(ctx, c.ID(), reason)
 }
 
+// Transfer hands the chat to another agent, who joins at once (the suite's
+// Transfer covers both steps; mock-desk's only starts the transfer).
+func (c *Chat) Transfer(ctx context.Context, to servicedesk.AgentProfile) error {
+	if err := c.AgentChat.Transfer(ctx, to); err != nil {
+		return err
+	}
+	return c.d.AgentJoin(ctx, c.ID(), to)
+}
+
 // DropConnection cuts the customer side's live connections to the chat.
 func (c *Chat) DropConnection(ctx context.Context) error {
 	return c.d.DropConnections(ctx, c.ID())
@@ -165,7 +177,8 @@ func (f faults) Set(ctx context.Context, p conformance.FaultProfile) error {
 	f.d.SetFaults(mockdesk.Faults{
 		Seed:    uint64(p.Seed),
 		REST:    h,
-		Poll:    mockdesk.PollFaults{HTTPFaults: h},
+		Poll:    mockdesk.PollFaults{HTTPFaults: h, DuplicateRate: p.DuplicateRate, ReorderRate: p.ReorderRate},
+		WS:      mockdesk.WSFaults{ActionRate5xx: p.ServerErrorRate, ActionRate429: p.RateLimitRate, RetryAfter: ra, DuplicateRate: p.DuplicateRate, ReorderRate: p.ReorderRate},
 		Webhook: mockdesk.WebhookFaults{DuplicateRate: p.DuplicateRate, ReorderRate: p.ReorderRate},
 	})
 	return nil
@@ -179,6 +192,60 @@ func (f faults) Injected(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
 	for k, v := range f.d.FaultCounts() {
 		out[k] = int(v)
+		// The suite's words for mock-desk's per-transport kinds.
+		switch {
+		case strings.HasSuffix(k, "_5xx"), strings.HasSuffix(k, "_5xx_after"):
+			out["server_error"] += int(v)
+		case strings.HasSuffix(k, "_429"):
+			out["rate_limit"] += int(v)
+		case strings.HasSuffix(k, "_duplicate"):
+			out["duplicate"] += int(v)
+		case strings.HasSuffix(k, "_reorder"):
+			out["reorder"] += int(v)
+		}
 	}
 	return out, nil
+}
+
+// Serve runs d on a loopback httptest server for the rest of the test; the
+// server and the desk close in t.Cleanup, the desk first so that its
+// long-lived connections end.
+func Serve(t testing.TB, d *mockdesk.Desk) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(d)
+	t.Cleanup(func() {
+		_ = d.Close()
+		srv.CloseClientConnections()
+		srv.Close()
+	})
+	return srv
+}
+
+// NewDesk returns a mock-desk with opts for one test, failing it on error.
+func NewDesk(t testing.TB, opts mockdesk.Options) *mockdesk.Desk {
+	t.Helper()
+	d, err := mockdesk.New(opts)
+	if err != nil {
+		t.Fatalf("mock-desk: %v", err)
+	}
+	return d
+}
+
+// Harness wires a kit's factory to d for the conformance suite.
+func Harness(d *mockdesk.Desk, f servicedesk.Factory) *conformance.Harness {
+	return &conformance.Harness{Factory: f, Desk: New(d), Faults: Faults(d)}
+}
+
+// BackgroundFaults are the faults every kit's conformance run keeps on, so
+// each scenario also proves the kit copes with a desk that is a little slow
+// and sometimes says "not now": added latency, 429s with Retry-After (the
+// request was not processed), stalled polls. The fault scenarios of the
+// suite replace them with their own.
+func BackgroundFaults(seed uint64) mockdesk.Faults {
+	return mockdesk.Faults{
+		Seed: seed,
+		REST: mockdesk.HTTPFaults{Latency: mockdesk.Duration(time.Millisecond), Rate429: 0.05, RetryAfter: mockdesk.Duration(time.Second)},
+		Poll: mockdesk.PollFaults{HTTPFaults: mockdesk.HTTPFaults{Rate429: 0.05, RetryAfter: mockdesk.Duration(time.Second)}, StallRate: 0.05},
+		WS:   mockdesk.WSFaults{Latency: mockdesk.Duration(time.Millisecond)},
+	}
 }

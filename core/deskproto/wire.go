@@ -1,0 +1,221 @@
+package deskproto
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// EventType names a desk event (docs/desk-protocol.md, "Events").
+type EventType string
+
+// The event types of the protocol. Unknown types are ignored.
+const (
+	EventCapabilities         EventType = "capabilities"
+	EventQueueUpdate          EventType = "queue_update"
+	EventAgentJoined          EventType = "agent_joined"
+	EventAgentMessage         EventType = "agent_message"
+	EventAgentTyping          EventType = "agent_typing"
+	EventAgentRead            EventType = "agent_read"
+	EventTransferStarted      EventType = "transfer_started"
+	EventAgentLeft            EventType = "agent_left"
+	EventAgentEnded           EventType = "agent_ended"
+	EventChatEnded            EventType = "chat_ended"
+	EventFileStatus           EventType = "file_status"
+	EventScreenShareRequested EventType = "screen_share_requested"
+	EventScreenShareEnded     EventType = "screen_share_ended"
+	EventError                EventType = "error"
+)
+
+// Event is one desk event. Members that do not belong to Type are empty.
+type Event struct {
+	ID     string    `json:"id"`
+	ChatID string    `json:"chat_id"`
+	Seq    uint64    `json:"seq"`
+	Type   EventType `json:"type"`
+	Time   time.Time `json:"time,omitzero"`
+
+	Capabilities     *servicedesk.Capabilities    `json:"capabilities,omitempty"`
+	Position         *int                         `json:"position,omitempty"`
+	WaitMinutes      *int                         `json:"wait_minutes,omitempty"`
+	Agent            *servicedesk.AgentProfile    `json:"agent,omitempty"`
+	MessageID        string                       `json:"message_id,omitempty"`
+	Message          *servicedesk.MessageResponse `json:"message,omitempty"`
+	Typing           bool                         `json:"typing,omitempty"`
+	ReadMessageID    string                       `json:"read_message_id,omitempty"`
+	EndedBy          string                       `json:"ended_by,omitempty"`
+	Reason           string                       `json:"reason,omitempty"`
+	FileID           string                       `json:"file_id,omitempty"`
+	FileStatus       string                       `json:"file_status,omitempty"`
+	ScreenShareID    string                       `json:"screen_share_id,omitempty"`
+	ScreenShareState servicedesk.ScreenShareState `json:"screen_share_state,omitempty"`
+	Code             string                       `json:"code,omitempty"`
+}
+
+// DecodeEvent parses one event and checks the members every event has.
+func DecodeEvent(data []byte) (Event, error) {
+	var ev Event
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return Event{}, fmt.Errorf("deskproto: decode event: %w", err)
+	}
+	if err := ev.check(); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
+}
+
+func (ev Event) check() error {
+	if ev.ID == "" || ev.ChatID == "" || ev.Seq == 0 || ev.Type == "" {
+		return fmt.Errorf("deskproto: decode event %q: id, chat_id, seq and type are required", ev.ID)
+	}
+	return nil
+}
+
+// Customer identifies the end user to the desk.
+type Customer struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// StartRequest opens a chat (POST /v1/chats, or the WebSocket "start").
+type StartRequest struct {
+	Customer    *Customer                `json:"customer,omitempty"`
+	ConnectItem *servicedesk.GenericItem `json:"connect_item,omitempty"`
+	WebhookURL  string                   `json:"webhook_url,omitempty"`
+	PreChat     json.RawMessage          `json:"pre_chat,omitempty"`
+}
+
+// ChatInfo is a chat's state as the desk reports it.
+type ChatInfo struct {
+	ChatID       string                    `json:"chat_id"`
+	ChatToken    string                    `json:"chat_token,omitempty"`
+	State        string                    `json:"state"`
+	Capabilities *servicedesk.Capabilities `json:"capabilities,omitempty"`
+	LastSeq      uint64                    `json:"last_seq"`
+	Agent        *servicedesk.AgentProfile `json:"agent,omitempty"`
+	Position     *int                      `json:"position,omitempty"`
+	WaitMinutes  *int                      `json:"wait_minutes,omitempty"`
+	EndedBy      string                    `json:"ended_by,omitempty"`
+}
+
+// Chat states the desk reports.
+const (
+	StateQueued = "queued"
+	StateActive = "active"
+	StateEnded  = "ended"
+)
+
+// Availability answers GET /v1/availability.
+type Availability struct {
+	Online       bool                      `json:"online"`
+	AgentsOnline int                       `json:"agents_online"`
+	Waiting      int                       `json:"waiting"`
+	WaitMinutes  int                       `json:"wait_minutes"`
+	Capabilities *servicedesk.Capabilities `json:"capabilities,omitempty"`
+}
+
+// Message is a customer message with its idempotency key and files.
+type Message struct {
+	IdempotencyKey string                     `json:"-"`
+	Message        servicedesk.MessageRequest `json:"message"`
+	FileIDs        []string                   `json:"file_ids,omitempty"`
+}
+
+// SendResult answers a sent message.
+type SendResult struct {
+	MessageID      string    `json:"message_id"`
+	IdempotencyKey string    `json:"idempotency_key,omitempty"`
+	CreatedAt      time.Time `json:"created_at,omitzero"`
+	Replayed       bool      `json:"replayed"`
+}
+
+// FileResult is one file's outcome of an upload.
+type FileResult struct {
+	FileID string `json:"file_id"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+	Type   string `json:"type,omitempty"`
+}
+
+// Page answers a long poll.
+type Page struct {
+	Events []Event `json:"events"`
+	Cursor uint64  `json:"cursor"`
+	Ended  bool    `json:"ended"`
+}
+
+// Error codes of the protocol that the kits act on.
+const (
+	CodeChatNotFound = "chat_not_found"
+	CodeUnauthorized = "unauthorized"
+	CodeChatEnded    = "chat_ended"
+	CodeWrongState   = "wrong_state"
+	CodeRejected     = "message_rejected"
+	CodeRateLimited  = "rate_limited"
+	CodeUnavailable  = "unavailable"
+	CodeBadCursor    = "bad_cursor"
+)
+
+// Error is the protocol's error: {"error": {"code", "message"}} with the
+// HTTP status (0 over WebSocket) and any Retry-After.
+type Error struct {
+	Status     int           `json:"-"`
+	Code       string        `json:"code"`
+	Message    string        `json:"message"`
+	FileID     string        `json:"file_id,omitempty"`
+	RetryAfter time.Duration `json:"-"`
+}
+
+func (e *Error) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("desk answered %d %s: %s", e.Status, e.Code, e.Message)
+	}
+	return fmt.Sprintf("desk answered %s: %s", e.Code, e.Message)
+}
+
+// Unwrap maps the code onto the servicedesk sentinels, so callers can test
+// with errors.Is(err, servicedesk.ErrChatNotFound) and friends.
+func (e *Error) Unwrap() error {
+	switch e.Code {
+	case CodeChatNotFound, CodeUnauthorized, CodeChatEnded:
+		return servicedesk.ErrChatNotFound
+	case CodeRejected, "file_rejected", "idempotency_key_reused":
+		return servicedesk.ErrRejected
+	case CodeRateLimited:
+		return servicedesk.ErrRateLimited
+	case CodeUnavailable:
+		return servicedesk.ErrUnavailable
+	}
+	return nil
+}
+
+// Temporary reports whether the same request may succeed later.
+func (e *Error) Temporary() bool {
+	return e.Code == CodeRateLimited || e.Code == CodeUnavailable || e.Status >= 500
+}
+
+// decodeError reads an error body; a body that is not the protocol's shape
+// still yields an *Error with the status.
+func decodeError(status int, body []byte) *Error {
+	var env struct {
+		Error *Error `json:"error"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.Error == nil || env.Error.Code == "" {
+		msg := string(body)
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+		return &Error{Status: status, Code: http.StatusText(status), Message: msg}
+	}
+	env.Error.Status = status
+	return env.Error
+}
+
+// ErrClosed is returned by a Desk's methods after Close.
+var ErrClosed = errors.New("deskproto: desk closed")
