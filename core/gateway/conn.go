@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
@@ -39,6 +40,8 @@ type conn struct {
 	sess *flow.Session
 	sid  string
 	mode Mode
+
+	helloed atomic.Bool // set once hello succeeded; read by Shutdown
 
 	bucket bucket
 	async  sync.WaitGroup
@@ -270,6 +273,7 @@ func (c *conn) hello(req request) bool {
 	})
 	g.log.Debug("gateway: hello", "session", id, "mode", c.mode, "resumed", resumed, "from", from)
 	c.events.Add(1)
+	c.helloed.Store(true)
 	go c.pushEvents(from)
 	return true
 }

@@ -386,6 +386,16 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if first {
 		close(g.janitor)
 		g.cancel()
+		// Sockets with a session flush and close themselves; the others
+		// have nothing to flush.
+		g.mu.Lock()
+		for c := range g.conns {
+			if !c.helloed.Load() {
+				c.closeWith(websocket.CloseGoingAway, "server shutting down")
+				c.ws.Close()
+			}
+		}
+		g.mu.Unlock()
 	}
 	done := make(chan struct{})
 	go func() { g.connWG.Wait(); close(done) }()
