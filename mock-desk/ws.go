@@ -116,6 +116,7 @@ type wsConn struct {
 	conn   *websocket.Conn
 	out    chan outFrame
 	done   chan struct{} // closed when the writer stops
+	quit   chan struct{} // closed by stop: the reader is gone
 	once   sync.Once
 	frames int
 
@@ -144,7 +145,7 @@ func (d *Desk) handleWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // the upgrader has answered
 	}
-	s := &wsConn{d: d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{})}
+	s := &wsConn{d: d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{}), quit: make(chan struct{})}
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -168,7 +169,12 @@ func (d *Desk) handleWS(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *wsConn) stop() {
-	s.once.Do(func() { _ = s.conn.Close() })
+	s.once.Do(func() {
+		if s.quit != nil {
+			close(s.quit)
+		}
+		_ = s.conn.Close()
+	})
 }
 
 func (s *wsConn) readLoop() {
@@ -342,6 +348,8 @@ func (s *wsConn) writeLoop() {
 				chatID, sent = f.attach.chatID, f.attach.from
 			}
 		case <-changed:
+		case <-s.quit:
+			return
 		case <-ping.C:
 			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
 				return
