@@ -1,0 +1,73 @@
+package rest
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/transport"
+)
+
+// EventIDHeader carries a delivery's event id.
+const EventIDHeader = "Deskbridge-Event-Id"
+
+// WebhookHandler receives the desk's event deliveries: it checks the
+// signature over the raw body and its timestamp window (in constant time,
+// against every configured secret), drops redeliveries by event id, and
+// routes the event to the desk of the session that follows its chat.
+// Answers: 204 delivered, 200 a duplicate, 400 not an event, 401 a bad or
+// stale signature, 405 not a POST, 413 too large. Mount it at the path of
+// Config.WebhookURL.
+func (k *Kit) WebhookHandler() http.Handler {
+	return http.HandlerFunc(k.serveWebhook)
+}
+
+func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		webhookError(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are POSTed")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, k.cfg.MaxWebhookBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			webhookError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the webhook body is over the limit")
+			return
+		}
+		webhookError(w, http.StatusBadRequest, "bad_request", "could not read the body")
+		return
+	}
+	if err := k.verifier.Verify(r.Header.Get(transport.SignatureHeader), body); err != nil {
+		code := "bad_signature"
+		if errors.Is(err, transport.ErrStaleSignature) {
+			code = "stale_signature"
+		}
+		k.cfg.Logger.Warn("rest: webhook refused", "err", err, "remote", r.RemoteAddr)
+		webhookError(w, http.StatusUnauthorized, code, err.Error())
+		return
+	}
+	ev, err := deskproto.DecodeEvent(body)
+	if err != nil {
+		webhookError(w, http.StatusBadRequest, "bad_json", err.Error())
+		return
+	}
+	if id := r.Header.Get(EventIDHeader); id != "" && id != ev.ID {
+		webhookError(w, http.StatusBadRequest, "bad_request", "the event id header does not match the body")
+		return
+	}
+	if !k.seen.First(ev.ID) {
+		w.WriteHeader(http.StatusOK) // a redelivery: acknowledged, not applied twice
+		return
+	}
+	k.route(ev)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func webhookError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}
