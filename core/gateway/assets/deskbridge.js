@@ -1,1 +1,618 @@
-export const version = 0;
+// deskbridge.js: the browser side of the deskbridge gateway.
+//
+// For @carbon/ai-chat:
+//
+//   import { serviceDeskFactory, customLoadHistory } from "https://chat.example.com/deskbridge.js";
+//   <cds-aichat-container .serviceDeskFactory=${serviceDeskFactory}
+//       .messaging=${{ customSendMessage, customLoadHistory }}>
+//
+// For any page: createClient({ mode: "flow", onEvent }) gives a socket that
+// resumes by itself and hands over the engine's events.
+//
+// No dependencies, no build step. The protocol is docs/gateway-protocol.md.
+
+const MODULE_BASE = new URL(".", import.meta.url).href;
+
+const DEFAULTS = {
+  baseURL: MODULE_BASE,
+  name: "deskbridge",
+  callTimeoutMs: 15000,
+  connectTimeoutMs: 8000,
+  availabilityTimeoutMs: 4500,
+  reconnectTimeoutMs: 10000,
+  maxBackoffMs: 10000,
+  texts: {
+    waitEndedOnReload:
+      "Your request for an agent was cancelled when the page reloaded. Ask again to be connected.",
+    resumeFailed: "Your chat with the agent could not be resumed. Ask again to be connected.",
+    fileUploadFailed: "The file could not be uploaded.",
+  },
+};
+
+function withDefaults(options) {
+  const o = { ...DEFAULTS, ...(options || {}) };
+  o.texts = { ...DEFAULTS.texts, ...((options && options.texts) || {}) };
+  if (!o.baseURL.endsWith("/")) o.baseURL += "/";
+  return o;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const t = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new GatewayError("timeout", `${what}: no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, t]).finally(() => clearTimeout(timer));
+}
+
+/** An error the gateway answered (code from docs/gateway-protocol.md) or a local one. */
+export class GatewayError extends Error {
+  constructor(code, message, retryAfterMs) {
+    super(message || code);
+    this.name = "GatewayError";
+    this.code = code;
+    this.retryAfterMs = retryAfterMs || 0;
+  }
+}
+
+/**
+ * A socket to the gateway that says hello with its token and last seq,
+ * reconnects with backoff while `keepOpen()` says so, drops duplicate events,
+ * and watches heartbeats.
+ */
+class Connection {
+  constructor(opts, handlers) {
+    this.opts = opts;
+    this.h = handlers; // { mode, onEvent(frame), onWelcome(frame), onError(frame), keepOpen() }
+    this.token = null;
+    this.session = null;
+    this.lastSeq = 0;
+    this.limits = null;
+    this.ws = null;
+    this.ready = null; // Promise of an open, welcomed socket
+    this.pending = new Map();
+    this.nextId = 1;
+    this.failures = 0;
+    this.watchdog = null;
+    this.closedByUs = false;
+  }
+
+  wsURL() {
+    const u = new URL("ws", this.opts.baseURL);
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    return u.href;
+  }
+
+  /** ensure opens the socket and says hello, once; later calls share it. */
+  ensure() {
+    if (this.ready) return this.ready;
+    this.closedByUs = false;
+    const p = withTimeout(this.open(), this.opts.connectTimeoutMs, "connect to the gateway");
+    this.ready = p;
+    p.catch(() => {
+      if (this.ready === p) this.ready = null;
+    });
+    return p;
+  }
+
+  open() {
+    return new Promise((resolve, reject) => {
+      let ws;
+      try {
+        ws = new WebSocket(this.wsURL());
+      } catch (e) {
+        reject(new GatewayError("unavailable", String(e)));
+        return;
+      }
+      this.ws = ws;
+      let welcomed = false;
+      const helloId = "h" + this.nextId++;
+      ws.onopen = () => {
+        ws.send(JSON.stringify({ op: "hello", id: helloId, token: this.token || undefined, mode: this.h.mode, last_seq: this.lastSeq }));
+      };
+      ws.onmessage = (m) => {
+        let f;
+        try {
+          f = JSON.parse(m.data);
+        } catch {
+          return;
+        }
+        this.pet();
+        if (!welcomed && f.re === helloId) {
+          if (f.type === "welcome") {
+            welcomed = true;
+            this.failures = 0;
+            this.token = f.token;
+            this.session = f.session;
+            this.limits = f.limits;
+            if (f.reset) this.lastSeq = 0;
+            this.h.onWelcome && this.h.onWelcome(f);
+            resolve(f);
+          } else if (f.type === "error" && f.error && f.error.code === "bad_token") {
+            // The session is gone (a restart, a new secret): start afresh.
+            this.token = null;
+            this.lastSeq = 0;
+            this.h.onWelcome && this.h.onWelcome({ type: "welcome", reset: true, lost: true });
+            ws.send(JSON.stringify({ op: "hello", id: helloId, mode: this.h.mode, last_seq: 0 }));
+          } else {
+            reject(new GatewayError(f.error ? f.error.code : "bad_frame", f.error ? f.error.message : "hello refused"));
+            ws.close();
+          }
+          return;
+        }
+        this.frame(f);
+      };
+      ws.onerror = () => {};
+      ws.onclose = (ev) => {
+        clearTimeout(this.watchdog);
+        if (this.ws === ws) {
+          this.ws = null;
+          this.ready = null;
+        }
+        const err = new GatewayError("connection_lost", `the gateway socket closed (${ev.code})`);
+        for (const [, p] of this.pending) p.reject(err);
+        this.pending.clear();
+        if (!welcomed) reject(err);
+        if (!this.closedByUs && this.h.keepOpen && this.h.keepOpen()) this.retryLater();
+      };
+    });
+  }
+
+  retryLater() {
+    const base = Math.min(this.opts.maxBackoffMs, 500 * 2 ** Math.min(this.failures, 6));
+    this.failures++;
+    const delay = base / 2 + Math.random() * (base / 2);
+    setTimeout(() => {
+      if (this.ws || this.closedByUs || !(this.h.keepOpen && this.h.keepOpen())) return;
+      this.ensure().catch(() => this.retryLater());
+    }, delay);
+  }
+
+  /** pet resets the heartbeat watchdog: a silent socket is presumed dead. */
+  pet() {
+    clearTimeout(this.watchdog);
+    const hb = (this.limits && this.limits.heartbeat_ms) || 20000;
+    const ws = this.ws;
+    this.watchdog = setTimeout(() => ws && ws.close(4000, "no heartbeat"), hb * 2.5);
+  }
+
+  frame(f) {
+    switch (f.type) {
+      case "event":
+        if (f.seq <= this.lastSeq) return; // seen already
+        if (f.seq !== this.lastSeq + 1 && this.lastSeq !== 0) {
+          // A gap should not happen on one socket; resume to fill it.
+          this.ws && this.ws.close(4003, "sequence gap");
+          return;
+        }
+        this.lastSeq = f.seq;
+        this.h.onEvent(f);
+        return;
+      case "result":
+      case "error": {
+        const p = f.re && this.pending.get(f.re);
+        if (p) {
+          this.pending.delete(f.re);
+          if (f.type === "result") p.resolve(f.result);
+          else p.reject(new GatewayError(f.error.code, f.error.message, f.error.retry_after_ms));
+        } else if (f.type === "error" && this.h.onError) {
+          this.h.onError(f);
+        }
+        return;
+      }
+      case "heartbeat":
+        if (f.last_seq > this.lastSeq) this.ws && this.ws.close(4003, "missed events");
+        return;
+    }
+  }
+
+  /** call sends op and resolves with its result. */
+  async call(op, args, timeoutMs) {
+    await this.ensure();
+    const id = String(this.nextId++);
+    const text = JSON.stringify({ op, id, args });
+    const max = this.limits && this.limits.max_frame_bytes;
+    if (max && new Blob([text]).size > max) {
+      throw new GatewayError("frame_too_large", `${op}: ${text.length} bytes is more than the gateway takes (${max})`);
+    }
+    const ws = this.ws;
+    const answer = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    ws.send(text);
+    try {
+      return await withTimeout(answer, timeoutMs || this.opts.callTimeoutMs, op);
+    } finally {
+      this.pending.delete(id);
+    }
+  }
+
+  /** callRetrying retries ops that are safe to repeat (ids make them so). */
+  async callRetrying(op, args, deadlineMs) {
+    const end = Date.now() + deadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.call(op, args);
+      } catch (e) {
+        const again = e.code === "connection_lost" || e.code === "rate_limited" || e.code === "timeout" || e.code === "unavailable";
+        if (!again || Date.now() > end) throw e;
+        await sleep(e.retryAfterMs || Math.min(2000, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  close() {
+    this.closedByUs = true;
+    clearTimeout(this.watchdog);
+    if (this.ws) this.ws.close(1000, "done");
+    this.ws = null;
+    this.ready = null;
+  }
+}
+
+/**
+ * createClient opens a gateway client for pages that draw the chat
+ * themselves (mode "flow") or handle Carbon callbacks (mode "desk").
+ * onEvent gets every event frame once, in order; token and lastSeq may be
+ * stored by the page to resume after a reload.
+ */
+export function createClient(options) {
+  const opts = withDefaults(options);
+  const conn = new Connection(opts, {
+    mode: opts.mode || "flow",
+    onEvent: (f) => opts.onEvent && opts.onEvent(f.event, f),
+    onWelcome: (w) => opts.onWelcome && opts.onWelcome(w),
+    onError: (f) => opts.onError && opts.onError(f.error),
+    keepOpen: () => (opts.keepOpen ? opts.keepOpen() : true),
+  });
+  if (opts.token) conn.token = opts.token;
+  if (opts.lastSeq) conn.lastSeq = opts.lastSeq;
+  return {
+    connect: () => conn.ensure(),
+    call: (op, args, timeoutMs) => conn.call(op, args, timeoutMs),
+    callRetrying: (op, args, ms) => conn.callRetrying(op, args, ms || opts.callTimeoutMs),
+    upload: (file, id) => uploadFile(opts, conn, file, id),
+    close: () => conn.close(),
+    get token() {
+      return conn.token;
+    },
+    get lastSeq() {
+      return conn.lastSeq;
+    },
+    get session() {
+      return conn.session;
+    },
+  };
+}
+
+/** uploadFile posts one browser File to /v1/files and resolves with its file_id. */
+async function uploadFile(opts, conn, file, id) {
+  await conn.ensure();
+  const form = new FormData();
+  form.append("file_id", id);
+  form.append("file", file, file.name);
+  let resp;
+  try {
+    resp = await fetch(new URL("v1/files", opts.baseURL), {
+      method: "POST",
+      headers: { Authorization: "Bearer " + conn.token },
+      body: form,
+    });
+  } catch (e) {
+    throw new GatewayError("unavailable", String(e));
+  }
+  if (resp.status === 201) return id;
+  let body = {};
+  try {
+    body = await resp.json();
+  } catch {}
+  const err = body.error || {};
+  throw new GatewayError(err.code || "upload_failed", err.message || opts.texts.fileUploadFailed);
+}
+
+// The adapter keeps this under the key "deskbridge" of Carbon's persisted
+// desk state: { token, lastSeq, phase: "waiting" | "connected" }.
+const STATE_KEY = "deskbridge";
+
+/** The ServiceDesk that Carbon gets from serviceDeskFactory. */
+class DeskbridgeServiceDesk {
+  constructor(bridge, params) {
+    this.bridge = bridge;
+    this.opts = bridge.opts;
+    this.callback = params.callback;
+    this.instance = params.instance;
+    this.phase = "idle";
+    this.sendChain = Promise.resolve();
+    this.conn = new Connection(this.opts, {
+      mode: "desk",
+      onEvent: (f) => this.onEvent(f),
+      onWelcome: (w) => this.onWelcome(w),
+      keepOpen: () => this.phase === "waiting" || this.phase === "connected",
+    });
+    const saved = params.persistedState && params.persistedState[STATE_KEY];
+    if (saved && saved.token) {
+      this.conn.token = saved.token;
+      this.conn.lastSeq = saved.lastSeq || 0;
+      this.phase = saved.phase || "idle";
+      if (this.phase === "waiting") {
+        // Carbon does not resume a request that no agent had taken yet (it
+        // calls no reconnect then): end it on the desk rather than leave
+        // the user queued there without knowing, and say so.
+        this.phase = "idle";
+        this.abandonWait();
+      }
+    }
+  }
+
+  // getName must answer at once, or Carbon's hydration fails for good.
+  getName() {
+    return String(this.opts.name || "deskbridge").slice(0, 40) || "deskbridge";
+  }
+
+  persist() {
+    const state = { [STATE_KEY]: { token: this.conn.token, lastSeq: this.conn.lastSeq, phase: this.phase } };
+    try {
+      this.callback.updatePersistedState(state, false);
+    } catch (e) {
+      console.warn("deskbridge: updatePersistedState failed", e);
+    }
+  }
+
+  clearPersisted() {
+    try {
+      // Not null or undefined: Carbon throws on those.
+      this.callback.updatePersistedState({}, false);
+    } catch (e) {
+      console.warn("deskbridge: clearing the persisted state failed", e);
+    }
+  }
+
+  tellUser(text) {
+    const send = () =>
+      this.instance && this.instance.messaging && this.instance.messaging.addMessage({ output: { generic: [{ response_type: "text", text }] } });
+    let done = false;
+    const once = () => {
+      if (done) return;
+      done = true;
+      Promise.resolve().then(send).catch((e) => console.warn("deskbridge: addMessage failed", e));
+    };
+    // During hydration Carbon is not ready for messages yet.
+    try {
+      this.instance && this.instance.once && this.instance.once({ type: "chat:ready", handler: once });
+    } catch {}
+    setTimeout(once, 1500);
+  }
+
+  async abandonWait() {
+    this.clearPersisted();
+    try {
+      await this.conn.callRetrying("endChat", { info: { endedByHumanAgent: false } }, 10000);
+    } catch (e) {
+      console.warn("deskbridge: could not end the abandoned request", e);
+    }
+    this.conn.close();
+    this.tellUser(this.opts.texts.waitEndedOnReload);
+  }
+
+  onWelcome(w) {
+    if (!w.reset || this.phase === "idle") return;
+    // The gateway lost the session (a restart without a persistent store):
+    // the chat Carbon shows is gone.
+    const was = this.phase;
+    this.finish();
+    if (was === "connected") this.callback.agentEndedChat();
+    else this.callback.setErrorStatus({ type: 1 });
+  }
+
+  finish() {
+    this.phase = "ended";
+    this.clearPersisted();
+    setTimeout(() => {
+      if (this.phase === "ended") this.conn.close();
+    }, 0);
+  }
+
+  onEvent(f) {
+    const ev = f.event || {};
+    const cb = f.callback;
+    if (ev.type === "agent_joined" && this.phase === "waiting") this.phase = "connected";
+    if (cb) {
+      try {
+        if (cb.method === "screenShareRequest") {
+          Promise.resolve(this.callback.screenShareRequest())
+            .then((state) => this.conn.call("screenShareAnswer", { state }))
+            .catch((e) => console.warn("deskbridge: screen share answer", e));
+        } else if (typeof this.callback[cb.method] === "function") {
+          this.callback[cb.method](...cb.args);
+        }
+      } catch (e) {
+        console.warn("deskbridge: callback " + cb.method + " failed", e);
+      }
+    }
+    if (ev.type === "chat_ended") {
+      this.finish();
+    } else if (this.phase === "waiting" || this.phase === "connected") {
+      this.persist();
+    }
+  }
+
+  async areAnyAgentsOnline(connectMessage) {
+    try {
+      const r = await this.conn.call("areAnyAgentsOnline", { connectMessage }, this.opts.availabilityTimeoutMs);
+      return r.online; // true, false or null
+    } catch (e) {
+      console.warn("deskbridge: availability check failed", e);
+      return false; // no gateway, no agent
+    }
+  }
+
+  async startChat(connectMessage, startChatOptions) {
+    await this.conn.ensure();
+    this.phase = "waiting";
+    this.persist();
+    try {
+      await this.conn.call("startChat", {
+        connectMessage,
+        options: { preStartChatPayload: startChatOptions && startChatOptions.preStartChatPayload },
+      });
+    } catch (e) {
+      if (e.code === "chat_running") {
+        // A request of this tab is still open on the desk: end it and ask again.
+        await this.conn.call("endChat", {}).catch(() => {});
+        await this.conn.call("startChat", { connectMessage, options: {} });
+        return;
+      }
+      this.phase = "idle";
+      this.clearPersisted();
+      throw e;
+    }
+  }
+
+  endChat(info) {
+    const was = this.phase;
+    this.phase = "ended";
+    this.clearPersisted();
+    if (was === "idle" && !this.conn.token) return Promise.resolve();
+    return this.conn
+      .callRetrying("endChat", { info: { preEndChatPayload: info && info.preEndChatPayload, endedByHumanAgent: !!(info && info.endedByHumanAgent) } }, 8000)
+      .then(() => undefined)
+      .catch((e) => console.warn("deskbridge: endChat", e))
+      .finally(() => {
+        if (this.phase === "ended") this.conn.close();
+      });
+  }
+
+  sendMessageToAgent(message, messageID, additionalData) {
+    // One at a time, so that uploads never reorder messages.
+    const run = () => this.send(message, messageID, additionalData);
+    const p = this.sendChain.then(run, run);
+    this.sendChain = p.catch(() => {});
+    return p;
+  }
+
+  async send(message, messageID, additionalData) {
+    const files = (additionalData && additionalData.filesToUpload) || [];
+    const fileIDs = [];
+    for (const up of files) {
+      try {
+        await uploadFile(this.opts, this.conn, up.file, up.id);
+        fileIDs.push(up.id);
+      } catch (e) {
+        this.callback.setFileUploadStatus(up.id, true, e.message || this.opts.texts.fileUploadFailed);
+      }
+    }
+    const text = message && message.input && message.input.text;
+    if (!text && fileIDs.length === 0) return;
+    const plain = { id: messageID, input: message.input, history: message.history };
+    // The same messageID again is taken once, so a retry after a lost
+    // socket can never double a message.
+    await this.conn.callRetrying("sendMessageToAgent", { message: plain, messageID, fileIDs }, 20000);
+  }
+
+  async userTyping(isTyping) {
+    await this.conn.call("userTyping", { isTyping: !!isTyping }).catch(() => {});
+  }
+
+  async userReadMessages() {
+    await this.conn.call("userReadMessages", {}).catch(() => {});
+  }
+
+  filesSelectedForUpload(uploads) {
+    const meta = (uploads || []).map((u) => ({ id: u.id, file: { name: u.file.name, size: u.file.size, type: u.file.type } }));
+    this.conn.call("filesSelectedForUpload", { uploads: meta }).catch((e) => console.warn("deskbridge: filesSelectedForUpload", e));
+  }
+
+  async screenShareStop() {
+    await this.conn.call("screenShareStop", {}).catch(() => {});
+  }
+
+  /**
+   * reconnect resumes the agent chat after a reload: Carbon waits for it
+   * without a timeout, so it has one here. When it answers false the chat
+   * is also ended on the server, which Carbon would not do.
+   */
+  async reconnect() {
+    try {
+      const r = await withTimeout(
+        this.conn.call("reconnect", {}, this.opts.reconnectTimeoutMs),
+        this.opts.reconnectTimeoutMs,
+        "reconnect",
+      );
+      if (r && r.reconnected) {
+        this.phase = "connected";
+        this.persist();
+        return true;
+      }
+    } catch (e) {
+      console.warn("deskbridge: reconnect failed", e);
+    }
+    const hadToken = !!this.conn.token;
+    this.phase = "ended";
+    this.clearPersisted();
+    if (hadToken) {
+      this.conn
+        .callRetrying("endChat", { info: { endedByHumanAgent: false } }, 10000)
+        .catch(() => {})
+        .finally(() => this.conn.close());
+    }
+    this.tellUser(this.opts.texts.resumeFailed);
+    return false;
+  }
+
+  /** history fetches the transcript for customLoadHistory. */
+  async history() {
+    if (!this.conn.token || this.phase === "idle" || this.phase === "ended") return [];
+    let resp;
+    try {
+      resp = await withTimeout(
+        fetch(new URL("v1/history", this.opts.baseURL), { headers: { Authorization: "Bearer " + this.conn.token } }),
+        this.opts.callTimeoutMs,
+        "history",
+      );
+    } catch (e) {
+      console.warn("deskbridge: history", e);
+      return [];
+    }
+    if (!resp.ok) return [];
+    const h = await resp.json();
+    // Events up to last_seq are now on screen; the socket resumes after it.
+    if (h.last_seq > this.conn.lastSeq) this.conn.lastSeq = h.last_seq;
+    return h.items || [];
+  }
+}
+
+/**
+ * createDeskbridge returns a serviceDeskFactory and a customLoadHistory for
+ * one gateway. Options: baseURL (default: where this module was loaded
+ * from), name, reconnectTimeoutMs, callTimeoutMs, texts.
+ */
+export function createDeskbridge(options) {
+  const bridge = { opts: withDefaults(options), desks: new WeakMap(), last: null };
+  bridge.serviceDeskFactory = (params) => {
+    // Never rejects, never waits: Carbon spins forever on a failed factory.
+    let desk;
+    try {
+      desk = new DeskbridgeServiceDesk(bridge, params || {});
+    } catch (e) {
+      console.error("deskbridge: factory", e);
+      desk = new DeskbridgeServiceDesk(bridge, { callback: params && params.callback, instance: params && params.instance });
+    }
+    bridge.last = desk;
+    if (params && params.instance && typeof params.instance === "object") bridge.desks.set(params.instance, desk);
+    return Promise.resolve(desk);
+  };
+  bridge.customLoadHistory = async (instance) => {
+    const desk = (instance && bridge.desks.get(instance)) || bridge.last;
+    return desk ? desk.history() : [];
+  };
+  return bridge;
+}
+
+const defaultBridge = createDeskbridge();
+
+/** serviceDeskFactory for @carbon/ai-chat, talking to the gateway that served this module. */
+export const serviceDeskFactory = defaultBridge.serviceDeskFactory;
+
+/** customLoadHistory for @carbon/ai-chat's messaging config: the agent conversation after a reload. */
+export const customLoadHistory = defaultBridge.customLoadHistory;

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/gateway"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+)
+
+// demoScenario is the mock desk of the demo: Ada and Grace are scripted
+// agents; "You (console)" is a manual agent for a person at the console.
+//
+//go:embed demo-scenario.json
+var demoScenario []byte
+
+type demoConfig struct {
+	Kit      string
+	Port     int // the chat page and the gateway; 0: any free port
+	DeskPort int // the mock desk and its console; 0: any free port
+	// Desk overrides the embedded scenario (tests use manual agents).
+	Desk   *mockdesk.Options
+	Logger *slog.Logger
+	// Gateway limits; zero values take the gateway's defaults.
+	Gateway gateway.Options
+}
+
+// demo is the running demo: a mock desk on its own listener and the
+// deskbridge server with the demo page.
+type demo struct {
+	desk    *mockdesk.Desk
+	deskSrv *http.Server
+	deskURL string
+	srv     *server
+}
+
+func startDemo(cfg demoConfig) (*demo, error) {
+	var opts mockdesk.Options
+	if cfg.Desk != nil {
+		opts = *cfg.Desk
+	} else {
+		o, err := mockdesk.ParseScenario(demoScenario)
+		if err != nil {
+			return nil, fmt.Errorf("demo scenario: %w", err)
+		}
+		opts = o
+	}
+	opts.Logger = cfg.Logger.With("component", "mock-desk")
+	// The rest kit checks the desk's webhook signatures with this.
+	secret := rand.Text()
+	opts.WebhookSecret = []byte(secret)
+	desk, err := mockdesk.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("mock desk: %w", err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.DeskPort)))
+	if err != nil {
+		_ = desk.Close()
+		return nil, fmt.Errorf("mock desk: listen: %w", err)
+	}
+	d := &demo{desk: desk, deskURL: "http://" + ln.Addr().String()}
+	d.deskSrv = &http.Server{Handler: desk, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = d.deskSrv.Serve(ln) }()
+
+	srv, err := startServer(serverConfig{
+		Listen:  net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)),
+		Kit:     kitConfig{Name: cfg.Kit, DeskURL: d.deskURL, WebhookSecret: secret, Logger: cfg.Logger},
+		Gateway: cfg.Gateway,
+		Demo:    true,
+		Logger:  cfg.Logger,
+	})
+	if err != nil {
+		_ = d.deskSrv.Close()
+		_ = desk.Close()
+		return nil, err
+	}
+	d.srv = srv
+	return d, nil
+}
+
+// close stops the server first (sockets drain), then the desk.
+func (d *demo) close(ctx context.Context) error {
+	err := d.srv.shutdown(ctx)
+	if derr := d.deskSrv.Shutdown(ctx); derr != nil {
+		err = errors.Join(err, derr)
+	}
+	if derr := d.desk.Close(); derr != nil {
+		err = errors.Join(err, derr)
+	}
+	return err
+}
+
+func runDemo(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("deskbridge demo", flag.ContinueOnError)
+	fs.SetOutput(out)
+	kitName := fs.String("kit", "websocket", "desk kit between the gateway and the mock desk: websocket, rest, polling")
+	port := fs.Int("port", 8080, "port of the chat page and the gateway on 127.0.0.1 (0: any free port)")
+	deskPort := fs.Int("desk-port", 8089, "port of the mock desk and its agent console on 127.0.0.1 (0: any free port)")
+	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(out, *logLevel, "text")
+	if err != nil {
+		return err
+	}
+	d, err := startDemo(demoConfig{Kit: *kitName, Port: *port, DeskPort: *deskPort, Logger: log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, `deskbridge demo (kit %s) is running on loopback:
+
+  chat page      %s/
+  agent console  %s/console/
+
+In the chat, say "talk to a person". Ada, a scripted agent, takes the chat;
+to be the agent yourself, pick the chat in the console as "You (console)"
+(set Ada and Grace offline there first). Ctrl-C stops the demo.
+`, *kitName, d.srv.url, d.deskURL)
+	<-ctx.Done()
+	fmt.Fprintln(out, "stopping…")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return d.close(sctx)
+}
+
+// newLogger returns a slog logger writing text or JSON at level.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	o := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, o)), nil
+}

@@ -1,0 +1,36 @@
+module github.com/deskbridge/deskbridge/cmd/deskbridge
+
+go 1.25
+
+replace (
+	github.com/deskbridge/deskbridge/core => ../../core
+	github.com/deskbridge/deskbridge/kits/polling => ../../kits/polling
+	github.com/deskbridge/deskbridge/kits/rest => ../../kits/rest
+	github.com/deskbridge/deskbridge/kits/websocket => ../../kits/websocket
+	github.com/deskbridge/deskbridge/mock-desk => ../../mock-desk
+)
+
+require (
+	github.com/deskbridge/deskbridge/core v0.0.0
+	github.com/deskbridge/deskbridge/kits/polling v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/kits/rest v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/kits/websocket v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/mock-desk v0.0.0-00010101000000-000000000000
+	github.com/gorilla/websocket v1.5.3
+	github.com/prometheus/client_golang v1.23.2
+)
+
+require (
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+	github.com/kr/text v0.2.0 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.2 // indirect
+	github.com/prometheus/common v0.66.1 // indirect
+	github.com/prometheus/procfs v0.16.1 // indirect
+	go.yaml.in/yaml/v2 v2.4.2 // indirect
+	golang.org/x/sys v0.35.0 // indirect
+	google.golang.org/protobuf v1.36.8 // indirect
+)

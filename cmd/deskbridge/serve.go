@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/gateway"
+)
+
+// serveConfig is deskbridge serve's configuration. Sources, later ones
+// winning: defaults, the JSON config file, DESKBRIDGE_* environment
+// variables, flags. Secrets are read from the environment only.
+type serveConfig struct {
+	Kit            string   `json:"kit"`
+	DeskURL        string   `json:"desk_url"`
+	Listen         string   `json:"listen"`
+	PublicURL      string   `json:"public_url"`
+	AllowedOrigins []string `json:"allowed_origins"`
+	LogLevel       string   `json:"log_level"`
+	LogFormat      string   `json:"log_format"`
+	Limits         limits   `json:"limits"`
+
+	// From the environment only.
+	TokenSecret   string `json:"-"`
+	WebhookSecret string `json:"-"`
+}
+
+type limits struct {
+	MaxFrameBytes  int64   `json:"max_frame_bytes,omitempty"`
+	RatePerSecond  float64 `json:"rate_per_second,omitempty"`
+	Burst          int     `json:"burst,omitempty"`
+	MaxUploadBytes int64   `json:"max_upload_bytes,omitempty"`
+	UploadTypes    string  `json:"upload_types,omitempty"`
+	MaxSessions    int     `json:"max_sessions,omitempty"`
+}
+
+func defaultServeConfig() serveConfig {
+	return serveConfig{Kit: "websocket", Listen: "127.0.0.1:8080", LogLevel: "info", LogFormat: "json"}
+}
+
+// loadServeConfig reads the three sources.
+func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (serveConfig, error) {
+	cfg := defaultServeConfig()
+	fs := flag.NewFlagSet("deskbridge serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	configPath := fs.String("config", getenv("DESKBRIDGE_CONFIG"), "JSON config file (DESKBRIDGE_CONFIG)")
+	var f serveConfig
+	var origins string
+	fs.StringVar(&f.Kit, "kit", "", "desk kit: "+strings.Join(kitNames, ", ")+" (DESKBRIDGE_KIT; default websocket)")
+	fs.StringVar(&f.DeskURL, "desk-url", "", "the desk's base URL (DESKBRIDGE_DESK_URL)")
+	fs.StringVar(&f.Listen, "listen", "", "listen address (DESKBRIDGE_LISTEN; default 127.0.0.1:8080)")
+	fs.StringVar(&f.PublicURL, "public-url", "", "this server's URL as the desk reaches it, for webhooks (DESKBRIDGE_PUBLIC_URL)")
+	fs.StringVar(&origins, "allowed-origins", "", "comma-separated page origins allowed to connect (DESKBRIDGE_ALLOWED_ORIGINS)")
+	fs.StringVar(&f.LogLevel, "log-level", "", "debug, info, warn, error (DESKBRIDGE_LOG_LEVEL)")
+	fs.StringVar(&f.LogFormat, "log-format", "", "json or text (DESKBRIDGE_LOG_FORMAT)")
+	fs.Int64Var(&f.Limits.MaxFrameBytes, "max-frame-bytes", 0, "largest browser frame (DESKBRIDGE_MAX_FRAME_BYTES; default 65536)")
+	fs.Float64Var(&f.Limits.RatePerSecond, "rate", 0, "frames a second per socket (DESKBRIDGE_RATE; default 20)")
+	fs.IntVar(&f.Limits.Burst, "burst", 0, "frame burst per socket (DESKBRIDGE_BURST; default 40)")
+	fs.Int64Var(&f.Limits.MaxUploadBytes, "max-upload-bytes", 0, "largest uploaded file (DESKBRIDGE_MAX_UPLOAD_BYTES; default 10 MiB)")
+	fs.StringVar(&f.Limits.UploadTypes, "upload-types", "", `allowed upload types, HTML accept syntax (DESKBRIDGE_UPLOAD_TYPES; default "image/*,.pdf,.txt")`)
+	fs.IntVar(&f.Limits.MaxSessions, "max-sessions", 0, "most live sessions (DESKBRIDGE_MAX_SESSIONS; default 100000)")
+	fs.Usage = func() {
+		fmt.Fprintln(out, "usage: deskbridge serve [flags]\n\nSecrets come from the environment only: DESKBRIDGE_TOKEN_SECRET (session tokens; set it so tokens survive a restart), DESKBRIDGE_WEBHOOK_SECRET (desk webhooks).")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if *configPath != "" {
+		b, err := os.ReadFile(*configPath)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w (secrets belong in the environment)", *configPath, err)
+		}
+	}
+	var errs []error
+	env := func(name string, set func(string) error) {
+		if v := getenv(name); v != "" {
+			if err := set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	}
+	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	i64 := func(p *int64) func(string) error {
+		return func(v string) (err error) { *p, err = strconv.ParseInt(v, 10, 64); return err }
+	}
+	env("DESKBRIDGE_KIT", str(&cfg.Kit))
+	env("DESKBRIDGE_DESK_URL", str(&cfg.DeskURL))
+	env("DESKBRIDGE_LISTEN", str(&cfg.Listen))
+	env("DESKBRIDGE_PUBLIC_URL", str(&cfg.PublicURL))
+	env("DESKBRIDGE_ALLOWED_ORIGINS", func(v string) error { cfg.AllowedOrigins = splitList(v); return nil })
+	env("DESKBRIDGE_LOG_LEVEL", str(&cfg.LogLevel))
+	env("DESKBRIDGE_LOG_FORMAT", str(&cfg.LogFormat))
+	env("DESKBRIDGE_MAX_FRAME_BYTES", i64(&cfg.Limits.MaxFrameBytes))
+	env("DESKBRIDGE_RATE", func(v string) (err error) { cfg.Limits.RatePerSecond, err = strconv.ParseFloat(v, 64); return err })
+	env("DESKBRIDGE_BURST", func(v string) (err error) { cfg.Limits.Burst, err = strconv.Atoi(v); return err })
+	env("DESKBRIDGE_MAX_UPLOAD_BYTES", i64(&cfg.Limits.MaxUploadBytes))
+	env("DESKBRIDGE_UPLOAD_TYPES", str(&cfg.Limits.UploadTypes))
+	env("DESKBRIDGE_MAX_SESSIONS", func(v string) (err error) { cfg.Limits.MaxSessions, err = strconv.Atoi(v); return err })
+	cfg.TokenSecret = getenv("DESKBRIDGE_TOKEN_SECRET")
+	cfg.WebhookSecret = getenv("DESKBRIDGE_WEBHOOK_SECRET")
+	if err := errors.Join(errs...); err != nil {
+		return cfg, err
+	}
+
+	// Flags win.
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "kit":
+			cfg.Kit = f.Kit
+		case "desk-url":
+			cfg.DeskURL = f.DeskURL
+		case "listen":
+			cfg.Listen = f.Listen
+		case "public-url":
+			cfg.PublicURL = f.PublicURL
+		case "allowed-origins":
+			cfg.AllowedOrigins = splitList(origins)
+		case "log-level":
+			cfg.LogLevel = f.LogLevel
+		case "log-format":
+			cfg.LogFormat = f.LogFormat
+		case "max-frame-bytes":
+			cfg.Limits.MaxFrameBytes = f.Limits.MaxFrameBytes
+		case "rate":
+			cfg.Limits.RatePerSecond = f.Limits.RatePerSecond
+		case "burst":
+			cfg.Limits.Burst = f.Limits.Burst
+		case "max-upload-bytes":
+			cfg.Limits.MaxUploadBytes = f.Limits.MaxUploadBytes
+		case "upload-types":
+			cfg.Limits.UploadTypes = f.Limits.UploadTypes
+		case "max-sessions":
+			cfg.Limits.MaxSessions = f.Limits.MaxSessions
+		}
+	})
+	return cfg, cfg.validate()
+}
+
+func (c serveConfig) validate() error {
+	var errs []error
+	if c.DeskURL == "" {
+		errs = append(errs, errors.New("the desk URL is required (--desk-url or DESKBRIDGE_DESK_URL)"))
+	} else if u, err := url.Parse(c.DeskURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("desk URL %q: want http(s)://host", c.DeskURL))
+	}
+	for _, o := range c.AllowedOrigins {
+		if o == "*" {
+			errs = append(errs, errors.New(`allowed origins: "*" is not supported; list each page origin`))
+		} else if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			errs = append(errs, fmt.Errorf("allowed origin %q: want scheme://host[:port]", o))
+		}
+	}
+	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
+		errs = append(errs, errors.New("DESKBRIDGE_TOKEN_SECRET: use at least 32 characters"))
+	}
+	return errors.Join(errs...)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func runServe(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	cfg, err := loadServeConfig(args, out, getenv)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(out, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(serverConfig{
+		Listen: cfg.Listen,
+		Kit:    kitConfig{Name: cfg.Kit, DeskURL: cfg.DeskURL, PublicURL: cfg.PublicURL, WebhookSecret: cfg.WebhookSecret, Logger: log},
+		Gateway: gateway.Options{
+			AllowedOrigins: cfg.AllowedOrigins,
+			TokenSecret:    []byte(cfg.TokenSecret),
+			MaxFrameBytes:  cfg.Limits.MaxFrameBytes,
+			RatePerSecond:  cfg.Limits.RatePerSecond,
+			Burst:          cfg.Limits.Burst,
+			MaxUploadBytes: cfg.Limits.MaxUploadBytes,
+			UploadTypes:    cfg.Limits.UploadTypes,
+			MaxSessions:    cfg.Limits.MaxSessions,
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("deskbridge serving", "url", srv.url, "kit", cfg.Kit, "desk", cfg.DeskURL, "origins", cfg.AllowedOrigins)
+	<-ctx.Done()
+	log.Info("deskbridge draining")
+	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	return srv.shutdown(sctx)
+}

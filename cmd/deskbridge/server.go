@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/deskbridge/deskbridge/core/gateway"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// serverConfig assembles a deskbridge server.
+type serverConfig struct {
+	Listen  string
+	Kit     kitConfig
+	Gateway gateway.Options
+	Flow    flow.Options
+	// Demo serves the demo chat page and the demo bot.
+	Demo   bool
+	Logger *slog.Logger
+}
+
+// server is a running deskbridge server.
+type server struct {
+	log      *slog.Logger
+	gw       *gateway.Gateway
+	kit      *kit
+	http     *http.Server
+	ln       net.Listener
+	url      string
+	draining atomic.Bool
+	served   chan error
+}
+
+func startServer(cfg serverConfig) (*server, error) {
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", cfg.Listen, err)
+	}
+	url := "http://" + ln.Addr().String()
+	if cfg.Kit.PublicURL == "" {
+		cfg.Kit.PublicURL = url
+	}
+	k, err := newKit(cfg.Kit)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	opts := cfg.Gateway
+	opts.Factory = k.factory
+	opts.Flow = cfg.Flow
+	opts.Logger = cfg.Logger.With("component", "gateway")
+	gw, err := gateway.New(opts)
+	if err != nil {
+		ln.Close()
+		_ = k.close()
+		return nil, err
+	}
+	s := &server{log: cfg.Logger, gw: gw, kit: k, ln: ln, url: url, served: make(chan error, 1)}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newGatewayCollector(gw))
+
+	mux := http.NewServeMux()
+	for _, p := range []string{"/ws", "/v1/files", "/v1/history", "/deskbridge.js"} {
+		mux.Handle(p, gw)
+	}
+	mux.HandleFunc("/healthz", s.healthz)
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if k.webhook != nil {
+		mux.Handle(k.webhookPath, k.webhook)
+	}
+	if cfg.Demo {
+		sub, _ := fs.Sub(webFS, "web")
+		mux.Handle("/", securePage(http.FileServerFS(sub)))
+		mux.Handle("/demo/bot", botHandler())
+	} else {
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/" {
+				http.NotFound(w, r)
+				return
+			}
+			fmt.Fprintln(w, "deskbridge gateway: import /deskbridge.js; the socket is /ws")
+		})
+	}
+
+	s.http = &http.Server{
+		Handler:           logRequests(cfg.Logger, mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // uploads; sockets clear their deadlines
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() { s.served <- s.http.Serve(ln) }()
+	return s, nil
+}
+
+func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	st := s.gw.Stats()
+	status := "ok"
+	if s.draining.Load() {
+		status = "draining"
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "sessions": st.Sessions, "connections": st.Connections})
+}
+
+// shutdown drains: health turns 503, the listener closes, sockets get what
+// they have not seen and 1001, the kit closes.
+func (s *server) shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	err := s.http.Shutdown(ctx)
+	if gerr := s.gw.Shutdown(ctx); gerr != nil {
+		err = errors.Join(err, gerr)
+	}
+	if kerr := s.kit.close(); kerr != nil {
+		err = errors.Join(err, fmt.Errorf("close kit: %w", kerr))
+	}
+	if serr := <-s.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+// securePage sets the demo page's security headers: no inline script, no
+// framing, no sniffing.
+func securePage(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// logRequests logs each HTTP request at debug level (never its body or
+// headers: tokens travel there).
+func logRequests(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		h.ServeHTTP(w, r)
+		log.Debug("http", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "took", time.Since(start))
+	})
+}
+
+// gatewayCollector exports the gateway's counters.
+type gatewayCollector struct {
+	gw                                           *gateway.Gateway
+	sessions, conns, opened, framesIn, framesOut *prometheus.Desc
+	events, errs, origins, uploads, uploadBytes  *prometheus.Desc
+}
+
+func newGatewayCollector(gw *gateway.Gateway) *gatewayCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("deskbridge_gateway_"+name, help, labels, nil)
+	}
+	return &gatewayCollector{
+		gw:          gw,
+		sessions:    d("sessions", "Sessions the gateway knows."),
+		conns:       d("connections", "Open browser sockets."),
+		opened:      d("connections_opened_total", "Browser sockets opened."),
+		framesIn:    d("frames_in_total", "Frames received from browsers."),
+		framesOut:   d("frames_out_total", "Frames sent to browsers."),
+		events:      d("events_out_total", "Events sent to browsers."),
+		errs:        d("errors_total", "Error answers by code.", "code"),
+		origins:     d("origin_rejected_total", "Requests refused for their Origin."),
+		uploads:     d("uploads_total", "Files accepted."),
+		uploadBytes: d("upload_bytes_total", "Bytes of files accepted."),
+	}
+}
+
+func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.sessions, c.conns, c.opened, c.framesIn, c.framesOut, c.events, c.errs, c.origins, c.uploads, c.uploadBytes} {
+		ch <- d
+	}
+}
+
+func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.gw.Stats()
+	g := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
+	n := func(d *prometheus.Desc, v uint64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
+	}
+	g(c.sessions, float64(st.Sessions))
+	g(c.conns, float64(st.Connections))
+	n(c.opened, st.ConnsOpened)
+	n(c.framesIn, st.FramesIn)
+	n(c.framesOut, st.FramesOut)
+	n(c.events, st.EventsOut)
+	n(c.origins, st.OriginRejected)
+	n(c.uploads, st.Uploads)
+	n(c.uploadBytes, st.UploadBytes)
+	for code, v := range st.Errors {
+		ch <- prometheus.MustNewConstMetric(c.errs, prometheus.CounterValue, float64(v), code)
+	}
+}
