@@ -15,74 +15,9 @@ import (
 	"github.com/jarcoal/httpmock"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
 	"github.com/deskbridge/deskbridge/core/transport"
 )
-
-// recorder is a servicedesk.Callback that writes down every call.
-type recorder struct {
-	mu    sync.Mutex
-	calls []string
-	state map[string]any
-	share servicedesk.ScreenShareState
-}
-
-func (r *recorder) add(format string, args ...any) {
-	r.mu.Lock()
-	r.calls = append(r.calls, fmt.Sprintf(format, args...))
-	r.mu.Unlock()
-}
-
-func (r *recorder) got() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.calls...)
-}
-
-func (r *recorder) UpdateCapabilities(u servicedesk.CapabilitiesUpdate) {
-	r.add("caps(%v)", u.AllowFileUploads != nil && *u.AllowFileUploads)
-}
-func (r *recorder) UpdateAgentAvailability(a servicedesk.AgentAvailability) {
-	r.add("queue(%d)", *a.PositionInQueue)
-}
-func (r *recorder) AgentJoined(p servicedesk.AgentProfile) { r.add("joined(%s)", p.Nickname) }
-func (r *recorder) AgentReadMessages()                     { r.add("read") }
-func (r *recorder) AgentTyping(on bool)                    { r.add("typing(%v)", on) }
-func (r *recorder) SendMessageToUser(m servicedesk.MessageResponse, agent string) {
-	r.add("message(%s,%s)", m.PlainText(), agent)
-}
-func (r *recorder) SendTextToUser(text, agent string) { r.add("message(%s,%s)", text, agent) }
-func (r *recorder) BeginTransferToAnotherAgent(p *servicedesk.AgentProfile) {
-	r.add("transfer(%s)", p.Nickname)
-}
-func (r *recorder) AgentLeftChat()  { r.add("left") }
-func (r *recorder) AgentEndedChat() { r.add("ended") }
-func (r *recorder) SetErrorStatus(e servicedesk.ErrorInfo) {
-	r.add("error(%s,%v,%s)", e.Type, e.IsDisconnected, e.MessageToUser)
-}
-func (r *recorder) SetFileUploadStatus(id string, isErr bool, text string) {
-	r.add("file(%s,%v,%s)", id, isErr, text)
-}
-func (r *recorder) ScreenShareEnded() { r.add("share_ended") }
-func (r *recorder) ScreenShareStop()  { r.add("share_ended") }
-func (r *recorder) ScreenShareRequest(context.Context) (servicedesk.ScreenShareState, error) {
-	r.add("share_asked")
-	return r.share, nil
-}
-func (r *recorder) PersistedState() json.RawMessage { return nil }
-func (r *recorder) UpdatePersistedState(v any, merge bool) error {
-	b, _ := json.Marshal(v)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !merge || r.state == nil {
-		r.state = map[string]any{}
-	}
-	for k, v := range m {
-		r.state[k] = v
-	}
-	return nil
-}
 
 // fakeLink records actions; its Start and Attach answer what the test set.
 type fakeLink struct {
@@ -134,16 +69,12 @@ func (l *fakeLink) done() []string {
 	return append([]string(nil), l.actions...)
 }
 
-type inst string
-
-func (i inst) SessionID() string { return string(i) }
-
-func newTestDesk(t *testing.T, persisted string) (*Desk, *fakeLink, *recorder, *httpmock.MockTransport) {
+func newTestDesk(t *testing.T, persisted string) (*Desk, *fakeLink, *sdtest.Recorder, *httpmock.MockTransport) {
 	t.Helper()
 	c, mt := newMockClient(t, transport.Backoff{})
-	rec := &recorder{share: servicedesk.ScreenShareAccepted}
+	rec := &sdtest.Recorder{}
 	link := &fakeLink{info: ChatInfo{ChatID: "ch_1", ChatToken: "tok", State: StateQueued}}
-	p := servicedesk.FactoryParams{Callback: rec, Instance: inst("s-1")}
+	p := servicedesk.FactoryParams{Callback: rec, Instance: sdtest.Instance("s-1")}
 	if persisted != "" {
 		p.PersistedState = json.RawMessage(persisted)
 	}
@@ -218,15 +149,13 @@ func TestEventsApplyInOrderOnceWhateverTheDelivery(t *testing.T) {
 		go func(e Event) { defer wg.Done(); d.Deliver(e, e) }(evs[i])
 	}
 	wg.Wait()
-	want := []string{"caps(true)", "queue(2)", "joined(Ada)", "typing(true)", "message(hello,ada)", "read",
+	want := []string{"caps(true)", "queue(2,-1)", "joined(Ada)", "typing(true)", "message(hello,ada)", "read",
 		"transfer(Grace)", "joined(Grace)", "file(f1,true,too big)", "left", "share_ended"}
-	if got := rec.got(); !equal(got, want) {
+	if got := rec.Calls(); !equal(got, want) {
 		t.Fatalf("callbacks\n got %v\nwant %v", got, want)
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if rec.state["chat_id"] != "ch_1" || rec.state["chat_token"] != "tok" || rec.state["last_seq"] != float64(12) {
-		t.Fatalf("persisted state %v", rec.state)
+	if st := rec.State(); st["chat_id"] != "ch_1" || st["chat_token"] != "tok" || st["last_seq"] != float64(12) {
+		t.Fatalf("persisted state %v", st)
 	}
 }
 
@@ -244,9 +173,9 @@ func TestGapIsFilledFromTheDesksLog(t *testing.T) {
 	})
 	d.Deliver(ev(1, EventAgentJoined, agent("Ada")))
 	d.Deliver(ev(3, EventAgentMessage, say("after the gap")))
-	waitFor(t, "the gap fill", func() bool { return len(rec.got()) == 3 })
+	waitFor(t, "the gap fill", func() bool { return len(rec.Calls()) == 3 })
 	want := []string{"joined(Ada)", "message(lost,ada)", "message(after the gap,ada)"}
-	if got := rec.got(); !equal(got, want) {
+	if got := rec.Calls(); !equal(got, want) {
 		t.Fatalf("callbacks %v, want %v", got, want)
 	}
 }
@@ -269,7 +198,7 @@ func TestDeskEndingTheChat(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.Deliver(tc.evs...)
-			if got := rec.got(); !equal(got, tc.want) {
+			if got := rec.Calls(); !equal(got, tc.want) {
 				t.Fatalf("callbacks %v, want %v", got, tc.want)
 			}
 		})
@@ -288,7 +217,7 @@ func TestDisconnectedOncePerChangeAndOnlyDuringAChat(t *testing.T) {
 	d.Connected(true)
 	d.Connected(true)
 	want := []string{"error(DISCONNECTED,true,)", "error(DISCONNECTED,false,)"}
-	if got := rec.got(); !equal(got, want) {
+	if got := rec.Calls(); !equal(got, want) {
 		t.Fatalf("callbacks %v, want %v", got, want)
 	}
 }
@@ -322,13 +251,13 @@ func TestMessageIDIsTheIdempotencyKeyAndFilesFollowIt(t *testing.T) {
 	if form["message_id"][0] != "m-7" || form["file_id"][0] != "f1" || fileBody != "abc" {
 		t.Fatalf("upload form %v body %q", form, fileBody)
 	}
-	if got := rec.got(); len(got) != 0 {
+	if got := rec.Calls(); len(got) != 0 {
 		t.Fatalf("a file the desk took was reported by the kit: %v", got)
 	}
 	// An upload that gets no answer about the files is reported here.
 	mt.RegisterResponder("POST", base+"/v1/chats/ch_1/files", httpmock.NewErrorResponder(errors.New("connection reset")))
 	_ = d.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest("again"), "m-8", servicedesk.AdditionalDataToAgent{FilesToUpload: []servicedesk.FileUpload{file}})
-	if got := rec.got(); len(got) != 1 || !strings.HasPrefix(got[0], "file(f1,true,") {
+	if got := rec.Calls(); len(got) != 1 || !strings.HasPrefix(got[0], "file(f1,true,") {
 		t.Fatalf("callbacks %v, want the file reported failed", got)
 	}
 }
@@ -357,7 +286,7 @@ func TestReconnect(t *testing.T) {
 			t.Fatalf("link actions %v", got)
 		}
 		d.Deliver(ev(7, EventAgentMessage, say("old")), ev(8, EventAgentMessage, say("new")))
-		if got := rec.got(); !equal(got, []string{"message(new,ada)"}) {
+		if got := rec.Calls(); !equal(got, []string{"message(new,ada)"}) {
 			t.Fatalf("callbacks %v: events up to last_seq must not be applied again", got)
 		}
 	})
@@ -368,10 +297,8 @@ func TestReconnect(t *testing.T) {
 		if err != nil || ok {
 			t.Fatalf("Reconnect = %v, %v; want false, nil", ok, err)
 		}
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		if len(rec.state) != 0 {
-			t.Fatalf("persisted state %v not cleared", rec.state)
+		if st := rec.State(); len(st) != 0 {
+			t.Fatalf("persisted state %v not cleared", st)
 		}
 	})
 	t.Run("answers false without persisted state", func(t *testing.T) {

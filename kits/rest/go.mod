@@ -10,6 +10,7 @@ replace (
 require (
 	github.com/deskbridge/deskbridge/core v0.0.0
 	github.com/deskbridge/deskbridge/mock-desk v0.0.0-00010101000000-000000000000
+	github.com/jarcoal/httpmock v1.4.2
 )
 
 require (

@@ -136,6 +136,7 @@ func (e *frameError) err() *deskproto.Error {
 // reconnect until answered.
 type request struct {
 	n     uint64
+	gen   uint64 // the connection open when it was sent (or later)
 	frame []byte
 	reply chan serverFrame
 }
@@ -150,6 +151,7 @@ type link struct {
 	ref      deskproto.ChatRef
 	sock     *transport.Socket
 	next     uint64
+	gen      uint64 // counts connections
 	pending  map[string]*request
 	welcomed chan struct{} // closed while a welcome holds on the current connection
 	closed   bool
@@ -194,6 +196,9 @@ func (l *link) open(ref deskproto.ChatRef) error {
 		Logger:       l.log,
 		Heartbeat:    func() []byte { return []byte(`{"type":"ping"}`) },
 		OnOpen: func(_ context.Context, _ bool, send func([]byte) error) error {
+			l.mu.Lock()
+			l.gen++
+			l.mu.Unlock()
 			return send(l.hello())
 		},
 		OnMessage: l.receive,
@@ -266,9 +271,14 @@ func (l *link) welcome() {
 	default:
 		close(l.welcomed)
 	}
+	// Frames sent on this connection need no resend; earlier ones may have
+	// died with their connection.
 	resend := make([]*request, 0, len(l.pending))
 	for _, r := range l.pending {
-		resend = append(resend, r)
+		if r.gen < l.gen {
+			resend = append(resend, r)
+			r.gen = l.gen
+		}
 	}
 	sock := l.sock
 	l.mu.Unlock()
@@ -314,7 +324,7 @@ func (l *link) call(ctx context.Context, f clientFrame) (serverFrame, error) {
 			return serverFrame{}, deskproto.ErrClosed
 		}
 		l.next++
-		r := &request{n: l.next, reply: make(chan serverFrame, 1)}
+		r := &request{n: l.next, gen: l.gen, reply: make(chan serverFrame, 1)}
 		f.RequestID = "r" + strconv.FormatUint(l.next, 10)
 		r.frame, _ = json.Marshal(f)
 		l.pending[f.RequestID] = r
