@@ -1,0 +1,817 @@
+package amazonconnect
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connect"
+	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport"
+)
+
+// State is what the kit persists through the session's persisted state so
+// that a reload or restart finds the chat again.
+type State struct {
+	ContactID        string `json:"contact_id,omitempty"`
+	ParticipantID    string `json:"participant_id,omitempty"`
+	ParticipantToken string `json:"participant_token,omitempty"`
+	ConnectionToken  string `json:"connection_token,omitempty"`
+	// ConnectionExpiry is the connection token's expiry (RFC 3339).
+	ConnectionExpiry string `json:"connection_expiry,omitempty"`
+	// StartedAt is when the contact started (RFC 3339); the gap fill after
+	// a restart starts here when no item was seen yet.
+	StartedAt string `json:"started_at,omitempty"`
+	// LastItemID and LastItemTime name the last transcript item delivered:
+	// the gap fill after a restart starts after it.
+	LastItemID   string `json:"last_item_id,omitempty"`
+	LastItemTime string `json:"last_item_time,omitempty"`
+	// Joined is set once an agent joined.
+	Joined bool `json:"joined,omitempty"`
+}
+
+// desk is one chat session's Amazon Connect participant.
+type desk struct {
+	k   *Kit
+	cb  servicedesk.Callback
+	log *slog.Logger
+	sid string
+
+	ctx    context.Context // ends with Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	gap    *transport.GapFiller[Item]
+	typing transport.Throttle
+
+	mu          sync.Mutex
+	st          State
+	sock        *transport.Socket
+	down        bool // DISCONNECTED was reported
+	joined      bool // an agent joined at some point
+	agentIn     bool // an agent is in the chat now
+	ended       bool
+	endedByUs   bool
+	systemText  string // the last SYSTEM message while waiting
+	lastAgentID string // the last agent message, for read receipts
+	agentTyping *time.Timer
+	attachments map[string]string // attachment id → file id
+	closed      bool
+}
+
+var (
+	_ servicedesk.ServiceDesk    = (*desk)(nil)
+	_ servicedesk.TypingNotifier = (*desk)(nil)
+	_ servicedesk.ReadNotifier   = (*desk)(nil)
+	_ servicedesk.Reconnector    = (*desk)(nil)
+	_ io.Closer                  = (*desk)(nil)
+)
+
+func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
+	d := &desk{k: k, cb: p.Callback, attachments: map[string]string{}}
+	if p.Instance != nil {
+		d.sid = p.Instance.SessionID()
+	}
+	log := p.Logger
+	if log == nil {
+		log = k.log
+	}
+	d.log = log.With("kit", "amazonconnect", "session", d.sid)
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.typing.Interval = k.cfg.TypingInterval
+	if len(p.PersistedState) > 0 {
+		_ = json.Unmarshal(p.PersistedState, &d.st)
+	}
+	d.gap = &transport.GapFiller[Item]{
+		ID:      func(it Item) string { return it.ID },
+		Deliver: d.deliver,
+	}
+	return d
+}
+
+func (d *desk) Name() string { return "amazonconnect" }
+
+// opCtx is ctx that also ends when the desk closes.
+func (d *desk) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(d.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+func (d *desk) state() State {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.st
+}
+
+func (d *desk) persist(fields map[string]any) {
+	if err := d.cb.UpdatePersistedState(fields, true); err != nil {
+		d.log.Warn("amazonconnect: persist state", "err", err)
+	}
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func connectTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// StartChat starts a chat contact (StartChatContact, SigV4) and connects
+// the customer participant (CreateParticipantConnection, then the
+// WebSocket, subscribed to aws/chat).
+func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, _ servicedesk.StartChatOptions) error {
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	cfg := d.k.cfg
+	attrs := map[string]string{}
+	for k, v := range cfg.Attributes {
+		attrs[k] = v
+	}
+	if item, ok := connectMessage.ConnectToAgent(); ok {
+		summary := item.MessageToHumanAgent
+		if item.TransferInfo != nil {
+			for k, v := range item.TransferInfo.AdditionalData {
+				attrs[k] = v
+			}
+			if len(item.TransferInfo.SummaryMessageToAgent) > 0 {
+				summary = servicedesk.NewResponse(item.TransferInfo.SummaryMessageToAgent...).PlainText()
+			}
+		}
+		if summary != "" {
+			attrs[cfg.SummaryAttribute] = summary
+		}
+	}
+	in := &connect.StartChatContactInput{
+		InstanceId:                     aws.String(cfg.InstanceID),
+		ContactFlowId:                  aws.String(cfg.ContactFlowID),
+		ParticipantDetails:             &types.ParticipantDetails{DisplayName: aws.String(cfg.DisplayName)},
+		Attributes:                     attrs,
+		ClientToken:                    aws.String(randomToken()),
+		SupportedMessagingContentTypes: []string{CTTextPlain, CTTextMarkdown, CTInteractive},
+	}
+	if cfg.ChatDurationInMinutes > 0 {
+		in.ChatDurationInMinutes = aws.Int32(cfg.ChatDurationInMinutes)
+	}
+	startedAt := connectTime(time.Now())
+	out, err := d.k.connect.StartChatContact(ctx, in)
+	if err != nil {
+		return fmt.Errorf("amazonconnect: StartChatContact session=%s: %w", d.sid, err)
+	}
+	st := State{ContactID: aws.ToString(out.ContactId), ParticipantID: aws.ToString(out.ParticipantId), ParticipantToken: aws.ToString(out.ParticipantToken), StartedAt: startedAt}
+	d.mu.Lock()
+	d.st = st
+	d.mu.Unlock()
+	if err := d.cb.UpdatePersistedState(st, false); err != nil {
+		d.log.Warn("amazonconnect: persist state", "err", err)
+	}
+	d.log.Info("amazonconnect: contact started", "contact", st.ContactID)
+	d.cb.UpdateCapabilities(d.k.cfg.Attachments.FullUpdate())
+	return d.open()
+}
+
+// open starts the participant WebSocket. Every connection that comes up,
+// the first too, is followed by a gap fill: Connect replays nothing, so
+// what happened before a connection subscribed comes from GetTranscript.
+func (d *desk) open() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return errors.New("amazonconnect: desk closed")
+	}
+	if d.sock != nil {
+		return nil
+	}
+	cfg := d.k.cfg
+	d.sock = transport.OpenSocket(transport.SocketConfig{
+		URLFunc: d.websocketURL,
+		Dialer:  cfg.Dialer,
+		OnOpen: func(ctx context.Context, _ bool, send func([]byte) error) error {
+			return send(subscribeFrame)
+		},
+		OnMessage:    d.onFrame,
+		OnState:      d.onState,
+		PingInterval: cfg.HeartbeatInterval,
+		Heartbeat:    func() []byte { return heartbeatFrame },
+		MaxLifetime:  cfg.TransportLifetime,
+		Lifetime:     d.lifetime,
+		Backoff:      cfg.Backoff,
+		Logger:       d.log,
+	})
+	return nil
+}
+
+// lifetime recycles the connection a minute before the connection token
+// expires, if that comes before the transport lifetime.
+func (d *desk) lifetime() time.Duration {
+	life := d.k.cfg.TransportLifetime
+	if exp, err := time.Parse(time.RFC3339, d.state().ConnectionExpiry); err == nil {
+		if left := time.Until(exp) - time.Minute; left > 0 && left < life {
+			life = left
+		}
+	}
+	return life
+}
+
+// websocketURL asks for a fresh WebSocket URL and connection token before
+// every dial: the URL must be used within 100 s, and the token is renewed
+// on the way.
+func (d *desk) websocketURL(ctx context.Context) (string, http.Header, error) {
+	st := d.state()
+	var out createConnectionResponse
+	err := d.k.participant.call(ctx, "CreateParticipantConnection", "/participant/connection", st.ParticipantToken,
+		createConnectionRequest{Type: []string{"WEBSOCKET", "CONNECTION_CREDENTIALS"}, ConnectParticipant: true}, &out)
+	if err != nil {
+		if isGone(err) {
+			d.contactGone()
+		}
+		return "", nil, fmt.Errorf("contact=%s: %w", st.ContactID, err)
+	}
+	if out.Websocket == nil || out.Websocket.URL == "" {
+		return "", nil, fmt.Errorf("amazonconnect: CreateParticipantConnection contact=%s: no Websocket.Url", st.ContactID)
+	}
+	d.setCredentials(out)
+	return out.Websocket.URL, nil, nil
+}
+
+func (d *desk) setCredentials(out createConnectionResponse) {
+	if out.ConnectionCredentials == nil || out.ConnectionCredentials.ConnectionToken == "" {
+		return
+	}
+	d.mu.Lock()
+	d.st.ConnectionToken = out.ConnectionCredentials.ConnectionToken
+	d.st.ConnectionExpiry = out.ConnectionCredentials.Expiry
+	d.mu.Unlock()
+	d.persist(map[string]any{"connection_token": out.ConnectionCredentials.ConnectionToken, "connection_expiry": out.ConnectionCredentials.Expiry})
+}
+
+// contactGone handles a contact that ended while the kit was away.
+func (d *desk) contactGone() {
+	d.mu.Lock()
+	already := d.ended
+	d.ended = true
+	joined := d.joined
+	d.mu.Unlock()
+	if already {
+		return
+	}
+	d.log.Info("amazonconnect: the contact is over")
+	if joined {
+		d.cb.AgentEndedChat()
+	} else {
+		d.cb.SetErrorStatus(servicedesk.ConnectingError(""))
+	}
+	d.stopSocketAsync()
+}
+
+// stopSocketAsync closes the socket off the caller's goroutine (which may
+// be the socket's own).
+func (d *desk) stopSocketAsync() {
+	d.mu.Lock()
+	s := d.sock
+	d.sock = nil
+	d.mu.Unlock()
+	if s != nil && !d.goTracked(func() { _ = s.Close() }) {
+		go func() { _ = s.Close() }() // closing: nothing waits for it any more
+	}
+}
+
+// goTracked runs f on a goroutine that Close waits for; it reports false,
+// and does not run f, once the desk is closed.
+func (d *desk) goTracked(f func()) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return false
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		f()
+	}()
+	return true
+}
+
+func (d *desk) onState(up bool, err error) {
+	if !up {
+		d.mu.Lock()
+		report := err != nil && d.joined && !d.ended && !d.down
+		if report {
+			d.down = true
+		}
+		d.mu.Unlock()
+		if err != nil {
+			d.log.Warn("amazonconnect: websocket down", "err", err)
+		}
+		if report {
+			d.cb.SetErrorStatus(servicedesk.DisconnectedError(true))
+		}
+		return
+	}
+	// Connect replays nothing: fetch what happened while the socket was
+	// down. The hold starts now, before this connection reads a frame.
+	h := d.gap.Hold()
+	if !d.goTracked(func() { d.runFill(h) }) {
+		h.Release()
+	}
+}
+
+// runFill runs a gap fill until it succeeds or the desk closes, then
+// reports the connection back.
+func (d *desk) runFill(h *transport.GapFill[Item]) {
+	for attempt := 0; ; attempt++ {
+		err := h.Run(d.ctx, d.fetchTranscript)
+		if err == nil {
+			break
+		}
+		d.log.Warn("amazonconnect: gap fill failed", "err", err, "attempt", attempt)
+		if isGone(err) {
+			h.Release()
+			d.contactGone()
+			return
+		}
+		t := time.NewTimer(d.k.cfg.Backoff.Delay(attempt))
+		select {
+		case <-t.C:
+		case <-d.ctx.Done():
+			t.Stop()
+			h.Release()
+			return
+		}
+	}
+	d.mu.Lock()
+	report := d.down && !d.ended
+	d.down = false
+	d.mu.Unlock()
+	d.log.Info("amazonconnect: back after a gap fill", "reported_down", report)
+	if report {
+		d.cb.SetErrorStatus(servicedesk.DisconnectedError(false))
+	}
+}
+
+// fetchTranscript reads the transcript after the last item delivered
+// (GetTranscript, FORWARD and ASCENDING from it), all pages.
+func (d *desk) fetchTranscript(ctx context.Context) ([]Item, error) {
+	st := d.state()
+	sp := &startPosition{ID: st.LastItemID}
+	if sp.ID == "" {
+		sp = &startPosition{AbsoluteTime: st.StartedAt}
+	}
+	req := transcriptRequest{ContactID: st.ContactID, MaxResults: 100, ScanDirection: "FORWARD", SortOrder: "ASCENDING", StartPosition: sp}
+	var all []Item
+	for page := 0; page < 100; page++ {
+		var out transcriptResponse
+		if err := d.k.participant.call(ctx, "GetTranscript", "/participant/transcript", st.ConnectionToken, req, &out); err != nil {
+			return nil, fmt.Errorf("contact=%s: %w", st.ContactID, err)
+		}
+		for _, it := range out.Transcript {
+			if it.ID != st.LastItemID {
+				all = append(all, it)
+			}
+		}
+		if out.NextToken == "" {
+			break
+		}
+		req.NextToken = out.NextToken
+	}
+	return all, nil
+}
+
+// onFrame reads one WebSocket frame. Frames that do not decode, and topics
+// the kit does not use, are logged and ignored.
+func (d *desk) onFrame(b []byte) {
+	topic, it, err := DecodeFrame(b)
+	if err != nil {
+		d.log.Warn("amazonconnect: ignored a frame that does not decode", "err", err)
+		return
+	}
+	switch topic {
+	case TopicChat:
+		d.gap.Live(*it)
+	case TopicHeartbeat, TopicSubscribe, TopicPing:
+	default:
+		d.log.Debug("amazonconnect: ignored a frame", "topic", topic)
+	}
+}
+
+// deliver acts on one new transcript item, in order.
+func (d *desk) deliver(it Item) {
+	d.mu.Lock()
+	d.st.LastItemID, d.st.LastItemTime = it.ID, it.AbsoluteTime
+	ended := d.ended
+	d.mu.Unlock()
+	if it.ID != "" {
+		d.persist(map[string]any{"last_item_id": it.ID, "last_item_time": it.AbsoluteTime})
+	}
+	if ended {
+		return
+	}
+	switch it.Type {
+	case "MESSAGE":
+		d.onMessage(it)
+	case "EVENT", "TYPING", "PARTICIPANT_JOINED", "PARTICIPANT_LEFT", "CHAT_ENDED", "TRANSFER_SUCCEEDED", "TRANSFER_FAILED":
+		d.onEvent(it)
+	case "MESSAGEMETADATA":
+		d.onMetadata(it)
+	case "ATTACHMENT":
+		d.onAttachment(it)
+	default:
+		d.log.Debug("amazonconnect: ignored an item", "type", it.Type, "content_type", it.ContentType)
+	}
+}
+
+func (d *desk) profile(it Item) servicedesk.AgentProfile {
+	p := servicedesk.AgentProfile{ID: it.ParticipantID, Nickname: it.DisplayName, UserType: servicedesk.UserHuman}
+	if it.ParticipantRole == RoleCustomBot {
+		p.UserType = servicedesk.UserBot
+	}
+	if f := d.k.cfg.AgentProfile; f != nil {
+		p = f(d.ctx, p)
+	}
+	return p
+}
+
+func isAgentSide(role string) bool {
+	return role == RoleAgent || role == RoleSupervisor || role == RoleCustomBot
+}
+
+func (d *desk) onMessage(it Item) {
+	switch {
+	case isAgentSide(it.ParticipantRole):
+		d.stopAgentTyping()
+		d.mu.Lock()
+		d.lastAgentID = it.ID
+		d.mu.Unlock()
+		d.cb.SendMessageToUser(decodeContent(it.ContentType, it.Content), it.ParticipantID)
+	case it.ParticipantRole == RoleSystem:
+		d.mu.Lock()
+		waiting := !d.agentIn
+		if waiting {
+			d.systemText = it.Content
+		}
+		d.mu.Unlock()
+		if waiting {
+			d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: it.Content})
+		} else {
+			d.cb.SendMessageToUser(decodeContent(it.ContentType, it.Content), "")
+		}
+	default: // the customer's own messages, echoed
+	}
+}
+
+func (d *desk) onEvent(it Item) {
+	switch it.ContentType {
+	case CTParticipantJoined:
+		if !isAgentSide(it.ParticipantRole) {
+			return
+		}
+		d.mu.Lock()
+		first := !d.joined
+		d.joined, d.agentIn, d.st.Joined = true, true, true
+		d.mu.Unlock()
+		if first {
+			d.persist(map[string]any{"joined": true})
+		}
+		d.cb.AgentJoined(d.profile(it))
+	case CTParticipantLeft:
+		if !isAgentSide(it.ParticipantRole) {
+			return
+		}
+		d.stopAgentTyping()
+		d.mu.Lock()
+		d.agentIn = false
+		d.mu.Unlock()
+		d.cb.AgentLeftChat()
+	case CTTyping:
+		if isAgentSide(it.ParticipantRole) {
+			d.startAgentTyping()
+		}
+	case CTTransferSucceeded:
+		d.stopAgentTyping()
+		d.mu.Lock()
+		d.agentIn = false
+		d.mu.Unlock()
+		d.cb.BeginTransferToAnotherAgent(nil)
+	case CTTransferFailed:
+		d.log.Info("amazonconnect: a transfer failed; the agent stays")
+	case CTChatEnded:
+		d.stopAgentTyping()
+		d.mu.Lock()
+		byUs, joined, text := d.endedByUs, d.joined, d.systemText
+		d.ended = true
+		d.mu.Unlock()
+		switch {
+		case byUs:
+		case !joined:
+			d.cb.SetErrorStatus(servicedesk.ConnectingError(text))
+		default:
+			d.cb.AgentEndedChat()
+		}
+		d.stopSocketAsync()
+	case CTMessageRead:
+		if isAgentSide(it.ParticipantRole) {
+			d.cb.AgentReadMessages()
+		}
+	case CTMessageDelivered, CTParticipantIdle, CTParticipantReturned, CTParticipantActive, CTParticipantInactive,
+		CTParticipantInvited, CTAutoDisconnection, CTChatRehydrated, CTConnectionAcknowledged:
+		d.log.Debug("amazonconnect: event", "content_type", it.ContentType, "role", it.ParticipantRole)
+	default:
+		d.log.Info("amazonconnect: ignored an unknown event", "content_type", it.ContentType)
+	}
+}
+
+// onMetadata reads receipts: a read receipt by someone other than the
+// customer is the agent reading.
+func (d *desk) onMetadata(it Item) {
+	if it.MessageMetadata == nil {
+		return
+	}
+	me := d.state().ParticipantID
+	for _, r := range it.MessageMetadata.Receipts {
+		if r.ReadTimestamp != "" && r.RecipientParticipantID != me {
+			d.cb.AgentReadMessages()
+			return
+		}
+	}
+}
+
+// onAttachment reports an upload the desk rejected after it was sent (an
+// attachment scan).
+func (d *desk) onAttachment(it Item) {
+	if it.ParticipantRole != RoleCustomer {
+		d.log.Info("amazonconnect: an agent attachment was not shown (not covered yet)", "item", it.ID)
+		return
+	}
+	for _, a := range it.Attachments {
+		d.mu.Lock()
+		fileID, ok := d.attachments[a.AttachmentID]
+		if ok && a.Status == "REJECTED" {
+			delete(d.attachments, a.AttachmentID)
+		}
+		d.mu.Unlock()
+		if ok && a.Status == "REJECTED" {
+			d.cb.SetFileUploadStatus(fileID, true, "The desk rejected the file.")
+		}
+	}
+}
+
+func (d *desk) startAgentTyping() {
+	d.mu.Lock()
+	if d.agentTyping != nil {
+		d.agentTyping.Stop()
+	}
+	d.agentTyping = time.AfterFunc(d.k.cfg.TypingInterval, func() { d.stopAgentTyping() })
+	d.mu.Unlock()
+	d.cb.AgentTyping(true)
+}
+
+// stopAgentTyping ends a typing indicator: at its timeout, or when a
+// message, a leave or the end comes.
+func (d *desk) stopAgentTyping() {
+	d.mu.Lock()
+	t := d.agentTyping
+	d.agentTyping = nil
+	d.mu.Unlock()
+	if t == nil {
+		return
+	}
+	t.Stop()
+	d.cb.AgentTyping(false)
+}
+
+// connection returns the connection token, or ErrNoChat.
+func (d *desk) connection(op string) (State, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return d.st, fmt.Errorf("amazonconnect: %s session=%s: desk closed: %w", op, d.sid, servicedesk.ErrNoChat)
+	}
+	if d.st.ConnectionToken == "" {
+		return d.st, fmt.Errorf("amazonconnect: %s session=%s: %w", op, d.sid, servicedesk.ErrNoChat)
+	}
+	return d.st, nil
+}
+
+// SendMessageToAgent uploads the message's files (StartAttachmentUpload,
+// the pre-signed PUT, CompleteAttachmentUpload), then sends its text
+// (SendMessage with messageID as ClientToken, so a retry never doubles it).
+func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	st, err := d.awaitConnection(ctx, "SendMessage")
+	if err != nil {
+		return err
+	}
+	for _, f := range data.FilesToUpload {
+		d.sendFile(ctx, st, messageID, f)
+	}
+	if message.Input.Text == "" {
+		return nil
+	}
+	var out sendResponse
+	err = d.k.participant.call(ctx, "SendMessage", "/participant/message", st.ConnectionToken,
+		sendRequest{ContentType: CTTextPlain, Content: message.Input.Text, ClientToken: messageID}, &out)
+	if err != nil {
+		return fmt.Errorf("contact=%s message=%s: %w", st.ContactID, messageID, err)
+	}
+	return nil
+}
+
+// awaitConnection returns the state once a connection token exists: right
+// after StartChat the first CreateParticipantConnection may still run.
+func (d *desk) awaitConnection(ctx context.Context, op string) (State, error) {
+	for {
+		st, err := d.connection(op)
+		if err == nil || d.state().ParticipantToken == "" || errors.Is(d.ctx.Err(), context.Canceled) {
+			return st, err
+		}
+		t := time.NewTimer(20 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return st, fmt.Errorf("amazonconnect: %s session=%s: no connection yet: %w", op, d.sid, ctx.Err())
+		}
+	}
+}
+
+// sendFile uploads one file and reports its outcome.
+func (d *desk) sendFile(ctx context.Context, st State, messageID string, f servicedesk.FileUpload) {
+	fail := func(err error) {
+		d.log.Warn("amazonconnect: attachment failed", "file", f.ID, "err", err)
+		msg := "The file could not be sent."
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status/100 == 4 && ae.Status != 429 && ae.Status != 403 {
+			msg = ae.Message
+		}
+		d.cb.SetFileUploadStatus(f.ID, true, msg)
+	}
+	token := messageID + "-" + f.ID
+	var start startUploadResponse
+	err := d.k.participant.call(ctx, "StartAttachmentUpload", "/participant/start-attachment-upload", st.ConnectionToken,
+		startUploadRequest{ContentType: f.File.Type, AttachmentSizeInBytes: f.File.Size, AttachmentName: f.File.Name, ClientToken: token}, &start)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if f.File.Open == nil {
+		fail(errors.New("no content"))
+		return
+	}
+	rc, err := f.File.Open(ctx)
+	if err != nil {
+		fail(err)
+		return
+	}
+	content, err := io.ReadAll(io.LimitReader(rc, f.File.Size+1))
+	rc.Close()
+	if err != nil {
+		fail(err)
+		return
+	}
+	if err := d.k.participant.upload(ctx, start.UploadMetadata.URL, start.UploadMetadata.HeadersToInclude, content); err != nil {
+		fail(err)
+		return
+	}
+	d.mu.Lock()
+	d.attachments[start.AttachmentID] = f.ID
+	d.mu.Unlock()
+	err = d.k.participant.call(ctx, "CompleteAttachmentUpload", "/participant/complete-attachment-upload", st.ConnectionToken,
+		completeUploadRequest{AttachmentIDs: []string{start.AttachmentID}, ClientToken: token}, nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	d.cb.SetFileUploadStatus(f.ID, false, "")
+}
+
+// UserTyping sends a typing event, at most one per TypingInterval (as
+// ChatJS). Connect has no "stopped typing" event: false sends nothing.
+func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
+	if !isTyping {
+		return nil
+	}
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	st, err := d.connection("SendEvent")
+	if err != nil {
+		return err
+	}
+	if !d.typing.Allow() {
+		return nil
+	}
+	err = d.k.participant.call(ctx, "SendEvent", "/participant/event", st.ConnectionToken,
+		sendRequest{ContentType: CTTyping, ClientToken: randomToken()}, nil)
+	if err != nil {
+		d.typing.Reset()
+		return fmt.Errorf("contact=%s: %w", st.ContactID, err)
+	}
+	return nil
+}
+
+// UserReadMessages sends a read receipt for the last agent message.
+func (d *desk) UserReadMessages(ctx context.Context) error {
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	st, err := d.connection("SendEvent")
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	last := d.lastAgentID
+	d.mu.Unlock()
+	content, _ := json.Marshal(map[string]string{"messageId": last})
+	err = d.k.participant.call(ctx, "SendEvent", "/participant/event", st.ConnectionToken,
+		sendRequest{ContentType: CTMessageRead, Content: string(content), ClientToken: randomToken()}, nil)
+	if err != nil {
+		return fmt.Errorf("contact=%s: %w", st.ContactID, err)
+	}
+	return nil
+}
+
+// EndChat disconnects the customer (DisconnectParticipant), unless the
+// agent or the desk ended the chat, and closes the connection.
+func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	d.mu.Lock()
+	st := d.st
+	already := d.ended
+	d.ended, d.endedByUs = true, !already
+	d.mu.Unlock()
+	defer d.stopSocketAsync()
+	if already || info.EndedByHumanAgent || st.ConnectionToken == "" {
+		return nil
+	}
+	err := d.k.participant.call(ctx, "DisconnectParticipant", "/participant/disconnect", st.ConnectionToken, disconnectRequest{ClientToken: randomToken()}, nil)
+	if err != nil && !isGone(err) {
+		return fmt.Errorf("contact=%s: %w", st.ContactID, err)
+	}
+	return nil
+}
+
+// Reconnect finds the chat of the persisted state again: a new connection
+// (which also tells whether the contact is still on), then the WebSocket,
+// whose first connection fills the gap from the last item delivered.
+func (d *desk) Reconnect(ctx context.Context) (bool, error) {
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	st := d.state()
+	if st.ContactID == "" || st.ParticipantToken == "" {
+		return false, nil
+	}
+	var out createConnectionResponse
+	err := d.k.participant.call(ctx, "CreateParticipantConnection", "/participant/connection", st.ParticipantToken,
+		createConnectionRequest{Type: []string{"CONNECTION_CREDENTIALS"}, ConnectParticipant: true}, &out)
+	if isGone(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("contact=%s: %w", st.ContactID, err)
+	}
+	d.setCredentials(out)
+	d.mu.Lock()
+	d.joined, d.agentIn = st.Joined, st.Joined
+	d.mu.Unlock()
+	if err := d.open(); err != nil {
+		return false, err
+	}
+	d.cb.UpdateCapabilities(d.k.cfg.Attachments.FullUpdate())
+	d.log.Info("amazonconnect: reconnected", "contact", st.ContactID, "last_item", st.LastItemID)
+	return true, nil
+}
+
+// Close stops the connection and every goroutine of the desk. It does not
+// end the chat (EndChat does). It is idempotent.
+func (d *desk) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	s := d.sock
+	d.sock = nil
+	if d.agentTyping != nil {
+		d.agentTyping.Stop()
+		d.agentTyping = nil
+	}
+	d.mu.Unlock()
+	d.cancel()
+	if s != nil {
+		_ = s.Close()
+	}
+	d.wg.Wait()
+	d.k.forget(d)
+	return nil
+}
