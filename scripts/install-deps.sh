@@ -7,3 +7,8 @@ go version
 if ! command -v chromium >/dev/null 2>&1; then
 	apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null
 fi
+# cmd/deskbridge: the @carbon/ai-chat browser test needs npm packages and a bundled page.
+if ! command -v npm >/dev/null 2>&1; then
+	apt-get update -qq >/dev/null && apt-get install -y -qq nodejs npm >/dev/null
+fi
+scripts/install-npm.sh

@@ -48,6 +48,14 @@ func chromium(t *testing.T) context.Context {
 	return ctx
 }
 
+// check fails the test when err is set.
+func check(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
 // page wraps a browser tab with helpers that fail the test.
 type page struct {
 	t   *testing.T
@@ -128,12 +136,7 @@ func TestDemoPageInChromium(t *testing.T) {
 	actx, acancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer acancel()
 	desk := d.desk
-	must := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	must := func(what string, err error) { t.Helper(); check(t, what, err) }
 
 	p.do("open", chromedp.Navigate(d.srv.url+"/"), chromedp.WaitVisible(chromedp.CSS("#transcript li.bot")))
 

@@ -330,10 +330,12 @@ class DeskbridgeServiceDesk {
       onWelcome: (w) => this.onWelcome(w),
       keepOpen: () => this.phase === "waiting" || this.phase === "connected",
     });
-    const saved = params.persistedState && params.persistedState[STATE_KEY];
+    const saved = (params.persistedState && params.persistedState[STATE_KEY]) || bridge.mirror();
     if (saved && saved.token) {
       this.conn.token = saved.token;
-      this.conn.lastSeq = saved.lastSeq || 0;
+      // Carbon loads the history before it builds the desk: what the
+      // history showed must not come again as events.
+      this.conn.lastSeq = Math.max(saved.lastSeq || 0, bridge.historySeq.get(saved.token) || 0);
       this.phase = saved.phase || "idle";
       if (this.phase === "waiting") {
         // Carbon does not resume a request that no agent had taken yet (it
@@ -351,7 +353,9 @@ class DeskbridgeServiceDesk {
   }
 
   persist() {
-    const state = { [STATE_KEY]: { token: this.conn.token, lastSeq: this.conn.lastSeq, phase: this.phase } };
+    const mine = { token: this.conn.token, lastSeq: this.conn.lastSeq, phase: this.phase };
+    const state = { [STATE_KEY]: mine };
+    this.bridge.mirror(mine);
     try {
       this.callback.updatePersistedState(state, false);
     } catch (e) {
@@ -360,6 +364,7 @@ class DeskbridgeServiceDesk {
   }
 
   clearPersisted() {
+    this.bridge.mirror(null);
     try {
       // Not null or undefined: Carbon throws on those.
       this.callback.updatePersistedState({}, false);
@@ -559,26 +564,29 @@ class DeskbridgeServiceDesk {
     this.tellUser(this.opts.texts.resumeFailed);
     return false;
   }
+}
 
-  /** history fetches the transcript for customLoadHistory. */
-  async history() {
-    if (!this.conn.token || this.phase === "idle" || this.phase === "ended") return [];
-    let resp;
-    try {
-      resp = await withTimeout(
-        fetch(new URL("v1/history", this.opts.baseURL), { headers: { Authorization: "Bearer " + this.conn.token } }),
-        this.opts.callTimeoutMs,
-        "history",
-      );
-    } catch (e) {
-      console.warn("deskbridge: history", e);
-      return [];
-    }
+/**
+ * loadHistory fetches the agent conversation of a chat that was running
+ * before the reload, for customLoadHistory. It never rejects.
+ */
+async function loadHistory(bridge) {
+  const saved = bridge.mirror();
+  if (!saved || !saved.token || saved.phase !== "connected") return [];
+  try {
+    const resp = await withTimeout(
+      fetch(new URL("v1/history", bridge.opts.baseURL), { headers: { Authorization: "Bearer " + saved.token } }),
+      bridge.opts.callTimeoutMs,
+      "history",
+    );
     if (!resp.ok) return [];
     const h = await resp.json();
     // Events up to last_seq are now on screen; the socket resumes after it.
-    if (h.last_seq > this.conn.lastSeq) this.conn.lastSeq = h.last_seq;
+    bridge.historySeq.set(saved.token, h.last_seq || 0);
     return h.items || [];
+  } catch (e) {
+    console.warn("deskbridge: history", e);
+    return [];
   }
 }
 
@@ -588,7 +596,20 @@ class DeskbridgeServiceDesk {
  * from), name, reconnectTimeoutMs, callTimeoutMs, texts.
  */
 export function createDeskbridge(options) {
-  const bridge = { opts: withDefaults(options), desks: new WeakMap(), last: null };
+  const bridge = { opts: withDefaults(options), historySeq: new Map() };
+  // The desk state is also kept in the tab's sessionStorage (the scope of
+  // Carbon's own), because Carbon asks for the history before it builds the
+  // desk and hands it the persisted state.
+  const key = "deskbridge:" + bridge.opts.baseURL;
+  bridge.mirror = (value) => {
+    try {
+      if (value === undefined) return JSON.parse(sessionStorage.getItem(key) || "null");
+      if (value === null) sessionStorage.removeItem(key);
+      else sessionStorage.setItem(key, JSON.stringify(value));
+    } catch {
+      return null;
+    }
+  };
   bridge.serviceDeskFactory = (params) => {
     // Never rejects, never waits: Carbon spins forever on a failed factory.
     let desk;
@@ -598,14 +619,9 @@ export function createDeskbridge(options) {
       console.error("deskbridge: factory", e);
       desk = new DeskbridgeServiceDesk(bridge, { callback: params && params.callback, instance: params && params.instance });
     }
-    bridge.last = desk;
-    if (params && params.instance && typeof params.instance === "object") bridge.desks.set(params.instance, desk);
     return Promise.resolve(desk);
   };
-  bridge.customLoadHistory = async (instance) => {
-    const desk = (instance && bridge.desks.get(instance)) || bridge.last;
-    return desk ? desk.history() : [];
-  };
+  bridge.customLoadHistory = () => loadHistory(bridge);
   return bridge;
 }
 

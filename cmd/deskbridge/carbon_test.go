@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/deskbridge/deskbridge/core/gateway"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+)
+
+// carbonPage is the bundled @carbon/ai-chat test page (scripts/install-npm.sh).
+const carbonPage = "testdata/carbon"
+
+// needCarbonBundle fails in CI (and with DESKBRIDGE_REQUIRE_BROWSER=1) when
+// the bundle is missing, and skips with the way to build it otherwise.
+func needCarbonBundle(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(carbonPage, "dist", "page.js")); err == nil {
+		return
+	}
+	msg := "the @carbon/ai-chat test page is not bundled: run scripts/install-npm.sh (needs npm)"
+	if os.Getenv("CI") != "" || os.Getenv("DESKBRIDGE_REQUIRE_BROWSER") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// deepJS defines helpers that see through Carbon's shadow roots.
+const deepJS = `
+const deepAll = (sel) => {
+  const out = [];
+  const walk = (root) => {
+    root.querySelectorAll(sel).forEach((e) => out.push(e));
+    root.querySelectorAll('*').forEach((e) => { if (e.shadowRoot) walk(e.shadowRoot); });
+  };
+  walk(document);
+  return out;
+};
+const deepText = () => {
+  const parts = [];
+  const walk = (n) => {
+    if (n.nodeType === 3) { parts.push(n.nodeValue); return; }
+    if (n.nodeType !== 1 && n.nodeType !== 11 && n.nodeType !== 9) return;
+    if (n.shadowRoot) walk(n.shadowRoot);
+    if (n.nodeName === 'STYLE' || n.nodeName === 'SCRIPT') return;
+    n.childNodes.forEach(walk);
+  };
+  walk(document.body);
+  return parts.join(' ');
+};
+const visibleCount = (text) => deepAll('*').filter((e) => {
+  if (!e.childNodes) return false;
+  const own = [...e.childNodes].some((c) => c.nodeType === 3 && c.nodeValue.includes(text));
+  if (!own) return false;
+  const r = e.getBoundingClientRect();
+  return r.width > 1 && r.height > 1 && !e.closest('[class*="visually-hidden"]');
+}).length;
+const buttons = (label) => deepAll('button, cds-button, [role="button"]').filter((b) => b.textContent.trim() === label && !b.disabled && !b.hasAttribute('disabled'));
+const clickButton = (label) => {
+  const b = buttons(label)[0];
+  if (!b) return false;
+  b.click();
+  return true;
+};
+`
+
+func (p page) deep(expr string) string {
+	p.t.Helper()
+	return p.eval("(() => {" + deepJS + "; return String(" + expr + "); })()")
+}
+
+func (p page) deepUntil(what, expr string) {
+	p.t.Helper()
+	js := "(() => {" + deepJS + "; return !!(" + expr + "); })()"
+	if _, err := chromedp.Run(p.ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		p.screenshot("carbon-failed.png")
+		p.t.Fatalf("waiting for %s: %v\npage text: %s", what, err, p.deep("deepText().replace(/\\s+/g, ' ')"))
+	}
+}
+
+// typeToCarbon types into Carbon's input field and presses Enter.
+func (p page) typeToCarbon(text string) {
+	p.t.Helper()
+	p.deepUntil("input enabled", `(() => { const i = deepAll('[data-testid="input_field"], [role="textbox"][contenteditable]')[0]; if (!i || i.getAttribute('contenteditable') === 'false' || i.getAttribute('aria-disabled') === 'true') return false; i.focus(); return true; })()`)
+	p.do("type "+text, chromedp.KeyEvent(text), chromedp.KeyEvent("\r"))
+}
+
+// TestCarbonAIChatInChromium runs the real @carbon/ai-chat 1.9.1 with
+// deskbridge's adapter as its serviceDeskFactory, loaded from the gateway on
+// another origin: start, messages both ways, agent typing, reload and
+// reconnect with the whole conversation back, end.
+func TestCarbonAIChatInChromium(t *testing.T) {
+	needCarbonBundle(t)
+	pageSrv := httptest.NewServer(http.FileServer(http.Dir(carbonPage)))
+	defer pageSrv.Close()
+
+	ada := servicedesk.AgentProfile{ID: "ada", Nickname: "Ada", UserType: servicedesk.UserHuman}
+	d := startTestDemo(t, demoConfig{
+		Desk:    &mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 3}}},
+		Gateway: gateway.Options{AllowedOrigins: []string{pageSrv.URL}},
+	})
+	if strings.TrimPrefix(pageSrv.URL, "http://") == strings.TrimPrefix(d.srv.url, "http://") {
+		t.Fatal("the page must be on another origin than the gateway")
+	}
+	bctx := chromium(t)
+	ctx, cancel := context.WithTimeout(bctx, 120*time.Second)
+	defer cancel()
+	p := page{t, ctx}
+	actx, acancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer acancel()
+	must := func(what string, err error) { t.Helper(); check(t, what, err) }
+	url := pageSrv.URL + "/index.html?gateway=" + d.srv.url + "/"
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			t.Logf("console %s: %s", m.Type, m.Text)
+		}
+	}()
+	p.do("open", chromedp.Navigate(url))
+	p.deepUntil("chat ready", `deepAll('[data-testid="input_field"], [role="textbox"][contenteditable]').length > 0`)
+
+	p.typeToCarbon("talk to a person")
+	p.deepUntil("connect card", `buttons('Connect to agent').length > 0`)
+	p.deepUntil("click connect", `clickButton('Connect to agent')`)
+	chat, err := d.desk.AwaitChat(actx)
+	must("await chat", err)
+	if s := chat.Summary(); !strings.Contains(s, "asked for a person") {
+		t.Errorf("summary %q", s)
+	}
+	must("queue", d.desk.QueueUpdate(actx, chat.ID(), 1, -1))
+	must("join", chat.Join(actx, ada))
+	p.deepUntil("agent joined", `deepText().includes('Ada connected')`)
+
+	must("typing", chat.Typing(actx, true))
+	p.deepUntil("agent typing", `deepText().includes('The live agent is typing') || deepAll('[class*="typing"]').length > 0`)
+	_, err = chat.SayText(actx, "Hello from Ada, marker-one")
+	must("say", err)
+	p.deepUntil("agent message", `visibleCount('marker-one') >= 1`)
+
+	p.typeToCarbon("user marker-two")
+	m, err := chat.AwaitCustomerMessage(actx)
+	must("customer message", err)
+	if m.Input.Text != "user marker-two" {
+		t.Fatalf("desk got %q", m.Input.Text)
+	}
+
+	// Reload: Carbon calls the factory with the persisted state, loads the
+	// history, and reconnects; the agent writes during the reload.
+	p.do("reload", chromedp.Reload())
+	_, err = chat.SayText(actx, "During reload marker-three")
+	must("say during reload", err)
+	p.deepUntil("history and missed message", `visibleCount('marker-three') >= 1 && visibleCount('marker-one') >= 1`)
+	time.Sleep(time.Second) // let any duplicate show up
+	for _, mk := range []string{"marker-one", "marker-two", "marker-three"} {
+		if n := p.deep(fmt.Sprintf("visibleCount(%q)", mk)); n != "1" {
+			t.Errorf("after the reload %s shows %s times, want once\n%s", mk, n, p.deep("deepText()"))
+		}
+	}
+	_, err = chat.SayText(actx, "After reload marker-four")
+	must("say after reload", err)
+	p.deepUntil("message after reconnect", `visibleCount('marker-four') === 1`)
+	p.typeToCarbon("user marker-five")
+	m, err = chat.AwaitCustomerMessage(actx)
+	must("customer message after reload", err)
+	if m.Input.Text != "user marker-five" {
+		t.Fatalf("after the reload the desk got %q", m.Input.Text)
+	}
+
+	// The user ends the chat from the banner.
+	p.deepUntil("disconnect button", `clickButton('Disconnect') || clickButton('End chat')`)
+	p.deepUntil("confirm", `(() => { const y = deepAll('.cds-aichat--confirm-modal__yes-button')[0]; if (!y) return false; y.click(); return true; })()`)
+	_, err = chat.AwaitEnded(actx)
+	must("await end", err)
+	p.deepUntil("ended line", `deepText().includes('You disconnected')`)
+	p.screenshot("carbon.png")
+}

@@ -1,0 +1,48 @@
+// The @carbon/ai-chat test page: the real ChatContainer with deskbridge's
+// adapter as its serviceDeskFactory. The adapter is imported at run time
+// from the gateway (another origin), as an integrator would.
+import React from "react";
+import { createRoot } from "react-dom/client";
+import { ChatContainer } from "@carbon/ai-chat";
+
+const gateway = new URL(location.href).searchParams.get("gateway");
+const adapter = await import(/* @vite-ignore */ new URL("deskbridge.js", gateway).href);
+const bridge = adapter.createDeskbridge({ reconnectTimeoutMs: 8000 });
+
+const connectMessage = {
+  output: {
+    generic: [
+      { response_type: "text", text: "Let me find you a person." },
+      {
+        response_type: "connect_to_agent",
+        message_to_human_agent: "The customer asked for a person.",
+        agent_available: { message: "An agent can help you now." },
+        agent_unavailable: { message: "No agents are available." },
+        transfer_info: { summary_message_to_agent: [{ response_type: "text", text: "Customer asked for a person." }] },
+      },
+    ],
+  },
+};
+
+// The bot: escalates when asked for a person.
+async function customSendMessage(request, _options, instance) {
+  const text = (request.input && request.input.text) || "";
+  if (/person|agent|human/i.test(text)) {
+    await instance.messaging.addMessage(connectMessage);
+  } else if (text) {
+    await instance.messaging.addMessage({ output: { generic: [{ response_type: "text", text: "Bot: say 'talk to a person'." }] } });
+  }
+}
+
+window.deskbridgeTest = { log: [], instance: null };
+
+createRoot(document.getElementById("root")).render(
+  React.createElement(ChatContainer, {
+    serviceDeskFactory: bridge.serviceDeskFactory,
+    messaging: { customSendMessage, customLoadHistory: bridge.customLoadHistory },
+    openChatByDefault: true,
+    onBeforeRender: (instance) => {
+      window.deskbridgeTest.instance = instance;
+    },
+  }),
+);
