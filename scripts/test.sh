@@ -22,6 +22,9 @@ go vet work
 step "go test -race work"
 go test -race -count=1 -timeout 15m work
 
+step "scripts/new-kit.sh makes kits that pass the conformance suite"
+scripts/check-new-kit.sh
+
 step "GOWORK=off go build ./... per module"
 for mod in $(go list -m -f '{{.Dir}}'); do
 	( cd "$mod" && GOWORK=off go build ./... ) || { echo "standalone build failed in $mod"; exit 1; }

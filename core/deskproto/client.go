@@ -67,8 +67,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		return nil, fmt.Errorf("deskproto: base URL %q: want http(s)://host[:port]", cfg.BaseURL)
 	}
 	if cfg.HTTPClient == nil {
+		// One desk host, many chats: a long poll per chat holds a
+		// connection, and actions need more. Keep them all for reuse
+		// rather than dial a new one per request.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 256
+		tr.MaxIdleConns = 0
+		tr.MaxIdleConnsPerHost = 4096
 		cfg.HTTPClient = &http.Client{Transport: tr, Timeout: 60 * time.Second}
 	}
 	if cfg.Backoff == (transport.Backoff{}) {
@@ -363,7 +367,7 @@ func (c *Client) Events(ctx context.Context, ref ChatRef, cursor uint64, wait ti
 	err := c.do(ctx, request{op: "poll events", method: http.MethodGet, path: chatPath(ref, "/events"), chat: &ref, query: q, out: &p})
 	if err == nil {
 		for _, ev := range p.Events {
-			if cerr := ev.check(); cerr != nil {
+			if cerr := ev.Check(); cerr != nil {
 				return Page{}, fmt.Errorf("deskproto: poll events chat %s: %w", ref.ID, cerr)
 			}
 		}

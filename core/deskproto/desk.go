@@ -451,8 +451,15 @@ func (d *Desk) Deliver(evs ...Event) {
 		}
 	}
 	if last > 0 {
-		if err := d.cb.UpdatePersistedState(map[string]uint64{"last_seq": last}, true); err != nil {
-			d.log.Warn("deskproto: persist last seq", "err", err)
+		// The whole (small) state, replaced: cheaper for the engine than a
+		// deep merge, and the desk owns all of it.
+		d.mu.Lock()
+		st := savedState{ChatID: d.ref.ID, ChatToken: d.ref.Token, LastSeq: last}
+		d.mu.Unlock()
+		if st.ChatID != "" {
+			if err := d.cb.UpdatePersistedState(st, false); err != nil {
+				d.log.Warn("deskproto: persist last seq", "err", err)
+			}
 		}
 	}
 	if d.want > d.seq.Last() {

@@ -62,13 +62,14 @@ func DecodeEvent(data []byte) (Event, error) {
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return Event{}, fmt.Errorf("deskproto: decode event: %w", err)
 	}
-	if err := ev.check(); err != nil {
+	if err := ev.Check(); err != nil {
 		return Event{}, err
 	}
 	return ev, nil
 }
 
-func (ev Event) check() error {
+// Check reports whether ev has the members every event has.
+func (ev Event) Check() error {
 	if ev.ID == "" || ev.ChatID == "" || ev.Seq == 0 || ev.Type == "" {
 		return fmt.Errorf("deskproto: decode event %q: id, chat_id, seq and type are required", ev.ID)
 	}

@@ -117,7 +117,7 @@ type serverFrame struct {
 	Type      string                `json:"type"`
 	RequestID string                `json:"request_id,omitempty"`
 	Chat      *deskproto.ChatInfo   `json:"chat,omitempty"`
-	Event     json.RawMessage       `json:"event,omitempty"`
+	Event     *deskproto.Event      `json:"event,omitempty"`
 	Result    *deskproto.SendResult `json:"result,omitempty"`
 	Error     *frameError           `json:"error,omitempty"`
 }
@@ -231,12 +231,11 @@ func (l *link) receive(data []byte) {
 	}
 	switch f.Type {
 	case "event":
-		ev, err := deskproto.DecodeEvent(f.Event)
-		if err != nil {
-			l.log.Warn("websocket: bad event ignored", "err", err)
+		if f.Event == nil || f.Event.Check() != nil {
+			l.log.Warn("websocket: bad event ignored", "frame", string(data[:min(len(data), 200)]))
 			return
 		}
-		l.in.Deliver(ev)
+		l.in.Deliver(*f.Event)
 	case "welcome":
 		l.welcome()
 	case "error":
