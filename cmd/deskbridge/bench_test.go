@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/gateway"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	"github.com/gorilla/websocket"
+)
+
+// loadClients is how many browser-like sockets the load benchmarks hold.
+var loadClients = envInt("DESKBRIDGE_LOAD_CLIENTS", 1000)
+
+// loadClient is one browser tab: a socket to the gateway in desk mode.
+type loadClient struct {
+	ws *websocket.Conn
+	n  int
+}
+
+// until reads frames until one contains all of want.
+func (c *loadClient) until(want ...[]byte) error {
+	for {
+		_, b, err := c.ws.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(`"type":"error"`)) {
+			return fmt.Errorf("error frame: %s", b)
+		}
+		ok := true
+		for _, w := range want {
+			if !bytes.Contains(b, w) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return nil
+		}
+	}
+}
+
+// dialMany opens n sockets to url, running prepare on each, 50 at a time.
+func dialMany(b *testing.B, n int, url string, prepare func(*loadClient) error) []*loadClient {
+	b.Helper()
+	clients := make([]*loadClient, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 50)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			c := &loadClient{ws: ws}
+			clients[i] = c
+			if err := prepare(c); err != nil {
+				errs <- fmt.Errorf("client %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		for _, c := range clients {
+			c.ws.Close()
+		}
+	})
+	return clients
+}
+
+// closedLoop runs b.N round trips over the clients, each client waiting for
+// its answer before its next message, and reports messages/s and latency
+// percentiles.
+func closedLoop(b *testing.B, clients []*loadClient, trip func(c *loadClient) error) {
+	b.Helper()
+	var next atomic.Int64
+	lat := make([][]time.Duration, len(clients))
+	errs := make(chan error, len(clients))
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				t0 := time.Now()
+				if err := trip(c); err != nil {
+					errs <- err
+					return
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	pct := func(p float64) float64 {
+		if len(all) == 0 {
+			return 0
+		}
+		return float64(all[min(len(all)-1, int(float64(len(all))*p))].Microseconds()) / 1000
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(0, "ns/op")
+}
+
+// loadDesk starts mock-desk with echoing agents, and the deskbridge server
+// with the websocket kit in front of it.
+func loadDesk(b *testing.B) (gwURL string, d *demo) {
+	b.Helper()
+	agents := make([]mockdesk.AgentConfig, 10)
+	for i := range agents {
+		agents[i] = mockdesk.AgentConfig{
+			Profile: servicedesk.AgentProfile{ID: "echo-" + strconv.Itoa(i), Nickname: "Echo", UserType: servicedesk.UserHuman},
+			Online:  true, Capacity: loadClients,
+			Script: mockdesk.Script{mockdesk.EchoWithPrefix(0, "")},
+		}
+	}
+	d, err := startDemo(demoConfig{
+		Kit:     "websocket",
+		Desk:    &mockdesk.Options{Agents: agents, PingInterval: mockdesk.Duration(time.Minute)},
+		Logger:  quietLog(),
+		Gateway: gateway.Options{RatePerSecond: -1, MaxConnsPerSession: 1},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = d.close(ctx)
+	})
+	return "ws" + strings.TrimPrefix(d.srv.url, "http") + "/ws", d
+}
+
+var connectMsg, _ = json.Marshal(servicedesk.NewResponse(servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent}))
+
+// BenchmarkLoadGateway: 1,000 browser-like sockets on loopback chat with
+// echoing agents: gateway (desk mode, as the Carbon adapter) → flow engine
+// → websocket kit → mock-desk → scripted echo, and back. One op is one round
+// trip: a sendMessageToAgent answered by the agent's sendMessageToUser
+// callback. Run it beside BenchmarkLoadRawEcho, the baseline:
+//
+//	go test -run '^$' -bench '^BenchmarkLoad' -benchtime 20000x ./cmd/deskbridge/
+func BenchmarkLoadGateway(b *testing.B) {
+	url, _ := loadDesk(b)
+	gatewayLoop(b, url)
+}
+
+// gatewayLoop connects the clients in desk mode, starts their chats and
+// runs the closed loop of messages and echoes.
+func gatewayLoop(b *testing.B, url string) {
+	b.Helper()
+	joined := []byte(`"method":"agentJoined"`)
+	clients := dialMany(b, loadClients, url, func(c *loadClient) error {
+		if err := c.ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"hello","id":"h","mode":"desk"}`)); err != nil {
+			return err
+		}
+		if err := c.ws.WriteMessage(websocket.TextMessage, append(append([]byte(`{"op":"startChat","id":"s","args":{"connectMessage":`), connectMsg...), '}', '}')); err != nil {
+			return err
+		}
+		return c.until(joined)
+	})
+	closedLoop(b, clients, func(c *loadClient) error {
+		c.n++
+		text := "m" + strconv.Itoa(c.n)
+		frame := `{"op":"sendMessageToAgent","id":"` + text + `","args":{"messageID":"` + text + `","message":{"input":{"text":"` + text + `"}}}}`
+		if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+			return err
+		}
+		return c.until([]byte(`"method":"sendMessageToUser"`), []byte(`"text":"`+text+`"`))
+	})
+}
+
+// BenchmarkLoadGatewayEchoDesk is BenchmarkLoadGateway with the desk in
+// process (an echo ServiceDesk that answers every message at once): the
+// gateway, the flow engine and the sockets, without the kit and mock-desk.
+func BenchmarkLoadGatewayEchoDesk(b *testing.B) {
+	gw, err := gateway.New(gateway.Options{Factory: echoDeskFactory, RatePerSecond: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(gw)
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = gw.Shutdown(ctx)
+		srv.Close()
+	})
+	gatewayLoop(b, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws")
+}
+
+// echoDesk joins at once and echoes every message.
+type echoDesk struct{ cb servicedesk.Callback }
+
+func echoDeskFactory(_ context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error) {
+	return &echoDesk{cb: p.Callback}, nil
+}
+
+func (e *echoDesk) Name() string { return "echo" }
+func (e *echoDesk) StartChat(context.Context, servicedesk.MessageResponse, servicedesk.StartChatOptions) error {
+	e.cb.AgentJoined(servicedesk.AgentProfile{ID: "echo", Nickname: "Echo", UserType: servicedesk.UserHuman})
+	return nil
+}
+func (e *echoDesk) EndChat(context.Context, servicedesk.EndChatInfo) error { return nil }
+func (e *echoDesk) SendMessageToAgent(_ context.Context, m servicedesk.MessageRequest, _ string, _ servicedesk.AdditionalDataToAgent) error {
+	e.cb.SendTextToUser(m.Input.Text, "")
+	return nil
+}
+
+// BenchmarkLoadRawEcho is the baseline: a bare gorilla/websocket echo
+// server on loopback, the same 1,000 sockets, the same closed loop.
+func BenchmarkLoadRawEcho(b *testing.B) {
+	srv := httptest.NewServer(rawEcho())
+	defer srv.Close()
+	clients := dialMany(b, loadClients, "ws"+strings.TrimPrefix(srv.URL, "http"), func(*loadClient) error { return nil })
+	closedLoop(b, clients, func(c *loadClient) error {
+		c.n++
+		text := []byte(`{"text":"m` + strconv.Itoa(c.n) + `"}`)
+		if err := c.ws.WriteMessage(websocket.TextMessage, text); err != nil {
+			return err
+		}
+		return c.until(text)
+	})
+}
+
+func rawEcho() http.Handler {
+	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			mt, b, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := ws.WriteMessage(mt, b); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// heapAndStacks is what the process holds after a full GC.
+func heapAndStacks() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc + m.StackInuse
+}
+
+// BenchmarkMemorySessions reports the memory of 1,000 connected sessions
+// (heap + stacks after GC, divided by the sessions), all in this process:
+//
+//   - idle-B/session: a gateway socket after hello (gateway connection,
+//     engine session, and the in-process client's socket);
+//   - raw-B/conn: a bare gorilla echo connection with its client, the
+//     baseline for the line above;
+//   - chat-B/session: a session with a running agent chat, including the
+//     websocket kit's socket to mock-desk and mock-desk's side of it.
+func BenchmarkMemorySessions(b *testing.B) {
+	for range b.N {
+		raw := func() float64 {
+			srv := httptest.NewServer(rawEcho())
+			defer srv.Close()
+			before := heapAndStacks()
+			clients := dialMany(b, loadClients, "ws"+strings.TrimPrefix(srv.URL, "http"), func(*loadClient) error { return nil })
+			after := heapAndStacks()
+			for _, c := range clients {
+				c.ws.Close()
+			}
+			return float64(after-before) / float64(loadClients)
+		}()
+
+		url, d := loadDesk(b)
+		before := heapAndStacks()
+		idle := dialMany(b, loadClients, url, func(c *loadClient) error {
+			if err := c.ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"hello","id":"h","mode":"desk"}`)); err != nil {
+				return err
+			}
+			return c.until([]byte(`"type":"welcome"`))
+		})
+		afterIdle := heapAndStacks()
+		for _, c := range idle {
+			if err := c.ws.WriteMessage(websocket.TextMessage, append(append([]byte(`{"op":"startChat","id":"s","args":{"connectMessage":`), connectMsg...), '}', '}')); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, c := range idle {
+			if err := c.until([]byte(`"method":"agentJoined"`)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		afterChat := heapAndStacks()
+		if n := d.srv.gw.Stats().Connections; n != loadClients {
+			b.Fatalf("%d gateway connections, want %d: sessions were dropped", n, loadClients)
+		}
+		b.ReportMetric(float64(afterIdle-before)/float64(loadClients), "idle-B/session")
+		b.ReportMetric(raw, "raw-B/conn")
+		b.ReportMetric(float64(afterChat-before)/float64(loadClients), "chat-B/session")
+		b.ReportMetric(0, "ns/op")
+	}
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
