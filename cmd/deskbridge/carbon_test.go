@@ -185,3 +185,82 @@ func TestCarbonAIChatInChromium(t *testing.T) {
 	p.deepUntil("ended line", `deepText().includes('You disconnected')`)
 	p.screenshot("carbon.png")
 }
+
+// TestCarbonAdapterEdges: where the adapter must do better than Carbon on
+// its own, in the real @carbon/ai-chat: a dead gateway, a reload while
+// still queued, and a reconnect that fails.
+func TestCarbonAdapterEdges(t *testing.T) {
+	needCarbonBundle(t)
+	pageSrv := httptest.NewServer(http.FileServer(http.Dir(carbonPage)))
+	defer pageSrv.Close()
+	ada := servicedesk.AgentProfile{ID: "ada", Nickname: "Ada", UserType: servicedesk.UserHuman}
+	d := startTestDemo(t, demoConfig{
+		Desk:    &mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 3}}},
+		Gateway: gateway.Options{AllowedOrigins: []string{pageSrv.URL}},
+	})
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL + "/"
+	dead.Close()
+	bctx := chromium(t)
+	actx, acancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer acancel()
+	must := func(what string, err error) { t.Helper(); check(t, what, err) }
+	// tab opens the page in a new tab (its own sessionStorage).
+	tab := func(query string) page {
+		ctx, cancel := chromedp.NewContext(bctx)
+		t.Cleanup(cancel)
+		ctx, cancel2 := context.WithTimeout(ctx, 60*time.Second)
+		t.Cleanup(cancel2)
+		p := page{t, ctx}
+		p.do("open", chromedp.Navigate(pageSrv.URL+"/index.html?gateway="+d.srv.url+"/"+query))
+		p.deepUntil("chat ready", `deepAll('[data-testid="input_field"], [role="textbox"][contenteditable]').length > 0`)
+		return p
+	}
+
+	t.Run("gateway down", func(t *testing.T) {
+		// The factory returns at once and never rejects: the chat works,
+		// the bot answers, and the card says no agent is available.
+		p := tab("&desk=" + deadURL)
+		p.t = t
+		p.typeToCarbon("hello")
+		p.deepUntil("bot answer", `deepText().includes("Bot: say")`)
+		p.typeToCarbon("talk to a person")
+		p.deepUntil("no agents", `deepText().includes('No agents are available.')`)
+	})
+
+	t.Run("reload while queued", func(t *testing.T) {
+		p := tab("")
+		p.t = t
+		p.typeToCarbon("talk to a person")
+		p.deepUntil("connect card", `buttons('Connect to agent').length > 0`)
+		p.deepUntil("click connect", `clickButton('Connect to agent')`)
+		chat, err := d.desk.AwaitChat(actx)
+		must("await chat", err)
+		p.deepUntil("queued", `deepText().includes('Cancel')`)
+		p.do("reload", chromedp.Reload())
+		// Carbon would forget the request and leave it queued on the desk.
+		_, err = chat.AwaitEnded(actx)
+		must("request ended on the desk", err)
+		p.deepUntil("user told", `deepText().includes('cancelled when the page reloaded')`)
+	})
+
+	t.Run("reconnect fails", func(t *testing.T) {
+		p := tab("")
+		p.t = t
+		p.typeToCarbon("talk to a person")
+		p.deepUntil("click connect", `clickButton('Connect to agent')`)
+		chat, err := d.desk.AwaitChat(actx)
+		must("await chat", err)
+		must("join", chat.Join(actx, ada))
+		p.deepUntil("agent joined", `deepText().includes('Ada connected')`)
+		// The desk ends the chat while the page is away: reconnect answers
+		// false, and the adapter says so and forgets the chat.
+		p.do("navigate away", chromedp.Navigate("about:blank"))
+		must("desk ends", d.desk.DeskEnd(actx, chat.ID(), "test"))
+		p.do("come back", chromedp.Navigate(pageSrv.URL+"/index.html?gateway="+d.srv.url+"/"))
+		p.deepUntil("user told", `deepText().includes('could not be resumed')`)
+		if v := p.eval(`String(Object.keys(sessionStorage).filter((k) => k.startsWith('deskbridge:')).length)`); v != "0" {
+			t.Errorf("the adapter kept its state after the chat ended (%s keys)", v)
+		}
+	})
+}

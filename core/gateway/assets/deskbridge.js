@@ -30,7 +30,8 @@ const DEFAULTS = {
 };
 
 function withDefaults(options) {
-  const o = { ...DEFAULTS, ...(options || {}) };
+  const given = Object.fromEntries(Object.entries(options || {}).filter(([, v]) => v !== undefined && v !== null));
+  const o = { ...DEFAULTS, ...given };
   o.texts = { ...DEFAULTS.texts, ...((options && options.texts) || {}) };
   if (!o.baseURL.endsWith("/")) o.baseURL += "/";
   return o;

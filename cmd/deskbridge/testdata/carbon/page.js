@@ -5,9 +5,11 @@ import React from "react";
 import { createRoot } from "react-dom/client";
 import { ChatContainer } from "@carbon/ai-chat";
 
-const gateway = new URL(location.href).searchParams.get("gateway");
+const params = new URL(location.href).searchParams;
+const gateway = params.get("gateway");
 const adapter = await import(/* @vite-ignore */ new URL("deskbridge.js", gateway).href);
-const bridge = adapter.createDeskbridge({ reconnectTimeoutMs: 8000 });
+// "desk" points the adapter at another gateway URL (a dead one, in a test).
+const bridge = adapter.createDeskbridge({ reconnectTimeoutMs: 8000, baseURL: params.get("desk") || undefined });
 
 const connectMessage = {
   output: {
