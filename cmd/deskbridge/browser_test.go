@@ -122,7 +122,6 @@ func (p page) screenshot(name string) {
 // agent acting through mock-desk's control API, and a reload mid-chat that
 // resumes with nothing lost or doubled.
 func TestDemoPageInChromium(t *testing.T) {
-	ada := servicedesk.AgentProfile{ID: "ada", Nickname: "Ada", UserType: servicedesk.UserHuman}
 	grace := servicedesk.AgentProfile{ID: "grace", Nickname: "Grace", UserType: servicedesk.UserHuman}
 	caps := servicedesk.Capabilities{AllowFileUploads: true, AllowMultipleFileUploads: true, AllowedFileUploadTypes: "image/*,.txt", MaxFileSizeBytes: 1 << 20, MaxFiles: 3}
 	d := startTestDemo(t, demoConfig{Desk: &mockdesk.Options{

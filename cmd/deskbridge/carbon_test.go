@@ -94,20 +94,28 @@ func (p page) typeToCarbon(text string) {
 	p.do("type "+text, chromedp.KeyEvent(text), chromedp.KeyEvent("\r"))
 }
 
+var ada = servicedesk.AgentProfile{ID: "ada", Nickname: "Ada", UserType: servicedesk.UserHuman}
+
+// carbonEnv serves the bundled page on one origin and the demo (one manual
+// agent, Ada) on another, whose gateway allows the page's origin.
+func carbonEnv(t *testing.T) (*httptest.Server, *demo) {
+	t.Helper()
+	needCarbonBundle(t)
+	pageSrv := httptest.NewServer(http.FileServer(http.Dir(carbonPage)))
+	t.Cleanup(pageSrv.Close)
+	d := startTestDemo(t, demoConfig{
+		Desk:    &mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 3}}},
+		Gateway: gateway.Options{AllowedOrigins: []string{pageSrv.URL}},
+	})
+	return pageSrv, d
+}
+
 // TestCarbonAIChatInChromium runs the real @carbon/ai-chat 1.9.1 with
 // deskbridge's adapter as its serviceDeskFactory, loaded from the gateway on
 // another origin: start, messages both ways, agent typing, reload and
 // reconnect with the whole conversation back, end.
 func TestCarbonAIChatInChromium(t *testing.T) {
-	needCarbonBundle(t)
-	pageSrv := httptest.NewServer(http.FileServer(http.Dir(carbonPage)))
-	defer pageSrv.Close()
-
-	ada := servicedesk.AgentProfile{ID: "ada", Nickname: "Ada", UserType: servicedesk.UserHuman}
-	d := startTestDemo(t, demoConfig{
-		Desk:    &mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 3}}},
-		Gateway: gateway.Options{AllowedOrigins: []string{pageSrv.URL}},
-	})
+	pageSrv, d := carbonEnv(t)
 	if strings.TrimPrefix(pageSrv.URL, "http://") == strings.TrimPrefix(d.srv.url, "http://") {
 		t.Fatal("the page must be on another origin than the gateway")
 	}
@@ -190,14 +198,7 @@ func TestCarbonAIChatInChromium(t *testing.T) {
 // its own, in the real @carbon/ai-chat: a dead gateway, a reload while
 // still queued, and a reconnect that fails.
 func TestCarbonAdapterEdges(t *testing.T) {
-	needCarbonBundle(t)
-	pageSrv := httptest.NewServer(http.FileServer(http.Dir(carbonPage)))
-	defer pageSrv.Close()
-	ada := servicedesk.AgentProfile{ID: "ada", Nickname: "Ada", UserType: servicedesk.UserHuman}
-	d := startTestDemo(t, demoConfig{
-		Desk:    &mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 3}}},
-		Gateway: gateway.Options{AllowedOrigins: []string{pageSrv.URL}},
-	})
+	pageSrv, d := carbonEnv(t)
 	dead := httptest.NewServer(http.NotFoundHandler())
 	deadURL := dead.URL + "/"
 	dead.Close()
