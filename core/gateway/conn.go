@@ -339,9 +339,15 @@ func (c *conn) sendEvents(m *callbackMapper, evs []flow.Event) bool {
 	return true
 }
 
-// op runs one session op.
+// op runs one session op. Commands run to the end even if the socket
+// closes meanwhile (the engine applies what it accepted); the slow queries
+// (availability, reconnect) stop with the socket, as nobody awaits them.
 func (c *conn) op(req request) opResult {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), c.g.opts.OpTimeout)
+	parent := context.WithoutCancel(c.ctx)
+	if req.Op == OpAreAnyAgentsOnline || req.Op == OpReconnect {
+		parent = c.ctx
+	}
+	ctx, cancel := context.WithTimeout(parent, c.g.opts.OpTimeout)
 	defer cancel()
 	s := c.sess
 	bad := func(e *errFrame) opResult { return opResult{err: e} }
