@@ -8,11 +8,16 @@
 // connection, to recycle before a desk-announced expiry), a gap filler that
 // merges a live stream with a history fetched after an outage (each item
 // once, in order), and a Pacer and a Throttle for desks that limit rates.
+// A Recovery puts the socket and the gap filler together: it reports an
+// outage once and its end after the fill. Lifecycle, Set and Indicator are
+// the small lifetime pieces every kit's desk needs (tracked goroutines, a
+// kit's open desks, a typing indicator that times out).
 //
 // # Concurrency
 //
 // Backoff and Signer are values, safe to share. Verifier, Deduper and
-// Sequencer, GapFiller, Pacer and Throttle are safe for concurrent use. A Socket's Send and Close may be
+// Sequencer, GapFiller, Pacer, Throttle, Recovery, Lifecycle, Set and
+// Indicator are safe for concurrent use. A Socket's Send and Close may be
 // called from any goroutine; its handlers run on its read goroutine, one at a
 // time.
 //

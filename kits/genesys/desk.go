@@ -1,0 +1,957 @@
+package genesys
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport"
+)
+
+// State is what the kit persists so that a reload or restart resumes the
+// guest's session: the session token (re-sent in configureSession) and the
+// last message delivered (where the history fill starts).
+type State struct {
+	Token         string `json:"token,omitempty"`
+	LastMessageID string `json:"last_message_id,omitempty"`
+	Joined        bool   `json:"joined,omitempty"`
+}
+
+// errEnded is returned by calls after the session is over.
+var errEnded = errors.New("genesys: the session is over")
+
+type desk struct {
+	k   *Kit
+	cb  servicedesk.Callback
+	log *slog.Logger
+	sid string
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	gap    *transport.GapFiller[Message]
+	pacer  transport.Pacer
+	typing transport.Throttle
+
+	mu          sync.Mutex
+	st          State
+	sock        *transport.Socket
+	ready       chan struct{} // closed when the current connection's session is configured
+	session     SessionResponse
+	configured  bool // a SessionResponse came on some connection
+	resuming    bool // Reconnect waits for its first SessionResponse
+	pending     map[string]chan Envelope // answers by tracingId
+	uploads     map[string]chan Envelope // upload outcomes by attachment id
+	joined      bool
+	ended       bool
+	endedByUs   bool
+	down        bool
+	lastText    string // the last bot text while waiting
+	agentTyping *time.Timer
+	closed      bool
+}
+
+var (
+	_ servicedesk.ServiceDesk            = (*desk)(nil)
+	_ servicedesk.TypingNotifier         = (*desk)(nil)
+	_ servicedesk.FileSelectionValidator = (*desk)(nil)
+	_ servicedesk.Reconnector            = (*desk)(nil)
+	_ io.Closer                          = (*desk)(nil)
+)
+
+func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
+	d := &desk{k: k, cb: p.Callback, pending: map[string]chan Envelope{}, uploads: map[string]chan Envelope{}, ready: make(chan struct{})}
+	if p.Instance != nil {
+		d.sid = p.Instance.SessionID()
+	}
+	log := p.Logger
+	if log == nil {
+		log = k.log
+	}
+	d.log = log.With("kit", "genesys")
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.pacer.Interval = k.cfg.SendInterval
+	d.typing.Interval = k.cfg.TypingInterval
+	if len(p.PersistedState) > 0 {
+		_ = json.Unmarshal(p.PersistedState, &d.st)
+	}
+	d.gap = &transport.GapFiller[Message]{ID: func(m Message) string { return m.ID }, Deliver: d.deliver}
+	return d
+}
+
+func (d *desk) Name() string { return "genesys" }
+
+func newUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (d *desk) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(d.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+func (d *desk) goTracked(f func()) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return false
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		f()
+	}()
+	return true
+}
+
+func (d *desk) token() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.st.Token
+}
+
+// StartChat configures a new guest session (a fresh token) and starts the
+// conversation with a Presence Join event carrying the summary as a custom
+// attribute, as the SDKs' autostart does.
+func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, _ servicedesk.StartChatOptions) error {
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	attrs := map[string]string{}
+	if item, ok := connectMessage.ConnectToAgent(); ok {
+		summary := item.MessageToHumanAgent
+		if item.TransferInfo != nil {
+			for k, v := range item.TransferInfo.AdditionalData {
+				attrs[k] = v
+			}
+			if len(item.TransferInfo.SummaryMessageToAgent) > 0 {
+				summary = servicedesk.NewResponse(item.TransferInfo.SummaryMessageToAgent...).PlainText()
+			}
+		}
+		if summary != "" {
+			attrs[d.k.cfg.SummaryAttribute] = summary
+		}
+	}
+	d.mu.Lock()
+	d.st = State{Token: newUUID()}
+	st := d.st
+	d.mu.Unlock()
+	if err := d.cb.UpdatePersistedState(st, false); err != nil {
+		d.log.Warn("genesys: persist state", "err", err)
+	}
+	if err := d.open(); err != nil {
+		return err
+	}
+	if err := d.awaitReady(ctx); err != nil {
+		return fmt.Errorf("genesys: configureSession session=%s: %w", d.sid, err)
+	}
+	join := map[string]any{"type": "Event", "events": []any{map[string]any{"eventType": eventTypePresence, "presence": map[string]string{"type": presenceJoin}}}}
+	if len(attrs) > 0 {
+		join["channel"] = map[string]any{"metadata": map[string]any{"customAttributes": attrs}}
+	}
+	if _, err := d.request(ctx, "autostart", map[string]any{"action": "onMessage", "message": join}, false); err != nil {
+		return fmt.Errorf("session=%s: %w", d.sid, err)
+	}
+	return nil
+}
+
+// open starts the guest WebSocket. Every connection sends configureSession
+// with the session token (a resume after the first), and every connection
+// after the first fills the gap from the history.
+func (d *desk) open() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return errors.New("genesys: desk closed")
+	}
+	if d.sock != nil {
+		return nil
+	}
+	cfg := d.k.cfg
+	var header http.Header
+	if cfg.Origin != "" {
+		header = http.Header{"Origin": {cfg.Origin}}
+	}
+	d.sock = transport.OpenSocket(transport.SocketConfig{
+		URL:    d.k.wsURL,
+		Header: header,
+		Dialer: cfg.Dialer,
+		OnOpen: func(_ context.Context, _ bool, send func([]byte) error) error {
+			b, _ := json.Marshal(map[string]any{"action": "configureSession", "token": d.token(), "deploymentId": cfg.DeploymentID, "startNew": false, "tracingId": "configure-" + newUUID()})
+			return send(b)
+		},
+		OnMessage:    d.onFrame,
+		OnState:      d.onState,
+		PingInterval: cfg.EchoInterval,
+		Heartbeat: func() []byte {
+			b, _ := json.Marshal(map[string]any{"action": "echo", "token": d.token(), "tracingId": newUUID(),
+				"message": map[string]any{"type": "Text", "text": "ping", "metadata": map[string]string{"customMessageId": healthCheckID}}})
+			return b
+		},
+		Backoff: cfg.Backoff,
+		Logger:  d.log,
+	})
+	return nil
+}
+
+func (d *desk) awaitReady(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		ready, ended := d.ready, d.ended
+		d.mu.Unlock()
+		if ended {
+			return errEnded
+		}
+		select {
+		case <-ready:
+			d.mu.Lock()
+			same := ready == d.ready
+			d.mu.Unlock()
+			if same {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (d *desk) onState(up bool, err error) {
+	if !up {
+		d.mu.Lock()
+		select {
+		case <-d.ready:
+			d.ready = make(chan struct{})
+		default:
+		}
+		report := err != nil && d.joined && !d.ended && !d.down
+		if report {
+			d.down = true
+		}
+		d.mu.Unlock()
+		if err != nil {
+			d.log.Warn("genesys: websocket down", "err", err)
+		}
+		if report {
+			d.cb.SetErrorStatus(servicedesk.DisconnectedError(true))
+		}
+		return
+	}
+	// Genesys replays nothing on a new connection: hold live messages from
+	// now, and fill from the history once the session is configured.
+	h := d.gap.Hold()
+	if !d.goTracked(func() { d.runFill(h) }) {
+		h.Release()
+	}
+}
+
+func (d *desk) runFill(h *transport.GapFill[Message]) {
+	for attempt := 0; ; attempt++ {
+		err := d.awaitReady(d.ctx)
+		if err == nil {
+			err = h.Run(d.ctx, d.fetchHistory)
+		}
+		if err == nil {
+			break
+		}
+		if d.ctx.Err() != nil || errors.Is(err, errEnded) {
+			h.Release()
+			return
+		}
+		d.log.Warn("genesys: history fill failed", "err", err, "attempt", attempt)
+		t := time.NewTimer(d.k.cfg.Backoff.Delay(attempt))
+		select {
+		case <-t.C:
+		case <-d.ctx.Done():
+			t.Stop()
+			h.Release()
+			return
+		}
+	}
+	d.mu.Lock()
+	report := d.down && !d.ended
+	d.down = false
+	d.mu.Unlock()
+	if report {
+		d.cb.SetErrorStatus(servicedesk.DisconnectedError(false))
+	}
+}
+
+// fetchHistory asks for a JWT (getJwt) and reads the history newest first
+// until the last message delivered, and returns what came after it, oldest
+// first.
+func (d *desk) fetchHistory(ctx context.Context) ([]Message, error) {
+	env, err := d.request(ctx, "getJwt", map[string]any{"action": "getJwt"}, true)
+	if err != nil {
+		return nil, err
+	}
+	var jwt struct {
+		JWT string `json:"jwt"`
+	}
+	if err := json.Unmarshal(env.Body, &jwt); err != nil || jwt.JWT == "" {
+		return nil, fmt.Errorf("genesys: getJwt: no jwt in %s", env.Body)
+	}
+	d.mu.Lock()
+	last := d.st.LastMessageID
+	d.mu.Unlock()
+	var newer []Message
+	for page := 1; page <= 50; page++ {
+		list, err := d.historyPage(ctx, jwt.JWT, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range list.Entities {
+			if last != "" && m.ID == last {
+				slices.Reverse(newer)
+				return newer, nil
+			}
+			newer = append(newer, m)
+		}
+		if page >= list.PageCount || len(list.Entities) == 0 {
+			break
+		}
+	}
+	slices.Reverse(newer)
+	return newer, nil
+}
+
+func (d *desk) historyPage(ctx context.Context, jwt string, page int) (MessageEntityList, error) {
+	const op = "history"
+	var out MessageEntityList
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.k.api+"/api/v2/webmessaging/messages?pageSize=25&pageNumber="+strconv.Itoa(page), nil)
+		if err != nil {
+			return out, fmt.Errorf("genesys: %s: %w", op, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+jwt)
+		resp, err := d.k.cfg.HTTPClient.Do(req)
+		if err == nil {
+			b, rerr := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+			resp.Body.Close()
+			switch {
+			case rerr != nil:
+				err = rerr
+			case resp.StatusCode == http.StatusOK:
+				if err := json.Unmarshal(b, &out); err != nil {
+					return out, fmt.Errorf("genesys: %s: decode: %w", op, err)
+				}
+				return out, nil
+			case resp.StatusCode == 429 || resp.StatusCode >= 500:
+				err = &Error{Op: op, Code: resp.StatusCode, Message: strings.TrimSpace(string(b))}
+				if attempt < d.k.cfg.Retries {
+					if !sleep(ctx, d.k.cfg.Backoff.After(attempt, resp, time.Now())) {
+						return out, ctx.Err()
+					}
+					continue
+				}
+			default:
+				return out, &Error{Op: op, Code: resp.StatusCode, Message: strings.TrimSpace(string(b))}
+			}
+		}
+		if ctx.Err() != nil || attempt >= d.k.cfg.Retries {
+			return out, fmt.Errorf("genesys: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
+		}
+		if !sleep(ctx, d.k.cfg.Backoff.Delay(attempt)) {
+			return out, ctx.Err()
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// request sends one request with the session token and a fresh tracingId,
+// paced when it is an onMessage. With wait it returns the answer; an error
+// answer is an *Error. Rate limits (4029, retryAfter honoured), server
+// errors and lost connections are retried; onMessage carries the message
+// id as metadata.customMessageId, so a retry never doubles a message.
+func (d *desk) request(ctx context.Context, op string, req map[string]any, wait bool) (Envelope, error) {
+	cfg := d.k.cfg
+	var last error
+	for attempt := 0; attempt <= cfg.Retries; attempt++ {
+		if attempt > 0 {
+			if !sleep(ctx, cfg.Backoff.Delay(attempt-1)) {
+				return Envelope{}, fmt.Errorf("genesys: %s: %w (last: %w)", op, ctx.Err(), last)
+			}
+		}
+		if err := d.awaitReady(ctx); err != nil {
+			return Envelope{}, fmt.Errorf("genesys: %s: %w", op, err)
+		}
+		if req["action"] == "onMessage" {
+			if err := d.pacer.Wait(ctx); err != nil {
+				return Envelope{}, fmt.Errorf("genesys: %s: %w", op, err)
+			}
+		}
+		env, err := d.send(ctx, op, req, wait)
+		if err == nil {
+			return env, nil
+		}
+		last = err
+		var ge *Error
+		switch {
+		case ctx.Err() != nil:
+			return Envelope{}, fmt.Errorf("genesys: %s: %w", op, ctx.Err())
+		case errors.As(err, &ge) && errors.Is(ge, servicedesk.ErrRateLimited):
+			d.pacer.Defer(time.Duration(max(ge.RetryAfter, 1)) * time.Second)
+		case errors.As(err, &ge) && !errors.Is(ge, servicedesk.ErrUnavailable):
+			return Envelope{}, err
+		}
+		d.log.Info("genesys: request retried", "op", op, "err", err, "attempt", attempt)
+	}
+	return Envelope{}, last
+}
+
+// send writes one request and, with wait, waits for its answer.
+func (d *desk) send(ctx context.Context, op string, req map[string]any, wait bool) (Envelope, error) {
+	tracing := newUUID()
+	msg := map[string]any{"token": d.token(), "tracingId": tracing}
+	for k, v := range req {
+		msg[k] = v
+	}
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("genesys: %s: encode: %w", op, err)
+	}
+	ch := make(chan Envelope, 1)
+	d.mu.Lock()
+	s := d.sock
+	d.pending[tracing] = ch
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.pending, tracing)
+		d.mu.Unlock()
+	}()
+	if s == nil {
+		return Envelope{}, errEnded
+	}
+	if err := s.Send(ctx, b); err != nil {
+		return Envelope{}, fmt.Errorf("genesys: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
+	}
+	t := time.NewTimer(d.k.cfg.RequestTimeout)
+	if !wait {
+		// Errors come back with the tracingId; give them a moment.
+		t.Reset(min(d.k.cfg.RequestTimeout, 50*time.Millisecond))
+	}
+	defer t.Stop()
+	select {
+	case env := <-ch:
+		if env.Code != 200 {
+			return Envelope{}, errorOf(op, env)
+		}
+		return env, nil
+	case <-t.C:
+		if !wait {
+			return Envelope{}, nil
+		}
+		return Envelope{}, fmt.Errorf("genesys: %s: no answer in %v: %w", op, d.k.cfg.RequestTimeout, servicedesk.ErrUnavailable)
+	case <-ctx.Done():
+		return Envelope{}, fmt.Errorf("genesys: %s: %w", op, ctx.Err())
+	}
+}
+
+// onFrame routes one frame: answers to their request, upload outcomes to
+// their upload, outbound messages through the gap filler, session events
+// to the callbacks. Unknown classes are logged and ignored.
+func (d *desk) onFrame(b []byte) {
+	env, err := DecodeFrame(b)
+	if err != nil {
+		d.log.Warn("genesys: ignored a frame that does not decode", "err", err)
+		return
+	}
+	if env.TracingID != "" {
+		d.mu.Lock()
+		ch := d.pending[env.TracingID]
+		d.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- env:
+			default:
+			}
+			if env.Class != ClassStructuredMessage {
+				return
+			}
+		}
+	}
+	switch env.Class {
+	case ClassSessionResponse:
+		d.onSession(env)
+	case ClassStructuredMessage:
+		var m Message
+		if err := json.Unmarshal(env.Body, &m); err != nil {
+			d.log.Warn("genesys: ignored a message that does not decode", "err", err)
+			return
+		}
+		if m.Direction == directionOutbound {
+			d.gap.Live(m)
+		}
+	case ClassUploadSuccess, ClassUploadFailure:
+		var r UploadResult
+		_ = json.Unmarshal(env.Body, &r)
+		d.mu.Lock()
+		ch := d.uploads[r.AttachmentID]
+		d.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- env:
+			default:
+			}
+		}
+	case ClassSessionExpired, ClassSessionCleared, ClassLogout:
+		d.log.Info("genesys: session over", "class", env.Class)
+		d.over("")
+	case ClassConnectionClosed:
+		// Another connection took the session over: this one is done.
+		d.log.Info("genesys: connection closed by Genesys", "body", string(env.Body))
+		d.over("")
+	case ClassJwtResponse, ClassPresignedURL, ClassString, ClassTooManyRequests, ClassGenerateURLError, ClassAttachmentDeleted:
+		// Answers whose request gave up waiting.
+	default:
+		d.log.Info("genesys: ignored an unknown frame", "class", env.Class, "type", env.Type)
+	}
+}
+
+// onSession handles configureSession's answer.
+func (d *desk) onSession(env Envelope) {
+	var s SessionResponse
+	if env.Code != 200 || json.Unmarshal(env.Body, &s) != nil {
+		d.log.Warn("genesys: configureSession refused", "code", env.Code, "body", string(env.Body))
+		if env.Code == 4006 || env.Code == 4007 {
+			d.over("")
+		}
+		return
+	}
+	d.mu.Lock()
+	resumed := d.st.Joined || d.st.LastMessageID != ""
+	first := !d.configured
+	d.session, d.configured = s, true
+	d.mu.Unlock()
+	if s.ReadOnly || (s.NewSession && resumed) {
+		// The conversation is over, or Genesys forgot the session.
+		d.over("")
+		return
+	}
+	if first {
+		d.cb.UpdateCapabilities(capabilities(s).FullUpdate())
+	}
+	d.mu.Lock()
+	select {
+	case <-d.ready:
+	default:
+		close(d.ready)
+	}
+	d.mu.Unlock()
+}
+
+// over ends the chat from the desk's side: the agent ended it, or (before
+// any agent) the request failed.
+func (d *desk) over(text string) {
+	d.stopAgentTyping()
+	d.mu.Lock()
+	already := d.ended
+	d.ended = true
+	byUs, joined := d.endedByUs || d.resuming, d.joined
+	if text == "" {
+		text = d.lastText
+	}
+	d.mu.Unlock()
+	if already {
+		return
+	}
+	switch {
+	case byUs:
+	case joined:
+		d.cb.AgentEndedChat()
+	default:
+		d.cb.SetErrorStatus(servicedesk.ConnectingError(text))
+	}
+	d.stopSocketAsync()
+}
+
+func (d *desk) stopSocketAsync() {
+	d.mu.Lock()
+	s := d.sock
+	d.sock = nil
+	d.mu.Unlock()
+	if s != nil && !d.goTracked(func() { _ = s.Close() }) {
+		go func() { _ = s.Close() }()
+	}
+}
+
+// deliver acts on one outbound message, in order.
+func (d *desk) deliver(m Message) {
+	d.mu.Lock()
+	d.st.LastMessageID = m.ID
+	ended := d.ended
+	d.mu.Unlock()
+	if err := d.cb.UpdatePersistedState(map[string]any{"last_message_id": m.ID}, true); err != nil {
+		d.log.Warn("genesys: persist state", "err", err)
+	}
+	if ended {
+		return
+	}
+	switch m.Type {
+	case "Text", "Structured":
+		d.onText(m)
+	case "Event":
+		for _, e := range m.Events {
+			d.onEvent(m, e)
+		}
+	default:
+		d.log.Info("genesys: ignored a message type", "type", m.Type)
+	}
+}
+
+func (d *desk) profile(m Message) servicedesk.AgentProfile {
+	p := servicedesk.AgentProfile{UserType: servicedesk.UserHuman}
+	if m.OriginatingEntity == "Bot" {
+		p.UserType = servicedesk.UserBot
+	}
+	if m.Channel != nil && m.Channel.From != nil {
+		f := m.Channel.From
+		p.Nickname = f.Nickname
+		if p.Nickname == "" {
+			p.Nickname = strings.TrimSpace(f.FirstName + " " + f.LastName)
+		}
+		p.ProfilePictureURL = f.Image
+	}
+	p.ID = p.Nickname
+	if p.ID == "" {
+		p.ID = "agent"
+	}
+	if fn := d.k.cfg.AgentProfile; fn != nil {
+		p = fn(d.ctx, p)
+	}
+	return p
+}
+
+func (d *desk) join(m Message) servicedesk.AgentProfile {
+	p := d.profile(m)
+	d.mu.Lock()
+	first := !d.st.Joined
+	d.joined, d.st.Joined = true, true
+	d.mu.Unlock()
+	if first {
+		_ = d.cb.UpdatePersistedState(map[string]any{"joined": true}, true)
+	}
+	d.cb.AgentJoined(p)
+	return p
+}
+
+func (d *desk) onText(m Message) {
+	d.mu.Lock()
+	joined := d.joined
+	d.mu.Unlock()
+	human := m.OriginatingEntity != "Bot" && m.Channel != nil && m.Channel.From != nil
+	if !joined && !human {
+		d.mu.Lock()
+		d.lastText = m.Text
+		d.mu.Unlock()
+		d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: m.Text})
+		return
+	}
+	d.stopAgentTyping()
+	var p servicedesk.AgentProfile
+	if !joined {
+		// A human answered without a Join event first: that is the join.
+		p = d.join(m)
+	} else {
+		p = d.profile(m)
+	}
+	d.cb.SendMessageToUser(toResponse(m), p.ID)
+}
+
+func (d *desk) onEvent(m Message, e Event) {
+	switch {
+	case e.EventType == eventTypeTyping && e.Typing != nil && e.Typing.Type == "On":
+		dur := time.Duration(e.Typing.Duration) * time.Millisecond
+		if dur <= 0 {
+			dur = 5 * time.Second
+		}
+		d.mu.Lock()
+		if d.agentTyping != nil {
+			d.agentTyping.Stop()
+		}
+		d.agentTyping = time.AfterFunc(dur, d.stopAgentTyping)
+		d.mu.Unlock()
+		d.cb.AgentTyping(true)
+	case e.EventType == eventTypePresence && e.Presence != nil && e.Presence.Type == presenceJoin:
+		if m.Channel != nil && m.Channel.From != nil {
+			d.join(m)
+		}
+	case e.EventType == eventTypePresence && e.Presence != nil && e.Presence.Type == presenceDisconnect:
+		d.over("")
+	default:
+		d.log.Info("genesys: ignored an unknown event", "event_type", e.EventType)
+	}
+}
+
+func (d *desk) stopAgentTyping() {
+	d.mu.Lock()
+	t := d.agentTyping
+	d.agentTyping = nil
+	d.mu.Unlock()
+	if t != nil {
+		t.Stop()
+		d.cb.AgentTyping(false)
+	}
+}
+
+// SendMessageToAgent uploads the files (onAttachment, the pre-signed PUT,
+// the upload event), then sends one onMessage with the text and the
+// uploaded attachments, the engine's message id as customMessageId.
+func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	if d.token() == "" {
+		return fmt.Errorf("genesys: SendMessageToAgent session=%s: %w", d.sid, servicedesk.ErrNoChat)
+	}
+	var content []any
+	var sent []string
+	for _, f := range data.FilesToUpload {
+		id, err := d.upload(ctx, f)
+		if err != nil {
+			d.log.Warn("genesys: attachment failed", "file", f.ID, "err", err)
+			msg := "The file could not be sent."
+			var ge *Error
+			if errors.As(err, &ge) && errors.Is(ge, servicedesk.ErrRejected) && ge.Message != "" {
+				msg = ge.Message
+			}
+			d.cb.SetFileUploadStatus(f.ID, true, msg)
+			continue
+		}
+		content = append(content, map[string]any{"contentType": contentTypeAttachment, "attachment": map[string]string{"id": id}})
+		sent = append(sent, f.ID)
+	}
+	if message.Input.Text == "" && len(content) == 0 {
+		return nil
+	}
+	msg := map[string]any{"type": "Text", "text": message.Input.Text, "metadata": map[string]string{"customMessageId": messageID}}
+	if len(content) > 0 {
+		msg["content"] = content
+	}
+	if _, err := d.request(ctx, "onMessage", map[string]any{"action": "onMessage", "message": msg}, true); err != nil {
+		for _, id := range sent {
+			d.cb.SetFileUploadStatus(id, true, "The file could not be sent.")
+		}
+		return fmt.Errorf("session=%s message=%s: %w", d.sid, messageID, err)
+	}
+	for _, id := range sent {
+		d.cb.SetFileUploadStatus(id, false, "")
+	}
+	return nil
+}
+
+// upload sends one file and returns its attachment id once Genesys has it.
+func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (string, error) {
+	id := newUUID()
+	ch := make(chan Envelope, 1)
+	d.mu.Lock()
+	d.uploads[id] = ch
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.uploads, id)
+		d.mu.Unlock()
+	}()
+	env, err := d.request(ctx, "onAttachment", map[string]any{"action": "onAttachment", "attachmentId": id, "fileName": f.File.Name,
+		"fileType": f.File.Type, "fileSize": f.File.Size, "errorsAsJson": true}, true)
+	if err != nil {
+		return "", err
+	}
+	var pre PresignedURL
+	if err := json.Unmarshal(env.Body, &pre); err != nil || pre.URL == "" {
+		return "", fmt.Errorf("genesys: onAttachment: no url in %s", env.Body)
+	}
+	if f.File.Open == nil {
+		return "", errors.New("genesys: upload: the file has no content")
+	}
+	rc, err := f.File.Open(ctx)
+	if err != nil {
+		return "", fmt.Errorf("genesys: upload: open: %w", err)
+	}
+	content, err := io.ReadAll(io.LimitReader(rc, f.File.Size+1))
+	rc.Close()
+	if err != nil {
+		return "", fmt.Errorf("genesys: upload: read: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, pre.URL, bytes.NewReader(content))
+	if err != nil {
+		return "", fmt.Errorf("genesys: upload: %w", err)
+	}
+	for k, v := range pre.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := d.k.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("genesys: upload: %w: %w", servicedesk.ErrUnavailable, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return "", &Error{Op: "upload", Code: resp.StatusCode, Message: resp.Status}
+	}
+	t := time.NewTimer(d.k.cfg.RequestTimeout)
+	defer t.Stop()
+	select {
+	case env := <-ch:
+		if env.Class == ClassUploadFailure {
+			var r UploadResult
+			_ = json.Unmarshal(env.Body, &r)
+			return "", &Error{Op: "upload", Code: r.ErrorCode, Message: r.ErrorMessage}
+		}
+		return id, nil
+	case <-t.C:
+		return "", fmt.Errorf("genesys: upload: no upload event: %w", servicedesk.ErrUnavailable)
+	case <-ctx.Done():
+		return "", fmt.Errorf("genesys: upload: %w", ctx.Err())
+	}
+}
+
+// FilesSelectedForUpload warns early about files Genesys will refuse: a
+// blocked extension, or a type or size outside allowedMedia.
+func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.FileUpload) error {
+	d.mu.Lock()
+	s := d.session
+	d.mu.Unlock()
+	caps := capabilities(s)
+	for _, u := range uploads {
+		ext := strings.ToLower(path.Ext(u.File.Name))
+		if slices.Contains(s.BlockedExtensions, ext) {
+			d.cb.SetFileUploadStatus(u.ID, true, "Files of this type can't be sent.")
+			continue
+		}
+		if caps.AllowFileUploads {
+			if ok, why := caps.Accepts(u.File.Name, u.File.Type, u.File.Size); !ok {
+				d.cb.SetFileUploadStatus(u.ID, true, why)
+			}
+		}
+	}
+	return nil
+}
+
+// UserTyping sends a Typing On event, at most one per TypingInterval.
+// Genesys has no "stopped typing": false sends nothing.
+func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
+	if !isTyping {
+		return nil
+	}
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	if d.token() == "" {
+		return fmt.Errorf("genesys: UserTyping session=%s: %w", d.sid, servicedesk.ErrNoChat)
+	}
+	if !d.typing.Allow() {
+		return nil
+	}
+	msg := map[string]any{"type": "Event", "events": []any{map[string]any{"eventType": eventTypeTyping, "typing": map[string]string{"type": "On"}}}}
+	if _, err := d.request(ctx, "typing", map[string]any{"action": "onMessage", "message": msg}, false); err != nil {
+		d.typing.Reset()
+		return fmt.Errorf("session=%s: %w", d.sid, err)
+	}
+	return nil
+}
+
+// EndChat closes the session (closeSession), unless the desk ended it.
+func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	d.mu.Lock()
+	already := d.ended
+	d.endedByUs = !already
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.ended = true
+		d.mu.Unlock()
+		d.stopSocketAsync()
+	}()
+	if already || info.EndedByHumanAgent || d.token() == "" {
+		return nil
+	}
+	_, err := d.request(ctx, "closeSession", map[string]any{"action": "closeSession"}, true)
+	if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
+		return fmt.Errorf("session=%s: %w", d.sid, err)
+	}
+	return nil
+}
+
+// Reconnect resumes the guest session of the persisted token: the
+// configureSession answer tells whether it is still on (not a new session,
+// not read-only); the connection's history fill brings what was missed.
+func (d *desk) Reconnect(ctx context.Context) (bool, error) {
+	ctx, done := d.opCtx(ctx)
+	defer done()
+	d.mu.Lock()
+	st := d.st
+	d.joined, d.resuming = st.Joined, true
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.resuming = false
+		d.mu.Unlock()
+	}()
+	if st.Token == "" {
+		return false, nil
+	}
+	if err := d.open(); err != nil {
+		return false, err
+	}
+	if err := d.awaitReady(ctx); err != nil {
+		if errors.Is(err, errEnded) {
+			return false, nil
+		}
+		return false, fmt.Errorf("genesys: Reconnect session=%s: %w", d.sid, err)
+	}
+	return true, nil
+}
+
+// Close stops the connection and every goroutine of the desk; it does not
+// end the chat. It is idempotent.
+func (d *desk) Close() error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	s := d.sock
+	d.sock = nil
+	if d.agentTyping != nil {
+		d.agentTyping.Stop()
+		d.agentTyping = nil
+	}
+	d.mu.Unlock()
+	d.cancel()
+	if s != nil {
+		_ = s.Close()
+	}
+	d.wg.Wait()
+	d.k.forget(d)
+	return nil
+}

@@ -1,0 +1,193 @@
+package genesys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/gorilla/websocket"
+)
+
+// Regions maps AWS-style region names to Genesys Cloud domains.
+var Regions = map[string]string{
+	"us-east-1":      "mypurecloud.com",
+	"us-east-2":      "use2.us-gov-pure.cloud",
+	"us-west-2":      "usw2.pure.cloud",
+	"ca-central-1":   "cac1.pure.cloud",
+	"sa-east-1":      "sae1.pure.cloud",
+	"eu-west-1":      "mypurecloud.ie",
+	"eu-west-2":      "euw2.pure.cloud",
+	"eu-central-1":   "mypurecloud.de",
+	"eu-central-2":   "euc2.pure.cloud",
+	"me-central-1":   "mec1.pure.cloud",
+	"ap-south-1":     "aps1.pure.cloud",
+	"ap-northeast-1": "mypurecloud.jp",
+	"ap-northeast-2": "apne2.pure.cloud",
+	"ap-northeast-3": "apne3.pure.cloud",
+	"ap-southeast-2": "mypurecloud.com.au",
+}
+
+// Config configures the kit. DeploymentID and a Region (or Domain) are
+// required. There are no credentials: a guest is identified by a session
+// token the kit chooses, scoped to the deployment.
+type Config struct {
+	// Region is an AWS-style region name (see Regions), or Domain is the
+	// Genesys Cloud domain itself ("mypurecloud.com").
+	Region string
+	Domain string
+	// DeploymentID is the Web Messaging deployment.
+	DeploymentID string
+	// Origin is sent on the WebSocket handshake, for deployments that
+	// restrict allowed domains.
+	Origin string
+	// WebSocketURL and APIURL override wss://webmessaging.<domain>/v1 and
+	// https://api.<domain> (tests, proxies).
+	WebSocketURL string
+	APIURL       string
+
+	// SummaryAttribute is the custom attribute that carries the bot's
+	// summary to the agent. Default "summary".
+	SummaryAttribute string
+	// AgentProfile completes the profile a guest sees of an agent (a
+	// nickname and an image) from a directory of your own.
+	AgentProfile func(ctx context.Context, p servicedesk.AgentProfile) servicedesk.AgentProfile
+
+	// HTTPClient makes the history calls and uploads.
+	HTTPClient *http.Client
+	// Dialer dials the WebSocket.
+	Dialer *websocket.Dialer
+	// EchoInterval is the application-level keep-alive (echo). Default 30 s.
+	EchoInterval time.Duration
+	// SendInterval paces onMessage requests. Default 500 ms: Genesys takes
+	// 2 messages a second from a guest.
+	SendInterval time.Duration
+	// TypingInterval is the least time between two typing events (the
+	// SDKs cool down for 5 s). Default 5 s.
+	TypingInterval time.Duration
+	// RequestTimeout bounds one request's wait for its answer. Default 10 s.
+	RequestTimeout time.Duration
+	// Retries is how many times a failed request is sent again. Default 8.
+	Retries int
+	// Backoff spaces retries and reconnects. Default 100 ms to 5 s.
+	Backoff transport.Backoff
+	// Logger defaults to a discarding one.
+	Logger *slog.Logger
+}
+
+// Kit makes Genesys Web Messaging desks, one guest per chat session.
+type Kit struct {
+	cfg   Config
+	wsURL string
+	api   string
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	closed bool
+	desks  map[*desk]struct{}
+}
+
+// New checks cfg and returns a Kit.
+func New(cfg Config) (*Kit, error) {
+	if cfg.DeploymentID == "" {
+		return nil, errors.New("genesys: Config.DeploymentID is required")
+	}
+	if cfg.Domain == "" && cfg.Region != "" {
+		cfg.Domain = Regions[cfg.Region]
+		if cfg.Domain == "" {
+			return nil, fmt.Errorf("genesys: unknown region %q: set Config.Domain", cfg.Region)
+		}
+	}
+	if cfg.Domain == "" && (cfg.WebSocketURL == "" || cfg.APIURL == "") {
+		return nil, errors.New("genesys: Config.Region or Config.Domain is required")
+	}
+	if cfg.WebSocketURL == "" {
+		cfg.WebSocketURL = "wss://webmessaging." + cfg.Domain + "/v1"
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = "https://api." + cfg.Domain
+	}
+	if cfg.SummaryAttribute == "" {
+		cfg.SummaryAttribute = "summary"
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 30 * time.Second}
+	}
+	if cfg.Dialer == nil {
+		cfg.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}
+	}
+	if cfg.EchoInterval <= 0 {
+		cfg.EchoInterval = 30 * time.Second
+	}
+	if cfg.SendInterval <= 0 {
+		cfg.SendInterval = 500 * time.Millisecond
+	}
+	if cfg.TypingInterval <= 0 {
+		cfg.TypingInterval = 5 * time.Second
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.Retries <= 0 {
+		cfg.Retries = 8
+	}
+	if cfg.Backoff == (transport.Backoff{}) {
+		cfg.Backoff = transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	u, err := url.Parse(cfg.WebSocketURL)
+	if err != nil {
+		return nil, fmt.Errorf("genesys: WebSocketURL: %w", err)
+	}
+	q := u.Query()
+	q.Set("deploymentId", cfg.DeploymentID)
+	u.RawQuery = q.Encode()
+	return &Kit{cfg: cfg, wsURL: u.String(), api: strings.TrimSuffix(cfg.APIURL, "/"), log: cfg.Logger.With("kit", "genesys"), desks: map[*desk]struct{}{}}, nil
+}
+
+// Factory builds the desk of one chat session; it has the
+// servicedesk.Factory signature. It does no network work.
+func (k *Kit) Factory(ctx context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("genesys: factory: %w", err)
+	}
+	d := newDesk(k, p)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return nil, errors.New("genesys: factory: kit closed")
+	}
+	k.desks[d] = struct{}{}
+	return d, nil
+}
+
+// Close closes every desk the kit made that is still open. It is
+// idempotent.
+func (k *Kit) Close() error {
+	k.mu.Lock()
+	k.closed = true
+	desks := make([]*desk, 0, len(k.desks))
+	for d := range k.desks {
+		desks = append(desks, d)
+	}
+	k.mu.Unlock()
+	for _, d := range desks {
+		_ = d.Close()
+	}
+	return nil
+}
+
+func (k *Kit) forget(d *desk) {
+	k.mu.Lock()
+	delete(k.desks, d)
+	k.mu.Unlock()
+}
