@@ -350,7 +350,14 @@ func TestShutdownDrains(t *testing.T) {
 	idle, _, err := e.dial(nil) // never says hello
 	mustf(t, err, "dial")
 	chat := e.startAndJoin(c)
+	s, _ := e.gw.Engine().Lookup(c.welcome.Session)
+	before := s.LastSeq()
 	mustf(t, chat.Say(ctxT(t), servicedesk.TextResponse("last words")), "say")
+	// Logged by the engine; whether the socket wrote it yet or not, it
+	// must arrive before the close.
+	for deadline := time.Now().Add(5 * time.Second); s.LastSeq() == before && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	mustf(t, e.gw.Shutdown(ctx), "shutdown")
