@@ -47,11 +47,11 @@ type desk struct {
 	log *slog.Logger
 	sid string
 
-	ctx    context.Context // ends with Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	gap    *transport.GapFiller[Item]
-	typing transport.Throttle
+	life        transport.Lifecycle // ends with Close
+	gap         *transport.GapFiller[Item]
+	recovery    *transport.Recovery[Item]
+	typing      transport.Throttle
+	agentTyping transport.Indicator
 
 	mu          sync.Mutex
 	st          State
@@ -61,11 +61,9 @@ type desk struct {
 	agentIn     bool // an agent is in the chat now
 	ended       bool
 	endedByUs   bool
-	systemText  string // the last SYSTEM message while waiting
-	lastAgentID string // the last agent message, for read receipts
-	agentTyping *time.Timer
+	systemText  string            // the last SYSTEM message while waiting
+	lastAgentID string            // the last agent message, for read receipts
 	attachments map[string]string // attachment id → file id
-	closed      bool
 }
 
 var (
@@ -86,7 +84,6 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 		log = k.log
 	}
 	d.log = log.With("kit", "amazonconnect", "session", d.sid)
-	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.typing.Interval = k.cfg.TypingInterval
 	if len(p.PersistedState) > 0 {
 		_ = json.Unmarshal(p.PersistedState, &d.st)
@@ -95,17 +92,27 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 		ID:      func(it Item) string { return it.ID },
 		Deliver: d.deliver,
 	}
+	d.agentTyping.Set = d.cb.AgentTyping
+	// Connect replays nothing: after every connection the gap is filled
+	// from GetTranscript, and an outage is reported around it.
+	d.recovery = &transport.Recovery[Item]{
+		Gap:     d.gap,
+		Fetch:   d.fetchTranscript,
+		Fatal:   isGone,
+		OnFatal: func(error) { d.contactGone() },
+		Reportable: func() bool {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			return d.joined && !d.ended
+		},
+		Report:  func(down bool) { d.cb.SetErrorStatus(servicedesk.DisconnectedError(down)) },
+		Backoff: k.cfg.Backoff,
+		Logger:  d.log,
+	}
 	return d
 }
 
 func (d *desk) Name() string { return "amazonconnect" }
-
-// opCtx is ctx that also ends when the desk closes.
-func (d *desk) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(d.ctx, cancel)
-	return ctx, func() { stop(); cancel() }
-}
 
 func (d *desk) state() State {
 	d.mu.Lock()
@@ -131,7 +138,7 @@ func connectTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:0
 // the customer participant (CreateParticipantConnection, then the
 // WebSocket, subscribed to aws/chat).
 func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, _ servicedesk.StartChatOptions) error {
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	cfg := d.k.cfg
 	attrs := map[string]string{}
@@ -186,7 +193,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 func (d *desk) open() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
+	if d.life.Closed() {
 		return errors.New("amazonconnect: desk closed")
 	}
 	if d.sock != nil {
@@ -200,7 +207,7 @@ func (d *desk) open() error {
 			return send(subscribeFrame)
 		},
 		OnMessage:    d.onFrame,
-		OnState:      d.onState,
+		OnState:      d.recovery.Handle(&d.life),
 		PingInterval: cfg.HeartbeatInterval,
 		Heartbeat:    func() []byte { return heartbeatFrame },
 		MaxLifetime:  cfg.TransportLifetime,
@@ -281,81 +288,8 @@ func (d *desk) stopSocketAsync() {
 	s := d.sock
 	d.sock = nil
 	d.mu.Unlock()
-	if s != nil && !d.goTracked(func() { _ = s.Close() }) {
+	if s != nil && !d.life.Go(func() { _ = s.Close() }) {
 		go func() { _ = s.Close() }() // closing: nothing waits for it any more
-	}
-}
-
-// goTracked runs f on a goroutine that Close waits for; it reports false,
-// and does not run f, once the desk is closed.
-func (d *desk) goTracked(f func()) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return false
-	}
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		f()
-	}()
-	return true
-}
-
-func (d *desk) onState(up bool, err error) {
-	if !up {
-		d.mu.Lock()
-		report := err != nil && d.joined && !d.ended && !d.down
-		if report {
-			d.down = true
-		}
-		d.mu.Unlock()
-		if err != nil {
-			d.log.Warn("amazonconnect: websocket down", "err", err)
-		}
-		if report {
-			d.cb.SetErrorStatus(servicedesk.DisconnectedError(true))
-		}
-		return
-	}
-	// Connect replays nothing: fetch what happened while the socket was
-	// down. The hold starts now, before this connection reads a frame.
-	h := d.gap.Hold()
-	if !d.goTracked(func() { d.runFill(h) }) {
-		h.Release()
-	}
-}
-
-// runFill runs a gap fill until it succeeds or the desk closes, then
-// reports the connection back.
-func (d *desk) runFill(h *transport.GapFill[Item]) {
-	for attempt := 0; ; attempt++ {
-		err := h.Run(d.ctx, d.fetchTranscript)
-		if err == nil {
-			break
-		}
-		d.log.Warn("amazonconnect: gap fill failed", "err", err, "attempt", attempt)
-		if isGone(err) {
-			h.Release()
-			d.contactGone()
-			return
-		}
-		t := time.NewTimer(d.k.cfg.Backoff.Delay(attempt))
-		select {
-		case <-t.C:
-		case <-d.ctx.Done():
-			t.Stop()
-			h.Release()
-			return
-		}
-	}
-	d.mu.Lock()
-	report := d.down && !d.ended
-	d.down = false
-	d.mu.Unlock()
-	d.log.Info("amazonconnect: back after a gap fill", "reported_down", report)
-	if report {
-		d.cb.SetErrorStatus(servicedesk.DisconnectedError(false))
 	}
 }
 
@@ -436,7 +370,7 @@ func (d *desk) profile(it Item) servicedesk.AgentProfile {
 		p.UserType = servicedesk.UserBot
 	}
 	if f := d.k.cfg.AgentProfile; f != nil {
-		p = f(d.ctx, p)
+		p = f(d.life.Context(), p)
 	}
 	return p
 }
@@ -448,7 +382,7 @@ func isAgentSide(role string) bool {
 func (d *desk) onMessage(it Item) {
 	switch {
 	case isAgentSide(it.ParticipantRole):
-		d.stopAgentTyping()
+		d.agentTyping.Off()
 		d.mu.Lock()
 		d.lastAgentID = it.ID
 		d.mu.Unlock()
@@ -487,17 +421,17 @@ func (d *desk) onEvent(it Item) {
 		if !isAgentSide(it.ParticipantRole) {
 			return
 		}
-		d.stopAgentTyping()
+		d.agentTyping.Off()
 		d.mu.Lock()
 		d.agentIn = false
 		d.mu.Unlock()
 		d.cb.AgentLeftChat()
 	case CTTyping:
 		if isAgentSide(it.ParticipantRole) {
-			d.startAgentTyping()
+			d.agentTyping.On(d.k.cfg.TypingInterval)
 		}
 	case CTTransferSucceeded:
-		d.stopAgentTyping()
+		d.agentTyping.Off()
 		d.mu.Lock()
 		d.agentIn = false
 		d.mu.Unlock()
@@ -505,7 +439,7 @@ func (d *desk) onEvent(it Item) {
 	case CTTransferFailed:
 		d.log.Info("amazonconnect: a transfer failed; the agent stays")
 	case CTChatEnded:
-		d.stopAgentTyping()
+		d.agentTyping.Off()
 		d.mu.Lock()
 		byUs, joined, text := d.endedByUs, d.joined, d.systemText
 		d.ended = true
@@ -565,35 +499,11 @@ func (d *desk) onAttachment(it Item) {
 	}
 }
 
-func (d *desk) startAgentTyping() {
-	d.mu.Lock()
-	if d.agentTyping != nil {
-		d.agentTyping.Stop()
-	}
-	d.agentTyping = time.AfterFunc(d.k.cfg.TypingInterval, func() { d.stopAgentTyping() })
-	d.mu.Unlock()
-	d.cb.AgentTyping(true)
-}
-
-// stopAgentTyping ends a typing indicator: at its timeout, or when a
-// message, a leave or the end comes.
-func (d *desk) stopAgentTyping() {
-	d.mu.Lock()
-	t := d.agentTyping
-	d.agentTyping = nil
-	d.mu.Unlock()
-	if t == nil {
-		return
-	}
-	t.Stop()
-	d.cb.AgentTyping(false)
-}
-
 // connection returns the connection token, or ErrNoChat.
 func (d *desk) connection(op string) (State, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
+	if d.life.Closed() {
 		return d.st, fmt.Errorf("amazonconnect: %s session=%s: desk closed: %w", op, d.sid, servicedesk.ErrNoChat)
 	}
 	if d.st.ConnectionToken == "" {
@@ -606,7 +516,7 @@ func (d *desk) connection(op string) (State, error) {
 // the pre-signed PUT, CompleteAttachmentUpload), then sends its text
 // (SendMessage with messageID as ClientToken, so a retry never doubles it).
 func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	st, err := d.awaitConnection(ctx, "SendMessage")
 	if err != nil {
@@ -632,7 +542,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 func (d *desk) awaitConnection(ctx context.Context, op string) (State, error) {
 	for {
 		st, err := d.connection(op)
-		if err == nil || d.state().ParticipantToken == "" || errors.Is(d.ctx.Err(), context.Canceled) {
+		if err == nil || d.state().ParticipantToken == "" || d.life.Context().Err() != nil {
 			return st, err
 		}
 		t := time.NewTimer(20 * time.Millisecond)
@@ -701,7 +611,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 	if !isTyping {
 		return nil
 	}
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	st, err := d.connection("SendEvent")
 	if err != nil {
@@ -721,7 +631,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 
 // UserReadMessages sends a read receipt for the last agent message.
 func (d *desk) UserReadMessages(ctx context.Context) error {
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	st, err := d.connection("SendEvent")
 	if err != nil {
@@ -742,7 +652,7 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 // EndChat disconnects the customer (DisconnectParticipant), unless the
 // agent or the desk ended the chat, and closes the connection.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	d.mu.Lock()
 	st := d.st
@@ -764,7 +674,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 // (which also tells whether the contact is still on), then the WebSocket,
 // whose first connection fills the gap from the last item delivered.
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	st := d.state()
 	if st.ContactID == "" || st.ParticipantToken == "" {
@@ -795,23 +705,15 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 // end the chat (EndChat does). It is idempotent.
 func (d *desk) Close() error {
 	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	d.closed = true
 	s := d.sock
 	d.sock = nil
-	if d.agentTyping != nil {
-		d.agentTyping.Stop()
-		d.agentTyping = nil
-	}
 	d.mu.Unlock()
-	d.cancel()
 	if s != nil {
 		_ = s.Close()
 	}
-	d.wg.Wait()
-	d.k.forget(d)
+	d.agentTyping.Stop()
+	if d.life.Close() {
+		d.k.desks.Remove(d)
+	}
 	return nil
 }

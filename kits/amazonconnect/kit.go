@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -107,9 +106,7 @@ type Kit struct {
 	participant *participantAPI
 	log         *slog.Logger
 
-	mu     sync.Mutex
-	closed bool
-	desks  map[*desk]struct{}
+	desks transport.Set[*desk]
 }
 
 // New checks cfg and returns a Kit.
@@ -157,7 +154,7 @@ func New(cfg Config) (*Kit, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	k := &Kit{cfg: cfg, connect: cfg.Connect, log: cfg.Logger.With("kit", "amazonconnect"), desks: map[*desk]struct{}{}}
+	k := &Kit{cfg: cfg, connect: cfg.Connect, log: cfg.Logger.With("kit", "amazonconnect")}
 	if k.connect == nil {
 		var ac aws.Config
 		if cfg.AWSConfig != nil {
@@ -189,12 +186,9 @@ func (k *Kit) Factory(ctx context.Context, p servicedesk.FactoryParams) (service
 		return nil, fmt.Errorf("amazonconnect: factory: %w", err)
 	}
 	d := newDesk(k, p)
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.closed {
-		return nil, errors.New("amazonconnect: factory: kit closed")
+	if err := k.desks.Add(d); err != nil {
+		return nil, fmt.Errorf("amazonconnect: factory: %w", err)
 	}
-	k.desks[d] = struct{}{}
 	return d, nil
 }
 
@@ -203,22 +197,4 @@ func (k *Kit) Capabilities() servicedesk.Capabilities { return *k.cfg.Attachment
 
 // Close closes every desk the kit made that is still open. It is
 // idempotent.
-func (k *Kit) Close() error {
-	k.mu.Lock()
-	k.closed = true
-	desks := make([]*desk, 0, len(k.desks))
-	for d := range k.desks {
-		desks = append(desks, d)
-	}
-	k.mu.Unlock()
-	for _, d := range desks {
-		_ = d.Close()
-	}
-	return nil
-}
-
-func (k *Kit) forget(d *desk) {
-	k.mu.Lock()
-	delete(k.desks, d)
-	k.mu.Unlock()
-}
+func (k *Kit) Close() error { return k.desks.Close() }
