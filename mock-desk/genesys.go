@@ -63,7 +63,10 @@ type GenesysOptions struct {
 	SummaryAttribute string
 }
 
+// genesysSession is a guest session; mu guards the chat fields, and is
+// held while one of its requests runs.
 type genesysSession struct {
+	mu                sync.Mutex
 	token             string
 	chatID, chatToken string
 	jwt               string
@@ -264,8 +267,12 @@ func (f *GenesysFace) websocket(w http.ResponseWriter, r *http.Request) {
 			var env GenesysEnvelope
 			sess, env = f.configure(req)
 			f.reply(s, env)
-			if sess != nil && sess.chatID != "" && attached == nil {
-				attached = f.attach(s, sess, attach)
+			if sess != nil && attached == nil {
+				sess.mu.Lock()
+				if sess.chatID != "" {
+					attached = f.attach(s, sess, attach)
+				}
+				sess.mu.Unlock()
 			}
 			continue
 		}
@@ -273,22 +280,29 @@ func (f *GenesysFace) websocket(w http.ResponseWriter, r *http.Request) {
 			f.reply(s, genesysError(req.TracingID, 4007, "Session not found; configure the session first."))
 			continue
 		}
-		if err := f.reachable(sess); err != nil {
-			f.reply(s, genesysError(req.TracingID, genesysCodeOf(err), err.Error()))
-			continue
-		}
-		if env, faulted := f.actionFault(req); faulted {
-			f.reply(s, env)
-			continue
-		}
-		env := f.handle(r, sess, req)
-		if sess.chatID != "" && attached == nil {
-			attached = f.attach(s, sess, attach)
-		}
-		if env != nil {
+		if env := f.serve(r, s, sess, req, &attached, attach); env != nil {
 			f.reply(s, *env)
 		}
 	}
+}
+
+// serve runs one request of a configured session. A session's requests
+// run one at a time (its lock), whichever connection they come on.
+func (f *GenesysFace) serve(r *http.Request, s *wsConn, sess *genesysSession, req genesysRequest, attached **chat, attach chan<- genesysAttach) *GenesysEnvelope {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if err := f.reachable(sess); err != nil {
+		env := genesysError(req.TracingID, genesysCodeOf(err), err.Error())
+		return &env
+	}
+	if env, faulted := f.actionFault(req); faulted {
+		return &env
+	}
+	env := f.handle(r, sess, req)
+	if sess.chatID != "" && *attached == nil {
+		*attached = f.attach(s, sess, attach)
+	}
+	return env
 }
 
 func (f *GenesysFace) reply(s *wsConn, env GenesysEnvelope) {
@@ -367,6 +381,8 @@ func (f *GenesysFace) configure(req genesysRequest) (*genesysSession, GenesysEnv
 		f.sessions[req.Token] = sess
 	}
 	f.mu.Unlock()
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
 	readOnly := false
 	if sess.chatID != "" {
 		st, _ := f.d.ChatState(sess.chatID)
@@ -459,9 +475,7 @@ func (f *GenesysFace) start(sess *genesysSession, attrs map[string]string) error
 	if err != nil {
 		return err
 	}
-	f.mu.Lock()
 	sess.chatID, sess.chatToken = res.ChatID, res.ChatToken
-	f.mu.Unlock()
 	return nil
 }
 
@@ -597,7 +611,10 @@ func (f *GenesysFace) putAttachment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess := u.s
-	_, ferr := f.d.uploadFile(f.d.ctx, sess.chatID, sess.chatToken, u.id, "", u.name, u.ctype, b, false)
+	sess.mu.Lock()
+	chatID, chatToken := sess.chatID, sess.chatToken
+	sess.mu.Unlock()
+	_, ferr := f.d.uploadFile(f.d.ctx, chatID, chatToken, u.id, "", u.name, u.ctype, b, false)
 	f.mu.Lock()
 	u.data, u.uploaded, u.failed = b, ferr == nil, ferr != nil
 	f.mu.Unlock()
@@ -611,7 +628,7 @@ func (f *GenesysFace) putAttachment(w http.ResponseWriter, r *http.Request) {
 	}
 	f.d.mu.Lock()
 	var conns []*wsConn
-	if c := f.d.chats[sess.chatID]; c != nil {
+	if c := f.d.chats[chatID]; c != nil {
 		for s := range c.conns {
 			conns = append(conns, s)
 		}
@@ -751,7 +768,11 @@ func (f *GenesysFace) history(w http.ResponseWriter, r *http.Request) {
 		writeErr(http.StatusUnauthorized, "authentication.required", "No authentication bearer token specified in authorization header.")
 		return
 	}
-	if err := f.reachable(sess); err != nil {
+	sess.mu.Lock()
+	err := f.reachable(sess)
+	chatID := sess.chatID
+	sess.mu.Unlock()
+	if err != nil {
 		writeErr(http.StatusServiceUnavailable, "service.unavailable", "Service unavailable")
 		return
 	}
@@ -768,7 +789,7 @@ func (f *GenesysFace) history(w http.ResponseWriter, r *http.Request) {
 	}
 	var all []GenesysMessage
 	f.d.mu.Lock()
-	if c := f.d.chats[sess.chatID]; c != nil {
+	if c := f.d.chats[chatID]; c != nil {
 		for _, e := range c.events {
 			for _, m := range f.messages(c, e) {
 				if len(m.Events) > 0 && m.Events[0]["eventType"] == "Typing" {

@@ -39,29 +39,26 @@ type desk struct {
 	log *slog.Logger
 	sid string
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	gap    *transport.GapFiller[Message]
-	pacer  transport.Pacer
-	typing transport.Throttle
+	life        transport.Lifecycle
+	gap         *transport.GapFiller[Message]
+	recovery    *transport.Recovery[Message]
+	pacer       transport.Pacer
+	typing      transport.Throttle
+	agentTyping transport.Indicator
 
-	mu          sync.Mutex
-	st          State
-	sock        *transport.Socket
-	ready       chan struct{} // closed when the current connection's session is configured
-	session     SessionResponse
-	configured  bool // a SessionResponse came on some connection
-	resuming    bool // Reconnect waits for its first SessionResponse
-	pending     map[string]chan Envelope // answers by tracingId
-	uploads     map[string]chan Envelope // upload outcomes by attachment id
-	joined      bool
-	ended       bool
-	endedByUs   bool
-	down        bool
-	lastText    string // the last bot text while waiting
-	agentTyping *time.Timer
-	closed      bool
+	mu         sync.Mutex
+	st         State
+	sock       *transport.Socket
+	ready      chan struct{} // closed when the current connection's session is configured
+	session    SessionResponse
+	configured bool                     // a SessionResponse came on some connection
+	resuming   bool                     // Reconnect waits for its first SessionResponse
+	pending    map[string]chan Envelope // answers by tracingId
+	uploads    map[string]chan Envelope // upload outcomes by attachment id
+	joined     bool
+	ended      bool
+	endedByUs  bool
+	lastText   string // the last bot text while waiting
 }
 
 var (
@@ -82,14 +79,39 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 		log = k.log
 	}
 	d.log = log.With("kit", "genesys")
-	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.pacer.Interval = k.cfg.SendInterval
 	d.typing.Interval = k.cfg.TypingInterval
 	if len(p.PersistedState) > 0 {
 		_ = json.Unmarshal(p.PersistedState, &d.st)
 	}
 	d.gap = &transport.GapFiller[Message]{ID: func(m Message) string { return m.ID }, Deliver: d.deliver}
+	d.agentTyping.Set = d.cb.AgentTyping
+	// Genesys replays nothing on a new connection: once the session is
+	// configured on it, the gap is filled from the history, and an outage
+	// is reported around it.
+	d.recovery = &transport.Recovery[Message]{
+		Gap:   d.gap,
+		Fetch: d.fetchHistory,
+		Ready: d.awaitReady,
+		Fatal: func(err error) bool { return errors.Is(err, errEnded) },
+		Reportable: d.agentIn,
+		Report:     d.reportOutage,
+		Backoff:    k.cfg.Backoff,
+		Logger:     d.log,
+	}
 	return d
+}
+
+// agentIn tells whether an outage is worth a DISCONNECTED status: an agent
+// is in a chat that goes on.
+func (d *desk) agentIn() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.joined && !d.ended
+}
+
+func (d *desk) reportOutage(down bool) {
+	d.cb.SetErrorStatus(servicedesk.DisconnectedError(down))
 }
 
 func (d *desk) Name() string { return "genesys" }
@@ -102,26 +124,6 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-func (d *desk) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(d.ctx, cancel)
-	return ctx, func() { stop(); cancel() }
-}
-
-func (d *desk) goTracked(f func()) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return false
-	}
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		f()
-	}()
-	return true
-}
-
 func (d *desk) token() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -132,7 +134,7 @@ func (d *desk) token() string {
 // conversation with a Presence Join event carrying the summary as a custom
 // attribute, as the SDKs' autostart does.
 func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, _ servicedesk.StartChatOptions) error {
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	attrs := map[string]string{}
 	if item, ok := connectMessage.ConnectToAgent(); ok {
@@ -178,7 +180,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 func (d *desk) open() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
+	if d.life.Closed() {
 		return errors.New("genesys: desk closed")
 	}
 	if d.sock != nil {
@@ -198,7 +200,7 @@ func (d *desk) open() error {
 			return send(b)
 		},
 		OnMessage:    d.onFrame,
-		OnState:      d.onState,
+		OnState:      d.onState(d.recovery.Handle(&d.life)),
 		PingInterval: cfg.EchoInterval,
 		Heartbeat: func() []byte {
 			b, _ := json.Marshal(map[string]any{"action": "echo", "token": d.token(), "tracingId": newUUID(),
@@ -233,64 +235,20 @@ func (d *desk) awaitReady(ctx context.Context) error {
 	}
 }
 
-func (d *desk) onState(up bool, err error) {
-	if !up {
-		d.mu.Lock()
-		select {
-		case <-d.ready:
-			d.ready = make(chan struct{})
-		default:
+// onState forgets the session's configuration when a connection is lost
+// (the next one configures it again), then hands over to next.
+func (d *desk) onState(next func(bool, error)) func(bool, error) {
+	return func(up bool, err error) {
+		if !up {
+			d.mu.Lock()
+			select {
+			case <-d.ready:
+				d.ready = make(chan struct{})
+			default:
+			}
+			d.mu.Unlock()
 		}
-		report := err != nil && d.joined && !d.ended && !d.down
-		if report {
-			d.down = true
-		}
-		d.mu.Unlock()
-		if err != nil {
-			d.log.Warn("genesys: websocket down", "err", err)
-		}
-		if report {
-			d.cb.SetErrorStatus(servicedesk.DisconnectedError(true))
-		}
-		return
-	}
-	// Genesys replays nothing on a new connection: hold live messages from
-	// now, and fill from the history once the session is configured.
-	h := d.gap.Hold()
-	if !d.goTracked(func() { d.runFill(h) }) {
-		h.Release()
-	}
-}
-
-func (d *desk) runFill(h *transport.GapFill[Message]) {
-	for attempt := 0; ; attempt++ {
-		err := d.awaitReady(d.ctx)
-		if err == nil {
-			err = h.Run(d.ctx, d.fetchHistory)
-		}
-		if err == nil {
-			break
-		}
-		if d.ctx.Err() != nil || errors.Is(err, errEnded) {
-			h.Release()
-			return
-		}
-		d.log.Warn("genesys: history fill failed", "err", err, "attempt", attempt)
-		t := time.NewTimer(d.k.cfg.Backoff.Delay(attempt))
-		select {
-		case <-t.C:
-		case <-d.ctx.Done():
-			t.Stop()
-			h.Release()
-			return
-		}
-	}
-	d.mu.Lock()
-	report := d.down && !d.ended
-	d.down = false
-	d.mu.Unlock()
-	if report {
-		d.cb.SetErrorStatus(servicedesk.DisconnectedError(false))
+		next(up, err)
 	}
 }
 
@@ -571,7 +529,7 @@ func (d *desk) onSession(env Envelope) {
 // over ends the chat from the desk's side: the agent ended it, or (before
 // any agent) the request failed.
 func (d *desk) over(text string) {
-	d.stopAgentTyping()
+	d.agentTyping.Off()
 	d.mu.Lock()
 	already := d.ended
 	d.ended = true
@@ -598,7 +556,7 @@ func (d *desk) stopSocketAsync() {
 	s := d.sock
 	d.sock = nil
 	d.mu.Unlock()
-	if s != nil && !d.goTracked(func() { _ = s.Close() }) {
+	if s != nil && !d.life.Go(func() { _ = s.Close() }) {
 		go func() { _ = s.Close() }()
 	}
 }
@@ -645,7 +603,7 @@ func (d *desk) profile(m Message) servicedesk.AgentProfile {
 		p.ID = "agent"
 	}
 	if fn := d.k.cfg.AgentProfile; fn != nil {
-		p = fn(d.ctx, p)
+		p = fn(d.life.Context(), p)
 	}
 	return p
 }
@@ -675,7 +633,7 @@ func (d *desk) onText(m Message) {
 		d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: m.Text})
 		return
 	}
-	d.stopAgentTyping()
+	d.agentTyping.Off()
 	var p servicedesk.AgentProfile
 	if !joined {
 		// A human answered without a Join event first: that is the join.
@@ -693,13 +651,7 @@ func (d *desk) onEvent(m Message, e Event) {
 		if dur <= 0 {
 			dur = 5 * time.Second
 		}
-		d.mu.Lock()
-		if d.agentTyping != nil {
-			d.agentTyping.Stop()
-		}
-		d.agentTyping = time.AfterFunc(dur, d.stopAgentTyping)
-		d.mu.Unlock()
-		d.cb.AgentTyping(true)
+		d.agentTyping.On(dur)
 	case e.EventType == eventTypePresence && e.Presence != nil && e.Presence.Type == presenceJoin:
 		if m.Channel != nil && m.Channel.From != nil {
 			d.join(m)
@@ -711,22 +663,11 @@ func (d *desk) onEvent(m Message, e Event) {
 	}
 }
 
-func (d *desk) stopAgentTyping() {
-	d.mu.Lock()
-	t := d.agentTyping
-	d.agentTyping = nil
-	d.mu.Unlock()
-	if t != nil {
-		t.Stop()
-		d.cb.AgentTyping(false)
-	}
-}
-
 // SendMessageToAgent uploads the files (onAttachment, the pre-signed PUT,
 // the upload event), then sends one onMessage with the text and the
 // uploaded attachments, the engine's message id as customMessageId.
 func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	if d.token() == "" {
 		return fmt.Errorf("genesys: SendMessageToAgent session=%s: %w", d.sid, servicedesk.ErrNoChat)
@@ -861,7 +802,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 	if !isTyping {
 		return nil
 	}
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	if d.token() == "" {
 		return fmt.Errorf("genesys: UserTyping session=%s: %w", d.sid, servicedesk.ErrNoChat)
@@ -879,7 +820,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 
 // EndChat closes the session (closeSession), unless the desk ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	d.mu.Lock()
 	already := d.ended
@@ -905,7 +846,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 // configureSession answer tells whether it is still on (not a new session,
 // not read-only); the connection's history fill brings what was missed.
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
-	ctx, done := d.opCtx(ctx)
+	ctx, done := d.life.Bind(ctx)
 	defer done()
 	d.mu.Lock()
 	st := d.st
@@ -935,23 +876,15 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 // end the chat. It is idempotent.
 func (d *desk) Close() error {
 	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return nil
-	}
-	d.closed = true
 	s := d.sock
 	d.sock = nil
-	if d.agentTyping != nil {
-		d.agentTyping.Stop()
-		d.agentTyping = nil
-	}
 	d.mu.Unlock()
-	d.cancel()
 	if s != nil {
 		_ = s.Close()
 	}
-	d.wg.Wait()
-	d.k.forget(d)
+	d.agentTyping.Stop()
+	if d.life.Close() {
+		d.k.desks.Remove(d)
+	}
 	return nil
 }

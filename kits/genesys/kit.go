@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -89,9 +88,7 @@ type Kit struct {
 	api   string
 	log   *slog.Logger
 
-	mu     sync.Mutex
-	closed bool
-	desks  map[*desk]struct{}
+	desks transport.Set[*desk]
 }
 
 // New checks cfg and returns a Kit.
@@ -151,7 +148,7 @@ func New(cfg Config) (*Kit, error) {
 	q := u.Query()
 	q.Set("deploymentId", cfg.DeploymentID)
 	u.RawQuery = q.Encode()
-	return &Kit{cfg: cfg, wsURL: u.String(), api: strings.TrimSuffix(cfg.APIURL, "/"), log: cfg.Logger.With("kit", "genesys"), desks: map[*desk]struct{}{}}, nil
+	return &Kit{cfg: cfg, wsURL: u.String(), api: strings.TrimSuffix(cfg.APIURL, "/"), log: cfg.Logger.With("kit", "genesys")}, nil
 }
 
 // Factory builds the desk of one chat session; it has the
@@ -161,33 +158,12 @@ func (k *Kit) Factory(ctx context.Context, p servicedesk.FactoryParams) (service
 		return nil, fmt.Errorf("genesys: factory: %w", err)
 	}
 	d := newDesk(k, p)
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.closed {
-		return nil, errors.New("genesys: factory: kit closed")
+	if err := k.desks.Add(d); err != nil {
+		return nil, fmt.Errorf("genesys: factory: %w", err)
 	}
-	k.desks[d] = struct{}{}
 	return d, nil
 }
 
 // Close closes every desk the kit made that is still open. It is
 // idempotent.
-func (k *Kit) Close() error {
-	k.mu.Lock()
-	k.closed = true
-	desks := make([]*desk, 0, len(k.desks))
-	for d := range k.desks {
-		desks = append(desks, d)
-	}
-	k.mu.Unlock()
-	for _, d := range desks {
-		_ = d.Close()
-	}
-	return nil
-}
-
-func (k *Kit) forget(d *desk) {
-	k.mu.Lock()
-	delete(k.desks, d)
-	k.mu.Unlock()
-}
+func (k *Kit) Close() error { return k.desks.Close() }
