@@ -90,10 +90,10 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 	// configured on it, the gap is filled from the history, and an outage
 	// is reported around it.
 	d.recovery = &transport.Recovery[Message]{
-		Gap:   d.gap,
-		Fetch: d.fetchHistory,
-		Ready: d.awaitReady,
-		Fatal: func(err error) bool { return errors.Is(err, errEnded) },
+		Gap:        d.gap,
+		Fetch:      d.fetchHistory,
+		Ready:      d.awaitReady,
+		Fatal:      func(err error) bool { return errors.Is(err, errEnded) },
 		Reportable: d.agentIn,
 		Report:     d.reportOutage,
 		Backoff:    k.cfg.Backoff,
