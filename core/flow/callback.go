@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -100,11 +101,16 @@ func (c *callback) AgentJoined(p servicedesk.AgentProfile) {
 // setProfile makes p the current agent and remembers it by id.
 func (s *Session) setProfile(p *servicedesk.AgentProfile) {
 	s.profile = p
-	if s.profiles == nil {
-		s.profiles = make(map[string]servicedesk.AgentProfile, 1)
-	}
-	s.profiles[p.ID] = *p
 	s.dirty = true
+	// Copy on write: saved records share the map, so it is never changed
+	// in place (a profile is set once per agent joining, rarely).
+	if cur, ok := s.profiles[p.ID]; ok && cur == *p {
+		return
+	}
+	next := make(map[string]servicedesk.AgentProfile, len(s.profiles)+1)
+	maps.Copy(next, s.profiles)
+	next[p.ID] = *p
+	s.profiles = next
 }
 
 func (c *callback) AgentReadMessages() {

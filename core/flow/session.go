@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -308,10 +309,7 @@ func (s *Session) record() Record {
 		r.ConnectMessage = s.connectMsg
 	}
 	if len(s.profiles) > 0 {
-		r.Profiles = make(map[string]servicedesk.AgentProfile, len(s.profiles))
-		for k, v := range s.profiles {
-			r.Profiles[k] = v
-		}
+		r.Profiles = s.profiles // copy on write (setProfile): safe to share
 	}
 	if len(s.outbox) > 0 {
 		r.Outbox = append([]PendingMessage(nil), s.outbox...)
@@ -331,7 +329,7 @@ func (s *Session) restore(r Record, lastSeq uint64) {
 	s.started = r.Started
 	s.connectMsg = r.ConnectMessage
 	s.profile = r.Profile
-	s.profiles = r.Profiles
+	s.profiles = maps.Clone(r.Profiles)
 	s.caps = r.Capabilities
 	s.outbox = r.Outbox
 	s.suspended = r.Suspended

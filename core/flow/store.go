@@ -51,7 +51,7 @@ type Store interface {
 	// ErrNotFound.
 	Load(ctx context.Context, id string) (Record, error)
 	// Save writes rec (when not nil) and appends events, as one unit where the
-	// store can. Events arrive in Seq order without gaps. They are immutable:
+	// store can. Events arrive in Seq order without gaps. Both are immutable:
 	// a store may keep the pointers, and must not modify them.
 	Save(ctx context.Context, id string, rec *Record, events []*Event) error
 	// Events returns up to limit events after seq (limit 0: all kept). It
@@ -132,13 +132,10 @@ func (r *Record) clone() Record {
 
 // Save implements Store.
 func (m *MemoryStore) Save(_ context.Context, id string, rec *Record, events []*Event) error {
-	// A copy, not JSON: this store lives in the process, and a copy keeps
-	// what JSON cannot (a pending file's Open) at a fraction of the cost.
-	var saved *Record
-	if rec != nil {
-		c := rec.clone()
-		saved = &c
-	}
+	// The record itself, not JSON: this store lives in the process, and
+	// keeping it saves what JSON cannot (a pending file's Open) at a
+	// fraction of the cost. The engine never changes a record it saved.
+	saved := rec
 	sh := m.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
