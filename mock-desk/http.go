@@ -453,29 +453,26 @@ func (d *Desk) handlePoll(w http.ResponseWriter, r *http.Request) {
 	writeEventPage(w, d.disorder(page, cfg))
 }
 
-// disorder injects the poll faults that scramble an answer: the event
-// before the cursor again, or two neighbours swapped. The cursor stays
-// right, so a client that orders by seq and dedupes by id loses nothing.
+// disorder injects the poll faults that scramble an answer: events
+// repeated, neighbours swapped. The cursor stays right, so a client that
+// orders by seq and dedupes by id loses nothing.
 func (d *Desk) disorder(p EventPage, cfg PollFaults) EventPage {
-	if len(p.Events) == 0 {
+	if len(p.Events) == 0 || (cfg.DuplicateRate <= 0 && cfg.ReorderRate <= 0) {
 		return p
 	}
-	if p.Cursor > 0 && d.faults.hit("poll", FaultPollDuplicate, cfg.DuplicateRate) {
-		d.mu.Lock()
-		c := d.chats[p.Events[0].ChatID]
-		var prev Event
-		if c != nil && p.Cursor <= int64(len(c.events)) {
-			prev = c.events[p.Cursor-1]
-		}
-		d.mu.Unlock()
-		if prev.ID != "" {
-			p.Events = append([]Event{prev}, p.Events...)
+	out := make([]Event, 0, len(p.Events)+1)
+	for _, e := range p.Events {
+		out = append(out, e)
+		if d.faults.hit("poll", FaultPollDuplicate, cfg.DuplicateRate) {
+			out = append(out, e)
 		}
 	}
-	if len(p.Events) > 1 && d.faults.hit("poll", FaultPollReorder, cfg.ReorderRate) {
-		i := len(p.Events) - 2
-		p.Events[i], p.Events[i+1] = p.Events[i+1], p.Events[i]
+	for i := 0; i+1 < len(out); i += 2 {
+		if d.faults.hit("poll", FaultPollReorder, cfg.ReorderRate) {
+			out[i], out[i+1] = out[i+1], out[i]
+		}
 	}
+	p.Events = out
 	return p
 }
 
