@@ -8,6 +8,7 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -31,6 +32,11 @@ type Config struct {
 	// Messages each chat sends, one at a time, each waiting for the
 	// agent's echo. Default 10.
 	Messages int
+	// Interval, when set, paces each chat: one message every Interval
+	// (from a random offset), the echo awaited in between. The offered
+	// load is then Chats/Interval messages a second, and latency shows the
+	// path's cost rather than the queueing of a saturated closed loop.
+	Interval time.Duration
 	// WebhookSecret signs the desk's webhooks (for the REST kit).
 	WebhookSecret []byte
 	// Timeout bounds the whole run. Default 2 minutes.
@@ -84,23 +90,10 @@ func Kit(cfg Config, mk FactoryMaker) (Result, error) {
 	cfg = cfg.norm()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
 	defer cancel()
-	desk, err := mockdesk.New(mockdesk.Options{
-		Agents: []mockdesk.AgentConfig{{
-			Profile:  servicedesk.AgentProfile{ID: "echo", Nickname: "Echo"},
-			Online:   true,
-			Capacity: cfg.Chats,
-			Script:   mockdesk.Script{{Do: "join"}, mockdesk.EchoWithPrefix(0, "")},
-		}},
-		PingInterval:  mockdesk.Duration(time.Minute),
-		WebhookSecret: cfg.WebhookSecret,
-		// A desk posting to one receiver for many chats keeps its
-		// connections instead of dialling one per delivery.
-		WebhookClient: &http.Client{Timeout: 5 * time.Second, Transport: pooled()},
-	})
+	desk, srv, err := echoDesk(cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	srv := httptest.NewServer(desk)
 	defer func() { _ = desk.Close(); srv.CloseClientConnections(); srv.Close() }()
 	factory, cleanup, err := mk(srv.URL)
 	if err != nil {
@@ -140,23 +133,67 @@ func Kit(cfg Config, mk FactoryMaker) (Result, error) {
 		return Result{}, err
 	}
 	perChat := float64(heap()-before) / float64(cfg.Chats)
+	return measure(ctx, cfg, perChat, func(i, m int) error {
+		c := chats[i]
+		text := fmt.Sprintf("c%d-m%d", i, m)
+		if _, err := c.s.SendText(ctx, text); err != nil {
+			return err
+		}
+		ev, err := await(ctx, c.sub, flow.EventAgentMessage)
+		if err != nil {
+			return fmt.Errorf("chat %d message %d: %w", i, m, err)
+		}
+		if got := ev.Message.PlainText(); got != text {
+			return fmt.Errorf("chat %d: echo %q, want %q", i, got, text)
+		}
+		return nil
+	})
+}
 
+// echoDesk starts an in-process mock-desk whose one agent takes every chat
+// and echoes each message.
+func echoDesk(cfg Config) (*mockdesk.Desk, *httptest.Server, error) {
+	desk, err := mockdesk.New(mockdesk.Options{
+		Agents: []mockdesk.AgentConfig{{
+			Profile:  servicedesk.AgentProfile{ID: "echo", Nickname: "Echo"},
+			Online:   true,
+			Capacity: cfg.Chats,
+			Script:   mockdesk.Script{{Do: "join"}, mockdesk.EchoWithPrefix(0, "")},
+		}},
+		PingInterval:  mockdesk.Duration(time.Minute),
+		WebhookSecret: cfg.WebhookSecret,
+		// A desk posting to one receiver for many chats keeps its
+		// connections instead of dialling one per delivery.
+		WebhookClient: &http.Client{Timeout: 5 * time.Second, Transport: pooled()},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return desk, httptest.NewServer(desk), nil
+}
+
+// measure runs roundTrip(chat, message) for every chat and message,
+// closed loop or paced by cfg.Interval, and times each.
+func measure(ctx context.Context, cfg Config, perChat float64, roundTrip func(i, m int) error) (Result, error) {
 	lat := make([][]time.Duration, cfg.Chats)
 	start := time.Now()
-	err = parallel(cfg.Chats, func(i int) error {
-		c := chats[i]
+	err := parallel(cfg.Chats, func(i int) error {
+		next := time.Now()
+		if cfg.Interval > 0 {
+			next = next.Add(rand.N(cfg.Interval))
+		}
 		for m := range cfg.Messages {
-			text := fmt.Sprintf("c%d-m%d", i, m)
+			if cfg.Interval > 0 {
+				select {
+				case <-time.After(time.Until(next)):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				next = next.Add(cfg.Interval)
+			}
 			t0 := time.Now()
-			if _, err := c.s.SendText(ctx, text); err != nil {
+			if err := roundTrip(i, m); err != nil {
 				return err
-			}
-			ev, err := await(ctx, c.sub, flow.EventAgentMessage)
-			if err != nil {
-				return fmt.Errorf("chat %d message %d: %w", i, m, err)
-			}
-			if got := ev.Message.PlainText(); got != text {
-				return fmt.Errorf("chat %d: echo %q, want %q", i, got, text)
 			}
 			lat[i] = append(lat[i], time.Since(t0))
 		}
@@ -167,6 +204,70 @@ func Kit(cfg Config, mk FactoryMaker) (Result, error) {
 		return Result{}, err
 	}
 	return result(lat, elapsed, perChat), nil
+}
+
+// DeskOnly is the floor the simulated desk sets: the same chats and echoes
+// with no engine and no kit, clients speaking the desk protocol's
+// WebSocket directly to mock-desk.
+func DeskOnly(cfg Config) (Result, error) {
+	cfg = cfg.norm()
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	defer cancel()
+	desk, srv, err := echoDesk(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	defer func() { _ = desk.Close(); srv.CloseClientConnections(); srv.Close() }()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/ws"
+	before := heap()
+	conns := make([]*websocket.Conn, cfg.Chats)
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Close()
+			}
+		}
+	}()
+	if err := parallelLimit(cfg.Chats, startWave, func(i int) error {
+		c, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
+		if err != nil {
+			return err
+		}
+		conns[i] = c
+		if err := c.WriteMessage(websocket.TextMessage, []byte(`{"type":"start","request_id":"s"}`)); err != nil {
+			return err
+		}
+		return readUntil(c, `"type":"agent_joined"`)
+	}); err != nil {
+		return Result{}, err
+	}
+	perChat := float64(heap()-before) / float64(cfg.Chats)
+	return measure(ctx, cfg, perChat, func(i, m int) error {
+		c := conns[i]
+		key := fmt.Sprintf("c%d-m%d", i, m)
+		frame := `{"type":"message","request_id":"` + key + `","idempotency_key":"` + key + `","message":{"id":"` + key + `","input":{"message_type":"text","text":"` + key + `"}}}`
+		if err := c.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+			return err
+		}
+		return readUntil(c, `"type":"agent_message"`)
+	})
+}
+
+// readUntil reads frames until one contains marker.
+func readUntil(c *websocket.Conn, marker string) error {
+	_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+	for {
+		_, m, err := c.ReadMessage()
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(m), marker) {
+			return nil
+		}
+		if strings.Contains(string(m), `"type":"error"`) {
+			return fmt.Errorf("loadtest: desk error frame %s", m)
+		}
+	}
 }
 
 // await reads sub until an event of type tp.
@@ -224,28 +325,17 @@ func RawEcho(cfg Config) (Result, error) {
 		}
 	}()
 	perConn := float64(heap()-before) / float64(cfg.Chats)
-	lat := make([][]time.Duration, cfg.Chats)
-	start := time.Now()
-	err := parallel(cfg.Chats, func(i int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
+	defer cancel()
+	return measure(ctx, cfg, perConn, func(i, m int) error {
 		c := conns[i]
-		for m := range cfg.Messages {
-			msg := []byte(fmt.Sprintf(`{"type":"message","text":"c%d-m%d"}`, i, m))
-			t0 := time.Now()
-			if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
-				return err
-			}
-			if _, _, err := c.ReadMessage(); err != nil {
-				return err
-			}
-			lat[i] = append(lat[i], time.Since(t0))
+		msg := []byte(fmt.Sprintf(`{"type":"message","text":"c%d-m%d"}`, i, m))
+		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			return err
 		}
-		return nil
+		_, _, err := c.ReadMessage()
+		return err
 	})
-	elapsed := time.Since(start)
-	if err != nil {
-		return Result{}, err
-	}
-	return result(lat, elapsed, perConn), nil
 }
 
 func result(lat [][]time.Duration, elapsed time.Duration, perChat float64) Result {
@@ -302,4 +392,37 @@ func heap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// Bench runs a kit's standard load benchmark, each sub-benchmark one whole
+// run per op (use -benchtime=1x):
+//
+//	closed/raw_echo, closed/desk_only, closed/kit: cfg.Chats chats in a
+//	closed loop (each sends its next message when the echo of the last
+//	came back): throughput, and latency under saturation;
+//	paced/raw_echo, paced/kit: the same chats, each sending one message a
+//	second (cfg.Chats messages/s offered, well below saturation): the
+//	latency the path adds.
+func Bench(b *testing.B, cfg Config, mk FactoryMaker) {
+	closed := cfg
+	closed.Interval = 0
+	paced := cfg
+	paced.Interval, paced.Messages = time.Second, 5
+	run := func(name string, c Config, fn func(Config) (Result, error)) {
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				r, err := fn(c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.Report(b)
+			}
+		})
+	}
+	kit := func(c Config) (Result, error) { return Kit(c, mk) }
+	run("closed/raw_echo", closed, RawEcho)
+	run("closed/desk_only", closed, DeskOnly)
+	run("closed/kit", closed, kit)
+	run("paced/raw_echo", paced, RawEcho)
+	run("paced/kit", paced, kit)
 }
