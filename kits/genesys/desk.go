@@ -224,8 +224,11 @@ func (d *desk) awaitReady(ctx context.Context) error {
 		select {
 		case <-ready:
 			d.mu.Lock()
-			same := ready == d.ready
+			same, ended := ready == d.ready, d.ended
 			d.mu.Unlock()
+			if ended {
+				return errEnded
+			}
 			if same {
 				return nil
 			}
@@ -536,6 +539,11 @@ func (d *desk) over(text string) {
 	byUs, joined := d.endedByUs || d.resuming, d.joined
 	if text == "" {
 		text = d.lastText
+	}
+	select {
+	case <-d.ready:
+	default:
+		close(d.ready) // wakes waiters, who see the end
 	}
 	d.mu.Unlock()
 	if already {
