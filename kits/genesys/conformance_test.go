@@ -93,3 +93,9 @@ func TestConformance(t *testing.T) {
 		return &conformance.Harness{Factory: w.kit.Factory, Desk: conformdesk.New(w.desk), Faults: conformdesk.Faults(w.desk)}
 	})
 }
+
+// TestREADMECapabilities keeps the README's capability table in step with
+// what the kit declares.
+func TestREADMECapabilities(t *testing.T) {
+	conformance.CheckREADME(t, "README.md", Capabilities)
+}

@@ -1,0 +1,71 @@
+package genesys
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
+)
+
+// FuzzDecodeFrame: no frame makes the decoder or the routing panic, and
+// unknown classes and events never surface as errors to the user.
+func FuzzDecodeFrame(f *testing.F) {
+	for _, s := range []string{
+		`{"type":"response","class":"SessionResponse","code":200,"body":{"connected":true,"newSession":true,"allowedMedia":{"inbound":{"fileTypes":[{"type":"image/png"}],"maxFileSizeKB":10240}},"blockedExtensions":[".exe"]}}`,
+		`{"type":"message","class":"StructuredMessage","code":200,"body":{"id":"m","type":"Text","text":"hi","direction":"Outbound","channel":{"from":{"nickname":"Ada"}},"content":[{"contentType":"Card","card":{"title":"t","actions":[{"type":"Link","text":"Go","url":"https://e"}]}}]}}`,
+		`{"type":"message","class":"StructuredMessage","code":200,"body":{"id":"e","type":"Event","direction":"Outbound","events":[{"eventType":"Typing","typing":{"type":"On","duration":5000}}]}}`,
+		`{"type":"message","class":"StructuredMessage","code":200,"body":{"id":"p","type":"Event","direction":"Outbound","events":[{"eventType":"Presence","presence":{"type":"Disconnect"}}]}}`,
+		`{"type":"response","class":"TooManyRequestsErrorMessage","code":429,"body":{"retryAfter":3,"errorCode":4029,"errorMessage":"slow down"}}`,
+		`{"type":"response","class":"string","code":4011,"body":"Message exceeded max message length."}`,
+		`{"type":"message","class":"UploadFailureEvent","code":4003,"body":{"attachmentId":"a","errorCode":4003,"errorMessage":"virus"}}`,
+		`{"type":"message","class":"SessionExpiredEvent","code":200,"body":{}}`,
+		`{"type":"message","class":"Whatever","code":200,"body":[]}`,
+		`{}`, `[]`, `null`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	k, err := New(Config{Domain: "mypurecloud.com", DeploymentID: "d"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if env, err := DecodeFrame(b); err == nil {
+			_ = errorOf("fuzz", env).Error()
+		}
+		d := newDesk(k, servicedesk.FactoryParams{Callback: &sdtest.Recorder{}})
+		d.onFrame(b)
+		_ = d.Close()
+	})
+}
+
+func TestRegionsAndURLs(t *testing.T) {
+	k, err := New(Config{Region: "eu-central-1", DeploymentID: "dep-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.wsURL != "wss://webmessaging.mypurecloud.de/v1?deploymentId=dep-1" || k.api != "https://api.mypurecloud.de" {
+		t.Fatalf("urls %s %s", k.wsURL, k.api)
+	}
+	if _, err := New(Config{Region: "mars-1", DeploymentID: "d"}); err == nil {
+		t.Fatal("an unknown region was accepted")
+	}
+	if _, err := New(Config{Region: "us-east-1"}); err == nil {
+		t.Fatal("a missing deployment id was accepted")
+	}
+}
+
+// TestCapabilitiesFromSession: allowedMedia becomes Carbon's capabilities.
+func TestCapabilitiesFromSession(t *testing.T) {
+	var s SessionResponse
+	_ = jsonUnmarshal(`{"connected":true,"allowedMedia":{"inbound":{"fileTypes":[{"type":"image/png"},{"type":"application/pdf"}],"maxFileSizeKB":100}}}`, &s)
+	c := capabilities(s)
+	if !c.AllowFileUploads || c.AllowedFileUploadTypes != "image/png,application/pdf" || c.MaxFileSizeBytes != 102400 {
+		t.Fatalf("caps %+v", c)
+	}
+	if c := capabilities(SessionResponse{}); c.AllowFileUploads {
+		t.Fatalf("no allowedMedia, yet uploads allowed: %+v", c)
+	}
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
