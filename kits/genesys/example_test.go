@@ -1,16 +1,16 @@
 package genesys_test
 
 import (
-	"context"
 	"fmt"
 	"log"
 
-	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/kits/genesys"
 )
 
-// Example wires the kit into the flow engine. A Web Messaging guest needs
-// no credentials, only the deployment.
+// Example makes a kit for a Web Messaging deployment. A guest needs no
+// credentials, only the deployment; Kit.Factory is what flow.NewEngine and
+// the gateway take.
 func Example() {
 	kit, err := genesys.New(genesys.Config{
 		Region:       "eu-central-1", // or Domain: "mypurecloud.de"
@@ -20,11 +20,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer kit.Close()
-	engine, err := flow.NewEngine(kit.Factory, flow.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer engine.Close(context.Background())
-	fmt.Println(genesys.Regions["eu-central-1"])
-	// Output: mypurecloud.de
+	var factory servicedesk.Factory = kit.Factory
+	fmt.Println(factory != nil, genesys.Regions["eu-central-1"])
+	// Output: true mypurecloud.de
 }
