@@ -459,7 +459,8 @@ func (d *Desk) emit(c *chat, e Event) {
 	e.ChatID = c.id
 	e.ID = fmt.Sprintf("evt_%s_%d", c.id, c.seq)
 	e.Time = time.Now().UTC()
-	e.raw = mustJSON(e)
+	// No JSON here: encoding under the desk's one mutex made every chat
+	// wait for every other's events. Readers encode outside the lock.
 	c.events = append(c.events, e)
 	d.hooks.enqueueLocked(c, e)
 	c.touch()

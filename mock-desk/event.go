@@ -64,15 +64,11 @@ type Event struct {
 	Capabilities *servicedesk.Capabilities `json:"capabilities,omitempty"`
 	// error
 	Code string `json:"code,omitempty"`
-
-	raw []byte // the event's JSON, encoded once when it is logged
 }
 
-// JSON returns the event's encoding (cached for logged events).
+// JSON returns the event's encoding. Callers encode outside the desk's
+// lock, so it is not cached in the log.
 func (e Event) JSON() []byte {
-	if e.raw != nil {
-		return e.raw
-	}
 	b, _ := json.Marshal(e)
 	return b
 }
