@@ -69,7 +69,7 @@ func startDemo(cfg demoConfig) (*demo, error) {
 		return nil, fmt.Errorf("mock desk: listen: %w", err)
 	}
 	d := &demo{desk: desk, deskURL: "http://" + ln.Addr().String()}
-	d.deskSrv = &http.Server{Handler: desk, ReadHeaderTimeout: 10 * time.Second}
+	d.deskSrv = &http.Server{Handler: deskHandler(cfg.Kit, desk), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = d.deskSrv.Serve(ln) }()
 
 	srv, err := startServer(serverConfig{
@@ -103,7 +103,7 @@ func (d *demo) close(ctx context.Context) error {
 func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("deskbridge demo", flag.ContinueOnError)
 	fs.SetOutput(out)
-	kitName := fs.String("kit", "websocket", "desk kit between the gateway and the mock desk: websocket, rest, polling")
+	kitName := fs.String("kit", "websocket", "desk kit between the gateway and the mock desk: websocket, rest, polling, amazonconnect, genesys")
 	port := fs.Int("port", 8080, "port of the chat page and the gateway on 127.0.0.1 (0: any free port)")
 	deskPort := fs.Int("desk-port", 8089, "port of the mock desk and its agent console on 127.0.0.1 (0: any free port)")
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")

@@ -4,6 +4,8 @@ go 1.25
 
 replace (
 	github.com/deskbridge/deskbridge/core => ../../core
+	github.com/deskbridge/deskbridge/kits/amazonconnect => ../../kits/amazonconnect
+	github.com/deskbridge/deskbridge/kits/genesys => ../../kits/genesys
 	github.com/deskbridge/deskbridge/kits/polling => ../../kits/polling
 	github.com/deskbridge/deskbridge/kits/rest => ../../kits/rest
 	github.com/deskbridge/deskbridge/kits/websocket => ../../kits/websocket
@@ -11,8 +13,12 @@ replace (
 )
 
 require (
+	github.com/aws/aws-sdk-go-v2 v1.48.0
+	github.com/aws/aws-sdk-go-v2/credentials v1.21.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/deskbridge/deskbridge/core v0.0.0
+	github.com/deskbridge/deskbridge/kits/amazonconnect v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/kits/genesys v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/polling v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/rest v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/websocket v0.0.0-00010101000000-000000000000
@@ -22,6 +28,19 @@ require (
 )
 
 require (
+	github.com/aws/aws-sdk-go-v2/config v1.33.18 // indirect
+	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect
+	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.12 // indirect
+	github.com/aws/aws-sdk-go-v2/internal/endpoints/v2 v2.8.12 // indirect
+	github.com/aws/aws-sdk-go-v2/internal/v4a v1.5.12 // indirect
+	github.com/aws/aws-sdk-go-v2/service/connect v1.175.2 // indirect
+	github.com/aws/aws-sdk-go-v2/service/internal/accept-encoding v1.13.25 // indirect
+	github.com/aws/aws-sdk-go-v2/service/internal/presigned-url v1.14.12 // indirect
+	github.com/aws/aws-sdk-go-v2/service/signin v1.13.1 // indirect
+	github.com/aws/aws-sdk-go-v2/service/sso v1.39.5 // indirect
+	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
+	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
+	github.com/aws/smithy-go v1.28.9 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect

@@ -5,16 +5,22 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/kits/amazonconnect"
+	"github.com/deskbridge/deskbridge/kits/genesys"
 	"github.com/deskbridge/deskbridge/kits/polling"
 	"github.com/deskbridge/deskbridge/kits/rest"
 	"github.com/deskbridge/deskbridge/kits/websocket"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 )
 
 // kitNames lists the kits deskbridge can run.
-var kitNames = []string{"websocket", "rest", "polling"}
+var kitNames = []string{"websocket", "rest", "polling", "amazonconnect", "genesys"}
 
 // kitConfig is what a kit needs from the server's configuration.
 type kitConfig struct {
@@ -67,6 +73,89 @@ func newKit(cfg kitConfig) (*kit, error) {
 			return nil, fmt.Errorf("kit rest: %w", err)
 		}
 		return &kit{factory: k.Factory, close: k.Close, webhook: k.WebhookHandler(), webhookPath: webhookPath}, nil
+	case "amazonconnect", "connect":
+		return newConnectKit(cfg, log)
+	case "genesys":
+		return newGenesysKit(cfg, log)
 	}
 	return nil, fmt.Errorf("unknown kit %q (have %s)", cfg.Name, strings.Join(kitNames, ", "))
+}
+
+// vendorKit reports whether a kit talks to a vendor's cloud, which needs
+// no desk URL (one points it at a mock-desk face instead).
+func vendorKit(name string) bool {
+	switch strings.ToLower(name) {
+	case "amazonconnect", "connect", "genesys":
+		return true
+	}
+	return false
+}
+
+// envOr reads a DESKBRIDGE_… variable, or def.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// newConnectKit builds the Amazon Connect kit. For a real instance:
+// DESKBRIDGE_CONNECT_REGION, DESKBRIDGE_CONNECT_INSTANCE_ID and
+// DESKBRIDGE_CONNECT_CONTACT_FLOW_ID, credentials from the AWS default chain.
+// With a desk URL (a mock-desk with its Amazon Connect face, as in the
+// demo) the kit talks to it instead, with placeholder credentials.
+func newConnectKit(cfg kitConfig, log *slog.Logger) (*kit, error) {
+	c := amazonconnect.Config{
+		Region:        envOr("DESKBRIDGE_CONNECT_REGION", "us-east-1"),
+		InstanceID:    os.Getenv("DESKBRIDGE_CONNECT_INSTANCE_ID"),
+		ContactFlowID: os.Getenv("DESKBRIDGE_CONNECT_CONTACT_FLOW_ID"),
+		Logger:        log,
+	}
+	if cfg.DeskURL != "" {
+		c.ConnectEndpoint, c.ParticipantEndpoint = cfg.DeskURL, cfg.DeskURL
+		c.InstanceID, c.ContactFlowID = envOr("DESKBRIDGE_CONNECT_INSTANCE_ID", "mock-instance"), envOr("DESKBRIDGE_CONNECT_CONTACT_FLOW_ID", "mock-flow")
+		c.AWSConfig = &aws.Config{Region: c.Region, Credentials: credentials.NewStaticCredentialsProvider("mock-desk", "mock-desk", "")}
+	}
+	k, err := amazonconnect.New(c)
+	if err != nil {
+		return nil, fmt.Errorf("kit amazonconnect: %w", err)
+	}
+	return &kit{factory: k.Factory, close: k.Close}, nil
+}
+
+// newGenesysKit builds the Genesys Cloud Web Messaging kit. For a real
+// deployment: DESKBRIDGE_GENESYS_REGION (or DESKBRIDGE_GENESYS_DOMAIN),
+// DESKBRIDGE_GENESYS_DEPLOYMENT_ID and, when the deployment restricts
+// domains, DESKBRIDGE_GENESYS_ORIGIN. With a desk URL (a mock-desk with its
+// Genesys face) the kit talks to it instead.
+func newGenesysKit(cfg kitConfig, log *slog.Logger) (*kit, error) {
+	c := genesys.Config{
+		Region:       envOr("DESKBRIDGE_GENESYS_REGION", "us-east-1"),
+		Domain:       os.Getenv("DESKBRIDGE_GENESYS_DOMAIN"),
+		DeploymentID: os.Getenv("DESKBRIDGE_GENESYS_DEPLOYMENT_ID"),
+		Origin:       os.Getenv("DESKBRIDGE_GENESYS_ORIGIN"),
+		Logger:       log,
+	}
+	if cfg.DeskURL != "" {
+		c.WebSocketURL = "ws" + strings.TrimPrefix(cfg.DeskURL, "http") + "/v1"
+		c.APIURL = cfg.DeskURL
+		c.DeploymentID = envOr("DESKBRIDGE_GENESYS_DEPLOYMENT_ID", "mock-deployment")
+	}
+	k, err := genesys.New(c)
+	if err != nil {
+		return nil, fmt.Errorf("kit genesys: %w", err)
+	}
+	return &kit{factory: k.Factory, close: k.Close}, nil
+}
+
+// deskHandler is what the demo's mock desk serves for a kit: the vendor
+// kits talk to it through the vendor's face.
+func deskHandler(kitName string, desk *mockdesk.Desk) http.Handler {
+	switch strings.ToLower(kitName) {
+	case "amazonconnect", "connect":
+		return mockdesk.NewConnectFace(desk, mockdesk.ConnectOptions{})
+	case "genesys":
+		return mockdesk.NewGenesysFace(desk, mockdesk.GenesysOptions{})
+	}
+	return desk
 }

@@ -158,7 +158,9 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 func (c serveConfig) validate() error {
 	var errs []error
 	if c.DeskURL == "" {
-		errs = append(errs, errors.New("the desk URL is required (--desk-url or DESKBRIDGE_DESK_URL)"))
+		if !vendorKit(c.Kit) {
+			errs = append(errs, errors.New("the desk URL is required (--desk-url or DESKBRIDGE_DESK_URL)"))
+		}
 	} else if u, err := url.Parse(c.DeskURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("desk URL %q: want http(s)://host", c.DeskURL))
 	}
