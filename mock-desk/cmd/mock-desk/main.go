@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	webhookURL := fs.String("webhook-url", "", "default webhook URL for chats that register none")
 	secretFlag := fs.String("webhook-secret", "", "webhook signing secret (prefer the MOCKDESK_WEBHOOK_SECRET environment variable)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	face := fs.String("face", "desk", "wire format for customers: desk (the desk protocol), connect (Amazon Connect), genesys (Genesys Web Messaging)")
 	var f mockdesk.Faults
 	fs.Uint64Var(&f.Seed, "fault-seed", 1, "seed of the fault decisions")
 	latency := fs.Duration("fault-latency", 0, "latency added to REST, poll, WebSocket frames and webhooks")
@@ -107,6 +108,17 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	if err != nil {
 		return err
 	}
+	var handler http.Handler = desk
+	switch *face {
+	case "desk":
+	case "connect":
+		handler = mockdesk.NewConnectFace(desk, mockdesk.ConnectOptions{})
+	case "genesys":
+		handler = mockdesk.NewGenesysFace(desk, mockdesk.GenesysOptions{})
+	default:
+		_ = desk.Close()
+		return fmt.Errorf("-face %q: want desk, connect or genesys", *face)
+	}
 	if secret == "" {
 		log.Warn("no MOCKDESK_WEBHOOK_SECRET: webhooks are signed with a random secret", "secret", string(desk.WebhookSecret()))
 	}
@@ -116,7 +128,7 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return fmt.Errorf("listen: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           desk,
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
