@@ -51,6 +51,7 @@ type desk struct {
 	gap         *transport.GapFiller[Item]
 	recovery    *transport.Recovery[Item]
 	typing      transport.Throttle
+	delivered   transport.Throttle // ChatJS sends receipts at most every 5 s
 	agentTyping transport.Indicator
 
 	mu          sync.Mutex
@@ -85,6 +86,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 	}
 	d.log = log.With("kit", "amazonconnect", "session", d.sid)
 	d.typing.Interval = k.cfg.TypingInterval
+	d.delivered.Interval = 5 * time.Second
 	if len(p.PersistedState) > 0 {
 		_ = json.Unmarshal(p.PersistedState, &d.st)
 	}
@@ -387,6 +389,9 @@ func (d *desk) onMessage(it Item) {
 		d.lastAgentID = it.ID
 		d.mu.Unlock()
 		d.cb.SendMessageToUser(decodeContent(it.ContentType, it.Content), it.ParticipantID)
+		if d.delivered.Allow() {
+			d.life.Go(func() { d.sendReceipt(CTMessageDelivered, it.ID) })
+		}
 	case it.ParticipantRole == RoleSystem:
 		d.mu.Lock()
 		waiting := !d.agentIn
@@ -633,16 +638,29 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 func (d *desk) UserReadMessages(ctx context.Context) error {
 	ctx, done := d.life.Bind(ctx)
 	defer done()
+	d.mu.Lock()
+	last := d.lastAgentID
+	d.mu.Unlock()
+	return d.receipt(ctx, CTMessageRead, last)
+}
+
+// sendReceipt sends a delivered receipt in the background; a failure is
+// only logged (the agent misses a tick, nothing else).
+func (d *desk) sendReceipt(contentType, messageID string) {
+	if err := d.receipt(d.life.Context(), contentType, messageID); err != nil {
+		d.log.Info("amazonconnect: receipt not sent", "err", err)
+	}
+}
+
+// receipt is SendEvent with a message.read or message.delivered receipt.
+func (d *desk) receipt(ctx context.Context, contentType, messageID string) error {
 	st, err := d.connection("SendEvent")
 	if err != nil {
 		return err
 	}
-	d.mu.Lock()
-	last := d.lastAgentID
-	d.mu.Unlock()
-	content, _ := json.Marshal(map[string]string{"messageId": last})
+	content, _ := json.Marshal(map[string]string{"messageId": messageID})
 	err = d.k.participant.call(ctx, "SendEvent", "/participant/event", st.ConnectionToken,
-		sendRequest{ContentType: CTMessageRead, Content: string(content), ClientToken: randomToken()}, nil)
+		sendRequest{ContentType: contentType, Content: string(content), ClientToken: randomToken()}, nil)
 	if err != nil {
 		return fmt.Errorf("contact=%s: %w", st.ContactID, err)
 	}

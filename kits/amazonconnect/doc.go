@@ -25,7 +25,8 @@
 //     once, in order (core/transport.GapFiller);
 //   - sends messages with SendMessage, the engine's message id as
 //     ClientToken; typing (at most one event per 10 s, as ChatJS; Connect has
-//     no "stopped typing") and read receipts with SendEvent; files with
+//     no "stopped typing") and read and delivered receipts (at most one
+//     delivered receipt per 5 s, as ChatJS) with SendEvent; files with
 //     StartAttachmentUpload, the pre-signed PUT and CompleteAttachmentUpload;
 //     ends with DisconnectParticipant;
 //   - maps Connect's events onto the callbacks: participant.joined/left of

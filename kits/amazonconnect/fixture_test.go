@@ -524,6 +524,15 @@ func TestSendShapes(t *testing.T) {
 	if err := ctrl.UserReadMessages(ctx); err != nil {
 		t.Fatal(err)
 	}
+	for deadline := time.Now().Add(2 * time.Second); ; {
+		mu.Lock()
+		n := len(bodies["/participant/event"])
+		mu.Unlock()
+		if n >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if err := f.desk.EndChat(ctx, servicedesk.EndChatInfo{}); err != nil {
 		t.Fatal(err)
 	}
@@ -532,10 +541,18 @@ func TestSendShapes(t *testing.T) {
 	if got := bodies["/participant/message"]; len(got) != 1 || got[0] != `{"ContentType":"text/plain","Content":"my card","ClientToken":"msg-1"}` {
 		t.Errorf("SendMessage bodies %v", got)
 	}
+	// Typing once (throttled), then a delivered receipt (sent by itself
+	// when the agent's message came) and the read receipt, in either order.
 	ev := bodies["/participant/event"]
-	if len(ev) != 2 || !strings.HasPrefix(ev[0], `{"ContentType":"application/vnd.amazonaws.connect.event.typing","Content":"","ClientToken":"`) ||
-		!strings.HasPrefix(ev[1], `{"ContentType":"application/vnd.amazonaws.connect.event.message.read","Content":"{\"messageId\":\"m-1\"}","ClientToken":"`) {
-		t.Errorf("SendEvent bodies %v", ev)
+	if len(ev) != 3 || !strings.HasPrefix(ev[0], `{"ContentType":"application/vnd.amazonaws.connect.event.typing","Content":"","ClientToken":"`) {
+		t.Fatalf("SendEvent bodies %v", ev)
+	}
+	receipts := slices.Sorted(slices.Values([]string{ev[1][:strings.Index(ev[1], `,"ClientToken"`)], ev[2][:strings.Index(ev[2], `,"ClientToken"`)]}))
+	if want := []string{
+		`{"ContentType":"application/vnd.amazonaws.connect.event.message.delivered","Content":"{\"messageId\":\"m-1\"}"`,
+		`{"ContentType":"application/vnd.amazonaws.connect.event.message.read","Content":"{\"messageId\":\"m-1\"}"`,
+	}; !slices.Equal(receipts, want) {
+		t.Errorf("receipts %v, want %v", receipts, want)
 	}
 	if got := bodies["/participant/disconnect"]; len(got) != 1 || !strings.HasPrefix(got[0], `{"ClientToken":"`) {
 		t.Errorf("DisconnectParticipant bodies %v", got)
