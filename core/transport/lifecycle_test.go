@@ -23,7 +23,9 @@ func TestLifecycle(t *testing.T) {
 	if !l.Close() || !stopped.Load() {
 		t.Fatal("Close did not wait for the goroutine")
 	}
-	if ctx.Err() == nil {
+	select { // AfterFunc cancels on a goroutine of its own: soon, not at once
+	case <-ctx.Done():
+	case <-time.After(2 * time.Second):
 		t.Fatal("a bound context outlived Close")
 	}
 	if l.Close() || l.Go(func() {}) || !l.Closed() {
