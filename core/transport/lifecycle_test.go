@@ -123,3 +123,28 @@ func TestRecovery(t *testing.T) {
 		t.Fatalf("saw %v, want %v", seen, want)
 	}
 }
+
+func TestSocketSlot(t *testing.T) {
+	srv := newWSServer(t)
+	var l Lifecycle
+	var h SocketSlot
+	open := func() *Socket { return OpenSocket(SocketConfig{URL: wsURL(srv.Server)}) }
+	if !h.Open(open) || h.Open(open) || h.Get() == nil {
+		t.Fatal("Open: want one socket, the second refused")
+	}
+	h.Stop(&l)
+	if h.Get() != nil {
+		t.Fatal("Stop left the socket in")
+	}
+	l.Close() // waits for the stop
+	if !h.Open(open) {
+		t.Fatal("Open after Stop refused")
+	}
+	h.Stop(&l) // l is closed: stopped on a goroutine of its own
+	if !h.Open(open) {
+		t.Fatal("Open after the second Stop refused")
+	}
+	h.Close()
+	h.Close()
+	time.Sleep(50 * time.Millisecond) // the untracked stop above ends too (goleak checks)
+}
