@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"time"
@@ -48,6 +49,7 @@ type desk struct {
 	sid string
 
 	life        transport.Lifecycle // ends with Close
+	socket      transport.SocketSlot
 	gap         *transport.GapFiller[Item]
 	recovery    *transport.Recovery[Item]
 	typing      transport.Throttle
@@ -56,7 +58,6 @@ type desk struct {
 
 	mu          sync.Mutex
 	st          State
-	sock        *transport.Socket
 	down        bool // DISCONNECTED was reported
 	joined      bool // an agent joined at some point
 	agentIn     bool // an agent is in the chat now
@@ -147,19 +148,10 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	for k, v := range cfg.Attributes {
 		attrs[k] = v
 	}
-	if item, ok := connectMessage.ConnectToAgent(); ok {
-		summary := item.MessageToHumanAgent
-		if item.TransferInfo != nil {
-			for k, v := range item.TransferInfo.AdditionalData {
-				attrs[k] = v
-			}
-			if len(item.TransferInfo.SummaryMessageToAgent) > 0 {
-				summary = servicedesk.NewResponse(item.TransferInfo.SummaryMessageToAgent...).PlainText()
-			}
-		}
-		if summary != "" {
-			attrs[cfg.SummaryAttribute] = summary
-		}
+	summary, data, _ := connectMessage.Handoff()
+	maps.Copy(attrs, data)
+	if summary != "" {
+		attrs[cfg.SummaryAttribute] = summary
 	}
 	in := &connect.StartChatContactInput{
 		InstanceId:                     aws.String(cfg.InstanceID),
@@ -193,29 +185,26 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 // the first too, is followed by a gap fill: Connect replays nothing, so
 // what happened before a connection subscribed comes from GetTranscript.
 func (d *desk) open() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.life.Closed() {
 		return errors.New("amazonconnect: desk closed")
 	}
-	if d.sock != nil {
-		return nil
-	}
 	cfg := d.k.cfg
-	d.sock = transport.OpenSocket(transport.SocketConfig{
-		URLFunc: d.websocketURL,
-		Dialer:  cfg.Dialer,
-		OnOpen: func(ctx context.Context, _ bool, send func([]byte) error) error {
-			return send(subscribeFrame)
-		},
-		OnMessage:    d.onFrame,
-		OnState:      d.recovery.Handle(&d.life),
-		PingInterval: cfg.HeartbeatInterval,
-		Heartbeat:    func() []byte { return heartbeatFrame },
-		MaxLifetime:  cfg.TransportLifetime,
-		Lifetime:     d.lifetime,
-		Backoff:      cfg.Backoff,
-		Logger:       d.log,
+	d.socket.Open(func() *transport.Socket {
+		return transport.OpenSocket(transport.SocketConfig{
+			URLFunc: d.websocketURL,
+			Dialer:  cfg.Dialer,
+			OnOpen: func(ctx context.Context, _ bool, send func([]byte) error) error {
+				return send(subscribeFrame)
+			},
+			OnMessage:    d.onFrame,
+			OnState:      d.recovery.Handle(&d.life),
+			PingInterval: cfg.HeartbeatInterval,
+			Heartbeat:    func() []byte { return heartbeatFrame },
+			MaxLifetime:  cfg.TransportLifetime,
+			Lifetime:     d.lifetime,
+			Backoff:      cfg.Backoff,
+			Logger:       d.log,
+		})
 	})
 	return nil
 }
@@ -280,19 +269,7 @@ func (d *desk) contactGone() {
 	} else {
 		d.cb.SetErrorStatus(servicedesk.ConnectingError(""))
 	}
-	d.stopSocketAsync()
-}
-
-// stopSocketAsync closes the socket off the caller's goroutine (which may
-// be the socket's own).
-func (d *desk) stopSocketAsync() {
-	d.mu.Lock()
-	s := d.sock
-	d.sock = nil
-	d.mu.Unlock()
-	if s != nil && !d.life.Go(func() { _ = s.Close() }) {
-		go func() { _ = s.Close() }() // closing: nothing waits for it any more
-	}
+	d.socket.Stop(&d.life)
 }
 
 // fetchTranscript reads the transcript after the last item delivered
@@ -456,7 +433,7 @@ func (d *desk) onEvent(it Item) {
 		default:
 			d.cb.AgentEndedChat()
 		}
-		d.stopSocketAsync()
+		d.socket.Stop(&d.life)
 	case CTMessageRead:
 		if isAgentSide(it.ParticipantRole) {
 			d.cb.AgentReadMessages()
@@ -579,17 +556,7 @@ func (d *desk) sendFile(ctx context.Context, st State, messageID string, f servi
 		fail(err)
 		return
 	}
-	if f.File.Open == nil {
-		fail(errors.New("no content"))
-		return
-	}
-	rc, err := f.File.Open(ctx)
-	if err != nil {
-		fail(err)
-		return
-	}
-	content, err := io.ReadAll(io.LimitReader(rc, f.File.Size+1))
-	rc.Close()
+	content, err := f.File.ReadAll(ctx)
 	if err != nil {
 		fail(err)
 		return
@@ -677,7 +644,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 	already := d.ended
 	d.ended, d.endedByUs = true, !already
 	d.mu.Unlock()
-	defer d.stopSocketAsync()
+	defer d.socket.Stop(&d.life)
 	if already || info.EndedByHumanAgent || st.ConnectionToken == "" {
 		return nil
 	}
@@ -722,13 +689,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 // Close stops the connection and every goroutine of the desk. It does not
 // end the chat (EndChat does). It is idempotent.
 func (d *desk) Close() error {
-	d.mu.Lock()
-	s := d.sock
-	d.sock = nil
-	d.mu.Unlock()
-	if s != nil {
-		_ = s.Close()
-	}
+	d.socket.Close()
 	d.agentTyping.Stop()
 	if d.life.Close() {
 		d.k.desks.Remove(d)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
 	"slices"
@@ -40,6 +41,7 @@ type desk struct {
 	sid string
 
 	life        transport.Lifecycle
+	socket      transport.SocketSlot
 	gap         *transport.GapFiller[Message]
 	recovery    *transport.Recovery[Message]
 	pacer       transport.Pacer
@@ -48,7 +50,6 @@ type desk struct {
 
 	mu         sync.Mutex
 	st         State
-	sock       *transport.Socket
 	ready      chan struct{} // closed when the current connection's session is configured
 	session    SessionResponse
 	configured bool                     // a SessionResponse came on some connection
@@ -136,20 +137,13 @@ func (d *desk) token() string {
 func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, _ servicedesk.StartChatOptions) error {
 	ctx, done := d.life.Bind(ctx)
 	defer done()
-	attrs := map[string]string{}
-	if item, ok := connectMessage.ConnectToAgent(); ok {
-		summary := item.MessageToHumanAgent
-		if item.TransferInfo != nil {
-			for k, v := range item.TransferInfo.AdditionalData {
-				attrs[k] = v
-			}
-			if len(item.TransferInfo.SummaryMessageToAgent) > 0 {
-				summary = servicedesk.NewResponse(item.TransferInfo.SummaryMessageToAgent...).PlainText()
-			}
+	summary, data, _ := connectMessage.Handoff()
+	attrs := maps.Clone(data)
+	if summary != "" {
+		if attrs == nil {
+			attrs = map[string]string{}
 		}
-		if summary != "" {
-			attrs[d.k.cfg.SummaryAttribute] = summary
-		}
+		attrs[d.k.cfg.SummaryAttribute] = summary
 	}
 	d.mu.Lock()
 	d.st = State{Token: newUUID()}
@@ -178,20 +172,22 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 // with the session token (a resume after the first), and every connection
 // after the first fills the gap from the history.
 func (d *desk) open() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.life.Closed() {
 		return errors.New("genesys: desk closed")
-	}
-	if d.sock != nil {
-		return nil
 	}
 	cfg := d.k.cfg
 	var header http.Header
 	if cfg.Origin != "" {
 		header = http.Header{"Origin": {cfg.Origin}}
 	}
-	d.sock = transport.OpenSocket(transport.SocketConfig{
+	d.socket.Open(func() *transport.Socket { return d.dial(header) })
+	return nil
+}
+
+// dial opens the guest WebSocket.
+func (d *desk) dial(header http.Header) *transport.Socket {
+	cfg := d.k.cfg
+	return transport.OpenSocket(transport.SocketConfig{
 		URL:    d.k.wsURL,
 		Header: header,
 		Dialer: cfg.Dialer,
@@ -210,7 +206,6 @@ func (d *desk) open() error {
 		Backoff: cfg.Backoff,
 		Logger:  d.log,
 	})
-	return nil
 }
 
 func (d *desk) awaitReady(ctx context.Context) error {
@@ -399,8 +394,8 @@ func (d *desk) send(ctx context.Context, op string, req map[string]any, wait boo
 		return Envelope{}, fmt.Errorf("genesys: %s: encode: %w", op, err)
 	}
 	ch := make(chan Envelope, 1)
+	s := d.socket.Get()
 	d.mu.Lock()
-	s := d.sock
 	d.pending[tracing] = ch
 	d.mu.Unlock()
 	defer func() {
@@ -556,17 +551,7 @@ func (d *desk) over(text string) {
 	default:
 		d.cb.SetErrorStatus(servicedesk.ConnectingError(text))
 	}
-	d.stopSocketAsync()
-}
-
-func (d *desk) stopSocketAsync() {
-	d.mu.Lock()
-	s := d.sock
-	d.sock = nil
-	d.mu.Unlock()
-	if s != nil && !d.life.Go(func() { _ = s.Close() }) {
-		go func() { _ = s.Close() }()
-	}
+	d.socket.Stop(&d.life)
 }
 
 // deliver acts on one outbound message, in order.
@@ -737,17 +722,9 @@ func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (string, er
 	if err := json.Unmarshal(env.Body, &pre); err != nil || pre.URL == "" {
 		return "", fmt.Errorf("genesys: onAttachment: no url in %s", env.Body)
 	}
-	if f.File.Open == nil {
-		return "", errors.New("genesys: upload: the file has no content")
-	}
-	rc, err := f.File.Open(ctx)
+	content, err := f.File.ReadAll(ctx)
 	if err != nil {
-		return "", fmt.Errorf("genesys: upload: open: %w", err)
-	}
-	content, err := io.ReadAll(io.LimitReader(rc, f.File.Size+1))
-	rc.Close()
-	if err != nil {
-		return "", fmt.Errorf("genesys: upload: read: %w", err)
+		return "", fmt.Errorf("genesys: upload: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, pre.URL, bytes.NewReader(content))
 	if err != nil {
@@ -838,7 +815,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 		d.mu.Lock()
 		d.ended = true
 		d.mu.Unlock()
-		d.stopSocketAsync()
+		d.socket.Stop(&d.life)
 	}()
 	if already || info.EndedByHumanAgent || d.token() == "" {
 		return nil
@@ -883,13 +860,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 // Close stops the connection and every goroutine of the desk; it does not
 // end the chat. It is idempotent.
 func (d *desk) Close() error {
-	d.mu.Lock()
-	s := d.sock
-	d.sock = nil
-	d.mu.Unlock()
-	if s != nil {
-		_ = s.Close()
-	}
+	d.socket.Close()
 	d.agentTyping.Stop()
 	if d.life.Close() {
 		d.k.desks.Remove(d)
