@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/gorilla/websocket"
 )
 
 // ConnectFace serves a Desk through Amazon Connect's customer-side wire
@@ -848,8 +847,8 @@ func (f *ConnectFace) websocket(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	d.conns[conn] = struct{}{}
 	c.conns[s] = struct{}{}
-	subscribed := make(chan struct{})
-	d.goLocked(func() { f.writeLoop(s, c, from, subscribed) })
+	start := make(chan faceStream, 1)
+	d.goLocked(func() { d.streamFace(s, start, f.frames) })
 	d.mu.Unlock()
 	defer func() {
 		d.mu.Lock()
@@ -860,6 +859,7 @@ func (f *ConnectFace) websocket(w http.ResponseWriter, r *http.Request) {
 	}()
 	ping := time.Duration(d.opts.PingInterval)
 	once := sync.Once{}
+	subscribe := func() { start <- faceStream{c, from} }
 	for {
 		_ = conn.SetReadDeadline(time.Now().Add(2 * ping))
 		_, b, err := conn.ReadMessage()
@@ -877,64 +877,22 @@ func (f *ConnectFace) websocket(w http.ResponseWriter, r *http.Request) {
 		}
 		switch fr.Topic {
 		case "aws/subscribe":
-			s.send(outFrame{frame: ServerFrame{Type: "raw", Event: json.RawMessage(`{"topic":"aws/subscribe","content":{"status":"success","topics":["aws/chat"]}}`)}})
-			once.Do(func() { close(subscribed) })
+			s.send(rawFrame([]byte(`{"topic":"aws/subscribe","content":{"status":"success","topics":["aws/chat"]}}`)))
+			once.Do(subscribe)
 		case "aws/heartbeat":
-			s.send(outFrame{frame: ServerFrame{Type: "raw", Event: json.RawMessage(`{"topic":"aws/heartbeat"}`)}})
+			s.send(rawFrame([]byte(`{"topic":"aws/heartbeat"}`)))
 		}
 	}
 }
 
-// writeLoop writes answers and, once subscribed, the chat's items.
-func (f *ConnectFace) writeLoop(s *wsConn, c *chat, sent int64, subscribed <-chan struct{}) {
-	d := f.d
-	defer close(s.done)
-	defer s.stop()
-	ping := time.NewTicker(time.Duration(d.opts.PingInterval))
-	defer ping.Stop()
-	on := false
-	for {
-		var changed <-chan struct{}
-		if on {
-			d.mu.Lock()
-			pending := append([]Event(nil), c.events[sent:]...)
-			var frames [][]byte
-			for _, e := range pending {
-				for _, it := range f.items(c, e) {
-					inner, _ := json.Marshal(it)
-					fr, _ := json.Marshal(map[string]string{"topic": "aws/chat", "contentType": "application/json", "content": string(inner)})
-					frames = append(frames, fr)
-				}
-			}
-			changed = c.changed
-			d.mu.Unlock()
-			for _, fr := range frames {
-				if !s.write(fr) {
-					return
-				}
-				if d.faults.hit("ws", FaultWSDuplicate, d.faults.config().WS.DuplicateRate) && !s.write(fr) {
-					return
-				}
-			}
-			if len(pending) > 0 {
-				sent = pending[len(pending)-1].Seq
-			}
-		}
-		select {
-		case fr := <-s.out:
-			if !s.write(fr.frame.Event) {
-				return
-			}
-		case <-subscribed:
-			on, subscribed = true, nil
-		case <-changed:
-		case <-ping.C:
-			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
-				return
-			}
-		case <-d.ctx.Done():
-			_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "desk closed"), time.Now().Add(time.Second))
-			return
-		}
+// frames renders one event as aws/chat frames: each item, stringified, as
+// the content.
+func (f *ConnectFace) frames(c *chat, e Event) [][]byte {
+	var out [][]byte
+	for _, it := range f.items(c, e) {
+		inner, _ := json.Marshal(it)
+		fr, _ := json.Marshal(map[string]string{"topic": "aws/chat", "contentType": "application/json", "content": string(inner)})
+		out = append(out, fr)
 	}
+	return out
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/gorilla/websocket"
 )
 
 // GenesysFace serves a Desk through Genesys Cloud Web Messaging's guest
@@ -230,7 +229,7 @@ func (f *GenesysFace) websocket(w http.ResponseWriter, r *http.Request) {
 	}
 	d := f.d
 	s := &wsConn{d: d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{})}
-	attach := make(chan genesysAttach, 1)
+	attach := make(chan faceStream, 1)
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -238,7 +237,7 @@ func (f *GenesysFace) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.conns[conn] = struct{}{}
-	d.goLocked(func() { f.writeLoop(s, attach) })
+	d.goLocked(func() { d.streamFace(s, attach, f.frames) })
 	d.mu.Unlock()
 	var attached *chat
 	defer func() {
@@ -288,7 +287,7 @@ func (f *GenesysFace) websocket(w http.ResponseWriter, r *http.Request) {
 
 // serve runs one request of a configured session. A session's requests
 // run one at a time (its lock), whichever connection they come on.
-func (f *GenesysFace) serve(r *http.Request, s *wsConn, sess *genesysSession, req genesysRequest, attached **chat, attach chan<- genesysAttach) *GenesysEnvelope {
+func (f *GenesysFace) serve(r *http.Request, s *wsConn, sess *genesysSession, req genesysRequest, attached **chat, attach chan<- faceStream) *GenesysEnvelope {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 	if err := f.reachable(sess); err != nil {
@@ -305,19 +304,12 @@ func (f *GenesysFace) serve(r *http.Request, s *wsConn, sess *genesysSession, re
 	return env
 }
 
-func (f *GenesysFace) reply(s *wsConn, env GenesysEnvelope) {
-	s.send(outFrame{frame: ServerFrame{Type: "raw", Event: mustJSON(env)}})
-}
-
-type genesysAttach struct {
-	c    *chat
-	from int64
-}
+func (f *GenesysFace) reply(s *wsConn, env GenesysEnvelope) { s.send(rawFrame(mustJSON(env))) }
 
 // attach starts streaming the session's chat on s: from its start the
 // first time (the conversation began on this connection), from the
 // present on later connections (Genesys replays nothing).
-func (f *GenesysFace) attach(s *wsConn, sess *genesysSession, attach chan<- genesysAttach) *chat {
+func (f *GenesysFace) attach(s *wsConn, sess *genesysSession, attach chan<- faceStream) *chat {
 	f.mu.Lock()
 	first := !sess.streamed
 	sess.streamed = true
@@ -333,7 +325,7 @@ func (f *GenesysFace) attach(s *wsConn, sess *genesysSession, attach chan<- gene
 	}
 	f.d.mu.Unlock()
 	if c != nil {
-		attach <- genesysAttach{c, from}
+		attach <- faceStream{c, from}
 	}
 	return c
 }
@@ -697,58 +689,13 @@ func (f *GenesysFace) rememberAgent(p *servicedesk.AgentProfile) {
 	f.mu.Unlock()
 }
 
-// writeLoop writes answers and, once a chat is attached, its messages
-// from the present on.
-func (f *GenesysFace) writeLoop(s *wsConn, attach <-chan genesysAttach) {
-	d := f.d
-	defer close(s.done)
-	defer s.stop()
-	ping := time.NewTicker(time.Duration(d.opts.PingInterval))
-	defer ping.Stop()
-	var c *chat
-	var sent int64
-	for {
-		var changed <-chan struct{}
-		if c != nil {
-			d.mu.Lock()
-			pending := append([]Event(nil), c.events[sent:]...)
-			var frames [][]byte
-			for _, e := range pending {
-				for _, m := range f.messages(c, e) {
-					frames = append(frames, mustJSON(GenesysEnvelope{Type: "message", Class: "StructuredMessage", Code: 200, Body: m}))
-				}
-			}
-			changed = c.changed
-			d.mu.Unlock()
-			for _, fr := range frames {
-				if !s.write(fr) {
-					return
-				}
-				if d.faults.hit("ws", FaultWSDuplicate, d.faults.config().WS.DuplicateRate) && !s.write(fr) {
-					return
-				}
-			}
-			if len(pending) > 0 {
-				sent = pending[len(pending)-1].Seq
-			}
-		}
-		select {
-		case fr := <-s.out:
-			if !s.write(fr.frame.Event) {
-				return
-			}
-		case a := <-attach:
-			c, sent = a.c, a.from
-		case <-changed:
-		case <-ping.C:
-			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
-				return
-			}
-		case <-d.ctx.Done():
-			_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "desk closed"), time.Now().Add(time.Second))
-			return
-		}
+// frames renders one event as StructuredMessage frames.
+func (f *GenesysFace) frames(c *chat, e Event) [][]byte {
+	var out [][]byte
+	for _, m := range f.messages(c, e) {
+		out = append(out, mustJSON(GenesysEnvelope{Type: "message", Class: "StructuredMessage", Code: 200, Body: m}))
 	}
+	return out
 }
 
 // history is GET /api/v2/webmessaging/messages: the conversation's

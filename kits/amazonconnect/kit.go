@@ -1,6 +1,7 @@
 package amazonconnect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -117,15 +118,9 @@ func New(cfg Config) (*Kit, error) {
 	if cfg.Region == "" && (cfg.ParticipantEndpoint == "" || (cfg.Connect == nil && cfg.ConnectEndpoint == "")) {
 		return nil, errors.New("amazonconnect: Config.Region is required")
 	}
-	if cfg.DisplayName == "" {
-		cfg.DisplayName = "Customer"
-	}
-	if cfg.SummaryAttribute == "" {
-		cfg.SummaryAttribute = "summary"
-	}
-	if cfg.ParticipantEndpoint == "" {
-		cfg.ParticipantEndpoint = "https://participant.connect." + cfg.Region + ".amazonaws.com"
-	}
+	cfg.DisplayName = cmp.Or(cfg.DisplayName, "Customer")
+	cfg.SummaryAttribute = cmp.Or(cfg.SummaryAttribute, "summary")
+	cfg.ParticipantEndpoint = cmp.Or(cfg.ParticipantEndpoint, "https://participant.connect."+cfg.Region+".amazonaws.com")
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 30 * time.Second}
 	}
@@ -136,18 +131,10 @@ func New(cfg Config) (*Kit, error) {
 		a := DefaultAttachments
 		cfg.Attachments = &a
 	}
-	if cfg.HeartbeatInterval <= 0 {
-		cfg.HeartbeatInterval = 10 * time.Second
-	}
-	if cfg.TransportLifetime <= 0 {
-		cfg.TransportLifetime = 59 * time.Minute
-	}
-	if cfg.TypingInterval <= 0 {
-		cfg.TypingInterval = 10 * time.Second
-	}
-	if cfg.Retries <= 0 {
-		cfg.Retries = 10
-	}
+	cfg.HeartbeatInterval = cmp.Or(cfg.HeartbeatInterval, 10*time.Second)
+	cfg.TransportLifetime = cmp.Or(cfg.TransportLifetime, 59*time.Minute)
+	cfg.TypingInterval = cmp.Or(cfg.TypingInterval, 10*time.Second)
+	cfg.Retries = cmp.Or(cfg.Retries, 10)
 	if cfg.Backoff == (transport.Backoff{}) {
 		cfg.Backoff = transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	}

@@ -1,6 +1,7 @@
 package genesys
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -105,36 +106,20 @@ func New(cfg Config) (*Kit, error) {
 	if cfg.Domain == "" && (cfg.WebSocketURL == "" || cfg.APIURL == "") {
 		return nil, errors.New("genesys: Config.Region or Config.Domain is required")
 	}
-	if cfg.WebSocketURL == "" {
-		cfg.WebSocketURL = "wss://webmessaging." + cfg.Domain + "/v1"
-	}
-	if cfg.APIURL == "" {
-		cfg.APIURL = "https://api." + cfg.Domain
-	}
-	if cfg.SummaryAttribute == "" {
-		cfg.SummaryAttribute = "summary"
-	}
+	cfg.WebSocketURL = cmp.Or(cfg.WebSocketURL, "wss://webmessaging."+cfg.Domain+"/v1")
+	cfg.APIURL = cmp.Or(cfg.APIURL, "https://api."+cfg.Domain)
+	cfg.SummaryAttribute = cmp.Or(cfg.SummaryAttribute, "summary")
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 30 * time.Second}
 	}
 	if cfg.Dialer == nil {
 		cfg.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}
 	}
-	if cfg.EchoInterval <= 0 {
-		cfg.EchoInterval = 30 * time.Second
-	}
-	if cfg.SendInterval <= 0 {
-		cfg.SendInterval = 500 * time.Millisecond
-	}
-	if cfg.TypingInterval <= 0 {
-		cfg.TypingInterval = 5 * time.Second
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = 10 * time.Second
-	}
-	if cfg.Retries <= 0 {
-		cfg.Retries = 8
-	}
+	cfg.EchoInterval = cmp.Or(cfg.EchoInterval, 30*time.Second)
+	cfg.SendInterval = cmp.Or(cfg.SendInterval, 500*time.Millisecond)
+	cfg.TypingInterval = cmp.Or(cfg.TypingInterval, 5*time.Second)
+	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, 10*time.Second)
+	cfg.Retries = cmp.Or(cfg.Retries, 8)
 	if cfg.Backoff == (transport.Backoff{}) {
 		cfg.Backoff = transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	}

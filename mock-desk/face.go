@@ -1,0 +1,71 @@
+package mockdesk
+
+import (
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// faceStream starts a vendor face's stream of a chat's events after seq
+// from.
+type faceStream struct {
+	c    *chat
+	from int64
+}
+
+// streamFace is the writer of a vendor face's WebSocket: it writes the
+// raw frames queued on s.out (answers) and, once start delivers a stream,
+// the chat's events as render turns them into frames, with the WS faults
+// (latency, drops, duplicated frames), pings, and a close on shutdown.
+// Callers of render hold d.mu.
+func (d *Desk) streamFace(s *wsConn, start <-chan faceStream, render func(c *chat, e Event) [][]byte) {
+	defer close(s.done)
+	defer s.stop()
+	ping := time.NewTicker(time.Duration(d.opts.PingInterval))
+	defer ping.Stop()
+	var c *chat
+	var sent int64
+	for {
+		var changed <-chan struct{}
+		if c != nil {
+			d.mu.Lock()
+			pending := append([]Event(nil), c.events[sent:]...)
+			var frames [][]byte
+			for _, e := range pending {
+				frames = append(frames, render(c, e)...)
+			}
+			changed = c.changed
+			d.mu.Unlock()
+			for _, fr := range frames {
+				if !s.write(fr) {
+					return
+				}
+				if d.faults.hit("ws", FaultWSDuplicate, d.faults.config().WS.DuplicateRate) && !s.write(fr) {
+					return
+				}
+			}
+			if len(pending) > 0 {
+				sent = pending[len(pending)-1].Seq
+			}
+		}
+		select {
+		case fr := <-s.out:
+			if !s.write(fr.frame.Event) {
+				return
+			}
+		case st := <-start:
+			c, sent, start = st.c, st.from, nil
+		case <-changed:
+		case <-ping.C:
+			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
+				return
+			}
+		case <-d.ctx.Done():
+			_ = s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "desk closed"), time.Now().Add(time.Second))
+			return
+		}
+	}
+}
+
+// rawFrame queues an encoded frame for a face's writer.
+func rawFrame(b []byte) outFrame { return outFrame{frame: ServerFrame{Type: "raw", Event: b}} }
