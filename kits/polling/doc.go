@@ -29,6 +29,6 @@
 // Calls return *deskproto.Error for the desk's refusals (errors.Is works
 // with the servicedesk sentinels) and wrap servicedesk.ErrUnavailable when
 // the desk cannot be reached after the retries. A failed poll is not an
-// error for anyone: it marks the desk unreachable (Carbon's DISCONNECTED)
-// until a poll succeeds. After Close, calls fail with deskproto.ErrClosed.
+// error for anyone: it is retried, and two in a row mark the desk
+// unreachable (Carbon's DISCONNECTED) until a poll succeeds. After Close, calls fail with deskproto.ErrClosed.
 package polling

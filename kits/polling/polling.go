@@ -79,7 +79,8 @@ func (k *Kit) Close() error {
 	return nil
 }
 
-// link sends actions over REST and runs one long poll at a time.
+// link sends actions over REST and runs one long poll at a time. Two
+// failed polls in a row mark the desk unreachable until one succeeds.
 type link struct {
 	deskproto.RESTActions
 	kit *Kit
@@ -142,12 +143,16 @@ func (l *link) poll(ctx context.Context, ref deskproto.ChatRef, done chan struct
 				log.Warn("polling: chat gone; polling stopped", "err", err)
 				return
 			}
-			l.in.Connected(false)
-			delay := bo.Delay(failures)
+			// One failed poll is a blip (the next often works); two in a
+			// row mean the desk is out of reach.
+			failures++
+			if failures >= 2 {
+				l.in.Connected(false)
+			}
+			delay := bo.Delay(failures - 1)
 			if errors.As(err, &e) && e.RetryAfter > 0 {
 				delay = min(max(delay, e.RetryAfter), bo.Max)
 			}
-			failures++
 			log.Debug("polling: poll failed", "err", err, "retry_in", delay)
 			if !sleep(ctx, delay) {
 				return
