@@ -52,7 +52,7 @@ type ConnectFace struct {
 	connections  map[string]*connectParticipant // by connection token
 	grants       map[string]connectGrant        // websocket auth tokens
 	uploads      map[string]*connectUpload      // by attachment id
-	agents       map[string]servicedesk.AgentProfile
+	agents       agentDirectory
 	typingStop   map[string]*time.Timer
 }
 
@@ -130,7 +130,7 @@ func NewConnectFace(d *Desk, opts ConnectOptions) *ConnectFace {
 		opts.TypingValidity = 10 * time.Second
 	}
 	f := &ConnectFace{d: d, opts: opts, participants: map[string]*connectParticipant{}, connections: map[string]*connectParticipant{},
-		grants: map[string]connectGrant{}, uploads: map[string]*connectUpload{}, agents: map[string]servicedesk.AgentProfile{}, typingStop: map[string]*time.Timer{}}
+		grants: map[string]connectGrant{}, uploads: map[string]*connectUpload{}, typingStop: map[string]*time.Timer{}}
 	mux := http.NewServeMux()
 	rest := f.faults
 	mux.HandleFunc("PUT /contact/chat", f.startChatContact)
@@ -154,10 +154,7 @@ func (f *ConnectFace) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.
 // Agent returns the profile of an agent by participant id, as a directory
 // outside Connect would (Connect itself tells only the display name).
 func (f *ConnectFace) Agent(participantID string) (servicedesk.AgentProfile, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p, ok := f.agents[participantID]
-	return p, ok
+	return f.agents.lookup(participantID)
 }
 
 // connectError writes a Connect error: the type in x-amzn-ErrorType, the
@@ -541,9 +538,7 @@ func (f *ConnectFace) remember(p *servicedesk.AgentProfile) {
 	if p == nil {
 		return
 	}
-	f.mu.Lock()
-	f.agents[p.ID] = *p
-	f.mu.Unlock()
+	f.agents.remember(p.ID, *p)
 }
 
 // ConnectMarkdown writes an agent message as Connect text/markdown: one

@@ -1,7 +1,10 @@
 package mockdesk
 
 import (
+	"sync"
 	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 
 	"github.com/gorilla/websocket"
 )
@@ -69,3 +72,26 @@ func (d *Desk) streamFace(s *wsConn, start <-chan faceStream, render func(c *cha
 
 // rawFrame queues an encoded frame for a face's writer.
 func rawFrame(b []byte) outFrame { return outFrame{frame: ServerFrame{Type: "raw", Event: b}} }
+
+// agentDirectory is what a directory outside a vendor's desk knows of its
+// agents: their whole profiles, by the key the vendor shows customers.
+type agentDirectory struct {
+	mu sync.Mutex
+	m  map[string]servicedesk.AgentProfile
+}
+
+func (a *agentDirectory) remember(key string, p servicedesk.AgentProfile) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil {
+		a.m = map[string]servicedesk.AgentProfile{}
+	}
+	a.m[key] = p
+}
+
+func (a *agentDirectory) lookup(key string) (servicedesk.AgentProfile, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p, ok := a.m[key]
+	return p, ok
+}

@@ -47,7 +47,7 @@ type GenesysFace struct {
 	sessions map[string]*genesysSession // by session token
 	jwts     map[string]*genesysSession
 	uploads  map[string]*genesysUpload // by attachment id
-	agents   map[string]servicedesk.AgentProfile
+	agents   agentDirectory
 }
 
 // GenesysOptions configure a GenesysFace.
@@ -89,7 +89,7 @@ func NewGenesysFace(d *Desk, opts GenesysOptions) *GenesysFace {
 		opts.SummaryAttribute = "summary"
 	}
 	f := &GenesysFace{d: d, opts: opts, sessions: map[string]*genesysSession{}, jwts: map[string]*genesysSession{},
-		uploads: map[string]*genesysUpload{}, agents: map[string]servicedesk.AgentProfile{}}
+		uploads: map[string]*genesysUpload{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1", f.websocket)
 	mux.HandleFunc("GET /api/v2/webmessaging/messages", f.history)
@@ -105,10 +105,7 @@ func (f *GenesysFace) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.
 // Agent returns the profile of an agent by nickname, as a directory
 // outside Genesys would (guests see only a nickname and an image).
 func (f *GenesysFace) Agent(nickname string) (servicedesk.AgentProfile, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	p, ok := f.agents[nickname]
-	return p, ok
+	return f.agents.lookup(nickname)
 }
 
 // GenesysEnvelope is every frame the face sends.
@@ -684,9 +681,7 @@ func (f *GenesysFace) rememberAgent(p *servicedesk.AgentProfile) {
 	if p == nil {
 		return
 	}
-	f.mu.Lock()
-	f.agents[p.Nickname] = *p
-	f.mu.Unlock()
+	f.agents.remember(p.Nickname, *p)
 }
 
 // frames renders one event as StructuredMessage frames.

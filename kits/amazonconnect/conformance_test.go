@@ -37,7 +37,7 @@ var Capabilities = conformance.Capabilities{
 type world struct {
 	desk *mockdesk.Desk
 	face *mockdesk.ConnectFace
-	srv  *httptest.Server
+	srv  *httptest.Server // closed by conformdesk
 	kit  *amazonconnect.Kit
 }
 
@@ -45,13 +45,11 @@ func newWorld(t testing.TB, mutate func(*amazonconnect.Config)) *world {
 	t.Helper()
 	caps := amazonconnect.DefaultAttachments
 	caps.MaxFileSizeBytes = 1 << 20 // small, so the too-large case stays cheap
-	desk, err := mockdesk.New(mockdesk.Options{Capabilities: &caps, PingInterval: mockdesk.Duration(time.Second)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	desk := conformdesk.NewDesk(t, mockdesk.Options{Capabilities: &caps, PingInterval: mockdesk.Duration(time.Second), Faults: conformdesk.BackgroundFaults(1)})
 	face := mockdesk.NewConnectFace(desk, mockdesk.ConnectOptions{})
-	srv := httptest.NewServer(face)
+	srv := conformdesk.ServeHandler(t, desk, face)
 	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
 	client := connect.New(connect.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),
@@ -85,13 +83,7 @@ func newWorld(t testing.TB, mutate func(*amazonconnect.Config)) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = kit.Close()
-		_ = desk.Close()
-		srv.CloseClientConnections()
-		srv.Close()
-		hc.CloseIdleConnections()
-	})
+	t.Cleanup(func() { _ = kit.Close() })
 	return &world{desk: desk, face: face, srv: srv, kit: kit}
 }
 

@@ -36,13 +36,11 @@ type world struct {
 
 func newWorld(t testing.TB, mutate func(*genesys.Config)) *world {
 	t.Helper()
-	desk, err := mockdesk.New(mockdesk.Options{PingInterval: mockdesk.Duration(time.Second)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	desk := conformdesk.NewDesk(t, mockdesk.Options{PingInterval: mockdesk.Duration(time.Second), Faults: conformdesk.BackgroundFaults(1)})
 	face := mockdesk.NewGenesysFace(desk, mockdesk.GenesysOptions{DeploymentID: "dep-1"})
-	srv := httptest.NewServer(face)
+	srv := conformdesk.ServeHandler(t, desk, face)
 	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
 	cfg := genesys.Config{
 		DeploymentID: "dep-1",
 		WebSocketURL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1",
@@ -69,13 +67,7 @@ func newWorld(t testing.TB, mutate func(*genesys.Config)) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = kit.Close()
-		_ = desk.Close()
-		srv.CloseClientConnections()
-		srv.Close()
-		hc.CloseIdleConnections()
-	})
+	t.Cleanup(func() { _ = kit.Close() })
 	return &world{desk: desk, face: face, srv: srv, kit: kit}
 }
 

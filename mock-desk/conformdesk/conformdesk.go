@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -212,7 +213,14 @@ func (f faults) Injected(ctx context.Context) (map[string]int, error) {
 // long-lived connections end.
 func Serve(t testing.TB, d *mockdesk.Desk) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(d)
+	return ServeHandler(t, d, d)
+}
+
+// ServeHandler is Serve with another handler in front of d: one of its
+// vendor faces (mockdesk.NewConnectFace, mockdesk.NewGenesysFace).
+func ServeHandler(t testing.TB, d *mockdesk.Desk, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		_ = d.Close()
 		srv.CloseClientConnections()
