@@ -135,12 +135,8 @@ func New(cfg Config) (*Kit, error) {
 	cfg.TransportLifetime = cmp.Or(cfg.TransportLifetime, 59*time.Minute)
 	cfg.TypingInterval = cmp.Or(cfg.TypingInterval, 10*time.Second)
 	cfg.Retries = cmp.Or(cfg.Retries, 10)
-	if cfg.Backoff == (transport.Backoff{}) {
-		cfg.Backoff = transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Backoff = cmp.Or(cfg.Backoff, transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second})
+	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	k := &Kit{cfg: cfg, connect: cfg.Connect, log: cfg.Logger.With("kit", "amazonconnect")}
 	if k.connect == nil {
 		var ac aws.Config

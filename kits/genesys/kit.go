@@ -120,12 +120,8 @@ func New(cfg Config) (*Kit, error) {
 	cfg.TypingInterval = cmp.Or(cfg.TypingInterval, 5*time.Second)
 	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, 10*time.Second)
 	cfg.Retries = cmp.Or(cfg.Retries, 8)
-	if cfg.Backoff == (transport.Backoff{}) {
-		cfg.Backoff = transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Backoff = cmp.Or(cfg.Backoff, transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second})
+	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	u, err := url.Parse(cfg.WebSocketURL)
 	if err != nil {
 		return nil, fmt.Errorf("genesys: WebSocketURL: %w", err)
