@@ -67,7 +67,7 @@ type Config struct {
 	Dialer *websocket.Dialer
 
 	// Attachments are the file limits reported as capabilities. Default:
-	// Connect's (DefaultAttachments). Nil AllowFileUploads turns files off.
+	// Connect's (DefaultAttachments). AllowFileUploads false turns files off.
 	Attachments *servicedesk.Capabilities
 	// AgentProfile completes the profile Connect gives for an agent (a
 	// participant id and a display name) from a directory of your own, e.g.
