@@ -80,3 +80,15 @@ func (t *Throttle) Reset() {
 	t.last = time.Time{}
 	t.mu.Unlock()
 }
+
+// Sleep waits d, or until ctx ends; it reports whether the whole d passed.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
