@@ -312,7 +312,7 @@ func (d *desk) historyPage(ctx context.Context, jwt string, page int) (MessageEn
 			case resp.StatusCode == 429 || resp.StatusCode >= 500:
 				err = &Error{Op: op, Code: resp.StatusCode, Message: strings.TrimSpace(string(b))}
 				if attempt < d.k.cfg.Retries {
-					if !sleep(ctx, d.k.cfg.Backoff.After(attempt, resp, time.Now())) {
+					if !transport.Sleep(ctx, d.k.cfg.Backoff.After(attempt, resp, time.Now())) {
 						return out, ctx.Err()
 					}
 					continue
@@ -324,22 +324,12 @@ func (d *desk) historyPage(ctx context.Context, jwt string, page int) (MessageEn
 		if ctx.Err() != nil || attempt >= d.k.cfg.Retries {
 			return out, fmt.Errorf("genesys: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
 		}
-		if !sleep(ctx, d.k.cfg.Backoff.Delay(attempt)) {
+		if !transport.Sleep(ctx, d.k.cfg.Backoff.Delay(attempt)) {
 			return out, ctx.Err()
 		}
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
 
 // request sends one request with the session token and a fresh tracingId,
 // paced when it is an onMessage. With wait it returns the answer; an error
@@ -351,7 +341,7 @@ func (d *desk) request(ctx context.Context, op string, req map[string]any, wait 
 	var last error
 	for attempt := 0; attempt <= cfg.Retries; attempt++ {
 		if attempt > 0 {
-			if !sleep(ctx, cfg.Backoff.Delay(attempt-1)) {
+			if !transport.Sleep(ctx, cfg.Backoff.Delay(attempt-1)) {
 				return Envelope{}, fmt.Errorf("genesys: %s: %w (last: %w)", op, ctx.Err(), last)
 			}
 		}
