@@ -229,8 +229,8 @@ type ChatInfo struct {
 }
 
 func (d *Desk) chatInfo(chatID, token string) (ChatInfo, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.mu.RLock()
+	defer d.mu.RUnlock()
 	c, err := d.lookup(chatID, token)
 	if err != nil {
 		return ChatInfo{}, fmt.Errorf("mockdesk: chat info: %w", err)
@@ -283,15 +283,15 @@ func (d *Desk) waitEvents(ctx context.Context, chatID, token string, after int64
 		timer = t.C
 	}
 	for {
-		d.mu.Lock()
+		d.mu.RLock()
 		c, err := d.lookup(chatID, token)
 		if err != nil {
-			d.mu.Unlock()
+			d.mu.RUnlock()
 			return EventPage{}, fmt.Errorf("mockdesk: events: %w", err)
 		}
 		page, err := c.eventsSince(after)
 		ch, dropped := c.changed, c.dropped
-		d.mu.Unlock()
+		d.mu.RUnlock()
 		if err != nil {
 			return EventPage{}, fmt.Errorf("mockdesk: events: %w", err)
 		}

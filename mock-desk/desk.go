@@ -146,7 +146,7 @@ type Desk struct {
 	wg     sync.WaitGroup
 	mux    http.Handler
 
-	mu       sync.Mutex
+	mu       sync.RWMutex // readers of a chat's log take it shared
 	closed   bool
 	agents   []*agent
 	chats    map[string]*chat

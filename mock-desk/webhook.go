@@ -116,8 +116,8 @@ func (h *webhooks) run(c *chat) {
 
 // partitioned reports whether chat id is cut off by DropConnections.
 func (h *webhooks) partitioned(id string) bool {
-	h.d.mu.Lock()
-	defer h.d.mu.Unlock()
+	h.d.mu.RLock()
+	defer h.d.mu.RUnlock()
 	c := h.d.chats[id]
 	return c != nil && time.Now().Before(c.partitionUntil)
 }

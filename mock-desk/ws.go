@@ -327,11 +327,11 @@ func (s *wsConn) writeLoop() {
 	for {
 		var changed <-chan struct{}
 		if chatID != "" {
-			d.mu.Lock()
+			d.mu.RLock()
 			c := d.chats[chatID]
 			pending := c.events[sent:]
 			changed = c.changed
-			d.mu.Unlock()
+			d.mu.RUnlock()
 			for _, e := range s.disorder(pending) {
 				if !s.write(append(append([]byte(`{"type":"event","event":`), e.JSON()...), '}')) {
 					return
