@@ -330,7 +330,6 @@ func (d *desk) historyPage(ctx context.Context, jwt string, page int) (MessageEn
 	}
 }
 
-
 // request sends one request with the session token and a fresh tracingId,
 // paced when it is an onMessage. With wait it returns the answer; an error
 // answer is an *Error. Rate limits (4029, retryAfter honoured), server
