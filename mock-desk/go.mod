@@ -3,15 +3,15 @@ module github.com/deskbridge/deskbridge/mock-desk
 go 1.25
 
 require (
+	github.com/chromedp/chromedp v0.23.0
 	github.com/deskbridge/deskbridge/core v0.0.0
 	github.com/gorilla/websocket v1.5.3
+	go.uber.org/goleak v1.3.0
 )
 
 require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
-	github.com/chromedp/chromedp v0.23.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
 )
 
 replace github.com/deskbridge/deskbridge/core => ../core

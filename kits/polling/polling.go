@@ -154,7 +154,7 @@ func (l *link) poll(ctx context.Context, ref deskproto.ChatRef, done chan struct
 				delay = min(max(delay, e.RetryAfter), bo.Max)
 			}
 			log.Debug("polling: poll failed", "err", err, "retry_in", delay)
-			if !sleep(ctx, delay) {
+			if !transport.Sleep(ctx, delay) {
 				return
 			}
 			continue
@@ -165,17 +165,6 @@ func (l *link) poll(ctx context.Context, ref deskproto.ChatRef, done chan struct
 		if page.Ended && l.in.Last() >= page.Cursor {
 			return
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 
