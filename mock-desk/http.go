@@ -450,7 +450,7 @@ func (d *Desk) handlePoll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeEventPage(w, d.disorder(page, cfg))
+	writeEventPage(w, d.disorder(page, d.faults.config().Poll)) // the faults now, not when the poll began
 }
 
 // disorder injects the poll faults that scramble an answer: events
