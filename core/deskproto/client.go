@@ -3,6 +3,8 @@ package deskproto
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,8 +54,9 @@ type ClientConfig struct {
 // Client speaks the REST part of the desk protocol, retrying through
 // github.com/hashicorp/go-retryablehttp with a policy that only resends what
 // is safe to resend: requests the desk did not process (a 429, a refused
-// connection), and requests that are idempotent (reads, and actions whose
-// repetition changes nothing, such as a message with an idempotency key).
+// connection), and, after a 5xx or a lost answer, only requests that carry
+// an idempotency key (reads and PUTs aside). A message's key is its id;
+// every other action but the start gets a key of its own per call.
 type Client struct {
 	base string
 	rc   *retryablehttp.Client
@@ -209,13 +212,21 @@ type request struct {
 	raw    []byte // a prepared body (multipart), with ctype
 	ctype  string
 	key    string // Idempotency-Key
-	safe   bool
-	query  url.Values
-	out    any
+	// keyed: an action whose repetition changes nothing; it gets an
+	// Idempotency-Key of its own (one per call, the same on every attempt)
+	// so that it, like a message, may be resent.
+	keyed bool
+	query url.Values
+	out   any
 }
 
 func (c *Client) do(ctx context.Context, r request) error {
-	st := &call{op: r.op, safe: r.safe || r.method == http.MethodGet || r.method == http.MethodPut || r.key != ""}
+	if r.keyed && r.key == "" {
+		r.key = newKey()
+	}
+	// The retry policy: a request is resent after an ambiguous failure
+	// only when it carries an idempotency key (or is a read or a PUT).
+	st := &call{op: r.op, safe: r.method == http.MethodGet || r.method == http.MethodPut || r.key != ""}
 	if fn, ok := ctx.Value(healthKey{}).(func(bool)); ok {
 		st.health = fn
 	}
@@ -284,6 +295,13 @@ func (c *Client) wrap(r request, err error) error {
 	return fmt.Errorf("deskproto: %s: %w", r.op, err)
 }
 
+// newKey returns a fresh idempotency key for an action.
+func newKey() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "k_" + hex.EncodeToString(b[:])
+}
+
 func chatPath(ref ChatRef, rest string) string {
 	return "/v1/chats/" + url.PathEscape(ref.ID) + rest
 }
@@ -319,7 +337,7 @@ func (c *Client) Send(ctx context.Context, ref ChatRef, m Message) (SendResult, 
 
 // Typing reports the customer typing or not.
 func (c *Client) Typing(ctx context.Context, ref ChatRef, on bool) error {
-	return c.do(ctx, request{op: "typing", method: http.MethodPost, path: chatPath(ref, "/typing"), chat: &ref, body: map[string]bool{"typing": on}, safe: true})
+	return c.do(ctx, request{op: "typing", method: http.MethodPost, path: chatPath(ref, "/typing"), chat: &ref, body: map[string]bool{"typing": on}, keyed: true})
 }
 
 // Read reports agent messages read, up to messageID ("" for all).
@@ -328,23 +346,23 @@ func (c *Client) Read(ctx context.Context, ref ChatRef, messageID string) error 
 	if messageID != "" {
 		body["message_id"] = messageID
 	}
-	return c.do(ctx, request{op: "read", method: http.MethodPost, path: chatPath(ref, "/read"), chat: &ref, body: body, safe: true})
+	return c.do(ctx, request{op: "read", method: http.MethodPost, path: chatPath(ref, "/read"), chat: &ref, body: body, keyed: true})
 }
 
 // ScreenShare answers a screen share request.
 func (c *Client) ScreenShare(ctx context.Context, ref ChatRef, id string, state servicedesk.ScreenShareState) error {
 	return c.do(ctx, request{op: "screen share " + id, method: http.MethodPost, path: chatPath(ref, "/screen_share"), chat: &ref,
-		body: map[string]string{"screen_share_id": id, "state": string(state)}, safe: true})
+		body: map[string]string{"screen_share_id": id, "state": string(state)}, keyed: true})
 }
 
 // StopScreenShare ends an accepted screen share.
 func (c *Client) StopScreenShare(ctx context.Context, ref ChatRef) error {
-	return c.do(ctx, request{op: "stop screen share", method: http.MethodPost, path: chatPath(ref, "/screen_share/stop"), chat: &ref, body: struct{}{}, safe: true})
+	return c.do(ctx, request{op: "stop screen share", method: http.MethodPost, path: chatPath(ref, "/screen_share/stop"), chat: &ref, body: struct{}{}, keyed: true})
 }
 
 // End ends the chat; ending an ended chat succeeds.
 func (c *Client) End(ctx context.Context, ref ChatRef) error {
-	err := c.do(ctx, request{op: "end chat", method: http.MethodPost, path: chatPath(ref, "/end"), chat: &ref, body: struct{}{}, safe: true})
+	err := c.do(ctx, request{op: "end chat", method: http.MethodPost, path: chatPath(ref, "/end"), chat: &ref, body: struct{}{}, keyed: true})
 	var e *Error
 	if errors.As(err, &e) && (e.Code == CodeChatEnded || e.Code == CodeChatNotFound) {
 		return nil
@@ -413,6 +431,6 @@ func (c *Client) Upload(ctx context.Context, ref ChatRef, messageID string, file
 	var out struct {
 		Files []FileResult `json:"files"`
 	}
-	err := c.do(ctx, request{op: "upload files", method: http.MethodPost, path: chatPath(ref, "/files"), chat: &ref, raw: buf.Bytes(), ctype: mw.FormDataContentType(), safe: true, out: &out})
+	err := c.do(ctx, request{op: "upload files", method: http.MethodPost, path: chatPath(ref, "/files"), chat: &ref, raw: buf.Bytes(), ctype: mw.FormDataContentType(), keyed: true, out: &out})
 	return out.Files, err
 }

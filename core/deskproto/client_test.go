@@ -187,3 +187,22 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+func TestActionsCarryOneKeyAcrossAttempts(t *testing.T) {
+	c, mt := newMockClient(t, transport.Backoff{})
+	var keys []string
+	mt.RegisterResponder("POST", base+"/v1/chats/ch_1/typing", sequence(t, []int{503, 204}, ``, &keys))
+	if err := c.Typing(context.Background(), ref, true); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0] == "" || keys[0] != keys[1] {
+		t.Fatalf("attempts carried keys %q: want one key, the same on the resend", keys)
+	}
+	keys = nil
+	if err := c.Typing(context.Background(), ref, false); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0] == "" {
+		t.Fatalf("keys %q", keys)
+	}
+}

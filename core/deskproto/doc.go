@@ -19,9 +19,11 @@
 //
 // Client retries through github.com/hashicorp/go-retryablehttp, but only
 // what is safe to resend: a 429 or a refused connection (the desk did
-// nothing), and idempotent requests (reads, actions whose repetition
-// changes nothing, messages with an idempotency key) after a 5xx or a lost
-// answer. Retry-After is honoured up to the backoff's maximum; waits use
+// nothing), and, after a 5xx or a lost answer, requests that carry an
+// Idempotency-Key (a message's is its id; typing, receipts, screen share
+// answers, uploads and the end get one per call) and reads. A start has no
+// key in the protocol, so it is resent only when the desk surely did not
+// process it. Retry-After is honoured up to the backoff's maximum; waits use
 // full jitter.
 //
 // # Concurrency
