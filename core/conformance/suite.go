@@ -94,6 +94,7 @@ var scenarios = []scenario{
 	{"availability/unknown", nil, availabilityUnknown},
 	{"chat/full_conversation", nil, fullConversation},
 	{"chat/agent_ends", nil, agentEnds},
+	{"chat/another_chat_in_the_same_session", nil, anotherChat},
 	{"chat/agent_leaves_then_another_joins", nil, agentLeavesThenAnotherJoins},
 	{"chat/transfer", has(func(c Capabilities) bool { return c.Transfer }, "Transfer"), transfer},
 	{"chat/start_refused", nil, startRefused},
@@ -206,6 +207,26 @@ func (f *fixture) pushBack(rest []flow.Event) {
 	}
 	f.sub.Close()
 	f.sub = f.s.Subscribe(rest[0].Seq - 1)
+}
+
+// all describes every event of the session, read or not.
+func (f *fixture) all() string {
+	evs, err := f.s.EventsSince(context.Background(), 0, 0)
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, ev := range evs {
+		fmt.Fprintf(&b, "%d:%s", ev.Seq, ev.Type)
+		switch ev.Type {
+		case flow.EventState:
+			fmt.Fprintf(&b, "(%s)", ev.State)
+		case flow.EventMessageStatus, flow.EventUserMessage:
+			fmt.Fprintf(&b, "(%s %s)", ev.MessageID, ev.Status)
+		}
+		b.WriteByte(' ')
+	}
+	return b.String()
 }
 
 func (f *fixture) describe() string {
@@ -440,6 +461,35 @@ func fullConversation(f *fixture, caps Capabilities) {
 	ended := f.await("chat ended", isType(flow.EventChatEnded))
 	if ended.Reason != flow.EndByUser {
 		f.t.Fatalf("end reason %s", ended.Reason)
+	}
+}
+
+// anotherChat: a user who talked to an agent asks for one again later in
+// the same session; the engine reuses the session's desk.
+func anotherChat(f *fixture, _ Capabilities) {
+	for round := range 2 {
+		chat := f.join(ada)
+		id, err := f.s.SendText(f.ctx, fmt.Sprintf("question %d", round))
+		f.must(err, "send")
+		m, err := chat.AwaitMessage(f.ctx)
+		if err != nil {
+			f.t.Fatalf("chat %d: desk: await message %s: %v (events: %s)", round, id, err, f.all())
+		}
+		if m.ID != id {
+			f.t.Fatalf("chat %d: desk got %+v, want message %s", round, m, id)
+		}
+		f.must(chat.Say(f.ctx, servicedesk.TextResponse(fmt.Sprintf("answer %d", round))), "say")
+		am := f.await("agent message", isType(flow.EventAgentMessage))
+		if got := am.Message.PlainText(); got != fmt.Sprintf("answer %d", round) {
+			f.t.Fatalf("chat %d: user saw %q", round, got)
+		}
+		if round == 0 {
+			f.must(chat.End(f.ctx), "agent ends the first chat")
+		} else {
+			f.must(f.s.EndChat(f.ctx, flow.EndOptions{}), "user ends the second chat")
+		}
+		f.await("chat ended", isType(flow.EventChatEnded))
+		f.await("ended", isState(flow.StateEnded))
 	}
 }
 

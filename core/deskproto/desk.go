@@ -31,8 +31,11 @@ type Link interface {
 	ScreenShare(ctx context.Context, id string, state servicedesk.ScreenShareState) error
 	StopScreenShare(ctx context.Context) error
 	End(ctx context.Context) error
-	// Close stops event delivery and frees the link. The chat goes on at the
-	// desk. It must be idempotent.
+	// Leave stops following the current chat (after it ended, or when it
+	// cannot be resumed); the link may Start or Attach another one.
+	Leave() error
+	// Close stops event delivery and frees the link for good. The chat goes
+	// on at the desk. It must be idempotent.
 	Close() error
 }
 
@@ -249,7 +252,7 @@ func (d *Desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 	d.mu.Lock()
 	d.active = false
 	d.mu.Unlock()
-	_ = d.link.Close()
+	_ = d.link.Leave() // the session may start another chat with this desk
 	return d.cb.UpdatePersistedState(map[string]any{}, false)
 }
 
@@ -377,7 +380,7 @@ func (d *Desk) Reconnect(ctx context.Context) (bool, error) {
 		d.mu.Lock()
 		d.active = false
 		d.mu.Unlock()
-		_ = d.link.Close()
+		_ = d.link.Leave()
 		if errors.Is(err, servicedesk.ErrChatNotFound) {
 			d.log.Info("deskproto: chat gone; not reconnecting", "chat", ref.ID, "err", err)
 			_ = d.cb.UpdatePersistedState(map[string]any{}, false)

@@ -56,6 +56,7 @@ func (l *fakeLink) ScreenShare(_ context.Context, id string, st servicedesk.Scre
 }
 func (l *fakeLink) StopScreenShare(context.Context) error { l.did("stop_share"); return nil }
 func (l *fakeLink) End(context.Context) error             { l.did("end"); return nil }
+func (l *fakeLink) Leave() error                          { l.did("leave"); return nil }
 func (l *fakeLink) Close() error {
 	l.mu.Lock()
 	l.closed++

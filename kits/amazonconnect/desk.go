@@ -171,7 +171,12 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	}
 	st := State{ContactID: aws.ToString(out.ContactId), ParticipantID: aws.ToString(out.ParticipantId), ParticipantToken: aws.ToString(out.ParticipantToken), StartedAt: startedAt}
 	d.mu.Lock()
+	// The engine keeps one desk per session: a new chat after an ended one
+	// starts from a clean slate.
 	d.st = st
+	d.down, d.joined, d.agentIn, d.ended, d.endedByUs = false, false, false, false, false
+	d.systemText, d.lastAgentID = "", ""
+	d.attachments = map[string]string{}
 	d.mu.Unlock()
 	if err := d.cb.UpdatePersistedState(st, false); err != nil {
 		d.log.Warn("amazonconnect: persist state", "err", err)

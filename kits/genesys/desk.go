@@ -146,7 +146,11 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		attrs[d.k.cfg.SummaryAttribute] = summary
 	}
 	d.mu.Lock()
+	// The engine keeps one desk per session: a new chat after an ended one
+	// starts from a clean slate, with a new session token.
 	d.st = State{Token: newUUID()}
+	d.ready, d.session, d.configured, d.resuming = make(chan struct{}), SessionResponse{}, false, false
+	d.joined, d.ended, d.endedByUs, d.lastText = false, false, false, ""
 	st := d.st
 	d.mu.Unlock()
 	if err := d.cb.UpdatePersistedState(st, false); err != nil {

@@ -176,6 +176,14 @@ func (l *link) stopLocked() {
 	}
 }
 
+// Leave stops the poll; another chat may follow.
+func (l *link) Leave() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopLocked()
+	return nil
+}
+
 // Close stops the poll and waits for it.
 func (l *link) Close() error {
 	l.mu.Lock()

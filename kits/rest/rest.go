@@ -210,8 +210,22 @@ func (l *link) follow(id string) error {
 	if l.closed {
 		return deskproto.ErrClosed
 	}
+	if l.chatID != "" && l.chatID != id {
+		l.kit.unfollow(l.chatID, l)
+	}
 	l.chatID = id
 	l.kit.follow(id, l)
+	return nil
+}
+
+// Leave stops routing the chat's events here; another chat may follow.
+func (l *link) Leave() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.chatID != "" {
+		l.kit.unfollow(l.chatID, l)
+		l.chatID = ""
+	}
 	return nil
 }
 

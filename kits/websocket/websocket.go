@@ -282,7 +282,7 @@ func (l *link) welcome() {
 	sock := l.sock
 	l.mu.Unlock()
 	l.in.Connected(true)
-	if len(resend) == 0 {
+	if len(resend) == 0 || sock == nil {
 		return
 	}
 	slices.SortFunc(resend, func(a, b *request) int { return int(a.n) - int(b.n) })
@@ -310,6 +310,9 @@ func (l *link) helloFailed(e *frameError) {
 	l.mu.Lock()
 	sock := l.sock
 	l.mu.Unlock()
+	if sock == nil {
+		return
+	}
 	time.AfterFunc(delay, func() { _ = sock.Send(context.Background(), l.hello()) })
 }
 
@@ -328,6 +331,11 @@ func (l *link) call(ctx context.Context, f clientFrame) (serverFrame, error) {
 		r.frame, _ = json.Marshal(f)
 		l.pending[f.RequestID] = r
 		sock, welcomed := l.sock, l.welcomed
+		if sock == nil {
+			delete(l.pending, f.RequestID)
+			l.mu.Unlock()
+			return serverFrame{}, servicedesk.ErrNoChat
+		}
 		l.mu.Unlock()
 		if err := sock.Send(ctx, r.frame); err != nil {
 			l.forget(f.RequestID)
@@ -430,6 +438,25 @@ func (l *link) End(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// Leave closes the chat's socket with a close handshake; another chat may
+// follow.
+func (l *link) Leave() error {
+	l.mu.Lock()
+	sock := l.sock
+	l.sock = nil
+	// Actions still waiting belong to the chat left: they must not be
+	// resent to the next one.
+	for id, r := range l.pending {
+		delete(l.pending, id)
+		r.reply <- serverFrame{Type: "error", Error: &frameError{Code: deskproto.CodeChatEnded, Message: "the chat was left"}}
+	}
+	l.mu.Unlock()
+	if sock != nil {
+		return sock.Close()
+	}
+	return nil
 }
 
 // Close closes the socket with a close handshake; waiting actions fail.
