@@ -807,3 +807,38 @@ func TestUpdateStateReachesDesk(t *testing.T) {
 		}
 	})
 }
+
+// A chat that ends while a message is in flight: the message is reported
+// by its own send's result (the desk may have it), and the next chat's
+// messages, held behind it, go out once it returns.
+func TestChatEndsWithAMessageInFlight(t *testing.T) {
+	bubble(t, Options{}, func(t *testing.T, r *rig) {
+		s, d := connected(t, r, "s")
+		hold := d.Block("SendMessageToAgent")
+		first, err := s.SendText(bgCtx, "in flight")
+		must(t, err)
+		synctest.Wait()
+		d.CB().AgentEndedChat()
+		synctest.Wait()
+		if s.State() != StateEnded {
+			t.Fatalf("state %s", s.State())
+		}
+		must(t, s.StartChat(bgCtx, connectMsg, StartOptions{}))
+		synctest.Wait()
+		d.CB().AgentJoined(ada)
+		synctest.Wait()
+		second, err := s.SendText(bgCtx, "next chat")
+		must(t, err)
+		synctest.Wait()
+		close(hold)
+		synctest.Wait()
+		st := ofType(logOf(t, s), EventMessageStatus)
+		if len(st) != 2 || st[0].MessageID != first || st[0].Status != MessageSent || st[1].MessageID != second || st[1].Status != MessageSent {
+			t.Fatalf("statuses %+v: want %s sent, then %s sent, once each", st, first, second)
+		}
+		sent := d.Sent()
+		if len(sent) != 2 || sent[0].ID != first || sent[1].ID != second {
+			t.Fatalf("desk got %+v", sent)
+		}
+	})
+}

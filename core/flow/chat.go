@@ -184,8 +184,14 @@ func (s *Session) endLocal(reason EndReason, byAgent, cancelled bool, text strin
 		s.agentTyping = false
 		s.emit(Event{Type: EventAgentTyping, Typing: ptr(false)})
 	}
-	// Messages the desk never took are reported, not lost in silence.
-	for _, m := range s.outbox {
+	// Messages the desk never took are reported, not lost in silence. The
+	// one in flight is not: the desk may have it, and its send's result
+	// reports it when it comes.
+	for i, m := range s.outbox {
+		if i == 0 && s.sending {
+			s.inflight = m.ID
+			continue
+		}
 		s.emit(Event{Type: EventMessageStatus, MessageID: m.ID, Status: MessageFailed, Text: s.opts.Texts.MessageNotDelivered})
 	}
 	s.outbox = nil
@@ -271,7 +277,15 @@ func (s *Session) pump() {
 	}, func(err error) {
 		s.sending = false
 		if s.chat != chat || len(s.outbox) == 0 || s.outbox[0].ID != m.ID {
-			return // the chat ended (and reported the outbox) meanwhile
+			// The chat ended meanwhile. Its in-flight message is reported
+			// now, and a later chat's messages, held while this one was in
+			// flight, go on.
+			if s.inflight == m.ID {
+				s.inflight = ""
+				s.emit(sendStatus(m.ID, err, s.opts.Texts.MessageNotDelivered))
+			}
+			s.pump()
+			return
 		}
 		if errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled) && s.e.ctx.Err() != nil {
 			return // shutting down: the message stays in the saved outbox
@@ -285,18 +299,24 @@ func (s *Session) pump() {
 		s.recentSent.add(m.ID)
 		if err != nil {
 			s.log.Warn("flow: message not delivered", "message", m.ID, "err", err)
-			s.emit(Event{Type: EventMessageStatus, MessageID: m.ID, Status: MessageFailed, Text: s.opts.Texts.MessageNotDelivered})
 			for _, f := range m.Files {
 				s.finishUpload(f.ID, true, s.opts.Texts.UploadFailed)
 			}
-		} else {
-			s.emit(Event{Type: EventMessageStatus, MessageID: m.ID, Status: MessageSent})
 		}
+		s.emit(sendStatus(m.ID, err, s.opts.Texts.MessageNotDelivered))
 		s.pump()
 	})
 }
 
 // armUpload starts the timer that fails a sent file whose status never comes.
+// sendStatus is the message_status event for a send's result.
+func sendStatus(id string, err error, failedText string) Event {
+	if err != nil {
+		return Event{Type: EventMessageStatus, MessageID: id, Status: MessageFailed, Text: failedText}
+	}
+	return Event{Type: EventMessageStatus, MessageID: id, Status: MessageSent}
+}
+
 func (s *Session) armUpload(fileID string, chat uint64) {
 	if s.uploading == nil {
 		s.uploading = make(map[string]*time.Timer)

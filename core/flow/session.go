@@ -63,6 +63,7 @@ type Session struct {
 	lastAvail        *servicedesk.AgentAvailability
 	outbox           []PendingMessage
 	sending          bool
+	inflight         string // a message in flight when its chat ended: its result still reports it
 	recentSent       idRing
 	recentAgent      idRing
 	staged           map[string]servicedesk.FileUpload
