@@ -342,6 +342,9 @@ func (d *desk) historyPage(ctx context.Context, jwt string, page int) (MessageEn
 func (d *desk) request(ctx context.Context, op string, req map[string]any, wait bool) (Envelope, error) {
 	cfg := d.k.cfg
 	var last error
+	// A request belongs to the chat (session token) it was made in: once
+	// that chat is over, a retry must not land in the next one.
+	session := d.token()
 	for attempt := 0; attempt <= cfg.Retries; attempt++ {
 		if attempt > 0 {
 			if !transport.Sleep(ctx, cfg.Backoff.Delay(attempt-1)) {
@@ -351,12 +354,15 @@ func (d *desk) request(ctx context.Context, op string, req map[string]any, wait 
 		if err := d.awaitReady(ctx); err != nil {
 			return Envelope{}, fmt.Errorf("genesys: %s: %w", op, err)
 		}
+		if d.token() != session {
+			return Envelope{}, fmt.Errorf("genesys: %s: %w", op, errEnded)
+		}
 		if req["action"] == "onMessage" {
 			if err := d.pacer.Wait(ctx); err != nil {
 				return Envelope{}, fmt.Errorf("genesys: %s: %w", op, err)
 			}
 		}
-		env, err := d.send(ctx, op, req, wait)
+		env, err := d.send(ctx, op, session, req, wait)
 		if err == nil {
 			return env, nil
 		}
@@ -376,9 +382,9 @@ func (d *desk) request(ctx context.Context, op string, req map[string]any, wait 
 }
 
 // send writes one request and, with wait, waits for its answer.
-func (d *desk) send(ctx context.Context, op string, req map[string]any, wait bool) (Envelope, error) {
+func (d *desk) send(ctx context.Context, op, token string, req map[string]any, wait bool) (Envelope, error) {
 	tracing := newUUID()
-	msg := map[string]any{"token": d.token(), "tracingId": tracing}
+	msg := map[string]any{"token": token, "tracingId": tracing}
 	for k, v := range req {
 		msg[k] = v
 	}

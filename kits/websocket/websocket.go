@@ -319,11 +319,20 @@ func (l *link) helloFailed(e *frameError) {
 // call sends an action and waits for its answer, resending while the desk
 // says "not now" (rate_limited, unavailable) or the frame beat the hello.
 func (l *link) call(ctx context.Context, f clientFrame) (serverFrame, error) {
+	// An action belongs to the chat (socket) it was made in: once that chat
+	// is left, a retry must not land in the next one.
+	l.mu.Lock()
+	chatSock := l.sock
+	l.mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		l.mu.Lock()
 		if l.closed {
 			l.mu.Unlock()
 			return serverFrame{}, deskproto.ErrClosed
+		}
+		if l.sock != chatSock {
+			l.mu.Unlock()
+			return serverFrame{}, fmt.Errorf("%w: the chat was left", servicedesk.ErrNoChat)
 		}
 		l.next++
 		r := &request{n: l.next, gen: l.gen, reply: make(chan serverFrame, 1)}
