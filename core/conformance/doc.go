@@ -1,0 +1,36 @@
+// Package conformance is the suite every desk kit must pass: the contract
+// of core/servicedesk, driven through a real flow.Engine against a
+// simulated desk that plays the agent and injects faults.
+//
+// # Overview
+//
+// A kit's test calls Run (or RunExcluding, for a real desk whose protocol
+// cannot express a scenario) with the Capabilities it declares and a
+// HarnessMaker that builds, per subtest, the kit's Factory and the desk it
+// talks to (mock-desk through mock-desk/conformdesk, or the in-memory
+// reference desk in package memdesk). Each scenario is a subtest with a
+// stable name: declarations, availability, a whole conversation, agent
+// ends / leaves / transfers, refused starts, failing messages, files,
+// screen share, a second chat in the same session, reconnect after an
+// engine restart over the same store, faults (a dropped connection, desk
+// 5xx/429, duplicated and reordered delivery: no message lost, doubled or
+// reordered either way) and lifecycle (Close idempotent, Close while a call
+// blocks, no goroutine leaks). Undeclared capabilities must answer
+// errors.ErrUnsupported. CheckREADME keeps a kit's capability table in
+// step with its declaration. docs/writing-a-kit.md lists what each
+// scenario asks of a kit.
+//
+// # Concurrency
+//
+// Scenarios run one after another, each with a fresh harness, engine and
+// store; a scenario may call the harness's Desk and Chat from several
+// goroutines at once (agent and user talking together), so implementations
+// must be safe for concurrent use.
+//
+// # Errors
+//
+// A scenario fails its subtest with the events the session saw so far, so
+// a failure reads as a timeline. Scenarios that need faults skip when
+// Harness.Faults is nil; scenarios of undeclared capabilities skip after
+// declarations/optional_methods checked that they answer ErrUnsupported.
+package conformance
