@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/gateway"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	"github.com/deskbridge/deskbridge/mock-desk/loadtest"
 	"github.com/gorilla/websocket"
 )
 
@@ -125,18 +125,7 @@ func closedLoop(b *testing.B, clients []*loadClient, trip func(c *loadClient) er
 	for err := range errs {
 		b.Fatal(err)
 	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		return float64(all[min(len(all)-1, int(float64(len(all))*p))].Microseconds()) / 1000
-	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(0, "ns/op")
+	loadtest.Summarize(lat, elapsed).Report(b)
 }
 
 // loadDesk starts mock-desk with echoing agents, and the deskbridge server
@@ -259,24 +248,9 @@ func BenchmarkLoadRawEcho(b *testing.B) {
 	})
 }
 
+// rawEcho is the baseline server, with small buffers like a browser tab's.
 func rawEcho() http.Handler {
-	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer ws.Close()
-		for {
-			mt, b, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := ws.WriteMessage(mt, b); err != nil {
-				return
-			}
-		}
-	})
+	return loadtest.EchoHandler(&websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024})
 }
 
 // heapAndStacks is what the process holds after a full GC.

@@ -66,12 +66,14 @@ type Result struct {
 // PerSecond is the round trips per second.
 func (r Result) PerSecond() float64 { return float64(r.RoundTrips) / r.Elapsed.Seconds() }
 
-// Report writes r as benchmark metrics.
+// Report writes r as benchmark metrics (B/chat only when measured).
 func (r Result) Report(b *testing.B) {
 	b.ReportMetric(r.PerSecond(), "msgs/s")
 	b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99-ms")
-	b.ReportMetric(r.BytesPerChat, "B/chat")
+	if r.BytesPerChat > 0 {
+		b.ReportMetric(r.BytesPerChat, "B/chat")
+	}
 	b.ReportMetric(0, "ns/op")
 }
 
@@ -85,12 +87,12 @@ func Kit(cfg Config, mk FactoryMaker) (Result, error) {
 	cfg = cfg.norm()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
 	defer cancel()
-	desk, srv, err := echoDesk(cfg)
+	deskURL, stop, err := echoDesk(cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	defer func() { _ = desk.Close(); srv.CloseClientConnections(); srv.Close() }()
-	factory, cleanup, err := mk(srv.URL)
+	defer stop()
+	factory, cleanup, err := mk(deskURL)
 	if err != nil {
 		return Result{}, err
 	}
@@ -147,7 +149,8 @@ func Kit(cfg Config, mk FactoryMaker) (Result, error) {
 
 // echoDesk starts an in-process mock-desk whose one agent takes every chat
 // and echoes each message.
-func echoDesk(cfg Config) (*mockdesk.Desk, *httptest.Server, error) {
+// It returns the desk's URL and the function that stops desk and server.
+func echoDesk(cfg Config) (url string, stop func(), err error) {
 	desk, err := mockdesk.New(mockdesk.Options{
 		Agents: []mockdesk.AgentConfig{{
 			Profile:  servicedesk.AgentProfile{ID: "echo", Nickname: "Echo"},
@@ -162,9 +165,10 @@ func echoDesk(cfg Config) (*mockdesk.Desk, *httptest.Server, error) {
 		WebhookClient: &http.Client{Timeout: 5 * time.Second, Transport: pooled()},
 	})
 	if err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
-	return desk, httptest.NewServer(desk), nil
+	srv := httptest.NewServer(desk)
+	return srv.URL, func() { _ = desk.Close(); srv.CloseClientConnections(); srv.Close() }, nil
 }
 
 // measure runs roundTrip(chat, message) for every chat and message,
@@ -208,12 +212,12 @@ func DeskOnly(cfg Config) (Result, error) {
 	cfg = cfg.norm()
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Timeout)
 	defer cancel()
-	desk, srv, err := echoDesk(cfg)
+	deskURL, stop, err := echoDesk(cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	defer func() { _ = desk.Close(); srv.CloseClientConnections(); srv.Close() }()
-	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/ws"
+	defer stop()
+	url := "ws" + strings.TrimPrefix(deskURL, "http") + "/v1/ws"
 	before := heap()
 	conns := make([]*websocket.Conn, cfg.Chats)
 	defer func() {
@@ -284,23 +288,7 @@ func await(ctx context.Context, sub *flow.Subscription, tp flow.EventType) (flow
 // cfg.Chats clients, each sending cfg.Messages frames one at a time.
 func RawEcho(cfg Config) (Result, error) {
 	cfg = cfg.norm()
-	var up websocket.Upgrader
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			t, b, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := c.WriteMessage(t, b); err != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewServer(EchoHandler(nil))
 	defer func() { srv.CloseClientConnections(); srv.Close() }()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
 	before := heap()
@@ -331,6 +319,37 @@ func RawEcho(cfg Config) (Result, error) {
 		_, _, err := c.ReadMessage()
 		return err
 	})
+}
+
+// EchoHandler is the baseline server: a bare gorilla/websocket echo, every
+// frame written back as it came. up configures the upgrade (nil: gorilla's
+// defaults).
+func EchoHandler(up *websocket.Upgrader) http.Handler {
+	if up == nil {
+		up = &websocket.Upgrader{}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			t, b, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(t, b); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// Summarize turns per-client round-trip latencies over elapsed into a
+// Result (BytesPerChat left 0).
+func Summarize(lat [][]time.Duration, elapsed time.Duration) Result {
+	return result(lat, elapsed, 0)
 }
 
 func result(lat [][]time.Duration, elapsed time.Duration, perChat float64) Result {
