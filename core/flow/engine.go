@@ -66,14 +66,6 @@ func (e *Engine) Session(ctx context.Context, id string) (*Session, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("flow: session %s: %w", id, err)
 	}
-	var lastSeq uint64
-	if found {
-		// Events may have been saved after the record; the newest one wins.
-		lastSeq = rec.LastSeq
-		if evs, err := e.opts.Store.Events(ctx, id, rec.LastSeq, 0); err == nil && len(evs) > 0 {
-			lastSeq = evs[len(evs)-1].Seq
-		}
-	}
 
 	e.mu.Lock()
 	if s, ok := e.sessions[id]; ok { // another caller won the race
@@ -86,7 +78,7 @@ func (e *Engine) Session(ctx context.Context, id string) (*Session, error) {
 	}
 	s = newSession(e, id)
 	if found {
-		s.restore(rec, lastSeq)
+		s.restore(rec)
 	}
 	e.sessions[id] = s
 	e.mu.Unlock()

@@ -29,6 +29,11 @@ var (
 	ErrNotFound = errors.New("flow: session not found")
 	// ErrSeqGap: a store was handed events out of order.
 	ErrSeqGap = errors.New("flow: event sequence gap")
+	// ErrStoreUnavailable: the store cannot be reached now (a network store
+	// down, a closed store); nothing was written.
+	ErrStoreUnavailable = errors.New("flow: store unavailable")
+	// ErrStoreFull: the store is out of room (a size bound, a full disk).
+	ErrStoreFull = errors.New("flow: store full")
 	// ErrStateTooLarge: persisted desk state over Options.MaxDeskStateBytes.
 	ErrStateTooLarge = errors.New("flow: persisted desk state too large")
 	// ErrInvalid: a command's arguments are unusable.

@@ -322,7 +322,7 @@ func (s *Session) record() Record {
 }
 
 // restore loads a stored record into a new session.
-func (s *Session) restore(r Record, lastSeq uint64) {
+func (s *Session) restore(r Record) {
 	s.st = r.State
 	s.state.Store(uint32(r.State))
 	s.chat = r.Chat
@@ -335,8 +335,8 @@ func (s *Session) restore(r Record, lastSeq uint64) {
 	s.outbox = r.Outbox
 	s.suspended = r.Suspended
 	s.deskState = r.DeskState
-	s.lastSeq = lastSeq
-	s.events.last = lastSeq
+	s.lastSeq = r.LastSeq // the store's own count: Save is its authority
+	s.events.last = r.LastSeq
 }
 
 // close stops the session: new calls fail with ErrClosed, queued ones still

@@ -1,13 +1,16 @@
 package flow
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
@@ -32,7 +35,9 @@ type Record struct {
 	// Outbox holds user messages accepted but not yet acknowledged by the desk.
 	Outbox    []PendingMessage `json:"outbox,omitempty"`
 	Suspended bool             `json:"suspended,omitempty"`
-	// LastSeq is the Seq of the newest event written with this record.
+	// LastSeq is the Seq of the newest event the store holds for the
+	// session. Load sets it from the store's own event log, whatever the
+	// record said when it was saved: Save is the authority on it.
 	LastSeq uint64 `json:"last_seq"`
 }
 
@@ -45,14 +50,23 @@ type PendingMessage struct {
 
 // Store keeps sessions across restarts. Implementations must be safe for
 // concurrent use; calls for one session id never overlap (the engine calls
-// them from the session's queue).
+// them from the session's queue). storetest.Run is the suite every Store
+// passes.
+//
+// Errors: a session that is not there matches ErrNotFound; a store that
+// cannot be reached (a network store down, a closed store) matches
+// ErrStoreUnavailable; one that is out of room matches ErrStoreFull. A
+// failed Save wrote nothing: the engine saves the same batch again.
 type Store interface {
 	// Load returns the record of session id, or an error matching
-	// ErrNotFound.
+	// ErrNotFound. The record's LastSeq is the Seq of the newest event the
+	// store holds for id. The caller may modify what Load returns.
 	Load(ctx context.Context, id string) (Record, error)
 	// Save writes rec (when not nil) and appends events, as one unit where the
-	// store can. Events arrive in Seq order without gaps. Both are immutable:
-	// a store may keep the pointers, and must not modify them.
+	// store can. Events arrive in Seq order; the first must follow the
+	// newest one held (any Seq for a session without events), else Save
+	// fails with ErrSeqGap and writes nothing. Both are immutable: a store
+	// may keep the pointers, and must not modify them.
 	Save(ctx context.Context, id string, rec *Record, events []*Event) error
 	// Events returns up to limit events after seq (limit 0: all kept). It
 	// fails with ErrEventsTrimmed when events after seq are no longer kept.
@@ -63,14 +77,43 @@ type Store interface {
 	Delete(ctx context.Context, id string) error
 }
 
+// FileStore keeps the bytes of files the user uploaded, so that a message
+// resent after a restart still carries its files. A Store that persists
+// usually implements it too (next to its data, bounded in size). Files are
+// deleted with DeleteFiles once their chat ended.
+type FileStore interface {
+	// PutFile stores a file of a session, replacing one with the same id.
+	// It fails with ErrStoreFull past the store's size bound.
+	PutFile(ctx context.Context, sessionID string, info FileInfo, data []byte) error
+	// OpenFile returns a stored file, or an error matching ErrNotFound.
+	OpenFile(ctx context.Context, sessionID, fileID string) (FileInfo, io.ReadCloser, error)
+	// DeleteFiles removes every file of a session.
+	DeleteFiles(ctx context.Context, sessionID string) error
+}
+
+// FileInfo describes a stored file.
+type FileInfo struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type,omitempty"`
+	Size int64  `json:"size"`
+}
+
+// Pinger is implemented by stores that can be unreachable (a network
+// store): Ping answers whether the store works now, for health checks.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
 // MemoryStore is the in-process Store: it survives an Engine restart within
 // one process (tests, single-node servers that restart the engine), not a
 // process restart. Records are kept as JSON, so what works here serialises;
 // events are shared with the sessions, being immutable once published. Sessions are
 // spread over shards so that many sessions save without one lock.
 type MemoryStore struct {
-	shards [memShards]memShard
-	tail   int
+	shards    [memShards]memShard
+	tail      int
+	fileBytes atomic.Int64
 }
 
 const memShards = 64
@@ -83,7 +126,16 @@ type memShard struct {
 type memEntry struct {
 	record *Record
 	events eventLog
+	files  map[string]memFile
 }
+
+type memFile struct {
+	info FileInfo
+	data []byte
+}
+
+// MemoryFileLimit bounds the bytes of files a MemoryStore holds in all.
+const MemoryFileLimit = 256 << 20
 
 // NewMemoryStore returns a MemoryStore that keeps the newest tail events of
 // each session (256 when tail <= 0).
@@ -109,14 +161,17 @@ func (m *MemoryStore) Load(_ context.Context, id string) (Record, error) {
 	sh := m.shard(id)
 	sh.mu.Lock()
 	var rec *Record
+	var last uint64
 	if e, ok := sh.sessions[id]; ok {
-		rec = e.record
+		rec, last = e.record, e.events.last
 	}
 	sh.mu.Unlock()
 	if rec == nil {
 		return Record{}, fmt.Errorf("memory store: load %s: %w", id, ErrNotFound)
 	}
-	return rec.clone(), nil
+	c := rec.clone()
+	c.LastSeq = last
+	return c, nil
 }
 
 // clone copies r's maps and slices, so that neither the store nor its
@@ -132,26 +187,43 @@ func (r *Record) clone() Record {
 
 // Save implements Store.
 func (m *MemoryStore) Save(_ context.Context, id string, rec *Record, events []*Event) error {
-	// The record itself, not JSON: this store lives in the process, and
-	// keeping it saves what JSON cannot (a pending file's Open) at a
-	// fraction of the cost. The engine never changes a record it saved.
-	saved := rec
 	sh := m.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e, ok := sh.sessions[id]
+	last := uint64(0)
+	if ok {
+		last = e.events.last
+	}
+	if err := CheckSeqs(last, events); err != nil {
+		return fmt.Errorf("memory store: save %s: %w", id, err)
+	}
 	if !ok {
 		e = &memEntry{events: eventLog{max: m.tail}}
 		sh.sessions[id] = e
 	}
-	if saved != nil {
-		e.record = saved
+	// The record itself, not JSON: this store lives in the process, and
+	// keeping it saves what JSON cannot (a pending file's Open) at a
+	// fraction of the cost. The engine never changes a record it saved.
+	if rec != nil {
+		e.record = rec
 	}
 	for _, ev := range events {
-		if e.events.last != 0 && ev.Seq != e.events.last+1 {
-			return fmt.Errorf("memory store: save %s: event seq %d after %d: %w", id, ev.Seq, e.events.last, ErrSeqGap)
-		}
 		e.events.append(ev)
+	}
+	return nil
+}
+
+// CheckSeqs reports whether events may be appended to a log whose newest
+// Seq is last (0: no events yet): they must follow it and each other
+// without gaps, else the error matches ErrSeqGap. Store implementations
+// call it before they write anything.
+func CheckSeqs(last uint64, events []*Event) error {
+	for _, ev := range events {
+		if last != 0 && ev.Seq != last+1 {
+			return fmt.Errorf("event seq %d after %d: %w", ev.Seq, last, ErrSeqGap)
+		}
+		last = ev.Seq
 	}
 	return nil
 }
@@ -189,11 +261,74 @@ func (m *MemoryStore) List(context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// Delete implements Store.
+// Delete implements Store; it deletes the session's files too.
 func (m *MemoryStore) Delete(_ context.Context, id string) error {
 	sh := m.shard(id)
 	sh.mu.Lock()
-	delete(sh.sessions, id)
+	if e, ok := sh.sessions[id]; ok {
+		m.dropFiles(e)
+		delete(sh.sessions, id)
+	}
 	sh.mu.Unlock()
 	return nil
+}
+
+// PutFile implements FileStore.
+func (m *MemoryStore) PutFile(_ context.Context, sessionID string, info FileInfo, data []byte) error {
+	size := int64(len(data))
+	if m.fileBytes.Add(size) > MemoryFileLimit {
+		m.fileBytes.Add(-size)
+		return fmt.Errorf("memory store: put file %s of %s (%d bytes): %w", info.ID, sessionID, size, ErrStoreFull)
+	}
+	info.Size = size
+	sh := m.shard(sessionID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e, ok := sh.sessions[sessionID]
+	if !ok {
+		e = &memEntry{events: eventLog{max: m.tail}}
+		sh.sessions[sessionID] = e
+	}
+	if e.files == nil {
+		e.files = make(map[string]memFile)
+	}
+	if old, ok := e.files[info.ID]; ok {
+		m.fileBytes.Add(-int64(len(old.data)))
+	}
+	e.files[info.ID] = memFile{info: info, data: data}
+	return nil
+}
+
+// OpenFile implements FileStore.
+func (m *MemoryStore) OpenFile(_ context.Context, sessionID, fileID string) (FileInfo, io.ReadCloser, error) {
+	sh := m.shard(sessionID)
+	sh.mu.Lock()
+	var f memFile
+	var ok bool
+	if e := sh.sessions[sessionID]; e != nil {
+		f, ok = e.files[fileID]
+	}
+	sh.mu.Unlock()
+	if !ok {
+		return FileInfo{}, nil, fmt.Errorf("memory store: open file %s of %s: %w", fileID, sessionID, ErrNotFound)
+	}
+	return f.info, io.NopCloser(bytes.NewReader(f.data)), nil
+}
+
+// DeleteFiles implements FileStore.
+func (m *MemoryStore) DeleteFiles(_ context.Context, sessionID string) error {
+	sh := m.shard(sessionID)
+	sh.mu.Lock()
+	if e := sh.sessions[sessionID]; e != nil {
+		m.dropFiles(e)
+	}
+	sh.mu.Unlock()
+	return nil
+}
+
+func (m *MemoryStore) dropFiles(e *memEntry) {
+	for _, f := range e.files {
+		m.fileBytes.Add(-int64(len(f.data)))
+	}
+	e.files = nil
 }
