@@ -51,7 +51,10 @@ func (s *Session) deskCall(op, messageID string, timeout time.Duration, call fun
 		return &servicedesk.Error{Op: op, Desk: s.desk.Name(), SessionID: s.id, MessageID: messageID, Err: err}
 	}
 	ok := s.e.spawn(func() {
-		ctx, cancel := context.WithTimeout(s.e.ctx, timeout)
+		ctx, cancel := s.e.ctx, context.CancelFunc(func() {})
+		if timeout > 0 {
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+		}
 		err := wrap(call(ctx))
 		cancel()
 		if done != nil {
@@ -406,8 +409,16 @@ func (s *Session) resume() {
 	chat := s.chat
 	ctrl := s.ctrl
 	var ok bool
-	s.deskCall("Reconnect", "", s.opts.ReconnectTimeout, func(ctx context.Context) error {
-		var err error
+	// No timeout around the wait for a reconnect slot: after a restart
+	// thousands of chats queue for one, and each gets its full timeout.
+	s.deskCall("Reconnect", "", 0, func(ctx context.Context) error {
+		release, err := s.e.reconnectSlot(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+		ctx, cancel := context.WithTimeout(ctx, s.opts.ReconnectTimeout)
+		defer cancel()
 		ok, err = ctrl.Reconnect(ctx)
 		return err
 	}, func(err error) {

@@ -30,6 +30,8 @@ type fakeDesk struct {
 	// block, when set for a method name, makes that method wait for the
 	// channel to close or its context to end.
 	block map[string]chan struct{}
+	// onCall, when set, sees every call as it is recorded.
+	onCall func(call string)
 	// noReconnect hides Reconnect (see lessDesk).
 }
 
@@ -46,7 +48,11 @@ func newFakeDesk() *fakeDesk {
 func (d *fakeDesk) record(call string) {
 	d.mu.Lock()
 	d.calls = append(d.calls, call)
+	on := d.onCall
 	d.mu.Unlock()
+	if on != nil {
+		on(call)
+	}
 }
 
 func (d *fakeDesk) wait(ctx context.Context, call string) error {

@@ -24,6 +24,12 @@ type Engine struct {
 	sessions map[string]*Session
 	closed   bool
 	wg       sync.WaitGroup
+
+	reconnects chan struct{} // slots for desk Reconnect calls
+
+	storeMu      sync.Mutex
+	failingSaves int // sessions whose last save failed
+	storeErr     error
 }
 
 // NewEngine returns an engine whose sessions get their desks from factory.
@@ -32,9 +38,11 @@ func NewEngine(factory servicedesk.Factory, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("flow: new engine: %w: nil factory", ErrInvalid)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	opts = opts.withDefaults()
 	return &Engine{
-		factory:  factory,
-		opts:     opts.withDefaults(),
+		factory:    factory,
+		opts:       opts,
+		reconnects: make(chan struct{}, opts.MaxConcurrentReconnects),
 		ctx:      ctx,
 		cancel:   cancel,
 		sessions: make(map[string]*Session),
@@ -105,20 +113,65 @@ func (e *Engine) Len() int {
 
 // ResumeAll loads every session in the Store, so that chats that were
 // running when the process stopped reconnect now rather than when their user
-// comes back. It returns how many sessions it loaded.
+// comes back. Sessions load on a few goroutines at once, and their desks'
+// Reconnect calls run at most Options.MaxConcurrentReconnects at a time.
+// It returns how many sessions it loaded; a session that fails to load is
+// reported in the error and the others still load.
 func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
 	ids, err := e.opts.Store.List(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("flow: resume all: %w", err)
 	}
-	n := 0
-	for _, id := range ids {
-		if _, err := e.Session(ctx, id); err != nil {
-			return n, fmt.Errorf("flow: resume all: %w", err)
-		}
-		n++
+	const loaders = 16
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		loaded int
+		errs   []error
+		next   = make(chan string)
+	)
+	for range min(loaders, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range next {
+				_, err := e.Session(ctx, id)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					loaded++
+				}
+				mu.Unlock()
+			}
+		}()
 	}
-	return n, nil
+feed:
+	for _, id := range ids {
+		select {
+		case next <- id:
+		case <-ctx.Done():
+			errs = append(errs, ctx.Err())
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if len(errs) > 0 {
+		return loaded, fmt.Errorf("flow: resume all (%d of %d loaded): %w", loaded, len(ids), errors.Join(errs...))
+	}
+	return loaded, nil
+}
+
+// reconnectSlot waits for one of the slots that bound concurrent desk
+// Reconnect calls; release gives it back.
+func (e *Engine) reconnectSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case e.reconnects <- struct{}{}:
+		return func() { <-e.reconnects }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Forget removes an idle or ended session from memory and from the Store.
@@ -178,6 +231,34 @@ func (e *Engine) Close(ctx context.Context) error {
 		return errors.Join(errs...)
 	}
 	return nil
+}
+
+// storeFailing counts sessions that cannot save: failing is true when one
+// starts failing (err says why), false when it saved again.
+func (e *Engine) storeFailing(err error, failing bool) {
+	e.storeMu.Lock()
+	defer e.storeMu.Unlock()
+	if failing {
+		e.failingSaves++
+		e.storeErr = err
+		return
+	}
+	e.failingSaves--
+	if e.failingSaves == 0 {
+		e.storeErr = nil
+	}
+}
+
+// StoreError returns the newest save error while any session cannot save
+// (its events and answers wait for the store), else nil. Health checks use
+// it.
+func (e *Engine) StoreError() error {
+	e.storeMu.Lock()
+	defer e.storeMu.Unlock()
+	if e.failingSaves == 0 {
+		return nil
+	}
+	return fmt.Errorf("flow: %d sessions cannot save: %w", e.failingSaves, e.storeErr)
 }
 
 // spawn runs fn on a tracked goroutine; false once the engine is closed.

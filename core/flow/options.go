@@ -33,6 +33,10 @@ type Options struct {
 	// ReconnectTimeout bounds Reconnect after a restart; past it the chat
 	// ends. Default 15s.
 	ReconnectTimeout time.Duration
+	// MaxConcurrentReconnects bounds the desk Reconnect calls in flight
+	// after a restart, so that thousands of resumed chats do not call the
+	// desk all at once. Default 64.
+	MaxConcurrentReconnects int
 	// FileUploadTimeout fails a sent file whose status the desk never
 	// reported. Default 2m.
 	FileUploadTimeout time.Duration
@@ -117,6 +121,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.EventLogSize <= 0 {
 		o.EventLogSize = 128
+	}
+	if o.MaxConcurrentReconnects <= 0 {
+		o.MaxConcurrentReconnects = 64
 	}
 	if o.MaxDeskStateBytes <= 0 {
 		o.MaxDeskStateBytes = 64 << 10

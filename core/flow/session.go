@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -73,7 +74,8 @@ type Session struct {
 	joinTimer        *time.Timer
 	returnTimer      *time.Timer
 	lastSeq          uint64
-	saveFailed       bool // a save failed since start: keep events in memory
+	saveRetries      int  // failed saves in a row
+	retryTimer       *time.Timer
 	pending          []*Event
 	dirty            bool
 	afterFlush       []func()
@@ -189,7 +191,10 @@ func (s *Session) call(ctx context.Context, fn func() error) error {
 	}
 }
 
-// flush saves and publishes what the last batch did.
+// flush saves and publishes what the last batch did. Nothing is published
+// and no command is answered before the Store has it: when a save fails,
+// the events and answers wait, later batches add to them, and the save is
+// tried again with backoff until it succeeds (or the session closes).
 func (s *Session) flush() {
 	events := s.pending
 	var rec *Record
@@ -197,23 +202,24 @@ func (s *Session) flush() {
 		r := s.record()
 		rec = &r
 	}
-	saved := true
 	if rec != nil || len(events) > 0 {
-		if err := s.opts.Store.Save(s.e.ctx, s.id, rec, events); err != nil {
-			// The session goes on; the next batch saves the record again.
-			s.log.Error("flow: save session", "err", err, "events", len(events))
-			saved = false
-			s.saveFailed = true
-		} else {
-			s.dirty = false
+		err := s.opts.Store.Save(s.e.ctx, s.id, rec, events)
+		if err != nil && errors.Is(err, ErrSeqGap) {
+			err = s.repairSeqGap(rec, events, err)
 		}
+		if err != nil {
+			s.saveFailedNow(err, len(events))
+			return
+		}
+		s.dirty = false
+		s.saveRecovered()
 	}
 	if len(events) > 0 {
 		s.mu.Lock()
 		for _, ev := range events {
 			s.events.append(ev)
 		}
-		if s.st == StateEnded && saved && !s.saveFailed {
+		if s.st == StateEnded {
 			// A finished chat's events are in the Store; memory is for live
 			// chats. Readers fall back to the Store transparently.
 			s.events.release()
@@ -231,6 +237,76 @@ func (s *Session) flush() {
 	for _, f := range after {
 		f()
 	}
+}
+
+// saveFailedNow keeps the batch for the next try and schedules it.
+func (s *Session) saveFailedNow(err error, events int) {
+	if s.saveRetries == 0 {
+		s.e.storeFailing(err, true)
+	}
+	s.saveRetries++
+	s.log.Error("flow: save session; events and answers wait until it is saved", "err", err, "events", events, "try", s.saveRetries)
+	if s.retryTimer != nil {
+		return
+	}
+	delay := min(saveRetryMin<<min(s.saveRetries-1, 8), saveRetryMax)
+	s.retryTimer = time.AfterFunc(delay, func() {
+		s.enqueue(func() { s.retryTimer = nil }) // the drain's flush saves again
+	})
+}
+
+func (s *Session) saveRecovered() {
+	if s.saveRetries > 0 {
+		s.log.Info("flow: saved the session again", "after_tries", s.saveRetries)
+		s.saveRetries = 0
+		s.e.storeFailing(nil, false)
+	}
+}
+
+// Save retries back off from saveRetryMin to saveRetryMax.
+const (
+	saveRetryMin = 50 * time.Millisecond
+	saveRetryMax = 2 * time.Second
+)
+
+// repairSeqGap handles a store whose log ends before the batch does not
+// begin: one that lost its newest writes (a Redis restarted from an AOF
+// synced every second). The events it lacks are still in memory: they are
+// saved again in front of the batch. A store ahead of the session (another
+// writer) is not repaired: the error stands.
+func (s *Session) repairSeqGap(rec *Record, events []*Event, cause error) error {
+	if len(events) == 0 {
+		return cause
+	}
+	stored, err := s.opts.Store.Load(s.e.ctx, s.id)
+	var storeLast uint64
+	switch {
+	case err == nil:
+		storeLast = stored.LastSeq
+	case errors.Is(err, ErrNotFound):
+	default:
+		return cause
+	}
+	first := events[0].Seq
+	if storeLast+1 >= first {
+		return cause
+	}
+	s.mu.Lock()
+	missing, ok := s.events.since(storeLast, 0)
+	s.mu.Unlock()
+	if !ok || len(missing) == 0 || missing[len(missing)-1].Seq+1 != first {
+		return cause
+	}
+	batch := make([]*Event, 0, len(missing)+len(events))
+	for i := range missing {
+		batch = append(batch, &missing[i])
+	}
+	batch = append(batch, events...)
+	if err := s.opts.Store.Save(s.e.ctx, s.id, rec, batch); err != nil {
+		return err
+	}
+	s.log.Warn("flow: the store had lost events; saved them again", "from_seq", storeLast+1, "events", len(missing))
+	return nil
 }
 
 // emit appends an event to the batch being built.
@@ -379,6 +455,11 @@ func (s *Session) stopAll() {
 	}
 	stop(s.joinTimer)
 	stop(s.returnTimer)
+	stop(s.retryTimer)
+	if s.saveRetries > 0 {
+		s.log.Error("flow: session closed with a batch the store never took", "events", len(s.pending))
+		s.saveRecovered()
+	}
 	for _, t := range s.uploading {
 		stop(t)
 	}

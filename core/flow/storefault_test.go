@@ -1,0 +1,205 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// faultyStore wraps a MemoryStore: while down, every Save fails with
+// ErrStoreUnavailable and writes nothing; lose drops the newest saved
+// events, as a Redis restarted from an AOF synced every second would.
+type faultyStore struct {
+	*MemoryStore
+	mu    sync.Mutex
+	down  bool
+	saves int
+}
+
+func (f *faultyStore) setDown(down bool) {
+	f.mu.Lock()
+	f.down = down
+	f.mu.Unlock()
+}
+
+func (f *faultyStore) Save(ctx context.Context, id string, rec *Record, evs []*Event) error {
+	f.mu.Lock()
+	down := f.down
+	f.saves++
+	f.mu.Unlock()
+	if down {
+		return fmt.Errorf("faulty store: save %s: %w", id, ErrStoreUnavailable)
+	}
+	return f.MemoryStore.Save(ctx, id, rec, evs)
+}
+
+func TestNothingIsAnsweredOrPublishedBeforeItIsSaved(t *testing.T) {
+	store := &faultyStore{MemoryStore: NewMemoryStore(0)}
+	bubble(t, Options{Store: store}, func(t *testing.T, r *rig) {
+		s, _ := connected(t, r, "s")
+		before := s.LastSeq()
+		store.setDown(true)
+
+		sent := make(chan error, 1)
+		go func() {
+			_, err := s.SendText(bgCtx, "while the store is down")
+			sent <- err
+		}()
+		time.Sleep(10 * time.Second) // many retries, all failing
+		synctest.Wait()
+		select {
+		case err := <-sent:
+			t.Fatalf("SendText answered (%v) while nothing could be saved", err)
+		default:
+		}
+		if got := s.LastSeq(); got != before {
+			t.Fatalf("events published while the store was down: last seq %d, was %d", got, before)
+		}
+		if err := r.engine.StoreError(); !errors.Is(err, ErrStoreUnavailable) {
+			t.Fatalf("StoreError while down: %v", err)
+		}
+		// A short ctx gives up waiting; the message is still taken once.
+		short, cancel := context.WithTimeout(bgCtx, time.Second)
+		_, err := s.SendText(short, "second, given up on")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("SendText with a short ctx while down: %v", err)
+		}
+
+		store.setDown(false)
+		time.Sleep(3 * time.Second) // the next retry
+		synctest.Wait()
+		select {
+		case err := <-sent:
+			must(t, err)
+		default:
+			t.Fatal("SendText still waiting after the store came back")
+		}
+		if err := r.engine.StoreError(); err != nil {
+			t.Fatalf("StoreError after recovery: %v", err)
+		}
+		// What was published is exactly what the store holds, in order.
+		evs, err := store.MemoryStore.Events(bgCtx, "s", before, 0)
+		must(t, err)
+		if len(evs) == 0 || evs[0].Seq != before+1 || evs[len(evs)-1].Seq != s.LastSeq() {
+			t.Fatalf("stored %v, last published %d", types(evs), s.LastSeq())
+		}
+		if n := len(ofType(evs, EventUserMessage)); n != 2 {
+			t.Fatalf("user messages stored %d, want 2 (%v)", n, types(evs))
+		}
+	})
+}
+
+
+func TestStoreThatLostItsNewestEventsIsRepaired(t *testing.T) {
+	bubble(t, Options{}, func(t *testing.T, r *rig) {
+		s, d := connected(t, r, "s")
+		kept := s.LastSeq()
+		d.CB().SendMessageToUser(textMsg("one"), "")
+		d.CB().SendMessageToUser(textMsg("two"), "")
+		synctest.Wait()
+		lost := s.LastSeq()
+		// The store comes back from a backup taken at kept: every event
+		// after it is gone.
+		mem := r.store.(*MemoryStore)
+		evs, err := mem.Events(bgCtx, "s", 0, 0)
+		must(t, err)
+		rec, err := mem.Load(bgCtx, "s")
+		must(t, err)
+		must(t, mem.Delete(bgCtx, "s"))
+		var back []*Event
+		for i := range evs {
+			if evs[i].Seq <= kept {
+				back = append(back, &evs[i])
+			}
+		}
+		must(t, mem.Save(bgCtx, "s", &rec, back))
+
+		d.CB().SendMessageToUser(textMsg("three"), "")
+		synctest.Wait()
+		if err := r.engine.StoreError(); err != nil {
+			t.Fatalf("StoreError: %v", err)
+		}
+		all, err := mem.Events(bgCtx, "s", 0, 0)
+		must(t, err)
+		for i, ev := range all {
+			if ev.Seq != uint64(i+1) {
+				t.Fatalf("stored seqs have a gap at %d: %v", i, types(all))
+			}
+		}
+		if last := all[len(all)-1].Seq; last != s.LastSeq() || last <= lost {
+			t.Fatalf("stored up to %d, session at %d (lost ones were up to %d)", last, s.LastSeq(), lost)
+		}
+		if n := len(ofType(all, EventAgentMessage)); n != 3 {
+			t.Fatalf("agent messages stored %d, want 3", n)
+		}
+	})
+}
+
+func textMsg(text string) servicedesk.MessageResponse {
+	m := servicedesk.TextResponse(text)
+	m.ID = "agent-" + text
+	return m
+}
+
+func TestResumeAllBoundsConcurrentReconnects(t *testing.T) {
+	bubble(t, Options{}, func(t *testing.T, r *rig) {
+		const chats, slots = 20, 3
+		for i := range chats {
+			connected(t, r, fmt.Sprintf("s%02d", i))
+		}
+		gate := make(chan struct{})
+		var mu sync.Mutex
+		inFlight, most := 0, 0
+		r.setup = func(d *fakeDesk) {
+			d.block["Reconnect"] = gate
+			d.onCall = func(call string) {
+				if call != "Reconnect" {
+					return
+				}
+				mu.Lock()
+				inFlight++
+				most = max(most, inFlight)
+				mu.Unlock()
+			}
+		}
+		r.restart(Options{MaxConcurrentReconnects: slots, ReconnectTimeout: time.Minute})
+		n, err := r.engine.ResumeAll(bgCtx)
+		must(t, err)
+		if n != chats {
+			t.Fatalf("resumed %d sessions, want %d", n, chats)
+		}
+		synctest.Wait()
+		mu.Lock()
+		if inFlight != slots {
+			t.Fatalf("%d Reconnect calls in flight, want %d (the bound)", inFlight, slots)
+		}
+		mu.Unlock()
+		// Each waits its turn with its full timeout; all get through. The
+		// count stops here: calls after the gate opens are not in flight
+		// together.
+		for i := range chats {
+			d := r.desk(fmt.Sprintf("s%02d", i))
+			d.mu.Lock()
+			d.onCall = nil
+			d.mu.Unlock()
+		}
+		time.Sleep(50 * time.Second) // under the timeout for every one of them
+		close(gate)
+		synctest.Wait()
+		for i := range chats {
+			if st := r.session(fmt.Sprintf("s%02d", i)).State(); st != StateConnected {
+				t.Fatalf("session %d: %s after the reconnects", i, st)
+			}
+		}
+		if most != slots {
+			t.Fatalf("at most %d Reconnect calls at once, want %d", most, slots)
+		}
+	})
+}
