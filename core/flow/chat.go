@@ -179,6 +179,24 @@ func (s *Session) beginEnd(byAgent bool, payload json.RawMessage, reason EndReas
 	})
 }
 
+// deleteFiles removes the ended chat's uploads from Options.Files once the
+// batch is saved, off the queue.
+func (s *Session) deleteFiles() {
+	files := s.opts.Files
+	if files == nil {
+		return
+	}
+	s.afterFlush = append(s.afterFlush, func() {
+		s.e.spawn(func() {
+			ctx, cancel := context.WithTimeout(s.e.ctx, 10*time.Second)
+			defer cancel()
+			if err := files.DeleteFiles(ctx, s.id); err != nil {
+				s.log.Warn("flow: delete the files of an ended chat", "err", err)
+			}
+		})
+	})
+}
+
 // endLocal is the end reducer: everything of the chat is cleared, nothing a
 // person would miss is dropped silently.
 func (s *Session) endLocal(reason EndReason, byAgent, cancelled bool, text string) {
@@ -220,6 +238,9 @@ func (s *Session) endLocal(reason EndReason, byAgent, cancelled bool, text strin
 	s.emit(Event{Type: EventChatEnded, Reason: reason, EndedByAgent: byAgent, RequestCancelled: cancelled, Text: text, Kind: endKind(reason)})
 	s.setState(StateEnded)
 	s.dirty = true
+	if !s.sending {
+		s.deleteFiles()
+	}
 	if reason == EndByAgent && s.opts.AssistantReturnDelay >= 0 {
 		chat := s.chat
 		s.returnTimer = time.AfterFunc(s.opts.AssistantReturnDelay, func() {
@@ -286,6 +307,9 @@ func (s *Session) pump() {
 			if s.inflight == m.ID {
 				s.inflight = ""
 				s.emit(sendStatus(m.ID, err, s.opts.Texts.MessageNotDelivered))
+				if s.st == StateEnded {
+					s.deleteFiles() // the last reader of the ended chat's files is done
+				}
 			}
 			s.pump()
 			return

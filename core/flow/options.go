@@ -67,8 +67,14 @@ type Options struct {
 	PreEndChat func(ctx context.Context, ev *PreEndChat) error
 
 	// OpenFile reopens a sent file whose File.Open is nil, such as a file of
-	// a message resent after a restart. Without it such a file fails.
+	// a message resent after a restart. Default: read it from Files; with
+	// neither, such a file fails.
 	OpenFile func(ctx context.Context, sessionID, fileID string) (io.ReadCloser, error)
+	// Files keeps the bytes of uploaded files (the gateway puts them
+	// there); the engine deletes a session's files once its chat ended and
+	// no message of it is still on its way. Default: the Store, when it is
+	// a FileStore.
+	Files FileStore
 
 	// Texts are the lines shown to the user. Default: DefaultTexts.
 	Texts Texts
@@ -127,6 +133,16 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxDeskStateBytes <= 0 {
 		o.MaxDeskStateBytes = 64 << 10
+	}
+	if fs, ok := o.Store.(FileStore); ok && o.Files == nil {
+		o.Files = fs
+	}
+	if o.OpenFile == nil && o.Files != nil {
+		files := o.Files
+		o.OpenFile = func(ctx context.Context, sessionID, fileID string) (io.ReadCloser, error) {
+			_, rc, err := files.OpenFile(ctx, sessionID, fileID)
+			return rc, err
+		}
 	}
 	o.Texts = o.Texts.withDefaults()
 	if o.Now == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -200,6 +201,44 @@ func TestResumeAllBoundsConcurrentReconnects(t *testing.T) {
 		}
 		if most != slots {
 			t.Fatalf("at most %d Reconnect calls at once, want %d", most, slots)
+		}
+	})
+}
+
+func TestFilesOfAPendingMessageSurviveARestartAndGoAfterTheChat(t *testing.T) {
+	bubble(t, Options{}, func(t *testing.T, r *rig) {
+		mem := r.store.(*MemoryStore)
+		s, d := connected(t, r, "s")
+		data := []byte("%PDF-1.7 the invoice")
+		must(t, mem.PutFile(bgCtx, "s", FileInfo{ID: "f1", Name: "invoice.pdf", Type: "application/pdf"}, data))
+		d.CB().SetErrorStatus(servicedesk.DisconnectedError(true)) // the message waits in the outbox
+		synctest.Wait()
+		up := servicedesk.FileUpload{ID: "f1", File: servicedesk.File{Name: "invoice.pdf", Size: int64(len(data)), Type: "application/pdf"}}
+		id, err := s.SendMessage(bgCtx, servicedesk.NewTextRequest("see attached"), []servicedesk.FileUpload{up})
+		must(t, err)
+		synctest.Wait()
+
+		r.restart(Options{}) // Files and OpenFile default to the store
+		_, err = r.engine.ResumeAll(bgCtx)
+		must(t, err)
+		synctest.Wait()
+		d2 := r.desk("s")
+		sent := d2.Sent()
+		if len(sent) != 1 || sent[0].ID != id || len(sent[0].Files) != 1 {
+			t.Fatalf("resent after the restart: %+v", sent)
+		}
+		rc, err := sent[0].Files[0].File.Open(bgCtx)
+		must(t, err)
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(got) != string(data) {
+			t.Fatalf("the desk read %q from the resent file", got)
+		}
+
+		must(t, r.session("s").EndChat(bgCtx, EndOptions{}))
+		synctest.Wait()
+		if _, _, err := mem.OpenFile(bgCtx, "s", "f1"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("the file after its chat ended: %v, want ErrNotFound", err)
 		}
 	})
 }
