@@ -43,9 +43,9 @@ func NewEngine(factory servicedesk.Factory, opts Options) (*Engine, error) {
 		factory:    factory,
 		opts:       opts,
 		reconnects: make(chan struct{}, opts.MaxConcurrentReconnects),
-		ctx:      ctx,
-		cancel:   cancel,
-		sessions: make(map[string]*Session),
+		ctx:        ctx,
+		cancel:     cancel,
+		sessions:   make(map[string]*Session),
 	}, nil
 }
 

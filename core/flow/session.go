@@ -74,7 +74,7 @@ type Session struct {
 	joinTimer        *time.Timer
 	returnTimer      *time.Timer
 	lastSeq          uint64
-	saveRetries      int  // failed saves in a row
+	saveRetries      int // failed saves in a row
 	retryTimer       *time.Timer
 	pending          []*Event
 	dirty            bool

@@ -97,7 +97,6 @@ func TestNothingIsAnsweredOrPublishedBeforeItIsSaved(t *testing.T) {
 	})
 }
 
-
 func TestStoreThatLostItsNewestEventsIsRepaired(t *testing.T) {
 	bubble(t, Options{}, func(t *testing.T, r *rig) {
 		s, d := connected(t, r, "s")
