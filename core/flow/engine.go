@@ -104,6 +104,17 @@ func (e *Engine) Lookup(id string) (*Session, bool) {
 	return s, ok
 }
 
+// IDs returns the ids of the live sessions, in no order.
+func (e *Engine) IDs() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	ids := make([]string, 0, len(e.sessions))
+	for id := range e.sessions {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // Len returns the number of live sessions.
 func (e *Engine) Len() int {
 	e.mu.RLock()

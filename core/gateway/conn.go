@@ -397,7 +397,7 @@ func (c *conn) op(req request) opResult {
 		}
 		files := make([]servicedesk.FileUpload, 0, len(a.FileIDs))
 		for _, fid := range a.FileIDs {
-			f, ok := c.g.files.get(c.sid, fid)
+			f, ok := c.g.files.get(ctx, c.sid, fid)
 			if !ok {
 				return bad(protoErr(CodeUnknownFile, "sendMessageToAgent: file %q was not uploaded in this session", fid))
 			}

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,86 +13,94 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
-// fileStore keeps uploaded files in memory per session until a message
-// takes them to the desk, the session is forgotten, or newer uploads push
-// them out (MaxSessionFiles).
+// fileStore keeps uploaded files until a message takes them to the desk
+// and their chat ends. Their bytes live in a flow.FileStore (the engine's
+// Store when it persists, so that a message resent after a restart still
+// has its files); the gateway remembers what it took per session, to bound
+// a session's uploads.
 type fileStore struct {
-	max int
+	max     int
+	backend flow.FileStore
 
 	mu    sync.Mutex
-	bySes map[string][]*storedFile
+	bySes map[string]map[string]flow.FileInfo
 }
 
-type storedFile struct {
-	id   string
-	name string
-	typ  string
-	data []byte
+func newFileStore(max int, backend flow.FileStore) *fileStore {
+	return &fileStore{max: max, backend: backend, bySes: make(map[string]map[string]flow.FileInfo)}
 }
 
-func newFileStore(max int) *fileStore {
-	return &fileStore{max: max, bySes: make(map[string][]*storedFile)}
-}
+// errTooManyFiles: a session has MaxSessionFiles uploads already.
+var errTooManyFiles = errors.New("too many files in this chat")
 
-func (s *fileStore) put(sid string, f *storedFile) {
+func (s *fileStore) put(ctx context.Context, sid string, info flow.FileInfo, data []byte) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	list := s.bySes[sid]
-	for i, old := range list {
-		if old.id == f.id {
-			list[i] = f
-			return
-		}
+	files := s.bySes[sid]
+	_, replace := files[info.ID]
+	full := !replace && len(files) >= s.max
+	s.mu.Unlock()
+	if full {
+		return errTooManyFiles
 	}
-	list = append(list, f)
-	if len(list) > s.max {
-		list = list[len(list)-s.max:]
+	if err := s.backend.PutFile(ctx, sid, info, data); err != nil {
+		return err
 	}
-	s.bySes[sid] = list
-}
-
-func (s *fileStore) lookup(sid, id string) (*storedFile, bool) {
+	info.Size = int64(len(data))
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, f := range s.bySes[sid] {
-		if f.id == id {
-			return f, true
-		}
+	if s.bySes[sid] == nil {
+		s.bySes[sid] = make(map[string]flow.FileInfo)
 	}
-	return nil, false
+	s.bySes[sid][info.ID] = info
+	s.mu.Unlock()
+	return nil
 }
 
-// get returns the upload as the desk sees it.
-func (s *fileStore) get(sid, id string) (servicedesk.FileUpload, bool) {
-	f, ok := s.lookup(sid, id)
+// get returns the upload as the desk sees it; its Open reads the bytes
+// from the backend each time.
+func (s *fileStore) get(ctx context.Context, sid, id string) (servicedesk.FileUpload, bool) {
+	s.mu.Lock()
+	info, ok := s.bySes[sid][id]
+	s.mu.Unlock()
 	if !ok {
-		return servicedesk.FileUpload{}, false
+		// Taken before a restart: the backend still has it.
+		var rc io.ReadCloser
+		var err error
+		if info, rc, err = s.backend.OpenFile(ctx, sid, id); err != nil {
+			return servicedesk.FileUpload{}, false
+		}
+		rc.Close()
 	}
-	data := f.data
-	return servicedesk.FileUpload{ID: f.id, Status: servicedesk.FileUploading, File: servicedesk.File{
-		Name: f.name, Size: int64(len(data)), Type: f.typ,
-		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+	backend := s.backend
+	return servicedesk.FileUpload{ID: id, Status: servicedesk.FileUploading, File: servicedesk.File{
+		Name: info.Name, Size: info.Size, Type: info.Type,
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			_, rc, err := backend.OpenFile(ctx, sid, id)
+			return rc, err
+		},
 	}}, true
 }
 
-func (s *fileStore) drop(sid string) {
+// drop forgets a session's uploads, bytes included.
+func (s *fileStore) drop(ctx context.Context, sid string) error {
 	s.mu.Lock()
 	delete(s.bySes, sid)
 	s.mu.Unlock()
+	return s.backend.DeleteFiles(ctx, sid)
 }
 
 // OpenFile reopens an upload of a session; it fits flow.Options.OpenFile
 // for an engine the caller builds, so that messages resent after an engine
 // restart still carry their files.
-func (g *Gateway) OpenFile(_ context.Context, sessionID, fileID string) (io.ReadCloser, error) {
-	f, ok := g.files.lookup(sessionID, fileID)
-	if !ok {
-		return nil, fmt.Errorf("gateway: open file %s of session %s: %w", fileID, sessionID, errUnknownFile)
+func (g *Gateway) OpenFile(ctx context.Context, sessionID, fileID string) (io.ReadCloser, error) {
+	_, rc, err := g.files.backend.OpenFile(ctx, sessionID, fileID)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: open file %s of session %s: %w", fileID, sessionID, err)
 	}
-	return io.NopCloser(bytes.NewReader(f.data)), nil
+	return rc, nil
 }
 
 var errUnknownFile = errors.New("no such upload")
@@ -276,7 +283,20 @@ func (g *Gateway) takeFile(w http.ResponseWriter, r *http.Request, sid, fileID s
 		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
 		return
 	}
-	g.files.put(sid, &storedFile{id: fileID, name: name, typ: typ, data: data})
+	if err := g.files.put(ctx, sid, flow.FileInfo{ID: fileID, Name: name, Type: typ}, data); err != nil {
+		switch {
+		case errors.Is(err, errTooManyFiles):
+			fail(http.StatusConflict, CodeTooManyFiles, fmt.Sprintf("a chat takes at most %d files", g.opts.MaxSessionFiles))
+		case errors.Is(err, flow.ErrStoreFull):
+			g.log.Warn("gateway: the file store is full", "session", sid, "err", err)
+			fail(http.StatusInsufficientStorage, CodeStoreFull, "the server has no room for the file now; try again later")
+		default:
+			g.log.Error("gateway: store an upload", "session", sid, "err", err)
+			w.Header().Set("Retry-After", "2")
+			fail(http.StatusServiceUnavailable, CodeUnavailable, "the file could not be stored now; try again")
+		}
+		return
+	}
 	g.stats.add(&g.stats.uploads)
 	g.stats.uploadBytes.Add(uint64(len(data)))
 	w.Header().Set("Content-Type", "application/json")

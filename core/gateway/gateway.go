@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,8 +28,13 @@ type Options struct {
 	Factory servicedesk.Factory
 	// Flow configures the engine the gateway builds. Its OpenFile defaults
 	// to the gateway's upload store, its Store to a MemoryStore keeping
-	// 1024 events per session.
+	// 1024 events per session, its Files to Files.
 	Flow flow.Options
+	// Files keeps the bytes of uploads until their chat ends. Default:
+	// Flow.Files, else Flow.Store when it is a flow.FileStore (so uploads
+	// survive a restart with the sessions), else memory. An Engine passed
+	// in should have the same Files.
+	Files flow.FileStore
 
 	// AllowedOrigins lists the page origins ("https://shop.example.com")
 	// that may open a WebSocket or call the HTTP endpoints. The gateway's
@@ -53,7 +59,8 @@ type Options struct {
 	// accept syntax), checked besides the desk's capabilities. Default
 	// "image/*,.pdf,.txt".
 	UploadTypes string
-	// MaxSessionFiles bounds the uploads kept per session. Default 10.
+	// MaxSessionFiles bounds the uploads kept per session; more are
+	// refused with too_many_files. Default 10.
 	MaxSessionFiles int
 	// MaxSessions bounds live sessions. Default 100000.
 	MaxSessions int
@@ -175,23 +182,31 @@ func New(opts Options) (*Gateway, error) {
 		opts:     opts,
 		tokens:   newTokens(opts.TokenSecret),
 		origins:  newOrigins(opts.AllowedOrigins),
-		files:    newFileStore(opts.MaxSessionFiles),
 		log:      opts.Logger,
 		sessions: make(map[string]*sessionInfo),
 		conns:    make(map[*conn]struct{}),
 		janitor:  make(chan struct{}),
 		jDone:    make(chan struct{}),
 	}
+	fo := opts.Flow
+	if opts.Engine == nil && fo.Store == nil {
+		fo.Store = flow.NewMemoryStore(1024)
+	}
+	files := cmp.Or(opts.Files, fo.Files)
+	if fs, ok := fo.Store.(flow.FileStore); ok && files == nil {
+		files = fs
+	}
+	if files == nil {
+		files = flow.NewMemoryStore(1)
+	}
+	g.files = newFileStore(opts.MaxSessionFiles, files)
 	switch {
 	case opts.Engine != nil:
 		g.engine = opts.Engine
 	case opts.Factory != nil:
-		fo := opts.Flow
+		fo.Files = files
 		if fo.OpenFile == nil {
 			fo.OpenFile = g.OpenFile
-		}
-		if fo.Store == nil {
-			fo.Store = flow.NewMemoryStore(1024)
 		}
 		if fo.Logger == nil {
 			fo.Logger = opts.Logger
@@ -217,6 +232,27 @@ func New(opts Options) (*Gateway, error) {
 	}
 	go g.sweep()
 	return g, nil
+}
+
+// Resume loads every session of the engine's Store (flow.Engine.ResumeAll),
+// so that chats that were running before a restart reconnect to their desk
+// now, and counts them as sessions whose socket is away: a chat whose user
+// never comes back is ended after AbandonAfter, as if the socket had just
+// closed. Call it once after New, before serving.
+func (g *Gateway) Resume(ctx context.Context) (int, error) {
+	n, err := g.engine.ResumeAll(ctx)
+	now := g.opts.Now()
+	g.mu.Lock()
+	for _, id := range g.engine.IDs() {
+		if _, ok := g.sessions[id]; !ok {
+			g.sessions[id] = &sessionInfo{lastSeen: now}
+		}
+	}
+	g.mu.Unlock()
+	if err != nil {
+		return n, fmt.Errorf("gateway: resume: %w", err)
+	}
+	return n, nil
 }
 
 // Engine returns the engine the gateway runs sessions on.
@@ -362,7 +398,9 @@ func (g *Gateway) sweepOnce() {
 				_ = s.EndChat(ctx, flow.EndOptions{})
 			}
 		} else {
-			g.files.drop(w.id)
+			if err := g.files.drop(ctx, w.id); err != nil {
+				g.log.Warn("gateway: drop the uploads of an idle session", "session", w.id, "err", err)
+			}
 			if err := g.engine.Forget(ctx, w.id); err != nil {
 				g.log.Debug("gateway: forget idle session", "session", w.id, "err", err)
 			}

@@ -80,6 +80,11 @@ const (
 	CodeTooManyFiles    = "too_many_files"
 	CodeForbiddenOrigin = "origin_not_allowed"
 	CodeEventsTrimmed   = "events_trimmed"
+	// CodeUnavailable: the server cannot do it now (its store is
+	// unreachable); the same call may be tried again.
+	CodeUnavailable = "unavailable"
+	// CodeStoreFull: the server has no room for it now.
+	CodeStoreFull = "store_full"
 )
 
 // request is one frame from the browser.
@@ -285,6 +290,10 @@ func codeOf(err error) string {
 		return CodeEventsTrimmed
 	case errors.Is(err, errDeadline):
 		return CodeTimeout
+	case errors.Is(err, flow.ErrStoreUnavailable):
+		return CodeUnavailable
+	case errors.Is(err, flow.ErrStoreFull):
+		return CodeStoreFull
 	}
 	return CodeInternal
 }
