@@ -1,0 +1,189 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// The scripts run whole or not at all (Redis runs one script at a time and
+// a script that fails before its first write has written nothing), which is
+// what makes each operation one unit and one round trip. Each ends with the
+// same reply shape, {status, value, ...}, read by reply.
+//
+// Statuses.
+const (
+	statusOK      = 0
+	statusGap     = 1 // Save: value is the stored last seq
+	statusTrimmed = 2 // Events: value is the oldest seq kept
+	statusMissing = 3 // Events: no such session
+	statusFull    = 4 // PutFile: value is the bytes held
+)
+
+// saveScript writes a session's record and events after checking that the
+// events follow the stored ones.
+//
+// KEYS: 1 session hash (rec, last, bf), 2 event list, 3 file hash,
+// 4 session index (zset), 5 file index (zset).
+// ARGV: 1 owner fencing token, 2 tag, 3 ttl ms, 4 tail, 5 first seq of the
+// batch (0: no events), 6 record JSON ("" keeps the stored one), 7.. event
+// JSONs.
+//
+// ARGV[1] is unused now and sent empty: it is where a fencing check goes
+// (compare it with an "owner" field of KEYS[1] and refuse before any write),
+// so that adding one changes neither the key layout nor the other ARGV.
+//
+// A batch whose reply was lost (a timeout after Redis ran the script) is
+// saved again by the engine, perhaps with newer events after it; bf, the
+// first seq of the last batch applied, lets that replay through instead of
+// failing with a gap forever: same first seq, covering the stored log's
+// end, and byte-equal events where they overlap. Anything else that does
+// not follow the log is a gap.
+var saveScript = redis.NewScript(`
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
+local first = tonumber(ARGV[5])
+local n = #ARGV - 6
+local skip = 0
+if n > 0 and last ~= 0 and first ~= last + 1 then
+  local bf = tonumber(redis.call('HGET', KEYS[1], 'bf') or '-1')
+  skip = last - first + 1
+  if first ~= bf or skip < 1 or skip > n then
+    return {1, last}
+  end
+  local stored = redis.call('LRANGE', KEYS[2], -skip, -1)
+  if #stored ~= skip then
+    return {1, last}
+  end
+  for i = 1, skip do
+    if stored[i] ~= ARGV[6 + i] then
+      return {1, last}
+    end
+  end
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'rec', ARGV[6])
+end
+if n - skip > 0 then
+  local i = 7 + skip
+  while i <= #ARGV do
+    local j = math.min(i + 999, #ARGV)
+    redis.call('RPUSH', KEYS[2], unpack(ARGV, i, j))
+    i = j + 1
+  end
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+  last = first + n - 1
+  redis.call('HSET', KEYS[1], 'last', last, 'bf', first)
+else
+  redis.call('HSET', KEYS[1], 'last', last)
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+redis.call('PEXPIRE', KEYS[3], ttl)
+if redis.call('HEXISTS', KEYS[1], 'rec') == 1 then
+  redis.call('ZADD', KEYS[4], now + ttl, ARGV[2])
+end
+redis.call('ZADD', KEYS[5], 'XX', now + ttl, ARGV[2])
+return {0, last}
+`)
+
+// eventsScript reads the events after a seq.
+//
+// KEYS: 1 session hash, 2 event list. ARGV: 1 after seq, 2 limit (0: all).
+// Reply: {0, oldest, {events}}, {2, oldest}, {3, 0}.
+var eventsScript = redis.NewScript(`
+local last = redis.call('HGET', KEYS[1], 'last')
+if not last then
+  return {3, 0}
+end
+last = tonumber(last)
+local after = tonumber(ARGV[1])
+if after >= last then
+  return {0, 0, {}}
+end
+local oldest = last - redis.call('LLEN', KEYS[2]) + 1
+if after + 1 < oldest then
+  return {2, oldest}
+end
+local start = after + 1 - oldest
+local stop = -1
+local limit = tonumber(ARGV[2])
+if limit > 0 then
+  stop = start + limit - 1
+end
+return {0, oldest, redis.call('LRANGE', KEYS[2], start, stop)}
+`)
+
+// listScript drops sessions whose keys expired from the index and returns
+// the tags of the others.
+//
+// KEYS: 1 session index.
+var listScript = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+return {0, 0, redis.call('ZRANGE', KEYS[1], 0, -1)}
+`)
+
+// pruneFiles (a part of the file scripts) gives back the bytes of sessions
+// whose files expired, and deletes what is left of them: without it, the
+// byte counter would keep counting files Redis expired. Bounded per call.
+//
+// KEYS: 2 file index, 3 bytes per session (hash), 4 total bytes.
+// ARGV: 1 key prefix ("<prefix>:{").
+const pruneFiles = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, tag in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. now, 'LIMIT', 0, 64)) do
+  local b = tonumber(redis.call('HGET', KEYS[3], tag) or '0')
+  redis.call('DECRBY', KEYS[4], b)
+  redis.call('HDEL', KEYS[3], tag)
+  redis.call('ZREM', KEYS[2], tag)
+  redis.call('DEL', ARGV[1] .. tag .. '}:f')
+end
+`
+
+// putFileScript stores a file within the bound on all files' bytes.
+//
+// KEYS: 1 file hash of the session, 2-4 as pruneFiles.
+// ARGV: 1 key prefix, 2 tag, 3 file id, 4 info JSON, 5 data, 6 ttl ms,
+// 7 bound on the total.
+var putFileScript = redis.NewScript(pruneFiles + `
+local old = redis.call('HSTRLEN', KEYS[1], 'd:' .. ARGV[3])
+local size = string.len(ARGV[5])
+local total = tonumber(redis.call('GET', KEYS[4]) or '0')
+if total - old + size > tonumber(ARGV[7]) then
+  return {4, total}
+end
+redis.call('HSET', KEYS[1], 'i:' .. ARGV[3], ARGV[4], 'd:' .. ARGV[3], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
+redis.call('HINCRBY', KEYS[3], ARGV[2], size - old)
+redis.call('INCRBY', KEYS[4], size - old)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[2])
+return {0, total - old + size}
+`)
+
+// dropFiles (a part of the delete scripts) frees a session's files and
+// their bytes.
+//
+// KEYS: 1 file hash, 2-4 as pruneFiles. ARGV: 2 tag.
+const dropFiles = `
+local b = tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0')
+if b ~= 0 then
+  redis.call('DECRBY', KEYS[4], b)
+end
+redis.call('HDEL', KEYS[3], ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[1])
+`
+
+// deleteFilesScript: KEYS and ARGV as dropFiles.
+var deleteFilesScript = redis.NewScript(dropFiles + `
+return {0, b}
+`)
+
+// deleteScript forgets a session: dropFiles, then KEYS 5 session hash,
+// 6 event list, 7 session index.
+var deleteScript = redis.NewScript(dropFiles + `
+redis.call('DEL', KEYS[5], KEYS[6])
+redis.call('ZREM', KEYS[7], ARGV[2])
+return {0, b}
+`)
