@@ -12,7 +12,7 @@ import (
 // bbolt's meta page, as bbolt v1.x lays it out: a 16-byte page header, then
 // magic, version, page size, flags (4 bytes each), the root bucket (16),
 // the freelist page, the high water mark, the txid (8 each) and an FNV-64a
-// checksum of all that.
+// checksum of all that, in the machine's byte order.
 const (
 	boltMagic   = 0xED0CDAED
 	boltVersion = 2
@@ -27,10 +27,11 @@ type metaPage struct {
 	txid     uint64
 }
 
-// precheck refuses a file shorter than its own header says. bbolt maps
-// the file and would read pages past its end, a memory fault that no
-// recover catches unless the faulting goroutine asked for it, and the
-// consistency check runs on a goroutine of bbolt's.
+// precheck refuses a file without a valid bbolt header, and one shorter
+// than its header says. bbolt maps the file and would read pages past its
+// end: a memory fault that no recover catches unless the faulting
+// goroutine asked for it, and bbolt's consistency check runs on a
+// goroutine of its own.
 func precheck(path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -44,49 +45,52 @@ func precheck(path string) error {
 	if err != nil {
 		return err
 	}
-	size := st.Size()
-	if size == 0 {
+	if st.Size() == 0 {
 		return nil // bbolt initialises an empty file
 	}
-	read := func(off int64) (metaPage, bool) {
-		buf := make([]byte, metaOff+metaLen+8)
-		if _, err := f.ReadAt(buf, off); err != nil {
-			return metaPage{}, false
-		}
-		m := buf[metaOff:]
-		le := binary.NativeEndian // bbolt writes its meta in the machine's byte order
-		if le.Uint32(m[0:]) != boltMagic || le.Uint32(m[4:]) != boltVersion {
-			return metaPage{}, false
-		}
-		h := fnv.New64a()
-		_, _ = h.Write(m[:metaLen])
-		if h.Sum64() != le.Uint64(m[metaLen:]) {
-			return metaPage{}, false
-		}
-		return metaPage{pageSize: le.Uint32(m[8:]), hwm: le.Uint64(m[40:]), txid: le.Uint64(m[48:])}, true
+	m, ok := newestMeta(f)
+	if !ok {
+		// bbolt would fail too, less clearly ("file size too small").
+		return errors.New("not a bbolt database, or its header is corrupt: no valid meta page")
 	}
-	m0, ok0 := read(0)
+	if need := int64(m.hwm) * int64(m.pageSize); st.Size() < need {
+		return fmt.Errorf("the file is truncated: %d bytes, its header says %d", st.Size(), need)
+	}
+	return nil
+}
+
+// newestMeta returns the valid meta page with the highest txid, as bbolt
+// picks it.
+func newestMeta(f *os.File) (metaPage, bool) {
+	m0, ok0 := readMeta(f, 0)
 	second := int64(defaultPage)
 	if ok0 {
 		second = int64(m0.pageSize)
 	}
-	m1, ok1 := read(second)
-	var m metaPage
+	m1, ok1 := readMeta(f, second)
 	switch {
-	case ok0 && ok1:
-		m = m0
-		if m1.txid > m0.txid {
-			m = m1
-		}
+	case ok0 && ok1 && m1.txid > m0.txid, !ok0 && ok1:
+		return m1, true
 	case ok0:
-		m = m0
-	case ok1:
-		m = m1
-	default:
-		return nil // not bbolt's: Open says so
+		return m0, true
 	}
-	if need := int64(m.hwm) * int64(m.pageSize); size < need {
-		return fmt.Errorf("the file is truncated: %d bytes, its header says %d", size, need)
+	return metaPage{}, false
+}
+
+func readMeta(f *os.File, off int64) (metaPage, bool) {
+	buf := make([]byte, metaOff+metaLen+8)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return metaPage{}, false
 	}
-	return nil
+	m := buf[metaOff:]
+	ne := binary.NativeEndian
+	if ne.Uint32(m[0:]) != boltMagic || ne.Uint32(m[4:]) != boltVersion {
+		return metaPage{}, false
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(m[:metaLen])
+	if h.Sum64() != ne.Uint64(m[metaLen:]) {
+		return metaPage{}, false
+	}
+	return metaPage{pageSize: ne.Uint32(m[8:]), hwm: ne.Uint64(m[40:]), txid: ne.Uint64(m[48:])}, true
 }

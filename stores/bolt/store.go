@@ -163,7 +163,16 @@ func openDB(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
 // checkDB runs bbolt's consistency check and creates the root buckets; a
 // bbolt file of some other program is refused rather than written into.
 func checkDB(db *bolt.DB) error {
+	// Walk every bucket first, on this goroutine: a page that points
+	// outside the file faults here, where it is recovered, and not in
+	// tx.Check's own goroutine, where it would crash the process.
 	err := db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) })
+	})
+	if err != nil {
+		return fmt.Errorf("the file is corrupt: %w", err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
 		var errs []error
 		for e := range tx.Check() {
 			if len(errs) < 5 {
@@ -198,6 +207,17 @@ func checkDB(db *bolt.DB) error {
 		for _, name := range [][]byte{bucketSessions, bucketFiles} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
+			}
+		}
+		return nil
+	})
+}
+
+func walk(b *bolt.Bucket) error {
+	return b.ForEach(func(k, v []byte) error {
+		if v == nil {
+			if sub := b.Bucket(k); sub != nil {
+				return walk(sub)
 			}
 		}
 		return nil
