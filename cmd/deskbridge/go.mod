@@ -1,6 +1,6 @@
 module github.com/deskbridge/deskbridge/cmd/deskbridge
 
-go 1.25
+go 1.25.0
 
 replace (
 	github.com/deskbridge/deskbridge/core => ../../core
@@ -28,6 +28,12 @@ require (
 )
 
 require (
+	github.com/redis/go-redis/v9 v9.22.0 // indirect
+	go.etcd.io/bbolt v1.5.0 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
+)
+
+require (
 	github.com/aws/aws-sdk-go-v2/config v1.33.18 // indirect
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.12 // indirect
@@ -44,6 +50,8 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/deskbridge/deskbridge/stores/bolt v0.0.0
+	github.com/deskbridge/deskbridge/stores/redis v0.0.0
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
@@ -53,6 +61,10 @@ require (
 	github.com/prometheus/common v0.66.1 // indirect
 	github.com/prometheus/procfs v0.16.1 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
-	golang.org/x/sys v0.35.0 // indirect
+	golang.org/x/sys v0.45.0 // indirect
 	google.golang.org/protobuf v1.36.8 // indirect
 )
+
+replace github.com/deskbridge/deskbridge/stores/bolt => ../../stores/bolt
+
+replace github.com/deskbridge/deskbridge/stores/redis => ../../stores/redis

@@ -158,11 +158,12 @@ func TestServeConfigSources(t *testing.T) {
 // cleanly on cancel.
 func TestServeRuns(t *testing.T) {
 	d := startTestDemo(t, demoConfig{})
+	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--desk-url", d.deskURL, "--listen", "127.0.0.1:0", "--log-level", "warn"}, &out, func(string) string { return "" })
+		done <- run(ctx, []string{"serve", "--desk-url", d.deskURL, "--listen", "127.0.0.1:0", "--log-level", "warn", "--data-dir", dataDir}, &out, func(string) string { return "" })
 	}()
 	time.Sleep(300 * time.Millisecond)
 	cancel()
@@ -176,6 +177,48 @@ func TestServeRuns(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"nope"}, io.Discard, nil); err == nil {
 		t.Error("unknown command accepted")
+	}
+	// The default store is a file in the data directory, with a token
+	// secret made there so that tokens outlive the process.
+	for _, name := range []string{"deskbridge.db", "token-secret"} {
+		if _, err := os.Stat(filepath.Join(dataDir, name)); err != nil {
+			t.Errorf("data directory after serve: %v", err)
+		}
+	}
+}
+
+func TestServeStoreSpec(t *testing.T) {
+	dir := t.TempDir()
+	for spec, want := range map[string]string{
+		"":                           "file:" + filepath.Join(dir, "deskbridge.db"),
+		"memory":                     "memory",
+		"file:/srv/db/d.db":          "file:/srv/db/d.db",
+		"redis://:pw@127.0.0.1:6379": "redis://:xxxxx@127.0.0.1:6379",
+	} {
+		got, err := parseStoreSpec(spec, dir)
+		if err != nil || got.String() != want {
+			t.Errorf("store %q: %v, %v; want %s", spec, got, err, want)
+		}
+	}
+	for spec, want := range map[string]string{
+		"postgres://x":          "want memory, file:PATH or redis://",
+		"file:":                 "give the database file",
+		"redis://":              "want redis://",
+		"mysql://u:secret@h/db": "xxxxx", // the password never shows
+	} {
+		_, err := parseStoreSpec(spec, dir)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret") {
+			t.Errorf("store %q: %v; want an error with %q", spec, err, want)
+		}
+	}
+	// From the environment and the config file too, validated before start.
+	env := map[string]string{"DESKBRIDGE_STORE": "nope"}
+	if _, err := loadServeConfig([]string{"--desk-url", "http://d"}, io.Discard, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), `store "nope"`) {
+		t.Errorf("DESKBRIDGE_STORE=nope: %v", err)
+	}
+	cfg, err := loadServeConfig([]string{"--desk-url", "http://d", "--store", "memory", "--data-dir", dir}, io.Discard, func(k string) string { return env[k] })
+	if err != nil || cfg.Store != "memory" || cfg.DataDir != dir {
+		t.Errorf("flags over the environment: %+v, %v", cfg, err)
 	}
 }
 

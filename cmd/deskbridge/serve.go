@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/gateway"
 )
 
@@ -28,6 +29,8 @@ type serveConfig struct {
 	AllowedOrigins []string `json:"allowed_origins"`
 	LogLevel       string   `json:"log_level"`
 	LogFormat      string   `json:"log_format"`
+	Store          string   `json:"store"`
+	DataDir        string   `json:"data_dir"`
 	Limits         limits   `json:"limits"`
 
 	// From the environment only.
@@ -63,6 +66,8 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 	fs.StringVar(&origins, "allowed-origins", "", "comma-separated page origins allowed to connect (DESKBRIDGE_ALLOWED_ORIGINS)")
 	fs.StringVar(&f.LogLevel, "log-level", "", "debug, info, warn, error (DESKBRIDGE_LOG_LEVEL)")
 	fs.StringVar(&f.LogFormat, "log-format", "", "json or text (DESKBRIDGE_LOG_FORMAT)")
+	fs.StringVar(&f.Store, "store", "", "where sessions are kept: memory, file:PATH or redis://host:port/db (DESKBRIDGE_STORE; default file:DATA-DIR/deskbridge.db)")
+	fs.StringVar(&f.DataDir, "data-dir", "", "directory for the default store, its files and a generated token secret (DESKBRIDGE_DATA_DIR; default $XDG_STATE_HOME/deskbridge or ~/.local/state/deskbridge)")
 	fs.Int64Var(&f.Limits.MaxFrameBytes, "max-frame-bytes", 0, "largest browser frame (DESKBRIDGE_MAX_FRAME_BYTES; default 65536)")
 	fs.Float64Var(&f.Limits.RatePerSecond, "rate", 0, "frames a second per socket (DESKBRIDGE_RATE; default 20)")
 	fs.IntVar(&f.Limits.Burst, "burst", 0, "frame burst per socket (DESKBRIDGE_BURST; default 40)")
@@ -109,6 +114,8 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 	env("DESKBRIDGE_ALLOWED_ORIGINS", func(v string) error { cfg.AllowedOrigins = splitList(v); return nil })
 	env("DESKBRIDGE_LOG_LEVEL", str(&cfg.LogLevel))
 	env("DESKBRIDGE_LOG_FORMAT", str(&cfg.LogFormat))
+	env("DESKBRIDGE_STORE", str(&cfg.Store))
+	env("DESKBRIDGE_DATA_DIR", str(&cfg.DataDir))
 	env("DESKBRIDGE_MAX_FRAME_BYTES", i64(&cfg.Limits.MaxFrameBytes))
 	env("DESKBRIDGE_RATE", func(v string) (err error) { cfg.Limits.RatePerSecond, err = strconv.ParseFloat(v, 64); return err })
 	env("DESKBRIDGE_BURST", func(v string) (err error) { cfg.Limits.Burst, err = strconv.Atoi(v); return err })
@@ -138,6 +145,10 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 			cfg.LogLevel = f.LogLevel
 		case "log-format":
 			cfg.LogFormat = f.LogFormat
+		case "store":
+			cfg.Store = f.Store
+		case "data-dir":
+			cfg.DataDir = f.DataDir
 		case "max-frame-bytes":
 			cfg.Limits.MaxFrameBytes = f.Limits.MaxFrameBytes
 		case "rate":
@@ -152,6 +163,9 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 			cfg.Limits.MaxSessions = f.Limits.MaxSessions
 		}
 	})
+	if cfg.DataDir == "" {
+		cfg.DataDir = defaultDataDir(getenv)
+	}
 	return cfg, cfg.validate()
 }
 
@@ -170,6 +184,9 @@ func (c serveConfig) validate() error {
 		} else if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			errs = append(errs, fmt.Errorf("allowed origin %q: want scheme://host[:port]", o))
 		}
+	}
+	if _, err := parseStoreSpec(c.Store, c.DataDir); err != nil {
+		errs = append(errs, err)
 	}
 	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
 		errs = append(errs, errors.New("DESKBRIDGE_TOKEN_SECRET: use at least 32 characters"))
@@ -196,6 +213,30 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
+	spec, _ := parseStoreSpec(cfg.Store, cfg.DataDir) // validated
+	store, err := openStore(ctx, spec, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := closeStore(store); err != nil {
+			log.Error("deskbridge: close the store", "store", spec.String(), "err", err)
+		}
+	}()
+	if cfg.TokenSecret == "" {
+		if !spec.persists() {
+			log.Warn("deskbridge: DESKBRIDGE_TOKEN_SECRET is not set: session tokens die with the process")
+		} else {
+			secret, err := tokenSecretFile(cfg.DataDir, log)
+			if err != nil {
+				return err
+			}
+			cfg.TokenSecret = string(secret)
+			if spec.kind == "redis" {
+				log.Warn("deskbridge: DESKBRIDGE_TOKEN_SECRET is not set: this instance made its own, so its tokens are not valid on other instances; give every instance the same secret")
+			}
+		}
+	}
 	srv, err := startServer(serverConfig{
 		Listen: cfg.Listen,
 		Kit:    kitConfig{Name: cfg.Kit, DeskURL: cfg.DeskURL, PublicURL: cfg.PublicURL, WebhookSecret: cfg.WebhookSecret, Logger: log},
@@ -209,12 +250,13 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			UploadTypes:    cfg.Limits.UploadTypes,
 			MaxSessions:    cfg.Limits.MaxSessions,
 		},
+		Flow:   flow.Options{Store: store, Logger: log.With("component", "flow")},
 		Logger: log,
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("deskbridge serving", "url", srv.url, "kit", cfg.Kit, "desk", cfg.DeskURL, "origins", cfg.AllowedOrigins)
+	log.Info("deskbridge serving", "url", srv.url, "kit", cfg.Kit, "desk", cfg.DeskURL, "origins", cfg.AllowedOrigins, "store", spec.String(), "resumed", srv.resumed)
 	<-ctx.Done()
 	log.Info("deskbridge draining")
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)

@@ -40,6 +40,8 @@ type server struct {
 	url      string
 	draining atomic.Bool
 	served   chan error
+	store    flow.Store
+	resumed  int // sessions restored from the store at start
 }
 
 func startServer(cfg serverConfig) (*server, error) {
@@ -66,7 +68,17 @@ func startServer(cfg serverConfig) (*server, error) {
 		_ = k.close()
 		return nil, err
 	}
-	s := &server{log: cfg.Logger, gw: gw, kit: k, ln: ln, url: url, served: make(chan error, 1)}
+	s := &server{log: cfg.Logger, gw: gw, kit: k, ln: ln, url: url, served: make(chan error, 1), store: cfg.Flow.Store}
+	// Chats that were running before a restart reconnect to the desk now,
+	// before the first browser comes back.
+	rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	s.resumed, err = gw.Resume(rctx)
+	cancel()
+	if err != nil {
+		cfg.Logger.Error("deskbridge: some sessions could not be restored", "restored", s.resumed, "err", err)
+	} else if s.resumed > 0 {
+		cfg.Logger.Info("deskbridge: sessions restored from the store", "sessions", s.resumed)
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newGatewayCollector(gw))
@@ -107,15 +119,37 @@ func startServer(cfg serverConfig) (*server, error) {
 	return s, nil
 }
 
-func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
+// healthz answers 200 while the server takes work, and 503 while it
+// drains or its store cannot be reached (a load balancer then sends
+// browsers elsewhere; what they had is kept).
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	st := s.gw.Stats()
-	status := "ok"
+	status, storeStatus := "ok", "ok"
+	if err := s.storeHealth(r.Context()); err != nil {
+		status, storeStatus = "store_unavailable", err.Error()
+		s.log.Warn("deskbridge: health: the store is not working", "err", err)
+	}
 	if s.draining.Load() {
 		status = "draining"
+	}
+	if status != "ok" {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "sessions": st.Sessions, "connections": st.Connections})
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "store": storeStatus, "sessions": st.Sessions, "connections": st.Connections})
+}
+
+// storeHealth pings a store that can be unreachable, and reports sessions
+// whose saves are failing.
+func (s *server) storeHealth(ctx context.Context) error {
+	if p, ok := s.store.(flow.Pinger); ok {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := p.Ping(ctx); err != nil {
+			return err
+		}
+	}
+	return s.gw.Engine().StoreError()
 }
 
 // shutdown drains: health turns 503, the listener closes, sockets get what
