@@ -21,6 +21,9 @@ const DEFAULTS = {
   availabilityTimeoutMs: 4500,
   reconnectTimeoutMs: 10000,
   maxBackoffMs: 10000,
+  // A socket lost this long during an agent chat is shown to the user as
+  // a lost connection (Carbon's DISCONNECTED status), until it is back.
+  lostAfterMs: 2000,
   texts: {
     waitEndedOnReload:
       "Your request for an agent was cancelled when the page reloaded. Ask again to be connected.",
@@ -67,7 +70,7 @@ export class GatewayError extends Error {
 class Connection {
   constructor(opts, handlers) {
     this.opts = opts;
-    this.h = handlers; // { mode, onEvent(frame), onWelcome(frame), onError(frame), keepOpen() }
+    this.h = handlers; // { mode, onEvent(frame), onWelcome(frame), onError(frame), onLost(), keepOpen() }
     this.token = null;
     this.session = null;
     this.lastSeq = 0;
@@ -79,6 +82,7 @@ class Connection {
     this.failures = 0;
     this.watchdog = null;
     this.closedByUs = false;
+    this.live = false; // a welcomed socket is open
   }
 
   wsURL() {
@@ -125,6 +129,7 @@ class Connection {
         if (!welcomed && f.re === helloId) {
           if (f.type === "welcome") {
             welcomed = true;
+            this.live = true;
             this.failures = 0;
             this.token = f.token;
             this.session = f.session;
@@ -152,12 +157,16 @@ class Connection {
         if (this.ws === ws) {
           this.ws = null;
           this.ready = null;
+          this.live = false;
         }
         const err = new GatewayError("connection_lost", `the gateway socket closed (${ev.code})`);
         for (const [, p] of this.pending) p.reject(err);
         this.pending.clear();
         if (!welcomed) reject(err);
-        if (!this.closedByUs && this.h.keepOpen && this.h.keepOpen()) this.retryLater();
+        if (!this.closedByUs && this.h.keepOpen && this.h.keepOpen()) {
+          if (welcomed && this.h.onLost) this.h.onLost();
+          this.retryLater();
+        }
       };
     });
   }
@@ -329,8 +338,11 @@ class DeskbridgeServiceDesk {
       mode: "desk",
       onEvent: (f) => this.onEvent(f),
       onWelcome: (w) => this.onWelcome(w),
+      onLost: () => this.onLost(),
       keepOpen: () => this.phase === "waiting" || this.phase === "connected",
     });
+    this.lostTimer = null;
+    this.showingLost = false;
     const saved = (params.persistedState && params.persistedState[STATE_KEY]) || bridge.mirror();
     if (saved && saved.token) {
       this.conn.token = saved.token;
@@ -401,8 +413,41 @@ class DeskbridgeServiceDesk {
     this.tellUser(this.opts.texts.waitEndedOnReload);
   }
 
+  /**
+   * onLost: the socket to the gateway dropped (a network blip, a server
+   * restart or deploy). The chat goes on on the server; if the socket is
+   * not back soon, Carbon shows the connection as lost (input read-only)
+   * rather than anything final, and "reconnected" when it is back.
+   * While waiting for an agent nothing is shown: Carbon would end the
+   * request on a DISCONNECTED status.
+   */
+  onLost() {
+    if (this.phase !== "connected" || this.lostTimer || this.showingLost) return;
+    this.lostTimer = setTimeout(() => {
+      this.lostTimer = null;
+      if (this.phase !== "connected" || this.conn.live) return;
+      this.showingLost = true;
+      this.setDisconnected(true);
+    }, this.opts.lostAfterMs);
+  }
+
+  setDisconnected(lost) {
+    try {
+      this.callback.setErrorStatus({ type: 2, isDisconnected: lost });
+    } catch (e) {
+      console.warn("deskbridge: setErrorStatus failed", e);
+    }
+  }
+
   onWelcome(w) {
+    clearTimeout(this.lostTimer);
+    this.lostTimer = null;
+    if (this.showingLost && !w.reset && this.phase === "connected") {
+      this.showingLost = false;
+      this.setDisconnected(false);
+    }
     if (!w.reset || this.phase === "idle") return;
+    this.showingLost = false;
     // The gateway lost the session (a restart without a persistent store):
     // the chat Carbon shows is gone.
     const was = this.phase;
