@@ -7,6 +7,14 @@ export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# A fresh machine has Go and nothing else: install what the tests need
+# (chromium, redis-server, the @carbon/ai-chat bundle). Skipped with
+# DESKBRIDGE_SKIP_INSTALL=1 when you know it is all there.
+if [[ "${DESKBRIDGE_SKIP_INSTALL:-}" != 1 ]]; then
+	step "scripts/install-deps.sh"
+	scripts/install-deps.sh
+fi
+
 step "go.work is current"
 scripts/gen-work.sh --check
 
