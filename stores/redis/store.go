@@ -119,6 +119,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if o.PoolTimeout == 0 {
 		o.PoolTimeout = poolTimeout
 	}
+	// One retry (after a dead pooled connection, say); Save is safe to
+	// retry, as the save script lets a replay of its last batch through.
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 1
+	}
 	// One dial try per attempt: the retry loop of the store's caller (the
 	// engine) is what waits for Redis to come back, not each call.
 	o.DialerRetries = 1

@@ -10,10 +10,20 @@ import (
 	"github.com/deskbridge/deskbridge/core/flow/storetest"
 	redisstore "github.com/deskbridge/deskbridge/stores/redis"
 	"github.com/deskbridge/deskbridge/stores/redis/redistest"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// go-redis logs each failed dial; the fault tests make many on purpose.
+	redis.SetLogger(quiet{})
+	// No goroutine is ignored: a closed client leaves none behind.
+	goleak.VerifyTestMain(m)
+}
+
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
 
 var prefixes atomic.Int64
 
