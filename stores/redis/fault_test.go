@@ -1,9 +1,11 @@
 package redisstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -214,7 +216,8 @@ func TestUnreachable(t *testing.T) {
 // else that repeats stored events.
 func TestSaveReplay(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	st := open(t, srv, redisstore.Options{Prefix: newPrefix()})
+	var logs syncBuffer
+	st := open(t, srv, redisstore.Options{Prefix: newPrefix(), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx := context.Background()
 	ev := func(first, n int) []*flow.Event {
 		out := make([]*flow.Event, n)
@@ -234,6 +237,9 @@ func TestSaveReplay(t *testing.T) {
 	mustSave(rec, ev(3, 2)) // the batch whose reply is "lost"
 	mustSave(rec, ev(3, 2)) // saved again
 	mustSave(rec, ev(3, 4)) // again, with what came after it
+	if n := strings.Count(logs.String(), "was in Redis already"); n != 2 {
+		t.Fatalf("%d replays logged, want 2:\n%s", n, logs.String())
+	}
 	if got := checkSeqs(t, st, "r"); got != 6 {
 		t.Fatalf("last seq %d, want 6", got)
 	}
@@ -251,6 +257,23 @@ func TestSaveReplay(t *testing.T) {
 	if got := checkSeqs(t, st, "r"); got != 6 {
 		t.Fatalf("last seq %d, want 6", got)
 	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func checkSeqs(t *testing.T, st *redisstore.Store, id string) uint64 {

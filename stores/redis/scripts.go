@@ -14,6 +14,7 @@ const (
 	statusTrimmed = 2 // Events: value is the oldest seq kept
 	statusMissing = 3 // Events: no such session
 	statusFull    = 4 // PutFile: value is the bytes held
+	statusReplay  = 5 // Save: a replay of the last batch went in
 )
 
 // saveScript writes a session's record and events after checking that the
@@ -82,6 +83,9 @@ if redis.call('HEXISTS', KEYS[1], 'rec') == 1 then
   redis.call('ZADD', KEYS[4], now + ttl, ARGV[2])
 end
 redis.call('ZADD', KEYS[5], 'XX', now + ttl, ARGV[2])
+if skip > 0 then
+  return {5, last}
+end
 return {0, last}
 `)
 

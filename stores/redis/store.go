@@ -262,6 +262,11 @@ func (s *Store) Save(ctx context.Context, id string, rec *flow.Record, events []
 		return fmt.Errorf("redisstore: save session %s: %w", id, classify(err))
 	case status == statusGap:
 		return fmt.Errorf("redisstore: save session %s: event seq %d after %d: %w", id, events[0].Seq, last, flow.ErrSeqGap)
+	case status == statusReplay:
+		// Not an error: the engine saves a batch again after an error,
+		// and this one had gone in before its reply was lost.
+		s.opts.Logger.Warn("redisstore: a save that had failed was in Redis already; its newer events appended",
+			"session", id, "first_seq", events[0].Seq, "last_seq", last)
 	case status != statusOK:
 		return fmt.Errorf("redisstore: save session %s: unexpected status %d", id, status)
 	}
