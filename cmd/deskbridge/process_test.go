@@ -1,0 +1,359 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	"github.com/deskbridge/deskbridge/stores/redis/redistest"
+)
+
+// startRedis is a real redis-server for this test, AOF on.
+func startRedis(t *testing.T) *redistest.Server {
+	t.Helper()
+	return redistest.Start(t, redistest.Options{})
+}
+
+// The tests here run `deskbridge serve` as a child process, the way an
+// operator does, so that it can be killed with SIGKILL mid-chat.
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// deskbridgeBinary builds the server once per test binary.
+func deskbridgeBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "deskbridge-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "deskbridge")
+		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// freeAddr returns a loopback address nothing listens on now, so that a
+// restarted server comes back where its clients look for it.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// serveProc is one `deskbridge serve` process.
+type serveProc struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	url  string
+	logs *os.File
+	done chan struct{}
+}
+
+// startServe starts serve with args and env, and waits for /healthz.
+func startServe(t *testing.T, addr string, env []string, args ...string) *serveProc {
+	t.Helper()
+	bin := deskbridgeBinary(t)
+	logs, err := os.CreateTemp(t.TempDir(), "serve-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", addr, "--log-level", "info"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProc{t: t, cmd: cmd, url: "http://" + addr, logs: logs, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			b, _ := os.ReadFile(logs.Name())
+			t.Logf("serve log (%s):\n%s", strings.Join(args, " "), lastLines(string(b), 60))
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(p.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		select {
+		case <-p.done:
+			b, _ := os.ReadFile(logs.Name())
+			t.Fatalf("serve exited at start:\n%s", b)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve not healthy after 20s (last: %v)", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// kill is kill -9: no drain, no goodbye to anyone.
+func (p *serveProc) kill() {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	<-p.done
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// browser speaks the gateway protocol the way deskbridge.js does: hello
+// with its token and last seq, events in order, calls by id.
+type browser struct {
+	t       *testing.T
+	ws      *websocket.Conn
+	token   string
+	lastSeq uint64
+	frames  chan map[string]any
+	nextID  int
+	// what the user saw, in order: agent message texts
+	agentTexts []string
+}
+
+func (b *browser) connect(url string) map[string]any {
+	b.t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/ws", nil)
+	if err != nil {
+		b.t.Fatalf("dial: %v", err)
+	}
+	b.ws, b.frames = ws, make(chan map[string]any, 256)
+	go func(frames chan map[string]any) {
+		defer close(frames)
+		for {
+			var f map[string]any
+			if err := ws.ReadJSON(&f); err != nil {
+				return
+			}
+			frames <- f
+		}
+	}(b.frames)
+	hello := map[string]any{"op": "hello", "id": "h", "mode": "desk", "last_seq": b.lastSeq}
+	if b.token != "" {
+		hello["token"] = b.token
+	}
+	if err := ws.WriteJSON(hello); err != nil {
+		b.t.Fatal(err)
+	}
+	w := b.await("welcome", func(f map[string]any) bool { return f["re"] == "h" })
+	if w["type"] != "welcome" {
+		b.t.Fatalf("hello answered %v", w)
+	}
+	b.token = w["token"].(string)
+	return w
+}
+
+// await reads frames until pred holds, taking note of events on the way.
+func (b *browser) await(what string, pred func(map[string]any) bool) map[string]any {
+	b.t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case f, ok := <-b.frames:
+			if !ok {
+				b.t.Fatalf("socket closed while waiting for %s", what)
+			}
+			if f["type"] == "event" {
+				seq := uint64(f["seq"].(float64))
+				if seq <= b.lastSeq {
+					continue // seen already
+				}
+				if seq != b.lastSeq+1 {
+					b.t.Fatalf("event seq %d after %d: a gap", seq, b.lastSeq)
+				}
+				b.lastSeq = seq
+				if ev, _ := f["event"].(map[string]any); ev["type"] == "agent_message" {
+					b.agentTexts = append(b.agentTexts, agentText(ev))
+				}
+			}
+			if pred(f) {
+				return f
+			}
+		case <-timeout:
+			b.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func agentText(ev map[string]any) string {
+	msg, _ := ev["message"].(map[string]any)
+	out, _ := msg["output"].(map[string]any)
+	items, _ := out["generic"].([]any)
+	var parts []string
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok {
+			if s, ok := m["text"].(string); ok {
+				parts = append(parts, s)
+			}
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (b *browser) call(op string, args any) map[string]any {
+	b.t.Helper()
+	b.nextID++
+	id := strconv.Itoa(b.nextID)
+	if err := b.ws.WriteJSON(map[string]any{"op": op, "id": id, "args": args}); err != nil {
+		b.t.Fatalf("%s: %v", op, err)
+	}
+	f := b.await(op+" answer", func(f map[string]any) bool { return f["re"] == id })
+	if f["type"] != "result" {
+		b.t.Fatalf("%s answered %v", op, f)
+	}
+	return f
+}
+
+func (b *browser) awaitAgentText(text string) {
+	b.t.Helper()
+	for _, s := range b.agentTexts {
+		if s == text {
+			return
+		}
+	}
+	b.await("agent message "+text, func(f map[string]any) bool {
+		ev, _ := f["event"].(map[string]any)
+		return ev != nil && ev["type"] == "agent_message" && agentText(ev) == text
+	})
+}
+
+func userMessage(id, text string) map[string]any {
+	return map[string]any{"messageID": id, "message": map[string]any{"input": map[string]any{"message_type": "text", "text": text}}}
+}
+
+// TestServeSurvivesKill9 kills the server mid-chat and starts it again:
+// the agent is still there, the browser resumes from its last seq, and
+// messages flow both ways with nothing lost, doubled or reordered.
+func TestServeSurvivesKill9(t *testing.T) {
+	t.Run("file store", func(t *testing.T) {
+		dataDir := t.TempDir()
+		// No DESKBRIDGE_TOKEN_SECRET: the one made in the data directory
+		// must carry the tokens across the restart.
+		survivesKill9(t, nil, "--data-dir", dataDir)
+	})
+	t.Run("redis store", func(t *testing.T) {
+		srv := startRedis(t)
+		survivesKill9(t, []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)}, "--store", srv.URL(), "--data-dir", t.TempDir())
+	})
+}
+
+func survivesKill9(t *testing.T, env []string, storeArgs ...string) {
+	desk, err := mockdesk.New(mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 5}}, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deskSrv := httptest.NewServer(desk)
+	t.Cleanup(func() { deskSrv.Close(); _ = desk.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	addr := freeAddr(t)
+	args := append([]string{"--kit", "websocket", "--desk-url", deskSrv.URL}, storeArgs...)
+	srv := startServe(t, addr, env, args...)
+
+	b := &browser{t: t}
+	b.connect(srv.url)
+	b.call("startChat", map[string]any{"connectMessage": map[string]any{"output": map[string]any{"generic": []any{map[string]any{"response_type": "connect_to_agent", "transfer_info": map[string]any{}}}}}})
+	chat, err := desk.AwaitChat(ctx)
+	check(t, "await chat", err)
+	check(t, "join", chat.Join(ctx, ada))
+	_, err = chat.SayText(ctx, "a1 before the kill")
+	check(t, "say", err)
+	b.awaitAgentText("a1 before the kill")
+	b.call("sendMessageToAgent", userMessage("u1", "u1 before the kill"))
+	m, err := chat.AwaitCustomerMessage(ctx)
+	check(t, "customer message", err)
+	if m.Input.Text != "u1 before the kill" {
+		t.Fatalf("desk got %q", m.Input.Text)
+	}
+
+	srv.kill()
+	b.ws.Close()
+	// The agent goes on while the server is dead.
+	_, err = chat.SayText(ctx, "a2 while the server was dead")
+	check(t, "say while dead", err)
+
+	srv = startServe(t, addr, env, args...)
+	w := b.connect(srv.url)
+	if w["reset"] == true || w["resumed"] != true {
+		t.Fatalf("welcome after the restart: %v", w)
+	}
+	snap, _ := w["snapshot"].(map[string]any)
+	if snap["state"] != "connected" {
+		t.Fatalf("state after the restart %v, want connected (the agent is still there)", snap["state"])
+	}
+	b.awaitAgentText("a2 while the server was dead")
+	// The browser never saw u1's answer? It resends with the same id: the
+	// desk must not get it twice.
+	b.call("sendMessageToAgent", userMessage("u1", "u1 before the kill"))
+	b.call("sendMessageToAgent", userMessage("u2", "u2 after the restart"))
+	m, err = chat.AwaitCustomerMessage(ctx)
+	check(t, "customer message after the restart", err)
+	if m.Input.Text != "u2 after the restart" {
+		t.Fatalf("after the restart the desk got %q, want u2 (u1 was doubled?)", m.Input.Text)
+	}
+	_, err = chat.SayText(ctx, "a3 after the restart")
+	check(t, "say after", err)
+	b.awaitAgentText("a3 after the restart")
+
+	// Both sides, whole: the desk has u1, u2 once each, in order; the user
+	// saw a1, a2, a3 once each, in order, with no seq gap (checked as read).
+	msgs, err := desk.CustomerMessages(chat.ID())
+	check(t, "customer messages", err)
+	var texts []string
+	for _, cm := range msgs {
+		texts = append(texts, cm.Request.Input.Text)
+	}
+	if got := strings.Join(texts, " | "); got != "u1 before the kill | u2 after the restart" {
+		t.Errorf("the desk got: %s", got)
+	}
+	if got := strings.Join(b.agentTexts, " | "); got != "a1 before the kill | a2 while the server was dead | a3 after the restart" {
+		t.Errorf("the user saw: %s", got)
+	}
+	b.call("endChat", map[string]any{})
+	_, err = chat.AwaitEnded(ctx)
+	check(t, "ended", err)
+}
