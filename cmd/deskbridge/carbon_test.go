@@ -265,3 +265,77 @@ func TestCarbonAdapterEdges(t *testing.T) {
 		}
 	})
 }
+
+// TestCarbonSurvivesServerRestart: the real @carbon/ai-chat with an agent
+// in the chat; `deskbridge serve` (a child process, file store) is killed
+// with SIGKILL between two agent messages and started again. The page
+// shows a lost connection meanwhile, never "ended the chat"; the socket
+// comes back by itself; after a reload Carbon's reconnect resolves true and
+// the conversation goes on both ways.
+func TestCarbonSurvivesServerRestart(t *testing.T) {
+	needCarbonBundle(t)
+	pageSrv := httptest.NewServer(http.FileServer(http.Dir(carbonPage)))
+	t.Cleanup(pageSrv.Close)
+	desk, err := mockdesk.New(mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 3}}, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deskSrv := httptest.NewServer(desk)
+	t.Cleanup(func() { deskSrv.Close(); _ = desk.Close() })
+	addr := freeAddr(t)
+	args := []string{"--kit", "websocket", "--desk-url", deskSrv.URL, "--allowed-origins", pageSrv.URL, "--data-dir", t.TempDir()}
+	srv := startServe(t, addr, nil, args...)
+
+	bctx := chromium(t)
+	ctx, cancel := context.WithTimeout(bctx, 150*time.Second)
+	defer cancel()
+	p := page{t, ctx}
+	actx, acancel := context.WithTimeout(context.Background(), 150*time.Second)
+	defer acancel()
+	must := func(what string, err error) { t.Helper(); check(t, what, err) }
+	p.do("open", chromedp.Navigate(pageSrv.URL+"/index.html?gateway="+srv.url+"/"))
+	p.deepUntil("chat ready", `deepAll('[data-testid="input_field"], [role="textbox"][contenteditable]').length > 0`)
+	p.typeToCarbon("talk to a person")
+	p.deepUntil("click connect", `clickButton('Connect to agent')`)
+	chat, err := desk.AwaitChat(actx)
+	must("await chat", err)
+	must("join", chat.Join(actx, ada))
+	p.deepUntil("agent joined", `deepText().includes('Ada connected')`)
+	_, err = chat.SayText(actx, "Before the kill marker-one")
+	must("say", err)
+	p.deepUntil("agent message", `visibleCount('marker-one') >= 1`)
+
+	srv.kill()
+	// The page notices the lost socket and says so, and nothing final.
+	p.deepUntil("lost connection shown", `deepText().includes('connection to the live agent was lost')`)
+	_, err = chat.SayText(actx, "While the server was dead marker-two")
+	must("say while dead", err)
+	srv = startServe(t, addr, nil, args...)
+	p.deepUntil("missed message after the restart", `visibleCount('marker-two') >= 1`)
+	p.deepUntil("reconnected shown", `deepText().includes('reconnected')`)
+
+	p.do("reload", chromedp.Reload())
+	p.deepUntil("history after the reload", `visibleCount('marker-one') >= 1 && visibleCount('marker-two') >= 1`)
+	_, err = chat.SayText(actx, "After the reload marker-three")
+	must("say after reload", err)
+	p.deepUntil("message after the reload", `visibleCount('marker-three') === 1`)
+	p.typeToCarbon("user marker-four")
+	m, err := chat.AwaitCustomerMessage(actx)
+	must("customer message", err)
+	if m.Input.Text != "user marker-four" {
+		t.Fatalf("after the restart and reload the desk got %q", m.Input.Text)
+	}
+	time.Sleep(time.Second) // let any duplicate show up
+	for _, mk := range []string{"marker-one", "marker-two", "marker-three", "marker-four"} {
+		if n := p.deep(fmt.Sprintf("visibleCount(%q)", mk)); n != "1" {
+			t.Errorf("%s shows %s times, want once\n%s", mk, n, p.deep("deepText()"))
+		}
+	}
+	if text := p.deep("deepText()"); strings.Contains(text, "ended the chat") || strings.Contains(text, "could not be resumed") {
+		t.Errorf("the user was told the chat ended:\n%s", text)
+	}
+	if st := chat.State(); st == "ended" {
+		t.Errorf("the desk chat ended")
+	}
+	p.screenshot("carbon-restart.png")
+}
