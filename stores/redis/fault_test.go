@@ -167,6 +167,7 @@ func TestUnreachable(t *testing.T) {
 		if !errors.Is(err, flow.ErrStoreUnavailable) {
 			t.Fatalf("%s with Redis down: %v, want ErrStoreUnavailable", what, err)
 		}
+		t.Logf("%s failed in %v: %v", what, took.Round(time.Millisecond), err)
 		if took > bound {
 			t.Fatalf("%s with Redis down took %v, want under %v", what, took, bound)
 		}
