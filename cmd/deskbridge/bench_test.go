@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,10 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/gateway"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/mock-desk/loadtest"
+	boltstore "github.com/deskbridge/deskbridge/stores/bolt"
+	redisstore "github.com/deskbridge/deskbridge/stores/redis"
+	"github.com/deskbridge/deskbridge/stores/redis/redistest"
 	"github.com/gorilla/websocket"
 )
 
@@ -128,9 +133,44 @@ func closedLoop(b *testing.B, clients []*loadClient, trip func(c *loadClient) er
 	loadtest.Summarize(lat, elapsed).Report(b)
 }
 
+// benchStores are the stores the load benchmarks run with, side by side:
+// memory (the baseline), the embedded file store, and Redis (a real
+// redis-server with the AOF synced every second, as docs/deploy.md
+// advises).
+var benchStores = []struct {
+	name string
+	open func(b *testing.B) flow.Store
+}{
+	{"memory", func(*testing.B) flow.Store { return flow.NewMemoryStore(eventsKept) }},
+	{"file", func(b *testing.B) flow.Store {
+		st, err := boltstore.Open(filepath.Join(b.TempDir(), "bench.db"), boltstore.Options{Tail: eventsKept})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = st.Close() })
+		return st
+	}},
+	{"redis", func(b *testing.B) flow.Store {
+		srv := redistest.Start(b, redistest.Options{AppendFsync: "everysec"})
+		st, err := redisstore.Open(context.Background(), srv.URL(), redisstore.Options{Tail: eventsKept})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = st.Close() })
+		return st
+	}},
+}
+
+// eachStore runs fn as a sub-benchmark per store.
+func eachStore(b *testing.B, fn func(b *testing.B, st flow.Store)) {
+	for _, s := range benchStores {
+		b.Run("store="+s.name, func(b *testing.B) { fn(b, s.open(b)) })
+	}
+}
+
 // loadDesk starts mock-desk with echoing agents, and the deskbridge server
 // with the websocket kit in front of it.
-func loadDesk(b *testing.B) (gwURL string, d *demo) {
+func loadDesk(b *testing.B, st flow.Store) (gwURL string, d *demo) {
 	b.Helper()
 	agents := make([]mockdesk.AgentConfig, 10)
 	for i := range agents {
@@ -145,6 +185,7 @@ func loadDesk(b *testing.B) (gwURL string, d *demo) {
 		Desk:    &mockdesk.Options{Agents: agents, PingInterval: mockdesk.Duration(time.Minute)},
 		Logger:  quietLog(),
 		Gateway: gateway.Options{RatePerSecond: -1, MaxConnsPerSession: 1},
+		Flow:    flow.Options{Store: st},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -166,9 +207,13 @@ var connectMsg, _ = json.Marshal(servicedesk.NewResponse(servicedesk.GenericItem
 // callback. Run it beside BenchmarkLoadRawEcho, the baseline:
 //
 //	go test -run '^$' -bench '^BenchmarkLoad' -benchtime 20000x ./cmd/deskbridge/
+//
+// It runs once per store (memory, file, redis).
 func BenchmarkLoadGateway(b *testing.B) {
-	url, _ := loadDesk(b)
-	gatewayLoop(b, url)
+	eachStore(b, func(b *testing.B, st flow.Store) {
+		url, _ := loadDesk(b, st)
+		gatewayLoop(b, url)
+	})
 }
 
 // gatewayLoop connects the clients in desk mode, starts their chats and
@@ -200,7 +245,11 @@ func gatewayLoop(b *testing.B, url string) {
 // process (an echo ServiceDesk that answers every message at once): the
 // gateway, the flow engine and the sockets, without the kit and mock-desk.
 func BenchmarkLoadGatewayEchoDesk(b *testing.B) {
-	gw, err := gateway.New(gateway.Options{Factory: echoDeskFactory, RatePerSecond: -1})
+	eachStore(b, benchEchoDesk)
+}
+
+func benchEchoDesk(b *testing.B, st flow.Store) {
+	gw, err := gateway.New(gateway.Options{Factory: echoDeskFactory, RatePerSecond: -1, Flow: flow.Options{Store: st}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -285,7 +334,7 @@ func BenchmarkMemorySessions(b *testing.B) {
 			return float64(after-before) / float64(loadClients)
 		}()
 
-		url, d := loadDesk(b)
+		url, d := loadDesk(b, nil)
 		before := heapAndStacks()
 		idle := dialMany(b, loadClients, url, func(c *loadClient) error {
 			if err := c.ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"hello","id":"h","mode":"desk"}`)); err != nil {

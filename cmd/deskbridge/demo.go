@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/gateway"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 )
@@ -33,6 +34,8 @@ type demoConfig struct {
 	Logger *slog.Logger
 	// Gateway limits; zero values take the gateway's defaults.
 	Gateway gateway.Options
+	// Flow configures the engine (its Store: memory when nil).
+	Flow flow.Options
 }
 
 // demo is the running demo: a mock desk on its own listener and the
@@ -76,6 +79,7 @@ func startDemo(cfg demoConfig) (*demo, error) {
 		Listen:  net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)),
 		Kit:     kitConfig{Name: cfg.Kit, DeskURL: d.deskURL, WebhookSecret: secret, Logger: cfg.Logger},
 		Gateway: cfg.Gateway,
+		Flow:    cfg.Flow,
 		Demo:    true,
 		Logger:  cfg.Logger,
 	})
