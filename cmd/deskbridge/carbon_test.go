@@ -276,14 +276,9 @@ func TestCarbonSurvivesServerRestart(t *testing.T) {
 	needCarbonBundle(t)
 	pageSrv := httptest.NewServer(http.FileServer(http.Dir(carbonPage)))
 	t.Cleanup(pageSrv.Close)
-	desk, err := mockdesk.New(mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 3}}, Logger: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deskSrv := httptest.NewServer(desk)
-	t.Cleanup(func() { deskSrv.Close(); _ = desk.Close() })
+	desk, deskURL := manualDesk(t)
 	addr := freeAddr(t)
-	args := []string{"--kit", "websocket", "--desk-url", deskSrv.URL, "--allowed-origins", pageSrv.URL, "--data-dir", t.TempDir()}
+	args := []string{"--kit", "websocket", "--desk-url", deskURL, "--allowed-origins", pageSrv.URL, "--data-dir", t.TempDir()}
 	srv := startServe(t, addr, nil, args...)
 
 	bctx := chromium(t)

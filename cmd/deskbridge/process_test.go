@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,6 +22,19 @@ import (
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/stores/redis/redistest"
 )
+
+// manualDesk is mock-desk on loopback with one agent, Ada, whom the test
+// plays.
+func manualDesk(t *testing.T) (*mockdesk.Desk, string) {
+	t.Helper()
+	desk, err := mockdesk.New(mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 5}}, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(desk)
+	t.Cleanup(func() { srv.Close(); _ = desk.Close() })
+	return desk, srv.URL
+}
 
 // startRedis is a real redis-server for this test, AOF on.
 func startRedis(t *testing.T) *redistest.Server {
@@ -281,17 +295,12 @@ func TestServeSurvivesKill9(t *testing.T) {
 }
 
 func survivesKill9(t *testing.T, env []string, storeArgs ...string) {
-	desk, err := mockdesk.New(mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 5}}, Logger: quietLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deskSrv := httptest.NewServer(desk)
-	t.Cleanup(func() { deskSrv.Close(); _ = desk.Close() })
+	desk, deskURL := manualDesk(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
 	addr := freeAddr(t)
-	args := append([]string{"--kit", "websocket", "--desk-url", deskSrv.URL}, storeArgs...)
+	args := append([]string{"--kit", "websocket", "--desk-url", deskURL}, storeArgs...)
 	srv := startServe(t, addr, env, args...)
 
 	b := &browser{t: t}
@@ -356,4 +365,43 @@ func survivesKill9(t *testing.T, env []string, storeArgs ...string) {
 	b.call("endChat", map[string]any{})
 	_, err = chat.AwaitEnded(ctx)
 	check(t, "ended", err)
+}
+
+// TestHealthWhileRedisIsAway: /healthz answers 503 while the Redis store
+// cannot be reached, so a load balancer sends browsers elsewhere, and 200
+// again once it is back.
+func TestHealthWhileRedisIsAway(t *testing.T) {
+	rds := startRedis(t)
+	_, deskURL := manualDesk(t)
+	srv := startServe(t, freeAddr(t), []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)},
+		"--kit", "websocket", "--desk-url", deskURL, "--store", rds.URL(), "--data-dir", t.TempDir())
+	health := func() (int, string) {
+		resp, err := http.Get(srv.url + "/healthz")
+		if err != nil {
+			t.Fatalf("healthz: %v", err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Status, Store string }
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body.Status
+	}
+	if code, st := health(); code != 200 || st != "ok" {
+		t.Fatalf("healthz with Redis up: %d %s", code, st)
+	}
+	rds.Pause()
+	if code, st := health(); code != 503 || st != "store_unavailable" {
+		t.Fatalf("healthz with Redis paused: %d %s, want 503 store_unavailable", code, st)
+	}
+	rds.Resume()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, st := health()
+		if code == 200 && st == "ok" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz after Redis came back: %d %s", code, st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
