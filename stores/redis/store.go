@@ -81,6 +81,8 @@ type Store struct {
 	// Keys shared by all sessions.
 	sessions, files, fileSizes, fileBytes string
 	keyStart                              string // "<prefix>:{"
+
+	pipe pipeliner // saves of many sessions in one pipeline
 }
 
 var (
@@ -118,6 +120,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	if o.PoolTimeout == 0 {
 		o.PoolTimeout = poolTimeout
+	}
+	if o.PoolSize == 0 {
+		o.PoolSize = 128
 	}
 	// One retry (after a dead pooled connection, say); Save is safe to
 	// retry, as the save script lets a replay of its last batch through.
@@ -256,7 +261,7 @@ func (s *Store) Save(ctx context.Context, id string, rec *flow.Record, events []
 		args = append(args, b)
 	}
 	keys := []string{s.key(t, "s"), s.key(t, "ev"), s.key(t, "f"), s.sessions, s.files}
-	status, last, _, err := reply(saveScript.Run(ctx, s.c, keys, args...))
+	status, last, _, err := reply(s.runSave(ctx, keys, args))
 	switch {
 	case err != nil:
 		return fmt.Errorf("redisstore: save session %s: %w", id, classify(err))
