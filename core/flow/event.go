@@ -1,6 +1,9 @@
 package flow
 
 import (
+	"encoding/json"
+	"sync"
+
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -125,6 +128,30 @@ type Event struct {
 	Reason           EndReason                      `json:"reason,omitempty"`
 	EndedByAgent     bool                           `json:"ended_by_agent,omitempty"`
 	RequestCancelled bool                           `json:"request_cancelled,omitempty"`
+
+	// enc holds the event's JSON once made: a published event is encoded
+	// by its store and again for every socket that shows it, and never
+	// changes. Copies of the event share it.
+	enc *encodedEvent
+}
+
+type encodedEvent struct {
+	once sync.Once
+	b    []byte
+	err  error
+}
+
+// plainEvent is Event without its MarshalJSON.
+type plainEvent Event
+
+// MarshalJSON encodes the event once for all its readers (events the
+// engine published; others are encoded each time).
+func (e *Event) MarshalJSON() ([]byte, error) {
+	if e.enc == nil {
+		return json.Marshal((*plainEvent)(e))
+	}
+	e.enc.once.Do(func() { e.enc.b, e.enc.err = json.Marshal((*plainEvent)(e)) })
+	return e.enc.b, e.enc.err
 }
 
 // eventLog keeps the newest events of a session in a ring of pointers:

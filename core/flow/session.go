@@ -317,6 +317,7 @@ func (s *Session) emit(ev Event) {
 	if ev.Chat == 0 {
 		ev.Chat = s.chat
 	}
+	ev.enc = new(encodedEvent) // complete now: encoded once from here on
 	s.pending = append(s.pending, &ev)
 }
 
