@@ -37,6 +37,11 @@
 // byte behind. The store, not the record, knows LastSeq: Load sets it from
 // "last".
 //
+// Saves of many sessions made at the same time share one pipeline (one
+// write and one read for all of them; at most four pipelines in flight):
+// a busy node makes far fewer system calls, in both processes, than a
+// round trip per save would.
+//
 // A Save whose reply was lost (Redis ran it, then the connection timed
 // out) is saved again by the engine, alone or with newer events: the
 // script lets such a replay through (same first seq as the last batch,
@@ -45,9 +50,11 @@
 //
 // # Age
 //
-// Every key of a session expires Options.TTL after its last Save, the
-// record, events and files together; PutFile gives the session's files the
-// TTL from then. List and PutFile drop what expired from the shared keys,
+// Every key of a session expires about Options.TTL after its last Save,
+// the record, events and files together: moving the expiry costs five
+// commands, so a Save moves it only when it was last moved TTL/10 (a
+// minute at most) ago, and a session lives between TTL - TTL/10 and TTL
+// after its last Save. PutFile gives the session's files the TTL from then. List and PutFile drop what expired from the shared keys,
 // and the expired files' bytes count no more.
 //
 // # Durability

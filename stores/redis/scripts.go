@@ -37,7 +37,8 @@ const (
 // end, and byte-equal events where they overlap. Anything else that does
 // not follow the log is a gap.
 var saveScript = redis.NewScript(`
-local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
+local h = redis.call('HMGET', KEYS[1], 'last', 'exp', 'hasrec')
+local last = tonumber(h[1] or '0')
 local first = tonumber(ARGV[5])
 local n = #ARGV - 6
 local skip = 0
@@ -60,29 +61,45 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[3])
+local hasrec = h[3] == '1'
 if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[1], 'rec', ARGV[6])
 end
+local newlist = false
 if n - skip > 0 then
   local i = 7 + skip
+  local len = 0
   while i <= #ARGV do
     local j = math.min(i + 999, #ARGV)
-    redis.call('RPUSH', KEYS[2], unpack(ARGV, i, j))
+    len = redis.call('RPUSH', KEYS[2], unpack(ARGV, i, j))
     i = j + 1
   end
+  newlist = len == n - skip
   redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
   last = first + n - 1
   redis.call('HSET', KEYS[1], 'last', last, 'bf', first)
 else
   redis.call('HSET', KEYS[1], 'last', last)
 end
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('PEXPIRE', KEYS[3], ttl)
-if redis.call('HEXISTS', KEYS[1], 'rec') == 1 then
-  redis.call('ZADD', KEYS[4], now + ttl, ARGV[2])
+-- The session's keys live ttl after its last save. Moving their expiry
+-- costs five commands, so it moves at most every ttl/10 (a minute at
+-- most): a session lives between ttl - ttl/10 and ttl after its last save.
+local exp = tonumber(h[2] or '0')
+local every = math.min(60000, math.floor(ttl / 10))
+if now + ttl - exp >= every or (ARGV[6] ~= '' and not hasrec) then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('PEXPIRE', KEYS[3], ttl)
+  if hasrec or ARGV[6] ~= '' then
+    redis.call('ZADD', KEYS[4], now + ttl, ARGV[2])
+    redis.call('HSET', KEYS[1], 'exp', now + ttl, 'hasrec', '1')
+  else
+    redis.call('HSET', KEYS[1], 'exp', now + ttl)
+  end
+  redis.call('ZADD', KEYS[5], 'XX', now + ttl, ARGV[2])
+elseif newlist then
+  redis.call('PEXPIREAT', KEYS[2], exp)
 end
-redis.call('ZADD', KEYS[5], 'XX', now + ttl, ARGV[2])
 if skip > 0 then
   return {5, last}
 end
