@@ -405,3 +405,45 @@ func TestHealthWhileRedisIsAway(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestServeRefusesABadStore: a second serve on the same data directory, a
+// corrupt database file and a Redis that is not there each stop serve at
+// start with one clear line naming the store, never a panic.
+func TestServeRefusesABadStore(t *testing.T) {
+	_, deskURL := manualDesk(t)
+	dataDir := t.TempDir()
+	startServe(t, freeAddr(t), nil, "--kit", "websocket", "--desk-url", deskURL, "--data-dir", dataDir)
+	corrupt := filepath.Join(t.TempDir(), "corrupt.db")
+	if err := os.WriteFile(corrupt, []byte(strings.Repeat("not a database ", 400)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"same data directory", []string{"--data-dir", dataDir}, "in use by another process"},
+		{"corrupt file", []string{"--store", "file:" + corrupt}, corrupt},
+		{"no redis", []string{"--store", "redis://" + freeAddr(t) + "/0"}, "redisstore: open"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"serve", "--listen", freeAddr(t), "--kit", "websocket", "--desk-url", deskURL, "--data-dir", t.TempDir()}, tc.args...)
+			cmd := exec.Command(deskbridgeBinary(t), args...)
+			cmd.Env = append(os.Environ(), "DESKBRIDGE_TOKEN_SECRET="+strings.Repeat("t", 40))
+			done := make(chan struct{})
+			var out []byte
+			var err error
+			go func() { out, err = cmd.CombinedOutput(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatal("serve kept running with a bad store")
+			}
+			if err == nil || !strings.Contains(string(out), tc.want) || strings.Contains(string(out), "panic") {
+				t.Fatalf("serve with %s: %v\n%s", tc.name, err, out)
+			}
+			t.Logf("%s: %s", tc.name, lastLines(string(out), 1))
+		})
+	}
+}
