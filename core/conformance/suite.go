@@ -938,7 +938,8 @@ func (nopCallback) SetFileUploadStatus(string, bool, string)              {}
 func (nopCallback) ScreenShareEnded()                                     {}
 func (nopCallback) ScreenShareStop()                                      {}
 func (nopCallback) PersistedState() json.RawMessage                       { return nil }
-func (nopCallback) UpdatePersistedState(any, bool) error                  { return nil }
+func (nopCallback) UpdatePersistedState(any) error                        { return nil }
+func (nopCallback) ReplacePersistedState(any) error                       { return nil }
 func (nopCallback) ScreenShareRequest(context.Context) (servicedesk.ScreenShareState, error) {
 	return servicedesk.ScreenShareDeclined, nil
 }

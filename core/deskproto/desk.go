@@ -220,7 +220,7 @@ func (d *Desk) attached(info ChatInfo, ref ChatRef) error {
 		d.caps = &c
 	}
 	d.mu.Unlock()
-	if err := d.cb.UpdatePersistedState(savedState{ChatID: ref.ID, ChatToken: ref.Token, LastSeq: d.Last()}, true); err != nil {
+	if err := d.cb.UpdatePersistedState(savedState{ChatID: ref.ID, ChatToken: ref.Token, LastSeq: d.Last()}); err != nil {
 		return fmt.Errorf("deskproto: chat %s: persist state: %w", ref.ID, err)
 	}
 	d.applyMu.Lock()
@@ -253,7 +253,7 @@ func (d *Desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 	d.active = false
 	d.mu.Unlock()
 	_ = d.link.Leave() // the session may start another chat with this desk
-	return d.cb.UpdatePersistedState(map[string]any{}, false)
+	return d.cb.ReplacePersistedState(map[string]any{})
 }
 
 // SendMessageToAgent implements servicedesk.ServiceDesk: the message id is
@@ -383,7 +383,7 @@ func (d *Desk) Reconnect(ctx context.Context) (bool, error) {
 		_ = d.link.Leave()
 		if errors.Is(err, servicedesk.ErrChatNotFound) {
 			d.log.Info("deskproto: chat gone; not reconnecting", "chat", ref.ID, "err", err)
-			_ = d.cb.UpdatePersistedState(map[string]any{}, false)
+			_ = d.cb.ReplacePersistedState(map[string]any{})
 			return false, nil
 		}
 		return false, err
@@ -460,7 +460,7 @@ func (d *Desk) Deliver(evs ...Event) {
 		st := savedState{ChatID: d.ref.ID, ChatToken: d.ref.Token, LastSeq: last}
 		d.mu.Unlock()
 		if st.ChatID != "" {
-			if err := d.cb.UpdatePersistedState(st, false); err != nil {
+			if err := d.cb.ReplacePersistedState(st); err != nil {
 				d.log.Warn("deskproto: persist last seq", "err", err)
 			}
 		}

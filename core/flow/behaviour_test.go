@@ -692,16 +692,19 @@ func TestScreenShare(t *testing.T) {
 	})
 }
 
-func TestPersistedStateMergeReplaceAndClearAtEnd(t *testing.T) {
+// TestPersistedStateMergeReplaceAndKeptAfterEnd: UpdatePersistedState
+// merges (Carbon's default), ReplacePersistedState replaces, and the state
+// outlives the chat, as Carbon's serviceDeskState does.
+func TestPersistedStateMergeReplaceAndKeptAfterEnd(t *testing.T) {
 	bubble(t, Options{}, func(t *testing.T, r *rig) {
 		s, d := connected(t, r, "s")
 		cb := d.CB()
-		must(t, cb.UpdatePersistedState(map[string]any{"chat": map[string]any{"id": "c1", "token": "t1"}, "list": []any{1, map[string]any{"a": 1}}}, true))
-		must(t, cb.UpdatePersistedState(json.RawMessage(`{"chat":{"token":"t2"},"list":[null,{"b":2},3]}`), true))
+		must(t, cb.UpdatePersistedState(map[string]any{"chat": map[string]any{"id": "c1", "token": "t1"}, "list": []any{1, map[string]any{"a": 1}}}))
+		must(t, cb.UpdatePersistedState(json.RawMessage(`{"chat":{"token":"t2"},"list":[null,{"b":2},3]}`)))
 		if got := string(cb.PersistedState()); got != `{"chat":{"id":"c1","token":"t2"},"list":[null,{"a":1,"b":2},3]}` {
 			t.Errorf("merged %s", got)
 		}
-		must(t, cb.UpdatePersistedState(map[string]string{"only": "this"}, false))
+		must(t, cb.ReplacePersistedState(map[string]string{"only": "this"}))
 		if got := string(cb.PersistedState()); got != `{"only":"this"}` {
 			t.Errorf("replaced %s", got)
 		}
@@ -713,8 +716,19 @@ func TestPersistedStateMergeReplaceAndClearAtEnd(t *testing.T) {
 		}
 		must(t, s.EndChat(bgCtx, EndOptions{}))
 		synctest.Wait()
-		if got := cb.PersistedState(); got != nil {
-			t.Errorf("state after end: %s", got)
+		if got := string(cb.PersistedState()); got != `{"only":"this"}` {
+			t.Errorf("state after end: %s, want it kept", got)
+		}
+		rec, err = r.store.Load(bgCtx, "s")
+		must(t, err)
+		if string(rec.DeskState) != `{"only":"this"}` {
+			t.Errorf("stored after end %s, want it kept", rec.DeskState)
+		}
+		// The next chat's desk is built with it.
+		must(t, s.StartChat(bgCtx, connectMsg, StartOptions{}))
+		synctest.Wait()
+		if got := string(cb.PersistedState()); got != `{"only":"this"}` {
+			t.Errorf("state in the next chat: %s", got)
 		}
 	})
 }

@@ -215,14 +215,14 @@ func (c *callback) BeginTransferToAnotherAgent(p *servicedesk.AgentProfile) {
 			s.drop("BeginTransferToAnotherAgent", "already transferring")
 			return
 		}
-		shown := s.profile
 		if p != nil {
 			s.setProfile(p)
-			shown = p
 			s.joined = true
 			s.stopJoinTimer() // Carbon forgets this and later ends a connected chat
 		}
-		s.emit(Event{Type: EventTransfer, Profile: shown, Kind: servicedesk.AgentMsgTransferToAgent, Text: s.opts.Texts.Transferring})
+		// Profile is the one the desk gave, nil for none: Carbon's
+		// beginTransferToAnotherAgent(profile?) is passed on as it came.
+		s.emit(Event{Type: EventTransfer, Profile: p, Kind: servicedesk.AgentMsgTransferToAgent, Text: s.opts.Texts.Transferring})
 		switch {
 		case s.st == StateDisconnected:
 			s.beforeDisconnect = StateTransferring
@@ -355,8 +355,8 @@ func (s *Session) userMessageFailed(id string) {
 	}
 	if i := slices.IndexFunc(s.outbox, func(p PendingMessage) bool { return p.ID == id }); i >= 0 {
 		if i == 0 && s.sending {
-			// In flight: the send's own result reports it, once.
-			s.drop("SetErrorStatus(USER_MESSAGE)", "message in flight")
+			// In flight: reported once, as failed, when its send answers.
+			s.failedInFlight = id
 			return
 		}
 		s.outbox = slices.Delete(s.outbox, i, i+1)
@@ -393,7 +393,7 @@ func (c *callback) ScreenShareRequest(ctx context.Context) (servicedesk.ScreenSh
 	reply := make(chan shareResult, 1)
 	if !c.s.enqueue(func() {
 		s := c.s
-		if !(s.st == StateConnected || s.st == StateAgentLeft || s.st == StateTransferring) {
+		if !s.st.agentSide() {
 			reply <- shareResult{err: fmt.Errorf("flow: session %s: screen share request: %w (state %s)", s.id, servicedesk.ErrNoChat, s.st)}
 			return
 		}
@@ -446,7 +446,11 @@ func (c *callback) PersistedState() json.RawMessage {
 	return slices.Clone(c.s.deskState)
 }
 
-func (c *callback) UpdatePersistedState(state any, merge bool) error {
+func (c *callback) UpdatePersistedState(state any) error { return c.persist(state, true) }
+
+func (c *callback) ReplacePersistedState(state any) error { return c.persist(state, false) }
+
+func (c *callback) persist(state any, merge bool) error {
 	s := c.s
 	s.deskMu.Lock()
 	next, err := mergeDeskState(s.deskState, state, merge, s.opts.MaxDeskStateBytes)

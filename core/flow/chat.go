@@ -28,6 +28,9 @@ func (s *Session) ensureDesk() error {
 	if err == nil && desk == nil {
 		err = errors.New("factory returned a nil desk")
 	}
+	if err == nil {
+		err = servicedesk.CheckName(desk.Name())
+	}
 	if err != nil {
 		return &servicedesk.Error{Op: "Factory", SessionID: s.id, Err: err}
 	}
@@ -232,12 +235,13 @@ func (s *Session) endLocal(reason EndReason, byAgent, cancelled bool, text strin
 	s.profile, s.profiles, s.lastAvail = nil, nil, nil
 	s.suspended, s.endPending = false, false
 	s.recentSent, s.recentAgent = idRing{}, idRing{}
-	s.deskMu.Lock()
-	s.deskState = nil // Carbon keeps it forever; a finished chat needs none.
-	s.deskMu.Unlock()
+	// The desk's persisted state outlives the chat, as Carbon's
+	// serviceDeskState does: a desk may keep what spans chats in it, and
+	// clears the rest itself (ReplacePersistedState).
 	s.emit(Event{Type: EventChatEnded, Reason: reason, EndedByAgent: byAgent, RequestCancelled: cancelled, Text: text, Kind: endKind(reason)})
 	s.setState(StateEnded)
 	s.dirty = true
+	s.wakeEndWaiters()
 	if !s.sending {
 		s.deleteFiles()
 	}
@@ -251,6 +255,14 @@ func (s *Session) endLocal(reason EndReason, byAgent, cancelled bool, text strin
 			})
 		})
 	}
+}
+
+// wakeEndWaiters lets StartChat calls that waited for this end go on.
+func (s *Session) wakeEndWaiters() {
+	for _, w := range s.endWaiters {
+		close(w)
+	}
+	s.endWaiters = nil
 }
 
 func endKind(r EndReason) servicedesk.AgentMessageType {
@@ -300,6 +312,15 @@ func (s *Session) pump() {
 		return desk.SendMessageToAgent(ctx, m.Message, m.ID, servicedesk.AdditionalDataToAgent{FilesToUpload: files})
 	}, func(err error) {
 		s.sending = false
+		deskFailed := s.failedInFlight == m.ID
+		if deskFailed {
+			// The desk reported it failed while its send was running: that
+			// word stands, whatever the send answered.
+			s.failedInFlight = ""
+			if err == nil {
+				err = errDeskReportedFailure
+			}
+		}
 		if s.chat != chat || len(s.outbox) == 0 || s.outbox[0].ID != m.ID {
 			// The chat ended meanwhile. Its in-flight message is reported
 			// now, and a later chat's messages, held while this one was in
@@ -317,7 +338,7 @@ func (s *Session) pump() {
 		if errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled) && s.e.ctx.Err() != nil {
 			return // shutting down: the message stays in the saved outbox
 		}
-		if err != nil && (s.st == StateDisconnected || s.st == StateReconnecting) {
+		if err != nil && !deskFailed && (s.st == StateDisconnected || s.st == StateReconnecting) {
 			s.log.Info("flow: send failed while the desk is away; kept for later", "message", m.ID, "err", err)
 			return
 		}
@@ -335,7 +356,10 @@ func (s *Session) pump() {
 	})
 }
 
-// armUpload starts the timer that fails a sent file whose status never comes.
+// errDeskReportedFailure: the desk's SetErrorStatus(USER_MESSAGE) named a
+// message while its send was running.
+var errDeskReportedFailure = errors.New("the desk reported the message failed")
+
 // sendStatus is the message_status event for a send's result.
 func sendStatus(id string, err error, failedText string) Event {
 	if err != nil {
@@ -344,6 +368,7 @@ func sendStatus(id string, err error, failedText string) Event {
 	return Event{Type: EventMessageStatus, MessageID: id, Status: MessageSent}
 }
 
+// armUpload starts the timer that fails a sent file whose status never comes.
 func (s *Session) armUpload(fileID string, chat uint64) {
 	if s.uploading == nil {
 		s.uploading = make(map[string]*time.Timer)

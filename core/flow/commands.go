@@ -23,6 +23,14 @@ type EndOptions struct {
 	// Payload reaches the desk as EndChatInfo.PreEndChatPayload unless the
 	// PreEndChat hook replaces it.
 	Payload json.RawMessage
+	// Committed: the user's side has already ended the chat (Carbon ends
+	// it on screen before it calls the desk's endChat). The PreEndChat hook
+	// still runs and may set the payload, but it cannot keep the chat
+	// going: that would leave a desk chat nobody can see.
+	Committed bool
+	// EndedByAgent is passed to the desk as EndChatInfo.EndedByHumanAgent
+	// (Carbon's endChat after its agentEndedChat).
+	EndedByAgent bool
 }
 
 // CheckAvailability asks the desk whether any agent is online, as Carbon
@@ -31,6 +39,20 @@ type EndOptions struct {
 // Offline; a desk without the method is Unknown. The answer is also an
 // event. With Options.AutoStart, an Online answer starts the chat.
 func (s *Session) CheckAvailability(ctx context.Context, connectMsg servicedesk.MessageResponse) (servicedesk.OnlineStatus, error) {
+	return s.checkAvailability(ctx, connectMsg, s.opts.AutoStart)
+}
+
+// AreAnyAgentsOnline is CheckAvailability without Options.AutoStart, for
+// front ends that start the chat themselves: Carbon auto-starts on its own
+// (serviceDesk.skipConnectHumanAgentCard), and a chat the engine started
+// behind its back would be one it does not show. A deadline on ctx shorter
+// than AvailabilityTimeout bounds the check as well (Carbon's
+// availabilityTimeoutSeconds).
+func (s *Session) AreAnyAgentsOnline(ctx context.Context, connectMsg servicedesk.MessageResponse) (servicedesk.OnlineStatus, error) {
+	return s.checkAvailability(ctx, connectMsg, false)
+}
+
+func (s *Session) checkAvailability(ctx context.Context, connectMsg servicedesk.MessageResponse, autoStart bool) (servicedesk.OnlineStatus, error) {
 	var ctrl *servicedesk.Controller
 	var opt servicedesk.Optional
 	if err := s.call(ctx, func() error {
@@ -55,11 +77,12 @@ func (s *Session) CheckAvailability(ctx context.Context, connectMsg servicedesk.
 			status = st
 		}
 	}
-	err := s.call(ctx, func() error {
+	// Recorded even when the caller's deadline ended the check.
+	err := s.call(context.WithoutCancel(ctx), func() error {
 		s.emit(Event{Type: EventAvailability, Online: status})
 		return nil
 	})
-	if err == nil && s.opts.AutoStart && status == servicedesk.Online && !s.State().Active() {
+	if err == nil && autoStart && status == servicedesk.Online && !s.State().Active() {
 		err = s.StartChat(ctx, connectMsg, StartOptions{})
 		if errors.Is(err, ErrChatRunning) {
 			err = nil
@@ -72,25 +95,55 @@ func (s *Session) CheckAvailability(ctx context.Context, connectMsg servicedesk.
 // asked (state Waiting) or the start failed: ErrChatRunning, ErrStartCancelled
 // (the pre-start hook cancelled), or the hook's error. The desk's answer, and
 // everything after it, arrives as events.
+//
+// A StartChat while the previous chat is still ending (the desk's EndChat
+// runs, up to EndChatTimeout) waits for that end and then starts: the user
+// who asks again right after ending has no chat running.
 func (s *Session) StartChat(ctx context.Context, connectMsg servicedesk.MessageResponse, opts StartOptions) error {
 	var chat uint64
-	err := s.call(ctx, func() error {
-		if s.st.Active() {
-			return fmt.Errorf("flow: session %s: start chat: %w (state %s)", s.id, ErrChatRunning, s.st)
-		}
-		s.beginChat(connectMsg)
-		chat = s.chat
-		s.setState(StateStarting)
-		if err := s.ensureDesk(); err != nil {
-			s.log.Error("flow: start chat: no desk", "err", err)
-			s.connectingError("", err)
+	for {
+		var ending chan struct{}
+		err := s.call(ctx, func() error {
+			if s.st == StateEnding {
+				ending = make(chan struct{})
+				s.endWaiters = append(s.endWaiters, ending)
+				return nil
+			}
+			return s.beginStart(connectMsg, &chat)
+		})
+		if err != nil {
 			return err
 		}
-		return nil
-	})
-	if err != nil {
+		if ending == nil {
+			break
+		}
+		select {
+		case <-ending:
+		case <-ctx.Done():
+			return fmt.Errorf("flow: session %s: start chat: waiting for the last chat to end: %w", s.id, ctx.Err())
+		}
+	}
+	return s.runPreStart(ctx, connectMsg, opts, chat)
+}
+
+// beginStart moves an idle or ended session to Starting, on the queue.
+func (s *Session) beginStart(connectMsg servicedesk.MessageResponse, chat *uint64) error {
+	if s.st.Active() {
+		return fmt.Errorf("flow: session %s: start chat: %w (state %s)", s.id, ErrChatRunning, s.st)
+	}
+	s.beginChat(connectMsg)
+	*chat = s.chat
+	s.setState(StateStarting)
+	if err := s.ensureDesk(); err != nil {
+		s.log.Error("flow: start chat: no desk", "err", err)
+		s.connectingError("", err)
 		return err
 	}
+	return nil
+}
+
+// runPreStart runs the PreStartChat hook off the queue, then asks the desk.
+func (s *Session) runPreStart(ctx context.Context, connectMsg servicedesk.MessageResponse, opts StartOptions, chat uint64) error {
 	pre := &PreStartChat{SessionID: s.id, ConnectMessage: connectMsg, Payload: opts.Payload}
 	var hookErr error
 	if hook := s.opts.PreStartChat; hook != nil {
@@ -131,6 +184,10 @@ func runHook(fn func() error) (err error) {
 func (s *Session) EndChat(ctx context.Context, opts EndOptions) error {
 	var chat uint64
 	var hookNeeded bool
+	reason := EndByUser
+	if opts.EndedByAgent {
+		reason = EndByAgent
+	}
 	err := s.call(ctx, func() error {
 		switch {
 		case s.st == StateEnding || s.endPending:
@@ -139,13 +196,13 @@ func (s *Session) EndChat(ctx context.Context, opts EndOptions) error {
 			s.endLocal(EndByUser, false, true, "")
 			return nil
 		case s.st == StateWaiting || (s.st == StateReconnecting && !s.joined):
-			s.beginEnd(false, opts.Payload, EndByUser)
+			s.beginEnd(opts.EndedByAgent, opts.Payload, reason)
 			return nil
 		case s.st.agentSide() || s.st == StateReconnecting:
 			chat = s.chat
 			hookNeeded = s.opts.PreEndChat != nil
 			if !hookNeeded {
-				s.beginEnd(false, opts.Payload, EndByUser)
+				s.beginEnd(opts.EndedByAgent, opts.Payload, reason)
 				return nil
 			}
 			s.endPending = true
@@ -156,19 +213,22 @@ func (s *Session) EndChat(ctx context.Context, opts EndOptions) error {
 	if err != nil || !hookNeeded {
 		return err
 	}
-	pre := &PreEndChat{SessionID: s.id, Payload: opts.Payload}
+	pre := &PreEndChat{SessionID: s.id, Payload: opts.Payload, EndedByAgent: opts.EndedByAgent, Committed: opts.Committed}
 	hookErr := runHook(func() error { return s.opts.PreEndChat(ctx, pre) })
 	return s.call(context.WithoutCancel(ctx), func() error {
 		if s.chat != chat || !(s.st.agentSide() || s.st == StateReconnecting) {
 			return nil // ended some other way meanwhile
 		}
 		s.endPending = false
-		if hookErr != nil {
+		switch {
+		case hookErr != nil:
 			s.log.Warn("flow: pre-end hook failed; ending anyway", "err", hookErr)
-		} else if pre.Cancel {
+		case pre.Cancel && opts.Committed:
+			s.log.Warn("flow: pre-end hook cancelled an end the user's side had already made; ending anyway")
+		case pre.Cancel:
 			return fmt.Errorf("flow: session %s: %w", s.id, ErrEndCancelled)
 		}
-		s.beginEnd(false, pre.Payload, EndByUser)
+		s.beginEnd(opts.EndedByAgent, pre.Payload, reason)
 		return nil
 	})
 }
@@ -345,6 +405,19 @@ func (s *Session) AnswerScreenShare(ctx context.Context, accept bool) error {
 		} else {
 			s.resolveShare(servicedesk.ScreenShareDeclined, s.opts.Texts.SharingDeclined)
 		}
+		return nil
+	})
+}
+
+// CancelScreenShare withdraws the pending screen share request without an
+// answer (Carbon's screenShareRequest resolving "cancelled": the user
+// closed the dialog); the desk gets ScreenShareCancelled, not a refusal.
+func (s *Session) CancelScreenShare(ctx context.Context) error {
+	return s.call(ctx, func() error {
+		if s.share == nil {
+			return fmt.Errorf("flow: session %s: cancel screen share: %w", s.id, ErrNoScreenShareRequest)
+		}
+		s.resolveShare(servicedesk.ScreenShareCancelled, s.opts.Texts.SharingCancelled)
 		return nil
 	})
 }

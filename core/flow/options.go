@@ -99,6 +99,9 @@ type PreStartChat struct {
 type PreEndChat struct {
 	SessionID    string
 	EndedByAgent bool
+	// Committed: the user's side has already ended the chat; Cancel is
+	// ignored (EndOptions.Committed).
+	Committed bool
 	// Cancel keeps the chat going.
 	Cancel bool
 	// Payload reaches the desk as EndChatInfo.PreEndChatPayload.

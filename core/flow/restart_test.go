@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestRestartResumesConnectedChat(t *testing.T) {
 	bubble(t, Options{}, func(t *testing.T, r *rig) {
 		s, d := connected(t, r, "s")
-		must(t, d.CB().UpdatePersistedState(map[string]string{"chat_token": "tok-1"}, true))
+		must(t, d.CB().UpdatePersistedState(map[string]string{"chat_token": "tok-1"}))
 		d.CB().SetErrorStatus(servicedesk.DisconnectedError(true))
 		id, err := s.SendText(bgCtx, "sent while the desk was away")
 		must(t, err)

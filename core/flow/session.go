@@ -64,7 +64,9 @@ type Session struct {
 	lastAvail        *servicedesk.AgentAvailability
 	outbox           []PendingMessage
 	sending          bool
-	inflight         string // a message in flight when its chat ended: its result still reports it
+	inflight         string          // a message in flight when its chat ended: its result still reports it
+	failedInFlight   string          // the desk said this in-flight message failed: its result reports it so
+	endWaiters       []chan struct{} // StartChat calls waiting for the previous chat's end
 	recentSent       idRing
 	recentAgent      idRing
 	staged           map[string]servicedesk.FileUpload
@@ -454,6 +456,7 @@ func (s *Session) stopAll() {
 			t.Stop()
 		}
 	}
+	s.wakeEndWaiters()
 	stop(s.joinTimer)
 	stop(s.returnTimer)
 	stop(s.retryTimer)

@@ -164,7 +164,7 @@ var triggers = []trigger{
 		}
 	}},
 	{"ScreenShareEnded", func(en *env) error { cbOf(en).ScreenShareEnded(); return nil }},
-	{"UpdatePersistedState", func(en *env) error { return cbOf(en).UpdatePersistedState(map[string]any{"k": 1}, true) }},
+	{"UpdatePersistedState", func(en *env) error { return cbOf(en).UpdatePersistedState(map[string]any{"k": 1}) }},
 	// Time passing fires the join timeout (waiting), the reconnect timeout
 	// (reconnecting) and the end-chat timeout (ending).
 	{"TimePasses(61s)", func(en *env) error { time.Sleep(time.Minute + time.Second); return nil }},
@@ -177,7 +177,7 @@ var triggers = []trigger{
 // recorded as dropped) and " !err" (the call returned that error).
 var table = map[string][10]string{
 	//                          idle              starting          waiting           connected         agent_left        transferring      disconnected      reconnecting      ending            ended
-	"StartChat":                    {"waiting", "= !running", "= !running", "= !running", "= !running", "= !running", "= !running", "= !running", "= !running", "waiting"},
+	"StartChat":                    {"waiting", "= !running", "= !running", "= !running", "= !running", "= !running", "= !running", "= !running", "waiting", "waiting"},
 	"EndChat":                      {"= !nochat", "ended", "ended", "ended", "ended", "ended", "ended", "ended", "=", "= !nochat"},
 	"SendMessage":                  {"= !nochat", "=", "=", "=", "=", "=", "=", "=", "= !nochat", "= !nochat"},
 	"UserTyping":                   {"= !nochat", "= !nochat", "= !nochat", "=", "=", "=", "= !nochat", "= !nochat", "= !nochat", "= !nochat"},
@@ -204,7 +204,7 @@ var table = map[string][10]string{
 	"Error(DISCONNECTED false)":    {"= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "connected", "= drop", "= drop", "= drop"},
 	"Error(USER_MESSAGE unknown)":  {"= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop"},
 	"SetFileUploadStatus(unknown)": {"= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop"},
-	"ScreenShareRequest":           {"= !nochat", "= !nochat", "= !nochat", "=", "=", "=", "= !nochat", "= !nochat", "= !nochat", "= !nochat"},
+	"ScreenShareRequest":           {"= !nochat", "= !nochat", "= !nochat", "=", "=", "=", "=", "= !nochat", "= !nochat", "= !nochat"},
 	"ScreenShareEnded":             {"= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop", "= drop"},
 	"UpdatePersistedState":         {"=", "=", "=", "=", "=", "=", "=", "=", "=", "="},
 	"TimePasses(61s)":              {"=", "=", "ended", "=", "=", "=", "=", "ended", "ended", "="},
@@ -285,17 +285,17 @@ func TestUpdatePersistedStateErrors(t *testing.T) {
 	r := newRig(t, Options{MaxDeskStateBytes: 64})
 	s := r.session("s")
 	cb := s.cb
-	if err := cb.UpdatePersistedState(func() {}, false); !errors.Is(err, ErrInvalid) {
+	if err := cb.ReplacePersistedState(func() {}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("func value: %v", err)
 	}
-	if err := cb.UpdatePersistedState(json.RawMessage("{"), false); !errors.Is(err, ErrInvalid) {
+	if err := cb.ReplacePersistedState(json.RawMessage("{")); !errors.Is(err, ErrInvalid) {
 		t.Errorf("bad raw JSON: %v", err)
 	}
-	must(t, cb.UpdatePersistedState(map[string]any{"a": 1}, false))
-	if err := cb.UpdatePersistedState([]int{1}, true); !errors.Is(err, ErrInvalid) {
+	must(t, cb.ReplacePersistedState(map[string]any{"a": 1}))
+	if err := cb.UpdatePersistedState([]int{1}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("merging an array: %v", err)
 	}
-	if err := cb.UpdatePersistedState(map[string]string{"big": strings.Repeat("x", 100)}, true); !errors.Is(err, ErrStateTooLarge) {
+	if err := cb.UpdatePersistedState(map[string]string{"big": strings.Repeat("x", 100)}); !errors.Is(err, ErrStateTooLarge) {
 		t.Errorf("too large: %v", err)
 	}
 	if got := string(cb.PersistedState()); got != `{"a":1}` {

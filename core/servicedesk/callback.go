@@ -55,12 +55,18 @@ type Callback interface {
 	ScreenShareStop()
 	// PersistedState returns the desk's persisted state as JSON, or nil.
 	PersistedState() json.RawMessage
-	// UpdatePersistedState stores state (any JSON-marshalable value, or
-	// json.RawMessage) so that it survives a reload or restart. With merge it
-	// is deep-merged into the current state, which must then be a JSON object;
-	// otherwise it replaces it. Errors: the value does not marshal, is not an
-	// object when merging, or the result exceeds the engine's size limit.
-	UpdatePersistedState(state any, merge bool) error
+	// UpdatePersistedState deep-merges state (any JSON-marshalable value, or
+	// json.RawMessage; it must be a JSON object) into the persisted state, so
+	// that it survives a reload or restart: Carbon's
+	// updatePersistedState(state), whose mergeWithCurrent defaults to true.
+	// Errors: the value does not marshal, is not an object, or the result
+	// exceeds the engine's size limit.
+	UpdatePersistedState(state any) error
+	// ReplacePersistedState replaces the persisted state with state:
+	// Carbon's updatePersistedState(state, false). An empty object clears
+	// it. The state outlives the chat, as in Carbon; a desk clears what it
+	// no longer needs.
+	ReplacePersistedState(state any) error
 }
 
 // Instance is the handle on the chat a desk is created for (Carbon's

@@ -202,3 +202,23 @@ func find[T any](desk ServiceDesk) (T, bool) {
 	var zero T
 	return zero, false
 }
+
+// ErrBadName: a desk's Name breaks Carbon's getName rule (1 to 40
+// characters); Carbon refuses such a desk, and so does the engine.
+var ErrBadName = errors.New("servicedesk: a desk name must be 1 to 40 characters")
+
+// CheckName checks Carbon's getName rule. Characters count as JavaScript
+// counts a string's length (UTF-16 code units).
+func CheckName(name string) error {
+	n := 0
+	for _, r := range name {
+		n++
+		if r > 0xFFFF {
+			n++ // a surrogate pair
+		}
+	}
+	if n == 0 || n > 40 {
+		return fmt.Errorf("%w: %q has %d", ErrBadName, name, n)
+	}
+	return nil
+}

@@ -124,7 +124,7 @@ func (d *desk) state() State {
 }
 
 func (d *desk) persist(fields map[string]any) {
-	if err := d.cb.UpdatePersistedState(fields, true); err != nil {
+	if err := d.cb.UpdatePersistedState(fields); err != nil {
 		d.log.Warn("amazonconnect: persist state", "err", err)
 	}
 }
@@ -178,7 +178,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.systemText, d.lastAgentID = "", ""
 	d.attachments = map[string]string{}
 	d.mu.Unlock()
-	if err := d.cb.UpdatePersistedState(st, false); err != nil {
+	if err := d.cb.ReplacePersistedState(st); err != nil {
 		d.log.Warn("amazonconnect: persist state", "err", err)
 	}
 	d.log.Info("amazonconnect: contact started", "contact", st.ContactID)

@@ -127,7 +127,10 @@ func (r *recorder) PersistedState() json.RawMessage {
 	defer r.mu.Unlock()
 	return r.state
 }
-func (r *recorder) UpdatePersistedState(v any, merge bool) error {
+func (r *recorder) UpdatePersistedState(v any) error  { return r.persist(v, true) }
+func (r *recorder) ReplacePersistedState(v any) error { return r.persist(v, false) }
+
+func (r *recorder) persist(v any, merge bool) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err

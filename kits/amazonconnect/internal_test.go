@@ -21,7 +21,8 @@ func (nopCallback) AgentLeftChat()                                        {}
 func (nopCallback) AgentEndedChat()                                       {}
 func (nopCallback) SetErrorStatus(servicedesk.ErrorInfo)                  {}
 func (nopCallback) SetFileUploadStatus(string, bool, string)              {}
-func (nopCallback) UpdatePersistedState(any, bool) error                  { return nil }
+func (nopCallback) UpdatePersistedState(any) error                        { return nil }
+func (nopCallback) ReplacePersistedState(any) error                       { return nil }
 
 func testKit(t testing.TB) *Kit {
 	k, err := New(Config{Region: "us-east-1", InstanceID: "i", ContactFlowID: "f", Connect: nilConnect{}})

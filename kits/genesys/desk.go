@@ -153,7 +153,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.joined, d.ended, d.endedByUs, d.lastText = false, false, false, ""
 	st := d.st
 	d.mu.Unlock()
-	if err := d.cb.UpdatePersistedState(st, false); err != nil {
+	if err := d.cb.ReplacePersistedState(st); err != nil {
 		d.log.Warn("genesys: persist state", "err", err)
 	}
 	if err := d.open(); err != nil {
@@ -559,7 +559,7 @@ func (d *desk) deliver(m Message) {
 	d.st.LastMessageID = m.ID
 	ended := d.ended
 	d.mu.Unlock()
-	if err := d.cb.UpdatePersistedState(map[string]any{"last_message_id": m.ID}, true); err != nil {
+	if err := d.cb.UpdatePersistedState(map[string]any{"last_message_id": m.ID}); err != nil {
 		d.log.Warn("genesys: persist state", "err", err)
 	}
 	if ended {
@@ -607,7 +607,7 @@ func (d *desk) join(m Message) servicedesk.AgentProfile {
 	d.joined, d.st.Joined = true, true
 	d.mu.Unlock()
 	if first {
-		_ = d.cb.UpdatePersistedState(map[string]any{"joined": true}, true)
+		_ = d.cb.UpdatePersistedState(map[string]any{"joined": true})
 	}
 	d.cb.AgentJoined(p)
 	return p

@@ -170,7 +170,7 @@ func newFixture(t *testing.T, state string) *fixture {
 	t.Helper()
 	f := &fixture{g: newGuestServer(t), mock: httpmock.NewMockTransport(), rec: &sdtest.Recorder{}}
 	if state != "" {
-		_ = f.rec.UpdatePersistedState(json.RawMessage(state), false)
+		_ = f.rec.ReplacePersistedState(json.RawMessage(state))
 	}
 	kit, err := genesys.New(genesys.Config{
 		Region: "us-west-2", DeploymentID: "dep-1",

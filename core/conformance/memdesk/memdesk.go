@@ -142,7 +142,7 @@ func (k *kit) StartChat(_ context.Context, m servicedesk.MessageResponse, _ serv
 	k.mu.Lock()
 	k.chat = c
 	k.mu.Unlock()
-	if err := k.cb.UpdatePersistedState(state{ChatID: c.id, ChatToken: c.token}, true); err != nil {
+	if err := k.cb.UpdatePersistedState(state{ChatID: c.id, ChatToken: c.token}); err != nil {
 		return err
 	}
 	d.newChats <- c
@@ -171,7 +171,7 @@ func (k *kit) EndChat(_ context.Context, info servicedesk.EndChatInfo) error {
 	k.mu.Lock()
 	k.chat = nil
 	k.mu.Unlock()
-	return k.cb.UpdatePersistedState(state{}, false)
+	return k.cb.ReplacePersistedState(state{})
 }
 
 func (k *kit) SendMessageToAgent(ctx context.Context, m servicedesk.MessageRequest, id string, data servicedesk.AdditionalDataToAgent) error {

@@ -144,8 +144,13 @@ func (r *Recorder) PersistedState() json.RawMessage {
 	return b
 }
 
-// UpdatePersistedState merges top-level members (or replaces the state).
-func (r *Recorder) UpdatePersistedState(v any, merge bool) error {
+// UpdatePersistedState merges top-level members into the state.
+func (r *Recorder) UpdatePersistedState(v any) error { return r.persist(v, true) }
+
+// ReplacePersistedState replaces the state.
+func (r *Recorder) ReplacePersistedState(v any) error { return r.persist(v, false) }
+
+func (r *Recorder) persist(v any, merge bool) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
