@@ -53,6 +53,15 @@ func (s *Session) deskCall(op, messageID string, timeout time.Duration, call fun
 		}
 		return &servicedesk.Error{Op: op, Desk: s.desk.Name(), SessionID: s.id, MessageID: messageID, Err: err}
 	}
+	if owners, shared := s.opts.Store.(Owners); shared && !owners.Owns(s.id) {
+		// The lease may have expired (this process was paused, or cut off
+		// from the store): another instance may be driving the chat.
+		err := fmt.Errorf("flow: session %s: %s: %w", s.id, op, ErrNotOwner)
+		if done != nil {
+			done(err)
+		}
+		return
+	}
 	ok := s.e.spawn(func() {
 		ctx, cancel := s.e.ctx, context.CancelFunc(func() {})
 		if timeout > 0 {
@@ -189,7 +198,10 @@ func (s *Session) deleteFiles() {
 	if files == nil {
 		return
 	}
-	s.afterFlush = append(s.afterFlush, func() {
+	s.afterFlush = append(s.afterFlush, func(saveErr error) {
+		if saveErr != nil {
+			return // not saved: the chat's end is not final here
+		}
 		s.e.spawn(func() {
 			ctx, cancel := context.WithTimeout(s.e.ctx, 10*time.Second)
 			defer cancel()

@@ -39,14 +39,18 @@ func NewEngine(factory servicedesk.Factory, opts Options) (*Engine, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	opts = opts.withDefaults()
-	return &Engine{
+	e := &Engine{
 		factory:    factory,
 		opts:       opts,
 		reconnects: make(chan struct{}, opts.MaxConcurrentReconnects),
 		ctx:        ctx,
 		cancel:     cancel,
 		sessions:   make(map[string]*Session),
-	}, nil
+	}
+	if owners, ok := opts.Store.(Owners); ok {
+		owners.OnLost(e.lost)
+	}
+	return e, nil
 }
 
 // MaxSessionIDLen bounds session ids.
@@ -68,6 +72,12 @@ func (e *Engine) Session(ctx context.Context, id string) (*Session, error) {
 	}
 	if closed {
 		return nil, fmt.Errorf("flow: session %s: %w", id, ErrClosed)
+	}
+	if owners, ok := e.opts.Store.(Owners); ok {
+		// Only the owner drives a session; the others forward to it.
+		if err := owners.Claim(ctx, id); err != nil {
+			return nil, fmt.Errorf("flow: session %s: %w", id, err)
+		}
 	}
 	rec, err := e.opts.Store.Load(ctx, id)
 	found := err == nil
@@ -198,6 +208,11 @@ func (e *Engine) Forget(ctx context.Context, id string) error {
 		delete(e.sessions, id)
 		e.mu.Unlock()
 	}
+	if owners, ok := e.opts.Store.(Owners); ok {
+		if err := owners.Release(ctx, id); err != nil {
+			return fmt.Errorf("flow: forget %s: %w", id, err)
+		}
+	}
 	if err := e.opts.Store.Delete(ctx, id); err != nil {
 		return fmt.Errorf("flow: forget %s: %w", id, err)
 	}
@@ -207,7 +222,9 @@ func (e *Engine) Forget(ctx context.Context, id string) error {
 // Close stops every session: queued work is applied and saved, desk calls
 // in flight are cancelled, timers stop, and desks that implement io.Closer
 // are closed. Chats are not ended: a new Engine over the same Store resumes
-// them. Close is idempotent; it returns ctx's error if ctx ends first.
+// them. With a shared Store (Owners), the sessions are released, so that
+// another instance takes them over at once. Close is idempotent; it
+// returns ctx's error if ctx ends first.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	first := !e.closed
@@ -239,6 +256,8 @@ func (e *Engine) Close(ctx context.Context) error {
 				}
 			}
 		}
+		// Saved and disconnected: another instance may take them now.
+		errs = append(errs, e.releaseAll(ctx, sessions))
 		return errors.Join(errs...)
 	}
 	return nil

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,7 +81,7 @@ type Session struct {
 	retryTimer       *time.Timer
 	pending          []*Event
 	dirty            bool
-	afterFlush       []func()
+	afterFlush       []func(saveErr error) // run once the batch is saved (nil), or can never be (its error)
 }
 
 type shareRequest struct {
@@ -181,7 +182,7 @@ func (s *Session) call(ctx context.Context, fn func() error) error {
 	done := make(chan error, 1)
 	if !s.enqueue(func() {
 		err := fn()
-		s.afterFlush = append(s.afterFlush, func() { done <- err })
+		s.afterFlush = append(s.afterFlush, func(saveErr error) { done <- cmp.Or(saveErr, err) })
 	}) {
 		return fmt.Errorf("flow: session %s: %w", s.id, ErrClosed)
 	}
@@ -209,6 +210,14 @@ func (s *Session) flush() {
 		if err != nil && errors.Is(err, ErrSeqGap) {
 			err = s.repairSeqGap(rec, events, err)
 		}
+		if errors.Is(err, ErrNotOwner) {
+			// Fenced: another instance owns the session now. Nothing of
+			// this batch is published; that instance has the truth.
+			s.log.Warn("flow: save refused: the session is owned elsewhere now", "err", err)
+			s.runAfterFlush(err)
+			s.e.spawn(func() { s.e.lost(s.id) })
+			return
+		}
 		if err != nil {
 			s.saveFailedNow(err, len(events))
 			return
@@ -234,10 +243,14 @@ func (s *Session) flush() {
 		clear(events)
 		s.pending = events[:0]
 	}
+	s.runAfterFlush(nil)
+}
+
+func (s *Session) runAfterFlush(saveErr error) {
 	after := s.afterFlush
 	s.afterFlush = nil
 	for _, f := range after {
-		f()
+		f(saveErr)
 	}
 }
 
