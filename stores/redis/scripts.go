@@ -15,20 +15,24 @@ const (
 	statusMissing = 3 // Events: no such session
 	statusFull    = 4 // PutFile: value is the bytes held
 	statusReplay  = 5 // Save: a replay of the last batch went in
+	statusFenced  = 6 // Save: another instance owns the session now
+	statusOwned   = 7 // Claim: another instance owns it; value is its lease's ms left
+	statusLost    = 8 // Renew: the lease is someone else's now
 )
 
 // saveScript writes a session's record and events after checking that the
 // events follow the stored ones.
 //
-// KEYS: 1 session hash (rec, last, bf), 2 event list, 3 file hash,
-// 4 session index (zset), 5 file index (zset).
-// ARGV: 1 owner fencing token, 2 tag, 3 ttl ms, 4 tail, 5 first seq of the
-// batch (0: no events), 6 record JSON ("" keeps the stored one), 7.. event
-// JSONs.
+// KEYS: 1 session hash (rec, last, bf, exp, hasrec, fence), 2 event list,
+// 3 file hash, 4 session index (zset), 5 file index (zset), 6 the
+// session's owner lease ("instance|fence"), 7 running chats (zset).
+// ARGV: 1 the writer's lease ("instance|fence"; "" for a store no instances
+// share), 2 tag, 3 ttl ms, 4 tail, 5 first seq of the batch (0: no events),
+// 6 record JSON ("" keeps the stored one), 7 "1" a chat runs, "0" none, ""
+// unknown (no record), 8.. event JSONs.
 //
-// ARGV[1] is unused now and sent empty: it is where a fencing check goes
-// (compare it with an "owner" field of KEYS[1] and refuse before any write),
-// so that adding one changes neither the key layout nor the other ARGV.
+// Fencing: a writer whose lease is not the one in KEYS[6] (it expired and
+// another instance claimed the session) is refused before any write.
 //
 // A batch whose reply was lost (a timeout after Redis ran the script) is
 // saved again by the engine, perhaps with newer events after it; bf, the
@@ -37,10 +41,13 @@ const (
 // end, and byte-equal events where they overlap. Anything else that does
 // not follow the log is a gap.
 var saveScript = redis.NewScript(`
+if ARGV[1] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[1] then
+  return {6, 0}
+end
 local h = redis.call('HMGET', KEYS[1], 'last', 'exp', 'hasrec')
 local last = tonumber(h[1] or '0')
 local first = tonumber(ARGV[5])
-local n = #ARGV - 6
+local n = #ARGV - 7
 local skip = 0
 if n > 0 and last ~= 0 and first ~= last + 1 then
   local bf = tonumber(redis.call('HGET', KEYS[1], 'bf') or '-1')
@@ -53,7 +60,7 @@ if n > 0 and last ~= 0 and first ~= last + 1 then
     return {1, last}
   end
   for i = 1, skip do
-    if stored[i] ~= ARGV[6 + i] then
+    if stored[i] ~= ARGV[7 + i] then
       return {1, last}
     end
   end
@@ -66,8 +73,13 @@ if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[1], 'rec', ARGV[6])
 end
 local newlist = false
+if ARGV[7] == '1' then
+  redis.call('ZADD', KEYS[7], now, ARGV[2])
+elseif ARGV[7] == '0' then
+  redis.call('ZREM', KEYS[7], ARGV[2])
+end
 if n - skip > 0 then
-  local i = 7 + skip
+  local i = 8 + skip
   local len = 0
   while i <= #ARGV do
     local j = math.min(i + 999, #ARGV)
@@ -202,9 +214,64 @@ return {0, b}
 `)
 
 // deleteScript forgets a session: dropFiles, then KEYS 5 session hash,
-// 6 event list, 7 session index.
+// 6 event list, 7 session index, 8 running chats.
 var deleteScript = redis.NewScript(dropFiles + `
 redis.call('DEL', KEYS[5], KEYS[6])
 redis.call('ZREM', KEYS[7], ARGV[2])
+redis.call('ZREM', KEYS[8], ARGV[2])
 return {0, b}
+`)
+
+// claimScript makes an instance the owner of a session: a lease key
+// "instance|fence" that expires, and a fence that grows with every new
+// owner (kept in the session hash, so that it outlives the lease).
+//
+// KEYS: 1 lease, 2 session hash. ARGV: 1 instance, 2 lease ms, 3 session
+// ttl ms (for a session hash made here).
+// Reply: {0, fence}, or {7, ms left} when another instance holds it.
+var claimScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local inst, fence = string.match(cur, '^(.*)|(%d+)$')
+  if inst == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return {0, tonumber(fence)}
+  end
+  return {7, redis.call('PTTL', KEYS[1])}
+end
+local fence = redis.call('HINCRBY', KEYS[2], 'fence', 1)
+if redis.call('PTTL', KEYS[2]) < 0 then
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. fence, 'PX', ARGV[2])
+return {0, fence}
+`)
+
+// renewScript extends a lease. A lease that expired while nobody claimed
+// the session (the fence is still this one) is taken again: a Redis that
+// was away longer than the lease does not cost the owner its chats.
+//
+// KEYS: 1 lease, 2 session hash. ARGV: 1 "instance|fence", 2 fence, 3
+// lease ms. Reply: {0, 0}, or {8, 0} when the lease is another's.
+var renewScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {0, 0}
+end
+if not cur and redis.call('HGET', KEYS[2], 'fence') == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  return {0, 0}
+end
+return {8, 0}
+`)
+
+// releaseScript ends a lease held by this writer.
+//
+// KEYS: 1 lease. ARGV: 1 "instance|fence".
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+return {0, 0}
 `)

@@ -33,6 +33,15 @@ type Options struct {
 	// MaxFileBytes bounds the bytes of all files of all sessions under
 	// Prefix (default 256 MiB).
 	MaxFileBytes int64
+	// Instance names this server instance when several share the Redis
+	// (unique among them, stable across its restarts: a host name and
+	// port). The store then implements ownership (flow.Owners): leases,
+	// fenced saves, orphaned chats. Empty: one instance, no leases.
+	Instance string
+	// LeaseTTL is how long an instance's ownership of a session lasts
+	// without renewal (default 10s): how soon another instance takes over
+	// the chats of one that died.
+	LeaseTTL time.Duration
 	// Logger receives the store's warnings. Default: discard.
 	Logger *slog.Logger
 }
@@ -64,6 +73,15 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxFileBytes <= 0 {
 		o.MaxFileBytes = DefaultMaxFileBytes
 	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = DefaultLeaseTTL
+	}
+	if o.LeaseTTL < 30*time.Millisecond {
+		o.LeaseTTL = 30 * time.Millisecond
+	}
+	if strings.Contains(o.Instance, "|") {
+		return o, fmt.Errorf("redisstore: instance %q contains '|'", o.Instance)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -80,7 +98,10 @@ type Store struct {
 
 	// Keys shared by all sessions.
 	sessions, files, fileSizes, fileBytes string
+	running                               string // sessions with a running chat (zset)
 	keyStart                              string // "<prefix>:{"
+
+	leases leases // this instance's leases (Options.Instance)
 
 	pipe pipeliner // saves of many sessions in one pipeline
 }
@@ -180,12 +201,15 @@ func newStore(c redis.UniversalClient, opts Options) (*Store, error) {
 	return &Store{
 		c: c, opts: o, ttl: strconv.FormatInt(o.TTL.Milliseconds(), 10),
 		sessions: p + "sessions", files: p + "files", fileSizes: p + "filesizes", fileBytes: p + "filebytes",
-		keyStart: p + "{",
+		running: p + "running", keyStart: p + "{",
+		leases: leases{held: make(map[string]*lease), stop: make(chan struct{}), done: make(chan struct{})},
 	}, nil
 }
 
-// Close closes the client if Open made it.
+// Close stops renewing leases (they run out, or the engine released them)
+// and closes the client if Open made it.
 func (s *Store) Close() error {
+	s.stopRenewing()
 	if !s.owned {
 		return nil
 	}
@@ -241,14 +265,22 @@ func (s *Store) Save(ctx context.Context, id string, rec *flow.Record, events []
 		return fmt.Errorf("redisstore: save session %s: %w", id, err)
 	}
 	t := tag(id)
-	args := make([]any, 6, 6+len(events))
-	args[0], args[1], args[2], args[3], args[4], args[5] = "", t, s.ttl, s.opts.Tail, 0, ""
+	lease, err := s.writerLease(id)
+	if err != nil {
+		return fmt.Errorf("redisstore: save session %s: %w", id, err)
+	}
+	args := make([]any, 7, 7+len(events))
+	args[0], args[1], args[2], args[3], args[4], args[5], args[6] = lease, t, s.ttl, s.opts.Tail, 0, "", ""
 	if rec != nil {
 		b, err := json.Marshal(rec)
 		if err != nil {
 			return fmt.Errorf("redisstore: save session %s: encode record: %w", id, err)
 		}
 		args[5] = b
+		args[6] = "0"
+		if rec.State.Active() {
+			args[6] = "1"
+		}
 	}
 	if len(events) > 0 {
 		args[4] = events[0].Seq
@@ -260,11 +292,14 @@ func (s *Store) Save(ctx context.Context, id string, rec *flow.Record, events []
 		}
 		args = append(args, b)
 	}
-	keys := []string{s.key(t, "s"), s.key(t, "ev"), s.key(t, "f"), s.sessions, s.files}
+	keys := []string{s.key(t, "s"), s.key(t, "ev"), s.key(t, "f"), s.sessions, s.files, s.key(t, "own"), s.running}
 	status, last, _, err := reply(s.runSave(ctx, keys, args))
 	switch {
 	case err != nil:
 		return fmt.Errorf("redisstore: save session %s: %w", id, classify(err))
+	case status == statusFenced:
+		s.dropLease(id)
+		return fmt.Errorf("redisstore: save session %s: fenced (lease %s is not the owner's): %w", id, lease, flow.ErrNotOwner)
 	case status == statusGap:
 		return fmt.Errorf("redisstore: save session %s: event seq %d after %d: %w", id, events[0].Seq, last, flow.ErrSeqGap)
 	case status == statusReplay:
@@ -330,7 +365,7 @@ func (s *Store) List(ctx context.Context) ([]string, error) {
 // Delete implements flow.Store; it deletes the session's files too.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	t := tag(id)
-	keys := []string{s.key(t, "f"), s.files, s.fileSizes, s.fileBytes, s.key(t, "s"), s.key(t, "ev"), s.sessions}
+	keys := []string{s.key(t, "f"), s.files, s.fileSizes, s.fileBytes, s.key(t, "s"), s.key(t, "ev"), s.sessions, s.running}
 	if _, _, _, err := reply(deleteScript.Run(ctx, s.c, keys, s.keyStart, t)); err != nil {
 		return fmt.Errorf("redisstore: delete session %s: %w", id, classify(err))
 	}
