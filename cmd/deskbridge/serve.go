@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -31,6 +33,8 @@ type serveConfig struct {
 	LogFormat      string   `json:"log_format"`
 	Store          string   `json:"store"`
 	DataDir        string   `json:"data_dir"`
+	InstanceID     string   `json:"instance_id"`
+	LeaseTTL       duration `json:"lease_ttl"`
 	Limits         limits   `json:"limits"`
 
 	// From the environment only.
@@ -67,6 +71,8 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 	fs.StringVar(&f.LogLevel, "log-level", "", "debug, info, warn, error (DESKBRIDGE_LOG_LEVEL)")
 	fs.StringVar(&f.LogFormat, "log-format", "", "json or text (DESKBRIDGE_LOG_FORMAT)")
 	fs.StringVar(&f.Store, "store", "", "where sessions are kept: memory, file:PATH or redis://host:port/db (DESKBRIDGE_STORE; default file:DATA-DIR/deskbridge.db)")
+	fs.StringVar(&f.InstanceID, "instance-id", "", "this instance's name among those sharing a Redis store: unique, stable across restarts (DESKBRIDGE_INSTANCE_ID; default host name and listen port)")
+	fs.Var(&f.LeaseTTL, "lease-ttl", "how long an instance owns a chat without renewing (Redis store; DESKBRIDGE_LEASE_TTL; default 10s): how soon another takes over the chats of one that died")
 	fs.StringVar(&f.DataDir, "data-dir", "", "directory for the default store, its files and a generated token secret (DESKBRIDGE_DATA_DIR; default $XDG_STATE_HOME/deskbridge or ~/.local/state/deskbridge)")
 	fs.Int64Var(&f.Limits.MaxFrameBytes, "max-frame-bytes", 0, "largest browser frame (DESKBRIDGE_MAX_FRAME_BYTES; default 65536)")
 	fs.Float64Var(&f.Limits.RatePerSecond, "rate", 0, "frames a second per socket (DESKBRIDGE_RATE; default 20)")
@@ -116,6 +122,8 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 	env("DESKBRIDGE_LOG_FORMAT", str(&cfg.LogFormat))
 	env("DESKBRIDGE_STORE", str(&cfg.Store))
 	env("DESKBRIDGE_DATA_DIR", str(&cfg.DataDir))
+	env("DESKBRIDGE_INSTANCE_ID", str(&cfg.InstanceID))
+	env("DESKBRIDGE_LEASE_TTL", cfg.LeaseTTL.Set)
 	env("DESKBRIDGE_MAX_FRAME_BYTES", i64(&cfg.Limits.MaxFrameBytes))
 	env("DESKBRIDGE_RATE", func(v string) (err error) { cfg.Limits.RatePerSecond, err = strconv.ParseFloat(v, 64); return err })
 	env("DESKBRIDGE_BURST", func(v string) (err error) { cfg.Limits.Burst, err = strconv.Atoi(v); return err })
@@ -149,6 +157,10 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 			cfg.Store = f.Store
 		case "data-dir":
 			cfg.DataDir = f.DataDir
+		case "instance-id":
+			cfg.InstanceID = f.InstanceID
+		case "lease-ttl":
+			cfg.LeaseTTL = f.LeaseTTL
 		case "max-frame-bytes":
 			cfg.Limits.MaxFrameBytes = f.Limits.MaxFrameBytes
 		case "rate":
@@ -165,6 +177,11 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 	})
 	if cfg.DataDir == "" {
 		cfg.DataDir = defaultDataDir(getenv)
+	}
+	if cfg.InstanceID == "" {
+		host, _ := os.Hostname()
+		_, port, _ := net.SplitHostPort(cfg.Listen)
+		cfg.InstanceID = cmp.Or(host, "deskbridge") + ":" + port
 	}
 	return cfg, cfg.validate()
 }
@@ -187,6 +204,12 @@ func (c serveConfig) validate() error {
 	}
 	if _, err := parseStoreSpec(c.Store, c.DataDir); err != nil {
 		errs = append(errs, err)
+	}
+	if strings.Contains(c.InstanceID, "|") {
+		errs = append(errs, fmt.Errorf("instance id %q: may not contain '|'", c.InstanceID))
+	}
+	if c.LeaseTTL != 0 && time.Duration(c.LeaseTTL) < time.Second {
+		errs = append(errs, fmt.Errorf("lease TTL %v: use at least 1s", time.Duration(c.LeaseTTL)))
 	}
 	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
 		errs = append(errs, errors.New("DESKBRIDGE_TOKEN_SECRET: use at least 32 characters"))
@@ -214,7 +237,7 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 		return err
 	}
 	spec, _ := parseStoreSpec(cfg.Store, cfg.DataDir) // validated
-	store, err := openStore(ctx, spec, log)
+	store, err := openStore(ctx, spec, storeOptions{Instance: cfg.InstanceID, LeaseTTL: time.Duration(cfg.LeaseTTL)}, log)
 	if err != nil {
 		return err
 	}
@@ -250,16 +273,40 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			UploadTypes:    cfg.Limits.UploadTypes,
 			MaxSessions:    cfg.Limits.MaxSessions,
 		},
-		Flow:   flow.Options{Store: store, Logger: log.With("component", "flow")},
-		Logger: log,
+		Flow:     flow.Options{Store: store, Logger: log.With("component", "flow")},
+		LeaseTTL: time.Duration(cfg.LeaseTTL),
+		Logger:   log,
 	})
 	if err != nil {
 		return err
 	}
-	log.Info("deskbridge serving", "url", srv.url, "kit", cfg.Kit, "desk", cfg.DeskURL, "origins", cfg.AllowedOrigins, "store", spec.String(), "resumed", srv.resumed)
+	log.Info("deskbridge serving", "url", srv.url, "kit", cfg.Kit, "desk", cfg.DeskURL, "origins", cfg.AllowedOrigins, "store", spec.String(), "instance", cfg.InstanceID, "resumed", srv.resumed)
 	<-ctx.Done()
 	log.Info("deskbridge draining")
 	sctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
 	return srv.shutdown(sctx)
+}
+
+// duration is a time.Duration that reads "10s" from flags, variables and
+// JSON.
+type duration time.Duration
+
+func (d *duration) String() string { return time.Duration(*d).String() }
+
+func (d *duration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 10s: %w", err)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration string such as \"10s\": %w", err)
+	}
+	return d.Set(s)
 }

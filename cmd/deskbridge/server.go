@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -21,6 +23,8 @@ import (
 
 // serverConfig assembles a deskbridge server.
 type serverConfig struct {
+	// LeaseTTL of a shared store: the adopt loop runs twice a lease.
+	LeaseTTL time.Duration
 	Listen  string
 	Kit     kitConfig
 	Gateway gateway.Options
@@ -42,6 +46,8 @@ type server struct {
 	served   chan error
 	store    flow.Store
 	resumed  int // sessions restored from the store at start
+	adopting chan struct{} // closed to stop the adopt loop
+	adopted  chan struct{} // closed when it stopped
 }
 
 func startServer(cfg serverConfig) (*server, error) {
@@ -79,6 +85,8 @@ func startServer(cfg serverConfig) (*server, error) {
 	} else if s.resumed > 0 {
 		cfg.Logger.Info("deskbridge: sessions restored from the store", "sessions", s.resumed)
 	}
+	s.adopting, s.adopted = make(chan struct{}), make(chan struct{})
+	go s.adopt(cfg.LeaseTTL)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newGatewayCollector(gw))
@@ -152,10 +160,43 @@ func (s *server) storeHealth(ctx context.Context) error {
 	return s.gw.Engine().StoreError()
 }
 
+// adopt takes over, now and then, the chats of instances that died or were
+// cut off (a store several instances share; otherwise it returns at once).
+func (s *server) adopt(lease time.Duration) {
+	defer close(s.adopted)
+	if _, shared := s.store.(flow.Owners); !shared {
+		return
+	}
+	every := cmp.Or(lease, 10*time.Second) / 2
+	for {
+		// Jitter, so that the instances do not all look at once.
+		wait := every/2 + rand.N(every)
+		select {
+		case <-s.adopting:
+			return
+		case <-time.After(wait):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		n, err := s.gw.Adopt(ctx, adoptBatch)
+		cancel()
+		if err != nil {
+			s.log.Warn("deskbridge: take over orphaned chats", "taken", n, "err", err)
+		} else if n > 0 {
+			s.log.Info("deskbridge: took over chats of an instance that is gone", "chats", n)
+		}
+	}
+}
+
+// adoptBatch bounds the chats one instance takes over per round, so that
+// the live instances share them.
+const adoptBatch = 500
+
 // shutdown drains: health turns 503, the listener closes, sockets get what
 // they have not seen and 1001, the kit closes.
 func (s *server) shutdown(ctx context.Context) error {
 	s.draining.Store(true)
+	close(s.adopting)
+	<-s.adopted
 	err := s.http.Shutdown(ctx)
 	if gerr := s.gw.Shutdown(ctx); gerr != nil {
 		err = errors.Join(err, gerr)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
 	boltstore "github.com/deskbridge/deskbridge/stores/bolt"
@@ -74,8 +75,14 @@ func (s storeSpec) String() string {
 // persists says whether sessions outlive the process.
 func (s storeSpec) persists() bool { return s.kind != "memory" }
 
+// storeOptions are what a shared store needs to know of this instance.
+type storeOptions struct {
+	Instance string
+	LeaseTTL time.Duration
+}
+
 // openStore opens the store; closing it is the caller's.
-func openStore(ctx context.Context, spec storeSpec, log *slog.Logger) (flow.Store, error) {
+func openStore(ctx context.Context, spec storeSpec, so storeOptions, log *slog.Logger) (flow.Store, error) {
 	switch spec.kind {
 	case "memory":
 		log.Warn("deskbridge: sessions are kept in memory: a restart ends every live chat (use the default file store, or --store redis://…)")
@@ -90,7 +97,11 @@ func openStore(ctx context.Context, spec storeSpec, log *slog.Logger) (flow.Stor
 		}
 		return st, nil
 	case "redis":
-		st, err := redisstore.Open(ctx, spec.url, redisstore.Options{Tail: eventsKept, Logger: log.With("component", "store")})
+		// A Redis store may be shared by several instances: this one owns
+		// the chats it drives through leases (flow.Owners).
+		st, err := redisstore.Open(ctx, spec.url, redisstore.Options{
+			Tail: eventsKept, Instance: so.Instance, LeaseTTL: so.LeaseTTL, Logger: log.With("component", "store"),
+		})
 		if err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}

@@ -137,8 +137,13 @@ func (e *Engine) Len() int {
 // comes back. Sessions load on a few goroutines at once, and their desks'
 // Reconnect calls run at most Options.MaxConcurrentReconnects at a time.
 // It returns how many sessions it loaded; a session that fails to load is
-// reported in the error and the others still load.
+// reported in the error and the others still load. With a store several
+// instances share (Owners) it adopts the running chats nobody owns.
 func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
+	if _, shared := e.opts.Store.(Owners); shared {
+		// Other instances run the rest: take the chats nobody owns.
+		return e.Adopt(ctx, 0)
+	}
 	ids, err := e.opts.Store.List(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("flow: resume all: %w", err)

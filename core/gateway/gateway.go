@@ -241,18 +241,38 @@ func New(opts Options) (*Gateway, error) {
 // closed. Call it once after New, before serving.
 func (g *Gateway) Resume(ctx context.Context) (int, error) {
 	n, err := g.engine.ResumeAll(ctx)
+	g.watchLive()
+	if err != nil {
+		return n, fmt.Errorf("gateway: resume: %w", err)
+	}
+	return n, nil
+}
+
+// Adopt takes over chats whose instance is gone (flow.Engine.Adopt; a
+// store several instances share) and, like Resume, puts them under the
+// abandon sweep.
+func (g *Gateway) Adopt(ctx context.Context, limit int) (int, error) {
+	n, err := g.engine.Adopt(ctx, limit)
+	if n > 0 {
+		g.watchLive()
+	}
+	if err != nil {
+		return n, fmt.Errorf("gateway: adopt: %w", err)
+	}
+	return n, nil
+}
+
+// watchLive counts every live session of the engine that the gateway does
+// not know yet as one whose socket just went away.
+func (g *Gateway) watchLive() {
 	now := g.opts.Now()
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	for _, id := range g.engine.IDs() {
 		if _, ok := g.sessions[id]; !ok {
 			g.sessions[id] = &sessionInfo{lastSeen: now}
 		}
 	}
-	g.mu.Unlock()
-	if err != nil {
-		return n, fmt.Errorf("gateway: resume: %w", err)
-	}
-	return n, nil
 }
 
 // Engine returns the engine the gateway runs sessions on.

@@ -3,8 +3,10 @@ package redisstore
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,7 +118,10 @@ func (s *Store) OnLost(fn func(id string)) {
 }
 
 // Orphans implements flow.Owners: the running chats whose lease is gone,
-// two round trips (the index, then the leases in one pipeline).
+// or is under this instance's name but not held by this process (left by
+// its previous run: a restart takes them back at once instead of waiting
+// for them to expire). Two round trips: the index, then the leases in one
+// pipeline.
 func (s *Store) Orphans(ctx context.Context, limit int) ([]string, error) {
 	cutoff := time.Now().Add(-s.opts.TTL).UnixMilli()
 	pipe := s.c.Pipeline()
@@ -130,23 +135,29 @@ func (s *Store) Orphans(ctx context.Context, limit int) ([]string, error) {
 		return nil, nil
 	}
 	pipe = s.c.Pipeline()
-	exists := make([]*redis.IntCmd, len(tags))
+	owners := make([]*redis.StringCmd, len(tags))
 	for i, t := range tags {
-		exists[i] = pipe.Exists(ctx, s.key(t, "own"))
+		owners[i] = pipe.Get(ctx, s.key(t, "own"))
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("redisstore: orphans: %w", classify(err))
 	}
+	mine := s.opts.Instance + "|"
 	var ids []string
 	for i, t := range tags {
-		if exists[i].Val() != 0 {
-			continue
+		owner, err := owners[i].Result()
+		if err == nil && !strings.HasPrefix(owner, mine) {
+			continue // another instance's
 		}
 		b, err := base64.RawURLEncoding.DecodeString(t)
 		if err != nil {
 			continue
 		}
-		ids = append(ids, string(b))
+		id := string(b)
+		if s.Owns(id) {
+			continue
+		}
+		ids = append(ids, id)
 		if limit > 0 && len(ids) == limit {
 			break
 		}
