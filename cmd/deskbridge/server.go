@@ -25,10 +25,10 @@ import (
 type serverConfig struct {
 	// LeaseTTL of a shared store: the adopt loop runs twice a lease.
 	LeaseTTL time.Duration
-	Listen  string
-	Kit     kitConfig
-	Gateway gateway.Options
-	Flow    flow.Options
+	Listen   string
+	Kit      kitConfig
+	Gateway  gateway.Options
+	Flow     flow.Options
 	// Demo serves the demo chat page and the demo bot.
 	Demo   bool
 	Logger *slog.Logger
@@ -45,7 +45,7 @@ type server struct {
 	draining atomic.Bool
 	served   chan error
 	store    flow.Store
-	resumed  int // sessions restored from the store at start
+	resumed  int           // sessions restored from the store at start
 	adopting chan struct{} // closed to stop the adopt loop
 	adopted  chan struct{} // closed when it stopped
 }
