@@ -139,6 +139,12 @@ func startServe(t *testing.T, addr string, env []string, args ...string) *serveP
 	}
 }
 
+// log returns what the process logged so far.
+func (p *serveProc) log() string {
+	b, _ := os.ReadFile(p.logs.Name())
+	return string(b)
+}
+
 // kill is kill -9: no drain, no goodbye to anyone.
 func (p *serveProc) kill() {
 	if p.cmd.Process != nil {
@@ -166,6 +172,34 @@ type browser struct {
 	nextID  int
 	// what the user saw, in order: agent message texts
 	agentTexts []string
+}
+
+// tryConnect is connect that answers nil when the hello is refused.
+func (b *browser) tryConnect(url string) map[string]any {
+	b.t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(url, "http")+"/ws", nil)
+	if err != nil {
+		return nil
+	}
+	hello := map[string]any{"op": "hello", "id": "h", "mode": "desk", "last_seq": b.lastSeq, "token": b.token}
+	var w map[string]any
+	if ws.WriteJSON(hello) != nil || ws.SetReadDeadline(time.Now().Add(5*time.Second)) != nil || ws.ReadJSON(&w) != nil || w["type"] != "welcome" {
+		ws.Close()
+		return nil
+	}
+	_ = ws.SetReadDeadline(time.Time{})
+	b.ws, b.frames = ws, make(chan map[string]any, 256)
+	go func(frames chan map[string]any) {
+		defer close(frames)
+		for {
+			var f map[string]any
+			if err := ws.ReadJSON(&f); err != nil {
+				return
+			}
+			frames <- f
+		}
+	}(b.frames)
+	return w
 }
 
 func (b *browser) connect(url string) map[string]any {

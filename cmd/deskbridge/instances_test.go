@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestPausedOwnerIsFenced: two instances on one Redis. The owner of a chat
+// is paused (SIGSTOP) past its lease; the other takes the chat over with
+// the kit's Reconnect, and the conversation goes on there. The first is
+// resumed with a user message still in its socket's buffer: its save is
+// refused by Redis and its desk call by its own lease clock, so the desk
+// gets that message once (from the browser's resend to the new owner).
+func TestPausedOwnerIsFenced(t *testing.T) {
+	rds := startRedis(t)
+	desk, deskURL := manualDesk(t)
+	env := []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)}
+	common := []string{"--kit", "websocket", "--desk-url", deskURL, "--store", rds.URL(), "--lease-ttl", "2s"}
+	a := startServe(t, freeAddr(t), env, append(common, "--instance-id", "a", "--data-dir", t.TempDir())...)
+	b := startServe(t, freeAddr(t), env, append(common, "--instance-id", "b", "--data-dir", t.TempDir())...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	u := &browser{t: t}
+	u.connect(a.url)
+	u.call("startChat", map[string]any{"connectMessage": map[string]any{"output": map[string]any{"generic": []any{map[string]any{"response_type": "connect_to_agent"}}}}})
+	chat, err := desk.AwaitChat(ctx)
+	check(t, "await chat", err)
+	check(t, "join", chat.Join(ctx, ada))
+	_, err = chat.SayText(ctx, "a1 from the agent")
+	check(t, "say", err)
+	u.awaitAgentText("a1 from the agent")
+	u.call("sendMessageToAgent", userMessage("u1", "u1 to the first owner"))
+	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "u1 to the first owner" {
+		t.Fatalf("desk got %+v, %v", m, err)
+	}
+
+	// Owner a stops dead; a message sits unread in its socket.
+	check(t, "SIGSTOP a", a.cmd.Process.Signal(syscall.SIGSTOP))
+	paused := true
+	t.Cleanup(func() {
+		if paused {
+			_ = a.cmd.Process.Signal(syscall.SIGCONT)
+		}
+	})
+	if err := u.ws.WriteJSON(map[string]any{"op": "sendMessageToAgent", "id": "p", "args": userMessage("u2", "u2 sent while the owner froze")}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	u.ws.Close() // the browser gives up on the frozen socket
+
+	// b takes over once a's lease runs out (2 s), through Reconnect.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if w := u.tryConnect(b.url); w != nil {
+			if snap, _ := w["snapshot"].(map[string]any); snap["state"] == "connected" || snap["state"] == "reconnecting" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b never took the chat over")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// The browser resends what it got no answer for, with the same id.
+	u.call("sendMessageToAgent", userMessage("u2", "u2 sent while the owner froze"))
+	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "u2 sent while the owner froze" {
+		t.Fatalf("after the takeover the desk got %+v, %v", m, err)
+	}
+	_, err = chat.SayText(ctx, "a2 after the takeover")
+	check(t, "say after the takeover", err)
+	u.awaitAgentText("a2 after the takeover")
+
+	// a wakes up and reads the buffered message: refused.
+	check(t, "SIGCONT a", a.cmd.Process.Signal(syscall.SIGCONT))
+	paused = false
+	time.Sleep(3 * time.Second) // a applies what it had and learns it lost the chat
+	u.call("sendMessageToAgent", userMessage("u3", "u3 to the new owner"))
+	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "u3 to the new owner" {
+		t.Fatalf("after a woke the desk got %+v, %v (a's buffered message doubled?)", m, err)
+	}
+	msgs, err := desk.CustomerMessages(chat.ID())
+	check(t, "customer messages", err)
+	var texts []string
+	for _, m := range msgs {
+		texts = append(texts, m.Request.Input.Text)
+	}
+	if got := strings.Join(texts, " | "); got != "u1 to the first owner | u2 sent while the owner froze | u3 to the new owner" {
+		t.Fatalf("the desk got: %s", got)
+	}
+	if got := strings.Join(u.agentTexts, " | "); got != "a1 from the agent | a2 after the takeover" {
+		t.Fatalf("the user saw: %s", got)
+	}
+	logs := a.log()
+	if !strings.Contains(logs, "owned elsewhere") && !strings.Contains(logs, "lost the ownership") {
+		t.Errorf("a's log says nothing of losing the chat:\n%s", lastLines(logs, 20))
+	}
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "owned elsewhere") || strings.Contains(line, "lost the ownership") || strings.Contains(line, "does not own") {
+			t.Logf("a: %s", line)
+		}
+	}
+}
