@@ -116,3 +116,24 @@ func (e *Engine) releaseAll(ctx context.Context, sessions []*Session) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Forwarder is implemented by a Store several instances share that also
+// carries requests between them (stores/redis, over pub/sub): a browser's
+// socket may reach any instance, which forwards what the browser asks to
+// the session's owner and reads the session's events from the store.
+type Forwarder interface {
+	// Forward sends req to the instance that owns session id and returns
+	// its answer. It fails with ErrNotOwner when no live instance owns the
+	// session (claim it), and with ErrStoreUnavailable when the owner does
+	// not answer.
+	Forward(ctx context.Context, id string, req []byte) ([]byte, error)
+	// HandleForwarded sets the function that answers requests other
+	// instances forward to this one.
+	HandleForwarded(fn func(ctx context.Context, id string, req []byte) []byte)
+	// WatchEvents signals on the channel when the session's owner saved
+	// events (a hint: read them from the store); stop ends the watch.
+	WatchEvents(id string) (signal <-chan struct{}, stop func())
+}
+
+// Store returns the engine's Store.
+func (e *Engine) Store() Store { return e.opts.Store }

@@ -29,7 +29,8 @@ const (
 // ARGV: 1 the writer's lease ("instance|fence"; "" for a store no instances
 // share), 2 tag, 3 ttl ms, 4 tail, 5 first seq of the batch (0: no events),
 // 6 record JSON ("" keeps the stored one), 7 "1" a chat runs, "0" none, ""
-// unknown (no record), 8.. event JSONs.
+// unknown (no record), 8 the channel to PUBLISH the new last seq on ("":
+// none), 9.. event JSONs.
 //
 // Fencing: a writer whose lease is not the one in KEYS[6] (it expired and
 // another instance claimed the session) is refused before any write.
@@ -47,7 +48,7 @@ end
 local h = redis.call('HMGET', KEYS[1], 'last', 'exp', 'hasrec')
 local last = tonumber(h[1] or '0')
 local first = tonumber(ARGV[5])
-local n = #ARGV - 7
+local n = #ARGV - 8
 local skip = 0
 if n > 0 and last ~= 0 and first ~= last + 1 then
   local bf = tonumber(redis.call('HGET', KEYS[1], 'bf') or '-1')
@@ -60,7 +61,7 @@ if n > 0 and last ~= 0 and first ~= last + 1 then
     return {1, last}
   end
   for i = 1, skip do
-    if stored[i] ~= ARGV[7 + i] then
+    if stored[i] ~= ARGV[8 + i] then
       return {1, last}
     end
   end
@@ -79,7 +80,7 @@ elseif ARGV[7] == '0' then
   redis.call('ZREM', KEYS[7], ARGV[2])
 end
 if n - skip > 0 then
-  local i = 8 + skip
+  local i = 9 + skip
   local len = 0
   while i <= #ARGV do
     local j = math.min(i + 999, #ARGV)
@@ -111,6 +112,9 @@ if now + ttl - exp >= every or (ARGV[6] ~= '' and not hasrec) then
   redis.call('ZADD', KEYS[5], 'XX', now + ttl, ARGV[2])
 elseif newlist then
   redis.call('PEXPIREAT', KEYS[2], exp)
+end
+if n - skip > 0 and ARGV[8] ~= '' then
+  redis.call('PUBLISH', ARGV[8], last)
 end
 if skip > 0 then
   return {5, last}

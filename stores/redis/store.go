@@ -102,6 +102,7 @@ type Store struct {
 	keyStart                              string // "<prefix>:{"
 
 	leases leases // this instance's leases (Options.Instance)
+	bus    bus    // requests between instances, event signals
 
 	pipe pipeliner // saves of many sessions in one pipeline
 }
@@ -210,6 +211,7 @@ func newStore(c redis.UniversalClient, opts Options) (*Store, error) {
 // and closes the client if Open made it.
 func (s *Store) Close() error {
 	s.stopRenewing()
+	s.stopListening()
 	if !s.owned {
 		return nil
 	}
@@ -269,8 +271,11 @@ func (s *Store) Save(ctx context.Context, id string, rec *flow.Record, events []
 	if err != nil {
 		return fmt.Errorf("redisstore: save session %s: %w", id, err)
 	}
-	args := make([]any, 7, 7+len(events))
-	args[0], args[1], args[2], args[3], args[4], args[5], args[6] = lease, t, s.ttl, s.opts.Tail, 0, "", ""
+	args := make([]any, 8, 8+len(events))
+	args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7] = lease, t, s.ttl, s.opts.Tail, 0, "", "", ""
+	if s.opts.Instance != "" {
+		args[7] = s.eventChannel(t) // other instances' sockets on the session wait on it
+	}
 	if rec != nil {
 		b, err := json.Marshal(rec)
 		if err != nil {

@@ -1,0 +1,247 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/redis/go-redis/v9"
+)
+
+// Instances talk through Redis pub/sub, nothing else: each listens on
+// "<prefix>:fwd:<instance>" for requests forwarded to it and on
+// "<prefix>:ans:<instance>" for the answers to its own; an owner's save
+// publishes the session's new last seq on "<prefix>:ev:<tag>", which
+// sockets on other instances watch. Pub/sub loses what is sent while
+// nobody listens: a forwarded request then fails (the caller retries or
+// claims), and an event watcher also reads the store every second.
+
+var _ flow.Forwarder = (*Store)(nil)
+
+// forwardTimeout bounds the wait for an owner's answer.
+const forwardTimeout = 10 * time.Second
+
+type envelope struct {
+	ID      string          `json:"id"`
+	From    string          `json:"from,omitempty"`
+	Session string          `json:"session,omitempty"`
+	Body    json.RawMessage `json:"body"`
+}
+
+type bus struct {
+	once    sync.Once
+	ps      *redis.PubSub
+	mu      sync.Mutex
+	handler func(ctx context.Context, id string, req []byte) []byte
+	waiting map[string]chan []byte
+	watch   map[string][]chan struct{} // channel → watchers
+	done    chan struct{}              // closed when the listener returned
+	stopped bool
+}
+
+func (s *Store) fwdChannel(instance string) string { return s.opts.Prefix + ":fwd:" + instance }
+func (s *Store) ansChannel(instance string) string { return s.opts.Prefix + ":ans:" + instance }
+func (s *Store) eventChannel(tag string) string    { return s.opts.Prefix + ":ev:" + tag }
+
+// listen starts the instance's pub/sub connection, once.
+func (s *Store) listen() {
+	b := &s.bus
+	b.once.Do(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.waiting = make(map[string]chan []byte)
+		b.watch = make(map[string][]chan struct{})
+		if b.stopped {
+			return
+		}
+		b.done = make(chan struct{})
+		b.ps = s.c.Subscribe(context.Background(), s.fwdChannel(s.opts.Instance), s.ansChannel(s.opts.Instance))
+		go s.dispatch(b.ps.Channel(redis.WithChannelSize(1024)))
+	})
+}
+
+// dispatch routes what the pub/sub connection receives.
+func (s *Store) dispatch(msgs <-chan *redis.Message) {
+	b := &s.bus
+	defer close(b.done)
+	fwd, ans := s.fwdChannel(s.opts.Instance), s.ansChannel(s.opts.Instance)
+	for m := range msgs {
+		switch m.Channel {
+		case fwd:
+			var env envelope
+			if json.Unmarshal([]byte(m.Payload), &env) != nil || env.From == "" {
+				continue
+			}
+			go s.answer(env)
+		case ans:
+			var env envelope
+			if json.Unmarshal([]byte(m.Payload), &env) != nil {
+				continue
+			}
+			b.mu.Lock()
+			ch := b.waiting[env.ID]
+			delete(b.waiting, env.ID)
+			b.mu.Unlock()
+			if ch != nil {
+				ch <- env.Body
+			}
+		default:
+			b.mu.Lock()
+			for _, w := range b.watch[m.Channel] {
+				select {
+				case w <- struct{}{}:
+				default: // a signal is pending already
+				}
+			}
+			b.mu.Unlock()
+		}
+	}
+}
+
+// answer runs a forwarded request and publishes its answer.
+func (s *Store) answer(env envelope) {
+	b := &s.bus
+	b.mu.Lock()
+	h := b.handler
+	b.mu.Unlock()
+	var body []byte
+	if h == nil {
+		body = []byte(`{"type":"error","error":{"code":"unavailable","message":"this instance takes no forwarded requests"}}`)
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+		body = h(ctx, env.Session, env.Body)
+		cancel()
+	}
+	out, _ := json.Marshal(envelope{ID: env.ID, Body: body})
+	ctx, cancel := context.WithTimeout(context.Background(), pipelineTimeout)
+	defer cancel()
+	if err := s.c.Publish(ctx, s.ansChannel(env.From), out).Err(); err != nil {
+		s.opts.Logger.Warn("redisstore: answer a forwarded request", "session", env.Session, "to", env.From, "err", err)
+	}
+}
+
+// HandleForwarded implements flow.Forwarder.
+func (s *Store) HandleForwarded(fn func(ctx context.Context, id string, req []byte) []byte) {
+	if s.opts.Instance == "" {
+		return
+	}
+	s.listen()
+	s.bus.mu.Lock()
+	s.bus.handler = fn
+	s.bus.mu.Unlock()
+}
+
+// Forward implements flow.Forwarder: it finds the session's owner from its
+// lease and publishes req to it.
+func (s *Store) Forward(ctx context.Context, id string, req []byte) ([]byte, error) {
+	if s.opts.Instance == "" {
+		return nil, fmt.Errorf("redisstore: forward for session %s: the store is not shared (no Instance): %w", id, flow.ErrNotOwner)
+	}
+	s.listen()
+	owner, err := s.c.Get(ctx, s.key(tag(id), "own")).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, fmt.Errorf("redisstore: forward for session %s: no instance owns it: %w", id, flow.ErrNotOwner)
+	case err != nil:
+		return nil, fmt.Errorf("redisstore: forward for session %s: %w", id, classify(err))
+	}
+	instance, _, _ := strings.Cut(owner, "|")
+	reqID := rand.Text()
+	ch := make(chan []byte, 1)
+	b := &s.bus
+	b.mu.Lock()
+	if b.ps == nil {
+		b.mu.Unlock()
+		return nil, fmt.Errorf("redisstore: forward for session %s: the store is closed: %w", id, flow.ErrStoreUnavailable)
+	}
+	b.waiting[reqID] = ch
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.waiting, reqID)
+		b.mu.Unlock()
+	}()
+	env, _ := json.Marshal(envelope{ID: reqID, From: s.opts.Instance, Session: id, Body: req})
+	n, err := s.c.Publish(ctx, s.fwdChannel(instance), env).Result()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("redisstore: forward for session %s to %s: %w", id, instance, classify(err))
+	case n == 0:
+		// Nobody listens there: the owner is gone, its lease not yet.
+		return nil, fmt.Errorf("redisstore: forward for session %s: its owner %s does not listen: %w", id, instance, flow.ErrStoreUnavailable)
+	}
+	wait, cancel := context.WithTimeout(ctx, forwardTimeout)
+	defer cancel()
+	select {
+	case body := <-ch:
+		return body, nil
+	case <-wait.Done():
+		return nil, fmt.Errorf("redisstore: forward for session %s: no answer from %s: %w", id, instance, errors.Join(flow.ErrStoreUnavailable, wait.Err()))
+	}
+}
+
+// WatchEvents implements flow.Forwarder.
+func (s *Store) WatchEvents(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	if s.opts.Instance == "" {
+		return ch, func() {}
+	}
+	s.listen()
+	name := s.eventChannel(tag(id))
+	b := &s.bus
+	b.mu.Lock()
+	if b.ps == nil { // closed
+		b.mu.Unlock()
+		return ch, func() {}
+	}
+	first := len(b.watch[name]) == 0
+	b.watch[name] = append(b.watch[name], ch)
+	b.mu.Unlock()
+	if first {
+		_ = b.ps.Subscribe(context.Background(), name)
+	}
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			b.mu.Lock()
+			ws := b.watch[name]
+			for i, w := range ws {
+				if w == ch {
+					ws = append(ws[:i], ws[i+1:]...)
+					break
+				}
+			}
+			last := len(ws) == 0
+			if last {
+				delete(b.watch, name)
+			} else {
+				b.watch[name] = ws
+			}
+			b.mu.Unlock()
+			if last {
+				_ = b.ps.Unsubscribe(context.Background(), name)
+			}
+		})
+	}
+}
+
+// stopListening closes the pub/sub connection, at Close.
+func (s *Store) stopListening() {
+	b := &s.bus
+	b.mu.Lock()
+	ps := b.ps
+	stopped := b.stopped
+	b.stopped = true
+	b.mu.Unlock()
+	if ps == nil || stopped {
+		return
+	}
+	_ = ps.Close()
+	<-b.done
+}
