@@ -104,3 +104,89 @@ func TestPausedOwnerIsFenced(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserOnAnyInstance: a browser's socket lands on an instance that
+// does not own its chat: events come from the store, requests go to the
+// owner, nothing is lost or doubled; when the owner dies, the socket
+// closes, the browser comes back, and the chat goes on at the survivor.
+func TestBrowserOnAnyInstance(t *testing.T) {
+	rds := startRedis(t)
+	desk, deskURL := manualDesk(t)
+	env := []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)}
+	common := []string{"--kit", "websocket", "--desk-url", deskURL, "--store", rds.URL(), "--lease-ttl", "2s"}
+	a := startServe(t, freeAddr(t), env, append(common, "--instance-id", "a", "--data-dir", t.TempDir())...)
+	b := startServe(t, freeAddr(t), env, append(common, "--instance-id", "b", "--data-dir", t.TempDir())...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	u := &browser{t: t}
+	u.connect(a.url) // a owns the chat: the session starts there
+	u.call("startChat", map[string]any{"connectMessage": map[string]any{"output": map[string]any{"generic": []any{map[string]any{"response_type": "connect_to_agent"}}}}})
+	chat, err := desk.AwaitChat(ctx)
+	check(t, "await chat", err)
+	check(t, "join", chat.Join(ctx, ada))
+	u.await("agent joined", func(f map[string]any) bool {
+		ev, _ := f["event"].(map[string]any)
+		return ev["type"] == "agent_joined"
+	})
+
+	// The socket moves to b, which does not own the chat.
+	u.ws.Close()
+	w := u.connect(b.url)
+	if w["reset"] == true || w["resumed"] != true {
+		t.Fatalf("welcome on b: %v", w)
+	}
+	_, err = chat.SayText(ctx, "a1 read on b")
+	check(t, "say", err)
+	u.awaitAgentText("a1 read on b")
+	u.call("sendMessageToAgent", userMessage("u1", "u1 sent through b"))
+	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "u1 sent through b" {
+		t.Fatalf("desk got %+v, %v", m, err)
+	}
+	u.call("userTyping", map[string]any{"isTyping": true})
+	if on, err := desk.AwaitCustomerTyping(ctx, chat.ID()); err != nil || !on {
+		t.Fatalf("typing through b: %v, %v", on, err)
+	}
+
+	// The owner dies; the chat moves to b, the browser with it.
+	a.kill()
+	_, err = chat.SayText(ctx, "a2 while a was dying")
+	check(t, "say", err)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		// The socket on b closes once a is found gone; the browser
+		// reconnects until b has taken the chat over.
+		if w := u.tryConnect(b.url); w != nil {
+			snap, _ := w["snapshot"].(map[string]any)
+			if snap["state"] == "connected" {
+				break
+			}
+			u.ws.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b never took the chat over from the dead owner")
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	u.awaitAgentText("a2 while a was dying")
+	u.call("sendMessageToAgent", userMessage("u1", "u1 sent through b")) // a resend: taken once
+	u.call("sendMessageToAgent", userMessage("u2", "u2 after the takeover"))
+	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "u2 after the takeover" {
+		t.Fatalf("after the takeover the desk got %+v, %v", m, err)
+	}
+	msgs, err := desk.CustomerMessages(chat.ID())
+	check(t, "customer messages", err)
+	var texts []string
+	for _, m := range msgs {
+		texts = append(texts, m.Request.Input.Text)
+	}
+	if got := strings.Join(texts, " | "); got != "u1 sent through b | u2 after the takeover" {
+		t.Fatalf("the desk got: %s", got)
+	}
+	if got := strings.Join(u.agentTexts, " | "); got != "a1 read on b | a2 while a was dying" {
+		t.Fatalf("the user saw: %s", got)
+	}
+	if chat.State() == "ended" {
+		t.Fatal("the desk chat ended")
+	}
+}

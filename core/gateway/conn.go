@@ -37,9 +37,10 @@ type conn struct {
 	wmu sync.Mutex
 
 	// Set by hello, read-only afterwards.
-	sess *flow.Session
-	sid  string
-	mode Mode
+	sess   *flow.Session
+	remote *remoteSession // instead of sess: a session another instance owns
+	sid    string
+	mode   Mode
 
 	helloed atomic.Bool // set once hello succeeded; read by Shutdown
 
@@ -118,6 +119,12 @@ func (c *conn) run() {
 			c.fail(req.ID, req.Op, perr)
 			continue
 		}
+		if c.remote != nil && req.Op != OpHello {
+			if !c.handleRemote(req, bytes.Clone(buf.Bytes())) {
+				return
+			}
+			continue
+		}
 		if !c.handle(req) {
 			return
 		}
@@ -174,18 +181,27 @@ type opResult struct {
 }
 
 func (c *conn) answer(req request, r opResult) {
+	f := frameFor(req, r)
+	if ef, ok := f.(errorFrame); ok {
+		c.fail(ef.Re, ef.Op, ef.Error)
+		return
+	}
+	c.write(f)
+}
+
+// frameFor is the frame that answers req with r.
+func frameFor(req request, r opResult) any {
 	if r.err != nil {
 		var ef *errFrame
 		if !errors.As(r.err, &ef) {
 			ef = &errFrame{Code: codeOf(r.err), Message: r.err.Error()}
 		}
-		c.fail(req.ID, req.Op, ef)
-		return
+		return errorFrame{Type: typeError, Re: req.ID, Op: req.Op, Error: ef}
 	}
 	if r.v == nil {
 		r.v = struct{}{}
 	}
-	c.write(resultFrame{Type: typeResult, Re: req.ID, Result: r.v})
+	return resultFrame{Type: typeResult, Re: req.ID, Result: r.v}
 }
 
 // fail sends an error frame; the socket and the session go on.
@@ -205,6 +221,11 @@ func (c *conn) write(v any) bool {
 		c.g.log.Error("gateway: encode frame", "session", c.sid, "err", err)
 		return false
 	}
+	return c.writeBytes(b)
+}
+
+// writeBytes sends one encoded frame.
+func (c *conn) writeBytes(b []byte) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.g.opts.WriteTimeout))
@@ -247,6 +268,9 @@ func (c *conn) hello(req request) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), g.opts.OpTimeout)
 	defer cancel()
 	s, err := g.engine.Session(ctx, id)
+	if errors.Is(err, flow.ErrOwnedElsewhere) && g.fwd != nil {
+		return c.helloRemote(req, id, resumed)
+	}
 	if err != nil {
 		g.detach(id)
 		c.fail(req.ID, req.Op, &errFrame{Code: codeOf(err), Message: err.Error()})

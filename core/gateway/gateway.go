@@ -158,6 +158,8 @@ type Gateway struct {
 	ctx    context.Context // ends when the drain begins
 	cancel context.CancelFunc
 
+	fwd flow.Forwarder // set when instances share the store
+
 	mu       sync.Mutex
 	sessions map[string]*sessionInfo
 	conns    map[*conn]struct{}
@@ -220,6 +222,10 @@ func New(opts Options) (*Gateway, error) {
 		return nil, errors.New("gateway: new: Options.Engine or Options.Factory is required")
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
+	if f, ok := g.engine.Store().(flow.Forwarder); ok {
+		g.fwd = f
+		f.HandleForwarded(g.handleForwarded)
+	}
 	g.upgrader = websocket.Upgrader{
 		ReadBufferSize:   1024,
 		WriteBufferSize:  2048,
@@ -402,6 +408,10 @@ func (g *Gateway) sweepOnce() {
 		s, ok := g.engine.Lookup(id)
 		active := ok && s.State().Active()
 		switch {
+		case !ok && g.fwd != nil && idle > g.opts.IdleTTL:
+			// Another instance's session, seen through a socket here: its
+			// owner forgets it, not this instance.
+			delete(g.sessions, id)
 		case active && g.opts.AbandonAfter > 0 && idle > g.opts.AbandonAfter:
 			work = append(work, todo{id, true})
 		case !active && idle > g.opts.IdleTTL:
@@ -490,9 +500,14 @@ type Stats struct {
 	OriginRejected uint64           `json:"origin_rejected"`
 	Uploads        uint64           `json:"uploads"`
 	UploadBytes    uint64           `json:"upload_bytes"`
+	// ForwardedSockets counts sockets on sessions another instance owns;
+	// ForwardedOps the requests they forwarded to it.
+	ForwardedSockets uint64 `json:"forwarded_sockets"`
+	ForwardedOps     uint64 `json:"forwarded_ops"`
 }
 
 type counters struct {
+	forwardedSockets, forwardedOps                           atomic.Uint64
 	connsOpened, connsClosed, framesIn, framesOut, eventsOut atomic.Uint64
 	originRejected, uploads, uploadBytes                     atomic.Uint64
 	errMu                                                    sync.Mutex
@@ -519,6 +534,7 @@ func (g *Gateway) Stats() Stats {
 	st.ConnsOpened, st.ConnsClosed = c.connsOpened.Load(), c.connsClosed.Load()
 	st.FramesIn, st.FramesOut, st.EventsOut = c.framesIn.Load(), c.framesOut.Load(), c.eventsOut.Load()
 	st.OriginRejected, st.Uploads, st.UploadBytes = c.originRejected.Load(), c.uploads.Load(), c.uploadBytes.Load()
+	st.ForwardedSockets, st.ForwardedOps = c.forwardedSockets.Load(), c.forwardedOps.Load()
 	c.errMu.Lock()
 	st.Errors = make(map[string]int64, len(c.errs))
 	for k, v := range c.errs {

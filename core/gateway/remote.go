@@ -1,0 +1,257 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/gorilla/websocket"
+)
+
+// Several instances share a store (flow.Forwarder, such as stores/redis
+// with an instance name), and a load balancer may send a browser's socket
+// to any of them. The instance holding the socket does not drive the
+// session when another owns it: it forwards the browser's requests to the
+// owner, which runs them as if on its own socket and answers with the very
+// frame it would have written, and it reads the session's events from the
+// store, woken by the owner's saves.
+
+// remoteSession is a session another instance owns, seen from a socket
+// here.
+type remoteSession struct {
+	id  string
+	fwd flow.Forwarder
+}
+
+// forwarded is what one instance sends another for a socket's request.
+type forwarded struct {
+	Mode  Mode            `json:"mode"`
+	Frame json.RawMessage `json:"frame"`
+}
+
+// opTouch is the owner-only op a remote socket sends with its heartbeats:
+// the session has a socket, somewhere, so the owner does not abandon it.
+const opTouch = "_touch"
+
+// forward sends one request frame to the owner and returns the frame to
+// write back.
+func (c *conn) forward(ctx context.Context, frame []byte) ([]byte, error) {
+	body, _ := json.Marshal(forwarded{Mode: c.mode, Frame: frame})
+	return c.remote.fwd.Forward(ctx, c.remote.id, body)
+}
+
+// helloRemote completes a hello for a session another instance owns.
+func (c *conn) helloRemote(req request, id string, resumed bool) bool {
+	g := c.g
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), g.opts.OpTimeout)
+	defer cancel()
+	c.remote = &remoteSession{id: id, fwd: g.fwd}
+	c.sid, c.mode = id, req.Mode
+	out, err := c.forward(ctx, mustJSON(request{Op: OpSnapshot, ID: "snapshot"}))
+	var snap struct {
+		Type   string        `json:"type"`
+		Result flow.Snapshot `json:"result"`
+		Error  *errFrame     `json:"error"`
+	}
+	if err == nil {
+		err = json.Unmarshal(out, &snap)
+	}
+	if err == nil && snap.Error != nil {
+		err = snap.Error
+	}
+	if err != nil {
+		c.remote, c.sid = nil, ""
+		g.detach(id)
+		c.failRemote(req, err)
+		return true
+	}
+	from := req.LastSeq
+	reset := from > snap.Result.LastSeq
+	if reset {
+		from = 0
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
+	o := &g.opts
+	c.write(welcomeFrame{
+		Type: typeWelcome, Re: req.ID, Session: id, Token: g.tokens.mint(id), Mode: c.mode,
+		LastSeq: snap.Result.LastSeq, Reset: reset, Resumed: resumed, Snapshot: snap.Result,
+		Limits: Limits{MaxFrameBytes: o.MaxFrameBytes, MaxUploadBytes: o.MaxUploadBytes, RatePerSecond: o.RatePerSecond, Burst: o.Burst, HeartbeatMS: o.Heartbeat.Milliseconds()},
+	})
+	g.log.Debug("gateway: hello for a session another instance owns", "session", id, "from", from)
+	g.stats.forwardedSockets.Add(1)
+	c.events.Add(1)
+	c.helloed.Store(true)
+	go c.pushRemoteEvents(from)
+	return true
+}
+
+// failRemote answers a request whose forward failed. An owner that is gone
+// closes the socket: the browser reconnects, and the instance it reaches
+// then claims the session.
+func (c *conn) failRemote(req request, err error) {
+	c.fail(req.ID, req.Op, &errFrame{Code: codeOf(err), Message: "the server could not reach the instance that holds this chat; reconnect"})
+	c.g.log.Info("gateway: forward to the session's owner failed", "session", c.sid, "op", req.Op, "err", err)
+}
+
+// handleRemote forwards one request of a socket on a remote session.
+func (c *conn) handleRemote(req request, frame []byte) bool {
+	run := func() bool {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), c.g.opts.OpTimeout)
+		defer cancel()
+		out, err := c.forward(ctx, frame)
+		c.g.stats.forwardedOps.Add(1)
+		if err != nil {
+			c.failRemote(req, err)
+			if errors.Is(err, flow.ErrNotOwner) || errors.Is(err, flow.ErrStoreUnavailable) {
+				c.closeWith(websocket.CloseServiceRestart, "the chat moves to another instance; reconnect")
+				c.ws.Close()
+				return false
+			}
+			return true
+		}
+		return c.writeBytes(out)
+	}
+	if req.Op == OpAreAnyAgentsOnline || req.Op == OpReconnect {
+		// Slow ops do not hold the socket's other requests back.
+		select {
+		case c.slow <- struct{}{}:
+		default:
+			c.fail(req.ID, req.Op, protoErr(CodeRateLimited, "%s is already running", req.Op))
+			return true
+		}
+		c.async.Add(1)
+		go func() {
+			defer c.async.Done()
+			defer func() { <-c.slow }()
+			run()
+		}()
+		return true
+	}
+	run()
+	return true
+}
+
+// pushRemoteEvents writes the events of a remote session from the store,
+// woken by the owner's saves (and every second, as pub/sub may miss a
+// signal), with heartbeats that also tell the owner a socket is here.
+func (c *conn) pushRemoteEvents(from uint64) {
+	defer c.events.Done()
+	signal, stop := c.remote.fwd.WatchEvents(c.sid)
+	defer stop()
+	store := c.g.engine.Store()
+	var mapper callbackMapper
+	cursor := from
+	hb := c.g.opts.Heartbeat
+	nextBeat := time.Now().Add(hb)
+	for {
+		evs, err := store.Events(c.ctx, c.sid, cursor, maxEventsPerRead)
+		switch {
+		case err == nil && len(evs) > 0:
+			if !c.sendEvents(&mapper, evs) {
+				return
+			}
+			cursor = evs[len(evs)-1].Seq
+			continue
+		case errors.Is(err, flow.ErrEventsTrimmed):
+			c.fail("", "", protoErr(CodeEventsTrimmed, "events after %d are no longer kept; reload the history", cursor))
+			if rec, lerr := store.Load(c.ctx, c.sid); lerr == nil {
+				cursor = rec.LastSeq
+			}
+		case err != nil && !errors.Is(err, flow.ErrNotFound) && c.ctx.Err() == nil:
+			c.g.log.Warn("gateway: read the events of a remote session", "session", c.sid, "err", err)
+		}
+		wait := time.Until(nextBeat)
+		select {
+		case <-signal:
+		case <-time.After(min(wait, time.Second)):
+		case <-c.ctx.Done():
+			if c.g.ctx.Err() != nil { // draining
+				if left, err := store.Events(context.Background(), c.sid, cursor, 0); err == nil {
+					c.sendEvents(&mapper, left)
+				}
+				c.closeWith(websocket.CloseGoingAway, "server shutting down; reconnect and resume")
+				c.ws.Close()
+			}
+			return
+		}
+		if time.Now().After(nextBeat) {
+			nextBeat = time.Now().Add(hb)
+			if !c.remoteBeat(cursor) {
+				return
+			}
+		}
+	}
+}
+
+// maxEventsPerRead bounds one read of a remote session's events.
+const maxEventsPerRead = 256
+
+// remoteBeat writes a heartbeat and a ping, and touches the session at its
+// owner; false when the socket or the owner is gone.
+func (c *conn) remoteBeat(cursor uint64) bool {
+	c.write(heartbeatFrame{Type: typeHeartbeat, LastSeq: cursor})
+	c.wmu.Lock()
+	perr := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.g.opts.WriteTimeout))
+	c.wmu.Unlock()
+	if perr != nil {
+		c.ws.Close()
+		return false
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.g.opts.OpTimeout)
+	defer cancel()
+	if _, err := c.forward(ctx, mustJSON(request{Op: opTouch, ID: "touch"})); err != nil && c.ctx.Err() == nil {
+		c.g.log.Info("gateway: the owner of a remote session is gone; closing its socket", "session", c.sid, "err", err)
+		c.closeWith(websocket.CloseServiceRestart, "the chat moves to another instance; reconnect")
+		c.ws.Close()
+		return false
+	}
+	return true
+}
+
+// handleForwarded runs a request another instance forwarded for a session
+// this one owns, as a socket here would, and returns the frame to write.
+func (g *Gateway) handleForwarded(ctx context.Context, id string, body []byte) []byte {
+	var f forwarded
+	if err := json.Unmarshal(body, &f); err != nil {
+		return mustJSON(errorFrame{Type: typeError, Error: protoErr(CodeBadFrame, "forwarded request: %v", err)})
+	}
+	req, perr := decodeRequest(f.Frame)
+	if perr != nil {
+		return mustJSON(errorFrame{Type: typeError, Re: req.ID, Op: req.Op, Error: perr})
+	}
+	s, err := g.engine.Session(ctx, id)
+	if err != nil {
+		return mustJSON(errorFrame{Type: typeError, Re: req.ID, Op: req.Op, Error: &errFrame{Code: codeOf(err), Message: err.Error()}})
+	}
+	g.seenRemotely(id)
+	if req.Op == opTouch {
+		return mustJSON(resultFrame{Type: typeResult, Re: req.ID, Result: struct{}{}})
+	}
+	// A socket without a websocket: op needs the session, its mode and a
+	// context that ends with the drain.
+	hc := &conn{g: g, sess: s, sid: id, mode: f.Mode, ctx: g.ctx}
+	return mustJSON(frameFor(req, hc.op(req)))
+}
+
+// seenRemotely notes that a session has a socket on another instance: the
+// abandon sweep counts it as just seen.
+func (g *Gateway) seenRemotely(id string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	si, ok := g.sessions[id]
+	if !ok {
+		si = &sessionInfo{}
+		g.sessions[id] = si
+	}
+	si.lastSeen = g.opts.Now()
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(errorFrame{Type: typeError, Error: protoErr(CodeInternal, "encode a frame: %v", err)})
+	}
+	return b
+}
