@@ -110,8 +110,14 @@ func (m *callbackMapper) callbackFor(ev *flow.Event) *Callback {
 		text := m.errorText
 		m.errorText = ""
 		switch {
-		case ev.Reason == flow.EndByUser || ev.Reason == flow.EndCancelled:
-			// Carbon ended it itself.
+		case ev.Reason == flow.EndByUser || ev.Reason == flow.EndCancelled || ev.Reason == flow.EndReconnectFailed:
+			// No Carbon callback stands for these. When Carbon did not end
+			// the chat itself, the adapter ends it in Carbon with
+			// instance.serviceDesk.endConversation().
+		case ev.Reason == flow.EndByAgent:
+			// Carbon handles agentEndedChat while waiting too (it ends the
+			// request without an error line).
+			return cb(CbAgentEndedChat)
 		case ev.RequestCancelled:
 			// No agent had joined: Carbon ends the request on CONNECTING.
 			if text == "" {

@@ -382,11 +382,19 @@ func (c *conn) op(req request) opResult {
 		snap, err := s.Snapshot(ctx)
 		return opResult{snap, err}
 	case OpAreAnyAgentsOnline:
-		_, msg, e := connectArgsOf(req)
+		a, msg, e := connectArgsOf(req)
 		if e != nil {
 			return bad(e)
 		}
-		st, err := s.CheckAvailability(ctx, msg)
+		if a.TimeoutMS > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, time.Duration(a.TimeoutMS)*time.Millisecond)
+			defer cancel()
+		}
+		// Never AutoStart here: Carbon starts the chat itself
+		// (skipConnectHumanAgentCard), and a chat it did not start is one
+		// it does not show.
+		st, err := s.AreAnyAgentsOnline(ctx, msg)
 		var online any // Carbon: true, false or null
 		switch st {
 		case servicedesk.Online:
@@ -464,8 +472,10 @@ func (c *conn) op(req request) opResult {
 		switch servicedesk.ScreenShareState(a.State) {
 		case servicedesk.ScreenShareAccepted:
 			return opResult{err: s.AnswerScreenShare(ctx, true)}
-		case servicedesk.ScreenShareDeclined, servicedesk.ScreenShareCancelled:
+		case servicedesk.ScreenShareDeclined:
 			return opResult{err: s.AnswerScreenShare(ctx, false)}
+		case servicedesk.ScreenShareCancelled:
+			return opResult{err: s.CancelScreenShare(ctx)}
 		}
 		return bad(protoErr(CodeBadArgs, "screenShareAnswer: state %q: want accepted, declined or cancelled", a.State))
 	case OpEndChat:
@@ -473,7 +483,10 @@ func (c *conn) op(req request) opResult {
 		if e := req.args(&a); e != nil {
 			return bad(e)
 		}
-		err := s.EndChat(ctx, flow.EndOptions{Payload: a.Info.PreEndChatPayload})
+		// A desk-mode client is Carbon, which has ended the chat on screen
+		// before it calls endChat: the server's pre-end hook cannot keep it.
+		err := s.EndChat(ctx, flow.EndOptions{Payload: a.Info.PreEndChatPayload,
+			EndedByAgent: a.Info.EndedByHumanAgent, Committed: c.mode == ModeDesk})
 		if errors.Is(err, flow.ErrNoChat) {
 			// Carbon's endChat must be idempotent (it calls it again after
 			// agentEndedChat).

@@ -171,6 +171,10 @@ func (r request) args(v any) *errFrame {
 
 type connectArgs struct {
 	ConnectMessage json.RawMessage `json:"connectMessage"`
+	// TimeoutMS (areAnyAgentsOnline) is the client's budget for the
+	// answer (Carbon's availabilityTimeoutSeconds); it can only shorten the
+	// engine's AvailabilityTimeout.
+	TimeoutMS int64 `json:"timeoutMs,omitempty"`
 	Options        struct {
 		PreStartChatPayload json.RawMessage `json:"preStartChatPayload,omitempty"`
 	} `json:"options"`
@@ -207,6 +211,7 @@ type shareAnswerArgs struct {
 type endArgs struct {
 	Info struct {
 		PreEndChatPayload json.RawMessage `json:"preEndChatPayload,omitempty"`
+		EndedByHumanAgent bool            `json:"endedByHumanAgent,omitempty"`
 	} `json:"info"`
 }
 

@@ -18,7 +18,10 @@ const DEFAULTS = {
   name: "deskbridge",
   callTimeoutMs: 15000,
   connectTimeoutMs: 8000,
-  availabilityTimeoutMs: 4500,
+  // serviceDesk is the same object the page gives Carbon as its
+  // serviceDesk config (availabilityTimeoutSeconds, allowReconnect, ...):
+  // Carbon does not let its desk read it, and the adapter must keep to it.
+  serviceDesk: {},
   reconnectTimeoutMs: 10000,
   maxBackoffMs: 10000,
   // A socket lost this long during an agent chat is shown to the user as
@@ -29,13 +32,49 @@ const DEFAULTS = {
       "Your request for an agent was cancelled when the page reloaded. Ask again to be connected.",
     resumeFailed: "Your chat with the agent could not be resumed. Ask again to be connected.",
     fileUploadFailed: "The file could not be uploaded.",
+    notDelivered: "Your message could not be delivered to the agent.",
   },
+  // What a person reads for each gateway error code; the gateway's own
+  // message (for developers) is GatewayError.detail and the console.
+  errorTexts: {
+    no_chat: "There is no chat with an agent right now. Ask again to be connected.",
+    chat_running: "A chat with an agent is already going on.",
+    start_cancelled: "The request for an agent was cancelled.",
+    end_cancelled: "The chat could not be ended just now. Try again.",
+    unknown_file: "The file was not uploaded. Pick it again.",
+    uploads_not_allowed: "Files can't be sent in this chat.",
+    file_too_large: "The file is too large to send.",
+    file_type_not_allowed: "This type of file can't be sent.",
+    too_many_files: "Too many files were sent in this chat.",
+    rate_limited: "You are sending messages too fast. Wait a moment and try again.",
+    frame_too_large: "The message is too long to send.",
+    timeout: "The service is taking too long to answer. Try again.",
+    unavailable: "The service can't be reached right now. Try again in a moment.",
+    connection_lost: "The connection to the service was lost. Try again in a moment.",
+    shutting_down: "The service is restarting. Try again in a moment.",
+    store_full: "The service is busy right now. Try again later.",
+    bad_token: "Your chat session has expired. Reload the page to start again.",
+    unauthorized: "Your chat session has expired. Reload the page to start again.",
+    not_delivered: "Your message could not be delivered to the agent.",
+  },
+  errorFallback: "Something went wrong. Try again in a moment.",
 };
+
+// errorText is the sentence a person reads for a gateway error code.
+function errorText(code) {
+  return DEFAULTS.errorTexts[code] || DEFAULTS.errorFallback;
+}
 
 function withDefaults(options) {
   const given = Object.fromEntries(Object.entries(options || {}).filter(([, v]) => v !== undefined && v !== null));
   const o = { ...DEFAULTS, ...given };
   o.texts = { ...DEFAULTS.texts, ...((options && options.texts) || {}) };
+  o.serviceDesk = { ...((options && options.serviceDesk) || {}) };
+  // Carbon's availability budget: availabilityTimeoutSeconds, else 5 s.
+  // The adapter answers inside it, so that the gateway's answer is the one
+  // Carbon shows.
+  const budget = o.serviceDesk.availabilityTimeoutSeconds ? o.serviceDesk.availabilityTimeoutSeconds * 1000 : 5000;
+  if (!o.availabilityTimeoutMs) o.availabilityTimeoutMs = Math.max(200, budget - 300);
   if (!o.baseURL.endsWith("/")) o.baseURL += "/";
   return o;
 }
@@ -52,12 +91,17 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, t]).finally(() => clearTimeout(timer));
 }
 
-/** An error the gateway answered (code from docs/gateway-protocol.md) or a local one. */
+/**
+ * An error the gateway answered (code from docs/gateway-protocol.md) or a
+ * local one. Its message is a sentence for the person at the page; detail
+ * is what the gateway said, for developers.
+ */
 export class GatewayError extends Error {
-  constructor(code, message, retryAfterMs) {
-    super(message || code);
+  constructor(code, detail, retryAfterMs, text) {
+    super(text || errorText(code));
     this.name = "GatewayError";
     this.code = code;
+    this.detail = detail || code;
     this.retryAfterMs = retryAfterMs || 0;
   }
 }
@@ -318,7 +362,8 @@ async function uploadFile(opts, conn, file, id) {
     body = await resp.json();
   } catch {}
   const err = body.error || {};
-  throw new GatewayError(err.code || "upload_failed", err.message || opts.texts.fileUploadFailed);
+  const code = err.code || "upload_failed";
+  throw new GatewayError(code, err.message, 0, DEFAULTS.errorTexts[code] || opts.texts.fileUploadFailed);
 }
 
 // The adapter keeps this under the key "deskbridge" of Carbon's persisted
@@ -334,6 +379,10 @@ class DeskbridgeServiceDesk {
     this.instance = params.instance;
     this.phase = "idle";
     this.sendChain = Promise.resolve();
+    // Messages sent and not yet settled, by id: Carbon's promise for each
+    // resolves when the desk took it and rejects when it failed, which is
+    // how Carbon marks the right message failed.
+    this.outcomes = new Map();
     this.conn = new Connection(this.opts, {
       mode: "desk",
       onEvent: (f) => this.onEvent(f),
@@ -355,7 +404,12 @@ class DeskbridgeServiceDesk {
         // calls no reconnect then): end it on the desk rather than leave
         // the user queued there without knowing, and say so.
         this.phase = "idle";
-        this.abandonWait();
+        this.abandonWait(this.opts.texts.waitEndedOnReload);
+      } else if (this.phase === "connected" && this.opts.serviceDesk.allowReconnect === false) {
+        // Carbon ends the chat on its side without calling endChat or
+        // reconnect: end it on the desk too.
+        this.phase = "idle";
+        this.abandonWait(null);
       }
     }
   }
@@ -402,15 +456,34 @@ class DeskbridgeServiceDesk {
     setTimeout(once, 1500);
   }
 
-  async abandonWait() {
+  async abandonWait(text) {
     this.clearPersisted();
     try {
       await this.conn.callRetrying("endChat", { info: { endedByHumanAgent: false } }, 10000);
     } catch (e) {
-      console.warn("deskbridge: could not end the abandoned request", e);
+      console.warn("deskbridge: could not end the abandoned chat", e.detail || e);
     }
     this.conn.close();
-    this.tellUser(this.opts.texts.waitEndedOnReload);
+    if (text) this.tellUser(text);
+  }
+
+  /**
+   * endInCarbon ends, in Carbon, a chat the server ended for a reason
+   * Carbon has no callback for (the user's end from the server side: the
+   * abandon sweep, a Go host's Session.EndChat; a cancel; a failed
+   * resume). It is what a page's own instance.serviceDesk.endConversation()
+   * does, so the user sees the chat end as Carbon shows it.
+   */
+  endInCarbon(text) {
+    this.phase = "ended";
+    this.clearPersisted();
+    const sd = this.instance && this.instance.serviceDesk;
+    Promise.resolve()
+      .then(() => sd && sd.endConversation && sd.endConversation())
+      .catch((e) => console.warn("deskbridge: endConversation failed", e))
+      .finally(() => {
+        if (text) this.tellUser(text);
+      });
   }
 
   /**
@@ -442,6 +515,16 @@ class DeskbridgeServiceDesk {
   onWelcome(w) {
     clearTimeout(this.lostTimer);
     this.lostTimer = null;
+    const caps = w.snapshot && w.snapshot.capabilities;
+    if (caps && caps.allowFileUploads && this.phase !== "idle") {
+      // After a reload Carbon has forgotten what the desk allows.
+      try {
+        this.callback.updateCapabilities(caps);
+      } catch (e) {
+        console.warn("deskbridge: updateCapabilities failed", e);
+      }
+    }
+    if (w.reset) this.settleAll(new GatewayError("connection_lost", "the gateway lost the session"));
     if (this.showingLost && !w.reset && this.phase === "connected") {
       this.showingLost = false;
       this.setDisconnected(false);
@@ -459,15 +542,56 @@ class DeskbridgeServiceDesk {
   finish() {
     this.phase = "ended";
     this.clearPersisted();
-    setTimeout(() => {
-      if (this.phase === "ended") this.conn.close();
-    }, 0);
+    this.closeWhenSettled();
+  }
+
+  /**
+   * closeWhenSettled closes the socket of an ended chat once every message
+   * sent in it has its outcome: one in flight at the end is reported by the
+   * desk's answer, which comes after the end.
+   */
+  closeWhenSettled() {
+    const close = () => {
+      if (this.phase !== "ended") return;
+      this.settleAll(new GatewayError("not_delivered", "the chat ended", 0, this.opts.texts.notDelivered));
+      this.conn.close();
+    };
+    if (this.outcomes.size === 0) {
+      setTimeout(close, 0);
+      return;
+    }
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(close, 35000);
+  }
+
+  settleAll(err) {
+    for (const [, o] of this.outcomes) o.reject(err);
+    this.outcomes.clear();
   }
 
   onEvent(f) {
     const ev = f.event || {};
     const cb = f.callback;
-    if (ev.type === "agent_joined" && this.phase === "waiting") this.phase = "connected";
+    if (ev.chat) this.chatNo = ev.chat;
+    if (ev.type === "chat_ended" && ev.chat && ev.chat === this.carbonEnded) {
+      // The end of a chat Carbon ended itself. A new chat may already be
+      // under way (the user asked again at once): leave that one be.
+      if (this.phase === "ended") this.finish();
+      return;
+    }
+    const live = this.phase === "waiting" || this.phase === "connected";
+    // Carbon counts a transfer with a profile as connected, as a join: so
+    // must the adapter, or a reload would take the chat for a wait.
+    if ((ev.type === "agent_joined" || (ev.type === "transfer" && ev.profile)) && this.phase === "waiting") this.phase = "connected";
+    if (ev.type === "message_status" && ev.message_id) {
+      const o = this.outcomes.get(ev.message_id);
+      if (o && ev.status !== "queued") {
+        this.outcomes.delete(ev.message_id);
+        if (ev.status === "failed") o.reject(new GatewayError("not_delivered", ev.text, 0, ev.text || this.opts.texts.notDelivered));
+        else o.resolve();
+        if (this.phase === "ended" && this.outcomes.size === 0) this.closeWhenSettled();
+      }
+    }
     if (cb) {
       try {
         if (cb.method === "screenShareRequest") {
@@ -482,6 +606,12 @@ class DeskbridgeServiceDesk {
       }
     }
     if (ev.type === "chat_ended") {
+      if (!cb && live) {
+        // Carbon did not end it (it calls endChat first, which moves the
+        // phase on) and has no callback for this end: tell it.
+        const own = ev.reason === "user" || ev.reason === "cancelled";
+        this.endInCarbon(own ? null : ev.text);
+      }
       this.finish();
     } else if (this.phase === "waiting" || this.phase === "connected") {
       this.persist();
@@ -490,7 +620,10 @@ class DeskbridgeServiceDesk {
 
   async areAnyAgentsOnline(connectMessage) {
     try {
-      const r = await this.conn.call("areAnyAgentsOnline", { connectMessage }, this.opts.availabilityTimeoutMs);
+      // The gateway answers within the budget Carbon gives the check; the
+      // adapter waits a little longer for that answer.
+      const budget = this.opts.availabilityTimeoutMs;
+      const r = await this.conn.call("areAnyAgentsOnline", { connectMessage, timeoutMs: Math.max(100, budget - 200) }, budget);
       return r.online; // true, false or null
     } catch (e) {
       console.warn("deskbridge: availability check failed", e);
@@ -502,26 +635,36 @@ class DeskbridgeServiceDesk {
     await this.conn.ensure();
     this.phase = "waiting";
     this.persist();
+    const args = { connectMessage, options: { preStartChatPayload: startChatOptions && startChatOptions.preStartChatPayload } };
     try {
-      await this.conn.call("startChat", {
-        connectMessage,
-        options: { preStartChatPayload: startChatOptions && startChatOptions.preStartChatPayload },
-      });
-    } catch (e) {
-      if (e.code === "chat_running") {
-        // A request of this tab is still open on the desk: end it and ask again.
+      try {
+        await this.conn.call("startChat", args);
+      } catch (e) {
+        if (e.code !== "chat_running") throw e;
+        // A chat of this tab that Carbon does not show is still open on
+        // the server: end it and ask again, with the same payload.
         await this.conn.call("endChat", {}).catch(() => {});
-        await this.conn.call("startChat", { connectMessage, options: {} });
+        await this.conn.call("startChat", args);
+      }
+    } catch (e) {
+      if (e.code === "start_cancelled") {
+        // The server's pre-start hook cancelled: as when a Carbon
+        // pre:startChat listener cancels, the request just goes, with no
+        // error line.
+        if (this.phase === "waiting") this.endInCarbon(null);
         return;
       }
-      this.phase = "idle";
-      this.clearPersisted();
+      if (this.phase === "waiting") {
+        this.phase = "idle";
+        this.clearPersisted();
+      }
       throw e;
     }
   }
 
   endChat(info) {
     const was = this.phase;
+    this.carbonEnded = this.chatNo;
     this.phase = "ended";
     this.clearPersisted();
     if (was === "idle" && !this.conn.token) return Promise.resolve();
@@ -530,16 +673,36 @@ class DeskbridgeServiceDesk {
       .then(() => undefined)
       .catch((e) => console.warn("deskbridge: endChat", e))
       .finally(() => {
-        if (this.phase === "ended") this.conn.close();
+        if (this.phase === "ended") this.closeWhenSettled();
       });
   }
 
+  /**
+   * sendMessageToAgent resolves once the desk took the message and
+   * rejects when it could not be delivered (now or when the chat ends), so
+   * Carbon marks that message failed. The id end to end is message.id:
+   * the one Carbon's USER_MESSAGE error looks up (it passes another as
+   * messageID).
+   */
   sendMessageToAgent(message, messageID, additionalData) {
-    // One at a time, so that uploads never reorder messages.
-    const run = () => this.send(message, messageID, additionalData);
+    const id = (message && message.id) || messageID;
+    const outcome = new Promise((resolve, reject) => this.outcomes.set(id, { resolve, reject }));
+    outcome.catch(() => {});
+    // Uploads and sends one at a time, so that uploads never reorder
+    // messages; the outcomes are awaited side by side.
+    const run = () => this.send(message, id, additionalData);
     const p = this.sendChain.then(run, run);
     this.sendChain = p.catch(() => {});
-    return p;
+    return p.then(
+      (sent) => {
+        if (!sent) this.outcomes.delete(id);
+        return sent ? outcome : undefined;
+      },
+      (e) => {
+        this.outcomes.delete(id);
+        throw e;
+      },
+    );
   }
 
   async send(message, messageID, additionalData) {
@@ -554,11 +717,12 @@ class DeskbridgeServiceDesk {
       }
     }
     const text = message && message.input && message.input.text;
-    if (!text && fileIDs.length === 0) return;
+    if (!text && fileIDs.length === 0) return false;
     const plain = { id: messageID, input: message.input, history: message.history };
     // The same messageID again is taken once, so a retry after a lost
     // socket can never double a message.
     await this.conn.callRetrying("sendMessageToAgent", { message: plain, messageID, fileIDs }, 20000);
+    return true;
   }
 
   async userTyping(isTyping) {

@@ -9,7 +9,10 @@ const params = new URL(location.href).searchParams;
 const gateway = params.get("gateway");
 const adapter = await import(/* @vite-ignore */ new URL("deskbridge.js", gateway).href);
 // "desk" points the adapter at another gateway URL (a dead one, in a test).
-const bridge = adapter.createDeskbridge({ reconnectTimeoutMs: 8000, baseURL: params.get("desk") || undefined });
+// "sd" is Carbon's serviceDesk config (JSON), given to Carbon and to the
+// adapter alike, as an integrator does.
+const serviceDesk = JSON.parse(params.get("sd") || "{}");
+const bridge = adapter.createDeskbridge({ reconnectTimeoutMs: 8000, baseURL: params.get("desk") || undefined, serviceDesk });
 
 const connectMessage = {
   output: {
@@ -30,7 +33,8 @@ const connectMessage = {
 async function customSendMessage(request, _options, instance) {
   const text = (request.input && request.input.text) || "";
   if (/person|agent|human/i.test(text)) {
-    await instance.messaging.addMessage(connectMessage);
+    // A copy each time: Carbon freezes a message it was given.
+    await instance.messaging.addMessage(structuredClone(connectMessage));
   } else if (text) {
     await instance.messaging.addMessage({ output: { generic: [{ response_type: "text", text: "Bot: say 'talk to a person'." }] } });
   }
@@ -41,6 +45,7 @@ window.deskbridgeTest = { log: [], instance: null };
 createRoot(document.getElementById("root")).render(
   React.createElement(ChatContainer, {
     serviceDeskFactory: bridge.serviceDeskFactory,
+    serviceDesk,
     messaging: { customSendMessage, customLoadHistory: bridge.customLoadHistory },
     openChatByDefault: true,
     onBeforeRender: (instance) => {
