@@ -70,7 +70,7 @@ func TestRoundTripAgentResponse(t *testing.T) {
 		got, want any
 	}{
 		{g[0].ResponseType, ResponseText}, {g[0].AgentMessageType, AgentMsgFromAgent},
-		{g[1].Source, "https://example.com/receipt.png"}, {g[1].Dimensions.BaseHeight, 180},
+		{g[1].Source, "https://example.com/receipt.png"}, {g[1].Dimensions.BaseHeight, 180.0},
 		{g[2].ResponseType, ResponseVideo}, {len(g[2].Extra), 1},
 		{g[3].Debug.StatusCode, 404},
 		{g[4].ButtonType, ButtonURL}, {g[4].Kind, ButtonKindLink}, {g[4].URL, "https://example.com/form"},
@@ -249,4 +249,32 @@ func FuzzDecodeDeskPayloads(f *testing.F) {
 		var fu FileUpload
 		_ = json.Unmarshal(b, &fu)
 	})
+}
+
+// TestDecodeWhatCarbonAllows: members Carbon types as number, or as
+// Record<string, unknown>, decode as Carbon writes them.
+func TestDecodeWhatCarbonAllows(t *testing.T) {
+	var m MessageResponse
+	in := `{"output":{"generic":[
+	  {"response_type":"inline_error","text":"oops","debug":{"statusCode":500,"text":"dev","info":{"trace":"abc","n":1}}},
+	  {"response_type":"image","source":"https://x/y.png","dimensions":{"base_height":180.5}},
+	  {"response_type":"connect_to_agent","transfer_info":{"additional_data":{"order":"42","count":3,"vip":true,"tags":["a"]}}}]}}`
+	if err := json.Unmarshal([]byte(in), &m); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	g := m.Output.Generic
+	if g[0].Debug == nil || string(g[0].Debug.Info) != `{"trace":"abc","n":1}` {
+		t.Errorf("debug.info = %+v", g[0].Debug)
+	}
+	if g[1].Dimensions == nil || g[1].Dimensions.BaseHeight != 180.5 {
+		t.Errorf("dimensions = %+v", g[1].Dimensions)
+	}
+	want := map[string]string{"order": "42", "count": "3", "vip": "true", "tags": `["a"]`}
+	if got := g[2].TransferInfo.AdditionalData; !reflect.DeepEqual(got, want) {
+		t.Errorf("additional_data = %v, want %v", got, want)
+	}
+	out, err := json.Marshal(g[0])
+	if err != nil || !strings.Contains(string(out), `"info":{"trace":"abc","n":1}`) {
+		t.Errorf("debug.info not written back: %s %v", out, err)
+	}
 }

@@ -209,11 +209,14 @@ type GenericItem struct {
 type InlineErrorDebug struct {
 	StatusCode int    `json:"statusCode,omitempty"`
 	Text       string `json:"text,omitempty"`
+	// Info is any other key-value pairs for debugging, raw.
+	Info json.RawMessage `json:"info,omitempty"`
 }
 
 // MediaDimensions is Carbon's MediaItemDimensions.
 type MediaDimensions struct {
-	BaseHeight int `json:"base_height,omitempty"`
+	// BaseHeight is Carbon's number: 180.5 is valid.
+	BaseHeight float64 `json:"base_height,omitempty"`
 }
 
 // AgentNotice is the {message} object of agent_available/agent_unavailable.
@@ -225,6 +228,36 @@ type AgentNotice struct {
 type TransferInfo struct {
 	AdditionalData        map[string]string `json:"additional_data,omitempty"`
 	SummaryMessageToAgent []GenericItem     `json:"summary_message_to_agent,omitempty"`
+}
+
+// UnmarshalJSON reads additional_data, which Carbon types as a string map
+// but pages fill with any JSON: a value that is not a string is kept as its
+// JSON text, rather than refusing the whole connect message.
+func (t *TransferInfo) UnmarshalJSON(b []byte) error {
+	var w struct {
+		AdditionalData        map[string]json.RawMessage `json:"additional_data"`
+		SummaryMessageToAgent []GenericItem              `json:"summary_message_to_agent"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	out := TransferInfo{SummaryMessageToAgent: w.SummaryMessageToAgent}
+	if w.AdditionalData != nil {
+		out.AdditionalData = make(map[string]string, len(w.AdditionalData))
+		for k, v := range w.AdditionalData {
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				var buf bytes.Buffer
+				if json.Compact(&buf, v) == nil {
+					v = buf.Bytes()
+				}
+				s = string(v)
+			}
+			out.AdditionalData[k] = s
+		}
+	}
+	*t = out
+	return nil
 }
 
 // genericItemFields is what GenericItem models; everything else goes to Extra.
