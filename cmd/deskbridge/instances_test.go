@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -189,4 +191,25 @@ func TestBrowserOnAnyInstance(t *testing.T) {
 	if chat.State() == "ended" {
 		t.Fatal("the desk chat ended")
 	}
+	// What an operator watches, on b.
+	metrics := getText(t, b.url+"/metrics")
+	for _, want := range []string{"deskbridge_leases 1", "deskbridge_takeovers_total 1", "deskbridge_forwarded_sockets_total 1", "deskbridge_forwarded_ops_total", "deskbridge_store_save_seconds_bucket"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("b's /metrics lacks %q", want)
+		}
+	}
+}
+
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

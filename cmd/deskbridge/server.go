@@ -16,6 +16,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/gateway"
+	redisstore "github.com/deskbridge/deskbridge/stores/redis"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -67,6 +68,10 @@ func startServer(cfg serverConfig) (*server, error) {
 	opts := cfg.Gateway
 	opts.Factory = k.factory
 	opts.Flow = cfg.Flow
+	saves := newStoreMetrics()
+	if opts.Flow.OnSave == nil {
+		opts.Flow.OnSave = saves.observe
+	}
 	opts.Logger = cfg.Logger.With("component", "gateway")
 	gw, err := gateway.New(opts)
 	if err != nil {
@@ -90,6 +95,10 @@ func startServer(cfg serverConfig) (*server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newGatewayCollector(gw))
+	saves.register(reg)
+	if rs, ok := cfg.Flow.Store.(*redisstore.Store); ok {
+		reg.MustRegister(newSharedCollector(gw, rs))
+	}
 
 	mux := http.NewServeMux()
 	for _, p := range []string{"/ws", "/v1/files", "/v1/history", "/deskbridge.js"} {

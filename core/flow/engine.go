@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
@@ -26,6 +27,8 @@ type Engine struct {
 	wg       sync.WaitGroup
 
 	reconnects chan struct{} // slots for desk Reconnect calls
+
+	adopted, lostCount atomic.Uint64 // OwnershipStats
 
 	storeMu      sync.Mutex
 	failingSaves int // sessions whose last save failed
@@ -101,6 +104,9 @@ func (e *Engine) Session(ctx context.Context, id string) (*Session, error) {
 	e.sessions[id] = s
 	e.mu.Unlock()
 	if found && rec.State.Active() {
+		if _, shared := e.opts.Store.(Owners); shared {
+			e.adopted.Add(1)
+		}
 		s.enqueue(s.resume)
 	}
 	return s, nil

@@ -79,6 +79,11 @@ type Options struct {
 	// Texts are the lines shown to the user. Default: DefaultTexts.
 	Texts Texts
 
+	// OnSave, when set, sees every Save the engine makes: how long it
+	// took, how many events it carried, and its error; for metrics. It
+	// runs on the session's queue: it must be quick.
+	OnSave func(took time.Duration, events int, err error)
+
 	// Now returns the current time. Default: time.Now.
 	Now func() time.Time
 	// NewID returns a new unique id for messages. Default: 128 random bits.

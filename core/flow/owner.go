@@ -56,6 +56,7 @@ func (e *Engine) lost(id string) {
 	if !ok {
 		return
 	}
+	e.lostCount.Add(1)
 	e.opts.Logger.Warn("flow: lost the ownership of a session; another instance drives it now", "session", id)
 	s.close()
 	e.spawn(func() {
@@ -100,6 +101,20 @@ func (e *Engine) Adopt(ctx context.Context, limit int) (int, error) {
 		return n, fmt.Errorf("flow: adopt (%d taken): %w", n, errors.Join(errs...))
 	}
 	return n, nil
+}
+
+// OwnershipStats counts what a shared store's ownership did, for metrics.
+type OwnershipStats struct {
+	// Adopted counts running chats this engine took over: from an
+	// instance that is gone, or from its own previous run.
+	Adopted uint64
+	// Lost counts sessions whose lease this engine lost.
+	Lost uint64
+}
+
+// OwnershipStats returns the engine's ownership counters.
+func (e *Engine) OwnershipStats() OwnershipStats {
+	return OwnershipStats{Adopted: e.adopted.Load(), Lost: e.lostCount.Load()}
 }
 
 // releaseAll gives up every session this engine owns, at Close.

@@ -206,7 +206,11 @@ func (s *Session) flush() {
 		rec = &r
 	}
 	if rec != nil || len(events) > 0 {
+		start := time.Now()
 		err := s.opts.Store.Save(s.e.ctx, s.id, rec, events)
+		if s.opts.OnSave != nil {
+			s.opts.OnSave(time.Since(start), len(events), err)
+		}
 		if err != nil && errors.Is(err, ErrSeqGap) {
 			err = s.repairSeqGap(rec, events, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
@@ -43,6 +44,8 @@ type bus struct {
 	watch   map[string][]chan struct{} // channel → watchers
 	done    chan struct{}              // closed when the listener returned
 	stopped bool
+
+	sent, served atomic.Uint64
 }
 
 func (s *Store) fwdChannel(instance string) string { return s.opts.Prefix + ":fwd:" + instance }
@@ -107,6 +110,7 @@ func (s *Store) dispatch(msgs <-chan *redis.Message) {
 // answer runs a forwarded request and publishes its answer.
 func (s *Store) answer(env envelope) {
 	b := &s.bus
+	b.served.Add(1)
 	b.mu.Lock()
 	h := b.handler
 	b.mu.Unlock()
@@ -167,6 +171,7 @@ func (s *Store) Forward(ctx context.Context, id string, req []byte) ([]byte, err
 		delete(b.waiting, reqID)
 		b.mu.Unlock()
 	}()
+	b.sent.Add(1)
 	env, _ := json.Marshal(envelope{ID: reqID, From: s.opts.Instance, Session: id, Body: req})
 	n, err := s.c.Publish(ctx, s.fwdChannel(instance), env).Result()
 	switch {

@@ -278,3 +278,20 @@ func (s *Store) stopRenewing() {
 		<-l.done
 	}
 }
+
+// Stats counts what the store did for a shared deployment, for metrics.
+type Stats struct {
+	// Leases is how many sessions this instance owns now.
+	Leases int
+	// ForwardsSent and ForwardsServed count requests this instance
+	// forwarded to owners, and answered for others.
+	ForwardsSent, ForwardsServed uint64
+}
+
+// Stats returns the store's counters.
+func (s *Store) Stats() Stats {
+	s.leases.mu.Lock()
+	n := len(s.leases.held)
+	s.leases.mu.Unlock()
+	return Stats{Leases: n, ForwardsSent: s.bus.sent.Load(), ForwardsServed: s.bus.served.Load()}
+}
