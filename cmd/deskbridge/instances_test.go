@@ -213,3 +213,63 @@ func getText(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// TestDrainHandsOff: SIGTERM to the owner of a chat hands it off at once —
+// its lease released, not left to expire — so the browser, sent away with
+// 1001, resumes on the other instance well within one lease (10 s here),
+// with nothing missed or doubled.
+func TestDrainHandsOff(t *testing.T) {
+	rds := startRedis(t)
+	desk, deskURL := manualDesk(t)
+	env := []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)}
+	common := []string{"--kit", "websocket", "--desk-url", deskURL, "--store", rds.URL(), "--lease-ttl", "10s"}
+	a := startServe(t, freeAddr(t), env, append(common, "--instance-id", "a", "--data-dir", t.TempDir())...)
+	b := startServe(t, freeAddr(t), env, append(common, "--instance-id", "b", "--data-dir", t.TempDir())...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	u := &browser{t: t}
+	u.connect(a.url)
+	u.call("startChat", map[string]any{"connectMessage": map[string]any{"output": map[string]any{"generic": []any{map[string]any{"response_type": "connect_to_agent"}}}}})
+	chat, err := desk.AwaitChat(ctx)
+	check(t, "await chat", err)
+	check(t, "join", chat.Join(ctx, ada))
+	_, err = chat.SayText(ctx, "a1 before the drain")
+	check(t, "say", err)
+	u.awaitAgentText("a1 before the drain")
+
+	start := time.Now()
+	check(t, "SIGTERM a", a.cmd.Process.Signal(syscall.SIGTERM))
+	u.awaitClose()
+	_, err = chat.SayText(ctx, "a2 during the handoff")
+	check(t, "say", err)
+	for {
+		if w := u.tryConnect(b.url); w != nil {
+			if snap, _ := w["snapshot"].(map[string]any); snap["state"] == "connected" {
+				break
+			}
+			u.ws.Close()
+		}
+		if time.Since(start) > 8*time.Second {
+			t.Fatal("the chat was not handed off within 8 s of the drain (a lease is 10 s)")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("handed off %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	u.awaitAgentText("a2 during the handoff")
+	u.call("sendMessageToAgent", userMessage("u1", "u1 after the handoff"))
+	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "u1 after the handoff" {
+		t.Fatalf("after the drain the desk got %+v, %v", m, err)
+	}
+	if got := strings.Join(u.agentTexts, " | "); got != "a1 before the drain | a2 during the handoff" {
+		t.Fatalf("the user saw: %s", got)
+	}
+	select {
+	case <-a.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a did not exit after its drain")
+	}
+	if logs := a.log(); !strings.Contains(logs, "deskbridge draining") {
+		t.Errorf("a's log has no drain:\n%s", lastLines(logs, 10))
+	}
+}

@@ -242,6 +242,9 @@ func (b *browser) await(what string, pred func(map[string]any) bool) map[string]
 		select {
 		case f, ok := <-b.frames:
 			if !ok {
+				if what == "the socket to close" {
+					return nil
+				}
 				b.t.Fatalf("socket closed while waiting for %s", what)
 			}
 			if f["type"] == "event" {
@@ -262,6 +265,7 @@ func (b *browser) await(what string, pred func(map[string]any) bool) map[string]
 			}
 		case <-timeout:
 			b.t.Fatalf("timed out waiting for %s", what)
+			return nil
 		}
 	}
 }
@@ -279,6 +283,12 @@ func agentText(ev map[string]any) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// awaitClose reads, noting events, until the server closes the socket.
+func (b *browser) awaitClose() {
+	b.t.Helper()
+	b.await("the socket to close", func(map[string]any) bool { return false })
 }
 
 func (b *browser) call(op string, args any) map[string]any {

@@ -451,6 +451,16 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	first := !g.draining
 	g.draining = true
 	g.mu.Unlock()
+	var engineErr error
+	engineClosed := false
+	if first && g.ownsEng && g.fwd != nil {
+		// Instances share the store: hand the chats off first (saved,
+		// desk connections closed, leases released), so that the browsers
+		// this drain sends away are taken at once by the instance they
+		// reach next, instead of forwarded back here.
+		engineErr = g.engine.Close(ctx)
+		engineClosed = true
+	}
 	if first {
 		close(g.janitor)
 		g.cancel()
@@ -479,10 +489,11 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		err = fmt.Errorf("gateway: shutdown: %w", ctx.Err())
 	}
 	<-g.jDone
-	if first && g.ownsEng {
-		if cerr := g.engine.Close(ctx); cerr != nil && err == nil {
-			err = fmt.Errorf("gateway: shutdown: %w", cerr)
-		}
+	if first && g.ownsEng && !engineClosed {
+		engineErr = g.engine.Close(ctx)
+	}
+	if engineErr != nil && err == nil {
+		err = fmt.Errorf("gateway: shutdown: %w", engineErr)
 	}
 	return err
 }
