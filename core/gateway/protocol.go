@@ -175,7 +175,7 @@ type connectArgs struct {
 	// answer (Carbon's availabilityTimeoutSeconds); it can only shorten the
 	// engine's AvailabilityTimeout.
 	TimeoutMS int64 `json:"timeoutMs,omitempty"`
-	Options        struct {
+	Options   struct {
 		PreStartChatPayload json.RawMessage `json:"preStartChatPayload,omitempty"`
 	} `json:"options"`
 }
