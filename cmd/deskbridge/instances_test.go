@@ -200,7 +200,7 @@ func TestBrowserOnAnyInstance(t *testing.T) {
 	}
 }
 
-func getText(t *testing.T, url string) string {
+func getText(t testing.TB, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {

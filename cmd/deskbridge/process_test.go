@@ -37,7 +37,7 @@ func manualDesk(t *testing.T) (*mockdesk.Desk, string) {
 }
 
 // startRedis is a real redis-server for this test, AOF on.
-func startRedis(t *testing.T) *redistest.Server {
+func startRedis(t testing.TB) *redistest.Server {
 	t.Helper()
 	return redistest.Start(t, redistest.Options{})
 }
@@ -52,7 +52,7 @@ var (
 )
 
 // deskbridgeBinary builds the server once per test binary.
-func deskbridgeBinary(t *testing.T) string {
+func deskbridgeBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "deskbridge-bin-")
@@ -74,7 +74,7 @@ func deskbridgeBinary(t *testing.T) string {
 
 // freeAddr returns a loopback address nothing listens on now, so that a
 // restarted server comes back where its clients look for it.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -87,7 +87,7 @@ func freeAddr(t *testing.T) string {
 
 // serveProc is one `deskbridge serve` process.
 type serveProc struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	url  string
 	logs *os.File
@@ -95,7 +95,7 @@ type serveProc struct {
 }
 
 // startServe starts serve with args and env, and waits for /healthz.
-func startServe(t *testing.T, addr string, env []string, args ...string) *serveProc {
+func startServe(t testing.TB, addr string, env []string, args ...string) *serveProc {
 	t.Helper()
 	bin := deskbridgeBinary(t)
 	logs, err := os.CreateTemp(t.TempDir(), "serve-*.log")

@@ -177,9 +177,14 @@ func (s *server) adopt(lease time.Duration) {
 		return
 	}
 	every := cmp.Or(lease, 10*time.Second) / 2
+	full := false
 	for {
-		// Jitter, so that the instances do not all look at once.
+		// Jitter, so that the instances do not all look at once; right
+		// away again after a full batch (a takeover storm).
 		wait := every/2 + rand.N(every)
+		if full {
+			wait = 0
+		}
 		select {
 		case <-s.adopting:
 			return
@@ -188,6 +193,7 @@ func (s *server) adopt(lease time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), every)
 		n, err := s.gw.Adopt(ctx, adoptBatch)
 		cancel()
+		full = n == adoptBatch
 		if err != nil {
 			s.log.Warn("deskbridge: take over orphaned chats", "taken", n, "err", err)
 		} else if n > 0 {

@@ -154,6 +154,16 @@ func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("flow: resume all: %w", err)
 	}
+	n, errs := e.loadMany(ctx, ids, nil)
+	if len(errs) > 0 {
+		return n, fmt.Errorf("flow: resume all (%d of %d loaded): %w", n, len(ids), errors.Join(errs...))
+	}
+	return n, nil
+}
+
+// loadMany loads sessions on a few goroutines at once; it returns how many
+// loaded and the errors that skip does not excuse.
+func (e *Engine) loadMany(ctx context.Context, ids []string, skip func(error) bool) (int, []error) {
 	const loaders = 16
 	var (
 		wg     sync.WaitGroup
@@ -169,10 +179,11 @@ func (e *Engine) ResumeAll(ctx context.Context) (int, error) {
 			for id := range next {
 				_, err := e.Session(ctx, id)
 				mu.Lock()
-				if err != nil {
-					errs = append(errs, err)
-				} else {
+				switch {
+				case err == nil:
 					loaded++
+				case skip == nil || !skip(err):
+					errs = append(errs, err)
 				}
 				mu.Unlock()
 			}
@@ -189,10 +200,7 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if len(errs) > 0 {
-		return loaded, fmt.Errorf("flow: resume all (%d of %d loaded): %w", loaded, len(ids), errors.Join(errs...))
-	}
-	return loaded, nil
+	return loaded, errs
 }
 
 // reconnectSlot waits for one of the slots that bound concurrent desk

@@ -82,21 +82,15 @@ func (e *Engine) Adopt(ctx context.Context, limit int) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("flow: adopt: %w", err)
 	}
-	n := 0
-	var errs []error
+	todo := ids[:0]
 	for _, id := range ids {
-		if _, live := e.Lookup(id); live {
-			continue
-		}
-		switch _, err := e.Session(ctx, id); {
-		case err == nil:
-			n++
-		case errors.Is(err, ErrOwnedElsewhere):
-			// Another instance was quicker.
-		default:
-			errs = append(errs, err)
+		if _, live := e.Lookup(id); !live {
+			todo = append(todo, id)
 		}
 	}
+	n, errs := e.loadMany(ctx, todo, func(err error) bool {
+		return errors.Is(err, ErrOwnedElsewhere) // another instance was quicker
+	})
 	if len(errs) > 0 {
 		return n, fmt.Errorf("flow: adopt (%d taken): %w", n, errors.Join(errs...))
 	}
