@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // TestPausedOwnerIsFenced: two instances on one Redis. The owner of a chat
@@ -149,6 +154,26 @@ func TestBrowserOnAnyInstance(t *testing.T) {
 	if on, err := desk.AwaitCustomerTyping(ctx, chat.ID()); err != nil || !on {
 		t.Fatalf("typing through b: %v, %v", on, err)
 	}
+	// A file uploaded to b goes with a message through b to a, and on.
+	check(t, "capabilities", desk.SetChatCapabilities(ctx, chat.ID(), servicedesk.Capabilities{AllowFileUploads: true, AllowedFileUploadTypes: ".txt"}))
+	u.await("capabilities", func(f map[string]any) bool {
+		ev, _ := f["event"].(map[string]any)
+		return ev["type"] == "capabilities"
+	})
+	if code := uploadFile(t, b.url, u.token, "f1", "note.txt", []byte("a note, uploaded to b")); code != 201 {
+		t.Fatalf("upload to b: %d", code)
+	}
+	u.call("sendMessageToAgent", map[string]any{"messageID": "uf", "message": map[string]any{"input": map[string]any{"text": "with a file"}}, "fileIDs": []string{"f1"}})
+	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "with a file" {
+		t.Fatalf("desk got %+v, %v", m, err)
+	}
+	if f, err := desk.AwaitCustomerFile(ctx, chat.ID()); err != nil || f.File.Name != "note.txt" {
+		t.Fatalf("desk got file %+v, %v", f, err)
+	}
+	// The history, read on b.
+	if h := getTextAuth(t, b.url+"/v1/history", u.token); !strings.Contains(h, "a1 read on b") || !strings.Contains(h, "u1 sent through b") {
+		t.Fatalf("history on b: %s", h)
+	}
 
 	// The owner dies; the chat moves to b, the browser with it.
 	a.kill()
@@ -182,7 +207,7 @@ func TestBrowserOnAnyInstance(t *testing.T) {
 	for _, m := range msgs {
 		texts = append(texts, m.Request.Input.Text)
 	}
-	if got := strings.Join(texts, " | "); got != "u1 sent through b | u2 after the takeover" {
+	if got := strings.Join(texts, " | "); got != "u1 sent through b | with a file | u2 after the takeover" {
 		t.Fatalf("the desk got: %s", got)
 	}
 	if got := strings.Join(u.agentTexts, " | "); got != "a1 read on b | a2 while a was dying" {
@@ -198,6 +223,46 @@ func TestBrowserOnAnyInstance(t *testing.T) {
 			t.Errorf("b's /metrics lacks %q", want)
 		}
 	}
+}
+
+func getTextAuth(t testing.TB, url, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// uploadFile posts one file to /v1/files as deskbridge.js does.
+func uploadFile(t testing.TB, url, token, id, name string, data []byte) int {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("file_id", id)
+	h := make(textproto.MIMEHeader)
+	h.Set("Content-Disposition", `form-data; name="file"; filename="`+name+`"`)
+	h.Set("Content-Type", "text/plain")
+	w, _ := mw.CreatePart(h)
+	_, _ = w.Write(data)
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/files", &body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 201 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Logf("upload answered %d: %s", resp.StatusCode, b)
+	}
+	return resp.StatusCode
 }
 
 func getText(t testing.TB, url string) string {

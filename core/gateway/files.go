@@ -183,8 +183,7 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 		g.log.Info("gateway: upload refused", "session", sid, "code", code)
 		writeHTTPError(w, status, code, msg)
 	}
-	s, live := g.engine.Lookup(sid)
-	if !live {
+	if _, live := g.engine.Lookup(sid); !live && !g.remoteSession(sid) {
 		fail(http.StatusConflict, CodeNoChat, "the session has no chat; connect first")
 		return
 	}
@@ -225,7 +224,7 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 				fail(http.StatusBadRequest, CodeBadArgs, `send the "file_id" field before "file"`)
 				return
 			}
-			g.takeFile(w, r, s.ID(), fileID, p, fail)
+			g.takeFile(w, r, sid, fileID, p, fail)
 			return
 		}
 	}
@@ -259,8 +258,7 @@ func (g *Gateway) takeFile(w http.ResponseWriter, r *http.Request, sid, fileID s
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.opts.OpTimeout)
 	defer cancel()
-	s, _ := g.engine.Lookup(sid)
-	snap, err := s.Snapshot(ctx)
+	snap, err := g.snapshotOf(ctx, sid)
 	if err != nil {
 		fail(http.StatusServiceUnavailable, codeOf(err), err.Error())
 		return

@@ -44,13 +44,19 @@ func (g *Gateway) serveHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.opts.OpTimeout)
 	defer cancel()
+	var log EventLog
 	s, err := g.engine.Session(ctx, sid)
-	if err != nil {
+	switch {
+	case errors.Is(err, flow.ErrOwnedElsewhere) && g.fwd != nil:
+		log = newStoredLog(ctx, g.engine.Store(), sid) // another instance owns it
+	case err != nil:
 		writeHTTPError(w, http.StatusServiceUnavailable, codeOf(err), err.Error())
 		return
+	default:
+		log = s
 	}
 	g.touch(sid)
-	h, err := BuildHistory(ctx, s)
+	h, err := BuildHistory(ctx, log)
 	if err != nil {
 		writeHTTPError(w, http.StatusServiceUnavailable, codeOf(err), err.Error())
 		return
@@ -60,8 +66,16 @@ func (g *Gateway) serveHistory(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, h)
 }
 
+// EventLog is what a transcript is read from: a *flow.Session, or the
+// stored log of a session another instance owns.
+type EventLog interface {
+	LastSeq() uint64
+	State() flow.State
+	EventsSince(ctx context.Context, seq uint64, limit int) ([]flow.Event, error)
+}
+
 // BuildHistory reads a session's event log and returns its transcript.
-func BuildHistory(ctx context.Context, s *flow.Session) (History, error) {
+func BuildHistory(ctx context.Context, s EventLog) (History, error) {
 	last := s.LastSeq()
 	h := History{Items: []HistoryItem{}, Complete: true, LastSeq: last}
 	var evs []flow.Event

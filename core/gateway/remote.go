@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
@@ -254,4 +255,65 @@ func mustJSON(v any) []byte {
 		b, _ = json.Marshal(errorFrame{Type: typeError, Error: protoErr(CodeInternal, "encode a frame: %v", err)})
 	}
 	return b
+}
+
+// remoteSession reports whether another instance owns session id (uploads
+// and history then work here too: the files and events are in the shared
+// store).
+func (g *Gateway) remoteSession(id string) bool {
+	if g.fwd == nil {
+		return false
+	}
+	owners, ok := g.engine.Store().(flow.Owners)
+	if !ok {
+		return false
+	}
+	return !owners.Owns(id)
+}
+
+// snapshotOf returns a session's snapshot, asking its owner when another
+// instance owns it.
+func (g *Gateway) snapshotOf(ctx context.Context, id string) (flow.Snapshot, error) {
+	if s, live := g.engine.Lookup(id); live {
+		return s.Snapshot(ctx)
+	}
+	if g.fwd == nil {
+		return flow.Snapshot{}, fmt.Errorf("gateway: session %s: %w", id, flow.ErrNoChat)
+	}
+	body, _ := json.Marshal(forwarded{Mode: ModeFlow, Frame: mustJSON(request{Op: OpSnapshot, ID: "snapshot"})})
+	out, err := g.fwd.Forward(ctx, id, body)
+	if err != nil {
+		return flow.Snapshot{}, err
+	}
+	var f struct {
+		Result flow.Snapshot `json:"result"`
+		Error  *errFrame     `json:"error"`
+	}
+	if err := json.Unmarshal(out, &f); err != nil {
+		return flow.Snapshot{}, fmt.Errorf("gateway: session %s: the owner's snapshot: %w", id, err)
+	}
+	if f.Error != nil {
+		return flow.Snapshot{}, f.Error
+	}
+	return f.Result, nil
+}
+
+// storedLog reads the events of a session another instance owns from the
+// shared store.
+type storedLog struct {
+	store flow.Store
+	id    string
+	rec   flow.Record // as loaded when the log was opened
+}
+
+func newStoredLog(ctx context.Context, store flow.Store, id string) storedLog {
+	rec, _ := store.Load(ctx, id) // none yet: an empty log
+	return storedLog{store: store, id: id, rec: rec}
+}
+
+func (l storedLog) LastSeq() uint64   { return l.rec.LastSeq }
+func (l storedLog) State() flow.State { return l.rec.State }
+
+func (l storedLog) EventsSince(ctx context.Context, seq uint64, limit int) ([]flow.Event, error) {
+	return l.store.Events(ctx, l.id, seq, limit)
 }
