@@ -117,16 +117,17 @@ func (d deskControl) get(ctx context.Context, path string, v any) error {
 }
 
 // deskFaults maps a soak kind onto mock-desk's forced faults for a kit:
-// for the websocket kit, refused action frames plus one refused handshake;
+// for the websocket kit, refused action frames plus one dropped socket
+// whose reconnect meets a refused handshake;
 // for the rest kit, refused requests, one that did the work first, and
 // webhook duplicates and reorders.
 func deskFaults(kit, kind string, n int) map[string]int {
 	ws := kit == "websocket"
 	switch {
 	case kind == FaultDesk5xx && ws:
-		return map[string]int{"ws_action_5xx": n, "ws_5xx": 1}
+		return map[string]int{"ws_action_5xx": n, "ws_drop": 1, "ws_5xx": 1}
 	case kind == FaultDesk429 && ws:
-		return map[string]int{"ws_action_429": n, "ws_429": 1}
+		return map[string]int{"ws_action_429": n, "ws_drop": 1, "ws_429": 1}
 	case kind == FaultDesk5xx:
 		return map[string]int{"rest_5xx": n, "rest_5xx_after": max(1, n/4)}
 	case kind == FaultDesk429:

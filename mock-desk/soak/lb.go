@@ -25,6 +25,7 @@ type LB struct {
 	next     atomic.Uint64
 	client   *http.Client
 
+	stop   chan struct{} // closed by Close: ends the health loop
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	closed bool
@@ -40,8 +41,8 @@ type backend struct {
 }
 
 // NewLB listens on addr and balances over backends (host:port). Health is
-// polled every healthEvery until ctx ends; backends start unhealthy until
-// their first good answer.
+// polled every healthEvery until ctx ends or Close; backends are checked
+// once before it returns.
 func NewLB(ctx context.Context, addr string, backends []string, healthEvery time.Duration) (*LB, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -52,6 +53,7 @@ func NewLB(ctx context.Context, addr string, backends []string, healthEvery time
 		every:  healthEvery,
 		client: &http.Client{Timeout: healthEvery},
 		conns:  map[net.Conn]struct{}{},
+		stop:   make(chan struct{}),
 	}
 	for _, a := range backends {
 		lb.backends = append(lb.backends, &backend{addr: a})
@@ -88,11 +90,14 @@ func (lb *LB) Active() []int64 {
 // could be reached) so far.
 func (lb *LB) Stats() (accepted, refused int64) { return lb.accepted.Load(), lb.refused.Load() }
 
-// Close stops accepting, cuts every open connection and waits for the
-// balancer's goroutines. The health loop ends with its ctx.
+// Close stops accepting and checking, cuts every open connection and
+// waits for the balancer's goroutines.
 func (lb *LB) Close() error {
 	err := lb.ln.Close()
 	lb.mu.Lock()
+	if !lb.closed {
+		close(lb.stop)
+	}
 	lb.closed = true
 	for c := range lb.conns {
 		_ = c.Close()
@@ -109,6 +114,8 @@ func (lb *LB) healthLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-lb.stop:
 			return
 		case <-t.C:
 			lb.checkAll(ctx)
