@@ -44,6 +44,11 @@ type Config struct {
 	RestartDelay time.Duration
 	// RecoveryBound: a fault not recovered from by then counts as a failure.
 	RecoveryBound time.Duration
+	// FaultGap is the least time from the end of one fault to the next.
+	FaultGap time.Duration
+	// Plan, when set, are the faults to inject, in order, instead of a
+	// seeded plan of Faults (to replay one sequence).
+	Plan []string
 	// BrowserFaultShare is the share of clients one browser fault hits.
 	BrowserFaultShare float64
 	Client            ClientConfig
@@ -289,7 +294,11 @@ func (r *run) await(ctx context.Context, d time.Duration, cond func() bool) erro
 // waits for every client to round-trip a message again.
 func (r *run) faults(ctx context.Context, fail func(string, ...any)) {
 	cfg := r.cfg
-	plan := planFaults(r.rng, FaultKindsFor(cfg.Kit), cfg.Faults)
+	plan := cfg.Plan
+	if len(plan) == 0 {
+		plan = planFaults(r.rng, FaultKindsFor(cfg.Kit), cfg.Faults)
+	}
+	var prevAt time.Time
 	base := r.n.acked.Load()
 	step := int64(cfg.Messages) / int64(len(plan)+1)
 	var prevEnd int64
@@ -297,7 +306,8 @@ func (r *run) faults(ctx context.Context, fail func(string, ...any)) {
 		// Its share of the run, and half a share after the previous fault
 		// at least: faults that fell due during a recovery do not bunch.
 		at := max(base+step*int64(i+1), prevEnd+step/2)
-		if err := r.await(ctx, cfg.Deadline, func() bool { return r.n.acked.Load() >= at }); err != nil {
+		ready := func() bool { return r.n.acked.Load() >= at && time.Since(prevAt) >= cfg.FaultGap }
+		if err := r.await(ctx, cfg.Deadline, ready); err != nil {
 			fail("faults: stuck before fault %d (%s) at %d acked: %v", i+1, kind, r.n.acked.Load(), err)
 			return
 		}
@@ -312,7 +322,7 @@ func (r *run) faults(ctx context.Context, fail func(string, ...any)) {
 				fail("fault %d %s (%s): not every client round-tripped a message within %v (phases %v, stuck %s)", i+1, kind, rec.Target, cfg.RecoveryBound, r.phases(), r.stuck(rec.At))
 			}
 		}
-		prevEnd = r.n.acked.Load()
+		prevEnd, prevAt = r.n.acked.Load(), time.Now()
 		msg := fmt.Sprintf("fault %d/%d %s: %s", i+1, len(plan), kind, rec.Target)
 		if rec.Note != "" {
 			msg += ", " + rec.Note

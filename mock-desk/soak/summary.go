@@ -134,7 +134,7 @@ func (r *run) summarize(ctx context.Context, failures []string) Summary {
 		failures = append(failures, fmt.Sprintf("only %d faults of %d injected", s.FaultTotal, cfg.Faults))
 	}
 	for _, k := range FaultKindsFor(cfg.Kit) {
-		if s.Faults[k] == 0 && cfg.Faults >= len(FaultKindsFor(cfg.Kit)) {
+		if s.Faults[k] == 0 && len(cfg.Plan) == 0 && cfg.Faults >= len(FaultKindsFor(cfg.Kit)) {
 			failures = append(failures, "no fault of kind "+k)
 		}
 	}

@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, out io.Writer) (int, error) {
 	fs.DurationVar(&cfg.Client.EchoTimeout, "echo-timeout", 45*time.Second, "a message's echo not received by then is given up")
 	fs.DurationVar(&cfg.Client.CallTimeout, "call-timeout", 40*time.Second, "an op unanswered by then closes the socket")
 	fs.DurationVar(&cfg.Client.MaxBackoff, "max-backoff", 10*time.Second, "longest reconnect backoff (as /deskbridge.js)")
+	fs.DurationVar(&cfg.FaultGap, "fault-gap", 2*time.Second, "least time between the end of one fault and the next")
+	plan := fs.String("plan", "", "comma-separated fault kinds to inject in this order instead of a seeded plan")
 	summaryPath := fs.String("summary", "", "also write the JSON summary to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2, err
@@ -76,12 +80,23 @@ func run(ctx context.Context, args []string, out io.Writer) (int, error) {
 		def("deadline", func() { cfg.Deadline = 170 * time.Second })
 		def("recovery-bound", func() { cfg.RecoveryBound = 30 * time.Second })
 		def("browser-fault-share", func() { cfg.BrowserFaultShare = 0.1 })
+		def("fault-gap", func() { cfg.FaultGap = time.Second })
 	}
 	if cfg.Deskbridge == "" || cfg.MockDesk == "" {
 		return 2, errors.New("-deskbridge and -mock-desk are required (scripts/soak.sh builds them)")
 	}
 	if cfg.Kit != "websocket" && cfg.Kit != "rest" {
 		return 2, fmt.Errorf("-kit %q: want websocket or rest", cfg.Kit)
+	}
+	if *plan != "" {
+		kinds := soak.FaultKindsFor(cfg.Kit)
+		for _, k := range strings.Split(*plan, ",") {
+			if !slices.Contains(kinds, k) {
+				return 2, fmt.Errorf("-plan: %q is not a fault of kit %s (%s)", k, cfg.Kit, strings.Join(kinds, ", "))
+			}
+			cfg.Plan = append(cfg.Plan, k)
+		}
+		cfg.Faults = len(cfg.Plan)
 	}
 	if cfg.Instances < 1 || cfg.Clients < 1 || cfg.Messages < 1 || cfg.Faults < 0 {
 		return 2, errors.New("-instances, -clients and -messages must be at least 1, -faults at least 0")
