@@ -36,14 +36,16 @@ type Client struct {
 	token   string
 	lastSeq uint64
 	// What the checker compares.
-	sent   []string // messageIDs in the order first sent
-	acked  []string // messageIDs with a result, in the order first sent
-	agent  []AgentMsg
-	trips  []roundTrip
-	anoms  map[string]int
-	notes  []string // the first few anomalies, with their details
-	phase  string
-	welcAt time.Time
+	sent  []string // messageIDs in the order first sent
+	acked []string // messageIDs with a result, in the order first sent
+	agent []AgentMsg
+	trips []roundTrip
+	anoms map[string]int
+	// retries counts answers to retry (rate_limited, unavailable, …).
+	retries map[string]int
+	notes   []string // the first few anomalies, with their details
+	phase   string
+	welcAt  time.Time
 	// Counters.
 	reconnects, resends, sockets, midDrops int
 }
@@ -81,7 +83,7 @@ const (
 var errStop = errors.New("stop")
 
 func newClient(name, lbAddr string, cfg ClientConfig) *Client {
-	return &Client{Name: name, url: "ws://" + lbAddr + "/ws", cfg: cfg, ctl: make(chan ctlOrder, 4), anoms: map[string]int{}, phase: "new"}
+	return &Client{Name: name, url: "ws://" + lbAddr + "/ws", cfg: cfg, ctl: make(chan ctlOrder, 4), anoms: map[string]int{}, retries: map[string]int{}, phase: "new"}
 }
 
 func (c *Client) anomaly(kind, format string, args ...any) {
@@ -91,6 +93,13 @@ func (c *Client) anomaly(kind, format string, args ...any) {
 	if len(c.notes) < 5 {
 		c.notes = append(c.notes, fmt.Sprintf("%s %s: %s: %s", time.Now().Format("15:04:05.000"), c.Name, kind, fmt.Sprintf(format, args...)))
 	}
+}
+
+// retried counts an answer the protocol says to retry.
+func (c *Client) retried(kind string) {
+	c.mu.Lock()
+	c.retries[kind]++
+	c.mu.Unlock()
 }
 
 func (c *Client) setPhase(p string) { c.mu.Lock(); c.phase = p; c.mu.Unlock() }
@@ -280,7 +289,11 @@ func (c *Client) dial(ctx context.Context, st *chatState) (*socket, error) {
 				if f.Error != nil {
 					code = f.Error.Code
 				}
-				if code != "too_many_connections" && code != "shutting_down" {
+				switch code {
+				case "too_many_connections", "shutting_down", "unavailable":
+					// The protocol's "reconnect later": counted, not odd.
+					c.retried("hello_" + code)
+				default:
 					c.anomaly("hello_"+code, "hello answered %+v", f.Error)
 				}
 				return fail(fmt.Errorf("hello answered %s", code))
@@ -495,7 +508,8 @@ func (c *Client) session(ctx context.Context, s *socket, st *chatState) error {
 				switch {
 				case op == "startChat" && code == "chat_running":
 					st.started = true
-				case code == "rate_limited" || code == "unavailable":
+				case code == "rate_limited" || code == "unavailable" || code == "shutting_down":
+					c.retried(op + "_" + code)
 					wait := time.Duration(f.Error.RetryAfterMs) * time.Millisecond
 					if wait <= 0 {
 						wait = 500 * time.Millisecond

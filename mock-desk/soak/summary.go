@@ -52,6 +52,8 @@ type Summary struct {
 	MidSend    int            `json:"mid_send_drops"`
 	Sockets    int            `json:"sockets"`
 	Anomalies  map[string]int `json:"anomalies"`
+	// Retried: answers the protocol says to retry, by op and code.
+	Retried    map[string]int `json:"retried"`
 	Notes      []string       `json:"notes,omitempty"`
 	LBAccepted int64          `json:"lb_accepted"`
 	LBRefused  int64          `json:"lb_refused"`
@@ -67,7 +69,7 @@ var fatalAnomalies = []string{"session_reset", "new_session", "seq_gap", "chat_e
 func (r *run) summarize(ctx context.Context, failures []string) Summary {
 	cfg := r.cfg
 	s := Summary{Instances: cfg.Instances, Clients: cfg.Clients, Kit: cfg.Kit, Seed: cfg.Seed, Dir: cfg.Dir,
-		Faults: map[string]int{}, RecoveryMs: map[string][]int64{}, Anomalies: map[string]int{}}
+		Faults: map[string]int{}, RecoveryMs: map[string][]int64{}, Anomalies: map[string]int{}, Retried: map[string]int{}}
 	s.Messages.Target = cfg.Messages
 	s.Messages.Echoed = r.n.echoed.Load()
 	r.mu.Lock()
@@ -93,6 +95,9 @@ func (r *run) summarize(ctx context.Context, failures []string) Summary {
 		s.Sockets += c.sockets
 		for k, v := range c.anoms {
 			s.Anomalies[k] += v
+		}
+		for k, v := range c.retries {
+			s.Retried[k] += v
 		}
 		for _, n := range c.notes {
 			if len(s.Notes) < 40 {
@@ -184,6 +189,13 @@ func (s Summary) Print(w io.Writer) {
 		fmt.Fprintf(w, "recovery   %s: %s\n", k, strings.Join(parts, " "))
 	}
 	fmt.Fprintf(w, "browsers   %d sockets, %d reconnects, %d resends, %d dropped mid-send; lb accepted %d, refused %d\n", s.Sockets, s.Reconnects, s.Resends, s.MidSend, s.LBAccepted, s.LBRefused)
+	if len(s.Retried) > 0 {
+		fmt.Fprint(w, "retried   ")
+		for _, k := range slices.Sorted(maps.Keys(s.Retried)) {
+			fmt.Fprintf(w, " %s=%d", k, s.Retried[k])
+		}
+		fmt.Fprintln(w)
+	}
 	if len(s.Anomalies) > 0 {
 		fmt.Fprint(w, "anomalies ")
 		for _, k := range slices.Sorted(maps.Keys(s.Anomalies)) {
