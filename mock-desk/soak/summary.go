@@ -58,6 +58,10 @@ type Summary struct {
 	LBAccepted int64          `json:"lb_accepted"`
 	LBRefused  int64          `json:"lb_refused"`
 
+	// Unexercised names desk faults that were asked for but that
+	// mock-desk never injected (no traffic met them).
+	Unexercised []string `json:"unexercised,omitempty"`
+
 	// Failures says why OK is false.
 	Failures []string `json:"failures,omitempty"`
 }
@@ -112,6 +116,15 @@ func (r *run) summarize(ctx context.Context, failures []string) Summary {
 	} else {
 		failures = append(failures, err.Error())
 	}
+	for kind := range s.Faults {
+		forced := deskFaults(cfg.Kit, kind, 1)
+		for k := range forced {
+			if s.DeskFaults != nil && s.DeskFaults[k] == 0 {
+				s.Unexercised = append(s.Unexercised, kind+": "+k)
+			}
+		}
+	}
+	slices.Sort(s.Unexercised)
 	ts, err := r.transcripts(ctx)
 	if err != nil {
 		failures = append(failures, "the desk's chats: "+err.Error())
@@ -205,6 +218,9 @@ func (s Summary) Print(w io.Writer) {
 	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "note       %s\n", n)
+	}
+	for _, u := range s.Unexercised {
+		fmt.Fprintf(w, "WARNING    asked mock-desk for %s, which it never injected\n", u)
 	}
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "FAILURE    %s\n", f)
