@@ -33,8 +33,9 @@ var loadClients = envInt("DESKBRIDGE_LOAD_CLIENTS", 1000)
 
 // loadClient is one browser tab: a socket to the gateway in desk mode.
 type loadClient struct {
-	ws *websocket.Conn
-	n  int
+	ws    *websocket.Conn
+	n     int
+	token string
 }
 
 // until reads frames until one contains all of want.
