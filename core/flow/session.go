@@ -207,7 +207,7 @@ func (s *Session) flush() {
 	}
 	if rec != nil || len(events) > 0 {
 		start := time.Now()
-		err := s.opts.Store.Save(s.e.ctx, s.id, rec, events)
+		err := s.save(rec, events)
 		if s.opts.OnSave != nil {
 			s.opts.OnSave(time.Since(start), len(events), err)
 		}
@@ -258,6 +258,16 @@ func (s *Session) runAfterFlush(saveErr error) {
 	}
 }
 
+// saveTimeout bounds one Save. Saves do not end with Engine.Close: the last
+// batches of a closing engine are saved too.
+const saveTimeout = 10 * time.Second
+
+func (s *Session) save(rec *Record, events []*Event) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.e.ctx), saveTimeout)
+	defer cancel()
+	return s.opts.Store.Save(ctx, s.id, rec, events)
+}
+
 // saveFailedNow keeps the batch for the next try and schedules it.
 func (s *Session) saveFailedNow(err error, events int) {
 	if s.saveRetries == 0 {
@@ -265,6 +275,15 @@ func (s *Session) saveFailedNow(err error, events int) {
 	}
 	s.saveRetries++
 	s.log.Error("flow: save session; events and answers wait until it is saved", "err", err, "events", events, "try", s.saveRetries)
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		// No retry comes after Close: the callers learn it now.
+		s.saveRecovered()
+		s.runAfterFlush(fmt.Errorf("flow: session %s: closed before its batch was saved: %w", s.id, err))
+		return
+	}
 	if s.retryTimer != nil {
 		return
 	}
@@ -321,7 +340,7 @@ func (s *Session) repairSeqGap(rec *Record, events []*Event, cause error) error 
 		batch = append(batch, &missing[i])
 	}
 	batch = append(batch, events...)
-	if err := s.opts.Store.Save(s.e.ctx, s.id, rec, batch); err != nil {
+	if err := s.save(rec, batch); err != nil {
 		return err
 	}
 	s.log.Warn("flow: the store had lost events; saved them again", "from_seq", storeLast+1, "events", len(missing))
@@ -411,6 +430,7 @@ func (s *Session) record() Record {
 	if len(s.outbox) > 0 {
 		r.Outbox = append([]PendingMessage(nil), s.outbox...)
 	}
+	r.RecentSent = s.recentSent.list()
 	s.deskMu.Lock()
 	r.DeskState = s.deskState
 	s.deskMu.Unlock()
@@ -429,6 +449,9 @@ func (s *Session) restore(r Record) {
 	s.profiles = maps.Clone(r.Profiles)
 	s.caps = r.Capabilities
 	s.outbox = r.Outbox
+	for _, id := range r.RecentSent {
+		s.recentSent.add(id)
+	}
 	s.suspended = r.Suspended
 	s.deskState = r.DeskState
 	s.lastSeq = r.LastSeq // the store's own count: Save is its authority
@@ -480,6 +503,8 @@ func (s *Session) stopAll() {
 	if s.saveRetries > 0 {
 		s.log.Error("flow: session closed with a batch the store never took", "events", len(s.pending))
 		s.saveRecovered()
+		// Nobody will save it now: its callers learn it rather than wait.
+		s.runAfterFlush(fmt.Errorf("flow: session %s: closed before its batch was saved: %w", s.id, ErrStoreUnavailable))
 	}
 	for _, t := range s.uploading {
 		stop(t)
@@ -508,6 +533,19 @@ func (r *idRing) add(id string) {
 	}
 	r.ids[r.n%idRingSize] = id
 	r.n++
+}
+
+// list returns the ids, oldest first; nil when none.
+func (r *idRing) list() []string {
+	if r.n == 0 {
+		return nil
+	}
+	n := min(r.n, idRingSize)
+	out := make([]string, 0, n)
+	for i := r.n - n; i < r.n; i++ {
+		out = append(out, r.ids[i%idRingSize])
+	}
+	return out
 }
 
 func (r *idRing) has(id string) bool {

@@ -34,6 +34,10 @@ type Record struct {
 	Capabilities servicedesk.Capabilities `json:"capabilities"`
 	// Outbox holds user messages accepted but not yet acknowledged by the desk.
 	Outbox    []PendingMessage `json:"outbox,omitempty"`
+	// RecentSent are the ids of the newest user messages the desk took (or
+	// refused), so that a browser's resend of one after a restart or a
+	// takeover is known as a resend, not sent again.
+	RecentSent []string `json:"recent_sent,omitempty"`
 	Suspended bool             `json:"suspended,omitempty"`
 	// LastSeq is the Seq of the newest event the store holds for the
 	// session. Load sets it from the store's own event log, whatever the
@@ -181,6 +185,7 @@ func (r *Record) clone() Record {
 	c := *r
 	c.Profiles = maps.Clone(r.Profiles)
 	c.Outbox = slices.Clone(r.Outbox)
+	c.RecentSent = slices.Clone(r.RecentSent)
 	c.DeskState = slices.Clone(r.DeskState)
 	return c
 }

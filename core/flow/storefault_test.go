@@ -241,3 +241,31 @@ func TestFilesOfAPendingMessageSurviveARestartAndGoAfterTheChat(t *testing.T) {
 		}
 	})
 }
+
+// A browser that resends a message the desk already took, after a
+// restart of the server, does not make the desk get it twice.
+func TestResendAfterRestartIsKnown(t *testing.T) {
+	bubble(t, Options{}, func(t *testing.T, r *rig) {
+		s, d := connected(t, r, "s")
+		msg := servicedesk.NewTextRequest("taken once")
+		msg.ID = "m1"
+		_, err := s.SendMessage(bgCtx, msg, nil)
+		must(t, err)
+		synctest.Wait()
+		if len(d.Sent()) != 1 {
+			t.Fatalf("sent %v", d.Sent())
+		}
+		r.restart(Options{})
+		_, err = r.engine.ResumeAll(bgCtx)
+		must(t, err)
+		synctest.Wait()
+		again := servicedesk.NewTextRequest("taken once")
+		again.ID = "m1"
+		id, err := r.session("s").SendMessage(bgCtx, again, nil)
+		must(t, err)
+		synctest.Wait()
+		if id != "m1" || len(r.desk("s").Sent()) != 0 {
+			t.Fatalf("the resend after the restart reached the desk again: %v", r.desk("s").Sent())
+		}
+	})
+}

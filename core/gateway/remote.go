@@ -92,7 +92,9 @@ func (c *conn) helloRemote(req request, id string, resumed bool) bool {
 // closes the socket: the browser reconnects, and the instance it reaches
 // then claims the session.
 func (c *conn) failRemote(req request, err error) {
-	c.fail(req.ID, req.Op, &errFrame{Code: codeOf(err), Message: "the server could not reach the instance that holds this chat; reconnect"})
+	// Always unavailable: whatever went wrong between the instances, the
+	// browser's answer is to try again (the adapter retries it).
+	c.fail(req.ID, req.Op, &errFrame{Code: CodeUnavailable, Message: "the server could not reach the instance that holds this chat; reconnect"})
 	c.g.log.Info("gateway: forward to the session's owner failed", "session", c.sid, "op", req.Op, "err", err)
 }
 

@@ -189,7 +189,8 @@ func fullRecord(id string) *flow.Record {
 				{ID: "f1", File: servicedesk.File{Name: "scan.pdf", Size: 1234, Type: "application/pdf"}, Status: servicedesk.FileUploading},
 			}},
 		},
-		Suspended: true,
+		RecentSent: []string{"m-2", "m-1", "m0"},
+		Suspended:  true,
 	}
 }
 
