@@ -33,12 +33,12 @@ type Record struct {
 	DeskState    json.RawMessage          `json:"desk_state,omitempty"`
 	Capabilities servicedesk.Capabilities `json:"capabilities"`
 	// Outbox holds user messages accepted but not yet acknowledged by the desk.
-	Outbox    []PendingMessage `json:"outbox,omitempty"`
+	Outbox []PendingMessage `json:"outbox,omitempty"`
 	// RecentSent are the ids of the newest user messages the desk took (or
 	// refused), so that a browser's resend of one after a restart or a
 	// takeover is known as a resend, not sent again.
 	RecentSent []string `json:"recent_sent,omitempty"`
-	Suspended bool             `json:"suspended,omitempty"`
+	Suspended  bool     `json:"suspended,omitempty"`
 	// LastSeq is the Seq of the newest event the store holds for the
 	// session. Load sets it from the store's own event log, whatever the
 	// record said when it was saved: Save is the authority on it.
