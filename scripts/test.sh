@@ -33,6 +33,9 @@ go test -race -count=1 -timeout 15m work
 step "scripts/new-kit.sh makes kits that pass the conformance suite"
 scripts/check-new-kit.sh
 
+step "scripts/soak.sh --quick --instances 3: three instances on Redis behind a load balancer, with faults"
+scripts/soak.sh --quick --instances 3
+
 step "GOWORK=off go build ./... per module"
 for mod in $(go list -m -f '{{.Dir}}'); do
 	( cd "$mod" && GOWORK=off go build ./... ) || { echo "standalone build failed in $mod"; exit 1; }
