@@ -388,7 +388,7 @@ func fullConversation(f *fixture, caps Capabilities) {
 					return false
 				}
 				p := ev.Availability.PositionInQueue
-				return p != nil && *p == pos
+				return p != nil && *p == float64(pos)
 			})
 		}
 	}

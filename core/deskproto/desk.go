@@ -536,7 +536,7 @@ func (d *Desk) apply(ev Event) {
 			cb.UpdateCapabilities(c.FullUpdate())
 		}
 	case EventQueueUpdate:
-		cb.UpdateAgentAvailability(servicedesk.AgentAvailability{PositionInQueue: ev.Position, EstimatedWaitTime: ev.WaitMinutes})
+		cb.UpdateAgentAvailability(servicedesk.AgentAvailability{PositionInQueue: servicedesk.Number(ev.Position), EstimatedWaitTime: servicedesk.Number(ev.WaitMinutes)})
 	case EventAgentJoined:
 		d.mu.Lock()
 		d.joined = true

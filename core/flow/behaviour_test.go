@@ -236,7 +236,8 @@ func TestQueueUpdatesAndJoin(t *testing.T) {
 		cb.UpdateAgentAvailability(servicedesk.QueuePosition(3))
 		cb.UpdateAgentAvailability(servicedesk.QueuePosition(3)) // repeat: no second line
 		cb.UpdateAgentAvailability(servicedesk.QueuePosition(0)) // zero counts
-		cb.UpdateAgentAvailability(servicedesk.AgentAvailability{PositionInQueue: ptr(1), EstimatedWaitTime: ptr(2)})
+		cb.UpdateAgentAvailability(servicedesk.AgentAvailability{PositionInQueue: ptr(1.0), EstimatedWaitTime: ptr(2.0)})
+		cb.UpdateAgentAvailability(servicedesk.WaitMinutes(2.5)) // Carbon's number
 		cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: "Agents are *busy*"})
 		cb.UpdateAgentAvailability(servicedesk.AgentAvailability{})
 		cb.AgentJoined(ada)
@@ -246,7 +247,7 @@ func TestQueueUpdatesAndJoin(t *testing.T) {
 		for _, ev := range ofType(logOf(t, s), EventQueueUpdate) {
 			lines = append(lines, ev.Text)
 		}
-		want := []string{"You're number 3 in line.", "You're number 0 in line.", "Current wait time is 2 minute(s).", "Agents are *busy*", "Waiting..."}
+		want := []string{"You're number 3 in line.", "You're number 0 in line.", "Current wait time is 2 minute(s).", "Current wait time is 2.5 minute(s).", "Agents are *busy*", "Waiting..."}
 		if !slices.Equal(lines, want) {
 			t.Errorf("lines %q\nwant  %q", lines, want)
 		}

@@ -58,7 +58,7 @@ func (c *callback) UpdateAgentAvailability(a servicedesk.AgentAvailability) {
 }
 
 func sameAvailability(a, b servicedesk.AgentAvailability) bool {
-	eq := func(x, y *int) bool { return (x == nil && y == nil) || (x != nil && y != nil && *x == *y) }
+	eq := func(x, y *float64) bool { return (x == nil && y == nil) || (x != nil && y != nil && *x == *y) }
 	return eq(a.PositionInQueue, b.PositionInQueue) && eq(a.EstimatedWaitTime, b.EstimatedWaitTime) && a.Message == b.Message
 }
 

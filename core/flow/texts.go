@@ -2,7 +2,9 @@ package flow
 
 import (
 	"fmt"
+	"math"
 	"reflect"
+	"strconv"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
@@ -99,11 +101,26 @@ func named(withName, noName string, p *servicedesk.AgentProfile) string {
 func (t Texts) availabilityLine(a servicedesk.AgentAvailability) string {
 	switch {
 	case a.EstimatedWaitTime != nil:
-		return fmt.Sprintf(t.WaitMinutes, *a.EstimatedWaitTime)
+		return fmt.Sprintf(t.WaitMinutes, number(*a.EstimatedWaitTime))
 	case a.PositionInQueue != nil:
-		return fmt.Sprintf(t.QueuePosition, *a.PositionInQueue)
+		return fmt.Sprintf(t.QueuePosition, number(*a.PositionInQueue))
 	case a.Message != "":
 		return a.Message
 	}
 	return t.Waiting
+}
+
+// number prints an availability number under a %d of a text: whole
+// numbers as integers, others with their decimals ("2.5"), so that texts
+// written for integers keep working.
+type number float64
+
+// Format implements fmt.Formatter.
+func (n number) Format(f fmt.State, verb rune) {
+	v := float64(n)
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		fmt.Fprintf(f, "%d", int64(v))
+		return
+	}
+	fmt.Fprint(f, strconv.FormatFloat(v, 'f', -1, 64))
 }

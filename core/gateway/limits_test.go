@@ -448,7 +448,7 @@ func TestCallbackMapping(t *testing.T) {
 	var m callbackMapper
 	p := &servicedesk.AgentProfile{ID: "ada", Nickname: "Ada"}
 	tr := true
-	pos := 3
+	pos := 3.0
 	for _, tc := range []struct {
 		ev   flow.Event
 		want string

@@ -278,3 +278,18 @@ func TestDecodeWhatCarbonAllows(t *testing.T) {
 		t.Errorf("debug.info not written back: %s %v", out, err)
 	}
 }
+
+// Carbon's queue numbers are numbers, not integers.
+func TestAvailabilityNumbers(t *testing.T) {
+	var a AgentAvailability
+	if err := json.Unmarshal([]byte(`{"positionInQueue":2.5,"estimatedWaitTime":0.5}`), &a); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if a.PositionInQueue == nil || *a.PositionInQueue != 2.5 || a.EstimatedWaitTime == nil || *a.EstimatedWaitTime != 0.5 {
+		t.Fatalf("decoded %+v", a)
+	}
+	b, _ := json.Marshal(QueuePosition(3))
+	if string(b) != `{"positionInQueue":3}` {
+		t.Fatalf("QueuePosition(3) encodes as %s", b)
+	}
+}

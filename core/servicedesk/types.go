@@ -30,19 +30,35 @@ const (
 
 // AgentAvailability is Carbon's AgentAvailability: news for a waiting user.
 // Carbon shows the first that is set of EstimatedWaitTime, PositionInQueue
-// and Message; zero counts as set, hence the pointers.
+// and Message; zero counts as set, hence the pointers. Both numbers are
+// Carbon's number: 2.5 minutes is a wait.
 type AgentAvailability struct {
-	PositionInQueue *int `json:"positionInQueue,omitempty"`
+	PositionInQueue *float64 `json:"positionInQueue,omitempty"`
 	// EstimatedWaitTime is in minutes.
-	EstimatedWaitTime *int   `json:"estimatedWaitTime,omitempty"`
-	Message           string `json:"message,omitempty"`
+	EstimatedWaitTime *float64 `json:"estimatedWaitTime,omitempty"`
+	Message           string   `json:"message,omitempty"`
 }
 
 // QueuePosition returns availability with only the position set.
-func QueuePosition(n int) AgentAvailability { return AgentAvailability{PositionInQueue: &n} }
+func QueuePosition(n int) AgentAvailability {
+	v := float64(n)
+	return AgentAvailability{PositionInQueue: &v}
+}
 
 // WaitMinutes returns availability with only the wait time set.
-func WaitMinutes(n int) AgentAvailability { return AgentAvailability{EstimatedWaitTime: &n} }
+func WaitMinutes(minutes float64) AgentAvailability {
+	return AgentAvailability{EstimatedWaitTime: &minutes}
+}
+
+// Number returns a pointer to n as an availability number, for desks that
+// count in integers.
+func Number(n *int) *float64 {
+	if n == nil {
+		return nil
+	}
+	v := float64(*n)
+	return &v
+}
 
 // Capabilities is Carbon's ServiceDeskCapabilities (FileUploadCapabilities):
 // what the user may upload to the agent.

@@ -378,10 +378,10 @@ func (c *Chat) Summary() string { return c.summary }
 func (c *Chat) QueueUpdate(_ context.Context, position, wait int) error {
 	var a servicedesk.AgentAvailability
 	if position >= 0 {
-		a.PositionInQueue = &position
+		a.PositionInQueue = servicedesk.Number(&position)
 	}
 	if wait >= 0 {
-		a.EstimatedWaitTime = &wait
+		a.EstimatedWaitTime = servicedesk.Number(&wait)
 	}
 	c.cb().UpdateAgentAvailability(a)
 	return nil

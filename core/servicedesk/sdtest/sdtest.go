@@ -87,14 +87,14 @@ func (r *Recorder) UpdateCapabilities(u servicedesk.CapabilitiesUpdate) {
 }
 
 func (r *Recorder) UpdateAgentAvailability(a servicedesk.AgentAvailability) {
-	pos, wait := -1, -1
+	pos, wait := -1.0, -1.0
 	if a.PositionInQueue != nil {
 		pos = *a.PositionInQueue
 	}
 	if a.EstimatedWaitTime != nil {
 		wait = *a.EstimatedWaitTime
 	}
-	r.add("queue(%d,%d)", pos, wait)
+	r.add("queue(%g,%g)", pos, wait)
 }
 
 func (r *Recorder) AgentJoined(p servicedesk.AgentProfile) { r.add("joined(%s)", p.Nickname) }
