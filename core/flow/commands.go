@@ -284,7 +284,15 @@ func (s *Session) SendMessage(ctx context.Context, msg servicedesk.MessageReques
 		s.dirty = true
 		shown := msg
 		s.emit(Event{Type: EventUserMessage, UserMessage: &shown, MessageID: msg.ID, Files: withoutOpen(files)})
-		s.pump()
+		// The desk sees the message only once the store has it: after a
+		// crash, the browser's resend then finds it in the outbox, rather
+		// than making it anew (a new timestamp, a different body under the
+		// same idempotency key, which the desk refuses).
+		s.afterFlush = append(s.afterFlush, func(saveErr error) {
+			if saveErr == nil {
+				s.enqueue(s.pump)
+			}
+		})
 		return nil
 	})
 	if err != nil {

@@ -269,3 +269,25 @@ func TestResendAfterRestartIsKnown(t *testing.T) {
 		}
 	})
 }
+
+// The desk gets a user message only once the store has it: a crash between
+// the two then leaves nothing the browser's resend would make anew.
+func TestDeskGetsAMessageOnlyOnceSaved(t *testing.T) {
+	store := &faultyStore{MemoryStore: NewMemoryStore(0)}
+	bubble(t, Options{Store: store}, func(t *testing.T, r *rig) {
+		s, d := connected(t, r, "s")
+		store.setDown(true)
+		go func() { _, _ = s.SendText(bgCtx, "saved first") }()
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if n := len(d.Sent()); n != 0 {
+			t.Fatalf("the desk got %d messages the store never had", n)
+		}
+		store.setDown(false)
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		if sent := d.Sent(); len(sent) != 1 || sent[0].Text != "saved first" {
+			t.Fatalf("after the store came back the desk got %+v", sent)
+		}
+	})
+}
