@@ -46,6 +46,9 @@ type bus struct {
 	stopped bool
 
 	sent, served atomic.Uint64
+	// listening is set while this instance is subscribed to its answers:
+	// a request forwarded before that would have its answer lost.
+	listening atomic.Bool
 }
 
 func (s *Store) fwdChannel(instance string) string { return s.opts.Prefix + ":fwd:" + instance }
@@ -65,45 +68,82 @@ func (s *Store) listen() {
 		}
 		b.done = make(chan struct{})
 		b.ps = s.c.Subscribe(context.Background(), s.fwdChannel(s.opts.Instance), s.ansChannel(s.opts.Instance))
-		go s.dispatch(b.ps.Channel(redis.WithChannelSize(1024)))
+		go s.receive(b.ps)
 	})
 }
 
-// dispatch routes what the pub/sub connection receives.
-func (s *Store) dispatch(msgs <-chan *redis.Message) {
+// receive reads the pub/sub connection until Close. Its own loop, not
+// go-redis' Channel: that one's health check can hold the connection for
+// ten seconds while it redials a Redis that is still down, and an instance
+// that does not listen cannot be forwarded to. Here a quiet connection is
+// pinged every two seconds, and a broken one is redialled at once.
+func (s *Store) receive(ps *redis.PubSub) {
 	b := &s.bus
 	defer close(b.done)
-	fwd, ans := s.fwdChannel(s.opts.Instance), s.ansChannel(s.opts.Instance)
-	for m := range msgs {
-		switch m.Channel {
-		case fwd:
-			var env envelope
-			if json.Unmarshal([]byte(m.Payload), &env) != nil || env.From == "" {
-				continue
+	ctx := context.Background()
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, pubsubPing)
+		if err != nil {
+			if errors.Is(err, redis.ErrClosed) {
+				return
 			}
-			go s.answer(env)
-		case ans:
-			var env envelope
-			if json.Unmarshal([]byte(m.Payload), &env) != nil {
-				continue
-			}
-			b.mu.Lock()
-			ch := b.waiting[env.ID]
-			delete(b.waiting, env.ID)
-			b.mu.Unlock()
-			if ch != nil {
-				ch <- env.Body
-			}
-		default:
-			b.mu.Lock()
-			for _, w := range b.watch[m.Channel] {
-				select {
-				case w <- struct{}{}:
-				default: // a signal is pending already
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() {
+				if ps.Ping(ctx) != nil { // a dead connection fails here and is redialled
+					b.listening.Store(false)
 				}
+				continue
 			}
-			b.mu.Unlock()
+			b.listening.Store(false)
+			time.Sleep(100 * time.Millisecond)
+			continue
 		}
+		switch m := msg.(type) {
+		case *redis.Message:
+			s.route(m)
+		case *redis.Subscription:
+			if m.Channel == s.ansChannel(s.opts.Instance) {
+				b.listening.Store(m.Kind == "subscribe")
+			}
+		}
+	}
+}
+
+// pubsubPing is how long the pub/sub connection may be quiet before it is
+// pinged.
+const pubsubPing = 2 * time.Second
+
+// route handles one pub/sub message.
+func (s *Store) route(m *redis.Message) {
+	b := &s.bus
+	switch m.Channel {
+	case s.fwdChannel(s.opts.Instance):
+		var env envelope
+		if json.Unmarshal([]byte(m.Payload), &env) != nil || env.From == "" {
+			return
+		}
+		go s.answer(env)
+	case s.ansChannel(s.opts.Instance):
+		var env envelope
+		if json.Unmarshal([]byte(m.Payload), &env) != nil {
+			return
+		}
+		b.mu.Lock()
+		ch := b.waiting[env.ID]
+		delete(b.waiting, env.ID)
+		b.mu.Unlock()
+		if ch != nil {
+			ch <- env.Body
+		}
+	default:
+		b.mu.Lock()
+		for _, w := range b.watch[m.Channel] {
+			select {
+			case w <- struct{}{}:
+			default: // a signal is pending already
+			}
+		}
+		b.mu.Unlock()
 	}
 }
 
@@ -156,6 +196,9 @@ func (s *Store) Forward(ctx context.Context, id string, req []byte) ([]byte, err
 		return nil, fmt.Errorf("redisstore: forward for session %s: %w", id, classify(err))
 	}
 	instance, _, _ := strings.Cut(owner, "|")
+	if !s.awaitListening(ctx) {
+		return nil, fmt.Errorf("redisstore: forward for session %s: not subscribed to answers (Redis reconnecting): %w", id, flow.ErrStoreUnavailable)
+	}
 	reqID := rand.Text()
 	ch := make(chan []byte, 1)
 	b := &s.bus
@@ -189,6 +232,18 @@ func (s *Store) Forward(ctx context.Context, id string, req []byte) ([]byte, err
 	case <-wait.Done():
 		return nil, fmt.Errorf("redisstore: forward for session %s: no answer from %s: %w", id, instance, errors.Join(flow.ErrStoreUnavailable, wait.Err()))
 	}
+}
+
+// awaitListening waits, briefly, until this instance hears its answers.
+func (s *Store) awaitListening(ctx context.Context) bool {
+	deadline := time.Now().Add(2 * time.Second)
+	for !s.bus.listening.Load() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }
 
 // WatchEvents implements flow.Forwarder.

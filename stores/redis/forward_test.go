@@ -52,3 +52,35 @@ func TestForward(t *testing.T) {
 		t.Fatalf("forward to a closed owner: %v after %v, want ErrStoreUnavailable at once", err, time.Since(start))
 	}
 }
+
+// After a Redis restart the instances listen again soon: forwarding works
+// within a few seconds, not a lease later.
+func TestForwardAfterRedisRestart(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	ctx := context.Background()
+	a, b := instances(t, srv, time.Minute)
+	a.HandleForwarded(func(context.Context, string, []byte) []byte { return []byte(`"ok"`) })
+	if err := a.Claim(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Forward(ctx, "s", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	srv.Start()
+	start := time.Now()
+	for {
+		_, err := b.Forward(ctx, "s", []byte("2"))
+		if err == nil {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("forwarding still fails %v after Redis came back: %v", time.Since(start), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("forwarding works again %v after Redis came back", time.Since(start).Round(time.Millisecond))
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("forwarding came back after %v, want within 3 s", took)
+	}
+}
