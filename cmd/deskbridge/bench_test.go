@@ -173,14 +173,7 @@ func eachStore(b *testing.B, fn func(b *testing.B, st flow.Store)) {
 // with the websocket kit in front of it.
 func loadDesk(b *testing.B, st flow.Store) (gwURL string, d *demo) {
 	b.Helper()
-	agents := make([]mockdesk.AgentConfig, 10)
-	for i := range agents {
-		agents[i] = mockdesk.AgentConfig{
-			Profile: servicedesk.AgentProfile{ID: "echo-" + strconv.Itoa(i), Nickname: "Echo", UserType: servicedesk.UserHuman},
-			Online:  true, Capacity: loadClients,
-			Script: mockdesk.Script{mockdesk.EchoWithPrefix(0, "")},
-		}
-	}
+	agents := echoAgents(loadClients)
 	d, err := startDemo(demoConfig{
 		Kit:     "websocket",
 		Desk:    &mockdesk.Options{Agents: agents, PingInterval: mockdesk.Duration(time.Minute)},
@@ -197,6 +190,20 @@ func loadDesk(b *testing.B, st flow.Store) (gwURL string, d *demo) {
 		_ = d.close(ctx)
 	})
 	return "ws" + strings.TrimPrefix(d.srv.url, "http") + "/ws", d
+}
+
+// echoAgents are ten scripted agents that join and echo every message,
+// each taking up to capacity chats.
+func echoAgents(capacity int) []mockdesk.AgentConfig {
+	agents := make([]mockdesk.AgentConfig, 10)
+	for i := range agents {
+		agents[i] = mockdesk.AgentConfig{
+			Profile: servicedesk.AgentProfile{ID: "echo-" + strconv.Itoa(i), Nickname: "Echo", UserType: servicedesk.UserHuman},
+			Online:  true, Capacity: capacity,
+			Script: mockdesk.Script{mockdesk.EchoWithPrefix(0, "")},
+		}
+	}
+	return agents
 }
 
 var connectMsg, _ = json.Marshal(servicedesk.NewResponse(servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent}))

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/stores/redis/redistest"
 	"github.com/gorilla/websocket"
@@ -46,15 +45,7 @@ func BenchmarkLoadInstances(b *testing.B) {
 
 func loadInstances(b *testing.B, n int, moved bool) {
 	rds := redistest.Start(b, redistest.Options{AppendFsync: "everysec"})
-	agents := make([]mockdesk.AgentConfig, 10)
-	for i := range agents {
-		agents[i] = mockdesk.AgentConfig{
-			Profile: servicedesk.AgentProfile{ID: "echo-" + strconv.Itoa(i), Nickname: "Echo", UserType: servicedesk.UserHuman},
-			Online:  true, Capacity: instanceClients,
-			Script: mockdesk.Script{mockdesk.EchoWithPrefix(0, "")},
-		}
-	}
-	desk, err := mockdesk.New(mockdesk.Options{Agents: agents, PingInterval: mockdesk.Duration(time.Minute), Logger: quietLog()})
+	desk, err := mockdesk.New(mockdesk.Options{Agents: echoAgents(instanceClients), PingInterval: mockdesk.Duration(time.Minute), Logger: quietLog()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 )
 
 // TestPausedOwnerIsFenced: two instances on one Redis. The owner of a chat
@@ -22,22 +23,11 @@ import (
 // refused by Redis and its desk call by its own lease clock, so the desk
 // gets that message once (from the browser's resend to the new owner).
 func TestPausedOwnerIsFenced(t *testing.T) {
-	rds := startRedis(t)
-	desk, deskURL := manualDesk(t)
-	env := []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)}
-	common := []string{"--kit", "websocket", "--desk-url", deskURL, "--store", rds.URL(), "--lease-ttl", "2s"}
-	a := startServe(t, freeAddr(t), env, append(common, "--instance-id", "a", "--data-dir", t.TempDir())...)
-	b := startServe(t, freeAddr(t), env, append(common, "--instance-id", "b", "--data-dir", t.TempDir())...)
+	desk, a, b := twoInstances(t, "2s")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-
-	u := &browser{t: t}
-	u.connect(a.url)
-	u.call("startChat", map[string]any{"connectMessage": map[string]any{"output": map[string]any{"generic": []any{map[string]any{"response_type": "connect_to_agent"}}}}})
-	chat, err := desk.AwaitChat(ctx)
-	check(t, "await chat", err)
-	check(t, "join", chat.Join(ctx, ada))
-	_, err = chat.SayText(ctx, "a1 from the agent")
+	u, chat := chatOn(t, ctx, desk, a.url)
+	_, err := chat.SayText(ctx, "a1 from the agent")
 	check(t, "say", err)
 	u.awaitAgentText("a1 from the agent")
 	u.call("sendMessageToAgent", userMessage("u1", "u1 to the first owner"))
@@ -117,21 +107,10 @@ func TestPausedOwnerIsFenced(t *testing.T) {
 // owner, nothing is lost or doubled; when the owner dies, the socket
 // closes, the browser comes back, and the chat goes on at the survivor.
 func TestBrowserOnAnyInstance(t *testing.T) {
-	rds := startRedis(t)
-	desk, deskURL := manualDesk(t)
-	env := []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)}
-	common := []string{"--kit", "websocket", "--desk-url", deskURL, "--store", rds.URL(), "--lease-ttl", "2s"}
-	a := startServe(t, freeAddr(t), env, append(common, "--instance-id", "a", "--data-dir", t.TempDir())...)
-	b := startServe(t, freeAddr(t), env, append(common, "--instance-id", "b", "--data-dir", t.TempDir())...)
+	desk, a, b := twoInstances(t, "2s")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-
-	u := &browser{t: t}
-	u.connect(a.url) // a owns the chat: the session starts there
-	u.call("startChat", map[string]any{"connectMessage": map[string]any{"output": map[string]any{"generic": []any{map[string]any{"response_type": "connect_to_agent"}}}}})
-	chat, err := desk.AwaitChat(ctx)
-	check(t, "await chat", err)
-	check(t, "join", chat.Join(ctx, ada))
+	u, chat := chatOn(t, ctx, desk, a.url) // a owns the chat: the session starts there
 	u.await("agent joined", func(f map[string]any) bool {
 		ev, _ := f["event"].(map[string]any)
 		return ev["type"] == "agent_joined"
@@ -143,7 +122,7 @@ func TestBrowserOnAnyInstance(t *testing.T) {
 	if w["reset"] == true || w["resumed"] != true {
 		t.Fatalf("welcome on b: %v", w)
 	}
-	_, err = chat.SayText(ctx, "a1 read on b")
+	_, err := chat.SayText(ctx, "a1 read on b")
 	check(t, "say", err)
 	u.awaitAgentText("a1 read on b")
 	u.call("sendMessageToAgent", userMessage("u1", "u1 sent through b"))
@@ -284,22 +263,11 @@ func getText(t testing.TB, url string) string {
 // 1001, resumes on the other instance well within one lease (10 s here),
 // with nothing missed or doubled.
 func TestDrainHandsOff(t *testing.T) {
-	rds := startRedis(t)
-	desk, deskURL := manualDesk(t)
-	env := []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)}
-	common := []string{"--kit", "websocket", "--desk-url", deskURL, "--store", rds.URL(), "--lease-ttl", "10s"}
-	a := startServe(t, freeAddr(t), env, append(common, "--instance-id", "a", "--data-dir", t.TempDir())...)
-	b := startServe(t, freeAddr(t), env, append(common, "--instance-id", "b", "--data-dir", t.TempDir())...)
+	desk, a, b := twoInstances(t, "10s")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-
-	u := &browser{t: t}
-	u.connect(a.url)
-	u.call("startChat", map[string]any{"connectMessage": map[string]any{"output": map[string]any{"generic": []any{map[string]any{"response_type": "connect_to_agent"}}}}})
-	chat, err := desk.AwaitChat(ctx)
-	check(t, "await chat", err)
-	check(t, "join", chat.Join(ctx, ada))
-	_, err = chat.SayText(ctx, "a1 before the drain")
+	u, chat := chatOn(t, ctx, desk, a.url)
+	_, err := chat.SayText(ctx, "a1 before the drain")
 	check(t, "say", err)
 	u.awaitAgentText("a1 before the drain")
 
@@ -337,4 +305,29 @@ func TestDrainHandsOff(t *testing.T) {
 	if logs := a.log(); !strings.Contains(logs, "deskbridge draining") {
 		t.Errorf("a's log has no drain:\n%s", lastLines(logs, 10))
 	}
+}
+
+// twoInstances starts instances a and b of serve on one Redis and one
+// mock-desk with a manual agent, with the given lease.
+func twoInstances(t *testing.T, lease string) (*mockdesk.Desk, *serveProc, *serveProc) {
+	t.Helper()
+	rds := startRedis(t)
+	desk, deskURL := manualDesk(t)
+	env := []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)}
+	common := []string{"--kit", "websocket", "--desk-url", deskURL, "--store", rds.URL(), "--lease-ttl", lease}
+	a := startServe(t, freeAddr(t), env, append(common, "--instance-id", "a", "--data-dir", t.TempDir())...)
+	b := startServe(t, freeAddr(t), env, append(common, "--instance-id", "b", "--data-dir", t.TempDir())...)
+	return desk, a, b
+}
+
+// chatOn connects a browser to url and starts a chat that Ada joins.
+func chatOn(t *testing.T, ctx context.Context, desk *mockdesk.Desk, url string) (*browser, *mockdesk.AgentChat) {
+	t.Helper()
+	u := &browser{t: t}
+	u.connect(url)
+	u.call("startChat", map[string]any{"connectMessage": map[string]any{"output": map[string]any{"generic": []any{map[string]any{"response_type": "connect_to_agent"}}}}})
+	chat, err := desk.AwaitChat(ctx)
+	check(t, "await chat", err)
+	check(t, "join", chat.Join(ctx, ada))
+	return u, chat
 }

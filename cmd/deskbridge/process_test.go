@@ -174,6 +174,21 @@ type browser struct {
 	agentTexts []string
 }
 
+// listen makes ws the browser's socket and reads its frames into b.frames.
+func (b *browser) listen(ws *websocket.Conn) {
+	b.ws, b.frames = ws, make(chan map[string]any, 256)
+	go func(frames chan map[string]any) {
+		defer close(frames)
+		for {
+			var f map[string]any
+			if err := ws.ReadJSON(&f); err != nil {
+				return
+			}
+			frames <- f
+		}
+	}(b.frames)
+}
+
 // tryConnect is connect that answers nil when the hello is refused.
 func (b *browser) tryConnect(url string) map[string]any {
 	b.t.Helper()
@@ -188,17 +203,7 @@ func (b *browser) tryConnect(url string) map[string]any {
 		return nil
 	}
 	_ = ws.SetReadDeadline(time.Time{})
-	b.ws, b.frames = ws, make(chan map[string]any, 256)
-	go func(frames chan map[string]any) {
-		defer close(frames)
-		for {
-			var f map[string]any
-			if err := ws.ReadJSON(&f); err != nil {
-				return
-			}
-			frames <- f
-		}
-	}(b.frames)
+	b.listen(ws)
 	return w
 }
 
@@ -208,17 +213,7 @@ func (b *browser) connect(url string) map[string]any {
 	if err != nil {
 		b.t.Fatalf("dial: %v", err)
 	}
-	b.ws, b.frames = ws, make(chan map[string]any, 256)
-	go func(frames chan map[string]any) {
-		defer close(frames)
-		for {
-			var f map[string]any
-			if err := ws.ReadJSON(&f); err != nil {
-				return
-			}
-			frames <- f
-		}
-	}(b.frames)
+	b.listen(ws)
 	hello := map[string]any{"op": "hello", "id": "h", "mode": "desk", "last_seq": b.lastSeq}
 	if b.token != "" {
 		hello["token"] = b.token

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/gorilla/websocket"
 )
@@ -35,15 +34,7 @@ func BenchmarkTakeoverStorm(b *testing.B) {
 func stormOnce(b *testing.B) {
 	b.StopTimer()
 	rds := startRedis(b)
-	agents := make([]mockdesk.AgentConfig, 10)
-	for i := range agents {
-		agents[i] = mockdesk.AgentConfig{
-			Profile: servicedesk.AgentProfile{ID: "echo-" + strconv.Itoa(i), Nickname: "Echo", UserType: servicedesk.UserHuman},
-			Online:  true, Capacity: stormChats,
-			Script: mockdesk.Script{mockdesk.EchoWithPrefix(0, "")},
-		}
-	}
-	desk, err := mockdesk.New(mockdesk.Options{Agents: agents, PingInterval: mockdesk.Duration(time.Minute), Logger: quietLog()})
+	desk, err := mockdesk.New(mockdesk.Options{Agents: echoAgents(stormChats), PingInterval: mockdesk.Duration(time.Minute), Logger: quietLog()})
 	if err != nil {
 		b.Fatal(err)
 	}

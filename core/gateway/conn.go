@@ -155,24 +155,30 @@ func (c *conn) handle(req request) bool {
 		c.fail(req.ID, req.Op, protoErr(CodeHelloFirst, "send hello first"))
 		return true
 	}
-	switch req.Op {
-	case OpAreAnyAgentsOnline, OpReconnect:
-		select {
-		case c.slow <- struct{}{}:
-		default:
-			c.fail(req.ID, req.Op, protoErr(CodeRateLimited, "%s is already running", req.Op))
-			return true
-		}
-		c.async.Add(1)
-		go func() {
-			defer c.async.Done()
-			defer func() { <-c.slow }()
-			c.answer(req, c.op(req))
-		}()
-	default:
-		c.answer(req, c.op(req))
-	}
+	c.run1(req, func() { c.answer(req, c.op(req)) })
 	return true
+}
+
+// run1 runs one request's work: the slow ops (availability, reconnect) on
+// their own goroutine, one of each kind at a time, so that they do not hold
+// the socket's other requests back; the others in order, here.
+func (c *conn) run1(req request, work func()) {
+	if req.Op != OpAreAnyAgentsOnline && req.Op != OpReconnect {
+		work()
+		return
+	}
+	select {
+	case c.slow <- struct{}{}:
+	default:
+		c.fail(req.ID, req.Op, protoErr(CodeRateLimited, "%s is already running", req.Op))
+		return
+	}
+	c.async.Add(1)
+	go func() {
+		defer c.async.Done()
+		defer func() { <-c.slow }()
+		work()
+	}()
 }
 
 type opResult struct {

@@ -117,23 +117,10 @@ func (c *conn) handleRemote(req request, frame []byte) bool {
 		return c.writeBytes(out)
 	}
 	if req.Op == OpAreAnyAgentsOnline || req.Op == OpReconnect {
-		// Slow ops do not hold the socket's other requests back.
-		select {
-		case c.slow <- struct{}{}:
-		default:
-			c.fail(req.ID, req.Op, protoErr(CodeRateLimited, "%s is already running", req.Op))
-			return true
-		}
-		c.async.Add(1)
-		go func() {
-			defer c.async.Done()
-			defer func() { <-c.slow }()
-			run()
-		}()
+		c.run1(req, func() { run() })
 		return true
 	}
-	run()
-	return true
+	return run()
 }
 
 // pushRemoteEvents writes the events of a remote session from the store,
