@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"strings"
 	"syscall"
@@ -330,4 +331,49 @@ func chatOn(t *testing.T, ctx context.Context, desk *mockdesk.Desk, url string) 
 	check(t, "await chat", err)
 	check(t, "join", chat.Join(ctx, ada))
 	return u, chat
+}
+
+// TestWebhookReachesTheOwner: with the rest kit, every desk webhook lands
+// on instance b (one public URL for all, as behind a load balancer) while
+// a owns the chat: b passes each event on through Redis, and the user on
+// a sees every agent message once, in order.
+func TestWebhookReachesTheOwner(t *testing.T) {
+	rds := startRedis(t)
+	secret := strings.Repeat("w", 32)
+	desk, err := mockdesk.New(mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: ada, Online: true, Capacity: 5}}, WebhookSecret: []byte(secret), Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deskSrv := httptest.NewServer(desk)
+	t.Cleanup(func() { deskSrv.Close(); _ = desk.Close() })
+	env := []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40), "DESKBRIDGE_WEBHOOK_SECRET=" + secret}
+	bAddr := freeAddr(t)
+	common := []string{"--kit", "rest", "--desk-url", deskSrv.URL, "--store", rds.URL(), "--public-url", "http://" + bAddr}
+	a := startServe(t, freeAddr(t), env, append(common, "--instance-id", "a", "--data-dir", t.TempDir())...)
+	startServe(t, bAddr, env, append(common, "--instance-id", "b", "--data-dir", t.TempDir())...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	u, chat := chatOn(t, ctx, desk, a.url)
+	u.await("agent joined", func(f map[string]any) bool {
+		ev, _ := f["event"].(map[string]any)
+		return ev["type"] == "agent_joined"
+	})
+	// Each message arrives at once, not when a later gap fill finds it.
+	for _, text := range []string{"w1 through b", "w2 through b", "w3 through b"} {
+		start := time.Now()
+		_, err := chat.SayText(ctx, text)
+		check(t, "say", err)
+		u.awaitAgentText(text)
+		if took := time.Since(start); took > 200*time.Millisecond {
+			t.Errorf("%q took %v to reach the user on a", text, took)
+		}
+	}
+	if got := strings.Join(u.agentTexts, " | "); got != "w1 through b | w2 through b | w3 through b" {
+		t.Fatalf("the user on a saw: %s", got)
+	}
+	u.call("sendMessageToAgent", userMessage("u1", "u1 on a"))
+	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "u1 on a" {
+		t.Fatalf("desk got %+v, %v", m, err)
+	}
 }

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/kits/amazonconnect"
 	"github.com/deskbridge/deskbridge/kits/genesys"
@@ -30,8 +34,20 @@ type kitConfig struct {
 	PublicURL string
 	// WebhookSecret checks the desk's webhook signatures.
 	WebhookSecret string
-	Logger        *slog.Logger
+	// Relay, when instances share a store, carries a webhook that reached
+	// an instance not following its chat to the others (rest kit).
+	Relay  relay
+	Logger *slog.Logger
 }
+
+// relay broadcasts between the instances sharing a store (stores/redis).
+type relay interface {
+	Broadcast(ctx context.Context, topic string, payload []byte) (int64, error)
+	OnBroadcast(topic string, fn func(payload []byte))
+}
+
+// webhookTopic is the relay topic of the rest kit's webhooks.
+const webhookTopic = "rest-webhook"
 
 // webhookPath is where the rest kit's webhook handler is mounted.
 const webhookPath = "/desk/webhook"
@@ -68,9 +84,32 @@ func newKit(cfg kitConfig) (*kit, error) {
 			return nil, errors.New("kit rest: a webhook secret is required (DESKBRIDGE_WEBHOOK_SECRET)")
 		}
 		hook := strings.TrimSuffix(cfg.PublicURL, "/") + webhookPath
-		k, err := rest.New(rest.Config{BaseURL: cfg.DeskURL, WebhookURL: hook, WebhookSecrets: []string{cfg.WebhookSecret}, Logger: log})
+		rc := rest.Config{BaseURL: cfg.DeskURL, WebhookURL: hook, WebhookSecrets: []string{cfg.WebhookSecret}, Logger: log}
+		if cfg.Relay != nil {
+			// A webhook may reach any instance: one that does not follow
+			// the chat passes the (verified) event on to the others.
+			rc.Elsewhere = func(ev deskproto.Event) {
+				b, err := json.Marshal(ev)
+				if err != nil {
+					return
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				if _, err := cfg.Relay.Broadcast(ctx, webhookTopic, b); err != nil {
+					log.Warn("deskbridge: relay a webhook to the other instances", "chat", ev.ChatID, "err", err)
+				}
+			}
+		}
+		k, err := rest.New(rc)
 		if err != nil {
 			return nil, fmt.Errorf("kit rest: %w", err)
+		}
+		if cfg.Relay != nil {
+			cfg.Relay.OnBroadcast(webhookTopic, func(payload []byte) {
+				if ev, err := deskproto.DecodeEvent(payload); err == nil {
+					k.Deliver(ev)
+				}
+			})
 		}
 		return &kit{factory: k.Factory, close: k.Close, webhook: k.WebhookHandler(), webhookPath: webhookPath}, nil
 	case "amazonconnect", "connect":

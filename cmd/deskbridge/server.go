@@ -60,6 +60,9 @@ func startServer(cfg serverConfig) (*server, error) {
 	if cfg.Kit.PublicURL == "" {
 		cfg.Kit.PublicURL = url
 	}
+	if r, ok := cfg.Flow.Store.(relay); ok && cfg.Kit.Relay == nil {
+		cfg.Kit.Relay = r
+	}
 	k, err := newKit(cfg.Kit)
 	if err != nil {
 		ln.Close()

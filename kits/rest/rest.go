@@ -41,6 +41,11 @@ type Config struct {
 	Customer func(servicedesk.Instance) *deskproto.Customer
 	// Logger receives the kit's logs. Default: discard.
 	Logger *slog.Logger
+	// Elsewhere, when set, is given every event of a chat no session here
+	// follows: with several instances behind one public URL, it carries the
+	// event to the others (which Deliver it). The event is also kept here a
+	// while, for a chat whose start answer is on its way.
+	Elsewhere func(ev deskproto.Event)
 }
 
 // Kit is the REST + webhooks kit: one per process. Its WebhookHandler
@@ -141,6 +146,12 @@ func (k *Kit) unfollow(id string, l *link) {
 func (k *Kit) route(ev deskproto.Event) {
 	k.mu.Lock()
 	l := k.chats[ev.ChatID]
+	if l == nil && k.cfg.Elsewhere != nil {
+		k.mu.Unlock()
+		k.cfg.Elsewhere(ev)
+		k.mu.Lock()
+		l = k.chats[ev.ChatID] // followed meanwhile?
+	}
 	if l == nil {
 		now := time.Now()
 		e := k.early[ev.ChatID]
@@ -165,6 +176,19 @@ func (k *Kit) route(ev deskproto.Event) {
 	}
 	k.mu.Unlock()
 	l.in.Deliver(ev)
+}
+
+// Deliver hands an event that another instance received to the session
+// here that follows its chat; false when none does (nothing is kept).
+func (k *Kit) Deliver(ev deskproto.Event) bool {
+	k.mu.Lock()
+	l := k.chats[ev.ChatID]
+	k.mu.Unlock()
+	if l == nil {
+		return false
+	}
+	l.in.Deliver(ev)
+	return true
 }
 
 // link sends actions over REST; its events come through the kit's

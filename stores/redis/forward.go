@@ -42,6 +42,7 @@ type bus struct {
 	handler func(ctx context.Context, id string, req []byte) []byte
 	waiting map[string]chan []byte
 	watch   map[string][]chan struct{} // channel → watchers
+	bcast   map[string]func([]byte)    // channel → broadcast handler
 	done    chan struct{}              // closed when the listener returned
 	stopped bool
 
@@ -63,6 +64,7 @@ func (s *Store) listen() {
 		defer b.mu.Unlock()
 		b.waiting = make(map[string]chan []byte)
 		b.watch = make(map[string][]chan struct{})
+		b.bcast = make(map[string]func([]byte))
 		if b.stopped {
 			return
 		}
@@ -137,6 +139,11 @@ func (s *Store) route(m *redis.Message) {
 		}
 	default:
 		b.mu.Lock()
+		if fn := b.bcast[m.Channel]; fn != nil {
+			b.mu.Unlock()
+			fn([]byte(m.Payload))
+			return
+		}
 		for _, w := range b.watch[m.Channel] {
 			select {
 			case w <- struct{}{}:
@@ -289,6 +296,38 @@ func (s *Store) WatchEvents(id string) (<-chan struct{}, func()) {
 			}
 		})
 	}
+}
+
+func (s *Store) bcChannel(topic string) string { return s.opts.Prefix + ":bc:" + topic }
+
+// Broadcast publishes payload to every instance that listens on topic
+// (OnBroadcast), this one too, and returns how many heard it. Pub/sub keeps
+// nothing for an instance that does not listen at that moment.
+func (s *Store) Broadcast(ctx context.Context, topic string, payload []byte) (int64, error) {
+	n, err := s.c.Publish(ctx, s.bcChannel(topic), payload).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: broadcast on %s: %w", topic, classify(err))
+	}
+	return n, nil
+}
+
+// OnBroadcast calls fn with every payload broadcast on topic, on the
+// instance's pub/sub goroutine: fn must be quick.
+func (s *Store) OnBroadcast(topic string, fn func(payload []byte)) {
+	if s.opts.Instance == "" {
+		return
+	}
+	s.listen()
+	b := &s.bus
+	name := s.bcChannel(topic)
+	b.mu.Lock()
+	if b.ps == nil {
+		b.mu.Unlock()
+		return
+	}
+	b.bcast[name] = fn
+	b.mu.Unlock()
+	_ = b.ps.Subscribe(context.Background(), name)
 }
 
 // stopListening closes the pub/sub connection, at Close.
