@@ -88,16 +88,18 @@ func newKit(cfg kitConfig) (*kit, error) {
 		if cfg.Relay != nil {
 			// A webhook may reach any instance: one that does not follow
 			// the chat passes the (verified) event on to the others.
-			rc.Elsewhere = func(ev deskproto.Event) {
+			rc.Elsewhere = func(ev deskproto.Event) error {
 				b, err := json.Marshal(ev)
 				if err != nil {
-					return
+					return err
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 				defer cancel()
-				if _, err := cfg.Relay.Broadcast(ctx, webhookTopic, b); err != nil {
-					log.Warn("deskbridge: relay a webhook to the other instances", "chat", ev.ChatID, "err", err)
+				n, err := cfg.Relay.Broadcast(ctx, webhookTopic, b)
+				if err == nil && n == 0 {
+					err = errors.New("no instance listens")
 				}
+				return err
 			}
 		}
 		k, err := rest.New(rc)

@@ -19,6 +19,14 @@ func NewDeduper(n int) *Deduper {
 	return &Deduper{seen: make(map[string]struct{}, n), ring: make([]string, n)}
 }
 
+// Forget drops id, so that a delivery that could not be handled is taken
+// when it comes again.
+func (d *Deduper) Forget(id string) {
+	d.mu.Lock()
+	delete(d.seen, id)
+	d.mu.Unlock()
+}
+
 // First reports whether id is new, and remembers it. An empty id is always
 // new: events without ids cannot be deduplicated.
 func (d *Deduper) First(id string) bool {

@@ -44,8 +44,9 @@ type Config struct {
 	// Elsewhere, when set, is given every event of a chat no session here
 	// follows: with several instances behind one public URL, it carries the
 	// event to the others (which Deliver it). The event is also kept here a
-	// while, for a chat whose start answer is on its way.
-	Elsewhere func(ev deskproto.Event)
+	// while, for a chat whose start answer is on its way. An error makes
+	// the webhook fail (503), so that the desk delivers it again.
+	Elsewhere func(ev deskproto.Event) error
 }
 
 // Kit is the REST + webhooks kit: one per process. Its WebhookHandler
@@ -143,12 +144,13 @@ func (k *Kit) unfollow(id string, l *link) {
 // route hands ev to its chat's desk, or keeps it a while for a chat whose
 // start answer is still on its way. What is not kept is not lost: a desk
 // fills gaps from the desk's event log.
-func (k *Kit) route(ev deskproto.Event) {
+func (k *Kit) route(ev deskproto.Event) error {
 	k.mu.Lock()
 	l := k.chats[ev.ChatID]
+	var relayErr error
 	if l == nil && k.cfg.Elsewhere != nil {
 		k.mu.Unlock()
-		k.cfg.Elsewhere(ev)
+		relayErr = k.cfg.Elsewhere(ev)
 		k.mu.Lock()
 		l = k.chats[ev.ChatID] // followed meanwhile?
 	}
@@ -172,10 +174,11 @@ func (k *Kit) route(ev deskproto.Event) {
 			e.events = append(e.events, ev)
 		}
 		k.mu.Unlock()
-		return
+		return relayErr
 	}
 	k.mu.Unlock()
 	l.in.Deliver(ev)
+	return nil
 }
 
 // Deliver hands an event that another instance received to the session

@@ -62,7 +62,14 @@ func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK) // a redelivery: acknowledged, not applied twice
 		return
 	}
-	k.route(ev)
+	if err := k.route(ev); err != nil {
+		// Nobody took it: the desk delivers it again later.
+		k.seen.Forget(ev.ID)
+		k.cfg.Logger.Warn("rest: webhook for a chat followed elsewhere could not be passed on", "chat", ev.ChatID, "err", err)
+		w.Header().Set("Retry-After", "1")
+		webhookError(w, http.StatusServiceUnavailable, "unavailable", "the event could not be handed to the instance that follows its chat")
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

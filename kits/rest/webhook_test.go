@@ -2,6 +2,7 @@ package rest_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/jarcoal/httpmock"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
 	"github.com/deskbridge/deskbridge/core/transport"
@@ -136,5 +138,38 @@ func TestNewNeedsWebhookURLAndSecrets(t *testing.T) {
 		if _, err := rest.New(cfg); err == nil {
 			t.Errorf("New(%+v) succeeded", cfg)
 		}
+	}
+}
+
+// An event of a chat no session here follows is passed on (Elsewhere);
+// when that fails, the webhook fails with 503 and its redelivery is taken,
+// not dropped as a duplicate.
+func TestWebhookPassedOnElsewhere(t *testing.T) {
+	var passed []string
+	fail := true
+	kit, err := rest.New(rest.Config{BaseURL: deskURL, WebhookURL: "https://bridge.test/hook", WebhookSecrets: []string{"new"},
+		Elsewhere: func(ev deskproto.Event) error {
+			if fail {
+				return errors.New("redis away")
+			}
+			passed = append(passed, ev.ID)
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := kit.WebhookHandler()
+	if w := post(h, joined, signed("new", joined, time.Now()), ""); w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("relay failed: %d %s, want 503 with Retry-After", w.Code, w.Body)
+	}
+	fail = false
+	if w := post(h, joined, signed("new", joined, time.Now()), ""); w.Code != http.StatusNoContent {
+		t.Fatalf("redelivery after the relay came back: %d %s, want 204 (not a duplicate)", w.Code, w.Body)
+	}
+	if len(passed) != 1 || passed[0] != "evt_ch_1_1" {
+		t.Fatalf("passed on %v", passed)
+	}
+	if kit.Deliver(deskproto.Event{ID: "x", ChatID: "ch_1", Seq: 1}) {
+		t.Fatal("Deliver took an event of a chat nobody here follows")
 	}
 }
