@@ -61,6 +61,28 @@ func (c *loadClient) until(want ...[]byte) error {
 	}
 }
 
+// sendStartChat asks for an agent.
+func (c *loadClient) sendStartChat() error {
+	return c.ws.WriteMessage(websocket.TextMessage, append(append([]byte(`{"op":"startChat","id":"s","args":{"connectMessage":`), connectMsg...), '}', '}'))
+}
+
+// startChat asks for an agent and waits for one to join.
+func (c *loadClient) startChat() error {
+	if err := c.sendStartChat(); err != nil {
+		return err
+	}
+	return c.until([]byte(`"method":"agentJoined"`))
+}
+
+// echo sends text as a message (its id too) and waits for the agent's echo.
+func (c *loadClient) echo(text string) error {
+	frame := `{"op":"sendMessageToAgent","id":"` + text + `","args":{"messageID":"` + text + `","message":{"input":{"text":"` + text + `"}}}}`
+	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+		return err
+	}
+	return c.until([]byte(`"method":"sendMessageToUser"`), []byte(`"text":"`+text+`"`))
+}
+
 // dialMany opens n sockets to url, running prepare on each, 50 at a time.
 func dialMany(b *testing.B, n int, url string, prepare func(*loadClient) error) []*loadClient {
 	b.Helper()
@@ -228,24 +250,15 @@ func BenchmarkLoadGateway(b *testing.B) {
 // runs the closed loop of messages and echoes.
 func gatewayLoop(b *testing.B, url string) {
 	b.Helper()
-	joined := []byte(`"method":"agentJoined"`)
 	clients := dialMany(b, loadClients, url, func(c *loadClient) error {
 		if err := c.ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"hello","id":"h","mode":"desk"}`)); err != nil {
 			return err
 		}
-		if err := c.ws.WriteMessage(websocket.TextMessage, append(append([]byte(`{"op":"startChat","id":"s","args":{"connectMessage":`), connectMsg...), '}', '}')); err != nil {
-			return err
-		}
-		return c.until(joined)
+		return c.startChat()
 	})
 	closedLoop(b, clients, func(c *loadClient) error {
 		c.n++
-		text := "m" + strconv.Itoa(c.n)
-		frame := `{"op":"sendMessageToAgent","id":"` + text + `","args":{"messageID":"` + text + `","message":{"input":{"text":"` + text + `"}}}}`
-		if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
-			return err
-		}
-		return c.until([]byte(`"method":"sendMessageToUser"`), []byte(`"text":"`+text+`"`))
+		return c.echo("m" + strconv.Itoa(c.n))
 	})
 }
 
@@ -352,7 +365,7 @@ func BenchmarkMemorySessions(b *testing.B) {
 		})
 		afterIdle := heapAndStacks()
 		for _, c := range idle {
-			if err := c.ws.WriteMessage(websocket.TextMessage, append(append([]byte(`{"op":"startChat","id":"s","args":{"connectMessage":`), connectMsg...), '}', '}')); err != nil {
+			if err := c.sendStartChat(); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -94,12 +94,7 @@ func loadInstances(b *testing.B, n int, moved bool) {
 	before := redisCommands(b, raw)
 	closedLoop(b, clients, func(c *loadClient) error {
 		c.n++
-		text := "m" + strconv.Itoa(c.n)
-		frame := `{"op":"sendMessageToAgent","id":"` + text + `","args":{"messageID":"` + text + `","message":{"input":{"text":"` + text + `"}}}}`
-		if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
-			return err
-		}
-		return c.until([]byte(`"method":"sendMessageToUser"`), []byte(`"text":"`+text+`"`))
+		return c.echo("m" + strconv.Itoa(c.n))
 	})
 	after := redisCommands(b, raw)
 	b.ReportMetric(float64(after-before)/float64(b.N), "redis-cmds/trip")
@@ -124,10 +119,7 @@ func startInstanceChat(url string) (*loadClient, error) {
 		token, _ = f["token"].(string)
 	}
 	c.token = token
-	if err := ws.WriteMessage(websocket.TextMessage, append(append([]byte(`{"op":"startChat","id":"s","args":{"connectMessage":`), connectMsg...), '}', '}')); err != nil {
-		return nil, err
-	}
-	return c, c.until([]byte(`"method":"agentJoined"`))
+	return c, c.startChat()
 }
 
 // moveTo closes the socket and resumes the session on another instance,

@@ -80,13 +80,7 @@ func TestPausedOwnerIsFenced(t *testing.T) {
 	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "u3 to the new owner" {
 		t.Fatalf("after a woke the desk got %+v, %v (a's buffered message doubled?)", m, err)
 	}
-	msgs, err := desk.CustomerMessages(chat.ID())
-	check(t, "customer messages", err)
-	var texts []string
-	for _, m := range msgs {
-		texts = append(texts, m.Request.Input.Text)
-	}
-	if got := strings.Join(texts, " | "); got != "u1 to the first owner | u2 sent while the owner froze | u3 to the new owner" {
+	if got := deskTexts(t, desk, chat.ID()); got != "u1 to the first owner | u2 sent while the owner froze | u3 to the new owner" {
 		t.Fatalf("the desk got: %s", got)
 	}
 	if got := strings.Join(u.agentTexts, " | "); got != "a1 from the agent | a2 after the takeover" {
@@ -181,13 +175,7 @@ func TestBrowserOnAnyInstance(t *testing.T) {
 	if m, err := chat.AwaitCustomerMessage(ctx); err != nil || m.Input.Text != "u2 after the takeover" {
 		t.Fatalf("after the takeover the desk got %+v, %v", m, err)
 	}
-	msgs, err := desk.CustomerMessages(chat.ID())
-	check(t, "customer messages", err)
-	var texts []string
-	for _, m := range msgs {
-		texts = append(texts, m.Request.Input.Text)
-	}
-	if got := strings.Join(texts, " | "); got != "u1 sent through b | with a file | u2 after the takeover" {
+	if got := deskTexts(t, desk, chat.ID()); got != "u1 sent through b | with a file | u2 after the takeover" {
 		t.Fatalf("the desk got: %s", got)
 	}
 	if got := strings.Join(u.agentTexts, " | "); got != "a1 read on b | a2 while a was dying" {

@@ -36,6 +36,19 @@ func manualDesk(t *testing.T) (*mockdesk.Desk, string) {
 	return desk, srv.URL
 }
 
+// deskTexts is what the desk got from the customer in a chat, in order,
+// joined by " | ".
+func deskTexts(t *testing.T, desk *mockdesk.Desk, chatID string) string {
+	t.Helper()
+	msgs, err := desk.CustomerMessages(chatID)
+	check(t, "customer messages", err)
+	texts := make([]string, len(msgs))
+	for i, m := range msgs {
+		texts[i] = m.Request.Input.Text
+	}
+	return strings.Join(texts, " | ")
+}
+
 // startRedis is a real redis-server for this test, AOF on.
 func startRedis(t testing.TB) *redistest.Server {
 	t.Helper()
@@ -389,13 +402,7 @@ func survivesKill9(t *testing.T, env []string, storeArgs ...string) {
 
 	// Both sides, whole: the desk has u1, u2 once each, in order; the user
 	// saw a1, a2, a3 once each, in order, with no seq gap (checked as read).
-	msgs, err := desk.CustomerMessages(chat.ID())
-	check(t, "customer messages", err)
-	var texts []string
-	for _, cm := range msgs {
-		texts = append(texts, cm.Request.Input.Text)
-	}
-	if got := strings.Join(texts, " | "); got != "u1 before the kill | u2 after the restart" {
+	if got := deskTexts(t, desk, chat.ID()); got != "u1 before the kill | u2 after the restart" {
 		t.Errorf("the desk got: %s", got)
 	}
 	if got := strings.Join(b.agentTexts, " | "); got != "a1 before the kill | a2 while the server was dead | a3 after the restart" {

@@ -126,18 +126,10 @@ func stormChat(url string, i int) error {
 	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"hello","id":"h","mode":"desk"}`)); err != nil {
 		return err
 	}
-	if err := ws.WriteMessage(websocket.TextMessage, append(append([]byte(`{"op":"startChat","id":"s","args":{"connectMessage":`), connectMsg...), '}', '}')); err != nil {
+	if err := c.startChat(); err != nil {
 		return err
 	}
-	if err := c.until([]byte(`"method":"agentJoined"`)); err != nil {
-		return err
-	}
-	text := "storm-" + strconv.Itoa(i)
-	frame := `{"op":"sendMessageToAgent","id":"m","args":{"messageID":"` + text + `","message":{"input":{"text":"` + text + `"}}}}`
-	if err := ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
-		return err
-	}
-	return c.until([]byte(`"method":"sendMessageToUser"`), []byte(`"text":"`+text+`"`))
+	return c.echo("storm-" + strconv.Itoa(i))
 }
 
 var leasesRE = regexp.MustCompile(`(?m)^deskbridge_leases (\d+)`)

@@ -289,23 +289,31 @@ func (c *conn) hello(req request) bool {
 		return true
 	}
 	c.sess, c.sid, c.mode = s, id, req.Mode
+	from := c.welcome(req, resumed, snap)
+	g.log.Debug("gateway: hello", "session", id, "mode", c.mode, "resumed", resumed, "from", from)
+	c.events.Add(1)
+	c.helloed.Store(true)
+	go c.pushEvents(from)
+	return true
+}
+
+// welcome answers a hello on session c.sid with its snapshot, and returns
+// the seq the socket's events start after: the client's, or 0 when the
+// client is ahead of the session (it reset).
+func (c *conn) welcome(req request, resumed bool, snap flow.Snapshot) uint64 {
 	from := req.LastSeq
 	reset := from > snap.LastSeq
 	if reset {
 		from = 0
 	}
 	_ = c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
-	o := &g.opts
+	o := &c.g.opts
 	c.write(welcomeFrame{
-		Type: typeWelcome, Re: req.ID, Session: id, Token: g.tokens.mint(id), Mode: c.mode,
+		Type: typeWelcome, Re: req.ID, Session: c.sid, Token: c.g.tokens.mint(c.sid), Mode: c.mode,
 		LastSeq: snap.LastSeq, Reset: reset, Resumed: resumed, Snapshot: snap,
 		Limits: Limits{MaxFrameBytes: o.MaxFrameBytes, MaxUploadBytes: o.MaxUploadBytes, RatePerSecond: o.RatePerSecond, Burst: o.Burst, HeartbeatMS: o.Heartbeat.Milliseconds()},
 	})
-	g.log.Debug("gateway: hello", "session", id, "mode", c.mode, "resumed", resumed, "from", from)
-	c.events.Add(1)
-	c.helloed.Store(true)
-	go c.pushEvents(from)
-	return true
+	return from
 }
 
 // pushEvents writes the session's events after from, then heartbeats

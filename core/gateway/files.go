@@ -183,7 +183,7 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 		g.log.Info("gateway: upload refused", "session", sid, "code", code)
 		writeHTTPError(w, status, code, msg)
 	}
-	if _, live := g.engine.Lookup(sid); !live && !g.remoteSession(sid) {
+	if _, live := g.engine.Lookup(sid); !live && !g.ownedElsewhere(sid) {
 		fail(http.StatusConflict, CodeNoChat, "the session has no chat; connect first")
 		return
 	}

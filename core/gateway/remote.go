@@ -48,38 +48,15 @@ func (c *conn) helloRemote(req request, id string, resumed bool) bool {
 	g := c.g
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), g.opts.OpTimeout)
 	defer cancel()
-	c.remote = &remoteSession{id: id, fwd: g.fwd}
-	c.sid, c.mode = id, req.Mode
-	out, err := c.forward(ctx, mustJSON(request{Op: OpSnapshot, ID: "snapshot"}))
-	var snap struct {
-		Type   string        `json:"type"`
-		Result flow.Snapshot `json:"result"`
-		Error  *errFrame     `json:"error"`
-	}
-	if err == nil {
-		err = json.Unmarshal(out, &snap)
-	}
-	if err == nil && snap.Error != nil {
-		err = snap.Error
-	}
+	snap, err := g.remoteSnapshot(ctx, id)
 	if err != nil {
-		c.remote, c.sid = nil, ""
 		g.detach(id)
 		c.failRemote(req, err)
 		return true
 	}
-	from := req.LastSeq
-	reset := from > snap.Result.LastSeq
-	if reset {
-		from = 0
-	}
-	_ = c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
-	o := &g.opts
-	c.write(welcomeFrame{
-		Type: typeWelcome, Re: req.ID, Session: id, Token: g.tokens.mint(id), Mode: c.mode,
-		LastSeq: snap.Result.LastSeq, Reset: reset, Resumed: resumed, Snapshot: snap.Result,
-		Limits: Limits{MaxFrameBytes: o.MaxFrameBytes, MaxUploadBytes: o.MaxUploadBytes, RatePerSecond: o.RatePerSecond, Burst: o.Burst, HeartbeatMS: o.Heartbeat.Milliseconds()},
-	})
+	c.remote = &remoteSession{id: id, fwd: g.fwd}
+	c.sid, c.mode = id, req.Mode
+	from := c.welcome(req, resumed, snap)
 	g.log.Debug("gateway: hello for a session another instance owns", "session", id, "from", from)
 	g.stats.forwardedSockets.Add(1)
 	c.events.Add(1)
@@ -246,10 +223,10 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// remoteSession reports whether another instance owns session id (uploads
-// and history then work here too: the files and events are in the shared
-// store).
-func (g *Gateway) remoteSession(id string) bool {
+// ownedElsewhere reports whether another instance owns session id
+// (uploads and history then work here too: the files and events are in the
+// shared store).
+func (g *Gateway) ownedElsewhere(id string) bool {
 	if g.fwd == nil {
 		return false
 	}
@@ -269,6 +246,11 @@ func (g *Gateway) snapshotOf(ctx context.Context, id string) (flow.Snapshot, err
 	if g.fwd == nil {
 		return flow.Snapshot{}, fmt.Errorf("gateway: session %s: %w", id, flow.ErrNoChat)
 	}
+	return g.remoteSnapshot(ctx, id)
+}
+
+// remoteSnapshot asks the owner of session id for its snapshot.
+func (g *Gateway) remoteSnapshot(ctx context.Context, id string) (flow.Snapshot, error) {
 	body, _ := json.Marshal(forwarded{Mode: ModeFlow, Frame: mustJSON(request{Op: OpSnapshot, ID: "snapshot"})})
 	out, err := g.fwd.Forward(ctx, id, body)
 	if err != nil {
