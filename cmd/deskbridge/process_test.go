@@ -116,7 +116,9 @@ func startServe(t testing.TB, addr string, env []string, args ...string) *serveP
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, append([]string{"serve", "--listen", addr, "--log-level", "info"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	// A test never writes the user's state directory (or, without HOME,
+	// ./deskbridge-data in the package): its default data directory is its own.
+	cmd.Env = append(append(os.Environ(), "XDG_STATE_HOME="+t.TempDir()), env...)
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
