@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/gateway"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/gorilla/websocket"
 )
@@ -228,5 +229,31 @@ func TestBotReplies(t *testing.T) {
 	}
 	if _, ok := botReply("what is the weather").ConnectToAgent(); ok {
 		t.Error("escalated without being asked")
+	}
+}
+
+// TestLimitMetrics: a limit that bites shows in /metrics by name.
+func TestLimitMetrics(t *testing.T) {
+	d := startTestDemo(t, demoConfig{Gateway: gateway.Options{NewSessionsPerMinute: 1}})
+	url := "ws" + strings.TrimPrefix(d.srv.url, "http") + "/ws"
+	for range 3 {
+		ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = ws.WriteJSON(map[string]any{"op": "hello", "id": "h"})
+		_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var f map[string]any
+		_ = ws.ReadJSON(&f)
+		ws.Close()
+	}
+	resp, err := http.Get(d.srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `deskbridge_gateway_limited_total{limit="new_sessions_per_addr"} 2`; !strings.Contains(string(b), want) {
+		t.Errorf("/metrics lacks %q", want)
 	}
 }

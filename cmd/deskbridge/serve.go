@@ -49,6 +49,10 @@ type limits struct {
 	MaxUploadBytes int64   `json:"max_upload_bytes,omitempty"`
 	UploadTypes    string  `json:"upload_types,omitempty"`
 	MaxSessions    int     `json:"max_sessions,omitempty"`
+	// Per client address; negative: no bound.
+	MaxConnsPerAddr      int      `json:"max_conns_per_addr,omitempty"`
+	NewSessionsPerMinute int      `json:"new_sessions_per_minute,omitempty"`
+	TrustedProxies       []string `json:"trusted_proxies,omitempty"`
 }
 
 func defaultServeConfig() serveConfig {
@@ -80,6 +84,10 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 	fs.Int64Var(&f.Limits.MaxUploadBytes, "max-upload-bytes", 0, "largest uploaded file (DESKBRIDGE_MAX_UPLOAD_BYTES; default 10 MiB)")
 	fs.StringVar(&f.Limits.UploadTypes, "upload-types", "", `allowed upload types, HTML accept syntax (DESKBRIDGE_UPLOAD_TYPES; default "image/*,.pdf,.txt")`)
 	fs.IntVar(&f.Limits.MaxSessions, "max-sessions", 0, "most live sessions (DESKBRIDGE_MAX_SESSIONS; default 100000)")
+	fs.IntVar(&f.Limits.MaxConnsPerAddr, "max-conns-per-addr", 0, "most sockets open at once from one client address, an IPv4 address or IPv6 /64 (DESKBRIDGE_MAX_CONNS_PER_ADDR; default 100; -1: no bound)")
+	fs.IntVar(&f.Limits.NewSessionsPerMinute, "new-sessions-per-minute", 0, "most new sessions a minute from one client address (DESKBRIDGE_NEW_SESSIONS_PER_MINUTE; default 60; -1: no bound)")
+	var proxies string
+	fs.StringVar(&proxies, "trusted-proxies", "", "comma-separated proxy addresses or CIDR prefixes whose X-Forwarded-For names the client (DESKBRIDGE_TRUSTED_PROXIES)")
 	fs.Usage = func() {
 		fmt.Fprintln(out, "usage: deskbridge serve [flags]\n\nSecrets come from the environment only: DESKBRIDGE_TOKEN_SECRET (session tokens; set it so tokens survive a restart), DESKBRIDGE_WEBHOOK_SECRET (desk webhooks).")
 		fs.PrintDefaults()
@@ -130,6 +138,9 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 	env("DESKBRIDGE_MAX_UPLOAD_BYTES", i64(&cfg.Limits.MaxUploadBytes))
 	env("DESKBRIDGE_UPLOAD_TYPES", str(&cfg.Limits.UploadTypes))
 	env("DESKBRIDGE_MAX_SESSIONS", func(v string) (err error) { cfg.Limits.MaxSessions, err = strconv.Atoi(v); return err })
+	env("DESKBRIDGE_MAX_CONNS_PER_ADDR", func(v string) (err error) { cfg.Limits.MaxConnsPerAddr, err = strconv.Atoi(v); return err })
+	env("DESKBRIDGE_NEW_SESSIONS_PER_MINUTE", func(v string) (err error) { cfg.Limits.NewSessionsPerMinute, err = strconv.Atoi(v); return err })
+	env("DESKBRIDGE_TRUSTED_PROXIES", func(v string) error { cfg.Limits.TrustedProxies = splitList(v); return nil })
 	cfg.TokenSecret = getenv("DESKBRIDGE_TOKEN_SECRET")
 	cfg.WebhookSecret = getenv("DESKBRIDGE_WEBHOOK_SECRET")
 	if err := errors.Join(errs...); err != nil {
@@ -173,6 +184,12 @@ func loadServeConfig(args []string, out io.Writer, getenv func(string) string) (
 			cfg.Limits.UploadTypes = f.Limits.UploadTypes
 		case "max-sessions":
 			cfg.Limits.MaxSessions = f.Limits.MaxSessions
+		case "max-conns-per-addr":
+			cfg.Limits.MaxConnsPerAddr = f.Limits.MaxConnsPerAddr
+		case "new-sessions-per-minute":
+			cfg.Limits.NewSessionsPerMinute = f.Limits.NewSessionsPerMinute
+		case "trusted-proxies":
+			cfg.Limits.TrustedProxies = splitList(proxies)
 		}
 	})
 	if cfg.DataDir == "" {
@@ -272,6 +289,10 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			MaxUploadBytes: cfg.Limits.MaxUploadBytes,
 			UploadTypes:    cfg.Limits.UploadTypes,
 			MaxSessions:    cfg.Limits.MaxSessions,
+
+			MaxConnsPerAddr:      cfg.Limits.MaxConnsPerAddr,
+			NewSessionsPerMinute: cfg.Limits.NewSessionsPerMinute,
+			TrustedProxies:       cfg.Limits.TrustedProxies,
 		},
 		Flow:     flow.Options{Store: store, Logger: log.With("component", "flow")},
 		LeaseTTL: time.Duration(cfg.LeaseTTL),

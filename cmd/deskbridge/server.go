@@ -255,6 +255,7 @@ type gatewayCollector struct {
 	gw                                           *gateway.Gateway
 	sessions, conns, opened, framesIn, framesOut *prometheus.Desc
 	events, errs, origins, uploads, uploadBytes  *prometheus.Desc
+	limited, evicted                             *prometheus.Desc
 }
 
 func newGatewayCollector(gw *gateway.Gateway) *gatewayCollector {
@@ -273,11 +274,13 @@ func newGatewayCollector(gw *gateway.Gateway) *gatewayCollector {
 		origins:     d("origin_rejected_total", "Requests refused for their Origin."),
 		uploads:     d("uploads_total", "Files accepted."),
 		uploadBytes: d("upload_bytes_total", "Bytes of files accepted."),
+		limited:     d("limited_total", "Requests a limit refused or cut, by limit (docs/limits.md).", "limit"),
+		evicted:     d("sessions_evicted_total", "Chat-less sessions forgotten to make room at the session limit."),
 	}
 }
 
 func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sessions, c.conns, c.opened, c.framesIn, c.framesOut, c.events, c.errs, c.origins, c.uploads, c.uploadBytes} {
+	for _, d := range []*prometheus.Desc{c.sessions, c.conns, c.opened, c.framesIn, c.framesOut, c.events, c.errs, c.origins, c.uploads, c.uploadBytes, c.limited, c.evicted} {
 		ch <- d
 	}
 }
@@ -297,6 +300,10 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 	n(c.origins, st.OriginRejected)
 	n(c.uploads, st.Uploads)
 	n(c.uploadBytes, st.UploadBytes)
+	n(c.evicted, st.Evicted)
+	for limit, v := range st.Limited {
+		ch <- prometheus.MustNewConstMetric(c.limited, prometheus.CounterValue, float64(v), limit)
+	}
 	for code, v := range st.Errors {
 		ch <- prometheus.MustNewConstMetric(c.errs, prometheus.CounterValue, float64(v), code)
 	}

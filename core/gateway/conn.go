@@ -22,6 +22,9 @@ const (
 	CloseTooManyConns = 4001
 	// CloseHelloTimeout: no hello within HelloTimeout.
 	CloseHelloTimeout = 4002
+	// CloseTryAgainLater: the client address created too many sessions
+	// (1013, try again later).
+	CloseTryAgainLater = websocket.CloseTryAgainLater
 )
 
 // conn is one browser socket. Its reader runs on the HTTP handler's
@@ -41,6 +44,7 @@ type conn struct {
 	remote *remoteSession // instead of sess: a session another instance owns
 	sid    string
 	mode   Mode
+	addr   string // the client address key (addrKey)
 
 	helloed atomic.Bool // set once hello succeeded; read by Shutdown
 
@@ -100,6 +104,7 @@ func (c *conn) run() {
 			if _, err := io.Copy(io.Discard, r); err != nil {
 				return // past the hard limit: gorilla closed with 1009
 			}
+			c.g.limited(LimitFrameSize, "session", c.sid)
 			c.fail("", "", protoErr(CodeFrameTooLarge, "frame larger than %d bytes; it was dropped", o.MaxFrameBytes))
 			continue
 		}
@@ -109,6 +114,7 @@ func (c *conn) run() {
 		}
 		if ok, wait := c.bucket.take(o.Now()); !ok {
 			req, _ := decodeRequest(buf.Bytes())
+			c.g.limited(LimitFrameRate, "session", c.sid, "op", req.Op)
 			e := protoErr(CodeRateLimited, "more than %g frames a second; %s was dropped", o.RatePerSecond, opName(req.Op))
 			e.RetryAfterMS = max(wait.Milliseconds(), 1)
 			c.fail(req.ID, req.Op, e)
@@ -213,8 +219,10 @@ func frameFor(req request, r opResult) any {
 // fail sends an error frame; the socket and the session go on.
 func (c *conn) fail(re, op string, e *errFrame) {
 	c.g.stats.errorCode(e.Code)
-	if e.Code == CodeRateLimited || e.Code == CodeFrameTooLarge || e.Code == CodeBadToken {
-		c.g.log.Info("gateway: request refused", "session", c.sid, "code", e.Code, "op", op)
+	if e.Code == CodeBadToken {
+		if n, ok := c.g.sampler.allow(e.Code, c.g.opts.Now()); ok {
+			c.g.log.Info("gateway: request refused", "code", e.Code, "op", op, "addr", c.addr, "times", n)
+		}
 	}
 	c.write(errorFrame{Type: typeError, Re: re, Op: op, Error: e})
 }
@@ -264,6 +272,14 @@ func (c *conn) hello(req request) bool {
 			return true
 		}
 	} else {
+		if ok, wait := g.admitNewSession(c.addr); !ok {
+			g.limited(LimitNewSessionsAddr, "addr", c.addr)
+			e := protoErr(CodeRateLimited, "too many new sessions from this address; try again later")
+			e.RetryAfterMS = max(wait.Milliseconds(), 1)
+			c.fail(req.ID, req.Op, e)
+			c.closeWith(CloseTryAgainLater, CodeRateLimited)
+			return false
+		}
 		id = newSessionID()
 	}
 	if ok, code := g.attach(id); !ok {
@@ -289,6 +305,9 @@ func (c *conn) hello(req request) bool {
 		return true
 	}
 	c.sess, c.sid, c.mode = s, id, req.Mode
+	if snap.Chat > 0 {
+		g.markChatted(id)
+	}
 	from := c.welcome(req, resumed, snap)
 	g.log.Debug("gateway: hello", "session", id, "mode", c.mode, "resumed", resumed, "from", from)
 	c.events.Add(1)
@@ -422,6 +441,7 @@ func (c *conn) op(req request) opResult {
 		if e != nil {
 			return bad(e)
 		}
+		c.g.markChatted(c.sid)
 		err := s.StartChat(ctx, msg, flow.StartOptions{Payload: a.Options.PreStartChatPayload})
 		return opResult{err: err}
 	case OpSendMessageToAgent:

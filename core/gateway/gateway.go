@@ -2,11 +2,13 @@ package gateway
 
 import (
 	"cmp"
+	"container/list"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -67,6 +69,24 @@ type Options struct {
 	// MaxConnsPerSession bounds the sockets of one session. Default 4.
 	MaxConnsPerSession int
 
+	// TrustedProxies lists the proxies (addresses or CIDR prefixes) in
+	// front of the gateway: for a request from one of them, the client
+	// address is the right-most X-Forwarded-For address that is not a
+	// trusted proxy. Default: none, the peer address is the client's.
+	TrustedProxies []string
+	// MaxConnsPerAddr bounds the sockets open at once from one client
+	// address (an IPv4 address, an IPv6 /64); more are answered 429.
+	// Default 100; negative: no bound.
+	MaxConnsPerAddr int
+	// NewSessionsPerMinute bounds the sessions one client address creates
+	// (a burst of as many, then one every 60/n seconds); a hello past it is
+	// answered rate_limited. Default 60; negative: no bound.
+	NewSessionsPerMinute int
+	// ChatlessTTL forgets a session that never started a chat after this
+	// long without a socket; when MaxSessions is reached, the oldest such
+	// session without a socket is forgotten to make room. Default 2m.
+	ChatlessTTL time.Duration
+
 	// HelloTimeout closes a socket that sent no hello. Default 10s.
 	HelloTimeout time.Duration
 	// Heartbeat is the interval of heartbeat frames and pings; a peer
@@ -121,6 +141,13 @@ func (o Options) withDefaults() Options {
 	if o.MaxConnsPerSession <= 0 {
 		o.MaxConnsPerSession = 4
 	}
+	if o.MaxConnsPerAddr == 0 {
+		o.MaxConnsPerAddr = 100
+	}
+	if o.NewSessionsPerMinute == 0 {
+		o.NewSessionsPerMinute = 60
+	}
+	def(&o.ChatlessTTL, 2*time.Minute)
 	def(&o.HelloTimeout, 10*time.Second)
 	def(&o.Heartbeat, 20*time.Second)
 	def(&o.WriteTimeout, 10*time.Second)
@@ -160,8 +187,13 @@ type Gateway struct {
 
 	fwd flow.Forwarder // set when instances share the store
 
+	proxies proxies
+	sampler sampler
+
 	mu       sync.Mutex
 	sessions map[string]*sessionInfo
+	addrs    map[string]*addrState
+	chatless chatless
 	conns    map[*conn]struct{}
 	draining bool
 	connWG   sync.WaitGroup
@@ -174,13 +206,20 @@ type Gateway struct {
 // sessionInfo is what the gateway knows of a session beside the engine.
 type sessionInfo struct {
 	conns    int
-	lastSeen time.Time // when the last socket closed
+	lastSeen time.Time     // when the last socket closed
+	chatless *list.Element // on g.chatless while no chat was started
 }
 
 // New returns a Gateway. It fails when neither Engine nor Factory is set.
 func New(opts Options) (*Gateway, error) {
 	opts = opts.withDefaults()
+	px, err := parseProxies(opts.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: new: TrustedProxies: %w", err)
+	}
 	g := &Gateway{
+		proxies:  px,
+		addrs:    make(map[string]*addrState),
 		opts:     opts,
 		tokens:   newTokens(opts.TokenSecret),
 		origins:  newOrigins(opts.AllowedOrigins),
@@ -307,6 +346,15 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin "+origin+" is not allowed")
 		return
 	}
+	addr := addrKey(g.proxies.clientAddr(r))
+	if !g.admitSocket(addr) {
+		g.limited(LimitConnsPerAddr, "addr", addr)
+		g.stats.errorCode(CodeTooManyConns)
+		w.Header().Set("Retry-After", "5")
+		writeHTTPError(w, http.StatusTooManyRequests, CodeTooManyConns, fmt.Sprintf("more than %d sockets from one address", g.opts.MaxConnsPerAddr))
+		return
+	}
+	defer g.releaseSocket(addr)
 	g.mu.Lock()
 	draining := g.draining
 	if !draining {
@@ -325,6 +373,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(g, ws)
+	c.addr = addr
 	g.mu.Lock()
 	g.conns[c] = struct{}{}
 	g.mu.Unlock()
@@ -336,19 +385,34 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	g.stats.add(&g.stats.connsClosed)
 }
 
-// attach counts a socket on a session; false when the session has too many.
+// attach counts a socket on a session; false when the session has too
+// many, or when it is new and the gateway has MaxSessions none of which
+// can make room (the oldest chat-less session without a socket does).
 func (g *Gateway) attach(id string) (bool, string) {
+	evicted := ""
+	defer func() {
+		if evicted != "" {
+			g.stats.add(&g.stats.evicted)
+			g.forget(evicted)
+		}
+	}()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	si, ok := g.sessions[id]
 	if !ok {
 		if len(g.sessions) >= g.opts.MaxSessions {
-			return false, CodeTooManySessions
+			var room bool
+			if evicted, room = g.evictLocked(); !room {
+				g.limited(LimitSessions, "sessions", len(g.sessions))
+				return false, CodeTooManySessions
+			}
 		}
 		si = &sessionInfo{}
 		g.sessions[id] = si
+		g.chatless.add(si, id)
 	}
 	if si.conns >= g.opts.MaxConnsPerSession {
+		g.limited(LimitConnsPerSession, "session", id)
 		return false, CodeTooManyConns
 	}
 	si.conns++
@@ -376,7 +440,7 @@ func (g *Gateway) touch(id string) {
 // sweep ends abandoned chats and forgets idle sessions.
 func (g *Gateway) sweep() {
 	defer close(g.jDone)
-	every := min(g.opts.IdleTTL, time.Minute)
+	every := min(g.opts.IdleTTL, g.opts.ChatlessTTL, time.Minute)
 	if g.opts.AbandonAfter > 0 {
 		every = min(every, g.opts.AbandonAfter)
 	}
@@ -408,6 +472,10 @@ func (g *Gateway) sweepOnce() {
 		s, ok := g.engine.Lookup(id)
 		active := ok && s.State().Active()
 		switch {
+		case si.chatless != nil && !active && idle > g.opts.ChatlessTTL:
+			g.chatless.remove(si)
+			delete(g.sessions, id)
+			work = append(work, todo{id, false})
 		case !ok && g.fwd != nil && idle > g.opts.IdleTTL:
 			// Another instance's session, seen through a socket here: its
 			// owner forgets it, not this instance.
@@ -419,6 +487,7 @@ func (g *Gateway) sweepOnce() {
 			work = append(work, todo{id, false})
 		}
 	}
+	g.sweepAddrsLocked(now)
 	g.mu.Unlock()
 	for _, w := range work {
 		ctx, cancel := context.WithTimeout(g.ctx, g.opts.OpTimeout)
@@ -428,12 +497,7 @@ func (g *Gateway) sweepOnce() {
 				_ = s.EndChat(ctx, flow.EndOptions{})
 			}
 		} else {
-			if err := g.files.drop(ctx, w.id); err != nil {
-				g.log.Warn("gateway: drop the uploads of an idle session", "session", w.id, "err", err)
-			}
-			if err := g.engine.Forget(ctx, w.id); err != nil {
-				g.log.Debug("gateway: forget idle session", "session", w.id, "err", err)
-			}
+			g.forget(w.id)
 		}
 		cancel()
 	}
@@ -515,24 +579,35 @@ type Stats struct {
 	// ForwardedOps the requests they forwarded to it.
 	ForwardedSockets uint64 `json:"forwarded_sockets"`
 	ForwardedOps     uint64 `json:"forwarded_ops"`
+	// Limited counts, by limit name (LimitConnsPerAddr, …), the requests
+	// a limit refused or cut.
+	Limited map[string]int64 `json:"limited"`
+	// Evicted counts chat-less sessions forgotten to make room for new
+	// ones at MaxSessions.
+	Evicted uint64 `json:"evicted"`
 }
 
 type counters struct {
 	forwardedSockets, forwardedOps                           atomic.Uint64
 	connsOpened, connsClosed, framesIn, framesOut, eventsOut atomic.Uint64
-	originRejected, uploads, uploadBytes                     atomic.Uint64
+	originRejected, uploads, uploadBytes, evicted            atomic.Uint64
 	errMu                                                    sync.Mutex
 	errs                                                     map[string]int64
+	limits                                                   map[string]int64
 }
+
+func (c *counters) limit(name string) { c.count(&c.limits, name) }
 
 func (c *counters) add(v *atomic.Uint64) { v.Add(1) }
 
-func (c *counters) errorCode(code string) {
+func (c *counters) errorCode(code string) { c.count(&c.errs, code) }
+
+func (c *counters) count(m *map[string]int64, key string) {
 	c.errMu.Lock()
-	if c.errs == nil {
-		c.errs = make(map[string]int64)
+	if *m == nil {
+		*m = make(map[string]int64)
 	}
-	c.errs[code]++
+	(*m)[key]++
 	c.errMu.Unlock()
 }
 
@@ -546,7 +621,12 @@ func (g *Gateway) Stats() Stats {
 	st.FramesIn, st.FramesOut, st.EventsOut = c.framesIn.Load(), c.framesOut.Load(), c.eventsOut.Load()
 	st.OriginRejected, st.Uploads, st.UploadBytes = c.originRejected.Load(), c.uploads.Load(), c.uploadBytes.Load()
 	st.ForwardedSockets, st.ForwardedOps = c.forwardedSockets.Load(), c.forwardedOps.Load()
+	st.Evicted = c.evicted.Load()
 	c.errMu.Lock()
+	st.Limited = maps.Clone(c.limits)
+	if st.Limited == nil {
+		st.Limited = map[string]int64{}
+	}
 	st.Errors = make(map[string]int64, len(c.errs))
 	for k, v := range c.errs {
 		st.Errors[k] = v

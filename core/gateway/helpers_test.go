@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -96,7 +97,19 @@ type client struct {
 }
 
 func (e *env) dial(header http.Header) (*client, *http.Response, error) {
-	ws, resp, err := websocket.DefaultDialer.Dial(e.wsURL(), header)
+	return e.dialFrom("", header)
+}
+
+// dialFrom opens a socket from the loopback address src (Linux routes all
+// of 127.0.0.0/8 to lo), so tests have several client addresses; "" lets
+// the system choose.
+func (e *env) dialFrom(src string, header http.Header) (*client, *http.Response, error) {
+	d := *websocket.DefaultDialer
+	if src != "" {
+		nd := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+		d.NetDialContext = nd.DialContext
+	}
+	ws, resp, err := d.Dial(e.wsURL(), header)
 	if err != nil {
 		return nil, resp, err
 	}

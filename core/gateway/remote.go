@@ -55,6 +55,7 @@ func (c *conn) helloRemote(req request, id string, resumed bool) bool {
 		return true
 	}
 	c.remote = &remoteSession{id: id, fwd: g.fwd}
+	g.markChatted(id) // its owner decides when it is forgotten
 	c.sid, c.mode = id, req.Mode
 	from := c.welcome(req, resumed, snap)
 	g.log.Debug("gateway: hello for a session another instance owns", "session", id, "from", from)

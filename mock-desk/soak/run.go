@@ -148,7 +148,9 @@ func (r *run) startProcs(ctx context.Context) error {
 			return err
 		}
 		a := addr()
-		args := []string{"--kit", cfg.Kit, "--desk-url", "http://" + deskAddr, "--store", "redis://" + redisAddr + "/0", "--log-level", "info"}
+		args := []string{"--kit", cfg.Kit, "--desk-url", "http://" + deskAddr, "--store", "redis://" + redisAddr + "/0", "--log-level", "info",
+			// Every client comes from loopback through the balancer.
+			"--max-conns-per-addr", "-1", "--new-sessions-per-minute", "-1"}
 		if cfg.Kit == "rest" {
 			// Webhooks come through the balancer, as in a deployment.
 			args = append(args, "--public-url", "http://"+lbAddr)

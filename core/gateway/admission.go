@@ -1,0 +1,271 @@
+package gateway
+
+import (
+	"container/list"
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Admission control: one client address (an IPv4 address, an IPv6 /64)
+// may hold MaxConnsPerAddr sockets and create NewSessionsPerMinute
+// sessions a minute, so that one client cannot fill the session table or
+// the socket table for everyone else. Sessions that never started a chat
+// are cheap to lose (the page makes a new one): they are forgotten after
+// ChatlessTTL without a socket, and the oldest of them makes room when the
+// table is full.
+
+// Limit names, in Stats.Limited, the log and the metrics.
+const (
+	LimitConnsPerAddr    = "conns_per_addr"
+	LimitNewSessionsAddr = "new_sessions_per_addr"
+	LimitSessions        = "sessions"
+	LimitConnsPerSession = "conns_per_session"
+	LimitFrameRate       = "frame_rate"
+	LimitFrameSize       = "frame_size"
+)
+
+// proxies is the set of addresses whose X-Forwarded-For is believed.
+type proxies []netip.Prefix
+
+func parseProxies(list []string) (proxies, error) {
+	var p proxies
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			a, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, err
+			}
+			a = a.Unmap()
+			p = append(p, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		pr, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		p = append(p, pr.Masked())
+	}
+	return p, nil
+}
+
+func (p proxies) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, pr := range p {
+		if pr.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientAddr is the address a request comes from: its peer, or, when the
+// peer is a trusted proxy, the right-most address of X-Forwarded-For that
+// is not a trusted proxy (the left part of the header is the client's to
+// write, so it is never believed).
+func (p proxies) clientAddr(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr = addr.Unmap()
+	if len(p) == 0 || !p.trusted(addr) {
+		return addr
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		addr = a.Unmap()
+		if !p.trusted(addr) {
+			break
+		}
+	}
+	return addr
+}
+
+// addrKey is what per-address limits count by: an IPv4 address, or the
+// /64 of an IPv6 address (one subscriber's network).
+func addrKey(a netip.Addr) string {
+	if !a.IsValid() {
+		return "unknown"
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+// addrState is what the gateway counts per client address (under g.mu).
+type addrState struct {
+	conns    int
+	sessions bucket // new sessions
+}
+
+// admitSocket counts a socket of addr; false when the address has
+// MaxConnsPerAddr already.
+func (g *Gateway) admitSocket(addr string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	a := g.addrLocked(addr)
+	if g.opts.MaxConnsPerAddr > 0 && a.conns >= g.opts.MaxConnsPerAddr {
+		return false
+	}
+	a.conns++
+	return true
+}
+
+func (g *Gateway) releaseSocket(addr string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if a, ok := g.addrs[addr]; ok {
+		a.conns--
+	}
+}
+
+// admitNewSession spends one of addr's new sessions; when none is left it
+// reports how long until one is.
+func (g *Gateway) admitNewSession(addr string) (bool, time.Duration) {
+	if g.opts.NewSessionsPerMinute <= 0 {
+		return true, 0
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.addrLocked(addr).sessions.take(g.opts.Now())
+}
+
+func (g *Gateway) addrLocked(addr string) *addrState {
+	a, ok := g.addrs[addr]
+	if !ok {
+		per := float64(g.opts.NewSessionsPerMinute)
+		a = &addrState{sessions: newBucket(per/60, max(g.opts.NewSessionsPerMinute, 1), g.opts.Now())}
+		g.addrs[addr] = a
+	}
+	return a
+}
+
+// sweepAddrs forgets addresses without sockets whose new-session budget is
+// full again (under g.mu).
+func (g *Gateway) sweepAddrsLocked(now time.Time) {
+	refill := time.Minute
+	for k, a := range g.addrs {
+		if a.conns <= 0 && now.Sub(a.sessions.last) > refill {
+			delete(g.addrs, k)
+		}
+	}
+}
+
+// chatless lists, oldest first, the sessions that never started a chat
+// (under g.mu): the first to go when the session table is full.
+type chatless struct {
+	l list.List // of string ids
+}
+
+func (c *chatless) add(si *sessionInfo, id string) {
+	si.chatless = c.l.PushBack(id)
+}
+
+func (c *chatless) remove(si *sessionInfo) {
+	if si.chatless != nil {
+		c.l.Remove(si.chatless)
+		si.chatless = nil
+	}
+}
+
+// evictLocked forgets the oldest chat-less session without a socket, to
+// make room for a new one; false when there is none. The engine's side is
+// forgotten by the caller, after the lock (forget).
+func (g *Gateway) evictLocked() (string, bool) {
+	for e := g.chatless.l.Front(); e != nil; e = e.Next() {
+		id := e.Value.(string)
+		si := g.sessions[id]
+		if si == nil || si.conns > 0 {
+			continue
+		}
+		g.chatless.remove(si)
+		delete(g.sessions, id)
+		return id, true
+	}
+	return "", false
+}
+
+// markChatted takes a session off the chat-less list: it started a chat,
+// and is kept as long as chats are (IdleTTL, AbandonAfter).
+func (g *Gateway) markChatted(id string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if si, ok := g.sessions[id]; ok {
+		g.chatless.remove(si)
+	}
+}
+
+// forget drops a session's uploads and its engine session (not one
+// another instance owns: that one is its owner's to forget).
+func (g *Gateway) forget(id string) {
+	if _, local := g.engine.Lookup(id); !local && g.fwd != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(g.ctx, g.opts.OpTimeout)
+	defer cancel()
+	if err := g.files.drop(ctx, id); err != nil {
+		g.log.Warn("gateway: drop the uploads of a forgotten session", "session", id, "err", err)
+	}
+	if err := g.engine.Forget(ctx, id); err != nil {
+		g.log.Debug("gateway: forget a session", "session", id, "err", err)
+	}
+}
+
+// limited counts a limit that bit and logs it, sampled: the first time,
+// then at most once per limitLogEvery per limit, with the count of those
+// not logged.
+func (g *Gateway) limited(limit string, attrs ...any) {
+	g.stats.limit(limit)
+	if n, ok := g.sampler.allow(limit, g.opts.Now()); ok {
+		g.log.Warn("gateway: limit reached", append([]any{"limit", limit, "times", n}, attrs...)...)
+	}
+}
+
+// limitLogEvery is the sampling interval of limit logs.
+const limitLogEvery = 10 * time.Second
+
+type sampler struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+	n    map[string]int
+}
+
+// allow reports whether to log key now, with how many times it happened
+// since the last log line.
+func (s *sampler) allow(key string, now time.Time) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last, s.n = make(map[string]time.Time), make(map[string]int)
+	}
+	s.n[key]++
+	if t, ok := s.last[key]; ok && now.Sub(t) < limitLogEvery {
+		return 0, false
+	}
+	n := s.n[key]
+	s.last[key], s.n[key] = now, 0
+	return n, true
+}
