@@ -27,6 +27,7 @@ type Engine struct {
 	wg       sync.WaitGroup
 
 	reconnects chan struct{} // slots for desk Reconnect calls
+	eventBytes *ByteBudget   // the bytes of all sessions' event memory; nil: no bound
 
 	adopted, lostCount atomic.Uint64 // OwnershipStats
 
@@ -49,6 +50,9 @@ func NewEngine(factory servicedesk.Factory, opts Options) (*Engine, error) {
 		ctx:        ctx,
 		cancel:     cancel,
 		sessions:   make(map[string]*Session),
+	}
+	if opts.EventLogTotalBytes > 0 {
+		e.eventBytes = NewByteBudget(opts.EventLogTotalBytes)
 	}
 	if owners, ok := opts.Store.(Owners); ok {
 		owners.OnLost(e.lost)

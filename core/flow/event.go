@@ -3,6 +3,7 @@ package flow
 import (
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
@@ -156,16 +157,92 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 
 // eventLog keeps the newest events of a session in a ring of pointers:
 // events are immutable once published, so the session and a MemoryStore share
-// one allocation per event, and an unused slot costs one word.
+// one allocation per event, and an unused slot costs one word. Besides max
+// events, it may hold at most maxBytes of encoded events, and a budget
+// shared by many logs bounds them together: the oldest events go first,
+// the newest is always kept.
 type eventLog struct {
 	buf   []*Event
 	start int    // index of the oldest event in buf
 	n     int    // events held
 	last  uint64 // Seq of the newest event; 0 when none yet
 	max   int
+
+	maxBytes int64       // 0: no bound
+	budget   *ByteBudget // may be nil
+	bytes    int64       // encoded size of the events held, when counted
+}
+
+// ByteBudget bounds the encoded bytes of many event logs together (the
+// sessions of an engine, of a MemoryStore): past it, a log that grows
+// drops its own oldest events. Safe for concurrent use.
+type ByteBudget struct {
+	max  int64
+	used atomic.Int64
+}
+
+// NewByteBudget returns a budget of max bytes (no bound when max <= 0).
+func NewByteBudget(max int64) *ByteBudget { return &ByteBudget{max: max} }
+
+// Used returns the bytes held now.
+func (b *ByteBudget) Used() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.used.Load()
+}
+
+func (b *ByteBudget) over() bool { return b != nil && b.max > 0 && b.used.Load() > b.max }
+
+func (l *eventLog) counting() bool { return l.maxBytes > 0 || l.budget != nil }
+
+// eventSize is an event's encoded size (MarshalJSON caches the encoding
+// of a published event, so this costs one encoding per event).
+func eventSize(ev *Event) int64 {
+	b, err := ev.MarshalJSON()
+	if err != nil {
+		return 1 << 10
+	}
+	return int64(len(b))
+}
+
+func (l *eventLog) count(ev *Event, sign int64) {
+	sz := sign * eventSize(ev)
+	l.bytes += sz
+	if l.budget != nil {
+		l.budget.used.Add(sz)
+	}
 }
 
 func (l *eventLog) append(ev *Event) {
+	if !l.counting() {
+		l.appendSlot(ev)
+		return
+	}
+	if l.n > 0 && l.n == len(l.buf) && len(l.buf) >= l.max {
+		l.dropOldest() // the ring is full: its oldest slot is reused
+	}
+	l.appendSlot(ev)
+	l.count(ev, 1)
+	for l.n > 1 && ((l.maxBytes > 0 && l.bytes > l.maxBytes) || l.budget.over()) {
+		l.dropOldest()
+	}
+}
+
+// dropOldest forgets the oldest event held.
+func (l *eventLog) dropOldest() {
+	if l.n == 0 {
+		return
+	}
+	if l.counting() {
+		l.count(l.buf[l.start], -1)
+	}
+	l.buf[l.start] = nil
+	l.start = (l.start + 1) % len(l.buf)
+	l.n--
+}
+
+func (l *eventLog) appendSlot(ev *Event) {
 	if l.n < len(l.buf) {
 		l.buf[(l.start+l.n)%len(l.buf)] = ev
 		l.n++
@@ -187,6 +264,11 @@ func (l *eventLog) append(ev *Event) {
 
 // release frees the buffer; the Seq count goes on.
 func (l *eventLog) release() {
+	if l.counting() {
+		for l.n > 0 {
+			l.dropOldest()
+		}
+	}
 	l.buf, l.start, l.n = nil, 0, 0
 }
 

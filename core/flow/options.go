@@ -54,6 +54,12 @@ type Options struct {
 	// subscribers to catch up from; older ones come from the Store.
 	// Default 128.
 	EventLogSize int
+	// EventLogBytes bounds the encoded bytes of that memory per chat, and
+	// EventLogTotalBytes the bytes of all the engine's chats together;
+	// past them the oldest events are read from the Store instead. Defaults
+	// 1 MiB and 256 MiB; negative: no bound.
+	EventLogBytes      int64
+	EventLogTotalBytes int64
 	// MaxDeskStateBytes limits the desk's persisted state. Default 64 KiB.
 	MaxDeskStateBytes int
 
@@ -135,6 +141,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.EventLogSize <= 0 {
 		o.EventLogSize = 128
+	}
+	if o.EventLogBytes == 0 {
+		o.EventLogBytes = 1 << 20
+	}
+	if o.EventLogTotalBytes == 0 {
+		o.EventLogTotalBytes = 256 << 20
 	}
 	if o.MaxConcurrentReconnects <= 0 {
 		o.MaxConcurrentReconnects = 64

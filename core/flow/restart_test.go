@@ -273,7 +273,7 @@ func TestCloseWhileDeskCallBlocks(t *testing.T) {
 // Callbacks from many goroutines: each goroutine's calls are applied in the
 // order it made them, and none is lost.
 func TestConcurrentCallbacksKeepOrderAndLoseNothing(t *testing.T) {
-	r := newRig(t, Options{EventLogSize: 100000})
+	r := newRig(t, Options{EventLogSize: 100000, EventLogBytes: -1})
 	s, d := connectedReal(t, r, "s")
 	const writers, each = 16, 500
 	var wg sync.WaitGroup

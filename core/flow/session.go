@@ -100,7 +100,7 @@ func newSession(e *Engine, id string) *Session {
 		e:      e,
 		opts:   &e.opts,
 		log:    e.opts.Logger.With("session", id),
-		events: eventLog{max: e.opts.EventLogSize},
+		events: eventLog{max: e.opts.EventLogSize, maxBytes: max(e.opts.EventLogBytes, 0), budget: e.eventBytes},
 	}
 	s.cb = &callback{s: s}
 	return s
@@ -509,6 +509,9 @@ func (s *Session) stopAll() {
 	for _, t := range s.uploading {
 		stop(t)
 	}
+	s.mu.Lock()
+	s.events.release() // its bytes leave the engine's budget
+	s.mu.Unlock()
 	if s.share != nil {
 		stop(s.share.timer)
 		for _, w := range s.share.waiters {

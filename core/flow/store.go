@@ -118,6 +118,9 @@ type MemoryStore struct {
 	shards    [memShards]memShard
 	tail      int
 	fileBytes atomic.Int64
+
+	eventBytes  int64       // per session; 0: no bound
+	eventBudget *ByteBudget // all sessions
 }
 
 const memShards = 64
@@ -141,17 +144,44 @@ type memFile struct {
 // MemoryFileLimit bounds the bytes of files a MemoryStore holds in all.
 const MemoryFileLimit = 256 << 20
 
+// Default byte bounds of a MemoryStore's events (LimitEventBytes).
+const (
+	MemoryEventBytes      = 4 << 20
+	MemoryEventTotalBytes = 512 << 20
+)
+
 // NewMemoryStore returns a MemoryStore that keeps the newest tail events of
-// each session (256 when tail <= 0).
+// each session (256 when tail <= 0), within MemoryEventBytes per session
+// and MemoryEventTotalBytes in all.
 func NewMemoryStore(tail int) *MemoryStore {
 	if tail <= 0 {
 		tail = 256
 	}
-	m := &MemoryStore{tail: tail}
+	m := &MemoryStore{tail: tail, eventBytes: MemoryEventBytes, eventBudget: NewByteBudget(MemoryEventTotalBytes)}
 	for i := range m.shards {
 		m.shards[i].sessions = make(map[string]*memEntry)
 	}
 	return m
+}
+
+// LimitEventBytes sets the bytes of encoded events the store keeps per
+// session and in all (<= 0: no bound); past them a session's oldest events
+// are dropped, and reading them fails with ErrEventsTrimmed. Call it
+// before the store is used. It returns m.
+func (m *MemoryStore) LimitEventBytes(perSession, total int64) *MemoryStore {
+	m.eventBytes = max(perSession, 0)
+	m.eventBudget = nil
+	if total > 0 {
+		m.eventBudget = NewByteBudget(total)
+	}
+	return m
+}
+
+// EventBytes returns the bytes of encoded events the store holds.
+func (m *MemoryStore) EventBytes() int64 { return m.eventBudget.Used() }
+
+func (m *MemoryStore) newEntry() *memEntry {
+	return &memEntry{events: eventLog{max: m.tail, maxBytes: m.eventBytes, budget: m.eventBudget}}
 }
 
 func (m *MemoryStore) shard(id string) *memShard {
@@ -204,7 +234,7 @@ func (m *MemoryStore) Save(_ context.Context, id string, rec *Record, events []*
 		return fmt.Errorf("memory store: save %s: %w", id, err)
 	}
 	if !ok {
-		e = &memEntry{events: eventLog{max: m.tail}}
+		e = m.newEntry()
 		sh.sessions[id] = e
 	}
 	// The record itself, not JSON: this store lives in the process, and
@@ -272,6 +302,7 @@ func (m *MemoryStore) Delete(_ context.Context, id string) error {
 	sh.mu.Lock()
 	if e, ok := sh.sessions[id]; ok {
 		m.dropFiles(e)
+		e.events.release()
 		delete(sh.sessions, id)
 	}
 	sh.mu.Unlock()
@@ -291,7 +322,7 @@ func (m *MemoryStore) PutFile(_ context.Context, sessionID string, info FileInfo
 	defer sh.mu.Unlock()
 	e, ok := sh.sessions[sessionID]
 	if !ok {
-		e = &memEntry{events: eventLog{max: m.tail}}
+		e = m.newEntry()
 		sh.sessions[sessionID] = e
 	}
 	if e.files == nil {
