@@ -3,6 +3,9 @@ package mockdesk
 import (
 	"errors"
 	"net/http"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // CodeError is a protocol error: a stable machine code, the HTTP status it
@@ -16,6 +19,10 @@ type CodeError struct {
 
 func (e *CodeError) Error() string { return e.Message }
 
+// ErrorCode implements servicedesk.Coder: the kind of the protocol code,
+// as the desk protocol's clients read it.
+func (e *CodeError) ErrorCode() servicedesk.ErrorCode { return deskproto.KindOf(e.Code) }
+
 func codeErr(code string, status int, msg string) *CodeError {
 	return &CodeError{Code: code, Status: status, Message: msg}
 }
@@ -23,29 +30,29 @@ func codeErr(code string, status int, msg string) *CodeError {
 // Protocol errors. The Code is the "code" member of the JSON error body
 // ({"error":{"code":…,"message":…}}) on every transport.
 var (
-	ErrBadJSON            = codeErr("bad_json", http.StatusBadRequest, "malformed JSON")
-	ErrBadRequest         = codeErr("bad_request", http.StatusBadRequest, "bad request")
-	ErrUnauthorized       = codeErr("unauthorized", http.StatusUnauthorized, "missing or wrong chat token")
-	ErrChatNotFound       = codeErr("chat_not_found", http.StatusNotFound, "no such chat")
-	ErrNotFound           = codeErr("not_found", http.StatusNotFound, "no such endpoint")
-	ErrMethodNotAllowed   = codeErr("method_not_allowed", http.StatusMethodNotAllowed, "method not allowed")
-	ErrChatEnded          = codeErr("chat_ended", http.StatusConflict, "the chat has ended")
-	ErrWrongState         = codeErr("wrong_state", http.StatusConflict, "not possible in the chat's current state")
-	ErrNoAgent            = codeErr("no_agent", http.StatusConflict, "no agent is in the chat")
-	ErrIdempotencyReused  = codeErr("idempotency_key_reused", http.StatusUnprocessableEntity, "idempotency key was used with a different request")
-	ErrBodyTooLarge       = codeErr("body_too_large", http.StatusRequestEntityTooLarge, "request body too large")
-	ErrFileTooLarge       = codeErr("file_too_large", http.StatusRequestEntityTooLarge, "file too large")
-	ErrFileTypeNotAllowed = codeErr("file_type_not_allowed", http.StatusUnsupportedMediaType, "file type not allowed")
-	ErrUploadsDisabled    = codeErr("uploads_not_allowed", http.StatusForbidden, "file uploads are not allowed in this chat")
-	ErrFileRejected       = codeErr("file_rejected", http.StatusUnprocessableEntity, "the desk refused the file")
-	ErrTooManyFiles       = codeErr("too_many_files", http.StatusBadRequest, "too many files in one upload")
-	ErrBadCursor          = codeErr("bad_cursor", http.StatusBadRequest, "cursor is not a sequence number of this chat")
-	ErrRateLimited        = codeErr("rate_limited", http.StatusTooManyRequests, "too many requests; retry after the Retry-After delay")
-	ErrUnavailable        = codeErr("unavailable", http.StatusServiceUnavailable, "the desk is temporarily unavailable")
-	ErrMessageRejected    = codeErr("message_rejected", http.StatusUnprocessableEntity, "the desk refused the message")
-	ErrNoScreenShare      = codeErr("no_screen_share", http.StatusConflict, "no screen share request is pending or active")
-	ErrUnknownAgent       = codeErr("agent_not_found", http.StatusNotFound, "no such agent")
-	ErrClosed             = codeErr("desk_closed", http.StatusServiceUnavailable, "the desk is shutting down")
+	ErrBadJSON            = codeErr(deskproto.CodeBadJSON, http.StatusBadRequest, "malformed JSON")
+	ErrBadRequest         = codeErr(deskproto.CodeBadRequest, http.StatusBadRequest, "bad request")
+	ErrUnauthorized       = codeErr(deskproto.CodeUnauthorized, http.StatusUnauthorized, "missing or wrong chat token")
+	ErrChatNotFound       = codeErr(deskproto.CodeChatNotFound, http.StatusNotFound, "no such chat")
+	ErrNotFound           = codeErr(deskproto.CodeNotFound, http.StatusNotFound, "no such endpoint")
+	ErrMethodNotAllowed   = codeErr(deskproto.CodeMethodNotAllowed, http.StatusMethodNotAllowed, "method not allowed")
+	ErrChatEnded          = codeErr(deskproto.CodeChatEnded, http.StatusConflict, "the chat has ended")
+	ErrWrongState         = codeErr(deskproto.CodeWrongState, http.StatusConflict, "not possible in the chat's current state")
+	ErrNoAgent            = codeErr(deskproto.CodeNoAgent, http.StatusConflict, "no agent is in the chat")
+	ErrIdempotencyReused  = codeErr(deskproto.CodeIdempotencyReused, http.StatusUnprocessableEntity, "idempotency key was used with a different request")
+	ErrBodyTooLarge       = codeErr(deskproto.CodeBodyTooLarge, http.StatusRequestEntityTooLarge, "request body too large")
+	ErrFileTooLarge       = codeErr(deskproto.CodeFileTooLarge, http.StatusRequestEntityTooLarge, "file too large")
+	ErrFileTypeNotAllowed = codeErr(deskproto.CodeFileTypeNotAllowed, http.StatusUnsupportedMediaType, "file type not allowed")
+	ErrUploadsDisabled    = codeErr(deskproto.CodeUploadsNotAllowed, http.StatusForbidden, "file uploads are not allowed in this chat")
+	ErrFileRejected       = codeErr(deskproto.CodeFileRejected, http.StatusUnprocessableEntity, "the desk refused the file")
+	ErrTooManyFiles       = codeErr(deskproto.CodeTooManyFiles, http.StatusBadRequest, "too many files in one upload")
+	ErrBadCursor          = codeErr(deskproto.CodeBadCursor, http.StatusBadRequest, "cursor is not a sequence number of this chat")
+	ErrRateLimited        = codeErr(deskproto.CodeRateLimited, http.StatusTooManyRequests, "too many requests; retry after the Retry-After delay")
+	ErrUnavailable        = codeErr(deskproto.CodeUnavailable, http.StatusServiceUnavailable, "the desk is temporarily unavailable")
+	ErrMessageRejected    = codeErr(deskproto.CodeRejected, http.StatusUnprocessableEntity, "the desk refused the message")
+	ErrNoScreenShare      = codeErr(deskproto.CodeNoScreenShare, http.StatusConflict, "no screen share request is pending or active")
+	ErrUnknownAgent       = codeErr(deskproto.CodeAgentNotFound, http.StatusNotFound, "no such agent")
+	ErrClosed             = codeErr(deskproto.CodeDeskClosed, http.StatusServiceUnavailable, "the desk is shutting down")
 )
 
 // codeOf returns the CodeError err wraps, or an internal one.
@@ -54,7 +61,7 @@ func codeOf(err error) *CodeError {
 	if errors.As(err, &ce) {
 		return ce
 	}
-	return &CodeError{Code: "internal", Status: http.StatusInternalServerError, Message: "internal error"}
+	return &CodeError{Code: deskproto.CodeInternal, Status: http.StatusInternalServerError, Message: "internal error"}
 }
 
 // ErrorBody is the JSON error shape of every transport.
@@ -77,7 +84,7 @@ type ErrorDetail struct {
 func errorBody(err error) ErrorBody {
 	ce := codeOf(err)
 	msg := err.Error()
-	if ce.Code == "internal" {
+	if ce.Code == deskproto.CodeInternal {
 		msg = ce.Message
 	}
 	var fe *fileError

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -84,7 +85,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, err error) {
 	ce := codeOf(err)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		ce = &CodeError{Code: "timeout", Status: http.StatusRequestTimeout}
+		ce = &CodeError{Code: deskproto.CodeTimeout, Status: http.StatusRequestTimeout}
 		err = fmt.Errorf("%w: %w", err, ce)
 	}
 	writeJSON(w, ce.Status, errorBody(err))

@@ -3,12 +3,14 @@ package deskproto
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport"
@@ -205,4 +207,27 @@ func TestActionsCarryOneKeyAcrossAttempts(t *testing.T) {
 	if len(keys) != 1 || keys[0] == "" {
 		t.Fatalf("keys %q", keys)
 	}
+}
+
+// TestErrorCodes: every protocol code maps onto the servicedesk
+// vocabulary, and an answer that is not the protocol's shape (a proxy's
+// error page) falls back to its HTTP status, so errors.Is and
+// servicedesk.IsTemporary agree.
+func TestErrorCodes(t *testing.T) {
+	for code := range codeKinds {
+		e := &Error{Code: code}
+		assert.NotEqual(t, servicedesk.CodeUnknown, e.ErrorCode(), "code %s", code)
+		assert.ErrorIs(t, e, e.ErrorCode().Err(), "code %s", code)
+	}
+	proxy := decodeError(http.StatusBadGateway, []byte("<html>bad gateway</html>"))
+	assert.ErrorIs(t, proxy, servicedesk.ErrUnavailable)
+	assert.True(t, servicedesk.IsTemporary(proxy))
+	assert.Equal(t, servicedesk.CodeUnavailable, servicedesk.CodeOf(fmt.Errorf("deskproto: send: %w", proxy)))
+
+	gone := decodeError(http.StatusUnauthorized, []byte(`{"error":{"code":"unauthorized","message":"wrong token"}}`))
+	assert.ErrorIs(t, gone, servicedesk.ErrChatNotFound)
+	assert.False(t, servicedesk.IsTemporary(gone))
+
+	newer := decodeError(http.StatusConflict, []byte(`{"error":{"code":"some_future_code","message":"?"}}`))
+	assert.Equal(t, servicedesk.CodeRejected, servicedesk.CodeOf(newer))
 }

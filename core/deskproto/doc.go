@@ -36,10 +36,15 @@
 // # Errors
 //
 // Protocol errors are *Error values carrying the HTTP status, the code and
-// any Retry-After; they unwrap to the servicedesk sentinels
-// (ErrChatNotFound for chat_not_found, unauthorized and chat_ended;
-// ErrRejected for message_rejected; ErrRateLimited; ErrUnavailable), so the
-// engine can tell a refused message from a desk that is down. Transport
-// failures wrap servicedesk.ErrUnavailable. Every error names the operation
-// and the chat. After Close, methods fail with ErrClosed.
+// any Retry-After. Each of the protocol's codes (the Code… constants, one
+// list for the desk and its clients) has a servicedesk.ErrorCode (KindOf):
+// chat_not_found, unauthorized and chat_ended are CodeNotFound,
+// rate_limited CodeRateLimited, unavailable CodeUnavailable, the refusals
+// CodeRejected. An answer that is not the protocol's shape (a proxy's error
+// page) gets the code of its HTTP status. An *Error unwraps to the
+// sentinel of its code, so errors.Is, servicedesk.CodeOf and
+// servicedesk.IsTemporary agree, and the engine can tell a refused message
+// from a desk that is down. Transport failures wrap
+// servicedesk.ErrUnavailable. Every error names the operation and the
+// chat. After Close, methods fail with ErrClosed.
 package deskproto

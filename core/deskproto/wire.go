@@ -2,9 +2,7 @@ package deskproto
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -150,73 +148,3 @@ type Page struct {
 	Cursor uint64  `json:"cursor"`
 	Ended  bool    `json:"ended"`
 }
-
-// Error codes of the protocol that the kits act on.
-const (
-	CodeChatNotFound = "chat_not_found"
-	CodeUnauthorized = "unauthorized"
-	CodeChatEnded    = "chat_ended"
-	CodeWrongState   = "wrong_state"
-	CodeRejected     = "message_rejected"
-	CodeRateLimited  = "rate_limited"
-	CodeUnavailable  = "unavailable"
-	CodeBadCursor    = "bad_cursor"
-)
-
-// Error is the protocol's error: {"error": {"code", "message"}} with the
-// HTTP status (0 over WebSocket) and any Retry-After.
-type Error struct {
-	Status     int           `json:"-"`
-	Code       string        `json:"code"`
-	Message    string        `json:"message"`
-	FileID     string        `json:"file_id,omitempty"`
-	RetryAfter time.Duration `json:"-"`
-}
-
-func (e *Error) Error() string {
-	if e.Status != 0 {
-		return fmt.Sprintf("desk answered %d %s: %s", e.Status, e.Code, e.Message)
-	}
-	return fmt.Sprintf("desk answered %s: %s", e.Code, e.Message)
-}
-
-// Unwrap maps the code onto the servicedesk sentinels, so callers can test
-// with errors.Is(err, servicedesk.ErrChatNotFound) and friends.
-func (e *Error) Unwrap() error {
-	switch e.Code {
-	case CodeChatNotFound, CodeUnauthorized, CodeChatEnded:
-		return servicedesk.ErrChatNotFound
-	case CodeRejected, "file_rejected", "idempotency_key_reused":
-		return servicedesk.ErrRejected
-	case CodeRateLimited:
-		return servicedesk.ErrRateLimited
-	case CodeUnavailable:
-		return servicedesk.ErrUnavailable
-	}
-	return nil
-}
-
-// Temporary reports whether the same request may succeed later.
-func (e *Error) Temporary() bool {
-	return e.Code == CodeRateLimited || e.Code == CodeUnavailable || e.Status >= 500
-}
-
-// decodeError reads an error body; a body that is not the protocol's shape
-// still yields an *Error with the status.
-func decodeError(status int, body []byte) *Error {
-	var env struct {
-		Error *Error `json:"error"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil || env.Error == nil || env.Error.Code == "" {
-		msg := string(body)
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		return &Error{Status: status, Code: http.StatusText(status), Message: msg}
-	}
-	env.Error.Status = status
-	return env.Error
-}
-
-// ErrClosed is returned by a Desk's methods after Close.
-var ErrClosed = errors.New("deskproto: desk closed")

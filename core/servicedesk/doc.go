@@ -34,8 +34,20 @@
 //
 // # Errors
 //
-// Desk methods return errors that wrap the sentinels ErrUnavailable,
-// ErrRateLimited, ErrRejected or ErrChatNotFound where they apply. The engine
-// wraps each once in an *Error naming the operation, desk, session and
-// message. Unsupported optional methods answer errors.ErrUnsupported.
+// One vocabulary of failures serves every desk, transport and front end:
+// ErrorCode, read from any error with CodeOf. Desk methods return errors
+// that wrap the sentinels ErrUnavailable, ErrRateLimited, ErrRejected,
+// ErrChatNotFound or ErrNoChat where they apply, or typed errors that
+// report their code (Coder); an error that only knows the HTTP status of
+// its answer (HTTPStatuser) gets the code of that status, so a proxy's 502
+// reads as unavailable. IsTemporary tells whether to try again. The engine
+// wraps each desk error once in an *Error naming the operation, desk,
+// session and message; kits add only the vendor's own ids. Unsupported
+// optional methods answer errors.ErrUnsupported (CodeUnimplemented).
+//
+// # As
+//
+// What only one desk has (a vendor's contact or conversation id) is reached
+// with As, through the desk and any desk it wraps; each kit lists the types
+// it answers in its own "# As" section.
 package servicedesk

@@ -55,9 +55,3 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
-
-// IsTemporary reports whether err is a failure that a later try may not
-// repeat: the desk was unavailable or rate limited, or a deadline passed.
-func IsTemporary(err error) bool {
-	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRateLimited)
-}

@@ -167,7 +167,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	startedAt := connectTime(time.Now())
 	out, err := d.k.connect.StartChatContact(ctx, in)
 	if err != nil {
-		return fmt.Errorf("amazonconnect: StartChatContact session=%s: %w", d.sid, err)
+		return fmt.Errorf("amazonconnect: StartChatContact: %w", err)
 	}
 	st := State{ContactID: aws.ToString(out.ContactId), ParticipantID: aws.ToString(out.ParticipantId), ParticipantToken: aws.ToString(out.ParticipantToken), StartedAt: startedAt}
 	d.mu.Lock()
@@ -491,10 +491,10 @@ func (d *desk) connection(op string) (State, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.life.Closed() {
-		return d.st, fmt.Errorf("amazonconnect: %s session=%s: desk closed: %w", op, d.sid, servicedesk.ErrNoChat)
+		return d.st, fmt.Errorf("amazonconnect: %s: desk closed: %w", op, servicedesk.ErrNoChat)
 	}
 	if d.st.ConnectionToken == "" {
-		return d.st, fmt.Errorf("amazonconnect: %s session=%s: %w", op, d.sid, servicedesk.ErrNoChat)
+		return d.st, fmt.Errorf("amazonconnect: %s: %w", op, servicedesk.ErrNoChat)
 	}
 	return d.st, nil
 }
@@ -519,7 +519,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	err = d.k.participant.call(ctx, "SendMessage", "/participant/message", st.ConnectionToken,
 		sendRequest{ContentType: CTTextPlain, Content: message.Input.Text, ClientToken: messageID}, &out)
 	if err != nil {
-		return fmt.Errorf("contact=%s message=%s: %w", st.ContactID, messageID, err)
+		return fmt.Errorf("contact=%s: %w", st.ContactID, err)
 	}
 	return nil
 }
@@ -537,7 +537,7 @@ func (d *desk) awaitConnection(ctx context.Context, op string) (State, error) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return st, fmt.Errorf("amazonconnect: %s session=%s: no connection yet: %w", op, d.sid, ctx.Err())
+			return st, fmt.Errorf("amazonconnect: %s contact=%s: no connection yet: %w", op, st.ContactID, ctx.Err())
 		}
 	}
 }
@@ -700,4 +700,26 @@ func (d *desk) Close() error {
 		d.k.desks.Remove(d)
 	}
 	return nil
+}
+
+// Contact names the Amazon Connect chat contact behind a session, for a Go
+// host that calls Connect's own APIs about it (servicedesk.As,
+// flow.Session.As).
+type Contact struct {
+	ContactID     string
+	ParticipantID string
+}
+
+// As fills a *Contact once a contact was started or resumed.
+func (d *desk) As(target any) bool {
+	c, ok := target.(*Contact)
+	if !ok {
+		return false
+	}
+	st := d.state()
+	if st.ContactID == "" {
+		return false
+	}
+	*c = Contact{ContactID: st.ContactID, ParticipantID: st.ParticipantID}
+	return true
 }

@@ -63,9 +63,15 @@
 // # Errors
 //
 // Participant Service failures are *APIError values (HTTP status, Connect
-// exception name, message) that match servicedesk.ErrRateLimited,
-// ErrUnavailable, ErrChatNotFound or ErrRejected with errors.Is. Throttling
-// and 5xx answers are retried with backoff honouring Retry-After before an
-// error is returned. StartChatContact errors are the AWS SDK's (smithy
-// API errors), wrapped once.
+// exception name, message) that report their servicedesk.ErrorCode
+// (RateLimited, Unavailable, NotFound or Rejected) and match its sentinel
+// with errors.Is. Throttling and 5xx answers are retried with backoff
+// honouring Retry-After before an error is returned. StartChatContact
+// errors are the AWS SDK's (smithy API errors), wrapped once. Errors name
+// the contact (contact=…); the engine adds the session and message.
+//
+// # As
+//
+// servicedesk.As (and flow.Session.As) fill a *Contact: the contact id and
+// the customer's participant id, once a contact was started or resumed.
 package amazonconnect

@@ -380,6 +380,13 @@ func TestStartChatContactAndEvents(t *testing.T) {
 	if st.ContactID != "c0ffee00-1111-2222-3333-444455556666" || st.ParticipantToken == "" || st.ConnectionToken != "Q29ubmVjdGlvblRva2Vu" || st.ConnectionExpiry == "" {
 		t.Fatalf("persisted %+v", st)
 	}
+	var c amazonconnect.Contact
+	if !servicedesk.As(f.desk, &c) || c.ContactID != st.ContactID || c.ParticipantID != st.ParticipantID {
+		t.Fatalf("As(*Contact) = %+v, want the persisted contact %+v", c, st)
+	}
+	if servicedesk.As(f.desk, new(string)) || servicedesk.As(f.desk, nil) {
+		t.Fatal("As answered a type the kit does not document")
+	}
 	ws := f.ws
 	select {
 	case <-ws.heartbeats:

@@ -35,19 +35,25 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("amazonconnect: %s: HTTP %d %s: %s", e.Op, e.Status, e.Type, e.Message)
 }
 
-// Unwrap returns the servicedesk sentinel of the error's kind.
-func (e *APIError) Unwrap() error {
+// ErrorCode implements servicedesk.Coder: the kind of Connect's answer.
+func (e *APIError) ErrorCode() servicedesk.ErrorCode {
 	switch {
 	case e.Status == http.StatusTooManyRequests || e.Type == "ThrottlingException":
-		return servicedesk.ErrRateLimited
+		return servicedesk.CodeRateLimited
 	case e.Status >= 500:
-		return servicedesk.ErrUnavailable
+		return servicedesk.CodeUnavailable
 	case e.Status == http.StatusForbidden || e.Type == "AccessDeniedException" || e.Type == "ResourceNotFoundException":
-		return servicedesk.ErrChatNotFound
+		return servicedesk.CodeNotFound
 	default:
-		return servicedesk.ErrRejected
+		return servicedesk.CodeRejected
 	}
 }
+
+// HTTPStatus implements servicedesk.HTTPStatuser.
+func (e *APIError) HTTPStatus() int { return e.Status }
+
+// Unwrap returns the servicedesk sentinel of the error's kind.
+func (e *APIError) Unwrap() error { return e.ErrorCode().Err() }
 
 // participantAPI calls the Participant Service's REST operations. They
 // use bearer tokens (X-Amz-Bearer), not SigV4.

@@ -38,7 +38,6 @@ type desk struct {
 	k   *Kit
 	cb  servicedesk.Callback
 	log *slog.Logger
-	sid string
 
 	life        transport.Lifecycle
 	socket      transport.SocketSlot
@@ -72,9 +71,6 @@ var (
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 	d := &desk{k: k, cb: p.Callback, pending: map[string]chan Envelope{}, uploads: map[string]chan Envelope{}, ready: make(chan struct{})}
-	if p.Instance != nil {
-		d.sid = p.Instance.SessionID()
-	}
 	log := p.Logger
 	if log == nil {
 		log = k.log
@@ -160,14 +156,14 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		return err
 	}
 	if err := d.awaitReady(ctx); err != nil {
-		return fmt.Errorf("genesys: configureSession session=%s: %w", d.sid, err)
+		return fmt.Errorf("genesys: configureSession: %w", err)
 	}
 	join := map[string]any{"type": "Event", "events": []any{map[string]any{"eventType": eventTypePresence, "presence": map[string]string{"type": presenceJoin}}}}
 	if len(attrs) > 0 {
 		join["channel"] = map[string]any{"metadata": map[string]any{"customAttributes": attrs}}
 	}
 	if _, err := d.request(ctx, "autostart", map[string]any{"action": "onMessage", "message": join}, false); err != nil {
-		return fmt.Errorf("session=%s: %w", d.sid, err)
+		return err
 	}
 	return nil
 }
@@ -662,7 +658,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	ctx, done := d.life.Bind(ctx)
 	defer done()
 	if d.token() == "" {
-		return fmt.Errorf("genesys: SendMessageToAgent session=%s: %w", d.sid, servicedesk.ErrNoChat)
+		return fmt.Errorf("genesys: SendMessageToAgent: %w", servicedesk.ErrNoChat)
 	}
 	var content []any
 	var sent []string
@@ -692,7 +688,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 		for _, id := range sent {
 			d.cb.SetFileUploadStatus(id, true, "The file could not be sent.")
 		}
-		return fmt.Errorf("session=%s message=%s: %w", d.sid, messageID, err)
+		return err
 	}
 	for _, id := range sent {
 		d.cb.SetFileUploadStatus(id, false, "")
@@ -789,7 +785,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 	ctx, done := d.life.Bind(ctx)
 	defer done()
 	if d.token() == "" {
-		return fmt.Errorf("genesys: UserTyping session=%s: %w", d.sid, servicedesk.ErrNoChat)
+		return fmt.Errorf("genesys: UserTyping: %w", servicedesk.ErrNoChat)
 	}
 	if !d.typing.Allow() {
 		return nil
@@ -797,7 +793,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 	msg := map[string]any{"type": "Event", "events": []any{map[string]any{"eventType": eventTypeTyping, "typing": map[string]string{"type": "On"}}}}
 	if _, err := d.request(ctx, "typing", map[string]any{"action": "onMessage", "message": msg}, false); err != nil {
 		d.typing.Reset()
-		return fmt.Errorf("session=%s: %w", d.sid, err)
+		return err
 	}
 	return nil
 }
@@ -821,7 +817,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 	}
 	_, err := d.request(ctx, "closeSession", map[string]any{"action": "closeSession"}, true)
 	if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
-		return fmt.Errorf("session=%s: %w", d.sid, err)
+		return err
 	}
 	return nil
 }
@@ -851,7 +847,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 		if errors.Is(err, errEnded) {
 			return false, nil
 		}
-		return false, fmt.Errorf("genesys: Reconnect session=%s: %w", d.sid, err)
+		return false, fmt.Errorf("genesys: Reconnect: %w", err)
 	}
 	return true, nil
 }
@@ -865,4 +861,27 @@ func (d *desk) Close() error {
 		d.k.desks.Remove(d)
 	}
 	return nil
+}
+
+// Guest names the Web Messaging guest session behind a session, for a Go
+// host that calls Genesys's guest APIs itself (servicedesk.As,
+// flow.Session.As). The guest API tells a guest no conversation id: the
+// session token is what identifies the conversation to Genesys.
+type Guest struct {
+	DeploymentID string
+	SessionToken string
+}
+
+// As fills a *Guest once a session was configured or resumed.
+func (d *desk) As(target any) bool {
+	g, ok := target.(*Guest)
+	if !ok {
+		return false
+	}
+	tok := d.token()
+	if tok == "" {
+		return false
+	}
+	*g = Guest{DeploymentID: d.k.cfg.DeploymentID, SessionToken: tok}
+	return true
 }

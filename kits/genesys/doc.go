@@ -63,5 +63,13 @@
 // Error answers are *Error values (Genesys's code, 4000–4029 or an HTTP-like
 // status, and its message) that match servicedesk.ErrRateLimited (4029),
 // ErrChatNotFound (4006, 4007), ErrUnavailable (5xx) or ErrRejected (the
-// rest, e.g. 4011 message too long, 4001 file type) with errors.Is.
+// rest, e.g. 4011 message too long, 4001 file type) with errors.Is, and
+// report that servicedesk.ErrorCode. The engine names the session and the
+// message in the errors it returns; the kit adds only the operation.
+//
+// # As
+//
+// servicedesk.As (and flow.Session.As) fill a *Guest: the deployment and
+// the guest session token, once a session was configured or resumed. The
+// guest API tells a guest no conversation id.
 package genesys

@@ -274,6 +274,13 @@ func TestSessionAndEvents(t *testing.T) {
 	if st := f.rec.State(); st["token"] != tok {
 		t.Fatalf("persisted %v", st)
 	}
+	var guest genesys.Guest
+	if !servicedesk.As(f.desk, &guest) || guest.SessionToken != tok || guest.DeploymentID != "dep-1" {
+		t.Fatalf("As(*Guest) = %+v, want token %s", guest, tok)
+	}
+	if servicedesk.As(f.desk, new(string)) {
+		t.Fatal("As answered a type the kit does not document")
+	}
 	n := 0
 	await(t, f.rec, &n, "caps(true)")
 	g := f.g

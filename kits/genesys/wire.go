@@ -182,18 +182,21 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("genesys: %s: code %d: %s", e.Op, e.Code, e.Message)
 }
 
-// Unwrap returns the servicedesk sentinel of the error's kind.
-func (e *Error) Unwrap() error {
+// ErrorCode implements servicedesk.Coder: the kind of Genesys's code.
+func (e *Error) ErrorCode() servicedesk.ErrorCode {
 	switch {
 	case e.Code == 4029 || e.Code == 429:
-		return servicedesk.ErrRateLimited
+		return servicedesk.CodeRateLimited
 	case e.Code == 4006 || e.Code == 4007 || e.Code == 403 || e.Code == 401:
-		return servicedesk.ErrChatNotFound
+		return servicedesk.CodeNotFound
 	case e.Code >= 500 && e.Code < 600, e.Code == 408:
-		return servicedesk.ErrUnavailable
+		return servicedesk.CodeUnavailable
 	}
-	return servicedesk.ErrRejected
+	return servicedesk.CodeRejected
 }
+
+// Unwrap returns the servicedesk sentinel of the error's kind.
+func (e *Error) Unwrap() error { return e.ErrorCode().Err() }
 
 // DecodeFrame reads one frame of the guest WebSocket.
 func DecodeFrame(b []byte) (Envelope, error) {

@@ -302,7 +302,7 @@ func (l *link) helloFailed(e *frameError) {
 		return
 	}
 	err := e.err()
-	if !err.Temporary() {
+	if !servicedesk.IsTemporary(err) {
 		l.log.Warn("websocket: the desk refused to resume the chat", "err", err)
 		return
 	}
@@ -368,7 +368,7 @@ func (l *link) call(ctx context.Context, f clientFrame) (serverFrame, error) {
 		err := reply.Error.err()
 		var wait <-chan struct{}
 		switch {
-		case err.Temporary():
+		case servicedesk.IsTemporary(err):
 			delay := max(err.RetryAfter, l.kit.cfg.Backoff.Delay(attempt))
 			t := time.NewTimer(min(delay, l.kit.cfg.Backoff.Max))
 			select {
