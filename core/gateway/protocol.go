@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // Frame types the gateway sends (the "type" member).
@@ -299,6 +300,13 @@ func codeOf(err error) string {
 		return CodeUnavailable
 	case errors.Is(err, flow.ErrStoreFull):
 		return CodeStoreFull
+	}
+	// A desk's failure, in the one vocabulary every desk maps onto.
+	switch servicedesk.CodeOf(err) {
+	case servicedesk.CodeUnavailable, servicedesk.CodeRateLimited:
+		return CodeUnavailable
+	case servicedesk.CodeDeadlineExceeded:
+		return CodeTimeout
 	}
 	return CodeInternal
 }
