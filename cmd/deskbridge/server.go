@@ -255,7 +255,7 @@ type gatewayCollector struct {
 	gw                                           *gateway.Gateway
 	sessions, conns, opened, framesIn, framesOut *prometheus.Desc
 	events, errs, origins, uploads, uploadBytes  *prometheus.Desc
-	limited, evicted                             *prometheus.Desc
+	limited, evicted, uploadHeld                 *prometheus.Desc
 }
 
 func newGatewayCollector(gw *gateway.Gateway) *gatewayCollector {
@@ -276,11 +276,12 @@ func newGatewayCollector(gw *gateway.Gateway) *gatewayCollector {
 		uploadBytes: d("upload_bytes_total", "Bytes of files accepted."),
 		limited:     d("limited_total", "Requests a limit refused or cut, by limit (docs/limits.md).", "limit"),
 		evicted:     d("sessions_evicted_total", "Chat-less sessions forgotten to make room at the session limit."),
+		uploadHeld:  d("upload_bytes_held", "Bytes of uploads kept for running chats and being received."),
 	}
 }
 
 func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sessions, c.conns, c.opened, c.framesIn, c.framesOut, c.events, c.errs, c.origins, c.uploads, c.uploadBytes, c.limited, c.evicted} {
+	for _, d := range []*prometheus.Desc{c.sessions, c.conns, c.opened, c.framesIn, c.framesOut, c.events, c.errs, c.origins, c.uploads, c.uploadBytes, c.limited, c.evicted, c.uploadHeld} {
 		ch <- d
 	}
 }
@@ -293,6 +294,7 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	g(c.sessions, float64(st.Sessions))
 	g(c.conns, float64(st.Connections))
+	g(c.uploadHeld, float64(st.UploadBytesHeld))
 	n(c.opened, st.ConnsOpened)
 	n(c.framesIn, st.FramesIn)
 	n(c.framesOut, st.FramesOut)

@@ -27,6 +27,10 @@ const (
 	LimitConnsPerSession = "conns_per_session"
 	LimitFrameRate       = "frame_rate"
 	LimitFrameSize       = "frame_size"
+	LimitUploadsInFlight = "uploads_in_flight"
+	LimitUploadBytes     = "upload_bytes"
+	LimitMessageBytes    = "message_bytes"
+	LimitHistoryBytes    = "history_bytes"
 )
 
 // proxies is the set of addresses whose X-Forwarded-For is believed.
@@ -137,6 +141,10 @@ func (g *Gateway) admitSocket(addr string) bool {
 func (g *Gateway) releaseSocket(addr string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.releaseSocketLocked(addr)
+}
+
+func (g *Gateway) releaseSocketLocked(addr string) {
 	if a, ok := g.addrs[addr]; ok {
 		a.conns--
 	}
@@ -216,6 +224,18 @@ func (g *Gateway) markChatted(id string) {
 	if si, ok := g.sessions[id]; ok {
 		g.chatless.remove(si)
 	}
+}
+
+// releaseEndedUploads stops counting the uploads of chats that are over
+// (the engine deletes their bytes); it reports whether any were.
+func (g *Gateway) releaseEndedUploads() bool {
+	released := false
+	for _, id := range g.files.sessions() {
+		if s, ok := g.engine.Lookup(id); !ok || !s.State().Active() {
+			released = g.files.forgetChat(id) || released
+		}
+	}
+	return released
 }
 
 // forget drops a session's uploads and its engine session (not one

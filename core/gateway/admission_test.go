@@ -39,6 +39,18 @@ func (e *env) flood(src string, n int) (welcomed int) {
 	return welcomed
 }
 
+// settle waits until the gateway saw every closed socket go.
+func (e *env) settle() {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.gw.Stats().Connections > 0 {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d sockets still open", e.gw.Stats().Connections)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // TestFloodDoesNotLockOthersOut: one address opening sockets with hello as
 // fast as it can gets a bounded number of sessions, cannot hold more than
 // MaxConnsPerAddr sockets, and a visitor from another address still chats.
@@ -54,6 +66,7 @@ func TestFloodDoesNotLockOthersOut(t *testing.T) {
 	if got > 12 { // the burst of 10, and what refills while the flood runs
 		t.Errorf("one address made %d sessions; want about 10", got)
 	}
+	e.settle()
 	// Sockets held open: the sixth from the address is refused with 429.
 	for i := range 5 {
 		if _, _, err := e.dialFrom("127.0.0.1", nil); err != nil {

@@ -308,7 +308,7 @@ func (c *conn) hello(req request) bool {
 	if snap.Chat > 0 {
 		g.markChatted(id)
 	}
-	from := c.welcome(req, resumed, snap)
+	from := c.welcome(ctx, req, resumed, snap, s)
 	g.log.Debug("gateway: hello", "session", id, "mode", c.mode, "resumed", resumed, "from", from)
 	c.events.Add(1)
 	c.helloed.Store(true)
@@ -318,13 +318,28 @@ func (c *conn) hello(req request) bool {
 
 // welcome answers a hello on session c.sid with its snapshot, and returns
 // the seq the socket's events start after: the client's, or 0 when the
-// client is ahead of the session (it reset).
-func (c *conn) welcome(req request, resumed bool, snap flow.Snapshot) uint64 {
+// client is ahead of the session (it reset); and no further back than
+// MaxHistoryBytes of events (an events_trimmed error after the welcome
+// says so: the client reloads the history).
+func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow.Snapshot, log EventLog) uint64 {
 	from := req.LastSeq
 	reset := from > snap.LastSeq
 	if reset {
 		from = 0
 	}
+	trimmed := false
+	if from < snap.LastSeq {
+		evs, complete, err := tailEvents(ctx, log, from, snap.LastSeq, c.g.opts.MaxHistoryBytes)
+		if err == nil && !complete && len(evs) > 0 {
+			from, trimmed = evs[0].Seq-1, true
+		}
+	}
+	defer func() {
+		if trimmed {
+			c.g.limited(LimitHistoryBytes, "session", c.sid)
+			c.fail("", "", protoErr(CodeEventsTrimmed, "events after %d are more than a resume replays; reload the history", req.LastSeq))
+		}
+	}()
 	_ = c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
 	o := &c.g.opts
 	c.write(welcomeFrame{
@@ -460,6 +475,10 @@ func (c *conn) op(req request) opResult {
 		}
 		if len(msg.ID) > 128 {
 			return bad(protoErr(CodeBadArgs, "sendMessageToAgent: messageID longer than 128 bytes"))
+		}
+		if n := len(msg.Input.Text); n > c.g.opts.MaxMessageBytes {
+			c.g.limited(LimitMessageBytes, "session", c.sid)
+			return bad(protoErr(CodeMessageTooLong, "the message is %d bytes long; the most is %d", n, c.g.opts.MaxMessageBytes))
 		}
 		files := make([]servicedesk.FileUpload, 0, len(a.FileIDs))
 		for _, fid := range a.FileIDs {

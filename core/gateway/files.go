@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -20,50 +22,157 @@ import (
 // fileStore keeps uploaded files until a message takes them to the desk
 // and their chat ends. Their bytes live in a flow.FileStore (the engine's
 // Store when it persists, so that a message resent after a restart still
-// has its files); the gateway remembers what it took per session, to bound
-// a session's uploads.
+// has its files); the gateway remembers what it took per session and chat,
+// to bound a chat's uploads, the bytes of all, and the uploads in flight.
 type fileStore struct {
-	max     int
+	lim     uploadLimits
 	backend flow.FileStore
 
-	mu    sync.Mutex
-	bySes map[string]map[string]flow.FileInfo
+	mu       sync.Mutex
+	bySes    map[string]*sessionFiles
+	held     int64 // bytes kept and reserved, all sessions
+	inFlight int
 }
 
-func newFileStore(max int, backend flow.FileStore) *fileStore {
-	return &fileStore{max: max, backend: backend, bySes: make(map[string]map[string]flow.FileInfo)}
+type uploadLimits struct {
+	files           int   // per chat
+	chatBytes       int64 // per chat
+	totalBytes      int64 // all sessions
+	inFlight        int   // all sessions
+	inFlightSession int
 }
 
-// errTooManyFiles: a session has MaxSessionFiles uploads already.
-var errTooManyFiles = errors.New("too many files in this chat")
+// sessionFiles is what one session uploaded in its current chat.
+type sessionFiles struct {
+	chat     uint64
+	files    map[string]flow.FileInfo
+	bytes    int64 // kept and reserved
+	inFlight int
+}
 
-func (s *fileStore) put(ctx context.Context, sid string, info flow.FileInfo, data []byte) error {
+func newFileStore(lim uploadLimits, backend flow.FileStore) *fileStore {
+	return &fileStore{lim: lim, backend: backend, bySes: make(map[string]*sessionFiles)}
+}
+
+// Upload refusals before the body is read.
+var (
+	errTooManyFiles = errors.New("too many files in this chat")
+	errChatBytes    = errors.New("the chat's uploads are over their byte budget")
+	errUploadsBusy  = errors.New("too many uploads in flight")
+)
+
+// upload is room reserved for one upload being read.
+type upload struct {
+	s        *fileStore
+	sid      string
+	chat     uint64
+	reserved int64
+}
+
+// begin reserves room for an upload of at most n bytes in chat of session
+// sid, before its body is read. A new chat starts the session's count
+// afresh (the engine deleted the files of the last one).
+func (s *fileStore) begin(sid string, chat uint64, n int64) (*upload, error) {
 	s.mu.Lock()
-	files := s.bySes[sid]
-	_, replace := files[info.ID]
-	full := !replace && len(files) >= s.max
-	s.mu.Unlock()
-	if full {
-		return errTooManyFiles
+	defer s.mu.Unlock()
+	sf := s.bySes[sid]
+	if sf == nil || sf.chat != chat {
+		if sf != nil {
+			s.held -= sf.bytes
+		}
+		sf = &sessionFiles{chat: chat, files: make(map[string]flow.FileInfo)}
+		s.bySes[sid] = sf
 	}
-	if err := s.backend.PutFile(ctx, sid, info, data); err != nil {
+	switch {
+	case s.inFlight >= s.lim.inFlight || sf.inFlight >= s.lim.inFlightSession:
+		return nil, errUploadsBusy
+	case len(sf.files)+sf.inFlight >= s.lim.files:
+		return nil, errTooManyFiles
+	case sf.bytes+n > s.lim.chatBytes:
+		return nil, errChatBytes
+	case s.held+n > s.lim.totalBytes:
+		return nil, fmt.Errorf("gateway: uploads hold %d bytes: %w", s.held, flow.ErrStoreFull)
+	}
+	s.inFlight++
+	sf.inFlight++
+	sf.bytes += n
+	s.held += n
+	return &upload{s: s, sid: sid, chat: chat, reserved: n}, nil
+}
+
+// end gives the reservation back; kept (when set) is the file now held in
+// place of it.
+func (u *upload) end(kept *flow.FileInfo) {
+	s := u.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inFlight--
+	sf := s.bySes[u.sid]
+	if sf == nil || sf.chat != u.chat { // dropped, or a new chat began, meanwhile
+		return
+	}
+	sf.inFlight--
+	sf.bytes -= u.reserved
+	s.held -= u.reserved
+	if kept == nil {
+		return
+	}
+	if old, ok := sf.files[kept.ID]; ok {
+		sf.bytes -= old.Size
+		s.held -= old.Size
+	}
+	sf.files[kept.ID] = *kept
+	sf.bytes += kept.Size
+	s.held += kept.Size
+}
+
+// put stores an upload's bytes and records it.
+func (s *fileStore) put(ctx context.Context, u *upload, info flow.FileInfo, data []byte) error {
+	if err := s.backend.PutFile(ctx, u.sid, info, data); err != nil {
+		u.end(nil)
 		return err
 	}
 	info.Size = int64(len(data))
-	s.mu.Lock()
-	if s.bySes[sid] == nil {
-		s.bySes[sid] = make(map[string]flow.FileInfo)
-	}
-	s.bySes[sid][info.ID] = info
-	s.mu.Unlock()
+	u.end(&info)
 	return nil
+}
+
+// forgetChat drops what the gateway counts of a session's uploads once its
+// chat is over (the engine deletes the bytes when no message needs them).
+func (s *fileStore) forgetChat(sid string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sf, ok := s.bySes[sid]; ok && sf.inFlight == 0 {
+		s.held -= sf.bytes
+		delete(s.bySes, sid)
+		return true
+	}
+	return false
+}
+
+// sessions returns the sessions with uploads counted.
+func (s *fileStore) sessions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Collect(maps.Keys(s.bySes))
+}
+
+// heldBytes returns the bytes of uploads kept and being read.
+func (s *fileStore) heldBytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
 }
 
 // get returns the upload as the desk sees it; its Open reads the bytes
 // from the backend each time.
 func (s *fileStore) get(ctx context.Context, sid, id string) (servicedesk.FileUpload, bool) {
 	s.mu.Lock()
-	info, ok := s.bySes[sid][id]
+	var info flow.FileInfo
+	ok := false
+	if sf := s.bySes[sid]; sf != nil {
+		info, ok = sf.files[id]
+	}
 	s.mu.Unlock()
 	if !ok {
 		// Taken before a restart: the backend still has it.
@@ -87,7 +196,10 @@ func (s *fileStore) get(ctx context.Context, sid, id string) (servicedesk.FileUp
 // drop forgets a session's uploads, bytes included.
 func (s *fileStore) drop(ctx context.Context, sid string) error {
 	s.mu.Lock()
-	delete(s.bySes, sid)
+	if sf, ok := s.bySes[sid]; ok {
+		s.held -= sf.bytes
+		delete(s.bySes, sid)
+	}
 	s.mu.Unlock()
 	return s.backend.DeleteFiles(ctx, sid)
 }
@@ -102,8 +214,6 @@ func (g *Gateway) OpenFile(ctx context.Context, sessionID, fileID string) (io.Re
 	}
 	return rc, nil
 }
-
-var errUnknownFile = errors.New("no such upload")
 
 // cors answers a preflight and sets the CORS headers of an allowed origin;
 // false when the origin is not allowed (the response is written).
@@ -180,16 +290,78 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	fail := func(status int, code, msg string) {
 		g.stats.errorCode(code)
-		g.log.Info("gateway: upload refused", "session", sid, "code", code)
+		if n, ok := g.sampler.allow("upload:"+code, g.opts.Now()); ok {
+			g.log.Info("gateway: upload refused", "session", sid, "code", code, "times", n)
+		}
 		writeHTTPError(w, status, code, msg)
 	}
+	// Everything that can refuse the upload is checked before its body is
+	// read: the chat, its capabilities, the size the client declares, and
+	// room for it.
 	if _, live := g.engine.Lookup(sid); !live && !g.ownedElsewhere(sid) {
 		fail(http.StatusConflict, CodeNoChat, "the session has no chat; connect first")
 		return
 	}
 	g.touch(sid)
+	ctx, cancel := context.WithTimeout(r.Context(), g.opts.OpTimeout)
+	defer cancel()
+	snap, err := g.snapshotOf(ctx, sid)
+	if err != nil {
+		g.log.Warn("gateway: upload: the session's state", "session", sid, "err", err)
+		fail(http.StatusServiceUnavailable, codeOf(err), "the chat could not be reached now; try again")
+		return
+	}
+	if !snap.State.Active() {
+		g.files.forgetChat(sid)
+		fail(http.StatusConflict, CodeNoChat, "no chat with an agent is running; files go with a running chat")
+		return
+	}
+	if !snap.Capabilities.AllowFileUploads {
+		fail(http.StatusForbidden, CodeUploadsOff, "the desk does not take files in this chat")
+		return
+	}
 	max := g.opts.MaxUploadBytes
-	r.Body = http.MaxBytesReader(w, r.Body, max+64<<10)
+	if caps := snap.Capabilities; caps.MaxFileSizeBytes > 0 && caps.MaxFileSizeBytes < max {
+		max = caps.MaxFileSizeBytes
+	}
+	const envelope = 64 << 10 // multipart headers and the file_id field
+	if r.ContentLength > max+envelope {
+		fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
+		return
+	}
+	reserve := max
+	if r.ContentLength >= 0 {
+		reserve = min(max, r.ContentLength)
+	}
+	up, err := g.files.begin(sid, snap.Chat, reserve)
+	if errors.Is(err, flow.ErrStoreFull) && g.releaseEndedUploads() {
+		up, err = g.files.begin(sid, snap.Chat, reserve)
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, errUploadsBusy):
+			g.limited(LimitUploadsInFlight, "session", sid)
+			w.Header().Set("Retry-After", "2")
+			fail(http.StatusTooManyRequests, CodeRateLimited, "too many uploads are being received now; try again in a moment")
+		case errors.Is(err, errTooManyFiles):
+			fail(http.StatusConflict, CodeTooManyFiles, fmt.Sprintf("a chat takes at most %d files", g.opts.MaxSessionFiles))
+		case errors.Is(err, errChatBytes):
+			g.limited(LimitUploadBytes, "session", sid)
+			fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the files of a chat may hold at most %d bytes", g.opts.MaxChatUploadBytes))
+		default:
+			g.limited(LimitUploadBytes, "session", sid, "err", err)
+			w.Header().Set("Retry-After", "30")
+			fail(http.StatusInsufficientStorage, CodeStoreFull, "the server has no room for the file now; try again later")
+		}
+		return
+	}
+	kept := false
+	defer func() {
+		if !kept {
+			up.end(nil)
+		}
+	}()
+	r.Body = http.MaxBytesReader(w, r.Body, max+envelope)
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		fail(http.StatusBadRequest, CodeBadArgs, "the body must be multipart/form-data")
@@ -208,7 +380,8 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 				fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
 				return
 			}
-			fail(http.StatusBadRequest, CodeBadArgs, "malformed multipart body: "+err.Error())
+			g.log.Debug("gateway: upload: malformed multipart body", "session", sid, "err", err)
+			fail(http.StatusBadRequest, CodeBadArgs, "the body is not a well-formed multipart/form-data message")
 			return
 		}
 		switch p.FormName() {
@@ -224,7 +397,8 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 				fail(http.StatusBadRequest, CodeBadArgs, `send the "file_id" field before "file"`)
 				return
 			}
-			g.takeFile(w, r, sid, fileID, p, fail)
+			kept = true // takeFile ends the reservation
+			g.takeFile(ctx, w, up, snap.Capabilities, max, fileID, p, fail)
 			return
 		}
 	}
@@ -235,45 +409,40 @@ func isTooLarge(err error) bool {
 	return errors.As(err, &mbe)
 }
 
-func (g *Gateway) takeFile(w http.ResponseWriter, r *http.Request, sid, fileID string, p *multipart.Part, fail func(int, string, string)) {
-	max := g.opts.MaxUploadBytes
+func (g *Gateway) takeFile(ctx context.Context, w http.ResponseWriter, up *upload, caps servicedesk.Capabilities, max int64, fileID string, p *multipart.Part, fail func(int, string, string)) {
+	ended := false
+	defer func() {
+		if !ended {
+			up.end(nil)
+		}
+	}()
+	sid := up.sid
 	name := path.Base(strings.ReplaceAll(p.FileName(), `\`, "/"))
 	if name == "" || name == "." || name == "/" || len(name) > 255 || strings.ContainsRune(name, 0) || !utf8.ValidString(name) {
 		fail(http.StatusBadRequest, CodeBadArgs, "the file needs a plain name of at most 255 bytes")
 		return
 	}
 	claimed := p.Header.Get("Content-Type")
+	if ok, why := caps.Accepts(name, claimed, 0); !ok {
+		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
+		return
+	}
 	data, err := io.ReadAll(io.LimitReader(p, max+1))
 	if err != nil {
 		if isTooLarge(err) {
 			fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
 			return
 		}
-		fail(http.StatusBadRequest, CodeBadArgs, "reading the file: "+err.Error())
+		g.log.Debug("gateway: upload: reading the file", "session", sid, "err", err)
+		fail(http.StatusBadRequest, CodeBadArgs, "the file could not be read completely")
 		return
 	}
 	if int64(len(data)) > max {
 		fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), g.opts.OpTimeout)
-	defer cancel()
-	snap, err := g.snapshotOf(ctx, sid)
-	if err != nil {
-		fail(http.StatusServiceUnavailable, codeOf(err), err.Error())
-		return
-	}
-	caps := snap.Capabilities
-	if !caps.AllowFileUploads {
-		fail(http.StatusForbidden, CodeUploadsOff, "the desk does not take files in this chat")
-		return
-	}
 	if ok, why := caps.Accepts(name, claimed, int64(len(data))); !ok {
-		code, status := CodeFileType, http.StatusUnsupportedMediaType
-		if caps.MaxFileSizeBytes > 0 && int64(len(data)) > caps.MaxFileSizeBytes {
-			code, status = CodeFileTooLarge, http.StatusRequestEntityTooLarge
-		}
-		fail(status, code, why)
+		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
 		return
 	}
 	typ, why := checkContent(g.opts.UploadTypes, name, claimed, data)
@@ -281,10 +450,9 @@ func (g *Gateway) takeFile(w http.ResponseWriter, r *http.Request, sid, fileID s
 		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
 		return
 	}
-	if err := g.files.put(ctx, sid, flow.FileInfo{ID: fileID, Name: name, Type: typ}, data); err != nil {
+	ended = true
+	if err := g.files.put(ctx, up, flow.FileInfo{ID: fileID, Name: name, Type: typ}, data); err != nil {
 		switch {
-		case errors.Is(err, errTooManyFiles):
-			fail(http.StatusConflict, CodeTooManyFiles, fmt.Sprintf("a chat takes at most %d files", g.opts.MaxSessionFiles))
 		case errors.Is(err, flow.ErrStoreFull):
 			g.log.Warn("gateway: the file store is full", "session", sid, "err", err)
 			fail(http.StatusInsufficientStorage, CodeStoreFull, "the server has no room for the file now; try again later")

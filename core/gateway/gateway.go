@@ -61,9 +61,30 @@ type Options struct {
 	// accept syntax), checked besides the desk's capabilities. Default
 	// "image/*,.pdf,.txt".
 	UploadTypes string
-	// MaxSessionFiles bounds the uploads kept per session; more are
+	// MaxSessionFiles bounds the uploads kept per chat; more are
 	// refused with too_many_files. Default 10.
 	MaxSessionFiles int
+	// MaxChatUploadBytes bounds the bytes of one chat's uploads, and
+	// MaxUploadBytesTotal those of all sessions together (kept and being
+	// received): past them an upload is refused before its body is read
+	// (413 file_too_large; 507 store_full). Defaults 50 MiB and 512 MiB.
+	MaxChatUploadBytes  int64
+	MaxUploadBytesTotal int64
+	// MaxUploadsInFlight bounds the uploads being received at once, and
+	// MaxSessionUploadsInFlight those of one session; more are answered
+	// 429 before their body is read. Defaults 16 and 2.
+	MaxUploadsInFlight        int
+	MaxSessionUploadsInFlight int
+	// MaxMessageBytes bounds the text of one user message; a longer one is
+	// refused with message_too_long. Default 16 KiB.
+	MaxMessageBytes int
+	// MaxHistoryBytes bounds the encoded events one GET /v1/history answer
+	// or one hello replay is made of, and MaxHistoryItems the items of one
+	// history answer: the newest are sent, older ones are paged with
+	// ?before=SEQ (history) or reported as events_trimmed (replay).
+	// Defaults 1 MiB and 200.
+	MaxHistoryBytes int64
+	MaxHistoryItems int
 	// MaxSessions bounds live sessions. Default 100000.
 	MaxSessions int
 	// MaxConnsPerSession bounds the sockets of one session. Default 4.
@@ -111,49 +132,47 @@ type Options struct {
 	Now func() time.Time
 }
 
+// positive sets *p to v unless it is positive; nonzero unless it is set
+// (a negative value then means "no bound").
+func positive[T ~int | ~int64 | ~float64](p *T, v T) {
+	if *p <= 0 {
+		*p = v
+	}
+}
+
+func nonzero[T ~int | ~int64 | ~float64](p *T, v T) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
 func (o Options) withDefaults() Options {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	if o.MaxFrameBytes <= 0 {
-		o.MaxFrameBytes = 64 << 10
-	}
-	if o.RatePerSecond == 0 {
-		o.RatePerSecond = 20
-	}
-	if o.Burst <= 0 {
-		o.Burst = 40
-	}
-	if o.MaxUploadBytes <= 0 {
-		o.MaxUploadBytes = 10 << 20
-	}
+	positive(&o.MaxFrameBytes, 64<<10)
+	nonzero(&o.RatePerSecond, 20)
+	positive(&o.Burst, 40)
+	positive(&o.MaxUploadBytes, 10<<20)
 	if o.UploadTypes == "" {
 		o.UploadTypes = "image/*,.pdf,.txt"
 	}
-	if o.MaxSessionFiles <= 0 {
-		o.MaxSessionFiles = 10
-	}
-	if o.MaxSessions <= 0 {
-		o.MaxSessions = 100000
-	}
-	if o.MaxConnsPerSession <= 0 {
-		o.MaxConnsPerSession = 4
-	}
-	if o.MaxConnsPerAddr == 0 {
-		o.MaxConnsPerAddr = 100
-	}
-	if o.NewSessionsPerMinute == 0 {
-		o.NewSessionsPerMinute = 60
-	}
-	def(&o.ChatlessTTL, 2*time.Minute)
-	def(&o.HelloTimeout, 10*time.Second)
-	def(&o.Heartbeat, 20*time.Second)
-	def(&o.WriteTimeout, 10*time.Second)
-	def(&o.OpTimeout, 30*time.Second)
-	def(&o.AbandonAfter, 15*time.Minute)
-	def(&o.IdleTTL, 30*time.Minute)
+	positive(&o.MaxSessionFiles, 10)
+	positive(&o.MaxChatUploadBytes, 50<<20)
+	positive(&o.MaxUploadBytesTotal, 512<<20)
+	positive(&o.MaxUploadsInFlight, 16)
+	positive(&o.MaxSessionUploadsInFlight, 2)
+	positive(&o.MaxMessageBytes, 16<<10)
+	positive(&o.MaxHistoryBytes, 1<<20)
+	positive(&o.MaxHistoryItems, 200)
+	positive(&o.MaxSessions, 100000)
+	positive(&o.MaxConnsPerSession, 4)
+	nonzero(&o.MaxConnsPerAddr, 100)
+	nonzero(&o.NewSessionsPerMinute, 60)
+	nonzero(&o.ChatlessTTL, 2*time.Minute)
+	nonzero(&o.HelloTimeout, 10*time.Second)
+	nonzero(&o.Heartbeat, 20*time.Second)
+	nonzero(&o.WriteTimeout, 10*time.Second)
+	nonzero(&o.OpTimeout, 30*time.Second)
+	nonzero(&o.AbandonAfter, 15*time.Minute)
+	nonzero(&o.IdleTTL, 30*time.Minute)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -240,7 +259,10 @@ func New(opts Options) (*Gateway, error) {
 	if files == nil {
 		files = flow.NewMemoryStore(1)
 	}
-	g.files = newFileStore(opts.MaxSessionFiles, files)
+	g.files = newFileStore(uploadLimits{
+		files: opts.MaxSessionFiles, chatBytes: opts.MaxChatUploadBytes, totalBytes: opts.MaxUploadBytesTotal,
+		inFlight: opts.MaxUploadsInFlight, inFlightSession: opts.MaxSessionUploadsInFlight,
+	}, files)
 	switch {
 	case opts.Engine != nil:
 		g.engine = opts.Engine
@@ -354,7 +376,12 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusTooManyRequests, CodeTooManyConns, fmt.Sprintf("more than %d sockets from one address", g.opts.MaxConnsPerAddr))
 		return
 	}
-	defer g.releaseSocket(addr)
+	admitted := true
+	defer func() {
+		if admitted {
+			g.releaseSocket(addr)
+		}
+	}()
 	g.mu.Lock()
 	draining := g.draining
 	if !draining {
@@ -381,6 +408,8 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.run()
 	g.mu.Lock()
 	delete(g.conns, c)
+	g.releaseSocketLocked(addr)
+	admitted = false
 	g.mu.Unlock()
 	g.stats.add(&g.stats.connsClosed)
 }
@@ -489,6 +518,7 @@ func (g *Gateway) sweepOnce() {
 	}
 	g.sweepAddrsLocked(now)
 	g.mu.Unlock()
+	g.releaseEndedUploads()
 	for _, w := range work {
 		ctx, cancel := context.WithTimeout(g.ctx, g.opts.OpTimeout)
 		if w.end {
@@ -575,6 +605,9 @@ type Stats struct {
 	OriginRejected uint64           `json:"origin_rejected"`
 	Uploads        uint64           `json:"uploads"`
 	UploadBytes    uint64           `json:"upload_bytes"`
+	// UploadBytesHeld is the bytes of uploads kept for running chats and
+	// being received now.
+	UploadBytesHeld int64 `json:"upload_bytes_held"`
 	// ForwardedSockets counts sockets on sessions another instance owns;
 	// ForwardedOps the requests they forwarded to it.
 	ForwardedSockets uint64 `json:"forwarded_sockets"`
@@ -622,6 +655,7 @@ func (g *Gateway) Stats() Stats {
 	st.OriginRejected, st.Uploads, st.UploadBytes = c.originRejected.Load(), c.uploads.Load(), c.uploadBytes.Load()
 	st.ForwardedSockets, st.ForwardedOps = c.forwardedSockets.Load(), c.forwardedOps.Load()
 	st.Evicted = c.evicted.Load()
+	st.UploadBytesHeld = g.files.heldBytes()
 	c.errMu.Lock()
 	st.Limited = maps.Clone(c.limits)
 	if st.Limited == nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
@@ -28,8 +29,12 @@ type History struct {
 	// its socket from here, so nothing shows twice.
 	LastSeq uint64        `json:"last_seq"`
 	Items   []HistoryItem `json:"items"`
-	// Complete is false when the oldest events are no longer kept.
+	// Complete is false when older events are left out: no longer kept,
+	// or past the answer's bounds (then Before pages on).
 	Complete bool `json:"complete"`
+	// Before, when set, asks for the page before this one:
+	// GET /v1/history?before=<Before>.
+	Before uint64 `json:"before,omitempty"`
 	// Active: an agent chat is running (the client should reconnect).
 	Active bool       `json:"active"`
 	State  flow.State `json:"state"`
@@ -42,6 +47,15 @@ func (g *Gateway) serveHistory(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	page := HistoryPage{MaxBytes: g.opts.MaxHistoryBytes, MaxItems: g.opts.MaxHistoryItems}
+	if v := r.URL.Query().Get("before"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			writeHTTPError(w, http.StatusBadRequest, CodeBadArgs, "before must be a positive event seq")
+			return
+		}
+		page.Before = n
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.opts.OpTimeout)
 	defer cancel()
 	var log EventLog
@@ -50,16 +64,21 @@ func (g *Gateway) serveHistory(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, flow.ErrOwnedElsewhere) && g.fwd != nil:
 		log = newStoredLog(ctx, g.engine.Store(), sid) // another instance owns it
 	case err != nil:
-		writeHTTPError(w, http.StatusServiceUnavailable, codeOf(err), err.Error())
+		g.log.Warn("gateway: history: open the session", "session", sid, "err", err)
+		writeHTTPError(w, http.StatusServiceUnavailable, codeOf(err), "the history cannot be read now; try again")
 		return
 	default:
 		log = s
 	}
 	g.touch(sid)
-	h, err := BuildHistory(ctx, log)
+	h, err := BuildHistory(ctx, log, page)
 	if err != nil {
-		writeHTTPError(w, http.StatusServiceUnavailable, codeOf(err), err.Error())
+		g.log.Warn("gateway: history: read the events", "session", sid, "err", err)
+		writeHTTPError(w, http.StatusServiceUnavailable, codeOf(err), "the history cannot be read now; try again")
 		return
+	}
+	if h.Before != 0 {
+		g.limited(LimitHistoryBytes, "session", sid)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -74,44 +93,108 @@ type EventLog interface {
 	EventsSince(ctx context.Context, seq uint64, limit int) ([]flow.Event, error)
 }
 
-// BuildHistory reads a session's event log and returns its transcript.
-func BuildHistory(ctx context.Context, s EventLog) (History, error) {
+// HistoryPage bounds one history answer. The zero value is the whole log.
+type HistoryPage struct {
+	// Before: only events older than this seq (0: up to the newest).
+	Before uint64
+	// MaxBytes bounds the encoded events read; MaxItems the items (0: no
+	// bound). The newest are kept.
+	MaxBytes int64
+	MaxItems int
+}
+
+// BuildHistory reads a session's event log and returns its transcript,
+// the newest part of it within page's bounds.
+func BuildHistory(ctx context.Context, s EventLog, page HistoryPage) (History, error) {
 	last := s.LastSeq()
 	h := History{Items: []HistoryItem{}, Complete: true, LastSeq: last}
-	var evs []flow.Event
-	var err error
-	for _, back := range []uint64{0, 4096, 1024, 256, 64} {
-		from := uint64(0)
-		if back > 0 {
-			if last <= back {
-				continue
-			}
-			from = last - back
-			h.Complete = false
-		}
-		evs, err = s.EventsSince(ctx, from, 0)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, flow.ErrEventsTrimmed) {
-			return h, err
-		}
+	upto := last
+	if page.Before > 0 && page.Before-1 < upto {
+		upto = page.Before - 1
 	}
+	evs, complete, err := tailEvents(ctx, s, 0, upto, page.MaxBytes)
 	if err != nil {
-		evs = nil
+		return h, err
 	}
+	h.Complete = complete
+	var items []HistoryItem
+	var seqs []uint64
 	for i := range evs {
 		ev := &evs[i]
 		if ev.Seq > h.LastSeq {
 			h.LastSeq = ev.Seq
 		}
 		if it, ok := historyItem(ev); ok {
-			h.Items = append(h.Items, it)
+			items = append(items, it)
+			seqs = append(seqs, ev.Seq)
 		}
 	}
+	oldest := uint64(0)
+	if len(evs) > 0 {
+		oldest = evs[0].Seq
+	}
+	if page.MaxItems > 0 && len(items) > page.MaxItems {
+		cut := len(items) - page.MaxItems
+		oldest = seqs[cut]
+		items = items[cut:]
+		h.Complete = false
+	}
+	if !h.Complete && oldest > 1 && len(evs) > 0 {
+		h.Before = oldest
+	}
+	h.Items = append(h.Items, items...)
 	h.State = s.State()
 	h.Active = h.State.Active()
 	return h, nil
+}
+
+// tailEvents reads the events after from up to upto, newest pages first,
+// until maxBytes of encoded events (0: no bound), and returns them in
+// order, with whether they reach back to from (nothing kept was left out).
+// The newest event is always read, whatever its size.
+func tailEvents(ctx context.Context, s EventLog, from, upto uint64, maxBytes int64) ([]flow.Event, bool, error) {
+	const pageSize = 64
+	var pages [][]flow.Event
+	var used int64
+	complete := true
+	hi := upto
+	for hi > from {
+		lo := hi - min(hi-from, pageSize)
+		evs, err := s.EventsSince(ctx, lo, int(hi-lo))
+		if errors.Is(err, flow.ErrEventsTrimmed) {
+			if hi-lo > 1 { // part of the page may be kept: a smaller one
+				from = lo + (hi-lo)/2
+				complete = false
+				continue
+			}
+			complete = false
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		// Newest first within the page, within the budget.
+		keep := len(evs)
+		for i := len(evs) - 1; i >= 0; i-- {
+			b, _ := json.Marshal(&evs[i])
+			if maxBytes > 0 && used+int64(len(b)) > maxBytes && (used > 0 || i < len(evs)-1) {
+				keep = len(evs) - 1 - i
+				complete = false
+				break
+			}
+			used += int64(len(b))
+		}
+		pages = append(pages, evs[len(evs)-keep:])
+		if keep < len(evs) {
+			break
+		}
+		hi = lo
+	}
+	var out []flow.Event
+	for i := len(pages) - 1; i >= 0; i-- {
+		out = append(out, pages[i]...)
+	}
+	return out, complete, nil
 }
 
 func isoTime(ms int64) string {

@@ -81,6 +81,7 @@ const (
 	CodeTooManyFiles    = "too_many_files"
 	CodeForbiddenOrigin = "origin_not_allowed"
 	CodeEventsTrimmed   = "events_trimmed"
+	CodeMessageTooLong  = "message_too_long"
 	// CodeUnavailable: the server cannot do it now (its store is
 	// unreachable); the same call may be tried again.
 	CodeUnavailable = "unavailable"

@@ -57,7 +57,7 @@ func (c *conn) helloRemote(req request, id string, resumed bool) bool {
 	c.remote = &remoteSession{id: id, fwd: g.fwd}
 	g.markChatted(id) // its owner decides when it is forgotten
 	c.sid, c.mode = id, req.Mode
-	from := c.welcome(req, resumed, snap)
+	from := c.welcome(ctx, req, resumed, snap, newStoredLog(ctx, g.engine.Store(), id))
 	g.log.Debug("gateway: hello for a session another instance owns", "session", id, "from", from)
 	g.stats.forwardedSockets.Add(1)
 	c.events.Add(1)

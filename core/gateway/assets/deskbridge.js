@@ -48,6 +48,7 @@ const DEFAULTS = {
     too_many_files: "Too many files were sent in this chat.",
     rate_limited: "You are sending messages too fast. Wait a moment and try again.",
     frame_too_large: "The message is too long to send.",
+    message_too_long: "The message is too long to send.",
     timeout: "The service is taking too long to answer. Try again.",
     unavailable: "The service can't be reached right now. Try again in a moment.",
     connection_lost: "The connection to the service was lost. Try again in a moment.",
@@ -252,8 +253,11 @@ class Connection {
           this.pending.delete(f.re);
           if (f.type === "result") p.resolve(f.result);
           else p.reject(new GatewayError(f.error.code, f.error.message, f.error.retry_after_ms));
-        } else if (f.type === "error" && this.h.onError) {
-          this.h.onError(f);
+        } else if (f.type === "error") {
+          // Events were skipped on purpose (no longer kept, or more than a
+          // resume replays): the next event starts the count again.
+          if (f.error && f.error.code === "events_trimmed") this.lastSeq = 0;
+          if (this.h.onError) this.h.onError(f);
         }
         return;
       }
