@@ -23,7 +23,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
 // ChatRef names a chat and carries its token.
@@ -42,7 +42,7 @@ type ClientConfig struct {
 	HTTPClient *http.Client
 	// Backoff spaces retries; a Retry-After is honoured up to Backoff.Max.
 	// Default 100ms doubling up to 5s, with full jitter.
-	Backoff transport.Backoff
+	Backoff retry.Backoff
 	// MaxRetries bounds the retries of one call. Default 8.
 	MaxRetries int
 	// FailuresBeforeDown is how many failed attempts in a row of one call
@@ -78,9 +78,6 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		tr.MaxIdleConnsPerHost = 4096
 		cfg.HTTPClient = &http.Client{Transport: tr, Timeout: 60 * time.Second}
 	}
-	if cfg.Backoff == (transport.Backoff{}) {
-		cfg.Backoff = transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
-	}
 	if cfg.MaxRetries <= 0 {
 		cfg.MaxRetries = 8
 	}
@@ -93,8 +90,6 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	c := &Client{base: strings.TrimRight(u.String(), "/"), cfg: cfg}
 	c.rc = &retryablehttp.Client{
 		HTTPClient:   cfg.HTTPClient,
-		RetryWaitMin: cfg.Backoff.Min,
-		RetryWaitMax: cfg.Backoff.Max,
 		RetryMax:     cfg.MaxRetries,
 		CheckRetry:   c.checkRetry,
 		Backoff: func(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
@@ -275,7 +270,7 @@ func (c *Client) do(ctx context.Context, r request) error {
 	}
 	if resp.StatusCode >= 300 {
 		e := decodeError(resp.StatusCode, data)
-		if d, ok := transport.RetryAfter(resp, time.Now()); ok {
+		if d, ok := retry.RetryAfter(resp, time.Now()); ok {
 			e.RetryAfter = d
 		}
 		return c.wrap(r, e)

@@ -13,18 +13,18 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
 const base = "http://desk.test"
 
 // newMockClient returns a Client whose requests go to an httpmock
 // transport, with short backoffs.
-func newMockClient(t *testing.T, bo transport.Backoff) (*Client, *httpmock.MockTransport) {
+func newMockClient(t *testing.T, bo retry.Backoff) (*Client, *httpmock.MockTransport) {
 	t.Helper()
 	mt := httpmock.NewMockTransport()
-	if bo == (transport.Backoff{}) {
-		bo = transport.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}
+	if bo == (retry.Backoff{}) {
+		bo = retry.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond}
 	}
 	c, err := NewClient(ClientConfig{BaseURL: base, HTTPClient: &http.Client{Transport: mt}, Backoff: bo, MaxRetries: 4})
 	if err != nil {
@@ -60,7 +60,7 @@ func sequence(t *testing.T, statuses []int, body string, keys *[]string) httpmoc
 var ref = ChatRef{ID: "ch_1", Token: "tok"}
 
 func TestMessageWithKeyIsResentWithTheSameKey(t *testing.T) {
-	c, mt := newMockClient(t, transport.Backoff{})
+	c, mt := newMockClient(t, retry.Backoff{})
 	var keys []string
 	mt.RegisterResponder("POST", base+"/v1/chats/ch_1/messages", sequence(t, []int{503, 502, 201}, `{"message_id":"cm_1","replayed":true}`, &keys))
 	res, err := c.Send(context.Background(), ref, Message{IdempotencyKey: "m-1", Message: servicedesk.NewTextRequest("hi")})
@@ -76,7 +76,7 @@ func TestMessageWithKeyIsResentWithTheSameKey(t *testing.T) {
 }
 
 func TestStartIsNotResentAfterAnAmbiguousFailure(t *testing.T) {
-	c, mt := newMockClient(t, transport.Backoff{})
+	c, mt := newMockClient(t, retry.Backoff{})
 	mt.RegisterResponder("POST", base+"/v1/chats", sequence(t, []int{503, 201}, `{"chat_id":"ch_1"}`, nil))
 	_, err := c.Start(context.Background(), StartRequest{})
 	if !errors.Is(err, servicedesk.ErrUnavailable) {
@@ -89,7 +89,7 @@ func TestStartIsNotResentAfterAnAmbiguousFailure(t *testing.T) {
 
 func TestRateLimitIsRetriedEvenWithoutKeyAndRetryAfterIsCapped(t *testing.T) {
 	// Retry-After says 1s; the backoff caps waits at 20ms.
-	c, mt := newMockClient(t, transport.Backoff{Min: time.Millisecond, Max: 20 * time.Millisecond})
+	c, mt := newMockClient(t, retry.Backoff{Min: time.Millisecond, Max: 20 * time.Millisecond})
 	mt.RegisterResponder("POST", base+"/v1/chats", sequence(t, []int{429, 429, 201}, `{"chat_id":"ch_9","chat_token":"t"}`, nil))
 	start := time.Now()
 	info, err := c.Start(context.Background(), StartRequest{})
@@ -105,7 +105,7 @@ func TestRateLimitIsRetriedEvenWithoutKeyAndRetryAfterIsCapped(t *testing.T) {
 }
 
 func TestRetryAfterIsHonoured(t *testing.T) {
-	c, mt := newMockClient(t, transport.Backoff{Min: time.Millisecond, Max: 2 * time.Second})
+	c, mt := newMockClient(t, retry.Backoff{Min: time.Millisecond, Max: 2 * time.Second})
 	mt.RegisterResponder("GET", base+"/v1/availability", sequence(t, []int{429, 200}, `{"online":true}`, nil))
 	start := time.Now()
 	a, err := c.Availability(context.Background())
@@ -118,7 +118,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestWithoutRetryTriesOnce(t *testing.T) {
-	c, mt := newMockClient(t, transport.Backoff{})
+	c, mt := newMockClient(t, retry.Backoff{})
 	mt.RegisterResponder("GET", base+"/v1/chats/ch_1/events", sequence(t, []int{503, 200}, `{"events":[],"cursor":0}`, nil))
 	if _, err := c.Events(WithoutRetry(context.Background()), ref, 0, 0); !errors.Is(err, servicedesk.ErrUnavailable) {
 		t.Fatalf("err = %v", err)
@@ -129,7 +129,7 @@ func TestWithoutRetryTriesOnce(t *testing.T) {
 }
 
 func TestHealthReportsDownAfterRepeatedFailuresAndUpOnAnswer(t *testing.T) {
-	c, mt := newMockClient(t, transport.Backoff{})
+	c, mt := newMockClient(t, retry.Backoff{})
 	mt.RegisterResponder("POST", base+"/v1/chats/ch_1/typing", sequence(t, []int{503, 503, 503, 503, 204}, ``, nil))
 	var mu sync.Mutex
 	var got []bool
@@ -145,7 +145,7 @@ func TestHealthReportsDownAfterRepeatedFailuresAndUpOnAnswer(t *testing.T) {
 }
 
 func TestErrorsMapOntoSentinels(t *testing.T) {
-	c, mt := newMockClient(t, transport.Backoff{})
+	c, mt := newMockClient(t, retry.Backoff{})
 	mt.RegisterResponder("GET", base+"/v1/chats/ch_1", httpmock.NewStringResponder(404, `{"error":{"code":"chat_not_found","message":"no such chat"}}`))
 	mt.RegisterResponder("POST", base+"/v1/chats/ch_1/messages", httpmock.NewStringResponder(422, `{"error":{"code":"message_rejected","message":"spam"}}`))
 	mt.RegisterResponder("POST", base+"/v1/chats/ch_1/end", httpmock.NewStringResponder(409, `{"error":{"code":"chat_ended","message":"over"}}`))
@@ -191,7 +191,7 @@ func FuzzDecodeEvent(f *testing.F) {
 }
 
 func TestActionsCarryOneKeyAcrossAttempts(t *testing.T) {
-	c, mt := newMockClient(t, transport.Backoff{})
+	c, mt := newMockClient(t, retry.Backoff{})
 	var keys []string
 	mt.RegisterResponder("POST", base+"/v1/chats/ch_1/typing", sequence(t, []int{503, 204}, ``, &keys))
 	if err := c.Typing(context.Background(), ref, true); err != nil {

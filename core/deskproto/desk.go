@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/stream"
 )
 
 // Link carries one chat between a Desk and the desk server: the customer's
@@ -86,7 +86,7 @@ type Desk struct {
 	// callback in one critical section, so concurrent deliveries stay in
 	// order.
 	applyMu sync.Mutex
-	seq     *transport.Sequencer[Event]
+	seq     *stream.Sequencer[Event]
 	want    uint64 // the highest seq known to exist
 	filling bool
 
@@ -137,7 +137,7 @@ func NewDesk(cfg DeskConfig, newLink func(Inbox) Link) (*Desk, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &Desk{cfg: cfg, cb: cfg.Params.Callback, log: log, seq: transport.NewSequencer[Event](0, 0)}
+	d := &Desk{cfg: cfg, cb: cfg.Params.Callback, log: log, seq: stream.NewSequencer[Event](0, 0)}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	if len(cfg.Params.PersistedState) > 0 {
 		if err := json.Unmarshal(cfg.Params.PersistedState, &d.saved); err != nil {
@@ -202,7 +202,7 @@ func (d *Desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 // begin resets the per-chat state before a chat is started or attached.
 func (d *Desk) begin(after uint64) {
 	d.applyMu.Lock()
-	d.seq = transport.NewSequencer[Event](after, 0)
+	d.seq = stream.NewSequencer[Event](after, 0)
 	d.want = after
 	d.applyMu.Unlock()
 	d.mu.Lock()

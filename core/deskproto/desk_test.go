@@ -16,7 +16,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
 // fakeLink records actions; its Start and Attach answer what the test set.
@@ -72,7 +72,7 @@ func (l *fakeLink) done() []string {
 
 func newTestDesk(t *testing.T, persisted string) (*Desk, *fakeLink, *sdtest.Recorder, *httpmock.MockTransport) {
 	t.Helper()
-	c, mt := newMockClient(t, transport.Backoff{})
+	c, mt := newMockClient(t, retry.Backoff{})
 	rec := &sdtest.Recorder{}
 	link := &fakeLink{info: ChatInfo{ChatID: "ch_1", ChatToken: "tok", State: StateQueued}}
 	p := servicedesk.FactoryParams{Callback: rec, Instance: sdtest.Instance("s-1")}

@@ -109,6 +109,9 @@ func (e *Error) ErrorCode() servicedesk.ErrorCode {
 	return servicedesk.CodeUnknown
 }
 
+// RetryDelay implements retry.Delayer: the desk's Retry-After.
+func (e *Error) RetryDelay() time.Duration { return e.RetryAfter }
+
 // HTTPStatus implements servicedesk.HTTPStatuser.
 func (e *Error) HTTPStatus() int { return e.Status }
 

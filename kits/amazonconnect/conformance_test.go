@@ -12,9 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
+
 	"github.com/deskbridge/deskbridge/core/conformance"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/kits/amazonconnect"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/mock-desk/conformdesk"
@@ -71,7 +72,7 @@ func newWorld(t testing.TB, mutate func(*amazonconnect.Config)) *world {
 			return p
 		},
 		HeartbeatInterval: time.Second,
-		Backoff:           transport.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
+		Backoff:           retry.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
 	}
 	if os.Getenv("KIT_DEBUG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -17,8 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
+
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/transport/stream"
 )
 
 // State is what the kit persists through the session's persisted state so
@@ -48,13 +51,13 @@ type desk struct {
 	log *slog.Logger
 	sid string
 
-	life        transport.Lifecycle // ends with Close
-	socket      transport.SocketSlot
-	gap         *transport.GapFiller[Item]
-	recovery    *transport.Recovery[Item]
-	typing      transport.Throttle
-	delivered   transport.Throttle // ChatJS sends receipts at most every 5 s
-	agentTyping transport.Indicator
+	life        lifetime.Lifecycle // ends with Close
+	socket      stream.SocketSlot
+	gap         *stream.GapFiller[Item]
+	recovery    *stream.Recovery[Item]
+	typing      retry.Throttle
+	delivered   retry.Throttle // ChatJS sends receipts at most every 5 s
+	agentTyping lifetime.Indicator
 
 	mu          sync.Mutex
 	st          State
@@ -91,14 +94,14 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 	if len(p.PersistedState) > 0 {
 		_ = json.Unmarshal(p.PersistedState, &d.st)
 	}
-	d.gap = &transport.GapFiller[Item]{
+	d.gap = &stream.GapFiller[Item]{
 		ID:      func(it Item) string { return it.ID },
 		Deliver: d.deliver,
 	}
 	d.agentTyping.Set = d.cb.AgentTyping
 	// Connect replays nothing: after every connection the gap is filled
 	// from GetTranscript, and an outage is reported around it.
-	d.recovery = &transport.Recovery[Item]{
+	d.recovery = &stream.Recovery[Item]{
 		Gap:     d.gap,
 		Fetch:   d.fetchTranscript,
 		Fatal:   isGone,
@@ -194,8 +197,8 @@ func (d *desk) open() error {
 		return errors.New("amazonconnect: desk closed")
 	}
 	cfg := d.k.cfg
-	d.socket.Open(func() *transport.Socket {
-		return transport.OpenSocket(transport.SocketConfig{
+	d.socket.Open(func() *stream.Socket {
+		return stream.OpenSocket(stream.SocketConfig{
 			URLFunc: d.websocketURL,
 			Dialer:  cfg.Dialer,
 			OnOpen: func(ctx context.Context, _ bool, send func([]byte) error) error {

@@ -22,7 +22,7 @@
 //     jittered backoff, asking for a fresh URL each time;
 //   - after every connection, fills the gap with GetTranscript from the
 //     last item delivered (Connect replays nothing) and delivers each item
-//     once, in order (core/transport.GapFiller);
+//     once, in order (core/transport/stream.GapFiller);
 //   - sends messages with SendMessage, the engine's message id as
 //     ClientToken; typing (at most one event per 10 s, as ChatJS; Connect has
 //     no "stopped typing") and read and delivered receipts (at most one

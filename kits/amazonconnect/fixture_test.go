@@ -24,11 +24,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/connect"
-	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
-	"github.com/deskbridge/deskbridge/kits/amazonconnect"
 	"github.com/gorilla/websocket"
 	"github.com/jarcoal/httpmock"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/kits/amazonconnect"
 )
 
 const participantBase = "https://participant.connect.us-west-2.amazonaws.com"
@@ -318,7 +319,7 @@ func newFixture(t *testing.T, state json.RawMessage) *fixture {
 		HeartbeatInterval: 50 * time.Millisecond,
 		TypingInterval:    time.Hour,
 		Retries:           3,
-		Backoff:           transport.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond},
+		Backoff:           retry.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)

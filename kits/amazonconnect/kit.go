@@ -12,9 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/connect"
-	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
 // StartChatContactAPI is the one Amazon Connect (SigV4) operation the kit
@@ -86,7 +88,7 @@ type Config struct {
 	// Default 10.
 	Retries int
 	// Backoff spaces retries and reconnects. Default 100 ms to 5 s.
-	Backoff transport.Backoff
+	Backoff retry.Backoff
 	// Logger defaults to a discarding one.
 	Logger *slog.Logger
 }
@@ -107,7 +109,7 @@ type Kit struct {
 	participant *participantAPI
 	log         *slog.Logger
 
-	desks transport.Set[*desk]
+	desks lifetime.Set[*desk]
 }
 
 // New checks cfg and returns a Kit.
@@ -135,7 +137,6 @@ func New(cfg Config) (*Kit, error) {
 	cfg.TransportLifetime = cmp.Or(cfg.TransportLifetime, 59*time.Minute)
 	cfg.TypingInterval = cmp.Or(cfg.TypingInterval, 10*time.Second)
 	cfg.Retries = cmp.Or(cfg.Retries, 10)
-	cfg.Backoff = cmp.Or(cfg.Backoff, transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second})
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	k := &Kit{cfg: cfg, connect: cfg.Connect, log: cfg.Logger.With("kit", "amazonconnect")}
 	if k.connect == nil {

@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
 // APIError is an error answer of the Participant Service (or of the
@@ -62,7 +63,7 @@ type participantAPI struct {
 	http *retryablehttp.Client
 }
 
-func newParticipantAPI(base string, hc *http.Client, retries int, backoff transport.Backoff) *participantAPI {
+func newParticipantAPI(base string, hc *http.Client, retries int, backoff retry.Backoff) *participantAPI {
 	c := retryablehttp.NewClient()
 	c.HTTPClient = hc
 	c.Logger = nil

@@ -12,7 +12,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/conformance"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/kits/genesys"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/mock-desk/conformdesk"
@@ -55,7 +55,7 @@ func newWorld(t testing.TB, mutate func(*genesys.Config)) *world {
 		EchoInterval:   time.Second,
 		SendInterval:   20 * time.Millisecond,
 		RequestTimeout: 2 * time.Second,
-		Backoff:        transport.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
+		Backoff:        retry.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond},
 	}
 	if os.Getenv("KIT_DEBUG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

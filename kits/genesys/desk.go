@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/transport/stream"
 )
 
 // State is what the kit persists so that a reload or restart resumes the
@@ -39,13 +41,13 @@ type desk struct {
 	cb  servicedesk.Callback
 	log *slog.Logger
 
-	life        transport.Lifecycle
-	socket      transport.SocketSlot
-	gap         *transport.GapFiller[Message]
-	recovery    *transport.Recovery[Message]
-	pacer       transport.Pacer
-	typing      transport.Throttle
-	agentTyping transport.Indicator
+	life        lifetime.Lifecycle
+	socket      stream.SocketSlot
+	gap         *stream.GapFiller[Message]
+	recovery    *stream.Recovery[Message]
+	pacer       retry.Pacer
+	typing      retry.Throttle
+	agentTyping lifetime.Indicator
 
 	mu         sync.Mutex
 	st         State
@@ -81,12 +83,12 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 	if len(p.PersistedState) > 0 {
 		_ = json.Unmarshal(p.PersistedState, &d.st)
 	}
-	d.gap = &transport.GapFiller[Message]{ID: func(m Message) string { return m.ID }, Deliver: d.deliver}
+	d.gap = &stream.GapFiller[Message]{ID: func(m Message) string { return m.ID }, Deliver: d.deliver}
 	d.agentTyping.Set = d.cb.AgentTyping
 	// Genesys replays nothing on a new connection: once the session is
 	// configured on it, the gap is filled from the history, and an outage
 	// is reported around it.
-	d.recovery = &transport.Recovery[Message]{
+	d.recovery = &stream.Recovery[Message]{
 		Gap:        d.gap,
 		Fetch:      d.fetchHistory,
 		Ready:      d.awaitReady,
@@ -180,14 +182,14 @@ func (d *desk) open() error {
 	if cfg.Origin != "" {
 		header = http.Header{"Origin": {cfg.Origin}}
 	}
-	d.socket.Open(func() *transport.Socket { return d.dial(header) })
+	d.socket.Open(func() *stream.Socket { return d.dial(header) })
 	return nil
 }
 
 // dial opens the guest WebSocket.
-func (d *desk) dial(header http.Header) *transport.Socket {
+func (d *desk) dial(header http.Header) *stream.Socket {
 	cfg := d.k.cfg
-	return transport.OpenSocket(transport.SocketConfig{
+	return stream.OpenSocket(stream.SocketConfig{
 		URL:    d.k.wsURL,
 		Header: header,
 		Dialer: cfg.Dialer,
@@ -291,43 +293,34 @@ func (d *desk) fetchHistory(ctx context.Context) ([]Message, error) {
 func (d *desk) historyPage(ctx context.Context, jwt string, page int) (MessageEntityList, error) {
 	const op = "history"
 	var out MessageEntityList
-	for attempt := 0; ; attempt++ {
+	err := retry.Policy{Backoff: d.k.cfg.Backoff, Retries: d.k.cfg.Retries}.Do(ctx, func(int) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.k.api+"/api/v2/webmessaging/messages?pageSize=25&pageNumber="+strconv.Itoa(page), nil)
 		if err != nil {
-			return out, fmt.Errorf("genesys: %s: %w", op, err)
+			return fmt.Errorf("genesys: %s: %w", op, err)
 		}
 		req.Header.Set("Authorization", "Bearer "+jwt)
 		resp, err := d.k.cfg.HTTPClient.Do(req)
-		if err == nil {
-			b, rerr := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-			resp.Body.Close()
-			switch {
-			case rerr != nil:
-				err = rerr
-			case resp.StatusCode == http.StatusOK:
-				if err := json.Unmarshal(b, &out); err != nil {
-					return out, fmt.Errorf("genesys: %s: decode: %w", op, err)
-				}
-				return out, nil
-			case resp.StatusCode == 429 || resp.StatusCode >= 500:
-				err = &Error{Op: op, Code: resp.StatusCode, Message: strings.TrimSpace(string(b))}
-				if attempt < d.k.cfg.Retries {
-					if !transport.Sleep(ctx, d.k.cfg.Backoff.After(attempt, resp, time.Now())) {
-						return out, ctx.Err()
-					}
-					continue
-				}
-			default:
-				return out, &Error{Op: op, Code: resp.StatusCode, Message: strings.TrimSpace(string(b))}
+		if err != nil {
+			return fmt.Errorf("genesys: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("genesys: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			e := &Error{Op: op, Code: resp.StatusCode, Message: strings.TrimSpace(string(b))}
+			if wait, ok := retry.RetryAfter(resp, time.Now()); ok {
+				e.RetryAfter = int(wait / time.Second)
 			}
+			return e
 		}
-		if ctx.Err() != nil || attempt >= d.k.cfg.Retries {
-			return out, fmt.Errorf("genesys: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
+		if err := json.Unmarshal(b, &out); err != nil {
+			return fmt.Errorf("genesys: %s: decode: %w", op, err)
 		}
-		if !transport.Sleep(ctx, d.k.cfg.Backoff.Delay(attempt)) {
-			return out, ctx.Err()
-		}
-	}
+		return nil
+	})
+	return out, err
 }
 
 // request sends one request with the session token and a fresh tracingId,
@@ -336,45 +329,35 @@ func (d *desk) historyPage(ctx context.Context, jwt string, page int) (MessageEn
 // errors and lost connections are retried; onMessage carries the message
 // id as metadata.customMessageId, so a retry never doubles a message.
 func (d *desk) request(ctx context.Context, op string, req map[string]any, wait bool) (Envelope, error) {
-	cfg := d.k.cfg
-	var last error
 	// A request belongs to the chat (session token) it was made in: once
 	// that chat is over, a retry must not land in the next one.
 	session := d.token()
-	for attempt := 0; attempt <= cfg.Retries; attempt++ {
-		if attempt > 0 {
-			if !transport.Sleep(ctx, cfg.Backoff.Delay(attempt-1)) {
-				return Envelope{}, fmt.Errorf("genesys: %s: %w (last: %w)", op, ctx.Err(), last)
-			}
-		}
+	var env Envelope
+	err := retry.Policy{Backoff: d.k.cfg.Backoff, Retries: d.k.cfg.Retries}.Do(ctx, func(attempt int) error {
 		if err := d.awaitReady(ctx); err != nil {
-			return Envelope{}, fmt.Errorf("genesys: %s: %w", op, err)
+			return fmt.Errorf("genesys: %s: %w", op, err)
 		}
 		if d.token() != session {
-			return Envelope{}, fmt.Errorf("genesys: %s: %w", op, errEnded)
+			return fmt.Errorf("genesys: %s: %w", op, errEnded)
 		}
 		if req["action"] == "onMessage" {
 			if err := d.pacer.Wait(ctx); err != nil {
-				return Envelope{}, fmt.Errorf("genesys: %s: %w", op, err)
+				return fmt.Errorf("genesys: %s: %w", op, err)
 			}
 		}
-		env, err := d.send(ctx, op, session, req, wait)
-		if err == nil {
-			return env, nil
+		var err error
+		env, err = d.send(ctx, op, session, req, wait)
+		if err != nil {
+			var ge *Error
+			if errors.As(err, &ge) && errors.Is(ge, servicedesk.ErrRateLimited) {
+				// Other requests of the guest wait too.
+				d.pacer.Defer(time.Duration(max(ge.RetryAfter, 1)) * time.Second)
+			}
+			d.log.Info("genesys: request failed", "op", op, "err", err, "attempt", attempt)
 		}
-		last = err
-		var ge *Error
-		switch {
-		case ctx.Err() != nil:
-			return Envelope{}, fmt.Errorf("genesys: %s: %w", op, ctx.Err())
-		case errors.As(err, &ge) && errors.Is(ge, servicedesk.ErrRateLimited):
-			d.pacer.Defer(time.Duration(max(ge.RetryAfter, 1)) * time.Second)
-		case errors.As(err, &ge) && !errors.Is(ge, servicedesk.ErrUnavailable):
-			return Envelope{}, err
-		}
-		d.log.Info("genesys: request retried", "op", op, "err", err, "attempt", attempt)
-	}
-	return Envelope{}, last
+		return err
+	})
+	return env, err
 }
 
 // send writes one request and, with wait, waits for its answer.

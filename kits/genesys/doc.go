@@ -29,7 +29,7 @@
 //   - after every connection fills the gap from the history REST call
 //     (GET https://api.<domain>/api/v2/webmessaging/messages, newest first)
 //     with a JWT from getJwt, and delivers each message once, in order
-//     (core/transport.Recovery and GapFiller);
+//     (core/transport/stream.Recovery and GapFiller);
 //   - maps outbound messages: Presence Join to AgentJoined (a nickname and an
 //     image; Config.AgentProfile can complete it), Text and Structured
 //     messages to SendMessageToUser (image attachments as image items, card

@@ -26,12 +26,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
-	"github.com/deskbridge/deskbridge/core/transport"
-	"github.com/deskbridge/deskbridge/kits/genesys"
 	"github.com/gorilla/websocket"
 	"github.com/jarcoal/httpmock"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/kits/genesys"
 )
 
 const apiBase = "https://api.usw2.pure.cloud"
@@ -180,7 +181,7 @@ func newFixture(t *testing.T, state string) *fixture {
 		SendInterval:   time.Millisecond,
 		TypingInterval: time.Hour,
 		RequestTimeout: 2 * time.Second,
-		Backoff:        transport.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond},
+		Backoff:        retry.Backoff{Min: time.Millisecond, Max: 5 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
 // Regions maps AWS-style region names to Genesys Cloud domains.
@@ -77,7 +79,7 @@ type Config struct {
 	// Retries is how many times a failed request is sent again. Default 8.
 	Retries int
 	// Backoff spaces retries and reconnects. Default 100 ms to 5 s.
-	Backoff transport.Backoff
+	Backoff retry.Backoff
 	// Logger defaults to a discarding one.
 	Logger *slog.Logger
 }
@@ -89,7 +91,7 @@ type Kit struct {
 	api   string
 	log   *slog.Logger
 
-	desks transport.Set[*desk]
+	desks lifetime.Set[*desk]
 }
 
 // New checks cfg and returns a Kit.
@@ -120,7 +122,6 @@ func New(cfg Config) (*Kit, error) {
 	cfg.TypingInterval = cmp.Or(cfg.TypingInterval, 5*time.Second)
 	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, 10*time.Second)
 	cfg.Retries = cmp.Or(cfg.Retries, 8)
-	cfg.Backoff = cmp.Or(cfg.Backoff, transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second})
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	u, err := url.Parse(cfg.WebSocketURL)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
@@ -197,6 +198,10 @@ func (e *Error) ErrorCode() servicedesk.ErrorCode {
 
 // Unwrap returns the servicedesk sentinel of the error's kind.
 func (e *Error) Unwrap() error { return e.ErrorCode().Err() }
+
+// RetryDelay implements retry.Delayer: a 4029's retryAfter, or a
+// history answer's Retry-After.
+func (e *Error) RetryDelay() time.Duration { return time.Duration(e.RetryAfter) * time.Second }
 
 // DecodeFrame reads one frame of the guest WebSocket.
 func DecodeFrame(b []byte) (Envelope, error) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
 // Name is the desk name the kit reports (Carbon's getName).
@@ -29,7 +29,7 @@ type Config struct {
 	Wait time.Duration
 	// Backoff spaces retries of failed requests and polls; Retry-After is
 	// honoured up to Backoff.Max. Default 100ms to 5s, full jitter.
-	Backoff transport.Backoff
+	Backoff retry.Backoff
 	// Customer names the end user to the desk. Default: the session id.
 	Customer func(servicedesk.Instance) *deskproto.Customer
 	// Logger receives the kit's logs; sessions log through the logger in
@@ -127,39 +127,32 @@ func (l *link) follow(ref deskproto.ChatRef) error {
 func (l *link) poll(ctx context.Context, ref deskproto.ChatRef, done chan struct{}) {
 	defer close(done)
 	log := l.kit.cfg.Logger.With("chat", ref.ID)
-	bo := l.kit.cfg.Backoff
-	if bo == (transport.Backoff{}) {
-		bo = transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
-	}
-	failures := 0
+	// Every poll failure is worth another try but a chat that is gone.
+	policy := retry.Policy{Backoff: l.kit.cfg.Backoff, Retryable: func(err error) bool {
+		var e *deskproto.Error
+		return !errors.As(err, &e) || (e.Code != deskproto.CodeChatNotFound && e.Code != deskproto.CodeUnauthorized)
+	}}
 	for ctx.Err() == nil {
-		page, err := l.kit.client.Events(deskproto.WithoutRetry(ctx), ref, l.in.Last(), l.kit.cfg.Wait)
+		var page deskproto.Page
+		err := policy.Do(ctx, func(attempt int) error {
+			var err error
+			page, err = l.kit.client.Events(deskproto.WithoutRetry(ctx), ref, l.in.Last(), l.kit.cfg.Wait)
+			if err != nil && ctx.Err() == nil {
+				// One failed poll is a blip (the next often works); two in
+				// a row mean the desk is out of reach.
+				if attempt >= 1 {
+					l.in.Connected(false)
+				}
+				log.Debug("polling: poll failed", "err", err, "attempt", attempt)
+			}
+			return err
+		})
 		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			var e *deskproto.Error
-			if errors.As(err, &e) && (e.Code == deskproto.CodeChatNotFound || e.Code == deskproto.CodeUnauthorized) {
+			if ctx.Err() == nil {
 				log.Warn("polling: chat gone; polling stopped", "err", err)
-				return
 			}
-			// One failed poll is a blip (the next often works); two in a
-			// row mean the desk is out of reach.
-			failures++
-			if failures >= 2 {
-				l.in.Connected(false)
-			}
-			delay := bo.Delay(failures - 1)
-			if errors.As(err, &e) && e.RetryAfter > 0 {
-				delay = min(max(delay, e.RetryAfter), bo.Max)
-			}
-			log.Debug("polling: poll failed", "err", err, "retry_in", delay)
-			if !transport.Sleep(ctx, delay) {
-				return
-			}
-			continue
+			return
 		}
-		failures = 0
 		l.in.Connected(true)
 		l.in.Deliver(page.Events...)
 		if page.Ended && l.in.Last() >= page.Cursor {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/kits/polling"
 )
 
@@ -47,7 +47,7 @@ func (d *pollDesk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func startChat(t *testing.T, d *pollDesk, bo transport.Backoff) (servicedesk.ServiceDesk, *sdtest.Recorder) {
+func startChat(t *testing.T, d *pollDesk, bo retry.Backoff) (servicedesk.ServiceDesk, *sdtest.Recorder) {
 	t.Helper()
 	srv := httptest.NewServer(d)
 	t.Cleanup(srv.Close)
@@ -81,7 +81,7 @@ func TestExactlyOnePollInFlight(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, `{"events":[{"id":"e`+itoa(n)+`","chat_id":"ch_1","seq":`+itoa(n)+`,"type":"agent_typing","typing":true}],"cursor":`+itoa(n)+`}`)
 	}
-	desk, rec := startChat(t, d, transport.Backoff{})
+	desk, rec := startChat(t, d, retry.Backoff{})
 	got := rec.Wait(5, 5*time.Second)
 	if len(got) != 5 {
 		t.Fatalf("calls %v", got)
@@ -113,7 +113,7 @@ func TestCloseStopsAHeldPollAtOnce(t *testing.T) {
 			_, _ = io.WriteString(w, `{"events":[],"cursor":0}`)
 		}
 	}
-	desk, _ := startChat(t, d, transport.Backoff{})
+	desk, _ := startChat(t, d, retry.Backoff{})
 	<-held
 	start := time.Now()
 	if err := closeDesk(desk); err != nil {
@@ -148,7 +148,7 @@ func TestFailingPollsBackOffAndReportTheDeskDown(t *testing.T) {
 		w.WriteHeader(503)
 		_, _ = io.WriteString(w, `{"error":{"code":"unavailable","message":"down"}}`)
 	}
-	desk, rec := startChat(t, d, transport.Backoff{Min: 40 * time.Millisecond, Max: 80 * time.Millisecond})
+	desk, rec := startChat(t, d, retry.Backoff{Min: 40 * time.Millisecond, Max: 80 * time.Millisecond})
 	defer closeDesk(desk)
 	time.Sleep(400 * time.Millisecond)
 	if p := d.polls.Load(); p > 15 {

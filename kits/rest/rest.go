@@ -11,7 +11,9 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 )
 
 // Name is the desk name the kit reports (Carbon's getName).
@@ -36,7 +38,7 @@ type Config struct {
 	HTTPClient *http.Client
 	// Backoff spaces retries; Retry-After is honoured up to Backoff.Max.
 	// Default 100ms to 5s, full jitter.
-	Backoff transport.Backoff
+	Backoff retry.Backoff
 	// Customer names the end user to the desk. Default: the session id.
 	Customer func(servicedesk.Instance) *deskproto.Customer
 	// Logger receives the kit's logs. Default: discard.
@@ -55,8 +57,8 @@ type Config struct {
 type Kit struct {
 	cfg      Config
 	client   *deskproto.Client
-	verifier transport.Verifier
-	seen     *transport.Deduper
+	verifier webhook.Verifier
+	seen     *stream.Deduper
 
 	mu    sync.Mutex
 	chats map[string]*link
@@ -93,14 +95,14 @@ func New(cfg Config) (*Kit, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rest: %w", err)
 	}
-	v := transport.Verifier{Tolerance: cfg.SignatureTolerance}
+	v := webhook.Verifier{Tolerance: cfg.SignatureTolerance}
 	for _, s := range cfg.WebhookSecrets {
 		if s == "" {
 			return nil, errors.New("rest: empty webhook secret")
 		}
 		v.Secrets = append(v.Secrets, []byte(s))
 	}
-	return &Kit{cfg: cfg, client: client, verifier: v, seen: transport.NewDeduper(1 << 16),
+	return &Kit{cfg: cfg, client: client, verifier: v, seen: stream.NewDeduper(1 << 16),
 		chats: map[string]*link{}, early: map[string]*early{}}, nil
 }
 

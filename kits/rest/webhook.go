@@ -7,7 +7,7 @@ import (
 	"net/http"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 )
 
 // EventIDHeader carries a delivery's event id.
@@ -40,9 +40,9 @@ func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		webhookError(w, http.StatusBadRequest, "bad_request", "could not read the body")
 		return
 	}
-	if err := k.verifier.Verify(r.Header.Get(transport.SignatureHeader), body); err != nil {
+	if err := k.verifier.Verify(r.Header.Get(webhook.SignatureHeader), body); err != nil {
 		code := "bad_signature"
-		if errors.Is(err, transport.ErrStaleSignature) {
+		if errors.Is(err, webhook.ErrStaleSignature) {
 			code = "stale_signature"
 		}
 		k.cfg.Logger.Warn("rest: webhook refused", "err", err, "remote", r.RemoteAddr)

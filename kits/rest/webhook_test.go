@@ -14,7 +14,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/kits/rest"
 )
 
@@ -43,7 +43,7 @@ func newKit(t *testing.T) (*rest.Kit, *httpmock.MockTransport) {
 func post(h http.Handler, body, sig, eventID string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest("POST", "/hook", strings.NewReader(body))
 	if sig != "" {
-		req.Header.Set(transport.SignatureHeader, sig)
+		req.Header.Set(webhook.SignatureHeader, sig)
 	}
 	if eventID != "" {
 		req.Header.Set(rest.EventIDHeader, eventID)
@@ -54,7 +54,7 @@ func post(h http.Handler, body, sig, eventID string) *httptest.ResponseRecorder 
 }
 
 func signed(secret, body string, at time.Time) string {
-	return transport.Sign([]byte(secret), at, []byte(body))
+	return webhook.Sign([]byte(secret), at, []byte(body))
 }
 
 const joined = `{"id":"evt_ch_1_1","chat_id":"ch_1","seq":1,"type":"agent_joined","agent":{"id":"ada","nickname":"Ada"}}`

@@ -9,7 +9,7 @@
 // desk with. The shared behaviour (events to callbacks in seq order,
 // persisted chat id, token and last seq, files, reconnect) lives in
 // core/deskproto; this package is the transport: the socket from
-// core/transport (jittered reconnects, pings, one writer, read limit, close
+// core/transport/stream (jittered reconnects, pings, one writer, read limit, close
 // handshake), the hello that resumes from the last applied event, and the
 // resend of actions a dropped connection left unanswered.
 //

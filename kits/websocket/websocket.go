@@ -17,7 +17,8 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/transport/stream"
 )
 
 // Name is the desk name the kit reports (Carbon's getName).
@@ -39,7 +40,7 @@ type Config struct {
 	ReadLimit int64
 	// Backoff spaces reconnects and resends; Retry-After and retry_after
 	// are honoured up to Backoff.Max. Default 100ms to 5s, full jitter.
-	Backoff transport.Backoff
+	Backoff retry.Backoff
 	// Customer names the end user to the desk. Default: the session id.
 	Customer func(servicedesk.Instance) *deskproto.Customer
 	// Logger receives the kit's logs. Default: discard.
@@ -61,9 +62,6 @@ func New(cfg Config) (*Kit, error) {
 	}
 	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = 256 << 10
-	}
-	if cfg.Backoff == (transport.Backoff{}) {
-		cfg.Backoff = transport.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -149,7 +147,7 @@ type link struct {
 
 	mu       sync.Mutex
 	ref      deskproto.ChatRef
-	sock     *transport.Socket
+	sock     *stream.Socket
 	next     uint64
 	gen      uint64 // counts connections
 	pending  map[string]*request
@@ -187,7 +185,7 @@ func (l *link) open(ref deskproto.ChatRef) error {
 	}
 	l.ref = ref
 	cfg := l.kit.cfg
-	l.sock = transport.OpenSocket(transport.SocketConfig{
+	l.sock = stream.OpenSocket(stream.SocketConfig{
 		URL:          l.kit.wsURL,
 		Dialer:       cfg.Dialer,
 		PingInterval: cfg.PingInterval,
@@ -324,71 +322,75 @@ func (l *link) call(ctx context.Context, f clientFrame) (serverFrame, error) {
 	l.mu.Lock()
 	chatSock := l.sock
 	l.mu.Unlock()
-	for attempt := 0; ; attempt++ {
-		l.mu.Lock()
-		if l.closed {
-			l.mu.Unlock()
-			return serverFrame{}, deskproto.ErrClosed
-		}
-		if l.sock != chatSock {
-			l.mu.Unlock()
-			return serverFrame{}, fmt.Errorf("%w: the chat was left", servicedesk.ErrNoChat)
-		}
-		l.next++
-		r := &request{n: l.next, gen: l.gen, reply: make(chan serverFrame, 1)}
-		f.RequestID = "r" + strconv.FormatUint(l.next, 10)
-		r.frame, _ = json.Marshal(f)
-		l.pending[f.RequestID] = r
-		sock, welcomed := l.sock, l.welcomed
-		if sock == nil {
-			delete(l.pending, f.RequestID)
-			l.mu.Unlock()
-			return serverFrame{}, servicedesk.ErrNoChat
-		}
+	var reply serverFrame
+	err := retry.Policy{Backoff: l.kit.cfg.Backoff, Retryable: notNow}.Do(ctx, func(int) error {
+		var err error
+		reply, err = l.try(ctx, chatSock, f)
+		return err
+	})
+	return reply, err
+}
+
+// notNow tells the desk's answers worth sending again: a temporary refusal,
+// or a frame that beat the hello (try waited for the welcome).
+func notNow(err error) bool {
+	var e *deskproto.Error
+	return errors.As(err, &e) && (servicedesk.IsTemporary(e) || e.Code == deskproto.CodeUnauthorized)
+}
+
+// try sends the action once on chatSock and waits for its answer. A
+// refusal is the desk's *deskproto.Error, with the reply.
+func (l *link) try(ctx context.Context, chatSock *stream.Socket, f clientFrame) (serverFrame, error) {
+	l.mu.Lock()
+	if l.closed {
 		l.mu.Unlock()
-		if err := sock.Send(ctx, r.frame); err != nil {
-			l.forget(f.RequestID)
-			if errors.Is(err, transport.ErrSocketClosed) {
-				return serverFrame{}, deskproto.ErrClosed
-			}
-			return serverFrame{}, fmt.Errorf("%w: %w", servicedesk.ErrUnavailable, err)
-		}
-		var reply serverFrame
-		select {
-		case reply = <-r.reply:
-		case <-ctx.Done():
-			l.forget(f.RequestID)
-			return serverFrame{}, ctx.Err()
-		case <-l.done:
+		return serverFrame{}, deskproto.ErrClosed
+	}
+	if l.sock != chatSock {
+		l.mu.Unlock()
+		return serverFrame{}, fmt.Errorf("%w: the chat was left", servicedesk.ErrNoChat)
+	}
+	l.next++
+	r := &request{n: l.next, gen: l.gen, reply: make(chan serverFrame, 1)}
+	f.RequestID = "r" + strconv.FormatUint(l.next, 10)
+	r.frame, _ = json.Marshal(f)
+	l.pending[f.RequestID] = r
+	sock, welcomed := l.sock, l.welcomed
+	if sock == nil {
+		delete(l.pending, f.RequestID)
+		l.mu.Unlock()
+		return serverFrame{}, servicedesk.ErrNoChat
+	}
+	l.mu.Unlock()
+	if err := sock.Send(ctx, r.frame); err != nil {
+		l.forget(f.RequestID)
+		if errors.Is(err, stream.ErrSocketClosed) {
 			return serverFrame{}, deskproto.ErrClosed
 		}
-		if reply.Type != "error" || reply.Error == nil {
-			return reply, nil
-		}
-		err := reply.Error.err()
-		var wait <-chan struct{}
-		switch {
-		case servicedesk.IsTemporary(err):
-			delay := max(err.RetryAfter, l.kit.cfg.Backoff.Delay(attempt))
-			t := time.NewTimer(min(delay, l.kit.cfg.Backoff.Max))
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return serverFrame{}, ctx.Err()
-			}
-			continue
-		case err.Code == deskproto.CodeUnauthorized:
-			wait = welcomed // sent before the hello was accepted
-		default:
-			return reply, err
-		}
+		return serverFrame{}, fmt.Errorf("%w: %w", servicedesk.ErrUnavailable, err)
+	}
+	var reply serverFrame
+	select {
+	case reply = <-r.reply:
+	case <-ctx.Done():
+		l.forget(f.RequestID)
+		return serverFrame{}, ctx.Err()
+	case <-l.done:
+		return serverFrame{}, deskproto.ErrClosed
+	}
+	if reply.Type != "error" || reply.Error == nil {
+		return reply, nil
+	}
+	err := reply.Error.err()
+	if err.Code == deskproto.CodeUnauthorized && !servicedesk.IsTemporary(err) {
+		// Sent before the hello was accepted: once it is, send it again.
 		select {
-		case <-wait:
+		case <-welcomed:
 		case <-ctx.Done():
 			return serverFrame{}, ctx.Err()
 		}
 	}
+	return reply, err
 }
 
 func (l *link) forget(id string) {

@@ -1,4 +1,4 @@
-package transport
+package webhook
 
 import (
 	"crypto/hmac"

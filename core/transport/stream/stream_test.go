@@ -1,4 +1,4 @@
-package transport
+package stream
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,110 +15,274 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
+
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+type item struct{ id, text string }
 
-func TestBackoffDelayGrowsWithJitterAndCap(t *testing.T) {
-	b := Backoff{Min: 100 * time.Millisecond, Max: time.Second}
-	for attempt := range 10 {
-		ceiling := min(100*time.Millisecond<<attempt, time.Second)
-		for range 200 {
-			d := b.Delay(attempt)
-			if d < 50*time.Millisecond || d > ceiling {
-				t.Fatalf("attempt %d: delay %v outside [50ms, %v]", attempt, d, ceiling)
-			}
-		}
-	}
-	// Jitter: delays at one attempt are not all equal.
-	seen := map[time.Duration]bool{}
-	for range 50 {
-		seen[b.Delay(5)] = true
-	}
-	if len(seen) < 10 {
-		t.Errorf("only %d distinct delays: no jitter?", len(seen))
+func newFiller(got *[]string, mu *sync.Mutex) *GapFiller[item] {
+	return &GapFiller[item]{
+		ID: func(it item) string { return it.id },
+		Deliver: func(it item) {
+			mu.Lock()
+			*got = append(*got, it.text)
+			mu.Unlock()
+		},
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	resp := func(v string) *http.Response {
-		return &http.Response{Header: http.Header{"Retry-After": {v}}}
+// TestGapFillerOrdersHistoryBeforeHeldLive: items that arrive live while
+// the history is fetched come after the history, and overlaps are dropped.
+func TestGapFillerOrdersHistoryBeforeHeldLive(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	g := newFiller(&got, &mu)
+	g.Live(item{"1", "one"})
+	g.Live(item{"2", "two"})
+	// The socket drops; "3" and "4" happen during the outage; "5" arrives
+	// live on the new socket while the fill is running; "4" too (overlap).
+	inFetch := make(chan struct{})
+	release := make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- g.Fill(context.Background(), func(context.Context) ([]item, error) {
+			close(inFetch)
+			<-release
+			return []item{{"2", "two"}, {"3", "three"}, {"4", "four"}}, nil
+		})
+	}()
+	<-inFetch
+	g.Live(item{"4", "four"})
+	g.Live(item{"5", "five"})
+	mu.Lock()
+	if len(got) != 2 {
+		t.Fatalf("live items delivered during the fill: %v", got)
 	}
-	cases := []struct {
-		v    string
-		want time.Duration
-		ok   bool
-	}{
-		{"3", 3 * time.Second, true},
-		{now.Add(7 * time.Second).Format(http.TimeFormat), 7 * time.Second, true},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
-		{"soon", 0, false},
-		{"-1", 0, false},
-		{"", 0, false},
+	mu.Unlock()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range cases {
-		got, ok := RetryAfter(resp(c.v), now)
-		if got != c.want || ok != c.ok {
-			t.Errorf("Retry-After %q = %v, %v; want %v, %v", c.v, got, ok, c.want, c.ok)
-		}
-	}
-	b := Backoff{Min: time.Millisecond, Max: time.Second, MaxRetryAfter: 2 * time.Second}
-	if got := b.After(0, resp("3600"), now); got != 2*time.Second {
-		t.Errorf("Retry-After not capped: %v", got)
-	}
-	if got := b.After(0, resp("1"), now); got != time.Second {
-		t.Errorf("Retry-After not honoured: %v", got)
-	}
-}
-
-func TestWebhookSignatures(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	body := []byte(`{"event":"agent_joined"}`)
-	old, cur := []byte("old-secret"), []byte("new-secret")
-	v := Verifier{Secrets: [][]byte{cur, old}, Now: func() time.Time { return now }}
-	if err := v.Verify(Sign(cur, now, body), body); err != nil {
-		t.Errorf("current secret: %v", err)
-	}
-	if err := v.Verify(Sign(old, now.Add(-4*time.Minute), body), body); err != nil {
-		t.Errorf("old secret during rotation, 4 minutes old: %v", err)
-	}
-	bad := []struct {
-		name   string
-		header string
-		body   []byte
-		want   error
-	}{
-		{"tampered body", Sign(cur, now, body), []byte(`{"event":"agent_left"}`), ErrBadSignature},
-		{"unknown secret", Sign([]byte("x"), now, body), body, ErrBadSignature},
-		{"stale", Sign(cur, now.Add(-6*time.Minute), body), body, ErrStaleSignature},
-		{"future", Sign(cur, now.Add(6*time.Minute), body), body, ErrStaleSignature},
-		{"empty", "", body, ErrBadSignature},
-		{"no v1", "t=1800000000", body, ErrBadSignature},
-		{"bad hex", "t=1800000000,v1=zz", body, ErrBadSignature},
-		{"bad time", "t=abc,v1=00", body, ErrBadSignature},
-	}
-	for _, c := range bad {
-		if err := v.Verify(c.header, c.body); !errors.Is(err, c.want) {
-			t.Errorf("%s: %v, want %v", c.name, err, c.want)
-		}
+	g.Live(item{"5", "five"}) // a duplicate frame
+	g.Live(item{"6", "six"})
+	want := []string{"one", "two", "three", "four", "five", "six"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("delivered %v, want %v", got, want)
 	}
 }
 
-func FuzzVerify(f *testing.F) {
-	f.Add("t=1800000000,v1=abcd", []byte("{}"))
-	f.Add("v1=,t=", []byte(""))
-	v := Verifier{Secrets: [][]byte{[]byte("s")}, Now: func() time.Time { return time.Unix(1_800_000_000, 0) }}
-	f.Fuzz(func(t *testing.T, header string, body []byte) {
-		if v.Verify(header, body) == nil && header != Sign([]byte("s"), time.Unix(1_800_000_000, 0), body) {
-			// Only a real signature may pass; any other header that passes
-			// must carry the right v1 among others.
-			if !strings.Contains(header, Sign([]byte("s"), time.Unix(1_800_000_000, 0), body)[len("t=1800000000,"):]) {
-				t.Fatalf("forged header accepted: %q", header)
-			}
-		}
+func TestGapFillerFailedFillReleasesHeldItems(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	g := newFiller(&got, &mu)
+	boom := errors.New("boom")
+	err := g.Fill(context.Background(), func(context.Context) ([]item, error) {
+		g.Live(item{"a", "a"})
+		return []item{{"x", "never"}}, boom
 	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err %v", err)
+	}
+	if !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("delivered %v", got)
+	}
+	// A retry delivers what the failed one did not.
+	if err := g.Fill(context.Background(), func(context.Context) ([]item, error) {
+		return []item{{"a", "a"}, {"x", "x"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, []string{"a", "x"}) {
+		t.Fatalf("delivered %v", got)
+	}
 }
+
+func TestGapFillerSeenAndMarkSeen(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	g := newFiller(&got, &mu)
+	g.Seen = func(it item) bool { return it.id < "c" } // a cursor from before a restart
+	g.MarkSeen("d")
+	for _, id := range []string{"a", "b", "c", "d", "e", "e"} {
+		g.Live(item{id, id})
+	}
+	if !slices.Equal(got, []string{"c", "e"}) {
+		t.Fatalf("delivered %v", got)
+	}
+}
+
+// TestGapFillerConcurrent: many live items racing with fills are delivered
+// once each (run with -race).
+func TestGapFillerConcurrent(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	g := newFiller(&got, &mu)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				id := fmt.Sprint(i)
+				if i%10 == w {
+					_ = g.Fill(context.Background(), func(context.Context) ([]item, error) {
+						return []item{{id, id}}, nil
+					})
+					continue
+				}
+				g.Live(item{id, id})
+			}
+		}()
+	}
+	wg.Wait()
+	if len(got) != 100 {
+		t.Fatalf("%d items delivered, want 100 once each", len(got))
+	}
+}
+
+// TestSocketLifetimeFunc: a per-connection lifetime recycles the
+// connection (a new dial, OnOpen with first=false).
+func TestSocketLifetimeFunc(t *testing.T) {
+	srv := newWSServer(t)
+	opens := make(chan bool, 8)
+	var calls sync.Mutex
+	n := 0
+	sock := OpenSocket(SocketConfig{
+		URL: wsURL(srv.Server),
+		OnOpen: func(_ context.Context, first bool, _ func([]byte) error) error {
+			opens <- first
+			return nil
+		},
+		Lifetime: func() time.Duration {
+			calls.Lock()
+			defer calls.Unlock()
+			n++
+			if n == 1 {
+				return 50 * time.Millisecond
+			}
+			return time.Hour
+		},
+		Backoff: retry.Backoff{Min: 5 * time.Millisecond, Max: 10 * time.Millisecond},
+	})
+	defer sock.Close()
+	for i, want := range []bool{true, false} {
+		select {
+		case got := <-opens:
+			if got != want {
+				t.Fatalf("open %d first=%v", i, got)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("open %d never came: the lifetime did not recycle", i)
+		}
+	}
+}
+
+// TestGapFillHoldRunRetry: a hold taken when the connection comes up keeps
+// live items back through a failed fetch until a retry succeeds.
+func TestGapFillHoldRunRetry(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	g := newFiller(&got, &mu)
+	g.Live(item{"1", "one"})
+	h := g.Hold()
+	g.Live(item{"4", "four"}) // live on the new connection
+	if err := h.Run(context.Background(), func(context.Context) ([]item, error) { return nil, errors.New("503") }); err == nil {
+		t.Fatal("want the fetch error")
+	}
+	if len(got) != 1 {
+		t.Fatalf("delivered %v during a failed fill", got)
+	}
+	if err := h.Run(context.Background(), func(context.Context) ([]item, error) {
+		return []item{{"1", "one"}, {"2", "two"}, {"3", "three"}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.Release() // no effect after success
+	g.Live(item{"5", "five"})
+	if want := []string{"one", "two", "three", "four", "five"}; !slices.Equal(got, want) {
+		t.Fatalf("delivered %v, want %v", got, want)
+	}
+}
+
+// TestRecovery: a lost connection is reported once; the fill retries until
+// it works; the end of the outage is reported after the history.
+func TestRecovery(t *testing.T) {
+	var l lifetime.Lifecycle
+	defer l.Close()
+	var mu sync.Mutex
+	var seen []string
+	gap := &GapFiller[item]{ID: func(it item) string { return it.id }, Deliver: func(it item) {
+		mu.Lock()
+		seen = append(seen, it.text)
+		mu.Unlock()
+	}}
+	var fetches atomic.Int32
+	done := make(chan struct{})
+	r := &Recovery[item]{
+		Gap: gap,
+		Fetch: func(context.Context) ([]item, error) {
+			if fetches.Add(1) == 1 {
+				return nil, errors.New("503")
+			}
+			return []item{{"2", "two"}}, nil
+		},
+		Reportable: func() bool { return true },
+		Report: func(down bool) {
+			mu.Lock()
+			seen = append(seen, map[bool]string{true: "down", false: "up"}[down])
+			mu.Unlock()
+			if !down {
+				close(done)
+			}
+		},
+		Backoff: retry.Backoff{Min: time.Millisecond, Max: 2 * time.Millisecond},
+	}
+	h := r.Handle(&l)
+	gap.Live(item{"1", "one"})
+	h(false, errors.New("read: EOF"))
+	h(false, errors.New("dial: refused")) // reported once
+	h(true, nil)
+	gap.Live(item{"3", "three"}) // held until the fill is done
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("the outage never ended")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"one", "down", "two", "three", "up"}; !slices.Equal(seen, want) {
+		t.Fatalf("saw %v, want %v", seen, want)
+	}
+}
+
+func TestSocketSlot(t *testing.T) {
+	srv := newWSServer(t)
+	var l lifetime.Lifecycle
+	var h SocketSlot
+	open := func() *Socket { return OpenSocket(SocketConfig{URL: wsURL(srv.Server)}) }
+	if !h.Open(open) || h.Open(open) || h.Get() == nil {
+		t.Fatal("Open: want one socket, the second refused")
+	}
+	h.Stop(&l)
+	if h.Get() != nil {
+		t.Fatal("Stop left the socket in")
+	}
+	l.Close() // waits for the stop
+	if !h.Open(open) {
+		t.Fatal("Open after Stop refused")
+	}
+	h.Stop(&l) // l is closed: stopped on a goroutine of its own
+	if !h.Open(open) {
+		t.Fatal("Open after the second Stop refused")
+	}
+	h.Close()
+	h.Close()
+	time.Sleep(50 * time.Millisecond) // the untracked stop above ends too (goleak checks)
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestDeduper(t *testing.T) {
 	d := NewDeduper(3)
@@ -252,7 +417,7 @@ func TestSocketEchoReconnectAndResume(t *testing.T) {
 		},
 		OnMessage: func(b []byte) { msgs <- string(b) },
 		OnState:   func(up bool, _ error) { states <- up },
-		Backoff:   Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond},
+		Backoff:   retry.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond},
 	})
 	defer sock.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -326,7 +491,7 @@ func TestSocketDetectsSilentPeer(t *testing.T) {
 				downs <- err
 			}
 		},
-		Backoff: Backoff{Min: 5 * time.Millisecond, Max: 10 * time.Millisecond},
+		Backoff: retry.Backoff{Min: 5 * time.Millisecond, Max: 10 * time.Millisecond},
 	})
 	defer sock.Close()
 	select {
@@ -367,7 +532,7 @@ func TestSocketReadLimit(t *testing.T) {
 				downs <- err
 			}
 		},
-		Backoff: Backoff{Min: time.Second, Max: time.Second},
+		Backoff: retry.Backoff{Min: time.Second, Max: time.Second},
 	})
 	defer sock.Close()
 	select {
@@ -385,7 +550,7 @@ func TestSocketReadLimit(t *testing.T) {
 func TestSocketCloseWhileDialling(t *testing.T) {
 	sock := OpenSocket(SocketConfig{
 		URL:     "ws://127.0.0.1:1/unreachable",
-		Backoff: Backoff{Min: time.Hour, Max: time.Hour},
+		Backoff: retry.Backoff{Min: time.Hour, Max: time.Hour},
 	})
 	time.Sleep(20 * time.Millisecond)
 	done := make(chan struct{})
@@ -406,7 +571,7 @@ func TestSocketSendWaitsForConnection(t *testing.T) {
 	srv := newWSServer(t)
 	var allow atomic.Bool
 	srv.Config.Handler = wrapGate(srv.Config.Handler, &allow)
-	sock := OpenSocket(SocketConfig{URL: wsURL(srv.Server), Backoff: Backoff{Min: 5 * time.Millisecond, Max: 10 * time.Millisecond}})
+	sock := OpenSocket(SocketConfig{URL: wsURL(srv.Server), Backoff: retry.Backoff{Min: 5 * time.Millisecond, Max: 10 * time.Millisecond}})
 	defer sock.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	err := sock.Send(ctx, []byte("early"))

@@ -1,4 +1,4 @@
-package transport
+package retry
 
 import (
 	"context"
@@ -39,7 +39,7 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	case <-t.C:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("transport: pacer: %w", ctx.Err())
+		return fmt.Errorf("retry: pacer: %w", ctx.Err())
 	}
 }
 

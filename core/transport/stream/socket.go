@@ -1,4 +1,4 @@
-package transport
+package stream
 
 import (
 	"context"
@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
 // ErrSocketClosed is returned by Send after Close.
-var ErrSocketClosed = errors.New("transport: socket closed")
+var ErrSocketClosed = errors.New("stream: socket closed")
 
 // SocketConfig configures a reconnecting WebSocket client.
 type SocketConfig struct {
@@ -49,7 +52,7 @@ type SocketConfig struct {
 	// ReadLimit bounds an incoming frame. Default 1 MiB.
 	ReadLimit int64
 	// Backoff spaces reconnects. Default: 250ms to 15s.
-	Backoff Backoff
+	Backoff retry.Backoff
 	// MaxLifetime recycles a connection before a server-side limit (Amazon
 	// Connect's websockets last at most two hours). 0: no limit.
 	MaxLifetime time.Duration
@@ -93,8 +96,8 @@ func OpenSocket(cfg SocketConfig) *Socket {
 	if cfg.ReadLimit <= 0 {
 		cfg.ReadLimit = 1 << 20
 	}
-	if cfg.Backoff == (Backoff{}) {
-		cfg.Backoff = Backoff{Min: 250 * time.Millisecond, Max: 15 * time.Second}
+	if cfg.Backoff == (retry.Backoff{}) {
+		cfg.Backoff = retry.Backoff{Min: 250 * time.Millisecond, Max: 15 * time.Second}
 	}
 	if cfg.Dialer == nil {
 		cfg.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}
@@ -129,7 +132,7 @@ func (s *Socket) Send(ctx context.Context, frame []byte) error {
 	case <-s.done:
 		return ErrSocketClosed
 	case <-ctx.Done():
-		return fmt.Errorf("transport: send: %w", ctx.Err())
+		return fmt.Errorf("stream: send: %w", ctx.Err())
 	}
 	select {
 	case err := <-f.result:
@@ -137,7 +140,7 @@ func (s *Socket) Send(ctx context.Context, frame []byte) error {
 	case <-s.done:
 		return ErrSocketClosed
 	case <-ctx.Done():
-		return fmt.Errorf("transport: send: %w", ctx.Err())
+		return fmt.Errorf("stream: send: %w", ctx.Err())
 	}
 }
 
@@ -185,7 +188,7 @@ func (s *Socket) run() {
 		if s.ctx.Err() != nil {
 			break
 		}
-		s.cfg.Logger.Warn("transport: websocket down; reconnecting", "err", err, "attempt", attempt)
+		s.cfg.Logger.Warn("stream: websocket down; reconnecting", "err", err, "attempt", attempt)
 		s.setState(false, err)
 		t := time.NewTimer(s.cfg.Backoff.Delay(attempt))
 		attempt++
@@ -203,7 +206,7 @@ func (s *Socket) dial() (*websocket.Conn, error) {
 	if s.cfg.URLFunc != nil {
 		var err error
 		if url, header, err = s.cfg.URLFunc(s.ctx); err != nil {
-			return nil, fmt.Errorf("transport: websocket url: %w", err)
+			return nil, fmt.Errorf("stream: websocket url: %w", err)
 		}
 	}
 	conn, resp, err := s.cfg.Dialer.DialContext(s.ctx, url, header)
@@ -212,9 +215,9 @@ func (s *Socket) dial() (*websocket.Conn, error) {
 	}
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("transport: dial %s: %w (HTTP %d)", redact(url), err, resp.StatusCode)
+			return nil, fmt.Errorf("stream: dial %s: %w (HTTP %d)", redact(url), err, resp.StatusCode)
 		}
-		return nil, fmt.Errorf("transport: dial %s: %w", redact(url), err)
+		return nil, fmt.Errorf("stream: dial %s: %w", redact(url), err)
 	}
 	conn.SetReadLimit(s.cfg.ReadLimit)
 	return conn, nil
@@ -285,26 +288,26 @@ loop:
 			werr := write(websocket.TextMessage, f.data)
 			f.result <- werr
 			if werr != nil {
-				err = fmt.Errorf("transport: write: %w", werr)
+				err = fmt.Errorf("stream: write: %w", werr)
 				break loop
 			}
 		case <-ping.C:
 			if werr := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(s.cfg.WriteWait)); werr != nil {
-				err = fmt.Errorf("transport: ping: %w", werr)
+				err = fmt.Errorf("stream: ping: %w", werr)
 				break loop
 			}
 			if s.cfg.Heartbeat != nil {
 				if werr := write(websocket.TextMessage, s.cfg.Heartbeat()); werr != nil {
-					err = fmt.Errorf("transport: heartbeat: %w", werr)
+					err = fmt.Errorf("stream: heartbeat: %w", werr)
 					break loop
 				}
 			}
 		case rerr := <-readErr:
-			err = fmt.Errorf("transport: read: %w", rerr)
+			err = fmt.Errorf("stream: read: %w", rerr)
 			_ = conn.Close()
 			return err
 		case <-lifetime:
-			err = errors.New("transport: connection recycled before its lifetime ends")
+			err = errors.New("stream: connection recycled before its lifetime ends")
 			s.closeHandshake(conn, readErr, websocket.CloseNormalClosure)
 			return err
 		case <-s.ctx.Done():
@@ -329,5 +332,55 @@ func (s *Socket) closeHandshake(conn *websocket.Conn, readErr <-chan error, code
 	case <-t.C:
 		_ = conn.Close()
 		<-readErr
+	}
+}
+
+// SocketSlot holds a desk's current Socket: at most one, stopped off the
+// caller's goroutine when the chat ends (the caller may be the socket's own
+// read goroutine), closed and waited for on Close.
+type SocketSlot struct {
+	mu sync.Mutex
+	s  *Socket
+}
+
+// Open stores the socket open makes, unless one is there; it reports
+// whether it made one.
+func (h *SocketSlot) Open(open func() *Socket) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.s != nil {
+		return false
+	}
+	h.s = open()
+	return true
+}
+
+// Get returns the current socket, or nil.
+func (h *SocketSlot) Get() *Socket {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.s
+}
+
+func (h *SocketSlot) take() *Socket {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.s
+	h.s = nil
+	return s
+}
+
+// Stop takes the socket out and closes it on a goroutine of l (or one of
+// its own once l is closed).
+func (h *SocketSlot) Stop(l *lifetime.Lifecycle) {
+	if s := h.take(); s != nil && !l.Go(func() { _ = s.Close() }) {
+		go func() { _ = s.Close() }()
+	}
+}
+
+// Close takes the socket out and closes it, waiting for its goroutines.
+func (h *SocketSlot) Close() {
+	if s := h.take(); s != nil {
+		_ = s.Close()
 	}
 }

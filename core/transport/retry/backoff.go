@@ -1,4 +1,4 @@
-package transport
+package retry
 
 import (
 	"math/rand/v2"
@@ -10,7 +10,8 @@ import (
 
 // Backoff computes retry delays: exponential from Min to Max with full
 // jitter (a uniform pick in [0, d]), so that many clients retrying at once
-// spread out. The zero value means 100ms to 30s.
+// spread out. The zero value is the policy most desk calls want: 100ms
+// doubling up to 5s.
 type Backoff struct {
 	Min, Max time.Duration
 	// MaxRetryAfter caps a server's Retry-After. Default: Max.
@@ -22,7 +23,7 @@ func (b Backoff) norm() Backoff {
 		b.Min = 100 * time.Millisecond
 	}
 	if b.Max <= 0 {
-		b.Max = 30 * time.Second
+		b.Max = 5 * time.Second
 	}
 	if b.Max < b.Min {
 		b.Max = b.Min

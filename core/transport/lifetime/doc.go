@@ -1,0 +1,14 @@
+// Package lifetime holds the small lifetime pieces of a kit's desk: a
+// Lifecycle (a context that ends with Close, tracked goroutines, callers'
+// contexts bound to it), a Set of open desks that one Close closes, and an
+// Indicator that turns itself off unless renewed (an agent's typing, for a
+// desk that never says "stopped").
+//
+// # Concurrency
+//
+// Lifecycle, Set and Indicator are safe for concurrent use.
+//
+// # Errors
+//
+// Set.Add fails with ErrClosed after Close.
+package lifetime

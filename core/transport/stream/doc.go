@@ -1,0 +1,20 @@
+// Package stream keeps a desk's event stream whole, written once for every
+// kit: a Sequencer that puts numbered events back in order and finds gaps,
+// a bounded Deduper of event ids, a GapFiller that merges a live stream
+// with the history fetched after an outage (each item once, in order), a
+// reconnecting WebSocket client (Socket: heartbeats, a single writer, a
+// lifetime per connection to recycle before a desk-announced expiry) held
+// in a SocketSlot, and a Recovery that puts the socket and the gap filler
+// together: it reports an outage once and its end after the fill.
+//
+// # Concurrency
+//
+// Deduper, Sequencer, GapFiller, Recovery and SocketSlot are safe for
+// concurrent use. A Socket's Send and Close may be called from any
+// goroutine; its handlers run on its read goroutine, one at a time.
+//
+// # Errors
+//
+// Socket.Send fails with ErrSocketClosed after Close, and with the
+// context's error when the frame could not be queued in time.
+package stream
