@@ -3,12 +3,15 @@ package gateway
 import (
 	"container/list"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/deskbridge/deskbridge/core/flow"
 )
 
 // Admission control: one client address (an IPv4 address, an IPv6 /64)
@@ -236,6 +239,22 @@ func (g *Gateway) releaseEndedUploads() bool {
 		}
 	}
 	return released
+}
+
+// known reports whether session id exists: on a socket here, in the
+// engine or in the Store. A token of a session that was forgotten opens
+// nothing: it does not bring an empty session back under the old id.
+func (g *Gateway) known(ctx context.Context, id string) bool {
+	g.mu.Lock()
+	_, here := g.sessions[id]
+	g.mu.Unlock()
+	if _, live := g.engine.Lookup(id); here || live {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.opts.OpTimeout)
+	defer cancel()
+	_, err := g.engine.Store().Load(ctx, id)
+	return !errors.Is(err, flow.ErrNotFound)
 }
 
 // forget drops a session's uploads and its engine session (not one

@@ -47,6 +47,7 @@ type conn struct {
 	addr   string // the client address key (addrKey)
 
 	helloed atomic.Bool // set once hello succeeded; read by Shutdown
+	tokenAt time.Time   // when the socket's token was minted (the writer's)
 
 	bucket bucket
 	async  sync.WaitGroup
@@ -265,11 +266,15 @@ func (c *conn) hello(req request) bool {
 	g := c.g
 	resumed := req.Token != ""
 	id := ""
+	legacy := false
+	badToken := func() bool {
+		c.fail(req.ID, req.Op, protoErr(CodeBadToken, "the token is not valid here; send hello without a token to start a new session"))
+		return true
+	}
 	if resumed {
 		var ok bool
-		if id, ok = g.tokens.verify(req.Token); !ok {
-			c.fail(req.ID, req.Op, protoErr(CodeBadToken, "the token is not valid here; send hello without a token to start a new session"))
-			return true
+		if id, legacy, ok = g.tokens.verify(req.Token); !ok || !g.known(c.ctx, id) {
+			return badToken()
 		}
 	} else {
 		if ok, wait := g.admitNewSession(c.addr); !ok {
@@ -303,6 +308,10 @@ func (c *conn) hello(req request) bool {
 		g.detach(id)
 		c.fail(req.ID, req.Op, &errFrame{Code: codeOf(err), Message: err.Error()})
 		return true
+	}
+	if legacy && !snap.State.Active() {
+		g.detach(id)
+		return badToken()
 	}
 	c.sess, c.sid, c.mode = s, id, req.Mode
 	if snap.Chat > 0 {
@@ -342,6 +351,7 @@ func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow
 	}()
 	_ = c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
 	o := &c.g.opts
+	c.tokenAt = o.Now()
 	c.write(welcomeFrame{
 		Type: typeWelcome, Re: req.ID, Session: c.sid, Token: c.g.tokens.mint(c.sid), Mode: c.mode,
 		LastSeq: snap.LastSeq, Reset: reset, Resumed: resumed, Snapshot: snap,
@@ -376,7 +386,7 @@ func (c *conn) pushEvents(from uint64) {
 			}
 			return
 		case errors.Is(err, context.DeadlineExceeded):
-			c.write(heartbeatFrame{Type: typeHeartbeat, LastSeq: sub.Cursor()})
+			c.write(c.heartbeat(sub.Cursor()))
 			c.wmu.Lock()
 			perr := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.g.opts.WriteTimeout))
 			c.wmu.Unlock()
@@ -394,6 +404,17 @@ func (c *conn) pushEvents(from uint64) {
 			return
 		}
 	}
+}
+
+// heartbeat is the heartbeat frame after cursor, with a fresh token when
+// the socket's is past half its life.
+func (c *conn) heartbeat(cursor uint64) heartbeatFrame {
+	f := heartbeatFrame{Type: typeHeartbeat, LastSeq: cursor}
+	if now := c.g.opts.Now(); now.Sub(c.tokenAt) > c.g.opts.TokenTTL/2 {
+		c.tokenAt = now
+		f.Token = c.g.tokens.mint(c.sid)
+	}
+	return f
 }
 
 func (c *conn) sendEvents(m *callbackMapper, evs []flow.Event) bool {

@@ -261,8 +261,12 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (string, boo
 		g.stats.errorCode(CodeUnauthorized)
 		return "", false
 	}
-	sid, ok := g.tokens.verify(tok)
-	if !ok {
+	sid, legacy, ok := g.tokens.verify(tok)
+	if ok && legacy {
+		s, live := g.engine.Lookup(sid)
+		ok = live && s.State().Active()
+	}
+	if !ok || !g.known(r.Context(), sid) {
 		writeHTTPError(w, http.StatusUnauthorized, CodeBadToken, "the session token is not valid here")
 		g.stats.errorCode(CodeBadToken)
 		return "", false

@@ -46,6 +46,10 @@ type Options struct {
 	// bytes, so tokens die with the process. Set it, with a persistent
 	// flow.Store, for tokens that survive a restart.
 	TokenSecret []byte
+	// TokenTTL is how long a session token opens its session. Every
+	// welcome brings a fresh one, and heartbeats renew it past half its
+	// life. Default 24h.
+	TokenTTL time.Duration
 
 	// MaxFrameBytes bounds a browser frame. A larger frame (up to 16 times
 	// this) is answered with a frame_too_large error; past that the
@@ -167,6 +171,7 @@ func (o Options) withDefaults() Options {
 	nonzero(&o.MaxConnsPerAddr, 100)
 	nonzero(&o.NewSessionsPerMinute, 60)
 	nonzero(&o.ChatlessTTL, 2*time.Minute)
+	positive(&o.TokenTTL, 24*time.Hour)
 	nonzero(&o.HelloTimeout, 10*time.Second)
 	nonzero(&o.Heartbeat, 20*time.Second)
 	nonzero(&o.WriteTimeout, 10*time.Second)
@@ -240,7 +245,7 @@ func New(opts Options) (*Gateway, error) {
 		proxies:  px,
 		addrs:    make(map[string]*addrState),
 		opts:     opts,
-		tokens:   newTokens(opts.TokenSecret),
+		tokens:   newTokens(opts.TokenSecret, opts.TokenTTL, opts.Now),
 		origins:  newOrigins(opts.AllowedOrigins),
 		log:      opts.Logger,
 		sessions: make(map[string]*sessionInfo),

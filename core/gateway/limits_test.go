@@ -34,7 +34,7 @@ func TestTokens(t *testing.T) {
 	}
 	// Bad tokens: garbage, the right id with another session's tag, a
 	// tag under another secret.
-	other := newTokens([]byte("another secret"))
+	other := newTokens([]byte("another secret"), time.Hour, time.Now)
 	idA, tagB := a.welcome.Session, b.welcome.Token[strings.LastIndexByte(b.welcome.Token, '.'):]
 	for _, tok := range []string{"nope", "s1." + idA + tagB, other.mint(idA), a.welcome.Token + "x", strings.Repeat("s1.", 300)} {
 		c.send(map[string]any{"op": "hello", "id": "h", "token": tok})

@@ -269,6 +269,8 @@ type eventFrame struct {
 type heartbeatFrame struct {
 	Type    string `json:"type"`
 	LastSeq uint64 `json:"last_seq"`
+	// Token, when set, replaces the client's (it was past half its life).
+	Token string `json:"token,omitempty"`
 }
 
 // codeOf maps an engine error to a protocol code.

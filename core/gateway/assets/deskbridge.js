@@ -115,7 +115,7 @@ export class GatewayError extends Error {
 class Connection {
   constructor(opts, handlers) {
     this.opts = opts;
-    this.h = handlers; // { mode, onEvent(frame), onWelcome(frame), onError(frame), onLost(), keepOpen() }
+    this.h = handlers; // { mode, onEvent(frame), onWelcome(frame), onError(frame), onLost(), onToken(), keepOpen() }
     this.token = null;
     this.session = null;
     this.lastSeq = 0;
@@ -262,6 +262,11 @@ class Connection {
         return;
       }
       case "heartbeat":
+        if (f.token) {
+          // The token was renewed (tokens expire); keep the new one.
+          this.token = f.token;
+          this.h.onToken && this.h.onToken();
+        }
         if (f.last_seq > this.lastSeq) this.ws && this.ws.close(4003, "missed events");
         return;
     }
@@ -392,6 +397,7 @@ class DeskbridgeServiceDesk {
       onEvent: (f) => this.onEvent(f),
       onWelcome: (w) => this.onWelcome(w),
       onLost: () => this.onLost(),
+      onToken: () => this.phase !== "idle" && this.persist(),
       keepOpen: () => this.phase === "waiting" || this.phase === "connected",
     });
     this.lostTimer = null;
