@@ -89,9 +89,9 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	c := &Client{base: strings.TrimRight(u.String(), "/"), cfg: cfg}
 	c.rc = &retryablehttp.Client{
-		HTTPClient:   cfg.HTTPClient,
-		RetryMax:     cfg.MaxRetries,
-		CheckRetry:   c.checkRetry,
+		HTTPClient: cfg.HTTPClient,
+		RetryMax:   cfg.MaxRetries,
+		CheckRetry: c.checkRetry,
 		Backoff: func(_, _ time.Duration, attempt int, resp *http.Response) time.Duration {
 			return cfg.Backoff.After(attempt, resp, time.Now())
 		},
