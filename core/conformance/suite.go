@@ -936,7 +936,6 @@ func (nopCallback) AgentEndedChat()                                       {}
 func (nopCallback) SetErrorStatus(servicedesk.ErrorInfo)                  {}
 func (nopCallback) SetFileUploadStatus(string, bool, string)              {}
 func (nopCallback) ScreenShareEnded()                                     {}
-func (nopCallback) ScreenShareStop()                                      {}
 func (nopCallback) PersistedState() json.RawMessage                       { return nil }
 func (nopCallback) UpdatePersistedState(any) error                        { return nil }
 func (nopCallback) ReplacePersistedState(any) error                       { return nil }

@@ -438,8 +438,6 @@ func (c *callback) ScreenShareEnded() {
 	})
 }
 
-func (c *callback) ScreenShareStop() { c.ScreenShareEnded() }
-
 func (c *callback) PersistedState() json.RawMessage {
 	c.s.deskMu.Lock()
 	defer c.s.deskMu.Unlock()

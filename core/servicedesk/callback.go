@@ -51,8 +51,6 @@ type Callback interface {
 	// ScreenShareEnded reports that sharing, or a pending request, ended on
 	// the desk's side.
 	ScreenShareEnded()
-	// ScreenShareStop is the seed's name for ScreenShareEnded.
-	ScreenShareStop()
 	// PersistedState returns the desk's persisted state as JSON, or nil.
 	PersistedState() json.RawMessage
 	// UpdatePersistedState deep-merges state (any JSON-marshalable value, or

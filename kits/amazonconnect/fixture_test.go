@@ -122,7 +122,6 @@ func (r *recorder) ScreenShareRequest(context.Context) (servicedesk.ScreenShareS
 	return servicedesk.ScreenShareDeclined, nil
 }
 func (r *recorder) ScreenShareEnded() {}
-func (r *recorder) ScreenShareStop()  {}
 func (r *recorder) PersistedState() json.RawMessage {
 	r.mu.Lock()
 	defer r.mu.Unlock()

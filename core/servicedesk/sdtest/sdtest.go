@@ -127,7 +127,6 @@ func (r *Recorder) SetFileUploadStatus(id string, isError bool, text string) {
 }
 
 func (r *Recorder) ScreenShareEnded() { r.add("share_ended") }
-func (r *Recorder) ScreenShareStop()  { r.add("share_ended") }
 
 func (r *Recorder) ScreenShareRequest(context.Context) (servicedesk.ScreenShareState, error) {
 	r.add("share_asked")
