@@ -1,20 +1,21 @@
-package mockdesk
+package mockdesk_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	"github.com/deskbridge/deskbridge/mock-desk/loadtest"
 	"github.com/gorilla/websocket"
 )
+
+var benchAgent = servicedesk.AgentProfile{ID: "agent-1", Nickname: "Ada", UserType: servicedesk.UserHuman}
 
 // benchConns is how many chats (WebSocket connections) run at once.
 const benchConns = 1000
@@ -26,9 +27,9 @@ const benchConns = 1000
 //
 //	go test -run '^$' -bench 'WebSocketChats|RawWebSocketEcho' -benchtime 20000x ./mock-desk/
 func BenchmarkWebSocketChats(b *testing.B) {
-	d, err := New(Options{
-		Agents:       []AgentConfig{{Profile: ada, Online: true, Capacity: benchConns, Script: Script{EchoWithPrefix(0, "")}}},
-		PingInterval: Duration(time.Minute),
+	d, err := mockdesk.New(mockdesk.Options{
+		Agents:       []mockdesk.AgentConfig{{Profile: benchAgent, Online: true, Capacity: benchConns, Script: mockdesk.Script{mockdesk.EchoWithPrefix(0, "")}}},
+		PingInterval: mockdesk.Duration(time.Minute),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -38,46 +39,30 @@ func BenchmarkWebSocketChats(b *testing.B) {
 	defer d.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/ws"
 	conns := dialAll(b, url, func(c *websocket.Conn) error {
-		if err := c.WriteJSON(ClientFrame{Type: "start"}); err != nil {
+		if err := c.WriteJSON(mockdesk.ClientFrame{Type: "start"}); err != nil {
 			return err
 		}
 		return readUntil(c, `"type":"agent_joined"`)
 	})
 	roundTrip := func(c *websocket.Conn, i int) error {
 		text := fmt.Sprintf("m%d", i)
-		f := ClientFrame{Type: "message", IdempotencyKey: text, Message: &servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: text}}}
+		f := mockdesk.ClientFrame{Type: "message", IdempotencyKey: text, Message: &servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: text}}}
 		if err := c.WriteJSON(f); err != nil {
 			return err
 		}
 		return readUntil(c, `"type":"agent_message"`)
 	}
-	runRoundTrips(b, conns, roundTrip)
+	loadtest.ClosedLoop(b, conns, roundTrip)
 }
 
 // BenchmarkRawWebSocketEcho is the baseline: a gorilla/websocket echo
 // server on loopback, same connections, same closed loop.
 func BenchmarkRawWebSocketEcho(b *testing.B) {
-	var up websocket.Upgrader
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		for {
-			t, m, err := c.ReadMessage()
-			if err != nil {
-				return
-			}
-			if err := c.WriteMessage(t, m); err != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewServer(loadtest.EchoHandler(nil))
 	defer srv.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
 	conns := dialAll(b, url, nil)
-	runRoundTrips(b, conns, func(c *websocket.Conn, i int) error {
+	loadtest.ClosedLoop(b, conns, func(c *websocket.Conn, i int) error {
 		msg := []byte(fmt.Sprintf(`{"type":"message","message":{"input":{"text":"m%d"}}}`, i))
 		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
 			return err
@@ -123,58 +108,6 @@ func dialAll(b *testing.B, url string, setup func(*websocket.Conn) error) []*web
 	return conns
 }
 
-// runRoundTrips spreads b.N round trips over the connections, all at once,
-// and reports round trips per second and latency percentiles.
-func runRoundTrips(b *testing.B, conns []*websocket.Conn, rt func(*websocket.Conn, int) error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	lat := make([][]time.Duration, len(conns))
-	errs := make(chan error, len(conns))
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for i, c := range conns {
-		n := b.N / len(conns)
-		if i < b.N%len(conns) {
-			n++
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range n {
-				if ctx.Err() != nil {
-					errs <- ctx.Err()
-					return
-				}
-				t0 := time.Now()
-				if err := rt(c, j); err != nil {
-					errs <- err
-					return
-				}
-				lat[i] = append(lat[i], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		return float64(all[int(float64(len(all)-1)*p)].Microseconds()) / 1000
-	}
-	b.ReportMetric(float64(len(all))/elapsed.Seconds(), "msgs/s")
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-}
-
 // readUntil reads frames until one contains marker.
 func readUntil(c *websocket.Conn, marker string) error {
 	_ = c.SetReadDeadline(time.Now().Add(60 * time.Second))
@@ -187,7 +120,7 @@ func readUntil(c *websocket.Conn, marker string) error {
 			return nil
 		}
 		if strings.Contains(string(m), `"type":"error"`) {
-			var f ServerFrame
+			var f mockdesk.ServerFrame
 			_ = json.Unmarshal(m, &f)
 			return fmt.Errorf("error frame: %+v", f.Error)
 		}

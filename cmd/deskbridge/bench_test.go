@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,41 +120,6 @@ func dialMany(b *testing.B, n int, url string, prepare func(*loadClient) error) 
 	return clients
 }
 
-// closedLoop runs b.N round trips over the clients, each client waiting for
-// its answer before its next message, and reports messages/s and latency
-// percentiles.
-func closedLoop(b *testing.B, clients []*loadClient, trip func(c *loadClient) error) {
-	b.Helper()
-	var next atomic.Int64
-	lat := make([][]time.Duration, len(clients))
-	errs := make(chan error, len(clients))
-	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				t0 := time.Now()
-				if err := trip(c); err != nil {
-					errs <- err
-					return
-				}
-				lat[i] = append(lat[i], time.Since(t0))
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
-	loadtest.Summarize(lat, elapsed).Report(b)
-}
-
 // benchStores are the stores the load benchmarks run with, side by side:
 // memory (the baseline), the embedded file store, and Redis (a real
 // redis-server with the AOF synced every second, as docs/deploy.md
@@ -256,7 +220,7 @@ func gatewayLoop(b *testing.B, url string) {
 		}
 		return c.startChat()
 	})
-	closedLoop(b, clients, func(c *loadClient) error {
+	loadtest.ClosedLoop(b, clients, func(c *loadClient, _ int) error {
 		c.n++
 		return c.echo("m" + strconv.Itoa(c.n))
 	})
@@ -308,7 +272,7 @@ func BenchmarkLoadRawEcho(b *testing.B) {
 	srv := httptest.NewServer(rawEcho())
 	defer srv.Close()
 	clients := dialMany(b, loadClients, "ws"+strings.TrimPrefix(srv.URL, "http"), func(*loadClient) error { return nil })
-	closedLoop(b, clients, func(c *loadClient) error {
+	loadtest.ClosedLoop(b, clients, func(c *loadClient, _ int) error {
 		c.n++
 		text := []byte(`{"text":"m` + strconv.Itoa(c.n) + `"}`)
 		if err := c.ws.WriteMessage(websocket.TextMessage, text); err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	"github.com/deskbridge/deskbridge/mock-desk/loadtest"
 	"github.com/deskbridge/deskbridge/stores/redis/redistest"
 	"github.com/gorilla/websocket"
 	"github.com/redis/go-redis/v9"
@@ -92,7 +93,7 @@ func loadInstances(b *testing.B, n int, moved bool) {
 	raw := redis.NewClient(&redis.Options{Addr: rds.Addr()})
 	defer raw.Close()
 	before := redisCommands(b, raw)
-	closedLoop(b, clients, func(c *loadClient) error {
+	loadtest.ClosedLoop(b, clients, func(c *loadClient, _ int) error {
 		c.n++
 		return c.echo("m" + strconv.Itoa(c.n))
 	})

@@ -464,8 +464,8 @@ func (s *Session) SetSuspended(ctx context.Context, suspended bool) error {
 	})
 }
 
-// UpdateState tells the desk about the host side of the chat (the seed's
-// updateState); ErrUnsupported when the desk does not take it.
+// UpdateState tells the desk about the host side of the chat (updateState,
+// a deskbridge extension); ErrUnsupported when the desk does not take it.
 func (s *Session) UpdateState(ctx context.Context, state servicedesk.ChatState) error {
 	state.SessionID = s.id
 	var ctrl *servicedesk.Controller

@@ -111,8 +111,9 @@ type Pinger interface {
 
 // MemoryStore is the in-process Store: it survives an Engine restart within
 // one process (tests, single-node servers that restart the engine), not a
-// process restart. Records are kept as JSON, so what works here serialises;
-// events are shared with the sessions, being immutable once published. Sessions are
+// process restart. Records are kept as they are, not as JSON (a pending
+// file's Open survives, which JSON cannot carry); events are shared with
+// the sessions, being immutable once published. Sessions are
 // spread over shards so that many sessions save without one lock.
 type MemoryStore struct {
 	shards    [memShards]memShard

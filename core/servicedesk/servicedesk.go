@@ -66,8 +66,9 @@ type Reconnector interface {
 	Reconnect(ctx context.Context) (bool, error)
 }
 
-// StateUpdater is the seed's optional updateState: the engine tells the desk
-// about the chat's host-side state (user id, locale, ...) when it changes.
+// StateUpdater is deskbridge's optional updateState (Carbon has none): the
+// engine tells the desk about the chat's host-side state (user id, locale,
+// ...) when it changes.
 type StateUpdater interface {
 	UpdateState(ctx context.Context, state ChatState) error
 }

@@ -320,8 +320,8 @@ type AdditionalDataToAgent struct {
 	FilesToUpload []FileUpload `json:"filesToUpload,omitempty"`
 }
 
-// ChatState is what the seed's optional updateState tells a desk about the
-// host side of the chat.
+// ChatState is what the optional updateState (a deskbridge extension) tells
+// a desk about the host side of the chat.
 type ChatState struct {
 	SessionID string            `json:"sessionID"`
 	UserID    string            `json:"userID,omitempty"`

@@ -1,10 +1,19 @@
 // Package conformdesk adapts a mock-desk Desk to the interfaces of the kit
-// conformance suite (core/conformance), so a kit's test wires the two with
-// one call:
+// conformance suite (core/conformance), so a kit's test is one call with a
+// maker of a few lines:
 //
-//	desk, _ := mockdesk.New(mockdesk.Options{…})
-//	srv := httptest.NewServer(desk)
-//	h := &conformance.Harness{Factory: mykit.Factory(srv.URL), Desk: conformdesk.New(desk), Faults: conformdesk.Faults(desk)}
+//	conformance.Run(t, features, func(t *testing.T) *conformance.Harness {
+//		d := conformdesk.NewDesk(t, mockdesk.Options{Faults: conformdesk.BackgroundFaults(1)})
+//		srv := conformdesk.Serve(t, d) // closed with the test
+//		kit, err := mykit.New(mykit.Config{BaseURL: srv.URL})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		t.Cleanup(func() { _ = kit.Close() })
+//		return conformdesk.Harness(d, kit.Factory)
+//	})
+//
+// A vendor face goes in front of the desk with ServeHandler.
 //
 // It lives in its own package so that mockdesk itself never depends on the
 // suite (and its testing imports).

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -344,6 +345,46 @@ func EchoHandler(up *websocket.Upgrader) http.Handler {
 			}
 		}
 	})
+}
+
+// ClosedLoop runs b.N round trips over the clients at once, each client
+// waiting for its answer before its next one, and reports messages/s and
+// latency percentiles. trip gets the round trip's number, unique across
+// the clients (for idempotency keys).
+func ClosedLoop[C any](b *testing.B, clients []C, trip func(c C, n int) error) {
+	b.Helper()
+	var next atomic.Int64
+	lat := make([][]time.Duration, len(clients))
+	errs := make(chan error, len(clients))
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n := next.Add(1)
+				if n > int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				if err := trip(c, int(n)); err != nil {
+					errs <- err
+					return
+				}
+				lat[i] = append(lat[i], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	Summarize(lat, elapsed).Report(b)
 }
 
 // Summarize turns per-client round-trip latencies over elapsed into a
