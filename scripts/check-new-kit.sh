@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Proves scripts/new-kit.sh: in a scratch copy of the repository, it creates
-# a kit from each template, and each copy passes its tests (the conformance
-# suite included) and builds on its own.
+# a kit from each template, each copy passes its tests (the conformance
+# suite included) and builds on its own, and deskbridge runs it (--kit NAME).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-git ls-files -z --cached --others --exclude-standard core mock-desk kits/websocket kits/rest kits/polling scripts go.work | xargs -0 cp --parents -t "$tmp"
+git ls-files -z --cached --others --exclude-standard core mock-desk kits stores cmd/deskbridge scripts go.work | xargs -0 cp --parents -t "$tmp"
 cd "$tmp"
+names=()
 for from in websocket rest polling; do
 	name="acme$from"
 	scripts/new-kit.sh "$name" --from "$from" >/dev/null
@@ -16,4 +17,13 @@ for from in websocket rest polling; do
 	fi
 	(cd "kits/$name" && go vet . && go test -race -count=1 -timeout 5m . && GOWORK=off go build ./...)
 	echo "kits/$name (from $from): conformance passed"
+	names+=("$name")
 done
+# The server knows the new kits: its help lists them, and the demo runs a
+# chat through each (the bot escalates, a scripted agent answers).
+(cd cmd/deskbridge && go vet . && GOWORK=off go build ./...)
+for name in "${names[@]}"; do
+	go run ./cmd/deskbridge help serve | grep -q "^  $name\$" || { echo "check-new-kit: deskbridge help serve does not list $name"; exit 1; }
+done
+(cd cmd/deskbridge && go test -count=1 -timeout 5m -run "TestDemoEachKit/($(IFS='|'; echo "${names[*]}"))\$" -v . | grep -E '^(=== RUN|--- |ok|FAIL)')
+echo "deskbridge serve and demo --kit: ${names[*]} registered and running"

@@ -49,6 +49,23 @@ for f in "$dst"/*; do
 		-e "s#deskbridge-${from}#deskbridge-${name}#g" \
 		"$f"
 done
+# Register the kit with the server (deskbridge serve and demo --kit NAME):
+# cmd/deskbridge/kit_NAME.go, a copy of the template's registration, and the
+# module in cmd/deskbridge's go.mod.
+reg="cmd/deskbridge/kit_$name.go"
+sed -E \
+	-e "s#kits/$from\"#kits/$name\"#" \
+	-e "s#\b${from}\.(New|Config)\b#${name}.\1#g" \
+	-e "s#^// The ${from} kit#// The ${name} kit (made by scripts/new-kit.sh from the ${from} kit)#" \
+	-e "s#Name: +\"${from}\",#Name: \"${name}\",#" \
+	-e "s#About: +\"(.*)\",#About: \"a copy of the ${from} kit: \1\",#" \
+	-e "/^\s*(Aliases|order):/d" \
+	"cmd/deskbridge/kit_$from.go" >"$reg"
+gofmt -w "$reg"
+(cd cmd/deskbridge && go mod edit \
+	-require="github.com/deskbridge/deskbridge/kits/$name@v0.0.0-00010101000000-000000000000" \
+	-replace="github.com/deskbridge/deskbridge/kits/$name=../../kits/$name")
 scripts/gen-work.sh
 (cd "$dst" && go mod tidy >/dev/null)
-echo "created $dst from $src; next: (cd $dst && go test -race .), then docs/writing-a-kit.md"
+echo "created $dst from $src, registered as deskbridge serve --kit $name ($reg)"
+echo "next: (cd $dst && go test -race .), then docs/writing-a-kit.md"

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	_ "embed"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -77,7 +76,7 @@ func startDemo(cfg demoConfig) (*demo, error) {
 
 	srv, err := startServer(serverConfig{
 		Listen:  net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.Port)),
-		Kit:     kitConfig{Name: cfg.Kit, DeskURL: d.deskURL, WebhookSecret: secret, Logger: cfg.Logger},
+		Kit:     kitConfig{Name: cfg.Kit, DeskURL: d.deskURL, Settings: map[string]string{"DESKBRIDGE_WEBHOOK_SECRET": secret}, Logger: cfg.Logger},
 		Gateway: cfg.Gateway,
 		Flow:    cfg.Flow,
 		Demo:    true,
@@ -104,21 +103,55 @@ func (d *demo) close(ctx context.Context) error {
 	return err
 }
 
-func runDemo(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("deskbridge demo", flag.ContinueOnError)
-	fs.SetOutput(out)
-	kitName := fs.String("kit", "websocket", "desk kit between the gateway and the mock desk: websocket, rest, polling, amazonconnect, genesys")
-	port := fs.Int("port", 8080, "port of the chat page and the gateway on 127.0.0.1 (0: any free port)")
-	deskPort := fs.Int("desk-port", 8089, "port of the mock desk and its agent console on 127.0.0.1 (0: any free port)")
-	logLevel := fs.String("log-level", "warn", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return err
+// demoFlags are deskbridge demo's settings.
+type demoFlags struct {
+	Kit      string
+	Port     int
+	DeskPort int
+	LogLevel string
+}
+
+var demoSettings = []setting[demoFlags]{
+	{Flag: "kit", Arg: "NAME", Default: "websocket", Usage: "the kit between the gateway and the mock desk (the kits are listed below; the vendor kits talk to mock-desk's face of that vendor)",
+		field: func(c *demoFlags) any { return &c.Kit }},
+	{Flag: "port", Arg: "PORT", Default: "8080", Usage: "port of the chat page and the gateway on 127.0.0.1 (0: any free port)",
+		field: func(c *demoFlags) any { return &c.Port }},
+	{Flag: "desk-port", Arg: "PORT", Default: "8089", Usage: "port of the mock desk and its agent console on 127.0.0.1 (0: any free port)",
+		field: func(c *demoFlags) any { return &c.DeskPort }},
+	{Flag: "log-level", Arg: "LEVEL", Default: "warn", Usage: "debug, info, warn or error",
+		field: func(c *demoFlags) any { return &c.LogLevel }},
+}
+
+func demoUsage(w io.Writer) {
+	fmt.Fprint(w, `usage: deskbridge demo [flags]
+
+Runs a demo on loopback: a mock desk with scripted agents and its agent
+console, the gateway, a demo bot and a chat page. It needs nothing but Go.
+
+flags:
+`)
+	printSettings(w, demoSettings)
+	fmt.Fprint(w, "\nkits (--kit):\n")
+	for _, k := range kitRegistry {
+		fmt.Fprintf(w, "  %-14s %s\n", k.Name, k.About)
 	}
-	log, err := newLogger(out, *logLevel, "text")
+}
+
+func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	// The demo's settings are flags only: the environment is for serve.
+	f, r, err := readSettings("demo", demoSettings, demoUsage, args, out, func(string) string { return "" })
 	if err != nil {
 		return err
 	}
-	d, err := startDemo(demoConfig{Kit: *kitName, Port: *port, DeskPort: *deskPort, Logger: log})
+	spec, ok := lookupKit(f.Kit)
+	if !ok {
+		return unknownKit(f.Kit, r.sourceOf("kit"))
+	}
+	log, err := newLogger(out, f.LogLevel, "text")
+	if err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.LogLevel)
+	}
+	d, err := startDemo(demoConfig{Kit: spec.Name, Port: f.Port, DeskPort: f.DeskPort, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -130,7 +163,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 In the chat, say "talk to a person". Ada, a scripted agent, takes the chat;
 to be the agent yourself, pick the chat in the console as "You (console)"
 (set Ada and Grace offline there first). Ctrl-C stops the demo.
-`, *kitName, d.srv.url, d.deskURL)
+`, spec.Name, d.srv.url, d.deskURL)
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping…")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

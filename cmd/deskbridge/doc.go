@@ -16,6 +16,12 @@
 // domains, DESKBRIDGE_GENESYS_ORIGIN. With --desk-url they talk to that
 // mock-desk instead.
 //
-// serve reads flags, then DESKBRIDGE_* environment variables, then a JSON
-// config file (--config); secrets come from the environment only.
+// Each of serve's settings comes from its flag, else its DESKBRIDGE_*
+// environment variable, else its member of the JSON config file (--config),
+// else its default; secrets come from the environment only. One table
+// (serveSettings, settings.go) names them all, and the flags, the help
+// ("deskbridge help serve"), the config-file reader and the README's list are
+// made from it. Kits register themselves from kit_NAME.go (kitSpec);
+// scripts/new-kit.sh adds one. "deskbridge healthcheck" asks a running
+// server's /healthz, for container images without a shell.
 package main

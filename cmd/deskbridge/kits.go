@@ -1,30 +1,105 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
+	"slices"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/kits/amazonconnect"
-	"github.com/deskbridge/deskbridge/kits/genesys"
-	"github.com/deskbridge/deskbridge/kits/polling"
-	"github.com/deskbridge/deskbridge/kits/rest"
-	"github.com/deskbridge/deskbridge/kits/websocket"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 )
 
-// kitNames lists the kits deskbridge can run.
-var kitNames = []string{"websocket", "rest", "polling", "amazonconnect", "genesys"}
+// kitSpec is one kit deskbridge can run: what serve, demo, the usage text
+// and the README know of it. Each kit registers itself from its own file
+// (kit_NAME.go); scripts/new-kit.sh adds one for a new kit.
+type kitSpec struct {
+	Name    string
+	Aliases []string // other names --kit accepts
+	About   string   // one line for the usage text
+	// NeedsDeskURL: the kit talks to a desk at --desk-url. The vendor kits
+	// talk to the vendor's cloud, or to a mock-desk face at --desk-url.
+	NeedsDeskURL bool
+	// Settings are the kit's own, read from the environment only.
+	Settings []envSetting
+	// Start builds the kit.
+	Start func(kitConfig) (*kit, error)
+	// MockFace is what the demo's mock desk serves for the kit; nil: the
+	// desk protocol itself.
+	MockFace func(*mockdesk.Desk) http.Handler
+	// order places the shipped kits in lists, the default first; kits
+	// added later (0) follow by name.
+	order int
+}
+
+var kitRegistry []kitSpec
+
+// registerKit adds a kit; kit_NAME.go files call it from init.
+func registerKit(k kitSpec) {
+	if _, ok := lookupKit(k.Name); ok {
+		panic("kit registered twice: " + k.Name)
+	}
+	kitRegistry = append(kitRegistry, k)
+	slices.SortStableFunc(kitRegistry, func(a, b kitSpec) int {
+		return cmp.Or(cmp.Compare(a.order, b.order), strings.Compare(a.Name, b.Name))
+	})
+}
+
+// lookupKit finds a kit by its name or an alias, in any case.
+func lookupKit(name string) (kitSpec, bool) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, k := range kitRegistry {
+		if k.Name == name || slices.Contains(k.Aliases, name) {
+			return k, true
+		}
+	}
+	return kitSpec{}, false
+}
+
+// kitNames lists the kits deskbridge can run, the default first.
+func kitNames() []string {
+	names := make([]string, len(kitRegistry))
+	for i, k := range kitRegistry {
+		names[i] = k.Name
+	}
+	return names
+}
+
+// unknownKit is the error for a kit name nobody registered.
+func unknownKit(name, from string) error {
+	return fmt.Errorf("unknown kit %q (from %s); known: %s", name, from, strings.Join(kitNames(), ", "))
+}
+
+// kitSettings resolves a kit's settings from the environment: each
+// variable's value, or its default.
+func kitSettings(k kitSpec, getenv func(string) string) map[string]string {
+	vals := map[string]string{}
+	for _, s := range k.Settings {
+		vals[s.Env] = cmp.Or(getenv(s.Env), s.Default)
+	}
+	return vals
+}
+
+// checkKitSettings reports the kit's required settings that are not set;
+// a vendor kit pointed at a mock-desk face (a desk URL) needs none.
+func checkKitSettings(k kitSpec, vals map[string]string, deskURL string) error {
+	if deskURL != "" && !k.NeedsDeskURL {
+		return nil
+	}
+	var missing []string
+	for _, s := range k.Settings {
+		if s.Required && vals[s.Env] == "" {
+			missing = append(missing, fmt.Sprintf("%s (%s)", s.Env, s.Usage))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("kit %s: set %s", k.Name, strings.Join(missing, " and "))
+}
 
 // kitConfig is what a kit needs from the server's configuration.
 type kitConfig struct {
@@ -32,8 +107,8 @@ type kitConfig struct {
 	DeskURL string
 	// PublicURL is where the server is reached from the desk (webhooks).
 	PublicURL string
-	// WebhookSecret checks the desk's webhook signatures.
-	WebhookSecret string
+	// Settings are the kit's own settings (kitSettings), by variable.
+	Settings map[string]string
 	// Relay, when instances share a store, carries a webhook that reached
 	// an instance not following its chat to the others (rest kit).
 	Relay  relay
@@ -46,10 +121,7 @@ type relay interface {
 	OnBroadcast(topic string, fn func(payload []byte))
 }
 
-// webhookTopic is the relay topic of the rest kit's webhooks.
-const webhookTopic = "rest-webhook"
-
-// webhookPath is where the rest kit's webhook handler is mounted.
+// webhookPath is where a kit's webhook handler is mounted.
 const webhookPath = "/desk/webhook"
 
 // kit is a built desk kit.
@@ -62,141 +134,29 @@ type kit struct {
 }
 
 func newKit(cfg kitConfig) (*kit, error) {
-	log := cfg.Logger.With("kit", cfg.Name)
-	switch strings.ToLower(cfg.Name) {
-	case "", "websocket", "ws":
-		k, err := websocket.New(websocket.Config{BaseURL: cfg.DeskURL, Logger: log})
-		if err != nil {
-			return nil, fmt.Errorf("kit websocket: %w", err)
-		}
-		return &kit{factory: k.Factory, close: k.Close}, nil
-	case "polling", "poll":
-		k, err := polling.New(polling.Config{BaseURL: cfg.DeskURL, Logger: log})
-		if err != nil {
-			return nil, fmt.Errorf("kit polling: %w", err)
-		}
-		return &kit{factory: k.Factory, close: k.Close}, nil
-	case "rest":
-		if cfg.PublicURL == "" {
-			return nil, errors.New("kit rest: the public URL (where the desk posts webhooks) is required")
-		}
-		if cfg.WebhookSecret == "" {
-			return nil, errors.New("kit rest: a webhook secret is required (DESKBRIDGE_WEBHOOK_SECRET)")
-		}
-		hook := strings.TrimSuffix(cfg.PublicURL, "/") + webhookPath
-		rc := rest.Config{BaseURL: cfg.DeskURL, WebhookURL: hook, WebhookSecrets: []string{cfg.WebhookSecret}, Logger: log}
-		if cfg.Relay != nil {
-			// A webhook may reach any instance: one that does not follow
-			// the chat passes the (verified) event on to the others.
-			rc.Elsewhere = func(ev deskproto.Event) error {
-				b, err := json.Marshal(ev)
-				if err != nil {
-					return err
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				defer cancel()
-				n, err := cfg.Relay.Broadcast(ctx, webhookTopic, b)
-				if err == nil && n == 0 {
-					err = errors.New("no instance listens")
-				}
-				return err
-			}
-		}
-		k, err := rest.New(rc)
-		if err != nil {
-			return nil, fmt.Errorf("kit rest: %w", err)
-		}
-		if cfg.Relay != nil {
-			cfg.Relay.OnBroadcast(webhookTopic, func(payload []byte) {
-				if ev, err := deskproto.DecodeEvent(payload); err == nil {
-					k.Deliver(ev)
-				}
-			})
-		}
-		return &kit{factory: k.Factory, close: k.Close, webhook: k.WebhookHandler(), webhookPath: webhookPath}, nil
-	case "amazonconnect", "connect":
-		return newConnectKit(cfg, log)
-	case "genesys":
-		return newGenesysKit(cfg, log)
+	spec, ok := lookupKit(cmp.Or(cfg.Name, kitRegistry[0].Name))
+	if !ok {
+		return nil, unknownKit(cfg.Name, "the server's configuration")
 	}
-	return nil, fmt.Errorf("unknown kit %q (have %s)", cfg.Name, strings.Join(kitNames, ", "))
-}
-
-// vendorKit reports whether a kit talks to a vendor's cloud, which needs
-// no desk URL (one points it at a mock-desk face instead).
-func vendorKit(name string) bool {
-	switch strings.ToLower(name) {
-	case "amazonconnect", "connect", "genesys":
-		return true
+	given := cfg.Settings
+	cfg.Settings = kitSettings(spec, func(name string) string { return given[name] })
+	if err := checkKitSettings(spec, cfg.Settings, cfg.DeskURL); err != nil {
+		return nil, err
 	}
-	return false
-}
-
-// envOr reads a DESKBRIDGE_… variable, or def.
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-// newConnectKit builds the Amazon Connect kit. For a real instance:
-// DESKBRIDGE_CONNECT_REGION, DESKBRIDGE_CONNECT_INSTANCE_ID and
-// DESKBRIDGE_CONNECT_CONTACT_FLOW_ID, credentials from the AWS default chain.
-// With a desk URL (a mock-desk with its Amazon Connect face, as in the
-// demo) the kit talks to it instead, with placeholder credentials.
-func newConnectKit(cfg kitConfig, log *slog.Logger) (*kit, error) {
-	c := amazonconnect.Config{
-		Region:        envOr("DESKBRIDGE_CONNECT_REGION", "us-east-1"),
-		InstanceID:    os.Getenv("DESKBRIDGE_CONNECT_INSTANCE_ID"),
-		ContactFlowID: os.Getenv("DESKBRIDGE_CONNECT_CONTACT_FLOW_ID"),
-		Logger:        log,
-	}
-	if cfg.DeskURL != "" {
-		c.ConnectEndpoint, c.ParticipantEndpoint = cfg.DeskURL, cfg.DeskURL
-		c.InstanceID, c.ContactFlowID = envOr("DESKBRIDGE_CONNECT_INSTANCE_ID", "mock-instance"), envOr("DESKBRIDGE_CONNECT_CONTACT_FLOW_ID", "mock-flow")
-		c.AWSConfig = &aws.Config{Region: c.Region, Credentials: credentials.NewStaticCredentialsProvider("mock-desk", "mock-desk", "")}
-	}
-	k, err := amazonconnect.New(c)
+	cfg.Name = spec.Name
+	cfg.Logger = cfg.Logger.With("kit", spec.Name)
+	k, err := spec.Start(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("kit amazonconnect: %w", err)
+		return nil, fmt.Errorf("kit %s: %w", spec.Name, err)
 	}
-	return &kit{factory: k.Factory, close: k.Close}, nil
-}
-
-// newGenesysKit builds the Genesys Cloud Web Messaging kit. For a real
-// deployment: DESKBRIDGE_GENESYS_REGION (or DESKBRIDGE_GENESYS_DOMAIN),
-// DESKBRIDGE_GENESYS_DEPLOYMENT_ID and, when the deployment restricts
-// domains, DESKBRIDGE_GENESYS_ORIGIN. With a desk URL (a mock-desk with its
-// Genesys face) the kit talks to it instead.
-func newGenesysKit(cfg kitConfig, log *slog.Logger) (*kit, error) {
-	c := genesys.Config{
-		Region:       envOr("DESKBRIDGE_GENESYS_REGION", "us-east-1"),
-		Domain:       os.Getenv("DESKBRIDGE_GENESYS_DOMAIN"),
-		DeploymentID: os.Getenv("DESKBRIDGE_GENESYS_DEPLOYMENT_ID"),
-		Origin:       os.Getenv("DESKBRIDGE_GENESYS_ORIGIN"),
-		Logger:       log,
-	}
-	if cfg.DeskURL != "" {
-		c.WebSocketURL = "ws" + strings.TrimPrefix(cfg.DeskURL, "http") + "/v1"
-		c.APIURL = cfg.DeskURL
-		c.DeploymentID = envOr("DESKBRIDGE_GENESYS_DEPLOYMENT_ID", "mock-deployment")
-	}
-	k, err := genesys.New(c)
-	if err != nil {
-		return nil, fmt.Errorf("kit genesys: %w", err)
-	}
-	return &kit{factory: k.Factory, close: k.Close}, nil
+	return k, nil
 }
 
 // deskHandler is what the demo's mock desk serves for a kit: the vendor
 // kits talk to it through the vendor's face.
 func deskHandler(kitName string, desk *mockdesk.Desk) http.Handler {
-	switch strings.ToLower(kitName) {
-	case "amazonconnect", "connect":
-		return mockdesk.NewConnectFace(desk, mockdesk.ConnectOptions{})
-	case "genesys":
-		return mockdesk.NewGenesysFace(desk, mockdesk.GenesysOptions{})
+	if spec, ok := lookupKit(kitName); ok && spec.MockFace != nil {
+		return spec.MockFace(desk)
 	}
 	return desk
 }

@@ -42,7 +42,7 @@ func startTestDemo(t *testing.T, cfg demoConfig) *demo {
 // TestDemoEachKit: through every kit, a gateway client asks the bot, starts
 // a chat, and scripted Ada joins and answers.
 func TestDemoEachKit(t *testing.T) {
-	for _, kit := range kitNames {
+	for _, kit := range kitNames() {
 		t.Run(kit, func(t *testing.T) {
 			d := startTestDemo(t, demoConfig{Kit: kit})
 			resp, err := http.Post(d.srv.url+"/demo/bot", "application/json", strings.NewReader(`{"text":"talk to a person"}`))
@@ -178,6 +178,11 @@ func TestServeRuns(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"nope"}, io.Discard, nil); err == nil {
 		t.Error("unknown command accepted")
+	}
+	// Without DESKBRIDGE_TOKEN_SECRET the operator is told where the
+	// tokens' secret lives, and that tokens live only as long as that file.
+	if !strings.Contains(out.String(), "DESKBRIDGE_TOKEN_SECRET is not set: session tokens are signed with the secret kept in the data directory") || !strings.Contains(out.String(), filepath.Join(dataDir, "token-secret")) {
+		t.Errorf("no warning about the token secret:\n%s", out.String())
 	}
 	// The default store is a file in the data directory, with a token
 	// secret made there so that tokens outlive the process.
