@@ -152,11 +152,6 @@ func (c serveConfig) validate(spec kitSpec) error {
 	if c.LeaseTTL != 0 && time.Duration(c.LeaseTTL) < time.Second {
 		errs = append(errs, fmt.Errorf("lease TTL %v (from %s): use at least 1s", time.Duration(c.LeaseTTL), from("lease-ttl")))
 	}
-	for name, n := range map[string]float64{"max-frame-bytes": float64(c.Limits.MaxFrameBytes), "rate": c.Limits.RatePerSecond, "burst": float64(c.Limits.Burst), "max-upload-bytes": float64(c.Limits.MaxUploadBytes), "max-sessions": float64(c.Limits.MaxSessions)} {
-		if n < 0 {
-			errs = append(errs, fmt.Errorf("%s %v (from %s): may not be negative", name, n, from(name)))
-		}
-	}
 	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
 		errs = append(errs, errors.New("DESKBRIDGE_TOKEN_SECRET: use at least 32 characters (head -c 32 /dev/urandom | base64 makes one)"))
 	}
