@@ -2,10 +2,12 @@ package mockdesk
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +21,7 @@ const chromiumPath = "/usr/bin/chromium"
 // browser fails the test: scripts/install-deps.sh installs it.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	reportBrowserTest(t)
 	path := chromiumPath
 	if _, err := os.Stat(path); err != nil {
 		p, lerr := exec.LookPath("chromium")
@@ -52,6 +55,34 @@ func browser(t *testing.T) context.Context {
 	}
 	return ctx
 }
+
+// reportBrowserTest notes, in the file DESKBRIDGE_BROWSER_REPORT names
+// (scripts/test.sh sets it), whether a browser test passed, failed or was
+// skipped, and why it was skipped.
+func reportBrowserTest(t *testing.T) {
+	path := os.Getenv("DESKBRIDGE_BROWSER_REPORT")
+	if path == "" {
+		return
+	}
+	if _, done := browserReported.LoadOrStore(t, true); done {
+		return
+	}
+	t.Cleanup(func() {
+		line := "passed " + "mock-desk " + t.Name()
+		switch {
+		case t.Skipped():
+			line = "skipped mock-desk " + t.Name()
+		case t.Failed():
+			line = "failed " + "mock-desk " + t.Name()
+		}
+		if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+			fmt.Fprintln(f, line)
+			f.Close()
+		}
+	})
+}
+
+var browserReported sync.Map
 
 // TestConsoleInChromium: a scripted customer (REST) chats with a person
 // acting as the agent in the console page, in real headless Chromium.

@@ -9,12 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../cmd/deskbridge/testdata/carbon"
 if ! command -v npm >/dev/null 2>&1; then
-	if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
-		apt-get update -qq >/dev/null && apt-get install -y -qq nodejs npm >/dev/null
-	fi
-fi
-if ! command -v npm >/dev/null 2>&1; then
-	echo "install-npm.sh: npm is not installed; the @carbon/ai-chat browser test needs it" >&2
+	echo "install-npm.sh: npm is not installed (scripts/install-deps.sh installs it); the @carbon/ai-chat page needs it" >&2
 	exit 1
 fi
 stamp="$(cat package.json page.js $(ls package-lock.json 2>/dev/null) | sha256sum | cut -d' ' -f1)"
@@ -22,10 +17,10 @@ if [[ -f dist/page.js && -f node_modules/.deskbridge-stamp && "$(cat node_module
 	echo "install-npm.sh: @carbon/ai-chat test page is up to date"
 	exit 0
 fi
-if [[ -f package-lock.json ]]; then
-	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-else
-	npm install --no-audit --no-fund --ignore-scripts --loglevel=error
+echo "install-npm.sh: installing @carbon/ai-chat and its peers from the npm registry into cmd/deskbridge/testdata/carbon/node_modules"
+if ! npm ci --no-audit --no-fund --ignore-scripts --loglevel=error; then
+	echo "install-npm.sh: npm ci failed (is the npm registry reachable? npm's errors are above)" >&2
+	exit 1
 fi
 node_modules/.bin/esbuild page.js --bundle --format=esm --target=es2022 --outfile=dist/page.js \
 	--log-level=warning --log-override:unsupported-dynamic-import=silent

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, vet, race tests over every module,
-# and a standalone (GOWORK=off) build of each module.
+# The project's test command: installs what is missing (chromium,
+# redis-server, npm and the @carbon/ai-chat bundle, podman), then gofmt, go
+# vet, race tests over every module, the new-kit and soak checks, and a
+# standalone (GOWORK=off) build of each module. It ends with the list of
+# browser tests that ran, failed or were skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
@@ -11,9 +14,29 @@ step() { printf '\n== %s\n' "$*"; }
 # (chromium, redis-server, the @carbon/ai-chat bundle). Skipped with
 # DESKBRIDGE_SKIP_INSTALL=1 when you know it is all there.
 if [[ "${DESKBRIDGE_SKIP_INSTALL:-}" != 1 ]]; then
-	step "scripts/install-deps.sh"
-	scripts/install-deps.sh
+	step "scripts/install-deps.sh: what the tests need besides Go"
+	setup_log=$(mktemp)
+	if ! scripts/install-deps.sh 2>&1 | tee "$setup_log"; then
+		echo "test.sh: setting up failed: $(tail -n 1 "$setup_log")"
+		exit 1
+	fi
+	rm -f "$setup_log"
 fi
+
+# The browser tests (headless chromium) note here whether they ran; the
+# summary at the end says which ran, failed or were skipped, and why.
+export DESKBRIDGE_BROWSER_REPORT
+DESKBRIDGE_BROWSER_REPORT=$(mktemp)
+browser_summary() {
+	local rc=$?
+	if [[ -s "$DESKBRIDGE_BROWSER_REPORT" ]]; then
+		printf '\n== browser tests (headless chromium): %s\n' "$(cut -d' ' -f1 "$DESKBRIDGE_BROWSER_REPORT" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
+		sort -k2 "$DESKBRIDGE_BROWSER_REPORT" | sed 's/^/  /'
+	fi
+	rm -f "$DESKBRIDGE_BROWSER_REPORT"
+	exit $rc
+}
+trap browser_summary EXIT
 
 step "go.work is current"
 scripts/gen-work.sh --check

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 // Chromium fails the test: scripts/install-deps.sh installs it.
 func chromium(t *testing.T) context.Context {
 	t.Helper()
+	reportBrowserTest(t)
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatalf("chromium is not installed (%v): run scripts/install-deps.sh", err)
@@ -46,6 +48,43 @@ func chromium(t *testing.T) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
+}
+
+// reportBrowserTest notes, in the file DESKBRIDGE_BROWSER_REPORT names
+// (scripts/test.sh sets it), whether a browser test passed, failed or was
+// skipped, and why it was skipped.
+func reportBrowserTest(t *testing.T) {
+	path := os.Getenv("DESKBRIDGE_BROWSER_REPORT")
+	if path == "" {
+		return
+	}
+	if _, done := browserReported.LoadOrStore(t, true); done {
+		return
+	}
+	t.Cleanup(func() {
+		line := "passed " + "cmd/deskbridge " + t.Name()
+		switch {
+		case t.Skipped():
+			line = "skipped " + "cmd/deskbridge " + t.Name() + ": " + skipReason(t)
+		case t.Failed():
+			line = "failed " + "cmd/deskbridge " + t.Name()
+		}
+		if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+			fmt.Fprintln(f, line)
+			f.Close()
+		}
+	})
+}
+
+var browserReported sync.Map
+
+// skipReasons keeps why a browser test skipped, for the report.
+var skipReasons sync.Map
+
+func skipReason(t *testing.T) string {
+	r, _ := skipReasons.Load(t)
+	s, _ := r.(string)
+	return s
 }
 
 // check fails the test when err is set.

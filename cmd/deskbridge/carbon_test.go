@@ -24,6 +24,7 @@ const carbonPage = "testdata/carbon"
 // the bundle is missing, and skips with the way to build it otherwise.
 func needCarbonBundle(t *testing.T) {
 	t.Helper()
+	reportBrowserTest(t)
 	if _, err := os.Stat(filepath.Join(carbonPage, "dist", "page.js")); err == nil {
 		return
 	}
@@ -31,6 +32,7 @@ func needCarbonBundle(t *testing.T) {
 	if os.Getenv("CI") != "" || os.Getenv("DESKBRIDGE_REQUIRE_BROWSER") == "1" {
 		t.Fatal(msg)
 	}
+	skipReasons.Store(t, msg)
 	t.Skip(msg)
 }
 
