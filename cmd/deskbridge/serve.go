@@ -55,6 +55,7 @@ type limits struct {
 	MaxConnsPerAddr      int
 	NewSessionsPerMinute int
 	TrustedProxies       []string
+	AllowedHosts         []string
 }
 
 // serveUsage is serve's help text, made from serveSettings and the kits.
@@ -220,6 +221,7 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			MaxConnsPerAddr:      cfg.Limits.MaxConnsPerAddr,
 			NewSessionsPerMinute: cfg.Limits.NewSessionsPerMinute,
 			TrustedProxies:       cfg.Limits.TrustedProxies,
+			AllowedHosts:         cfg.Limits.AllowedHosts,
 		},
 		Flow:     flow.Options{Store: store, Logger: log.With("component", "flow")},
 		LeaseTTL: time.Duration(cfg.LeaseTTL),

@@ -79,16 +79,8 @@ func (p proxies) trusted(a netip.Addr) bool {
 // is not a trusted proxy (the left part of the header is the client's to
 // write, so it is never believed).
 func (p proxies) clientAddr(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	addr = addr.Unmap()
-	if len(p) == 0 || !p.trusted(addr) {
+	addr := p.peer(r)
+	if !addr.IsValid() || len(p) == 0 || !p.trusted(addr) {
 		return addr
 	}
 	var hops []string
@@ -106,6 +98,19 @@ func (p proxies) clientAddr(r *http.Request) netip.Addr {
 		}
 	}
 	return addr
+}
+
+// peer is the address of the request's peer.
+func (p proxies) peer(r *http.Request) netip.Addr {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return addr.Unmap()
 }
 
 // addrKey is what per-address limits count by: an IPv4 address, or the

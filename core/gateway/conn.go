@@ -194,7 +194,7 @@ type opResult struct {
 }
 
 func (c *conn) answer(req request, r opResult) {
-	f := frameFor(req, r)
+	f := c.g.frameFor(c.sid, req, r)
 	if ef, ok := f.(errorFrame); ok {
 		c.fail(ef.Re, ef.Op, ef.Error)
 		return
@@ -202,14 +202,10 @@ func (c *conn) answer(req request, r opResult) {
 	c.write(f)
 }
 
-// frameFor is the frame that answers req with r.
-func frameFor(req request, r opResult) any {
+// frameFor is the frame that answers req on session sid with r.
+func (g *Gateway) frameFor(sid string, req request, r opResult) any {
 	if r.err != nil {
-		var ef *errFrame
-		if !errors.As(r.err, &ef) {
-			ef = &errFrame{Code: codeOf(r.err), Message: r.err.Error()}
-		}
-		return errorFrame{Type: typeError, Re: req.ID, Op: req.Op, Error: ef}
+		return errorFrame{Type: typeError, Re: req.ID, Op: req.Op, Error: g.publicError(sid, req.Op, r.err)}
 	}
 	if r.v == nil {
 		r.v = struct{}{}
@@ -288,7 +284,7 @@ func (c *conn) hello(req request) bool {
 		id = newSessionID()
 	}
 	if ok, code := g.attach(id); !ok {
-		c.fail(req.ID, req.Op, protoErr(code, "session %s has too many sockets or the gateway too many sessions", id))
+		c.fail(req.ID, req.Op, protoErr(code, "the session has too many sockets, or the server too many sessions; try again later"))
 		c.closeWith(CloseTooManyConns, code)
 		return false
 	}
@@ -300,13 +296,13 @@ func (c *conn) hello(req request) bool {
 	}
 	if err != nil {
 		g.detach(id)
-		c.fail(req.ID, req.Op, &errFrame{Code: codeOf(err), Message: err.Error()})
+		c.fail(req.ID, req.Op, g.publicError(id, req.Op, err))
 		return true
 	}
 	snap, err := s.Snapshot(ctx)
 	if err != nil {
 		g.detach(id)
-		c.fail(req.ID, req.Op, &errFrame{Code: codeOf(err), Message: err.Error()})
+		c.fail(req.ID, req.Op, g.publicError(id, req.Op, err))
 		return true
 	}
 	if legacy && !snap.State.Active() {
@@ -488,7 +484,7 @@ func (c *conn) op(req request) opResult {
 		var msg servicedesk.MessageRequest
 		if len(a.Message) > 0 {
 			if err := json.Unmarshal(a.Message, &msg); err != nil {
-				return bad(protoErr(CodeBadArgs, "sendMessageToAgent: message: %v", err))
+				return bad(protoErr(CodeBadArgs, "sendMessageToAgent: message: %s", jsonProblem(err)))
 			}
 		}
 		if a.MessageID != "" {
@@ -615,7 +611,7 @@ func decodeResponse(raw json.RawMessage) (servicedesk.MessageResponse, *errFrame
 		return m, nil
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return m, protoErr(CodeBadArgs, "connectMessage: %v", err)
+		return m, protoErr(CodeBadArgs, "connectMessage: %s", jsonProblem(err))
 	}
 	return m, nil
 }

@@ -39,9 +39,15 @@ type Options struct {
 	Files flow.FileStore
 
 	// AllowedOrigins lists the page origins ("https://shop.example.com")
-	// that may open a WebSocket or call the HTTP endpoints. The gateway's
-	// own origin is always allowed; "*" is not supported on purpose.
+	// that may open a WebSocket or call the HTTP endpoints, compared
+	// exactly (scheme, host, port). The gateway's own origin is allowed
+	// too, under an AllowedHosts name (or, when none is set, an IP address
+	// or localhost); "*" is not supported on purpose.
 	AllowedOrigins []string
+	// AllowedHosts lists the host names the gateway is reached at; a
+	// request with another Host is refused (421 host_not_allowed), which
+	// stops DNS rebinding. Default: none, any Host is served.
+	AllowedHosts []string
 	// TokenSecret keys session tokens (HMAC-SHA256). Default: 32 random
 	// bytes, so tokens die with the process. Set it, with a persistent
 	// flow.Store, for tokens that survive a restart.
@@ -212,6 +218,7 @@ type Gateway struct {
 	fwd flow.Forwarder // set when instances share the store
 
 	proxies proxies
+	hosts   hosts
 	sampler sampler
 
 	mu       sync.Mutex
@@ -246,7 +253,8 @@ func New(opts Options) (*Gateway, error) {
 		addrs:    make(map[string]*addrState),
 		opts:     opts,
 		tokens:   newTokens(opts.TokenSecret, opts.TokenTTL, opts.Now),
-		origins:  newOrigins(opts.AllowedOrigins),
+		origins:  newOrigins(opts.AllowedOrigins, newHosts(opts.AllowedHosts), px),
+		hosts:    newHosts(opts.AllowedHosts),
 		log:      opts.Logger,
 		sessions: make(map[string]*sessionInfo),
 		conns:    make(map[*conn]struct{}),
@@ -299,7 +307,8 @@ func New(opts Options) (*Gateway, error) {
 		HandshakeTimeout: 10 * time.Second,
 		CheckOrigin:      func(r *http.Request) bool { _, ok := g.origins.check(r); return ok },
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
-			writeHTTPError(w, status, CodeBadFrame, reason.Error())
+			g.log.Debug("gateway: not a WebSocket handshake", "status", status, "err", reason)
+			writeHTTPError(w, status, CodeBadFrame, "this endpoint takes WebSocket handshakes (GET with Upgrade: websocket, version 13)")
 		},
 	}
 	go g.sweep()
@@ -352,6 +361,11 @@ func (g *Gateway) Engine() *flow.Engine { return g.engine }
 
 // ServeHTTP routes the gateway's endpoints.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !g.hosts.allows(r.Host) {
+		g.stats.errorCode(CodeHostNotAllowed)
+		writeHTTPError(w, http.StatusMisdirectedRequest, CodeHostNotAllowed, "this server is not reached under that host name")
+		return
+	}
 	switch r.URL.Path {
 	case "/ws":
 		g.serveWS(w, r)

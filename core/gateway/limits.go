@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -38,28 +40,38 @@ func (b *bucket) take(now time.Time) (bool, time.Duration) {
 }
 
 // origins is the Origin allowlist: exact "scheme://host[:port]" matches,
-// compared case-insensitively. A request's own host always passes.
+// compared case-insensitively, default ports folded. The gateway's own
+// origin (the scheme and Host of the request) passes too, but only under
+// a host it may be reached at (hosts): so a page on a name that was made
+// to point at the gateway (DNS rebinding) is not taken for its own.
 type origins struct {
 	allowed map[string]bool
+	hosts   hosts
+	proxies proxies
 }
 
-func newOrigins(list []string) origins {
-	o := origins{allowed: make(map[string]bool, len(list))}
+func newOrigins(list []string, h hosts, px proxies) origins {
+	o := origins{allowed: make(map[string]bool, len(list)), hosts: h, proxies: px}
 	for _, s := range list {
-		if n := normalizeOrigin(s); n != "" {
+		if n := normalizeOrigin(strings.TrimSuffix(strings.TrimSpace(s), "/")); n != "" {
 			o.allowed[n] = true
 		}
 	}
 	return o
 }
 
+// normalizeOrigin returns the canonical form of an origin, or "" when s
+// is not exactly scheme://host[:port] (no user, path, query or fragment).
 func normalizeOrigin(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "#") {
+		return ""
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "http" && scheme != "https" {
 		return ""
 	}
 	host := strings.ToLower(u.Host)
-	scheme := strings.ToLower(u.Scheme)
 	host = strings.TrimSuffix(host, map[string]string{"http": ":80", "https": ":443"}[scheme])
 	return scheme + "://" + host
 }
@@ -80,6 +92,60 @@ func (o origins) check(r *http.Request) (origin string, ok bool) {
 	if o.allowed[n] {
 		return origin, true
 	}
-	u, _ := url.Parse(n)
-	return origin, strings.EqualFold(u.Host, r.Host)
+	own := normalizeOrigin(o.scheme(r) + "://" + r.Host)
+	return origin, own != "" && n == own && o.hosts.own(r.Host)
+}
+
+// scheme is the scheme the client used: https on TLS, or as a trusted
+// proxy says in X-Forwarded-Proto.
+func (o origins) scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if len(o.proxies) > 0 && o.proxies.trusted(o.proxies.peer(r)) {
+		if p := strings.ToLower(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto"))); p == "https" || p == "http" {
+			return p
+		}
+	}
+	return "http"
+}
+
+// hosts are the names the gateway is reached at (Options.AllowedHosts).
+type hosts map[string]bool
+
+func newHosts(list []string) hosts {
+	h := make(hosts, len(list))
+	for _, s := range list {
+		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
+			h[s] = true
+		}
+	}
+	return h
+}
+
+func hostName(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return strings.ToLower(strings.Trim(h, "[]"))
+	}
+	return strings.ToLower(strings.Trim(hostport, "[]"))
+}
+
+// allows reports whether a request's Host may be served: any when no
+// hosts are configured.
+func (h hosts) allows(hostport string) bool {
+	return len(h) == 0 || h[hostName(hostport)]
+}
+
+// own reports whether the gateway may count an origin under this Host as
+// its own: a configured host, else an address or localhost (a name
+// nobody configured may be a rebinding).
+func (h hosts) own(hostport string) bool {
+	name := hostName(hostport)
+	if len(h) > 0 {
+		return h[name]
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return true
+	}
+	return name == "localhost"
 }

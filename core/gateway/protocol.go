@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -80,6 +83,7 @@ const (
 	CodeUploadsOff      = "uploads_not_allowed"
 	CodeTooManyFiles    = "too_many_files"
 	CodeForbiddenOrigin = "origin_not_allowed"
+	CodeHostNotAllowed  = "host_not_allowed"
 	CodeEventsTrimmed   = "events_trimmed"
 	CodeMessageTooLong  = "message_too_long"
 	// CodeUnavailable: the server cannot do it now (its store is
@@ -128,7 +132,7 @@ func decodeRequest(b []byte) (request, *errFrame) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&r); err != nil {
-		return request{}, protoErr(CodeBadFrame, "frame is not valid JSON: %v", err)
+		return request{}, protoErr(CodeBadFrame, "the frame is not valid JSON: %s", jsonProblem(err))
 	}
 	if dec.More() {
 		return request{}, protoErr(CodeBadFrame, "a frame must hold one JSON object, not several")
@@ -164,7 +168,7 @@ func (r request) args(v any) *errFrame {
 		return nil
 	}
 	if err := json.Unmarshal(r.Args, v); err != nil {
-		return protoErr(CodeBadArgs, "%s: arguments: %v", r.Op, err)
+		return protoErr(CodeBadArgs, "%s: arguments: %s", r.Op, jsonProblem(err))
 	}
 	return nil
 }
@@ -315,3 +319,60 @@ func codeOf(err error) string {
 }
 
 var errDeadline = errors.New("gateway: operation timed out")
+
+// jsonProblem says what is wrong with a JSON text in words a client
+// developer can act on, without Go's type names.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("a syntax error at byte %d", syn.Offset)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("%q has the wrong kind of value (a JSON %s)", typ.Field, typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("the wrong kind of value (a JSON %s)", typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the text ends too early"
+	}
+	return "not the expected JSON"
+}
+
+// sentences are what a client is told for a code when the error behind
+// it is the server's own (its Go text goes to the log).
+var sentences = map[string]string{
+	CodeNoChat:         "no chat with an agent is running",
+	CodeChatRunning:    "a chat with an agent is already running",
+	CodeStartCancelled: "the request for an agent was cancelled",
+	CodeEndCancelled:   "the chat was not ended; it goes on",
+	CodeNoScreenShare:  "there is no screen share request to answer",
+	CodeNotSharing:     "no screen share is running",
+	CodeBadArgs:        "the arguments are not valid for this op",
+	CodeShuttingDown:   "the server is shutting down; reconnect",
+	CodeEventsTrimmed:  "those events are no longer kept; reload the history",
+	CodeTimeout:        "the operation took too long; try again",
+	CodeUnavailable:    "the service cannot be reached now; try again in a moment",
+	CodeStoreFull:      "the server has no room for this now; try again later",
+	CodeInternal:       "something went wrong on the server; try again",
+}
+
+// publicError is the error frame for err of op on session sid: the
+// gateway's own protocol errors as they are, others as their code and a
+// sentence, with the Go error in the log.
+func (g *Gateway) publicError(sid, op string, err error) *errFrame {
+	var ef *errFrame
+	if errors.As(err, &ef) {
+		return ef
+	}
+	code := codeOf(err)
+	level := slog.LevelDebug // the client's doing: it gets the code
+	if code == CodeInternal || code == CodeUnavailable || code == CodeTimeout || code == CodeStoreFull {
+		level = slog.LevelWarn
+	}
+	g.log.Log(context.Background(), level, "gateway: op failed", "session", sid, "op", op, "code", code, "err", err)
+	msg, ok := sentences[code]
+	if !ok {
+		msg = sentences[CodeInternal]
+	}
+	return &errFrame{Code: code, Message: msg}
+}

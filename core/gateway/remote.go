@@ -183,7 +183,8 @@ func (c *conn) remoteBeat(cursor uint64) bool {
 func (g *Gateway) handleForwarded(ctx context.Context, id string, body []byte) []byte {
 	var f forwarded
 	if err := json.Unmarshal(body, &f); err != nil {
-		return mustJSON(errorFrame{Type: typeError, Error: protoErr(CodeBadFrame, "forwarded request: %v", err)})
+		g.log.Warn("gateway: a forwarded request is not JSON", "session", id, "err", err)
+		return mustJSON(errorFrame{Type: typeError, Error: protoErr(CodeBadFrame, "the forwarded request is not valid")})
 	}
 	req, perr := decodeRequest(f.Frame)
 	if perr != nil {
@@ -191,7 +192,7 @@ func (g *Gateway) handleForwarded(ctx context.Context, id string, body []byte) [
 	}
 	s, err := g.engine.Session(ctx, id)
 	if err != nil {
-		return mustJSON(errorFrame{Type: typeError, Re: req.ID, Op: req.Op, Error: &errFrame{Code: codeOf(err), Message: err.Error()}})
+		return mustJSON(errorFrame{Type: typeError, Re: req.ID, Op: req.Op, Error: g.publicError(id, req.Op, err)})
 	}
 	g.seenRemotely(id)
 	if req.Op == opTouch {
@@ -200,7 +201,7 @@ func (g *Gateway) handleForwarded(ctx context.Context, id string, body []byte) [
 	// A socket without a websocket: op needs the session, its mode and a
 	// context that ends with the drain.
 	hc := &conn{g: g, sess: s, sid: id, mode: f.Mode, ctx: g.ctx}
-	return mustJSON(frameFor(req, hc.op(req)))
+	return mustJSON(g.frameFor(id, req, hc.op(req)))
 }
 
 // seenRemotely notes that a session has a socket on another instance: the
@@ -219,7 +220,7 @@ func (g *Gateway) seenRemotely(id string) {
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b, _ = json.Marshal(errorFrame{Type: typeError, Error: protoErr(CodeInternal, "encode a frame: %v", err)})
+		b, _ = json.Marshal(errorFrame{Type: typeError, Error: protoErr(CodeInternal, "%s", sentences[CodeInternal])})
 	}
 	return b
 }
