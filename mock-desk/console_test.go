@@ -3,11 +3,14 @@ package mockdesk
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,5 +202,123 @@ func TestConsoleInChromium(t *testing.T) {
 	state := text("#chat-meta")
 	if !strings.Contains(state, "ended") {
 		t.Fatal(state)
+	}
+}
+
+// consoleShot saves a screenshot of the console under name, in
+// MOCKDESK_SCREENSHOT_DIR when set (else the test's temporary directory).
+func consoleShot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	must(t, err)
+	dir := os.Getenv("MOCKDESK_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	must(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
+	t.Logf("screenshot: %s", filepath.Join(dir, name))
+}
+
+// TestConsoleStatesInChromium: the console with no chat picked shows only
+// the hint (no action bar, no reply box); the agent's markdown is rendered
+// as the customer sees it; controls that cannot act are disabled and look
+// it; an error from the desk is a sentence, not the desk's text; the page
+// has an icon.
+func TestConsoleStatesInChromium(t *testing.T) {
+	you := servicedesk.AgentProfile{ID: "you", Nickname: "You"}
+	h := newHarness(t, Options{Agents: []AgentConfig{{Profile: you, Online: true, Capacity: 3}}})
+	// The page talks to the desk through a front that can refuse /say
+	// with the desk's own error body, as when the chat ended meanwhile.
+	var refuseSay atomic.Bool
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuseSay.Load() && strings.HasSuffix(r.URL.Path, "/say") {
+			writeError(w, fmt.Errorf("chat c-secret-1: say: %w", ErrChatEnded))
+			return
+		}
+		h.desk.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	bctx := browser(t)
+	ctx, cancel := context.WithTimeout(bctx, 60*time.Second)
+	defer cancel()
+	eval := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("eval %s: %v", js, err)
+		}
+		return s
+	}
+	until := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+	click := func(id string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID(id))); err != nil {
+			t.Fatalf("click %s: %v", id, err)
+		}
+	}
+
+	// Empty state: the hint only.
+	if err := chromedp.Do(ctx, chromedp.Navigate(front.URL+"/console/"), chromedp.WaitVisible(chromedp.ID("empty-pane"))); err != nil {
+		t.Fatal(err)
+	}
+	until("live", `document.getElementById('conn-status').textContent === 'live'`)
+	if got := eval(`getComputedStyle(document.getElementById('chat-pane')).display + ' ' + ['composer', 'accept', 'reply', 'transcript'].filter(id => document.getElementById(id).getClientRects().length > 0).join(' ')`); got != "none " {
+		t.Errorf("with no chat picked the chat pane shows: %s", got)
+	}
+	consoleShot(t, ctx, "console-empty.png")
+
+	// The icon is there, at the link and at /favicon.ico.
+	if got := eval(`Promise.all([document.querySelector('link[rel=icon]').href, '/favicon.ico'].map(u => fetch(u).then(r => r.status + ' ' + r.headers.get('content-type')))).then(a => a.join(', '))`); got != "200 image/svg+xml, 200 image/svg+xml" {
+		t.Errorf("icon: %s", got)
+	}
+
+	// A queued chat: only Accept and End can act; the others look disabled.
+	chat := h.start(StartRequest{Customer: Customer{Name: "Uma"}, ConnectItem: connectItem("Wants a refund.")})
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#queue li.queue-item")), chromedp.Click(chromedp.CSS("#queue li.queue-item")), chromedp.WaitVisible(chromedp.ID("chat-pane"))); err != nil {
+		t.Fatal(err)
+	}
+	disabled := `['accept', 'send', 'transfer', 'leave', 'screen-share', 'request-files', 'end', 'end-screen-share', 'reply'].filter(id => document.getElementById(id).disabled).join(' ')`
+	if got := eval(disabled); got != "send transfer leave screen-share request-files end-screen-share reply" {
+		t.Errorf("queued chat: disabled controls %q", got)
+	}
+	if got := eval(`(() => { const s = getComputedStyle(document.getElementById('send')), a = getComputedStyle(document.getElementById('accept')); return [s.cursor, Number(s.opacity) < 0.6, a.cursor, a.opacity].join(' '); })()`); got != "not-allowed true pointer 1" {
+		t.Errorf("a disabled button does not look disabled (cursor, dimmed; the enabled one): %s", got)
+	}
+	consoleShot(t, ctx, "console-disabled.png")
+
+	// Accept, then reply in markdown: the agent's line is rendered.
+	click("accept")
+	until("accepted", `!document.getElementById('reply').disabled`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("reply"), "**Hello** Uma, see `order 42` and [the policy](https://example.com/refunds)."), chromedp.Click(chromedp.ID("send"))); err != nil {
+		t.Fatal(err)
+	}
+	until("agent line", `document.querySelector('#transcript li.agent .text strong') !== null`)
+	if got := eval(`(() => { const li = document.querySelector('#transcript li.agent .text'); return [li.querySelector('strong').textContent, li.querySelector('code').textContent, li.querySelector('a').href, li.textContent.includes('**')].join('|'); })()`); got != "Hello|order 42|https://example.com/refunds|false" {
+		t.Errorf("the agent's markdown in the console: %s", got)
+	}
+	// The customer's text stays as typed, markup and all.
+	h.mustDo(201, nil, "POST", "/v1/chats/"+chat.ChatID+"/messages", chat.ChatToken, map[string]any{"message": servicedesk.NewTextRequest("a **bold** claim")})
+	until("customer line", `[...document.querySelectorAll('#transcript li.customer .text')].some(e => e.textContent === 'a **bold** claim' && !e.querySelector('strong'))`)
+
+	// The desk refuses a reply: a sentence, not the desk's own text.
+	refuseSay.Store(true)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("reply"), "are you there?"), chromedp.Click(chromedp.ID("send"))); err != nil {
+		t.Fatal(err)
+	}
+	until("error shown", `!document.getElementById('error').hidden`)
+	if got := eval(`document.getElementById('error').textContent`); got != "This chat has ended." {
+		t.Errorf("error shown to the agent: %q", got)
+	}
+	if got := eval(`getComputedStyle(document.getElementById('error')).display`); got == "none" {
+		t.Error("the error is not visible")
+	}
+	consoleShot(t, ctx, "console-error.png")
+	if v := eval(`document.getElementById('reply').value`); v != "are you there?" {
+		t.Errorf("the refused reply was lost from the box: %q", v)
 	}
 }

@@ -66,6 +66,7 @@ func (d *Desk) routes() http.Handler {
 
 	d.controlRoutes(handle, get, post, put)
 	mux.Handle("/console/", consoleHandler())
+	mux.Handle("/favicon.ico", FaviconHandler())
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusFound)
 	})

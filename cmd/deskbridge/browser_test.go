@@ -157,6 +157,17 @@ func (p page) screenshot(name string) {
 	_ = os.WriteFile(filepath.Join(dir, name), png, 0o644)
 }
 
+// demoTab opens a Chromium tab for a demo page test, and a context for
+// the test's agent actions; both end with the test (90 s at most).
+func demoTab(t *testing.T) (page, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(chromium(t), 90*time.Second)
+	t.Cleanup(cancel)
+	actx, acancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(acancel)
+	return page{t, ctx}, actx
+}
+
 // TestDemoPageInChromium: the demo page through a whole hand-off, with the
 // agent acting through mock-desk's control API, and a reload mid-chat that
 // resumes with nothing lost or doubled.
@@ -167,12 +178,7 @@ func TestDemoPageInChromium(t *testing.T) {
 		Agents:       []mockdesk.AgentConfig{{Profile: ada, Online: false, Capacity: 3}, {Profile: grace, Online: true, Capacity: 3}},
 		Capabilities: &caps,
 	}})
-	bctx := chromium(t)
-	ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
-	defer cancel()
-	p := page{t, ctx}
-	actx, acancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer acancel()
+	p, actx := demoTab(t)
 	desk := d.desk
 	must := func(what string, err error) { t.Helper(); check(t, what, err) }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/gateway"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	redisstore "github.com/deskbridge/deskbridge/stores/redis"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -116,6 +117,14 @@ func startServer(cfg serverConfig) (*server, error) {
 		sub, _ := fs.Sub(webFS, "web")
 		mux.Handle("/", securePage(http.FileServerFS(sub)))
 		mux.Handle("/demo/bot", botHandler())
+		// The console's markdown renderer and icon: both pages show an
+		// agent's message alike.
+		mux.Handle("/markdown.js", securePage(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+			_, _ = w.Write(mockdesk.MarkdownJS)
+		})))
+		mux.Handle("/favicon.svg", mockdesk.FaviconHandler())
+		mux.Handle("/favicon.ico", mockdesk.FaviconHandler())
 	} else {
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/" {

@@ -1,7 +1,9 @@
 // mock-desk agent console. Plain DOM, no framework, no build step.
 // Customer text is untrusted: it is only ever set with textContent, and
-// links and images are only made from http(s) URLs.
-"use strict";
+// links and images are only made from http(s) URLs. The agent's own
+// messages are rendered from markdown as the customer sees them
+// (markdown.js, which deskbridge's demo chat page uses too).
+import { markdown } from "./markdown.js";
 
 const $ = (id) => document.getElementById(id);
 const view = { version: 0, data: null, selected: null };
@@ -33,24 +35,51 @@ function chat() {
   return view.data && view.data.chats.find((c) => c.chat_id === view.selected);
 }
 
+// What the person at the console reads for each error code of the control
+// API; the desk's own message goes to the browser console.
+const ERROR_TEXTS = {
+  chat_ended: "This chat has ended.",
+  wrong_state: "That is not possible at this point of the chat.",
+  no_agent: "No agent is in this chat: accept it first.",
+  chat_not_found: "This chat no longer exists.",
+  agent_not_found: "That agent is not on the roster.",
+  no_screen_share: "No screen share is pending or going on.",
+  bad_request: "The desk did not understand the request.",
+  bad_json: "The desk did not understand the request.",
+  rate_limited: "Too many actions at once: wait a moment and try again.",
+  unavailable: "The desk is not available right now: try again in a moment.",
+  desk_closed: "The desk is shutting down.",
+  timeout: "The desk took too long to answer: try again.",
+};
+const ERROR_FALLBACK = "That did not work: try again in a moment.";
+
+function showError(text) {
+  $("error").textContent = text;
+  $("error").hidden = false;
+}
+
 async function act(path, body, method) {
   $("error").hidden = true;
+  let r;
   try {
-    const r = await fetch(path, {
+    r = await fetch(path, {
       method: method || "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body || {}),
     });
-    if (!r.ok) {
-      const e = await r.json().catch(() => ({}));
-      throw new Error((e.error && e.error.message) || r.statusText);
-    }
-    return r.status === 204 ? null : r.json();
   } catch (e) {
-    $("error").textContent = e.message;
-    $("error").hidden = false;
+    console.warn("mock-desk console:", path, e);
+    showError("The desk cannot be reached: is mock-desk still running?");
     return null;
   }
+  if (!r.ok) {
+    const e = await r.json().catch(() => ({}));
+    const code = (e.error && e.error.code) || "";
+    console.warn("mock-desk console:", path, r.status, code, e.error && e.error.message);
+    showError(ERROR_TEXTS[code] || ERROR_FALLBACK);
+    return null;
+  }
+  return r.status === 204 ? {} : r.json();
 }
 
 const chatPath = (suffix) => "/control/chats/" + encodeURIComponent(view.selected) + suffix;
@@ -116,10 +145,19 @@ function renderLists(d) {
   }
 }
 
-function renderItem(li, item) {
+// renderText shows a line's text: the agent's as rendered markdown, the
+// customer's exactly as typed.
+function renderText(li, from, text) {
+  const span = el("span", "text");
+  if (from === "agent") markdown(text, span);
+  else span.textContent = text || "";
+  li.append(span);
+}
+
+function renderItem(li, from, item) {
   switch (item.response_type) {
     case "text":
-      li.append(el("span", "text", item.text || ""));
+      renderText(li, from, item.text);
       break;
     case "image": {
       const src = safeURL(item.source);
@@ -179,9 +217,11 @@ function renderChat(d) {
         li.append(el("div", "muted", line.file.reason || ""));
       }
     } else if (line.message && line.message.output && line.message.output.generic) {
-      for (const item of line.message.output.generic) renderItem(li, item);
-    } else {
+      for (const item of line.message.output.generic) renderItem(li, line.from, item);
+    } else if (line.from === "system") {
       li.append(el("span", "text", line.text));
+    } else {
+      renderText(li, line.from, line.text);
     }
     ol.append(li);
   }
@@ -189,11 +229,14 @@ function renderChat(d) {
   $("typing-indicator").hidden = !c.customer_typing;
   const ended = c.state === "ended";
   const mine = c.agent && me() && c.agent.id === me().id;
+  // A control that cannot act now is disabled (and looks it).
   $("accept").disabled = ended || c.state === "active";
-  for (const id of ["send", "transfer", "leave", "screen-share", "request-files"]) $(id).disabled = !mine;
+  for (const id of ["send", "leave", "request-files"]) $(id).disabled = !mine || ended;
+  $("transfer").disabled = $("transfer-select").disabled = !mine || ended || $("transfer-select").options.length === 0;
+  $("screen-share").disabled = !mine || ended || !!c.screen_share;
   $("end").disabled = ended;
-  $("end-screen-share").disabled = !c.screen_share;
-  $("reply").disabled = !mine;
+  $("end-screen-share").disabled = ended || !c.screen_share;
+  $("reply").disabled = !mine || ended;
 }
 
 function render() {
@@ -211,7 +254,9 @@ function select(id) {
 async function loop() {
   for (;;) {
     try {
-      const r = await fetch("/control/state?since=" + view.version + "&wait=25");
+      // The first load answers at once (a fresh desk has version 0); later
+      // ones wait for a change.
+      const r = await fetch(view.data ? "/control/state?since=" + view.version + "&wait=25" : "/control/state");
       if (!r.ok) throw new Error(r.statusText);
       const d = await r.json();
       view.version = d.version;

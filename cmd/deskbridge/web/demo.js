@@ -1,8 +1,12 @@
 // The deskbridge demo chat page: a tiny bot, then the hand-off to a human
 // agent through the gateway in flow mode. No framework, no build step.
 // Everything an agent sends is rendered with DOM nodes and textContent, never
-// as HTML, so no script from an agent can run.
+// as HTML, so no script from an agent can run; the markdown renderer is the
+// agent console's (mock-desk), so both sides show a message alike.
+// Errors the user sees are sentences; what the gateway said goes to the
+// browser's console.
 import { createClient } from "/deskbridge.js";
+import { markdown, safeURL } from "/markdown.js";
 
 const $ = (id) => document.getElementById(id);
 const STORE = "deskbridge-demo";
@@ -53,61 +57,6 @@ function add(li, time) {
   list.insertBefore(li, before);
   if (!before) li.scrollIntoView({ block: "end" });
   return li;
-}
-
-function safeURL(u) {
-  try {
-    const x = new URL(u, location.href);
-    return ["http:", "https:", "mailto:"].includes(x.protocol) ? x.href : null;
-  } catch {
-    return null;
-  }
-}
-
-const INLINE = /(\*\*([^*]+)\*\*)|(`([^`]+)`)|(\[([^\]]+)\]\(([^)\s]+)\))|(\*([^*\s][^*]*)\*)|(_([^_\s][^_]*)_)/;
-
-/** inline renders a markdown subset: **bold**, *em*, _em_, `code`, [links](https://…). */
-function inline(text, parent) {
-  while (text) {
-    const m = INLINE.exec(text);
-    if (!m) {
-      parent.append(document.createTextNode(text));
-      return;
-    }
-    if (m.index > 0) parent.append(document.createTextNode(text.slice(0, m.index)));
-    if (m[1]) {
-      const b = el("strong");
-      inline(m[2], b);
-      parent.append(b);
-    } else if (m[3]) {
-      parent.append(el("code", "", m[4]));
-    } else if (m[5]) {
-      const href = safeURL(m[7]);
-      if (href) {
-        const a = el("a", "", m[6]);
-        a.href = href;
-        a.target = "_blank";
-        a.rel = "noopener noreferrer";
-        parent.append(a);
-      } else {
-        parent.append(document.createTextNode(m[6]));
-      }
-    } else {
-      const i = el("em");
-      inline(m[9] || m[11], i);
-      parent.append(i);
-    }
-    text = text.slice(m.index + m[0].length);
-  }
-}
-
-function markdown(text, parent) {
-  String(text || "")
-    .split("\n")
-    .forEach((line, i) => {
-      if (i > 0) parent.append(el("br"));
-      inline(line, parent);
-    });
 }
 
 /** items renders a MessageResponse's generic items. */
@@ -162,6 +111,15 @@ function errorLine(text, time) {
   add(el("li", "error", text), time);
 }
 
+// userError shows what went wrong as a sentence: what the page tried, then
+// the adapter's text for the gateway's code (GatewayError.message). The
+// technical detail goes to the browser's console only.
+function userError(what, e) {
+  console.warn("deskbridge demo:", what, e && e.code, (e && e.detail) || e);
+  const text = e && e.name === "GatewayError" ? e.message : "Something went wrong. Try again in a moment.";
+  errorLine(what + " " + text);
+}
+
 function renderBot(entry) {
   if (entry.who === "user") {
     add(el("li", "user bot-user", entry.text), entry.time);
@@ -176,6 +134,7 @@ function renderBot(entry) {
 
 function renderCard(entry) {
   const li = el("li", "card");
+  li.dataset.card = String(entry.time);
   const item = entry.message.output.generic.find((g) => g.response_type === "connect_to_agent") || {};
   if (entry.online === false) {
     li.append(el("div", "card-text", (item.agent_unavailable && item.agent_unavailable.message) || "No agents are available."));
@@ -184,18 +143,35 @@ function renderCard(entry) {
     li.append(el("div", "card-text", (item.agent_available && item.agent_available.message) || "An agent can help you."));
     const b = el("button", "connect-agent", entry.used ? "Requested" : "Connect to agent");
     b.type = "button";
-    b.disabled = !!entry.used || ACTIVE.has(state);
     b.addEventListener("click", () => connect(entry, b));
     li.append(b);
   }
   add(li, entry.time);
+  updateChrome();
 }
+
+// uploads is what the desk allows (its capabilities); the 📎 button shows
+// only while a chat with an agent can take a file.
+let uploads = false;
 
 function updateChrome() {
   $("banner").hidden = !(state === "starting" || state === "waiting" || (state === "reconnecting" && !profile));
   $("agent").hidden = !WITH_AGENT.has(state);
+  $("file-label").hidden = !(uploads && WITH_AGENT.has(state));
   $("input").placeholder = ACTIVE.has(state) ? "Message the agent…" : "Type a message… (try: talk to a person)";
-  for (const b of document.querySelectorAll("button.connect-agent")) b.disabled = b.disabled || ACTIVE.has(state);
+  // Only the newest card can connect: an older one is stale (a newer
+  // answer may say no agent is available).
+  const cards = [...document.querySelectorAll("#transcript li.card")];
+  const newest = cards.reduce((n, c) => (n && Number(n.dataset.card) > Number(c.dataset.card) ? n : c), null);
+  for (const c of cards) {
+    const b = c.querySelector("button.connect-agent");
+    if (!b) continue;
+    const entry = botLog.find((e) => e.who === "card" && String(e.time) === c.dataset.card);
+    const stale = c !== newest;
+    b.hidden = stale && !(entry && entry.used);
+    b.disabled = stale || !!(entry && entry.used) || ACTIVE.has(state) || b.dataset.busy === "1";
+    c.classList.toggle("stale", stale);
+  }
   if (!ACTIVE.has(state)) $("agent-typing").hidden = true;
 }
 
@@ -289,9 +265,10 @@ function onEvent(ev) {
       break;
     case "capabilities": {
       const c = ev.capabilities || {};
-      $("file-label").hidden = !c.allowFileUploads;
+      uploads = !!c.allowFileUploads;
       $("file").accept = c.allowedFileUploadTypes || "";
       $("file").multiple = !!c.allowMultipleFileUploads;
+      updateChrome();
       break;
     }
     case "error":
@@ -326,8 +303,15 @@ function newID(prefix) {
 }
 
 async function askBot(text) {
-  const resp = await fetch("/demo/bot", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text }) });
-  const message = await resp.json();
+  let message;
+  try {
+    const resp = await fetch("/demo/bot", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text }) });
+    if (!resp.ok) throw new Error(`/demo/bot answered ${resp.status}`);
+    message = await resp.json();
+  } catch (e) {
+    userError("The bot did not answer.", e);
+    return;
+  }
   const entry = { who: "bot", message, time: Date.now() };
   botLog.push(entry);
   renderBot(entry);
@@ -347,6 +331,7 @@ async function askBot(text) {
 }
 
 async function connect(entry, button) {
+  button.dataset.busy = "1";
   button.disabled = true;
   button.textContent = "Connecting…";
   try {
@@ -355,10 +340,11 @@ async function connect(entry, button) {
     button.textContent = "Requested";
     save();
   } catch (e) {
-    button.disabled = false;
     button.textContent = "Connect to agent";
-    errorLine("Could not ask for an agent: " + e.message);
+    userError("Could not ask for an agent.", e);
   }
+  delete button.dataset.busy;
+  updateChrome();
 }
 
 async function send(text) {
@@ -366,7 +352,7 @@ async function send(text) {
     try {
       await client.callRetrying("sendMessageToAgent", { message: { input: { message_type: "text", text } }, messageID: newID("m") });
     } catch (e) {
-      errorLine("Not sent: " + e.message);
+      userError("Your message was not sent.", e);
     }
     return;
   }
@@ -400,7 +386,7 @@ $("input").addEventListener("input", () => {
   typingTimer = setTimeout(() => setTyping(false), 2000);
 });
 for (const id of ["cancel", "end-chat"]) {
-  $(id).addEventListener("click", () => client.call("endChat", {}).catch((e) => errorLine("Could not end the chat: " + e.message)));
+  $(id).addEventListener("click", () => client.call("endChat", {}).catch((e) => userError("The chat could not be ended.", e)));
 }
 $("share-accept").addEventListener("click", () => answerShare("accepted"));
 $("share-decline").addEventListener("click", () => answerShare("declined"));
@@ -410,7 +396,7 @@ $("share-dialog").addEventListener("cancel", (e) => {
 });
 function answerShare(st) {
   $("share-dialog").close();
-  client.call("screenShareAnswer", { state: st }).catch((e) => errorLine("Screen share: " + e.message));
+  client.call("screenShareAnswer", { state: st }).catch((e) => userError("Your answer to the screen share request was not sent.", e));
 }
 $("file").addEventListener("change", async () => {
   const files = [...$("file").files];
@@ -421,7 +407,7 @@ $("file").addEventListener("change", async () => {
       await client.upload(f, id);
       await client.callRetrying("sendMessageToAgent", { message: { input: { message_type: "text", text: "" } }, messageID: newID("m"), fileIDs: [id] });
     } catch (e) {
-      errorLine(f.name + ": " + e.message);
+      userError(`Could not send ${f.name}.`, e);
     }
   }
 });
