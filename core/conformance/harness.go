@@ -7,10 +7,12 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
-// Capabilities is what a kit declares it can do. The suite runs the
-// scenarios of every declared capability, and checks that an undeclared one
-// answers errors.ErrUnsupported (or, for desk-side features, never shows up).
-type Capabilities struct {
+// Features is what a kit declares it can do (watermill's word; Carbon's
+// Capabilities, in servicedesk, are a desk's upload limits). The suite runs
+// the scenarios of every declared feature, and checks that an undeclared
+// one answers errors.ErrUnsupported (or, for desk-side features, never
+// shows up).
+type Features struct {
 	AvailabilityCheck bool // AreAnyAgentsOnline answers online/offline
 	QueuePosition     bool // queue position updates while waiting
 	WaitTime          bool // estimated wait updates while waiting

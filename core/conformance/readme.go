@@ -10,13 +10,13 @@ import (
 
 // CheckREADME checks the capability table in a kit's README against what
 // the kit declares, so the documentation cannot drift from the tests. The
-// table has one row per Capabilities field, named as the field, with "yes"
+// table has one row per Features field, named as the field, with "yes"
 // or "no" in its second column:
 //
 //	| capability | supported | how |
 //	| --- | --- | --- |
 //	| AvailabilityCheck | yes | GET /v1/availability |
-func CheckREADME(t testing.TB, path string, declared Capabilities) {
+func CheckREADME(t testing.TB, path string, declared Features) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -29,7 +29,7 @@ func TestCheckREADME(t *testing.T) {
 	if err := os.WriteFile(path, []byte(table), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	all := Capabilities{true, true, true, true, true, true, true, true, true, true, true}
+	all := Features{true, true, true, true, true, true, true, true, true, true, true}
 	r := &errRecorder{TB: t}
 	CheckREADME(r, path, all)
 	if len(r.errs) != 1 || !strings.Contains(r.errs[0], "Reconnect is no") {

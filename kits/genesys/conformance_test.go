@@ -18,9 +18,9 @@ import (
 	"github.com/deskbridge/deskbridge/mock-desk/conformdesk"
 )
 
-// Capabilities is what the kit declares to the conformance suite; the
+// Features is what the kit declares to the conformance suite; the
 // README's capability table is checked against it.
-var Capabilities = conformance.Capabilities{
+var Features = conformance.Features{
 	UserTyping:  true,
 	AgentTyping: true,
 	FileUpload:  true,
@@ -80,7 +80,7 @@ var Excluded = map[string]string{
 // TestConformance runs the whole suite against mock-desk's Genesys face,
 // with faults on in the fault scenarios.
 func TestConformance(t *testing.T) {
-	conformance.RunExcluding(t, Capabilities, Excluded, func(t *testing.T) *conformance.Harness {
+	conformance.RunExcluding(t, Features, Excluded, func(t *testing.T) *conformance.Harness {
 		w := newWorld(t, nil)
 		return &conformance.Harness{Factory: w.kit.Factory, Desk: conformdesk.New(w.desk), Faults: conformdesk.Faults(w.desk)}
 	})
@@ -89,5 +89,5 @@ func TestConformance(t *testing.T) {
 // TestREADMECapabilities keeps the README's capability table in step with
 // what the kit declares.
 func TestREADMECapabilities(t *testing.T) {
-	conformance.CheckREADME(t, "README.md", Capabilities)
+	conformance.CheckREADME(t, "README.md", Features)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // declared is what the kit can do; README.md's table is checked against it.
-var declared = conformance.Capabilities{
+var declared = conformance.Features{
 	AvailabilityCheck: true, QueuePosition: true, WaitTime: true,
 	UserTyping: true, AgentTyping: true, UserRead: true, AgentRead: true,
 	FileUpload: true, Transfer: true, ScreenShare: true, Reconnect: true,

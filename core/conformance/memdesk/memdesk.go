@@ -17,8 +17,8 @@ import (
 // ErrClosed is returned by a kit desk after Close.
 var ErrClosed = errors.New("memdesk: desk closed")
 
-// Capabilities are what memdesk does: everything.
-var Capabilities = conformance.Capabilities{
+// Features are what memdesk does: everything.
+var Features = conformance.Features{
 	AvailabilityCheck: true, QueuePosition: true, WaitTime: true,
 	UserTyping: true, AgentTyping: true, UserRead: true, AgentRead: true,
 	FileUpload: true, Transfer: true, ScreenShare: true, Reconnect: true,
