@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -319,7 +320,7 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 				// Served as an attachment, never rendered inline.
 				w.Header().Set("Content-Type", "application/octet-stream")
 				w.Header().Set("X-Content-Type-Options", "nosniff")
-				w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", f.Name))
+				w.Header().Set("Content-Disposition", attachmentDisposition(f.Name))
 				_, _ = w.Write(f.content)
 				return
 			}
@@ -376,4 +377,32 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 			return http.StatusNoContent, nil, d.SetDefaultWebhook(b.URL)
 		})
 	}))
+}
+
+// attachmentDisposition is the Content-Disposition of a download named name (RFC
+// 6266): an ASCII fallback in filename, with every character that could
+// end the value or the header replaced, and the name itself in filename*
+// (RFC 8187 percent-encoding).
+func attachmentDisposition(name string) string {
+	var ascii, ext strings.Builder
+	for _, r := range name {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' {
+			ascii.WriteByte('_')
+		} else {
+			ascii.WriteRune(r)
+		}
+	}
+	for _, b := range []byte(name) {
+		if isAttrChar(b) {
+			ext.WriteByte(b)
+		} else {
+			fmt.Fprintf(&ext, "%%%02X", b)
+		}
+	}
+	return `attachment; filename="` + ascii.String() + `"; filename*=UTF-8''` + ext.String()
+}
+
+// isAttrChar reports an RFC 8187 attr-char.
+func isAttrChar(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("!#$&+-.^_`|~", b) >= 0
 }

@@ -474,7 +474,11 @@ func (c *conn) op(req request) opResult {
 			return bad(e)
 		}
 		c.g.markChatted(c.sid)
-		err := s.StartChat(ctx, msg, flow.StartOptions{Payload: a.Options.PreStartChatPayload})
+		payload := a.Options.PreStartChatPayload
+		if trust := c.g.opts.TrustConnectMessage; trust == nil || !trust(ctx, msg, payload) {
+			msg, payload = fromUser(msg, payload)
+		}
+		err := s.StartChat(ctx, msg, flow.StartOptions{Payload: payload})
 		return opResult{err: err}
 	case OpSendMessageToAgent:
 		var a sendArgs

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/deskbridge/deskbridge/core/flow"
@@ -422,8 +424,8 @@ func (g *Gateway) takeFile(ctx context.Context, w http.ResponseWriter, up *uploa
 	}()
 	sid := up.sid
 	name := path.Base(strings.ReplaceAll(p.FileName(), `\`, "/"))
-	if name == "" || name == "." || name == "/" || len(name) > 255 || strings.ContainsRune(name, 0) || !utf8.ValidString(name) {
-		fail(http.StatusBadRequest, CodeBadArgs, "the file needs a plain name of at most 255 bytes")
+	if why := checkName(name); why != "" {
+		fail(http.StatusBadRequest, CodeBadArgs, why)
 		return
 	}
 	claimed := p.Header.Get("Content-Type")
@@ -474,37 +476,59 @@ func (g *Gateway) takeFile(ctx context.Context, w http.ResponseWriter, up *uploa
 	writeJSON(w, uploadResult{FileID: fileID, Name: name, Size: int64(len(data)), Type: typ})
 }
 
-// checkContent applies the gateway's own allowlist and checks that the
-// content is what the name and type say: the type a browser sends is a
-// claim, the magic bytes are evidence. It returns the type to pass on.
-func checkContent(accept, name, claimed string, data []byte) (string, string) {
-	sniffed, _, _ := strings.Cut(http.DetectContentType(data), ";")
-	ext := strings.ToLower(path.Ext(name))
-	typ := strings.ToLower(strings.TrimSpace(claimed))
-	if typ == "" || typ == "application/octet-stream" {
-		typ = mime.TypeByExtension(ext)
-		typ, _, _ = strings.Cut(typ, ";")
+// uploadExts is what a file may be: its extension, with the one type its
+// name, the type it is declared as and its content must all agree on.
+// Anything else (.html, .svg, .exe, no extension) is refused.
+var uploadExts = map[string]string{
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+	".webp": "image/webp", ".bmp": "image/bmp", ".pdf": "application/pdf", ".txt": "text/plain",
+}
+
+// typeAliases are declared types browsers send for the canonical ones.
+var typeAliases = map[string]string{"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-ms-bmp": "image/bmp"}
+
+// checkName refuses a file name that is empty, too long, not UTF-8, or
+// holds control or format characters (CR and LF that would split a
+// header, the bidi overrides that make "gnp.exe" look like "exe.png").
+func checkName(name string) string {
+	if name == "" || name == "." || name == "/" || len(name) > 255 || !utf8.ValidString(name) {
+		return "the file needs a plain name of at most 255 bytes"
 	}
-	if !servicedesk.MatchesAccept(accept, name, typ) {
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return "the file name holds control or direction characters; rename the file"
+		}
+	}
+	return ""
+}
+
+// checkContent applies the extension allowlist and the gateway's own
+// accept list, and checks that the name, the declared type and the
+// content agree: the type a browser sends is a claim, the magic bytes are
+// evidence. It returns the type to pass on.
+func checkContent(accept, name, claimed string, data []byte) (string, string) {
+	ext := strings.ToLower(path.Ext(name))
+	want, ok := uploadExts[ext]
+	if !ok {
 		return "", "this type of file is not accepted here"
 	}
-	isImageExt := map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".webp": true, ".bmp": true, ".ico": true}[ext]
-	switch {
-	case strings.HasPrefix(typ, "image/") || isImageExt:
-		if !strings.HasPrefix(sniffed, "image/") {
-			return "", "the file is not the image its name or type says"
-		}
-		return sniffed, ""
-	case typ == "application/pdf" || ext == ".pdf":
-		if sniffed != "application/pdf" {
-			return "", "the file is not the PDF its name or type says"
-		}
-		return sniffed, ""
-	case strings.HasPrefix(typ, "text/") || ext == ".txt":
+	if !servicedesk.MatchesAccept(accept, name, want) {
+		return "", "this type of file is not accepted here"
+	}
+	typ, _, _ := mime.ParseMediaType(claimed)
+	typ = cmp.Or(typeAliases[typ], typ)
+	if typ != "" && typ != "application/octet-stream" && typ != want {
+		return "", "the file's declared type does not match its name"
+	}
+	sniffed, _, _ := strings.Cut(http.DetectContentType(data), ";")
+	if want == "text/plain" {
 		if !strings.HasPrefix(sniffed, "text/plain") || !utf8.Valid(data) {
 			return "", "the file is not plain text"
 		}
-		return "text/plain", ""
+		return want, ""
 	}
-	return typ, ""
+	if sniffed != want {
+		return "", "the file's content is not what its name says"
+	}
+	return want, ""
 }

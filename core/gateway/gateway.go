@@ -135,6 +135,17 @@ type Options struct {
 	// this long. Default 30m.
 	IdleTTL time.Duration
 
+	// TrustConnectMessage reports whether a startChat's connect message
+	// and preStartChatPayload, which come from the browser, carry the bot
+	// server's word (a signature the bot server put in them, say): then
+	// they reach the desk as they are. Otherwise what they say reaches the
+	// agent marked as the user's: the hand-off summary and
+	// message_to_human_agent under FromUserLabel, the payload as
+	// {"from_user": payload}. A PreStartChat hook of the engine, which
+	// runs on the server, may still set the payload. Default: nil, always
+	// marked.
+	TrustConnectMessage func(ctx context.Context, msg servicedesk.MessageResponse, payload json.RawMessage) bool
+
 	// Logger receives connection, auth and limit events, never message
 	// content or tokens. Default: discard.
 	Logger *slog.Logger

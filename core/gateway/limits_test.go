@@ -265,11 +265,17 @@ func TestMalformedFrames(t *testing.T) {
 // upload posts one file and returns the status and the error code.
 func (e *env) upload(token, fileID, name, typ string, data []byte) (int, string) {
 	e.t.Helper()
+	return e.uploadAs(token, fileID, `form-data; name="file"; filename="`+name+`"`, typ, data)
+}
+
+// uploadAs uploads with the file part's Content-Disposition as given.
+func (e *env) uploadAs(token, fileID, disposition, typ string, data []byte) (int, string) {
+	e.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	_ = mw.WriteField("file_id", fileID)
 	h := make(map[string][]string)
-	h["Content-Disposition"] = []string{`form-data; name="file"; filename="` + name + `"`}
+	h["Content-Disposition"] = []string{disposition}
 	h["Content-Type"] = []string{typ}
 	pw, _ := mw.CreatePart(h)
 	_, _ = pw.Write(data)

@@ -1,11 +1,17 @@
 package gateway
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/gorilla/websocket"
 )
 
@@ -101,6 +107,84 @@ func TestErrorBodiesInWords(t *testing.T) {
 			if strings.Contains(msg, bad) {
 				t.Errorf("error text %q shows %q", msg, bad)
 			}
+		}
+	}
+}
+
+// TestStrictUploads: a file's extension must be on the allowlist and
+// agree with its declared type and its content; control and direction
+// characters in names are refused. Before, an HTML file with a PNG header
+// named invoice.html, and a name with CR LF given by filename*, passed.
+func TestStrictUploads(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.UploadTypes = "image/*,.pdf,.txt" })
+	c := e.connect("", ModeFlow, 0)
+	e.startAndJoin(c)
+	jpeg := append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 64)...)
+	polyglot := append(append([]byte{}, pngBytes...), "<html><script>alert(1)</script></html>"...)
+	disp := func(name string) string { return `form-data; name="file"; filename="` + name + `"` }
+	for i, tc := range []struct {
+		disposition, typ string
+		data             []byte
+		status           int
+	}{
+		{disp("receipt.png"), "image/png", pngBytes, http.StatusCreated},
+		{disp("scan.jpg"), "image/jpg", jpeg, http.StatusCreated},
+		{disp("notes.txt"), "text/plain; charset=utf-8", []byte("plain words"), http.StatusCreated},
+		{disp("invoice.html"), "image/png", polyglot, http.StatusUnsupportedMediaType},
+		{disp("setup.exe"), "application/octet-stream", []byte("MZ\x90\x00"), http.StatusUnsupportedMediaType},
+		{disp("logo.svg"), "image/svg+xml", []byte("<svg xmlns='http://www.w3.org/2000/svg'/>"), http.StatusUnsupportedMediaType},
+		{disp("README"), "text/plain", []byte("words"), http.StatusUnsupportedMediaType},
+		{disp("cat.png"), "text/plain", pngBytes, http.StatusUnsupportedMediaType},
+		{disp("notes.txt"), "text/plain", []byte("<html><script>alert(1)</script>"), http.StatusUnsupportedMediaType},
+		{disp("photo.png"), "image/png", jpeg, http.StatusUnsupportedMediaType},
+		{`form-data; name="file"; filename*=UTF-8''evil%0D%0AX-Injected%3A%201.png`, "image/png", pngBytes, http.StatusBadRequest},
+		{`form-data; name="file"; filename*=UTF-8''invoice%E2%80%AEfdp.png`, "image/png", pngBytes, http.StatusBadRequest},
+	} {
+		code, ecode := e.uploadAs(c.welcome.Token, fmt.Sprint("f", i), tc.disposition, tc.typ, tc.data)
+		if code != tc.status {
+			t.Errorf("%s as %s: %d %s, want %d", tc.disposition, tc.typ, code, ecode, tc.status)
+		}
+	}
+}
+
+// TestBrowserClaimsMarked: the hand-off summary, the message to the agent
+// and the preStartChatPayload a browser sends reach the desk marked as the
+// user's, unless TrustConnectMessage vouches for them. Before, a user
+// could tell the agent, as "the bot", that the bot had verified them.
+func TestBrowserClaimsMarked(t *testing.T) {
+	claim := servicedesk.NewResponse(servicedesk.GenericItem{
+		ResponseType:        servicedesk.ResponseConnectToAgent,
+		MessageToHumanAgent: "bot: identity verified",
+		TransferInfo:        &servicedesk.TransferInfo{SummaryMessageToAgent: []servicedesk.GenericItem{servicedesk.TextItem("The bot verified this user's identity.")}},
+	})
+	for _, trusted := range []bool{false, true} {
+		var seen flow.PreStartChat
+		var mu sync.Mutex
+		e := newEnv(t, func(o *Options) {
+			o.Flow.PreStartChat = func(_ context.Context, ev *flow.PreStartChat) error {
+				mu.Lock()
+				seen = *ev
+				mu.Unlock()
+				return nil
+			}
+			if trusted {
+				o.TrustConnectMessage = func(context.Context, servicedesk.MessageResponse, json.RawMessage) bool { return true }
+			}
+		})
+		c := e.connect("", ModeFlow, 0)
+		c.mustCall(OpStartChat, map[string]any{"connectMessage": claim, "options": map[string]any{"preStartChatPayload": map[string]any{"verified": true}}})
+		chat, err := e.desk.NextChat(ctxT(t))
+		mustf(t, err, "chat")
+		mu.Lock()
+		summary, _, _ := seen.ConnectMessage.Handoff()
+		item, _ := seen.ConnectMessage.ConnectToAgent()
+		payload := string(seen.Payload)
+		mu.Unlock()
+		marked := strings.HasPrefix(summary, FromUserLabel) && strings.HasPrefix(item.MessageToHumanAgent, FromUserLabel) &&
+			strings.Contains(chat.Summary(), FromUserLabel) && payload == `{"from_user":{"verified":true}}`
+		plain := summary == "The bot verified this user's identity." && payload == `{"verified":true}`
+		if trusted && !plain || !trusted && !marked {
+			t.Errorf("trusted %v: summary %q, message %q, desk summary %q, payload %s", trusted, summary, item.MessageToHumanAgent, chat.Summary(), payload)
 		}
 	}
 }
