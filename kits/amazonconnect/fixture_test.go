@@ -12,7 +12,6 @@ package amazonconnect_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect"
 	"github.com/gorilla/websocket"
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
@@ -371,22 +372,24 @@ func TestStartChatContactAndEvents(t *testing.T) {
 	f.conn.mu.Lock()
 	in := f.conn.in
 	f.conn.mu.Unlock()
-	if *in.InstanceId != "i-1" || *in.ContactFlowId != "f-1" || *in.ParticipantDetails.DisplayName != "Customer" ||
-		in.Attributes["summary"] != "needs a refund" || in.Attributes["queue"] != "billing" || in.ClientToken == nil || *in.ClientToken == "" {
-		t.Fatalf("StartChatContact input %+v attrs %v", in, in.Attributes)
-	}
+	require.Equal(t, "i-1", *in.InstanceId, "StartChatContact input")
+	require.Equal(t, "f-1", *in.ContactFlowId, "StartChatContact input")
+	require.Equal(t, "Customer", *in.ParticipantDetails.DisplayName, "StartChatContact input")
+	require.Equal(t, "needs a refund", in.Attributes["summary"], "StartChatContact attributes %v", in.Attributes)
+	require.Equal(t, "billing", in.Attributes["queue"], "StartChatContact attributes %v", in.Attributes)
+	require.NotNil(t, in.ClientToken, "StartChatContact ClientToken")
+	require.NotEmpty(t, *in.ClientToken, "StartChatContact ClientToken")
 	var st amazonconnect.State
 	_ = json.Unmarshal(f.rec.PersistedState(), &st)
-	if st.ContactID != "c0ffee00-1111-2222-3333-444455556666" || st.ParticipantToken == "" || st.ConnectionToken != "Q29ubmVjdGlvblRva2Vu" || st.ConnectionExpiry == "" {
-		t.Fatalf("persisted %+v", st)
-	}
+	require.Equal(t, "c0ffee00-1111-2222-3333-444455556666", st.ContactID, "persisted %+v", st)
+	require.NotEmpty(t, st.ParticipantToken, "persisted %+v", st)
+	require.Equal(t, "Q29ubmVjdGlvblRva2Vu", st.ConnectionToken, "persisted %+v", st)
+	require.NotEmpty(t, st.ConnectionExpiry, "persisted %+v", st)
 	var c amazonconnect.Contact
-	if !servicedesk.As(f.desk, &c) || c.ContactID != st.ContactID || c.ParticipantID != st.ParticipantID {
-		t.Fatalf("As(*Contact) = %+v, want the persisted contact %+v", c, st)
-	}
-	if servicedesk.As(f.desk, new(string)) || servicedesk.As(f.desk, nil) {
-		t.Fatal("As answered a type the kit does not document")
-	}
+	require.True(t, servicedesk.As(f.desk, &c), "As(*Contact)")
+	require.Equal(t, amazonconnect.Contact{ContactID: st.ContactID, ParticipantID: st.ParticipantID}, c, "As(*Contact): the persisted contact")
+	require.False(t, servicedesk.As(f.desk, new(string)), "As answered a type the kit does not document")
+	require.False(t, servicedesk.As(f.desk, nil), "As answered a nil target")
 	ws := f.ws
 	select {
 	case <-ws.heartbeats:
@@ -478,9 +481,7 @@ func TestGapFillAfterDrop(t *testing.T) {
 			msgs = append(msgs, c)
 		}
 	}
-	if want := []string{"message:agent-p-1:three", "message:agent-p-1:four", "message:agent-p-1:five"}; !slices.Equal(msgs, want) {
-		t.Fatalf("after the drop the user saw %v, want %v", msgs, want)
-	}
+	require.Equal(t, []string{"message:agent-p-1:three", "message:agent-p-1:four", "message:agent-p-1:five"}, msgs, "what the user saw after the drop")
 	time.Sleep(50 * time.Millisecond)
 	select {
 	case extra := <-f.rec.ch:
@@ -489,9 +490,7 @@ func TestGapFillAfterDrop(t *testing.T) {
 	}
 	var st amazonconnect.State
 	_ = json.Unmarshal(f.rec.PersistedState(), &st)
-	if st.LastItemID != "m-5" {
-		t.Fatalf("persisted last item %q, want m-5", st.LastItemID)
-	}
+	require.Equal(t, "m-5", st.LastItemID, "persisted last item")
 }
 
 // TestSendShapes pins SendMessage, SendEvent (typing, read receipt) and
@@ -548,8 +547,8 @@ func TestSendShapes(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if got := bodies["/participant/message"]; len(got) != 1 || got[0] != `{"ContentType":"text/plain","Content":"my card","ClientToken":"msg-1"}` {
-		t.Errorf("SendMessage bodies %v", got)
+	if got := bodies["/participant/message"]; assert.Len(t, got, 1, "SendMessage bodies %v", got) {
+		assert.JSONEq(t, `{"ContentType":"text/plain","Content":"my card","ClientToken":"msg-1"}`, got[0], "SendMessage body")
 	}
 	// Typing once (throttled), then a delivered receipt (sent by itself
 	// when the agent's message came) and the read receipt, in either order.
@@ -562,7 +561,7 @@ func TestSendShapes(t *testing.T) {
 		`{"ContentType":"application/vnd.amazonaws.connect.event.message.delivered","Content":"{\"messageId\":\"m-1\"}"`,
 		`{"ContentType":"application/vnd.amazonaws.connect.event.message.read","Content":"{\"messageId\":\"m-1\"}"`,
 	}; !slices.Equal(receipts, want) {
-		t.Errorf("receipts %v, want %v", receipts, want)
+		assert.Equal(t, want, receipts, "receipts")
 	}
 	if got := bodies["/participant/disconnect"]; len(got) != 1 || !strings.HasPrefix(got[0], `{"ClientToken":"`) {
 		t.Errorf("DisconnectParticipant bodies %v", got)
@@ -606,18 +605,17 @@ func TestErrors(t *testing.T) {
 	}
 	err := f.desk.SendMessageToAgent(ctx, servicedesk.NewTextRequest("b"), "m-b", servicedesk.AdditionalDataToAgent{})
 	var ae *amazonconnect.APIError
-	if !errors.As(err, &ae) || ae.Type != "ValidationException" || ae.Message != "Content exceeds the maximum length." || !errors.Is(err, servicedesk.ErrRejected) {
-		t.Fatalf("validation: %v", err)
-	}
+	require.ErrorAs(t, err, &ae, "validation")
+	require.Equal(t, "ValidationException", ae.Type, "validation: %v", err)
+	require.Equal(t, "Content exceeds the maximum length.", ae.Message, "validation")
+	require.ErrorIs(t, err, servicedesk.ErrRejected, "validation")
 	err = f.desk.SendMessageToAgent(ctx, servicedesk.NewTextRequest("c"), "m-c", servicedesk.AdditionalDataToAgent{})
-	if !errors.As(err, &ae) || ae.Type != "AccessDeniedException" || !errors.Is(err, servicedesk.ErrChatNotFound) {
-		t.Fatalf("access denied: %v", err)
-	}
+	require.ErrorAs(t, err, &ae, "access denied")
+	require.Equal(t, "AccessDeniedException", ae.Type, "access denied: %v", err)
+	require.ErrorIs(t, err, servicedesk.ErrChatNotFound, "access denied")
 	mu.Lock()
 	defer mu.Unlock()
-	if n != 5 {
-		t.Fatalf("%d calls, want 5 (3 for the retried one, 1 each for the refused ones)", n)
-	}
+	require.Equal(t, 5, n, "calls: 3 for the retried one, 1 each for the refused ones")
 }
 
 // TestAttachmentShapes pins StartAttachmentUpload → pre-signed PUT with
@@ -692,16 +690,13 @@ func TestReconnectAfterRestart(t *testing.T) {
 	}
 	f.mu.Unlock()
 	ok, err := servicedesk.NewController(f.desk).Reconnect(context.Background())
-	if err != nil || !ok {
-		t.Fatalf("Reconnect = %v, %v", ok, err)
-	}
+	require.NoError(t, err, "Reconnect")
+	require.True(t, ok, "Reconnect")
 	f.awaitConn(t)
 	f.rec.expect(t, "message:agent-p-1:three while away")
 	var st amazonconnect.State
 	_ = json.Unmarshal(f.rec.PersistedState(), &st)
-	if st.ConnectionToken != "Q29ubmVjdGlvblRva2Vu" {
-		t.Fatalf("the renewed connection token was not persisted: %+v", st)
-	}
+	require.Equal(t, "Q29ubmVjdGlvblRva2Vu", st.ConnectionToken, "the renewed connection token, persisted")
 }
 
 // TestReconnectToAnEndedContact: CreateParticipantConnection answers

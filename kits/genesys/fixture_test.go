@@ -15,12 +15,10 @@ package genesys_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +26,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
@@ -264,24 +264,19 @@ func TestSessionAndEvents(t *testing.T) {
 	start(t, f)
 	cfg := f.g.next(t, "configureSession")
 	tok, _ := cfg["token"].(string)
-	if len(tok) != 36 || cfg["deploymentId"] != "dep-1" || cfg["startNew"] != false || cfg["tracingId"] == "" {
-		t.Fatalf("configureSession %v", cfg)
-	}
+	require.Len(t, tok, 36, "configureSession %v: a UUID token", cfg)
+	require.Equal(t, "dep-1", cfg["deploymentId"], "configureSession %v", cfg)
+	require.Equal(t, false, cfg["startNew"], "configureSession %v", cfg)
+	require.NotEmpty(t, cfg["tracingId"], "configureSession %v", cfg)
 	join := f.g.next(t, "onMessage")
 	b, _ := json.Marshal(join["message"])
-	if join["token"] != tok || string(b) != `{"channel":{"metadata":{"customAttributes":{"summary":"refund"}}},"events":[{"eventType":"Presence","presence":{"type":"Join"}}],"type":"Event"}` {
-		t.Fatalf("autostart %s", b)
-	}
-	if st := f.rec.State(); st["token"] != tok {
-		t.Fatalf("persisted %v", st)
-	}
+	require.Equal(t, tok, join["token"], "autostart's token")
+	require.JSONEq(t, `{"channel":{"metadata":{"customAttributes":{"summary":"refund"}}},"events":[{"eventType":"Presence","presence":{"type":"Join"}}],"type":"Event"}`, string(b), "autostart")
+	require.Equal(t, tok, f.rec.State()["token"], "persisted token")
 	var guest genesys.Guest
-	if !servicedesk.As(f.desk, &guest) || guest.SessionToken != tok || guest.DeploymentID != "dep-1" {
-		t.Fatalf("As(*Guest) = %+v, want token %s", guest, tok)
-	}
-	if servicedesk.As(f.desk, new(string)) {
-		t.Fatal("As answered a type the kit does not document")
-	}
+	require.True(t, servicedesk.As(f.desk, &guest), "As(*Guest)")
+	require.Equal(t, genesys.Guest{DeploymentID: "dep-1", SessionToken: tok}, guest, "As(*Guest)")
+	require.False(t, servicedesk.As(f.desk, new(string)), "As answered a type the kit does not document")
 	n := 0
 	await(t, f.rec, &n, "caps(true)")
 	g := f.g
@@ -351,14 +346,15 @@ func TestSendRateLimitAndErrors(t *testing.T) {
 	}
 	err := f.desk.SendMessageToAgent(ctx, servicedesk.NewTextRequest("too long"), "msg-2", servicedesk.AdditionalDataToAgent{})
 	var ge *genesys.Error
-	if !errors.As(err, &ge) || ge.Code != 4011 || ge.Message != "Message exceeded max message length." || !errors.Is(err, servicedesk.ErrRejected) {
-		t.Fatalf("4011: %v", err)
-	}
+	require.ErrorAs(t, err, &ge, "4011")
+	require.Equal(t, 4011, ge.Code, "4011: %v", err)
+	require.Equal(t, "Message exceeded max message length.", ge.Message, "4011")
+	require.ErrorIs(t, err, servicedesk.ErrRejected, "4011")
 	mu.Lock()
 	defer mu.Unlock()
-	if len(sent) != 3 || sent[0] != `{"customMessageId":"msg-1"}` || sent[1] != sent[0] {
-		t.Fatalf("sent %v: want msg-1 twice (same id after the 429), then msg-2", sent)
-	}
+	require.Len(t, sent, 3, "sent %v: want msg-1 twice (same id after the 429), then msg-2", sent)
+	assert.JSONEq(t, `{"customMessageId":"msg-1"}`, sent[0], "the first send's metadata")
+	assert.JSONEq(t, sent[0], sent[1], "the resend after the 429 keeps the message id")
 }
 
 // TestGapFillAfterDrop: after a drop the session is configured again with
@@ -378,9 +374,7 @@ func TestGapFillAfterDrop(t *testing.T) {
 		`],"pageSize":25,"pageNumber":1,"total":5,"pageCount":1}`)
 	f.g.drop()
 	await(t, f.rec, &n, "error(DISCONNECTED,true,)")
-	if again := f.g.next(t, "configureSession"); again["token"] != tok {
-		t.Fatalf("resumed with token %v, want %v", again["token"], tok)
-	}
+	require.Equal(t, tok, f.g.next(t, "configureSession")["token"], "the resume's token")
 	f.g.next(t, "getJwt")
 	f.g.send(outbound("m-4", "four", ""))
 	f.g.send(outbound("m-5", "five", ""))
@@ -399,16 +393,12 @@ func TestGapFillAfterDrop(t *testing.T) {
 			msgs = append(msgs, c)
 		}
 	}
-	if want := []string{"message(three,Ada)", "message(four,Ada)", "message(five,Ada)"}; !slices.Equal(msgs, want) {
-		t.Fatalf("after the drop: %v, want %v", msgs, want)
-	}
+	require.Equal(t, []string{"message(three,Ada)", "message(four,Ada)", "message(five,Ada)"}, msgs, "after the drop")
 	time.Sleep(50 * time.Millisecond)
 	if calls := f.rec.Calls(); len(calls) != n {
 		t.Fatalf("extra calls: %s", sdtest.Join(calls[n:]))
 	}
-	if st := f.rec.State(); st["last_message_id"] != "m-5" {
-		t.Fatalf("persisted %v", st)
-	}
+	require.Equal(t, "m-5", f.rec.State()["last_message_id"], "persisted state %v", f.rec.State())
 }
 
 // TestReconnect: the persisted token is sent again; a new or read-only
@@ -433,12 +423,9 @@ func TestReconnect(t *testing.T) {
 			}
 			f.g.mu.Unlock()
 			ok, err := servicedesk.NewController(f.desk).Reconnect(context.Background())
-			if err != nil || ok != c.want {
-				t.Fatalf("Reconnect = %v, %v; want %v", ok, err, c.want)
-			}
-			if got := f.g.next(t, "configureSession")["token"]; got != "7b1e9b36-3c1a-4f7e-9d1c-3f0a5e2b8c11" {
-				t.Fatalf("token %v", got)
-			}
+			require.NoError(t, err, "Reconnect")
+			require.Equal(t, c.want, ok, "Reconnect")
+			require.Equal(t, "7b1e9b36-3c1a-4f7e-9d1c-3f0a5e2b8c11", f.g.next(t, "configureSession")["token"], "the persisted token resumed")
 		})
 	}
 }
@@ -496,14 +483,11 @@ func TestAttachments(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := sdtest.Join(f.rec.Calls())
-	if !strings.Contains(calls, "file(f-2,true,File type not allowed)") || !strings.Contains(calls, "file(f-1,false,)") {
-		t.Fatalf("calls %s", calls)
-	}
+	assert.Contains(t, calls, "file(f-2,true,File type not allowed)")
+	assert.Contains(t, calls, "file(f-1,false,)")
 	mu.Lock()
 	defer mu.Unlock()
-	if len(puts) != 1 || puts[0] != "application/pdf abc pdf" {
-		t.Fatalf("PUTs %v", puts)
-	}
+	require.Equal(t, []string{"application/pdf abc pdf"}, puts, "the pre-signed PUTs")
 	last := onMsg[len(onMsg)-1]
 	if !strings.Contains(last, `"content":[{"attachment":{"id":"`) || !strings.Contains(last, `"metadata":{"customMessageId":"msg-7"}`) || !strings.Contains(last, `"text":"see attached"`) {
 		t.Fatalf("onMessage %s", last)

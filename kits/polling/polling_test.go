@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
@@ -52,17 +54,11 @@ func startChat(t *testing.T, d *pollDesk, bo retry.Backoff) (servicedesk.Service
 	srv := httptest.NewServer(d)
 	t.Cleanup(srv.Close)
 	kit, err := polling.New(polling.Config{BaseURL: srv.URL, Wait: 5 * time.Second, Backoff: bo})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := &sdtest.Recorder{}
 	desk, err := kit.Factory(context.Background(), servicedesk.FactoryParams{Callback: rec, Instance: sdtest.Instance("s")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{}))
 	return desk, rec
 }
 
@@ -87,9 +83,7 @@ func TestExactlyOnePollInFlight(t *testing.T) {
 		t.Fatalf("calls %v", got)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if err := closeDesk(desk); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, closeDesk(desk))
 	if m := d.maxInFlight.Load(); m != 1 {
 		t.Fatalf("%d polls were in flight at once, want 1", m)
 	}
@@ -116,9 +110,7 @@ func TestCloseStopsAHeldPollAtOnce(t *testing.T) {
 	desk, _ := startChat(t, d, retry.Backoff{})
 	<-held
 	start := time.Now()
-	if err := closeDesk(desk); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, closeDesk(desk))
 	if el := time.Since(start); el > 2*time.Second {
 		t.Fatalf("Close took %s with a poll held by the desk", el)
 	}

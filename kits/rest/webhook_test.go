@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/require"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -34,9 +35,7 @@ func newKit(t *testing.T) (*rest.Kit, *httpmock.MockTransport) {
 	})
 	kit, err := rest.New(rest.Config{BaseURL: deskURL, WebhookURL: "https://bridge.test/hook", WebhookSecrets: []string{"old", "new"},
 		HTTPClient: &http.Client{Transport: mt}, MaxWebhookBytes: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return kit, mt
 }
 
@@ -98,9 +97,7 @@ func TestWebhookRoutesOnceAndKeepsEarlyEvents(t *testing.T) {
 	h := kit.WebhookHandler()
 	rec := &sdtest.Recorder{}
 	desk, err := kit.Factory(context.Background(), servicedesk.FactoryParams{Callback: rec, Instance: sdtest.Instance("s-1")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer desk.(interface{ Close() error }).Close()
 
 	// The desk may post before its start answer reaches us: the event is
@@ -108,9 +105,7 @@ func TestWebhookRoutesOnceAndKeepsEarlyEvents(t *testing.T) {
 	if w := post(h, joined, signed("old", joined, time.Now()), "evt_ch_1_1"); w.Code != 204 {
 		t.Fatalf("early event answered %d %s", w.Code, w.Body)
 	}
-	if err := desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{}))
 	// ... and handed over once the chat is known.
 	if got := rec.Wait(1, time.Second); sdtest.Join(got) != "joined(Ada)" {
 		t.Fatalf("calls %q", got)
@@ -155,9 +150,7 @@ func TestWebhookPassedOnElsewhere(t *testing.T) {
 			passed = append(passed, ev.ID)
 			return nil
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := kit.WebhookHandler()
 	if w := post(h, joined, signed("new", joined, time.Now()), ""); w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Fatalf("relay failed: %d %s, want 503 with Retry-After", w.Code, w.Body)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	gws "github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -67,18 +68,12 @@ func start(t *testing.T, d *scriptedDesk) (servicedesk.ServiceDesk, *sdtest.Reco
 	srv := httptest.NewServer(d)
 	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
 	kit, err := websocket.New(websocket.Config{BaseURL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := &sdtest.Recorder{}
 	desk, err := kit.Factory(context.Background(), servicedesk.FactoryParams{Callback: rec, Instance: sdtest.Instance("s")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = desk.(io.Closer).Close() })
-	if err := desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{}))
 	return desk, rec
 }
 
@@ -173,9 +168,7 @@ func TestBusyDeskIsRetriedAfterRetryAfter(t *testing.T) {
 		}
 	}}
 	desk, _ := start(t, d)
-	if err := desk.(servicedesk.TypingNotifier).UserTyping(context.Background(), true); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, desk.(servicedesk.TypingNotifier).UserTyping(context.Background(), true))
 	mu.Lock()
 	defer mu.Unlock()
 	if len(at) != 2 || at[1].Sub(at[0]) < 900*time.Millisecond {
@@ -215,9 +208,7 @@ func TestCloseSendsACloseFrame(t *testing.T) {
 	}}
 	desk, rec := start(t, d)
 	time.Sleep(50 * time.Millisecond) // let the welcome land
-	if err := desk.(io.Closer).Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, desk.(io.Closer).Close())
 	if code := <-closed; code != gws.CloseNormalClosure {
 		t.Fatalf("desk saw close code %d, want 1000", code)
 	}
