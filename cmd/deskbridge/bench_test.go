@@ -144,6 +144,8 @@ var benchStores = []struct {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { _ = st.Close() })
+		loadtest.ServerCPU = srv.CPUTime
+		b.Cleanup(func() { loadtest.ServerCPU = nil })
 		return st
 	}},
 }

@@ -25,10 +25,10 @@ require (
 	github.com/deskbridge/deskbridge/mock-desk v0.0.0-00010101000000-000000000000
 	github.com/gorilla/websocket v1.5.3
 	github.com/prometheus/client_golang v1.23.2
+	github.com/redis/go-redis/v9 v9.22.0
 )
 
 require (
-	github.com/redis/go-redis/v9 v9.22.0 // indirect
 	go.etcd.io/bbolt v1.5.0 // indirect
 	go.uber.org/atomic v1.11.0 // indirect
 )

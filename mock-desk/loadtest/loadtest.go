@@ -348,8 +348,8 @@ func EchoHandler(up *websocket.Upgrader) http.Handler {
 }
 
 // ClosedLoop runs b.N round trips over the clients at once, each client
-// waiting for its answer before its next one, and reports messages/s and
-// latency percentiles. trip gets the round trip's number, unique across
+// waiting for its answer before its next one, and reports messages/s,
+// latency percentiles and CPU time per round trip. trip gets the round trip's number, unique across
 // the clients (for idempotency keys).
 func ClosedLoop[C any](b *testing.B, clients []C, trip func(c C, n int) error) {
 	b.Helper()
@@ -357,7 +357,7 @@ func ClosedLoop[C any](b *testing.B, clients []C, trip func(c C, n int) error) {
 	lat := make([][]time.Duration, len(clients))
 	errs := make(chan error, len(clients))
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	var wg sync.WaitGroup
 	for i, c := range clients {
 		wg.Add(1)
@@ -378,13 +378,31 @@ func ClosedLoop[C any](b *testing.B, clients []C, trip func(c C, n int) error) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	b.StopTimer()
 	close(errs)
 	for err := range errs {
 		b.Fatal(err)
 	}
 	Summarize(lat, elapsed).Report(b)
+	if cpu > 0 {
+		// On a shared machine CPU time per round trip varies much less
+		// than messages per second.
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
+	}
+}
+
+// ServerCPU, when set, reports the CPU time used by a server the system
+// under test runs beside this process on the same machine (redis-server):
+// ClosedLoop adds it to this process's, whose cores it shares.
+var ServerCPU func() time.Duration
+
+func cpuTime() time.Duration {
+	d := processCPU()
+	if ServerCPU != nil {
+		d += ServerCPU()
+	}
+	return d
 }
 
 // Summarize turns per-client round-trip latencies over elapsed into a

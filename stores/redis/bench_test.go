@@ -15,5 +15,5 @@ func BenchmarkStore(b *testing.B) {
 	srv := redistest.Start(b, redistest.Options{AppendFsync: "everysec"})
 	storetest.Benchmark(b, func(b *testing.B) flow.Store {
 		return open(b, srv, redisstore.Options{Prefix: newPrefix(), Tail: 256})
-	})
+	}, storetest.ServerCPU(srv.CPUTime))
 }
