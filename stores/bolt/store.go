@@ -144,7 +144,11 @@ func openDB(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
 	if err := precheck(path); err != nil {
 		return nil, err
 	}
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	// The hashmap freelist allocates pages in O(1) where the array one
+	// scans. NoFreelistSync would save a page write a commit, but bbolt
+	// then rebuilds the freelist in a goroutine of its own at open, where a
+	// corrupt page panics past any recover: a crash, not an error.
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("the file is in use by another process (its lock was not released within %v): %w", lockTimeout, flow.ErrStoreUnavailable)
@@ -357,14 +361,14 @@ func (s *Store) save(ctx context.Context, id string, rec *flow.Record, events []
 	var recJSON []byte
 	if rec != nil {
 		var err error
-		if recJSON, err = json.Marshal(rec); err != nil {
+		if recJSON, err = flow.RecordJSON(rec); err != nil {
 			return fmt.Errorf("encode record: %w", err)
 		}
 	}
 	evJSON := make([][]byte, len(events))
 	for i, ev := range events {
 		var err error
-		if evJSON[i], err = json.Marshal(ev); err != nil {
+		if evJSON[i], err = flow.EventJSON(ev); err != nil {
 			return fmt.Errorf("encode event %d: %w", ev.Seq, err)
 		}
 	}

@@ -23,7 +23,7 @@ const (
 // saveScript writes a session's record and events after checking that the
 // events follow the stored ones.
 //
-// KEYS: 1 session hash (rec, last, bf, exp, hasrec, fence), 2 event list,
+// KEYS: 1 session hash (rec, last, bf, exp, hasrec, act, fence), 2 event list,
 // 3 file hash, 4 session index (zset), 5 file index (zset), 6 the
 // session's owner lease ("instance|fence"), 7 running chats (zset).
 // ARGV: 1 the writer's lease ("instance|fence"; "" for a store no instances
@@ -45,7 +45,7 @@ var saveScript = redis.NewScript(`
 if ARGV[1] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[1] then
   return {6, 0}
 end
-local h = redis.call('HMGET', KEYS[1], 'last', 'exp', 'hasrec')
+local h = redis.call('HMGET', KEYS[1], 'last', 'exp', 'hasrec', 'act')
 local last = tonumber(h[1] or '0')
 local first = tonumber(ARGV[5])
 local n = #ARGV - 8
@@ -70,15 +70,32 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[3])
 local hasrec = h[3] == '1'
+-- The session's keys live ttl after its last save. Moving their expiry
+-- costs five commands, so it moves at most every ttl/10 (a minute at
+-- most): a session lives between ttl - ttl/10 and ttl after its last save.
+local exp = tonumber(h[2] or '0')
+local every = math.min(60000, math.floor(ttl / 10))
+local refresh = now + ttl - exp >= every or (ARGV[6] ~= '' and not hasrec)
+-- Every field of the session hash this save changes, set in one HSET.
+local set = {}
 if ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[1], 'rec', ARGV[6])
+  set[#set + 1] = 'rec'
+  set[#set + 1] = ARGV[6]
+end
+-- The running-chats index, scored by the last save, needs a new score
+-- only as often as the expiry moves (Orphans drops entries older than
+-- the ttl), or when the chat starts or ends (h[4], 'act', says which was
+-- last written).
+if ARGV[7] == '1' and (h[4] ~= '1' or refresh) then
+  redis.call('ZADD', KEYS[7], now, ARGV[2])
+  set[#set + 1] = 'act'
+  set[#set + 1] = '1'
+elseif ARGV[7] == '0' and h[4] ~= '0' then
+  redis.call('ZREM', KEYS[7], ARGV[2])
+  set[#set + 1] = 'act'
+  set[#set + 1] = '0'
 end
 local newlist = false
-if ARGV[7] == '1' then
-  redis.call('ZADD', KEYS[7], now, ARGV[2])
-elseif ARGV[7] == '0' then
-  redis.call('ZREM', KEYS[7], ARGV[2])
-end
 if n - skip > 0 then
   local i = 9 + skip
   local len = 0
@@ -88,30 +105,37 @@ if n - skip > 0 then
     i = j + 1
   end
   newlist = len == n - skip
-  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+  if len > tonumber(ARGV[4]) then
+    redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+  end
   last = first + n - 1
-  redis.call('HSET', KEYS[1], 'last', last, 'bf', first)
-else
-  redis.call('HSET', KEYS[1], 'last', last)
+  set[#set + 1] = 'last'
+  set[#set + 1] = last
+  set[#set + 1] = 'bf'
+  set[#set + 1] = first
+elseif not h[1] then
+  set[#set + 1] = 'last'
+  set[#set + 1] = last
 end
--- The session's keys live ttl after its last save. Moving their expiry
--- costs five commands, so it moves at most every ttl/10 (a minute at
--- most): a session lives between ttl - ttl/10 and ttl after its last save.
-local exp = tonumber(h[2] or '0')
-local every = math.min(60000, math.floor(ttl / 10))
-if now + ttl - exp >= every or (ARGV[6] ~= '' and not hasrec) then
-  redis.call('PEXPIRE', KEYS[1], ttl)
+if refresh then
   redis.call('PEXPIRE', KEYS[2], ttl)
   redis.call('PEXPIRE', KEYS[3], ttl)
+  set[#set + 1] = 'exp'
+  set[#set + 1] = now + ttl
   if hasrec or ARGV[6] ~= '' then
     redis.call('ZADD', KEYS[4], now + ttl, ARGV[2])
-    redis.call('HSET', KEYS[1], 'exp', now + ttl, 'hasrec', '1')
-  else
-    redis.call('HSET', KEYS[1], 'exp', now + ttl)
+    set[#set + 1] = 'hasrec'
+    set[#set + 1] = '1'
   end
   redis.call('ZADD', KEYS[5], 'XX', now + ttl, ARGV[2])
 elseif newlist then
   redis.call('PEXPIREAT', KEYS[2], exp)
+end
+if #set > 0 then
+  redis.call('HSET', KEYS[1], unpack(set))
+end
+if refresh then
+  redis.call('PEXPIRE', KEYS[1], ttl)
 end
 if n - skip > 0 and ARGV[8] ~= '' then
   redis.call('PUBLISH', ARGV[8], last)
