@@ -339,6 +339,7 @@ func (s *Session) pump() {
 			// flight, go on.
 			if s.inflight == m.ID {
 				s.inflight = ""
+				s.dirty = true // not in the outbox nor the recent ids: not a replay's to tell
 				s.emit(sendStatus(m.ID, err, s.opts.Texts.MessageNotDelivered))
 				if s.st == StateEnded {
 					s.deleteFiles() // the last reader of the ended chat's files is done
@@ -355,7 +356,7 @@ func (s *Session) pump() {
 			return
 		}
 		s.outbox = s.outbox[1:]
-		s.dirty = true
+		// Not dirty: the message_status event tells it (see replay).
 		s.recentSent.add(m.ID)
 		if err != nil {
 			s.log.Warn("flow: message not delivered", "message", m.ID, "err", err)

@@ -281,7 +281,7 @@ func (s *Session) SendMessage(ctx context.Context, msg servicedesk.MessageReques
 			delete(s.staged, f.ID)
 		}
 		s.outbox = append(s.outbox, PendingMessage{ID: msg.ID, Message: msg, Files: files})
-		s.dirty = true
+		// Not dirty: the user_message event tells it (see replay).
 		shown := msg
 		s.emit(Event{Type: EventUserMessage, UserMessage: &shown, MessageID: msg.ID, Files: withoutOpen(files)})
 		// The desk sees the message only once the store has it: after a

@@ -91,6 +91,19 @@ func (e *Engine) Session(ctx context.Context, id string) (*Session, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("flow: session %s: %w", id, err)
 	}
+	var since []Event // what the record does not have yet (see Record.AsOf)
+	if found && rec.AsOf != nil && rec.LastSeq > *rec.AsOf {
+		since, err = e.opts.Store.Events(ctx, id, *rec.AsOf, 0)
+		switch {
+		case errors.Is(err, ErrEventsTrimmed):
+			// A store that keeps fewer events than the engine writes its
+			// record in: the outbox is as the record has it, and a message
+			// it still holds may reach the desk again.
+			e.opts.Logger.Warn("flow: the store no longer has the events after the session's record; its outbox may be behind", "session", id, "as_of", *rec.AsOf, "last_seq", rec.LastSeq)
+		case err != nil:
+			return nil, fmt.Errorf("flow: session %s: events after its record: %w", id, err)
+		}
+	}
 
 	e.mu.Lock()
 	if s, ok := e.sessions[id]; ok { // another caller won the race
@@ -104,6 +117,7 @@ func (e *Engine) Session(ctx context.Context, id string) (*Session, error) {
 	s = newSession(e, id)
 	if found {
 		s.restore(rec)
+		s.replay(since)
 	}
 	e.sessions[id] = s
 	e.mu.Unlock()

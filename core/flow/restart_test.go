@@ -14,7 +14,12 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// Every record and event any test here saves is encoded by RecordJSON
+	// and EventJSON byte for byte as encoding/json encodes it.
+	testHookSave = checkEncodings
+	goleak.VerifyTestMain(m)
+}
 
 func TestRestartResumesConnectedChat(t *testing.T) {
 	bubble(t, Options{}, func(t *testing.T, r *rig) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,8 +81,10 @@ type Session struct {
 	saveRetries      int // failed saves in a row
 	retryTimer       *time.Timer
 	pending          []*Event
-	dirty            bool
+	dirty            bool                  // the record changed: the next save writes it
+	recordAsOf       uint64                // the Seq the stored record was written at
 	afterFlush       []func(saveErr error) // run once the batch is saved (nil), or can never be (its error)
+	recEnc           *recordCache          // what RecordJSON keeps of this session's records
 }
 
 type shareRequest struct {
@@ -103,6 +106,7 @@ func newSession(e *Engine, id string) *Session {
 		events: eventLog{max: e.opts.EventLogSize, maxBytes: max(e.opts.EventLogBytes, 0), budget: e.eventBytes},
 	}
 	s.cb = &callback{s: s}
+	s.recEnc = new(recordCache)
 	return s
 }
 
@@ -201,11 +205,14 @@ func (s *Session) call(ctx context.Context, fn func() error) error {
 func (s *Session) flush() {
 	events := s.pending
 	var rec *Record
-	if s.dirty {
+	if s.dirty || s.lastSeq-s.recordAsOf >= checkpointEvery {
 		r := s.record()
 		rec = &r
 	}
 	if rec != nil || len(events) > 0 {
+		if testHookSave != nil {
+			testHookSave(rec, events)
+		}
 		start := time.Now()
 		err := s.save(rec, events)
 		if s.opts.OnSave != nil {
@@ -226,7 +233,9 @@ func (s *Session) flush() {
 			s.saveFailedNow(err, len(events))
 			return
 		}
-		s.dirty = false
+		if rec != nil {
+			s.dirty, s.recordAsOf = false, *rec.AsOf
+		}
 		s.saveRecovered()
 	}
 	if len(events) > 0 {
@@ -249,6 +258,14 @@ func (s *Session) flush() {
 	}
 	s.runAfterFlush(nil)
 }
+
+// checkpointEvery bounds the events a stored record is behind by (see
+// Record.AsOf): the record is written at least every so many events, so
+// that loading a session reads few. Stores keep far more events than this.
+const checkpointEvery = 16
+
+// testHookSave, when set by tests, sees every batch before it is saved.
+var testHookSave func(rec *Record, events []*Event)
 
 func (s *Session) runAfterFlush(saveErr error) {
 	after := s.afterFlush
@@ -420,6 +437,7 @@ func (s *Session) record() Record {
 		Capabilities: s.caps,
 		Suspended:    s.suspended,
 		LastSeq:      s.lastSeq,
+		enc:          s.recEnc,
 	}
 	if s.connectMsg != nil {
 		r.ConnectMessage = s.connectMsg
@@ -431,6 +449,8 @@ func (s *Session) record() Record {
 		r.Outbox = append([]PendingMessage(nil), s.outbox...)
 	}
 	r.RecentSent = s.recentSent.list()
+	asOf := s.lastSeq
+	r.AsOf = &asOf
 	s.deskMu.Lock()
 	r.DeskState = s.deskState
 	s.deskMu.Unlock()
@@ -456,6 +476,33 @@ func (s *Session) restore(r Record) {
 	s.deskState = r.DeskState
 	s.lastSeq = r.LastSeq // the store's own count: Save is its authority
 	s.events.last = r.LastSeq
+	if r.AsOf != nil {
+		s.recordAsOf = *r.AsOf
+	}
+}
+
+// replay applies to the outbox and the recent ids what the events after
+// the record's AsOf tell: the changes the engine saves as events only (a
+// user message taken, a send's status). They come in Seq order.
+func (s *Session) replay(events []Event) {
+	for i := range events {
+		ev := &events[i]
+		switch ev.Type {
+		case EventUserMessage:
+			if ev.UserMessage == nil || s.recentSent.has(ev.MessageID) ||
+				slices.ContainsFunc(s.outbox, func(p PendingMessage) bool { return p.ID == ev.MessageID }) {
+				continue
+			}
+			s.outbox = append(s.outbox, PendingMessage{ID: ev.MessageID, Message: *ev.UserMessage, Files: slices.Clone(ev.Files)})
+		case EventMessageStatus:
+			if i := slices.IndexFunc(s.outbox, func(p PendingMessage) bool { return p.ID == ev.MessageID }); i >= 0 {
+				s.outbox = slices.Delete(slices.Clone(s.outbox), i, i+1)
+			}
+			s.recentSent.add(ev.MessageID)
+		}
+	}
+	// The next save writes the record, which is then up to date.
+	s.dirty = s.dirty || len(events) > 0
 }
 
 // close stops the session: new calls fail with ErrClosed, queued ones still

@@ -43,6 +43,15 @@ type Record struct {
 	// session. Load sets it from the store's own event log, whatever the
 	// record said when it was saved: Save is the authority on it.
 	LastSeq uint64 `json:"last_seq"`
+	// AsOf is the Seq of the newest event when the engine wrote the record.
+	// The engine does not write the record for what its events tell (a
+	// user message into the outbox, its send status out of it): loading
+	// it, the engine applies those events after AsOf to Outbox and
+	// RecentSent. Nil in a record written before AsOf existed, which has
+	// everything.
+	AsOf *uint64 `json:"as_of,omitempty"`
+
+	enc *recordCache // the session's, for RecordJSON
 }
 
 // PendingMessage is a user message in the outbox.

@@ -277,7 +277,7 @@ func (s *Store) Save(ctx context.Context, id string, rec *flow.Record, events []
 		args[7] = s.eventChannel(t) // other instances' sockets on the session wait on it
 	}
 	if rec != nil {
-		b, err := json.Marshal(rec)
+		b, err := flow.RecordJSON(rec)
 		if err != nil {
 			return fmt.Errorf("redisstore: save session %s: encode record: %w", id, err)
 		}
@@ -291,7 +291,7 @@ func (s *Store) Save(ctx context.Context, id string, rec *flow.Record, events []
 		args[4] = events[0].Seq
 	}
 	for _, ev := range events {
-		b, err := json.Marshal(ev)
+		b, err := flow.EventJSON(ev)
 		if err != nil {
 			return fmt.Errorf("redisstore: save session %s: encode event %d: %w", id, ev.Seq, err)
 		}
