@@ -134,11 +134,7 @@ func TestGroupCommitFailsOnlyTheFailing(t *testing.T) {
 		boom := errors.New("boom")
 		run("poison", func() error {
 			return s.submit(ctx, func(tx *bolt.Tx) error {
-				b, err := tx.Bucket(bucketSessions).CreateBucket([]byte("poison"))
-				if err != nil {
-					return err
-				}
-				if err := b.Put(keyRecord, []byte(`{"id":"poison"}`)); err != nil {
+				if err := tx.Bucket(bucketRecords).Put([]byte("poison"), []byte(`{"id":"poison"}`)); err != nil {
 					return err
 				}
 				return boom // after writing: the group must roll it back
@@ -233,11 +229,7 @@ func TestClose(t *testing.T) {
 			inflight <- s.submit(ctx, func(tx *bolt.Tx) error {
 				close(inside)
 				<-gate
-				b, err := tx.Bucket(bucketSessions).CreateBucket([]byte("inflight"))
-				if err != nil {
-					return err
-				}
-				return b.Put(keyRecord, []byte(`{"id":"inflight"}`))
+				return tx.Bucket(bucketRecords).Put([]byte("inflight"), []byte(`{"id":"inflight"}`))
 			})
 		}()
 		<-inside

@@ -5,16 +5,23 @@
 //
 // # Layout
 //
-// The bbolt file has three root buckets:
+// The bbolt file has four root buckets:
 //
-//	meta      format = "deskbridge-boltstore/1"
-//	sessions  one bucket per session, keyed by the id's bytes:
-//	            record  the flow.Record as JSON (absent for a session with events only)
-//	            last    the newest event's seq, 8 bytes big-endian: the authority
-//	                    on Record.LastSeq, which Load sets from it
-//	            events  a bucket of events keyed by big-endian seq, as JSON;
-//	                    trimmed to the newest Options.Tail on every save
+//	meta      format = "deskbridge-boltstore/2"
+//	records   session id -> the flow.Record as JSON (absent for a session with events only)
+//	events    every session's events as JSON, keyed by the id's length (a
+//	          uvarint), the id and the seq (8 bytes big-endian), so that a
+//	          session's events sort together, by seq; trimmed to the newest
+//	          Options.Tail on every save. The newest key is the authority on
+//	          Record.LastSeq, which Load sets from it
 //	files     one bucket per session: file id -> FileInfo and the name of its bytes
+//
+// A save appends to the one leaf page holding its session's newest events,
+// and a group commit of many sessions shares the pages above. Format 1
+// (a bucket per session, with its events in a bucket inside) rewrote three
+// or four pages a save; Open moves such a file to format 2, a few hundred
+// sessions a transaction, going on where it stopped if it is interrupted.
+// An older deskbridge refuses a format 2 file with an error naming both.
 //
 // The bytes of files live in Options.FilesDir (default path + ".files"),
 // one directory per session named by the SHA-256 of its id, one file per

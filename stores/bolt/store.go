@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -73,19 +75,31 @@ var (
 	_ io.Closer      = (*Store)(nil)
 )
 
-// Root buckets. Sessions and file metadata live under their own roots so
-// that no session id can collide with the store's own keys.
+// Root buckets. Records, events and file metadata live under their own
+// roots so that no session id can collide with the store's own keys.
+//
+// Format 2 keeps every session's events in one bucket, under keys that
+// sort by session and then seq (eventKey): a save appends to the leaf
+// page that holds its session's newest events, and a group commit of many
+// sessions rewrites few pages. Format 1 gave each session a bucket of its
+// own with an events bucket inside, three or four pages rewritten a save;
+// Open moves a format 1 file to format 2 (migrateV1).
 var (
-	bucketMeta     = []byte("meta")
-	bucketSessions = []byte("sessions")
-	bucketFiles    = []byte("files")
+	bucketMeta    = []byte("meta")
+	bucketRecords = []byte("records") // session id → record JSON
+	bucketEvents  = []byte("events")  // eventKey(id, seq) → event JSON
+	bucketFiles   = []byte("files")
 
 	keyFormat = []byte("format")
-	keyRecord = []byte("record")
-	keyLast   = []byte("last")
-	keyEvents = []byte("events")
 
-	formatV1 = []byte("deskbridge-boltstore/1")
+	formatV2 = []byte("deskbridge-boltstore/2")
+
+	// Format 1: bucket "sessions" → a bucket a session → "record",
+	// "last" (8-byte seq) and bucket "events" (8-byte seq → event JSON).
+	formatV1       = []byte("deskbridge-boltstore/1")
+	bucketSessions = []byte("sessions")
+	keyRecord      = []byte("record")
+	keyEvents      = []byte("events")
 )
 
 var errClosed = fmt.Errorf("store closed: %w", flow.ErrStoreUnavailable)
@@ -191,10 +205,15 @@ func checkDB(db *bolt.DB) error {
 	if err != nil {
 		return err
 	}
-	return db.Update(func(tx *bolt.Tx) error {
+	var v1 bool
+	err = db.Update(func(tx *bolt.Tx) error {
 		if m := tx.Bucket(bucketMeta); m != nil {
-			if f := m.Get(keyFormat); string(f) != string(formatV1) {
-				return fmt.Errorf("the file holds format %q, this store reads %q", f, formatV1)
+			switch f := m.Get(keyFormat); string(f) {
+			case string(formatV2):
+			case string(formatV1):
+				v1 = true
+			default:
+				return fmt.Errorf("the file holds format %q, this store reads %q and %q", f, formatV2, formatV1)
 			}
 		} else {
 			if k, _ := tx.Cursor().First(); k != nil {
@@ -204,17 +223,76 @@ func checkDB(db *bolt.DB) error {
 			if err != nil {
 				return err
 			}
-			if err := m.Put(keyFormat, formatV1); err != nil {
+			if err := m.Put(keyFormat, formatV2); err != nil {
 				return err
 			}
 		}
-		for _, name := range [][]byte{bucketSessions, bucketFiles} {
+		for _, name := range [][]byte{bucketRecords, bucketEvents, bucketFiles} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil || !v1 {
+		return err
+	}
+	return migrateV1(db)
+}
+
+// migrateV1 moves the sessions of a format 1 file into format 2, a few
+// hundred sessions a transaction (a big file is not one huge commit), each
+// moved whole in one. Stopped halfway (a crash), the next Open goes on
+// where it stopped; the format says 2 once the last session has moved.
+func migrateV1(db *bolt.DB) error {
+	const perTx = 256
+	for {
+		done := false
+		err := db.Update(func(tx *bolt.Tx) error {
+			old := tx.Bucket(bucketSessions)
+			if old == nil {
+				done = true
+				return tx.Bucket(bucketMeta).Put(keyFormat, formatV2)
+			}
+			var ids [][]byte
+			c := old.Cursor()
+			for k, v := c.First(); k != nil && len(ids) < perTx; k, v = c.Next() {
+				if v == nil {
+					ids = append(ids, slices.Clone(k))
+				}
+			}
+			if len(ids) == 0 {
+				return tx.DeleteBucket(bucketSessions)
+			}
+			records, events := tx.Bucket(bucketRecords), tx.Bucket(bucketEvents)
+			for _, id := range ids {
+				b := old.Bucket(id)
+				if r := b.Get(keyRecord); r != nil {
+					if err := records.Put(id, slices.Clone(r)); err != nil {
+						return err
+					}
+				}
+				if evb := b.Bucket(keyEvents); evb != nil {
+					prefix := eventPrefix(id)
+					if err := evb.ForEach(func(k, v []byte) error {
+						return events.Put(eventKey(prefix, seqOf(k)), slices.Clone(v))
+					}); err != nil {
+						return err
+					}
+				}
+				if err := old.DeleteBucket(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("move the file to format 2: %w", mapErr(err))
+		}
+		if done {
+			return nil
+		}
+	}
 }
 
 func walk(b *bolt.Bucket) error {
@@ -246,8 +324,8 @@ func (s *Store) Close() error {
 // Ping implements flow.Pinger: the file is open and its root readable.
 func (s *Store) Ping(context.Context) error {
 	err := s.view(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketSessions) == nil {
-			return errors.New("sessions bucket missing")
+		if tx.Bucket(bucketRecords) == nil {
+			return errors.New("records bucket missing")
 		}
 		return nil
 	})
@@ -261,18 +339,14 @@ func (s *Store) Ping(context.Context) error {
 func (s *Store) Load(_ context.Context, id string) (flow.Record, error) {
 	var rec flow.Record
 	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSessions).Bucket([]byte(id))
-		if b == nil {
-			return flow.ErrNotFound
-		}
-		raw := b.Get(keyRecord)
+		raw := tx.Bucket(bucketRecords).Get([]byte(id))
 		if raw == nil {
 			return flow.ErrNotFound
 		}
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			return fmt.Errorf("decode record: %w", err)
 		}
-		rec.LastSeq = seqOf(b.Get(keyLast))
+		_, rec.LastSeq = seqRange(tx.Bucket(bucketEvents).Cursor(), eventPrefix([]byte(id)))
 		return nil
 	})
 	if err != nil {
@@ -285,22 +359,18 @@ func (s *Store) Load(_ context.Context, id string) (flow.Record, error) {
 func (s *Store) Events(_ context.Context, id string, afterSeq uint64, limit int) ([]flow.Event, error) {
 	var out []flow.Event
 	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSessions).Bucket([]byte(id))
-		if b == nil {
-			return flow.ErrNotFound
+		key := []byte(id)
+		c := tx.Bucket(bucketEvents).Cursor()
+		prefix := eventPrefix(key)
+		oldest, last := seqRange(c, prefix)
+		if last == 0 {
+			if tx.Bucket(bucketRecords).Get(key) == nil {
+				return flow.ErrNotFound
+			}
+			return nil
 		}
-		last := seqOf(b.Get(keyLast))
 		if afterSeq >= last {
 			return nil
-		}
-		evb := b.Bucket(keyEvents)
-		if evb == nil {
-			return nil
-		}
-		c := evb.Cursor()
-		oldest := last + 1
-		if k, _ := c.First(); k != nil {
-			oldest = seqOf(k)
 		}
 		if afterSeq+1 < oldest {
 			return fmt.Errorf("after %d (oldest kept %d): %w", afterSeq, oldest, flow.ErrEventsTrimmed)
@@ -310,10 +380,14 @@ func (s *Store) Events(_ context.Context, id string, afterSeq uint64, limit int)
 			n = limit
 		}
 		out = make([]flow.Event, 0, n)
-		for k, v := c.Seek(seqKey(afterSeq + 1)); k != nil && len(out) < n; k, v = c.Next() {
+		for k, v := c.Seek(eventKey(prefix, afterSeq+1)); len(out) < n; k, v = c.Next() {
+			seq, ok := seqIn(k, prefix)
+			if !ok {
+				break
+			}
 			var ev flow.Event
 			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode event %d: %w", seqOf(k), err)
+				return fmt.Errorf("decode event %d: %w", seq, err)
 			}
 			out = append(out, ev)
 		}
@@ -329,11 +403,8 @@ func (s *Store) Events(_ context.Context, id string, afterSeq uint64, limit int)
 func (s *Store) List(context.Context) ([]string, error) {
 	var ids []string
 	err := s.view(func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketSessions)
-		return root.ForEachBucket(func(k []byte) error {
-			if root.Bucket(k).Get(keyRecord) != nil {
-				ids = append(ids, string(k))
-			}
+		return tx.Bucket(bucketRecords).ForEach(func(k, _ []byte) error {
+			ids = append(ids, string(k))
 			return nil
 		})
 	})
@@ -373,57 +444,93 @@ func (s *Store) save(ctx context.Context, id string, rec *flow.Record, events []
 		}
 	}
 	key := []byte(id)
+	prefix := eventPrefix(key)
 	return s.submit(ctx, func(tx *bolt.Tx) error {
-		root := tx.Bucket(bucketSessions)
-		var last uint64
-		if b := root.Bucket(key); b != nil {
-			last = seqOf(b.Get(keyLast))
-		}
+		evb := tx.Bucket(bucketEvents)
+		oldest, last := seqRange(evb.Cursor(), prefix)
 		if err := flow.CheckSeqs(last, events); err != nil {
 			return refuse(err)
 		}
-		b, err := root.CreateBucketIfNotExists(key)
-		if err != nil {
-			return err
-		}
 		if recJSON != nil {
-			if err := b.Put(keyRecord, recJSON); err != nil {
+			if err := tx.Bucket(bucketRecords).Put(key, recJSON); err != nil {
 				return err
 			}
 		}
 		if len(events) == 0 {
 			return nil
 		}
-		evb, err := b.CreateBucketIfNotExists(keyEvents)
-		if err != nil {
-			return err
-		}
 		for i, ev := range events {
-			if err := evb.Put(seqKey(ev.Seq), evJSON[i]); err != nil {
+			if err := evb.Put(eventKey(prefix, ev.Seq), evJSON[i]); err != nil {
 				return err
 			}
 		}
-		last = events[len(events)-1].Seq
-		if err := b.Put(keyLast, seqKey(last)); err != nil {
-			return err
+		if oldest == 0 {
+			oldest = events[0].Seq
 		}
-		return trim(evb, last, s.tail)
+		return trim(evb, prefix, oldest, events[len(events)-1].Seq, s.tail)
 	})
 }
 
-// trim deletes the events older than the newest tail.
-func trim(evb *bolt.Bucket, last uint64, tail int) error {
-	if last <= uint64(tail) {
+// trim deletes the session's events older than the newest tail.
+func trim(evb *bolt.Bucket, prefix []byte, oldest, last uint64, tail int) error {
+	if last-oldest+1 <= uint64(tail) {
 		return nil
 	}
-	keepFrom := last - uint64(tail) + 1
+	return deleteEvents(evb, prefix, last-uint64(tail)+1)
+}
+
+// deleteEvents deletes the session's events before seq before.
+func deleteEvents(evb *bolt.Bucket, prefix []byte, before uint64) error {
+	// Seek again after each Delete: bbolt's cursor may skip a key when
+	// Next follows a Delete.
 	c := evb.Cursor()
-	for k, _ := c.First(); k != nil && seqOf(k) < keepFrom; k, _ = c.First() {
+	from := eventKey(prefix, 0)
+	for k, _ := c.Seek(from); ; k, _ = c.Seek(from) {
+		if seq, ok := seqIn(k, prefix); !ok || seq >= before {
+			return nil
+		}
 		if err := c.Delete(); err != nil {
 			return err
 		}
 	}
-	return nil
+}
+
+// eventPrefix is what the keys of session id's events begin with: the
+// id's length (a uvarint, so that no id's prefix is another's) and the id.
+func eventPrefix(id []byte) []byte {
+	return append(binary.AppendUvarint(make([]byte, 0, len(id)+binary.MaxVarintLen16+8), uint64(len(id))), id...)
+}
+
+// eventKey is the key of the session's event seq: its prefix and the seq
+// big-endian, so that a session's events sort by seq.
+func eventKey(prefix []byte, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(prefix[:len(prefix):len(prefix)], seq)
+}
+
+// seqIn returns the seq of k when k is a key of the session with prefix.
+func seqIn(k, prefix []byte) (uint64, bool) {
+	if len(k) != len(prefix)+8 || !bytes.HasPrefix(k, prefix) {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(k[len(prefix):]), true
+}
+
+// seqRange returns the oldest and newest seq the session keeps (0, 0: no
+// events): two descents of the tree, no writes.
+func seqRange(c *bolt.Cursor, prefix []byte) (oldest, last uint64) {
+	k, _ := c.Seek(eventKey(prefix, math.MaxUint64))
+	if k == nil {
+		k, _ = c.Last()
+	} else if _, ok := seqIn(k, prefix); !ok {
+		k, _ = c.Prev()
+	}
+	last, ok := seqIn(k, prefix)
+	if !ok {
+		return 0, 0
+	}
+	k, _ = c.Seek(eventKey(prefix, 0))
+	oldest, _ = seqIn(k, prefix)
+	return oldest, last
 }
 
 // Delete implements flow.Store; it deletes the session's files too.
@@ -443,7 +550,10 @@ func (s *Store) deleteSession(ctx context.Context, id string, record bool) error
 	err := s.submit(ctx, func(tx *bolt.Tx) error {
 		freed = 0
 		if record {
-			if err := tx.Bucket(bucketSessions).DeleteBucket(key); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			if err := tx.Bucket(bucketRecords).Delete(key); err != nil {
+				return err
+			}
+			if err := deleteEvents(tx.Bucket(bucketEvents), eventPrefix(key), math.MaxUint64); err != nil {
 				return err
 			}
 		}
@@ -493,9 +603,12 @@ func (s *Store) view(fn func(tx *bolt.Tx) error) (err error) {
 	return mapErr(s.db.View(fn))
 }
 
+// maxIDLen leaves room in an event's key for the length and the seq.
+const maxIDLen = bolt.MaxKeySize - binary.MaxVarintLen16 - 8
+
 func checkID(id string) error {
-	if id == "" || len(id) > bolt.MaxKeySize {
-		return fmt.Errorf("%w: id must be 1 to %d bytes", flow.ErrInvalid, bolt.MaxKeySize)
+	if id == "" || len(id) > maxIDLen {
+		return fmt.Errorf("%w: id must be 1 to %d bytes", flow.ErrInvalid, maxIDLen)
 	}
 	return nil
 }
