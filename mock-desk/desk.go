@@ -21,6 +21,15 @@ import (
 type Options struct {
 	// Agents is the roster. Default: one manual agent, "agent-1" (Ada).
 	Agents []AgentConfig `json:"agents,omitempty"`
+	// ControlToken, when set, is required of every control API request
+	// (Authorization: Bearer <token>); the console page hands it to the
+	// browser that loads it in a SameSite cookie. The binary always sets
+	// one. Default: none (in-process tests).
+	ControlToken string `json:"-"`
+	// ControlHosts are the host names the control API and the console
+	// answer under, besides IP addresses and localhost (a page on another
+	// name pointed at the desk, DNS rebinding, gets nowhere).
+	ControlHosts []string `json:"control_hosts,omitempty"`
 	// Capabilities are what every new chat starts with.
 	Capabilities *servicedesk.Capabilities `json:"capabilities,omitempty"`
 	// AverageHandleTime drives the wait estimate. Default 3 minutes.

@@ -53,6 +53,9 @@ var (
 	ErrNoScreenShare      = codeErr(deskproto.CodeNoScreenShare, http.StatusConflict, "no screen share request is pending or active")
 	ErrUnknownAgent       = codeErr(deskproto.CodeAgentNotFound, http.StatusNotFound, "no such agent")
 	ErrClosed             = codeErr(deskproto.CodeDeskClosed, http.StatusServiceUnavailable, "the desk is shutting down")
+	ErrControlForbidden   = codeErr(deskproto.CodeUnauthorized, http.StatusForbidden, "the control API answers only its own console and programs on an allowed host")
+	ErrControlToken       = codeErr(deskproto.CodeUnauthorized, http.StatusUnauthorized, "the control API needs Authorization: Bearer <control token>")
+	ErrNotJSON            = codeErr(deskproto.CodeBadRequest, http.StatusUnsupportedMediaType, "the control API takes application/json bodies only")
 )
 
 // codeOf returns the CodeError err wraps, or an internal one.

@@ -64,8 +64,14 @@ func (d *Desk) routes() http.Handler {
 	handle("/v1/chats/{id}/events", get(d.handlePoll))
 	handle("/v1/ws", get(d.handleWS))
 
-	d.controlRoutes(handle, get, post, put)
-	mux.Handle("/console/", consoleHandler())
+	guarded := func(path string, rs ...route) {
+		for i := range rs {
+			rs[i].h = d.controlGuard(rs[i].h)
+		}
+		handle(path, rs...)
+	}
+	d.controlRoutes(guarded, get, post, put)
+	mux.Handle("/console/", d.consoleGate(consoleHandler()))
 	mux.Handle("/favicon.ico", FaviconHandler())
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/", http.StatusFound)

@@ -66,8 +66,9 @@ type FaultRecord struct {
 
 // deskControl is mock-desk's control API.
 type deskControl struct {
-	base string
-	c    *http.Client
+	base  string
+	token string // the control API's
+	c     *http.Client
 }
 
 // inject forces the next n faults of a mock-desk kind.
@@ -78,6 +79,7 @@ func (d deskControl) inject(ctx context.Context, kind string, n int) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+d.token)
 	resp, err := d.c.Do(req)
 	if err != nil {
 		return fmt.Errorf("soak: inject %s: %w", kind, err)
@@ -102,6 +104,7 @@ func (d deskControl) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return err
 	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
 	resp, err := d.c.Do(req)
 	if err != nil {
 		return fmt.Errorf("soak: GET %s: %w", path, err)

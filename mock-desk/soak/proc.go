@@ -215,14 +215,16 @@ func redisPing(addr string) error {
 	return nil
 }
 
-// newMockDesk is the mock-desk binary on addr with args (agents, faults).
-func newMockDesk(bin, addr, dir string, args []string) *proc {
+// newMockDesk is the mock-desk binary on addr with args (agents, faults),
+// its control API behind controlToken.
+func newMockDesk(bin, addr, dir, controlToken string, args []string) *proc {
 	_, port, _ := net.SplitHostPort(addr)
 	return &proc{
 		name: "mock-desk", bin: bin, dir: dir, log: filepath.Join(dir, "mock-desk.log"),
+		env:  []string{"MOCKDESK_CONTROL_TOKEN=" + controlToken},
 		args: append([]string{"-addr", "127.0.0.1", "-port", port, "-log-level", "warn"}, args...),
 		ready: func(ctx context.Context, exited <-chan struct{}) error {
-			return poll(ctx, exited, 30*time.Second, httpOK("http://"+addr+"/control/agents"))
+			return poll(ctx, exited, 30*time.Second, httpOK("http://"+addr+"/v1/availability"))
 		},
 	}
 }

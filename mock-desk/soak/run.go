@@ -134,12 +134,13 @@ func (r *run) startProcs(ctx context.Context) error {
 	if dir, err = sub("mock-desk"); err != nil {
 		return err
 	}
-	r.desk = newMockDesk(cfg.MockDesk, deskAddr, dir, []string{"-agents", strconv.Itoa(cfg.Agents), "-echo", "-fault-seed", strconv.FormatUint(cfg.Seed, 10)})
+	controlToken := rand.Text()
+	r.desk = newMockDesk(cfg.MockDesk, deskAddr, dir, controlToken, []string{"-agents", strconv.Itoa(cfg.Agents), "-echo", "-fault-seed", strconv.FormatUint(cfg.Seed, 10)})
 	r.desk.env = []string{"MOCKDESK_WEBHOOK_SECRET=" + webhookSecret}
 	if err := r.desk.start(ctx); err != nil {
 		return err
 	}
-	r.ctl = deskControl{base: "http://" + deskAddr, c: &http.Client{Timeout: 30 * time.Second}}
+	r.ctl = deskControl{base: "http://" + deskAddr, token: controlToken, c: &http.Client{Timeout: 30 * time.Second}}
 	r.logf("mock-desk on %s: %d echo agents", deskAddr, cfg.Agents)
 
 	var backends []string

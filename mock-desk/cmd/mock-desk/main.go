@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,6 +43,7 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	webhookURL := fs.String("webhook-url", "", "default webhook URL for chats that register none")
 	secretFlag := fs.String("webhook-secret", "", "webhook signing secret (prefer the MOCKDESK_WEBHOOK_SECRET environment variable)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	controlHosts := fs.String("control-hosts", "", "comma-separated host names the control API and console answer under, besides IP addresses and localhost")
 	face := fs.String("face", "desk", "wire format for customers: desk (the desk protocol), connect (Amazon Connect), genesys (Genesys Web Messaging)")
 	var f mockdesk.Faults
 	fs.Uint64Var(&f.Seed, "fault-seed", 1, "seed of the fault decisions")
@@ -96,6 +99,13 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	}
 	opts.WebhookSecret = []byte(secret)
 	opts.Logger = log
+	// The control API drives agents and faults: never open. A token given
+	// is used, else one is made and printed for the operator's programs
+	// (the console gets it when it loads).
+	opts.ControlToken = cmp.Or(getenv("MOCKDESK_CONTROL_TOKEN"), rand.Text())
+	if *controlHosts != "" {
+		opts.ControlHosts = strings.Split(*controlHosts, ",")
+	}
 
 	desk, err := mockdesk.New(opts)
 	if err != nil {
@@ -128,7 +138,7 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(out, "mock-desk listening on %s\nagent console: %s/console/\n", base, base)
+	fmt.Fprintf(out, "mock-desk listening on %s\nagent console: %s/console/\ncontrol API token (Authorization: Bearer …; set it with MOCKDESK_CONTROL_TOKEN): %s\n", base, base, opts.ControlToken)
 	log.Info("started", "addr", base, "agents", len(opts.Agents))
 
 	errc := make(chan error, 1)
