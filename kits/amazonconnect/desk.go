@@ -22,11 +22,12 @@ import (
 	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/kits/amazonconnect/internal/wire"
 )
 
-// State is what the kit persists through the session's persisted state so
+// saved is what the kit persists through the session's persisted state so
 // that a reload or restart finds the chat again.
-type State struct {
+type saved struct {
 	ContactID        string `json:"contact_id,omitempty"`
 	ParticipantID    string `json:"participant_id,omitempty"`
 	ParticipantToken string `json:"participant_token,omitempty"`
@@ -53,14 +54,14 @@ type desk struct {
 
 	life        lifetime.Lifecycle // ends with Close
 	socket      stream.SocketSlot
-	gap         *stream.GapFiller[Item]
-	recovery    *stream.Recovery[Item]
+	gap         *stream.GapFiller[wire.Item]
+	recovery    *stream.Recovery[wire.Item]
 	typing      retry.Throttle
 	delivered   retry.Throttle // ChatJS sends receipts at most every 5 s
 	agentTyping lifetime.Indicator
 
 	mu          sync.Mutex
-	st          State
+	st          saved
 	down        bool // DISCONNECTED was reported
 	joined      bool // an agent joined at some point
 	agentIn     bool // an agent is in the chat now
@@ -94,14 +95,14 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 	if len(p.PersistedState) > 0 {
 		_ = json.Unmarshal(p.PersistedState, &d.st)
 	}
-	d.gap = &stream.GapFiller[Item]{
-		ID:      func(it Item) string { return it.ID },
+	d.gap = &stream.GapFiller[wire.Item]{
+		ID:      func(it wire.Item) string { return it.ID },
 		Deliver: d.deliver,
 	}
 	d.agentTyping.Set = d.cb.AgentTyping
 	// Connect replays nothing: after every connection the gap is filled
 	// from GetTranscript, and an outage is reported around it.
-	d.recovery = &stream.Recovery[Item]{
+	d.recovery = &stream.Recovery[wire.Item]{
 		Gap:     d.gap,
 		Fetch:   d.fetchTranscript,
 		Fatal:   isGone,
@@ -120,7 +121,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 
 func (d *desk) Name() string { return "amazonconnect" }
 
-func (d *desk) state() State {
+func (d *desk) state() saved {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.st
@@ -162,7 +163,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		ParticipantDetails:             &types.ParticipantDetails{DisplayName: aws.String(cfg.DisplayName)},
 		Attributes:                     attrs,
 		ClientToken:                    aws.String(randomToken()),
-		SupportedMessagingContentTypes: []string{CTTextPlain, CTTextMarkdown, CTInteractive},
+		SupportedMessagingContentTypes: []string{wire.CTTextPlain, wire.CTTextMarkdown, wire.CTInteractive},
 	}
 	if cfg.ChatDurationInMinutes > 0 {
 		in.ChatDurationInMinutes = aws.Int32(cfg.ChatDurationInMinutes)
@@ -172,7 +173,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	if err != nil {
 		return fmt.Errorf("amazonconnect: StartChatContact: %w", err)
 	}
-	st := State{ContactID: aws.ToString(out.ContactId), ParticipantID: aws.ToString(out.ParticipantId), ParticipantToken: aws.ToString(out.ParticipantToken), StartedAt: startedAt}
+	st := saved{ContactID: aws.ToString(out.ContactId), ParticipantID: aws.ToString(out.ParticipantId), ParticipantToken: aws.ToString(out.ParticipantToken), StartedAt: startedAt}
 	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate.
@@ -202,12 +203,12 @@ func (d *desk) open() error {
 			URLFunc: d.websocketURL,
 			Dialer:  cfg.Dialer,
 			OnOpen: func(ctx context.Context, _ bool, send func([]byte) error) error {
-				return send(subscribeFrame)
+				return send(wire.SubscribeFrame)
 			},
 			OnMessage:    d.onFrame,
 			OnState:      d.recovery.Handle(&d.life),
 			PingInterval: cfg.HeartbeatInterval,
-			Heartbeat:    func() []byte { return heartbeatFrame },
+			Heartbeat:    func() []byte { return wire.HeartbeatFrame },
 			MaxLifetime:  cfg.TransportLifetime,
 			Lifetime:     d.lifetime,
 			Backoff:      cfg.Backoff,
@@ -282,14 +283,14 @@ func (d *desk) contactGone() {
 
 // fetchTranscript reads the transcript after the last item delivered
 // (GetTranscript, FORWARD and ASCENDING from it), all pages.
-func (d *desk) fetchTranscript(ctx context.Context) ([]Item, error) {
+func (d *desk) fetchTranscript(ctx context.Context) ([]wire.Item, error) {
 	st := d.state()
 	sp := &startPosition{ID: st.LastItemID}
 	if sp.ID == "" {
 		sp = &startPosition{AbsoluteTime: st.StartedAt}
 	}
 	req := transcriptRequest{ContactID: st.ContactID, MaxResults: 100, ScanDirection: "FORWARD", SortOrder: "ASCENDING", StartPosition: sp}
-	var all []Item
+	var all []wire.Item
 	for page := 0; page < 100; page++ {
 		var out transcriptResponse
 		if err := d.k.participant.call(ctx, "GetTranscript", "/participant/transcript", st.ConnectionToken, req, &out); err != nil {
@@ -311,22 +312,22 @@ func (d *desk) fetchTranscript(ctx context.Context) ([]Item, error) {
 // onFrame reads one WebSocket frame. Frames that do not decode, and topics
 // the kit does not use, are logged and ignored.
 func (d *desk) onFrame(b []byte) {
-	topic, it, err := DecodeFrame(b)
+	topic, it, err := wire.DecodeFrame(b)
 	if err != nil {
 		d.log.Warn("amazonconnect: ignored a frame that does not decode", "err", err)
 		return
 	}
 	switch topic {
-	case TopicChat:
+	case wire.TopicChat:
 		d.gap.Live(*it)
-	case TopicHeartbeat, TopicSubscribe, TopicPing:
+	case wire.TopicHeartbeat, wire.TopicSubscribe, wire.TopicPing:
 	default:
 		d.log.Debug("amazonconnect: ignored a frame", "topic", topic)
 	}
 }
 
 // deliver acts on one new transcript item, in order.
-func (d *desk) deliver(it Item) {
+func (d *desk) deliver(it wire.Item) {
 	d.mu.Lock()
 	d.st.LastItemID, d.st.LastItemTime = it.ID, it.AbsoluteTime
 	ended := d.ended
@@ -351,9 +352,9 @@ func (d *desk) deliver(it Item) {
 	}
 }
 
-func (d *desk) profile(it Item) servicedesk.AgentProfile {
+func (d *desk) profile(it wire.Item) servicedesk.AgentProfile {
 	p := servicedesk.AgentProfile{ID: it.ParticipantID, Nickname: it.DisplayName, UserType: servicedesk.UserHuman}
-	if it.ParticipantRole == RoleCustomBot {
+	if it.ParticipantRole == wire.RoleCustomBot {
 		p.UserType = servicedesk.UserBot
 	}
 	if f := d.k.cfg.AgentProfile; f != nil {
@@ -363,10 +364,10 @@ func (d *desk) profile(it Item) servicedesk.AgentProfile {
 }
 
 func isAgentSide(role string) bool {
-	return role == RoleAgent || role == RoleSupervisor || role == RoleCustomBot
+	return role == wire.RoleAgent || role == wire.RoleSupervisor || role == wire.RoleCustomBot
 }
 
-func (d *desk) onMessage(it Item) {
+func (d *desk) onMessage(it wire.Item) {
 	switch {
 	case isAgentSide(it.ParticipantRole):
 		d.agentTyping.Off()
@@ -375,9 +376,9 @@ func (d *desk) onMessage(it Item) {
 		d.mu.Unlock()
 		d.cb.SendMessageToUser(decodeContent(it.ContentType, it.Content), it.ParticipantID)
 		if d.delivered.Allow() {
-			d.life.Go(func() { d.sendReceipt(CTMessageDelivered, it.ID) })
+			d.life.Go(func() { d.sendReceipt(wire.CTMessageDelivered, it.ID) })
 		}
-	case it.ParticipantRole == RoleSystem:
+	case it.ParticipantRole == wire.RoleSystem:
 		d.mu.Lock()
 		waiting := !d.agentIn
 		if waiting {
@@ -393,9 +394,9 @@ func (d *desk) onMessage(it Item) {
 	}
 }
 
-func (d *desk) onEvent(it Item) {
+func (d *desk) onEvent(it wire.Item) {
 	switch it.ContentType {
-	case CTParticipantJoined:
+	case wire.CTParticipantJoined:
 		if !isAgentSide(it.ParticipantRole) {
 			return
 		}
@@ -407,7 +408,7 @@ func (d *desk) onEvent(it Item) {
 			d.persist(map[string]any{"joined": true})
 		}
 		d.cb.AgentJoined(d.profile(it))
-	case CTParticipantLeft:
+	case wire.CTParticipantLeft:
 		if !isAgentSide(it.ParticipantRole) {
 			return
 		}
@@ -416,19 +417,19 @@ func (d *desk) onEvent(it Item) {
 		d.agentIn = false
 		d.mu.Unlock()
 		d.cb.AgentLeftChat()
-	case CTTyping:
+	case wire.CTTyping:
 		if isAgentSide(it.ParticipantRole) {
 			d.agentTyping.On(d.k.cfg.TypingInterval)
 		}
-	case CTTransferSucceeded:
+	case wire.CTTransferSucceeded:
 		d.agentTyping.Off()
 		d.mu.Lock()
 		d.agentIn = false
 		d.mu.Unlock()
 		d.cb.BeginTransferToAnotherAgent(nil)
-	case CTTransferFailed:
+	case wire.CTTransferFailed:
 		d.log.Info("amazonconnect: a transfer failed; the agent stays")
-	case CTChatEnded:
+	case wire.CTChatEnded:
 		d.agentTyping.Off()
 		d.mu.Lock()
 		byUs, joined, text := d.endedByUs, d.joined, d.systemText
@@ -442,12 +443,12 @@ func (d *desk) onEvent(it Item) {
 			d.cb.AgentEndedChat()
 		}
 		d.socket.Stop(&d.life)
-	case CTMessageRead:
+	case wire.CTMessageRead:
 		if isAgentSide(it.ParticipantRole) {
 			d.cb.AgentReadMessages()
 		}
-	case CTMessageDelivered, CTParticipantIdle, CTParticipantReturned, CTParticipantActive, CTParticipantInactive,
-		CTParticipantInvited, CTAutoDisconnection, CTChatRehydrated, CTConnectionAcknowledged:
+	case wire.CTMessageDelivered, wire.CTParticipantIdle, wire.CTParticipantReturned, wire.CTParticipantActive, wire.CTParticipantInactive,
+		wire.CTParticipantInvited, wire.CTAutoDisconnection, wire.CTChatRehydrated, wire.CTConnectionAcknowledged:
 		d.log.Debug("amazonconnect: event", "content_type", it.ContentType, "role", it.ParticipantRole)
 	default:
 		d.log.Info("amazonconnect: ignored an unknown event", "content_type", it.ContentType)
@@ -456,7 +457,7 @@ func (d *desk) onEvent(it Item) {
 
 // onMetadata reads receipts: a read receipt by someone other than the
 // customer is the agent reading.
-func (d *desk) onMetadata(it Item) {
+func (d *desk) onMetadata(it wire.Item) {
 	if it.MessageMetadata == nil {
 		return
 	}
@@ -471,8 +472,8 @@ func (d *desk) onMetadata(it Item) {
 
 // onAttachment reports an upload the desk rejected after it was sent (an
 // attachment scan).
-func (d *desk) onAttachment(it Item) {
-	if it.ParticipantRole != RoleCustomer {
+func (d *desk) onAttachment(it wire.Item) {
+	if it.ParticipantRole != wire.RoleCustomer {
 		d.log.Info("amazonconnect: an agent attachment was not shown (not covered yet)", "item", it.ID)
 		return
 	}
@@ -490,7 +491,7 @@ func (d *desk) onAttachment(it Item) {
 }
 
 // connection returns the connection token, or ErrNoChat.
-func (d *desk) connection(op string) (State, error) {
+func (d *desk) connection(op string) (saved, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.life.Closed() {
@@ -520,7 +521,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	}
 	var out sendResponse
 	err = d.k.participant.call(ctx, "SendMessage", "/participant/message", st.ConnectionToken,
-		sendRequest{ContentType: CTTextPlain, Content: message.Input.Text, ClientToken: messageID}, &out)
+		sendRequest{ContentType: wire.CTTextPlain, Content: message.Input.Text, ClientToken: messageID}, &out)
 	if err != nil {
 		return fmt.Errorf("contact=%s: %w", st.ContactID, err)
 	}
@@ -529,7 +530,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 
 // awaitConnection returns the state once a connection token exists: right
 // after StartChat the first CreateParticipantConnection may still run.
-func (d *desk) awaitConnection(ctx context.Context, op string) (State, error) {
+func (d *desk) awaitConnection(ctx context.Context, op string) (saved, error) {
 	for {
 		st, err := d.connection(op)
 		if err == nil || d.state().ParticipantToken == "" || d.life.Context().Err() != nil {
@@ -546,7 +547,7 @@ func (d *desk) awaitConnection(ctx context.Context, op string) (State, error) {
 }
 
 // sendFile uploads one file and reports its outcome.
-func (d *desk) sendFile(ctx context.Context, st State, messageID string, f servicedesk.FileUpload) {
+func (d *desk) sendFile(ctx context.Context, st saved, messageID string, f servicedesk.FileUpload) {
 	fail := func(err error) {
 		d.log.Warn("amazonconnect: attachment failed", "file", f.ID, "err", err)
 		msg := "The file could not be sent."
@@ -601,7 +602,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 		return nil
 	}
 	err = d.k.participant.call(ctx, "SendEvent", "/participant/event", st.ConnectionToken,
-		sendRequest{ContentType: CTTyping, ClientToken: randomToken()}, nil)
+		sendRequest{ContentType: wire.CTTyping, ClientToken: randomToken()}, nil)
 	if err != nil {
 		d.typing.Reset()
 		return fmt.Errorf("contact=%s: %w", st.ContactID, err)
@@ -616,7 +617,7 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 	d.mu.Lock()
 	last := d.lastAgentID
 	d.mu.Unlock()
-	return d.receipt(ctx, CTMessageRead, last)
+	return d.receipt(ctx, wire.CTMessageRead, last)
 }
 
 // sendReceipt sends a delivered receipt in the background; a failure is

@@ -355,7 +355,7 @@ func (f *fixture) awaitConn(t *testing.T) {
 	}
 }
 
-// Documented transcript items (Item: AbsoluteTime, Content, ContentType,
+// Documented transcript items (wire.Item: AbsoluteTime, Content, ContentType,
 // Id, Type, ParticipantId, DisplayName, ParticipantRole, ...).
 func joined(id string) string {
 	return `{"AbsoluteTime":"2024-05-01T12:00:01.000Z","ContentType":"application/vnd.amazonaws.connect.event.participant.joined","Id":"` + id + `","Type":"EVENT","ParticipantId":"agent-p-1","DisplayName":"Ada","ParticipantRole":"AGENT"}`
@@ -364,6 +364,16 @@ func joined(id string) string {
 func agentText(id, text string) string {
 	b, _ := json.Marshal(text)
 	return `{"AbsoluteTime":"2024-05-01T12:00:02.000Z","Content":` + string(b) + `,"ContentType":"text/plain","Id":"` + id + `","Type":"MESSAGE","ParticipantId":"agent-p-1","DisplayName":"Ada","ParticipantRole":"AGENT"}`
+}
+
+// persisted is the kit's persisted state, as the fixtures read it.
+type persisted struct {
+	ContactID        string `json:"contact_id"`
+	ParticipantID    string `json:"participant_id"`
+	ParticipantToken string `json:"participant_token"`
+	ConnectionToken  string `json:"connection_token"`
+	ConnectionExpiry string `json:"connection_expiry"`
+	LastItemID       string `json:"last_item_id"`
 }
 
 func TestStartChatContactAndEvents(t *testing.T) {
@@ -379,7 +389,7 @@ func TestStartChatContactAndEvents(t *testing.T) {
 	require.Equal(t, "billing", in.Attributes["queue"], "StartChatContact attributes %v", in.Attributes)
 	require.NotNil(t, in.ClientToken, "StartChatContact ClientToken")
 	require.NotEmpty(t, *in.ClientToken, "StartChatContact ClientToken")
-	var st amazonconnect.State
+	var st persisted
 	_ = json.Unmarshal(f.rec.PersistedState(), &st)
 	require.Equal(t, "c0ffee00-1111-2222-3333-444455556666", st.ContactID, "persisted %+v", st)
 	require.NotEmpty(t, st.ParticipantToken, "persisted %+v", st)
@@ -488,7 +498,7 @@ func TestGapFillAfterDrop(t *testing.T) {
 		t.Fatalf("extra callback %q (a duplicate?)", extra)
 	default:
 	}
-	var st amazonconnect.State
+	var st persisted
 	_ = json.Unmarshal(f.rec.PersistedState(), &st)
 	require.Equal(t, "m-5", st.LastItemID, "persisted last item")
 }
@@ -694,7 +704,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	require.True(t, ok, "Reconnect")
 	f.awaitConn(t)
 	f.rec.expect(t, "message:agent-p-1:three while away")
-	var st amazonconnect.State
+	var st persisted
 	_ = json.Unmarshal(f.rec.PersistedState(), &st)
 	require.Equal(t, "Q29ubmVjdGlvblRva2Vu", st.ConnectionToken, "the renewed connection token, persisted")
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/kits/amazonconnect/internal/wire"
 )
 
 type nopCallback struct{ servicedesk.Callback }
@@ -47,7 +48,7 @@ func TestLifetime(t *testing.T) {
 		{24 * time.Hour, 59 * time.Minute, 59 * time.Minute},
 		{-time.Hour, 59 * time.Minute, 59 * time.Minute}, // already expired: the next dial renews it
 	} {
-		st, _ := json.Marshal(State{ConnectionExpiry: time.Now().Add(c.expiry).UTC().Format(time.RFC3339)})
+		st, _ := json.Marshal(saved{ConnectionExpiry: time.Now().Add(c.expiry).UTC().Format(time.RFC3339)})
 		d := newDesk(k, servicedesk.FactoryParams{Callback: nopCallback{}, PersistedState: st})
 		if got := d.lifetime(); got < c.lo || got > c.hi {
 			t.Errorf("token expiring in %v: lifetime %v, want in [%v, %v]", c.expiry, got, c.lo, c.hi)
@@ -75,8 +76,8 @@ func FuzzDecodeFrame(f *testing.F) {
 	}
 	k := testKit(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		topic, it, err := DecodeFrame(b)
-		if err == nil && topic == TopicChat && it == nil {
+		topic, it, err := wire.DecodeFrame(b)
+		if err == nil && topic == wire.TopicChat && it == nil {
 			t.Fatal("aws/chat frame decoded without an item and without an error")
 		}
 		d := newDesk(k, servicedesk.FactoryParams{Callback: nopCallback{}})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/kits/amazonconnect/internal/wire"
 )
 
 // APIError is an error answer of the Participant Service (or of the
@@ -189,9 +190,9 @@ type transcriptRequest struct {
 }
 
 type transcriptResponse struct {
-	InitialContactID string `json:"InitialContactId"`
-	NextToken        string `json:"NextToken"`
-	Transcript       []Item `json:"Transcript"`
+	InitialContactID string      `json:"InitialContactId"`
+	NextToken        string      `json:"NextToken"`
+	Transcript       []wire.Item `json:"Transcript"`
 }
 
 type startUploadRequest struct {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
+	"github.com/deskbridge/deskbridge/kits/genesys/internal/wire"
 )
 
 // FuzzDecodeFrame: no frame makes the decoder or the routing panic, and
@@ -30,7 +31,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if env, err := DecodeFrame(b); err == nil {
+		if env, err := wire.DecodeFrame(b); err == nil {
 			_ = errorOf("fuzz", env).Error()
 		}
 		d := newDesk(k, servicedesk.FactoryParams{Callback: &sdtest.Recorder{}})
@@ -57,13 +58,13 @@ func TestRegionsAndURLs(t *testing.T) {
 
 // TestCapabilitiesFromSession: allowedMedia becomes Carbon's capabilities.
 func TestCapabilitiesFromSession(t *testing.T) {
-	var s SessionResponse
+	var s wire.SessionResponse
 	_ = jsonUnmarshal(`{"connected":true,"allowedMedia":{"inbound":{"fileTypes":[{"type":"image/png"},{"type":"application/pdf"}],"maxFileSizeKB":100}}}`, &s)
 	c := capabilities(s)
 	if !c.AllowFileUploads || c.AllowedFileUploadTypes != "image/png,application/pdf" || c.MaxFileSizeBytes != 102400 {
 		t.Fatalf("caps %+v", c)
 	}
-	if c := capabilities(SessionResponse{}); c.AllowFileUploads {
+	if c := capabilities(wire.SessionResponse{}); c.AllowFileUploads {
 		t.Fatalf("no allowedMedia, yet uploads allowed: %+v", c)
 	}
 }

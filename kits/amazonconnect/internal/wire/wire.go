@@ -1,13 +1,14 @@
-package amazonconnect
+// Package wire is Amazon Connect's Participant Service as the kit reads
+// it: transcript items (GetTranscript, the WebSocket's aws/chat frames),
+// their content types, participant roles and frame topics, from the
+// Participant Service API reference. It is internal: a host uses package
+// amazonconnect, never these shapes.
+package wire
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
-
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // Item is a Connect transcript item, as GetTranscript returns it and as
@@ -93,13 +94,15 @@ const (
 	TopicPing      = "aws/ping"
 )
 
+// The frames the customer sends: the subscription to aws/chat, and the
+// application-level heartbeat.
 var (
-	subscribeFrame = []byte(`{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}`)
-	heartbeatFrame = []byte(`{"topic":"aws/heartbeat"}`)
+	SubscribeFrame = []byte(`{"topic":"aws/subscribe","content":{"topics":["aws/chat"]}}`)
+	HeartbeatFrame = []byte(`{"topic":"aws/heartbeat"}`)
 )
 
-// errNotJSON is returned for frames that are not a JSON object.
-var errNotJSON = errors.New("amazonconnect: frame is not a JSON object")
+// ErrNotJSON is returned for frames that are not a JSON object.
+var ErrNotJSON = errors.New("amazonconnect: frame is not a JSON object")
 
 // DecodeFrame reads one WebSocket frame: its topic and, for aws/chat, the
 // transcript item its content holds (a JSON string holding the item, as
@@ -110,7 +113,7 @@ func DecodeFrame(b []byte) (topic string, item *Item, err error) {
 		Content json.RawMessage `json:"content"`
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return "", nil, fmt.Errorf("%w: %w", errNotJSON, err)
+		return "", nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
 	}
 	if f.Topic != TopicChat {
 		return f.Topic, nil, nil
@@ -131,74 +134,4 @@ func DecodeFrame(b []byte) (topic string, item *Item, err error) {
 		return f.Topic, nil, errors.New("amazonconnect: aws/chat item without Type")
 	}
 	return f.Topic, &it, nil
-}
-
-var (
-	imageParagraph = regexp.MustCompile(`^!\[([^\]]*)\]\((\S+)\)$`)
-	linkParagraph  = regexp.MustCompile(`^\[([^\]]+)\]\((\S+)\)$`)
-)
-
-// decodeContent turns a MESSAGE item's content into a Carbon message.
-// text/markdown is split into paragraphs: a paragraph that is only an image
-// becomes an image item, only a link a link button, the rest text items
-// (Carbon renders their markdown). Interactive messages become their title
-// and choices as text. Other content types are shown as text.
-func decodeContent(contentType, content string) servicedesk.MessageResponse {
-	switch contentType {
-	case CTTextMarkdown:
-		var items []servicedesk.GenericItem
-		for _, p := range strings.Split(content, "\n\n") {
-			p = strings.TrimSpace(p)
-			if p == "" {
-				continue
-			}
-			if m := imageParagraph.FindStringSubmatch(p); m != nil {
-				items = append(items, servicedesk.ImageItem(m[2], m[1]))
-			} else if m := linkParagraph.FindStringSubmatch(p); m != nil {
-				items = append(items, servicedesk.LinkButtonItem(m[1], m[2]))
-			} else {
-				items = append(items, servicedesk.TextItem(p))
-			}
-		}
-		if len(items) == 0 {
-			items = append(items, servicedesk.TextItem(content))
-		}
-		return servicedesk.NewResponse(items...)
-	case CTInteractive:
-		return servicedesk.TextResponse(interactiveText(content))
-	}
-	return servicedesk.TextResponse(content)
-}
-
-// interactiveText renders an interactive message (ListPicker, QuickReply,
-// TimePicker, Panel, Carousel templates) as its title and a list of its
-// choices.
-func interactiveText(content string) string {
-	var m struct {
-		TemplateType string `json:"templateType"`
-		Data         struct {
-			Content struct {
-				Title    string `json:"title"`
-				Subtitle string `json:"subtitle"`
-				Elements []struct {
-					Title string `json:"title"`
-				} `json:"elements"`
-			} `json:"content"`
-		} `json:"data"`
-	}
-	if json.Unmarshal([]byte(content), &m) != nil || m.Data.Content.Title == "" {
-		return content
-	}
-	var b strings.Builder
-	b.WriteString(m.Data.Content.Title)
-	if m.Data.Content.Subtitle != "" {
-		b.WriteString("\n\n" + m.Data.Content.Subtitle)
-	}
-	for i, e := range m.Data.Content.Elements {
-		if i == 0 {
-			b.WriteString("\n")
-		}
-		b.WriteString("\n- " + e.Title)
-	}
-	return b.String()
 }

@@ -1,0 +1,186 @@
+package genesys
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/kits/genesys/internal/wire"
+)
+
+// open starts the guest WebSocket. Every connection sends configureSession
+// with the session token (a resume after the first), and every connection
+// after the first fills the gap from the history.
+func (d *desk) open() error {
+	if d.life.Closed() {
+		return errors.New("genesys: desk closed")
+	}
+	cfg := d.k.cfg
+	var header http.Header
+	if cfg.Origin != "" {
+		header = http.Header{"Origin": {cfg.Origin}}
+	}
+	d.socket.Open(func() *stream.Socket { return d.dial(header) })
+	return nil
+}
+
+// dial opens the guest WebSocket.
+func (d *desk) dial(header http.Header) *stream.Socket {
+	cfg := d.k.cfg
+	return stream.OpenSocket(stream.SocketConfig{
+		URL:    d.k.wsURL,
+		Header: header,
+		Dialer: cfg.Dialer,
+		OnOpen: func(_ context.Context, _ bool, send func([]byte) error) error {
+			b, _ := json.Marshal(map[string]any{"action": "configureSession", "token": d.token(), "deploymentId": cfg.DeploymentID, "startNew": false, "tracingId": "configure-" + newUUID()})
+			return send(b)
+		},
+		OnMessage:    d.onFrame,
+		OnState:      d.onState(d.recovery.Handle(&d.life)),
+		PingInterval: cfg.EchoInterval,
+		Heartbeat: func() []byte {
+			b, _ := json.Marshal(map[string]any{"action": "echo", "token": d.token(), "tracingId": newUUID(),
+				"message": map[string]any{"type": "Text", "text": "ping", "metadata": map[string]string{"customMessageId": wire.HealthCheckID}}})
+			return b
+		},
+		Backoff: cfg.Backoff,
+		Logger:  d.log,
+	})
+}
+
+func (d *desk) awaitReady(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		ready, ended := d.ready, d.ended
+		d.mu.Unlock()
+		if ended {
+			return errEnded
+		}
+		select {
+		case <-ready:
+			d.mu.Lock()
+			same, ended := ready == d.ready, d.ended
+			d.mu.Unlock()
+			if ended {
+				return errEnded
+			}
+			if same {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// onState forgets the session's configuration when a connection is lost
+// (the next one configures it again), then hands over to next.
+func (d *desk) onState(next func(bool, error)) func(bool, error) {
+	return func(up bool, err error) {
+		if !up {
+			d.mu.Lock()
+			select {
+			case <-d.ready:
+				d.ready = make(chan struct{})
+			default:
+			}
+			d.mu.Unlock()
+		}
+		next(up, err)
+	}
+}
+
+// onFrame routes one frame: answers to their request, upload outcomes to
+// their upload, outbound messages through the gap filler, session events
+// to the callbacks. Unknown classes are logged and ignored.
+func (d *desk) onFrame(b []byte) {
+	env, err := wire.DecodeFrame(b)
+	if err != nil {
+		d.log.Warn("genesys: ignored a frame that does not decode", "err", err)
+		return
+	}
+	if env.TracingID != "" {
+		d.mu.Lock()
+		ch := d.pending[env.TracingID]
+		d.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- env:
+			default:
+			}
+			if env.Class != wire.ClassStructuredMessage {
+				return
+			}
+		}
+	}
+	switch env.Class {
+	case wire.ClassSessionResponse:
+		d.onSession(env)
+	case wire.ClassStructuredMessage:
+		var m wire.Message
+		if err := json.Unmarshal(env.Body, &m); err != nil {
+			d.log.Warn("genesys: ignored a message that does not decode", "err", err)
+			return
+		}
+		if m.Direction == wire.DirectionOutbound {
+			d.gap.Live(m)
+		}
+	case wire.ClassUploadSuccess, wire.ClassUploadFailure:
+		var r wire.UploadResult
+		_ = json.Unmarshal(env.Body, &r)
+		d.mu.Lock()
+		ch := d.uploads[r.AttachmentID]
+		d.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- env:
+			default:
+			}
+		}
+	case wire.ClassSessionExpired, wire.ClassSessionCleared, wire.ClassLogout:
+		d.log.Info("genesys: session over", "class", env.Class)
+		d.over("")
+	case wire.ClassConnectionClosed:
+		// Another connection took the session over: this one is done.
+		d.log.Info("genesys: connection closed by Genesys", "body", string(env.Body))
+		d.over("")
+	case wire.ClassJwtResponse, wire.ClassPresignedURL, wire.ClassString, wire.ClassTooManyRequests, wire.ClassGenerateURLError, wire.ClassAttachmentDeleted:
+		// Answers whose request gave up waiting.
+	default:
+		d.log.Info("genesys: ignored an unknown frame", "class", env.Class, "type", env.Type)
+	}
+}
+
+// onSession handles configureSession's answer.
+func (d *desk) onSession(env wire.Envelope) {
+	var s wire.SessionResponse
+	if env.Code != 200 || json.Unmarshal(env.Body, &s) != nil {
+		d.log.Warn("genesys: configureSession refused", "code", env.Code, "body", string(env.Body))
+		if env.Code == 4006 || env.Code == 4007 {
+			d.over("")
+		}
+		return
+	}
+	d.mu.Lock()
+	resumed := d.st.Joined || d.st.LastMessageID != ""
+	first := !d.configured
+	d.session, d.configured = s, true
+	d.mu.Unlock()
+	if s.ReadOnly || (s.NewSession && resumed) {
+		// The conversation is over, or Genesys forgot the session.
+		d.over("")
+		return
+	}
+	if first {
+		d.cb.UpdateCapabilities(capabilities(s).FullUpdate())
+	}
+	d.mu.Lock()
+	select {
+	case <-d.ready:
+	default:
+		close(d.ready)
+	}
+	d.mu.Unlock()
+}

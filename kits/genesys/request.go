@@ -1,0 +1,108 @@
+package genesys
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/kits/genesys/internal/wire"
+)
+
+func newUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// request sends one request with the session token and a fresh tracingId,
+// paced when it is an onMessage. With wait it returns the answer; an error
+// answer is an *Error. Rate limits (4029, retryAfter honoured), server
+// errors and lost connections are retried; onMessage carries the message
+// id as metadata.customMessageId, so a retry never doubles a message.
+func (d *desk) request(ctx context.Context, op string, req map[string]any, wait bool) (wire.Envelope, error) {
+	// A request belongs to the chat (session token) it was made in: once
+	// that chat is over, a retry must not land in the next one.
+	session := d.token()
+	var env wire.Envelope
+	err := retry.Policy{Backoff: d.k.cfg.Backoff, Retries: d.k.cfg.Retries}.Do(ctx, func(attempt int) error {
+		if err := d.awaitReady(ctx); err != nil {
+			return fmt.Errorf("genesys: %s: %w", op, err)
+		}
+		if d.token() != session {
+			return fmt.Errorf("genesys: %s: %w", op, errEnded)
+		}
+		if req["action"] == "onMessage" {
+			if err := d.pacer.Wait(ctx); err != nil {
+				return fmt.Errorf("genesys: %s: %w", op, err)
+			}
+		}
+		var err error
+		env, err = d.send(ctx, op, session, req, wait)
+		if err != nil {
+			var ge *Error
+			if errors.As(err, &ge) && errors.Is(ge, servicedesk.ErrRateLimited) {
+				// Other requests of the guest wait too.
+				d.pacer.Defer(time.Duration(max(ge.RetryAfter, 1)) * time.Second)
+			}
+			d.log.Info("genesys: request failed", "op", op, "err", err, "attempt", attempt)
+		}
+		return err
+	})
+	return env, err
+}
+
+// send writes one request and, with wait, waits for its answer.
+func (d *desk) send(ctx context.Context, op, token string, req map[string]any, wait bool) (wire.Envelope, error) {
+	tracing := newUUID()
+	msg := map[string]any{"token": token, "tracingId": tracing}
+	for k, v := range req {
+		msg[k] = v
+	}
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return wire.Envelope{}, fmt.Errorf("genesys: %s: encode: %w", op, err)
+	}
+	ch := make(chan wire.Envelope, 1)
+	s := d.socket.Get()
+	d.mu.Lock()
+	d.pending[tracing] = ch
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.pending, tracing)
+		d.mu.Unlock()
+	}()
+	if s == nil {
+		return wire.Envelope{}, errEnded
+	}
+	if err := s.Send(ctx, b); err != nil {
+		return wire.Envelope{}, fmt.Errorf("genesys: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
+	}
+	t := time.NewTimer(d.k.cfg.RequestTimeout)
+	if !wait {
+		// Errors come back with the tracingId; give them a moment.
+		t.Reset(min(d.k.cfg.RequestTimeout, 50*time.Millisecond))
+	}
+	defer t.Stop()
+	select {
+	case env := <-ch:
+		if env.Code != 200 {
+			return wire.Envelope{}, errorOf(op, env)
+		}
+		return env, nil
+	case <-t.C:
+		if !wait {
+			return wire.Envelope{}, nil
+		}
+		return wire.Envelope{}, fmt.Errorf("genesys: %s: no answer in %v: %w", op, d.k.cfg.RequestTimeout, servicedesk.ErrUnavailable)
+	case <-ctx.Done():
+		return wire.Envelope{}, fmt.Errorf("genesys: %s: %w", op, ctx.Err())
+	}
+}
