@@ -336,3 +336,68 @@ func TestCarbonSurvivesServerRestart(t *testing.T) {
 	}
 	p.screenshot("carbon-restart.png")
 }
+
+// TestCarbonWhileTheStoreIsAway: the real @carbon/ai-chat with an agent in
+// the chat, `deskbridge serve` on Redis; Redis stops between two agent
+// messages and starts again (its append-only file brings the data back).
+// Meanwhile the page shows the connection as lost, never an ended chat;
+// the agent's message sent meanwhile shows once Redis is back, with
+// "reconnected", and the chat goes on both ways.
+func TestCarbonWhileTheStoreIsAway(t *testing.T) {
+	needCarbonBundle(t)
+	pageSrv := httptest.NewServer(http.FileServer(http.Dir(carbonPage)))
+	t.Cleanup(pageSrv.Close)
+	rds := startRedis(t)
+	desk, deskURL := manualDesk(t)
+	srv := startServe(t, freeAddr(t), []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)},
+		"--kit", "websocket", "--desk-url", deskURL, "--allowed-origins", pageSrv.URL, "--store", rds.URL(), "--data-dir", t.TempDir())
+
+	bctx := chromium(t)
+	ctx, cancel := context.WithTimeout(bctx, 120*time.Second)
+	defer cancel()
+	p := page{t, ctx}
+	actx, acancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer acancel()
+	must := func(what string, err error) { t.Helper(); check(t, what, err) }
+	p.do("open", chromedp.Navigate(pageSrv.URL+"/index.html?gateway="+srv.url+"/"))
+	p.deepUntil("chat ready", `deepAll('[data-testid="input_field"], [role="textbox"][contenteditable]').length > 0`)
+	p.typeToCarbon("talk to a person")
+	p.deepUntil("click connect", `clickButton('Connect to agent')`)
+	chat, err := desk.AwaitChat(actx)
+	must("await chat", err)
+	must("join", chat.Join(actx, ada))
+	p.deepUntil("agent joined", `deepText().includes('Ada connected')`)
+	_, err = chat.SayText(actx, "Before the store went marker-one")
+	must("say", err)
+	p.deepUntil("agent message", `visibleCount('marker-one') >= 1`)
+
+	rds.Stop()
+	_, err = chat.SayText(actx, "While the store was away marker-two")
+	must("say while the store is away", err)
+	p.deepUntil("lost connection shown", `deepText().includes('connection to the live agent was lost')`)
+	if n := p.deep("visibleCount('marker-two')"); n != "0" {
+		t.Errorf("a message the store did not have was shown (%s times)", n)
+	}
+	rds.Start()
+	p.deepUntil("the message sent meanwhile", `visibleCount('marker-two') >= 1`)
+	p.deepUntil("reconnected shown", `deepText().includes('reconnected')`)
+	p.typeToCarbon("user marker-three")
+	m, err := chat.AwaitCustomerMessage(actx)
+	must("customer message", err)
+	if m.Input.Text != "user marker-three" {
+		t.Fatalf("after the store came back the desk got %q", m.Input.Text)
+	}
+	time.Sleep(time.Second) // let any duplicate show up
+	for _, mk := range []string{"marker-one", "marker-two", "marker-three"} {
+		if n := p.deep(fmt.Sprintf("visibleCount(%q)", mk)); n != "1" {
+			t.Errorf("%s shows %s times, want once\n%s", mk, n, p.deep("deepText()"))
+		}
+	}
+	if text := p.deep("deepText()"); strings.Contains(text, "ended the chat") || strings.Contains(text, "could not be resumed") {
+		t.Errorf("the user was told the chat ended:\n%s", text)
+	}
+	if st := chat.State(); st == "ended" {
+		t.Errorf("the desk chat ended")
+	}
+	p.screenshot("carbon-store-away.png")
+}

@@ -351,7 +351,8 @@ func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow
 	c.write(welcomeFrame{
 		Type: typeWelcome, Re: req.ID, Session: c.sid, Token: c.g.tokens.mint(c.sid), Mode: c.mode,
 		LastSeq: snap.LastSeq, Reset: reset, Resumed: resumed, Snapshot: snap,
-		Limits: Limits{MaxFrameBytes: o.MaxFrameBytes, MaxUploadBytes: o.MaxUploadBytes, RatePerSecond: o.RatePerSecond, Burst: o.Burst, HeartbeatMS: o.Heartbeat.Milliseconds()},
+		Limits:           Limits{MaxFrameBytes: o.MaxFrameBytes, MaxUploadBytes: o.MaxUploadBytes, RatePerSecond: o.RatePerSecond, Burst: o.Burst, HeartbeatMS: o.Heartbeat.Milliseconds()},
+		StoreUnavailable: c.g.store.down.Load(),
 	})
 	return from
 }

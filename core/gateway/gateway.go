@@ -243,6 +243,7 @@ type Gateway struct {
 	jDone    chan struct{}
 
 	stats counters
+	store storeWatch
 }
 
 // sessionInfo is what the gateway knows of a session beside the engine.
@@ -322,7 +323,9 @@ func New(opts Options) (*Gateway, error) {
 			writeHTTPError(w, status, CodeBadFrame, "this endpoint takes WebSocket handshakes (GET with Upgrade: websocket, version 13)")
 		},
 	}
+	g.store.done = make(chan struct{})
 	go g.sweep()
+	go g.watchStore()
 	return g, nil
 }
 
@@ -613,6 +616,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		err = fmt.Errorf("gateway: shutdown: %w", ctx.Err())
 	}
 	<-g.jDone
+	<-g.store.done
 	if first && g.ownsEng && !engineClosed {
 		engineErr = g.engine.Close(ctx)
 	}

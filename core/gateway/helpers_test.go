@@ -78,6 +78,9 @@ type frame struct {
 	Reset    bool          `json:"reset"`
 	Resumed  bool          `json:"resumed"`
 	Snapshot flow.Snapshot `json:"snapshot"`
+	// status frames and the welcome
+	Store            string `json:"store"`
+	StoreUnavailable bool   `json:"store_unavailable"`
 }
 
 // client is a browser-like test client: it reads frames on its own

@@ -20,6 +20,7 @@ const (
 	typeError     = "error"
 	typeEvent     = "event"
 	typeHeartbeat = "heartbeat"
+	typeStatus    = "status"
 )
 
 // Ops a browser sends (the "op" member). The desk ops carry the names of
@@ -239,7 +240,23 @@ type welcomeFrame struct {
 	Resumed  bool          `json:"resumed"`
 	Snapshot flow.Snapshot `json:"snapshot"`
 	Limits   Limits        `json:"limits"`
+	// StoreUnavailable: the Store takes no saves now (see statusFrame); a
+	// status frame says when it does again.
+	StoreUnavailable bool `json:"store_unavailable,omitempty"`
 }
+
+// statusFrame tells a socket how the server stands, outside any session's
+// events: today whether the Store takes saves.
+type statusFrame struct {
+	Type  string `json:"type"`
+	Store string `json:"store"`
+}
+
+// What a status frame's store says.
+const (
+	StoreOK          = "ok"          // saves go through
+	StoreUnavailable = "unavailable" // saves wait: nothing is published or answered until the store is back
+)
 
 // Limits tell the client what the gateway accepts.
 type Limits struct {

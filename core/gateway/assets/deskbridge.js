@@ -246,6 +246,9 @@ class Connection {
         this.lastSeq = f.seq;
         this.h.onEvent(f);
         return;
+      case "status":
+        if (this.h.onStatus) this.h.onStatus(f);
+        return;
       case "result":
       case "error": {
         const p = f.re && this.pending.get(f.re);
@@ -397,11 +400,13 @@ class DeskbridgeServiceDesk {
       onEvent: (f) => this.onEvent(f),
       onWelcome: (w) => this.onWelcome(w),
       onLost: () => this.onLost(),
+      onStatus: (f) => this.onStoreStatus(f.store === "unavailable"),
       onToken: () => this.phase !== "idle" && this.persist(),
       keepOpen: () => this.phase === "waiting" || this.phase === "connected",
     });
     this.lostTimer = null;
     this.showingLost = false;
+    this.storeDown = false;
     const saved = (params.persistedState && params.persistedState[STATE_KEY]) || bridge.mirror();
     if (saved && saved.token) {
       this.conn.token = saved.token;
@@ -514,6 +519,24 @@ class DeskbridgeServiceDesk {
     }, this.opts.lostAfterMs);
   }
 
+  /**
+   * onStoreStatus: the server's store stopped taking saves (or takes them
+   * again). The chat is not over: what the user and the agent do waits on
+   * the server until the store is back. Carbon shows the connection as
+   * lost meanwhile, as for a lost socket, and "reconnected" after.
+   */
+  onStoreStatus(down) {
+    this.storeDown = down;
+    if (this.phase !== "connected") return;
+    if (down && !this.showingLost) {
+      this.showingLost = true;
+      this.setDisconnected(true);
+    } else if (!down && this.showingLost && this.conn.live) {
+      this.showingLost = false;
+      this.setDisconnected(false);
+    }
+  }
+
   setDisconnected(lost) {
     try {
       this.callback.setErrorStatus({ type: 2, isDisconnected: lost });
@@ -535,10 +558,7 @@ class DeskbridgeServiceDesk {
       }
     }
     if (w.reset) this.settleAll(new GatewayError("connection_lost", "the gateway lost the session"));
-    if (this.showingLost && !w.reset && this.phase === "connected") {
-      this.showingLost = false;
-      this.setDisconnected(false);
-    }
+    if (!w.reset && this.phase === "connected") this.onStoreStatus(!!w.store_unavailable);
     if (!w.reset || this.phase === "idle") return;
     this.showingLost = false;
     // The gateway lost the session (a restart without a persistent store):
