@@ -10,7 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
@@ -35,6 +39,9 @@ type demoConfig struct {
 	Gateway gateway.Options
 	// Flow configures the engine (its Store: memory when nil).
 	Flow flow.Options
+	// CarbonDir, when set, holds the built @carbon/ai-chat page, served at
+	// /carbon/ (deskbridge demo --carbon).
+	CarbonDir string
 }
 
 // demo is the running demo: a mock desk on its own listener and the
@@ -80,6 +87,7 @@ func startDemo(cfg demoConfig) (*demo, error) {
 		Gateway: cfg.Gateway,
 		Flow:    cfg.Flow,
 		Demo:    true,
+		Carbon:  cfg.CarbonDir,
 		Logger:  cfg.Logger,
 	})
 	if err != nil {
@@ -105,10 +113,12 @@ func (d *demo) close(ctx context.Context) error {
 
 // demoFlags are deskbridge demo's settings.
 type demoFlags struct {
-	Kit      string
-	Port     int
-	DeskPort int
-	LogLevel string
+	Kit       string
+	Port      int
+	DeskPort  int
+	LogLevel  string
+	Carbon    bool
+	CarbonDir string
 }
 
 var demoSettings = []setting[demoFlags]{
@@ -120,6 +130,10 @@ var demoSettings = []setting[demoFlags]{
 		field: func(c *demoFlags) any { return &c.DeskPort }},
 	{Flag: "log-level", Arg: "LEVEL", Default: "warn", Usage: "debug, info, warn or error",
 		field: func(c *demoFlags) any { return &c.LogLevel }},
+	{Flag: "carbon", Arg: "", Usage: "also serve a page with the real @carbon/ai-chat at /carbon/, using /deskbridge.js (build it once with scripts/install-npm.sh, which needs npm)",
+		field: func(c *demoFlags) any { return &c.Carbon }},
+	{Flag: "carbon-dir", Arg: "DIR", Shown: "cmd/deskbridge/testdata/carbon", Usage: "where scripts/install-npm.sh built the @carbon/ai-chat page",
+		field: func(c *demoFlags) any { return &c.CarbonDir }},
 }
 
 func demoUsage(w io.Writer) {
@@ -151,7 +165,13 @@ func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(stri
 	if err != nil {
 		return fmt.Errorf("--log-level %q: want debug, info, warn or error", f.LogLevel)
 	}
-	d, err := startDemo(demoConfig{Kit: spec.Name, Port: f.Port, DeskPort: f.DeskPort, Logger: log})
+	var carbonDir string
+	if f.Carbon {
+		if carbonDir, err = findCarbonPage(f.CarbonDir); err != nil {
+			return err
+		}
+	}
+	d, err := startDemo(demoConfig{Kit: spec.Name, Port: f.Port, DeskPort: f.DeskPort, Logger: log, CarbonDir: carbonDir})
 	if err != nil {
 		return err
 	}
@@ -159,16 +179,45 @@ func runDemo(ctx context.Context, args []string, out io.Writer, getenv func(stri
 
   chat page      %s/
   agent console  %s/console/
-
+%s
 In the chat, say "talk to a person". Ada, a scripted agent, takes the chat;
 to be the agent yourself, pick the chat in the console as "You (console)"
 (set Ada and Grace offline there first). Ctrl-C stops the demo.
-`, spec.Name, d.srv.url, d.deskURL)
+`, spec.Name, d.srv.url, d.deskURL, carbonLine(carbonDir, d.srv.url))
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping…")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return d.close(sctx)
+}
+
+// carbonPageHint says how to build the @carbon/ai-chat page.
+const carbonPageHint = "scripts/install-npm.sh builds it (it installs @carbon/ai-chat and its peers with npm, then bundles the page)"
+
+// findCarbonPage returns the directory of the built @carbon/ai-chat page:
+// dir, else cmd/deskbridge/testdata/carbon under the working directory,
+// else beside this source file (go run from anywhere in the repository).
+func findCarbonPage(dir string) (string, error) {
+	candidates := []string{dir}
+	if dir == "" {
+		candidates = []string{filepath.Join("cmd", "deskbridge", "testdata", "carbon"), filepath.Join("testdata", "carbon")}
+		if _, src, _, ok := runtime.Caller(0); ok {
+			candidates = append(candidates, filepath.Join(filepath.Dir(src), "testdata", "carbon"))
+		}
+	}
+	for _, c := range candidates {
+		if _, err := os.Stat(filepath.Join(c, "dist", "page.js")); err == nil {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("--carbon: the @carbon/ai-chat page is not built (no dist/page.js in %s): %s; or run the demo without --carbon", strings.Join(candidates, ", "), carbonPageHint)
+}
+
+func carbonLine(dir, url string) string {
+	if dir == "" {
+		return ""
+	}
+	return fmt.Sprintf("  Carbon chat    %s/carbon/   (the real @carbon/ai-chat, with /deskbridge.js)\n", url)
 }
 
 // newLogger returns a slog logger writing text or JSON at level.

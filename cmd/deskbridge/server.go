@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +33,10 @@ type serverConfig struct {
 	Gateway  gateway.Options
 	Flow     flow.Options
 	// Demo serves the demo chat page and the demo bot.
-	Demo   bool
+	Demo bool
+	// Carbon, with Demo, is the directory of the built @carbon/ai-chat
+	// page, served at /carbon/.
+	Carbon string
 	Logger *slog.Logger
 }
 
@@ -125,6 +129,9 @@ func startServer(cfg serverConfig) (*server, error) {
 		})))
 		mux.Handle("/favicon.svg", mockdesk.FaviconHandler())
 		mux.Handle("/favicon.ico", mockdesk.FaviconHandler())
+		if cfg.Carbon != "" {
+			mux.Handle("/carbon/", serveCarbonPage(cfg.Carbon))
+		}
 	} else {
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/" {
@@ -246,6 +253,29 @@ func securePage(h http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		h.ServeHTTP(w, r)
+	})
+}
+
+// serveCarbonPage serves the built @carbon/ai-chat page: its HTML and its
+// bundle, nothing else of the directory (node_modules stays private).
+// Carbon's components set inline styles, so styles may be inline; scripts
+// may not.
+func serveCarbonPage(dir string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var file string
+		switch r.URL.Path {
+		case "/carbon/", "/carbon/index.html":
+			file = "index.html"
+		case "/carbon/dist/page.js":
+			file = filepath.Join("dist", "page.js")
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		http.ServeFile(w, r, filepath.Join(dir, file))
 	})
 }
 

@@ -163,6 +163,12 @@ func parseValue(p any, v string) error {
 		*p = n
 	case *duration:
 		return p.Set(v)
+	case *bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		*p = b
 	default:
 		panic(fmt.Sprintf("setting of type %T", p))
 	}
@@ -182,6 +188,8 @@ func wantJSON(p any) string {
 		return "a number"
 	case *duration:
 		return `a duration string, such as "10s"`
+	case *bool:
+		return "true or false"
 	}
 	return "a value"
 }
@@ -207,13 +215,19 @@ func (r *settingsReader[C]) flagSet(name string, out io.Writer, usage func(io.Wr
 		if s.Flag == "" || s.Secret {
 			continue
 		}
-		set.Func(s.Flag, s.Usage, func(v string) error {
+		record := func(v string) error {
 			if _, again := r.flags[s.Flag]; !again {
 				r.order = append(r.order, s.Flag)
 			}
 			r.flags[s.Flag] = v
 			return nil
-		})
+		}
+		var zero C
+		if _, isBool := s.field(&zero).(*bool); isBool {
+			set.BoolFunc(s.Flag, s.Usage, record) // --carbon, --carbon=false
+		} else {
+			set.Func(s.Flag, s.Usage, record)
+		}
 	}
 	return set
 }
@@ -453,7 +467,7 @@ func printSettings[C any](w io.Writer, rows []setting[C]) {
 		if len(where) > 0 {
 			text += " (" + strings.Join(where, "; ") + ")"
 		}
-		fmt.Fprintf(w, "  --%s %s\n", s.Flag, s.Arg)
+		fmt.Fprintln(w, "  --"+strings.TrimSpace(s.Flag+" "+s.Arg))
 		wrap(w, "      ", text)
 	}
 }

@@ -1,12 +1,15 @@
-// The @carbon/ai-chat test page: the real ChatContainer with deskbridge's
-// adapter as its serviceDeskFactory. The adapter is imported at run time
-// from the gateway (another origin), as an integrator would.
+// The @carbon/ai-chat page: the real ChatContainer with deskbridge's
+// adapter as its serviceDeskFactory, imported at run time from the
+// gateway, as an integrator would. Two uses: the browser tests serve it on
+// another origin and name the gateway (?gateway=URL); "deskbridge demo
+// --carbon" serves it at /carbon/ beside the gateway and the demo bot.
 import React from "react";
 import { createRoot } from "react-dom/client";
 import { ChatContainer } from "@carbon/ai-chat";
 
 const params = new URL(location.href).searchParams;
-const gateway = params.get("gateway");
+const demo = !params.get("gateway");
+const gateway = params.get("gateway") || new URL("/", location.href).href;
 const adapter = await import(/* @vite-ignore */ new URL("deskbridge.js", gateway).href);
 // "desk" points the adapter at another gateway URL (a dead one, in a test).
 // "sd" is Carbon's serviceDesk config (JSON), given to Carbon and to the
@@ -29,10 +32,14 @@ const connectMessage = {
   },
 };
 
-// The bot: escalates when asked for a person.
+// The bot: in the demo, deskbridge's demo bot; in the tests, one that
+// escalates when asked for a person.
 async function customSendMessage(request, _options, instance) {
   const text = (request.input && request.input.text) || "";
-  if (/person|agent|human/i.test(text)) {
+  if (demo) {
+    const resp = await fetch("/demo/bot", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ text }) });
+    await instance.messaging.addMessage(await resp.json());
+  } else if (/person|agent|human/i.test(text)) {
     // A copy each time: Carbon freezes a message it was given.
     await instance.messaging.addMessage(structuredClone(connectMessage));
   } else if (text) {
