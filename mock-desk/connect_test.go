@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // TestConnectFace walks the Amazon Connect face as a raw client would:

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // TestGenesysFace walks the Genesys face as a raw guest: configureSession,
@@ -43,14 +44,14 @@ func TestGenesysFace(t *testing.T) {
 		v["token"] = token
 		must(t, c.WriteJSON(v))
 	}
-	read := func(c *websocket.Conn) GenesysEnvelope {
+	read := func(c *websocket.Conn) genesysEnvelope {
 		t.Helper()
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		var env GenesysEnvelope
+		var env genesysEnvelope
 		must(t, c.ReadJSON(&env))
 		return env
 	}
-	body := func(env GenesysEnvelope) map[string]any {
+	body := func(env genesysEnvelope) map[string]any {
 		m, _ := env.Body.(map[string]any)
 		return m
 	}

@@ -1,0 +1,126 @@
+package mockdesk
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// genesysEnvelope is every frame the face sends.
+type genesysEnvelope struct {
+	Type      string `json:"type"`
+	Class     string `json:"class"`
+	Code      int    `json:"code"`
+	Body      any    `json:"body"`
+	TracingID string `json:"tracingId,omitempty"`
+}
+
+// genesysMessage is a StructuredMessage.
+type genesysMessage struct {
+	ID                string            `json:"id"`
+	Type              string            `json:"type"`
+	Text              string            `json:"text,omitempty"`
+	Direction         string            `json:"direction"`
+	Channel           *genesysChannel   `json:"channel,omitempty"`
+	Content           []map[string]any  `json:"content,omitempty"`
+	Events            []map[string]any  `json:"events,omitempty"`
+	Metadata          map[string]string `json:"metadata,omitempty"`
+	OriginatingEntity string            `json:"originatingEntity,omitempty"`
+}
+
+// genesysChannel is a StructuredMessage's channel.
+type genesysChannel struct {
+	Time      string              `json:"time,omitempty"`
+	MessageID string              `json:"messageId,omitempty"`
+	From      *genesysParticipant `json:"from,omitempty"`
+}
+
+// genesysParticipant is channel.from.
+type genesysParticipant struct {
+	Nickname string `json:"nickname,omitempty"`
+	Image    string `json:"image,omitempty"`
+}
+
+// genesysRequest is a guest request (the members the face reads).
+type genesysRequest struct {
+	Action       string `json:"action"`
+	Token        string `json:"token"`
+	TracingID    string `json:"tracingId"`
+	DeploymentID string `json:"deploymentId"`
+	StartNew     bool   `json:"startNew"`
+	Message      *struct {
+		Type     string            `json:"type"`
+		Text     string            `json:"text"`
+		Metadata map[string]string `json:"metadata"`
+		Content  []struct {
+			ContentType string `json:"contentType"`
+			Attachment  *struct {
+				ID string `json:"id"`
+			} `json:"attachment"`
+		} `json:"content"`
+		Events []struct {
+			EventType string `json:"eventType"`
+			Typing    *struct {
+				Type string `json:"type"`
+			} `json:"typing"`
+			Presence *struct {
+				Type string `json:"type"`
+			} `json:"presence"`
+		} `json:"events"`
+		Channel *struct {
+			Metadata *struct {
+				CustomAttributes map[string]string `json:"customAttributes"`
+			} `json:"metadata"`
+		} `json:"channel"`
+	} `json:"message"`
+	AttachmentID string `json:"attachmentId"`
+	FileName     string `json:"fileName"`
+	FileType     string `json:"fileType"`
+	FileSize     int64  `json:"fileSize"`
+}
+
+func genesysTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// genesysError is an error answer: a string body with a 4xxx (or 429, 500)
+// code.
+func genesysError(tracingID string, code int, msg string) genesysEnvelope {
+	return genesysEnvelope{Type: "response", Class: "string", Code: code, Body: msg, TracingID: tracingID}
+}
+
+// genesysCodeOf maps a desk error onto Genesys's error codes.
+func genesysCodeOf(err error) int {
+	switch {
+	case errors.Is(err, ErrFileTooLarge):
+		return 4002
+	case errors.Is(err, ErrFileTypeNotAllowed), errors.Is(err, ErrUploadsDisabled):
+		return 4001
+	case errors.Is(err, ErrFileRejected):
+		return 4003
+	case errors.Is(err, ErrChatEnded), errors.Is(err, ErrChatNotFound), errors.Is(err, ErrUnauthorized):
+		return 4007
+	case errors.Is(err, ErrRateLimited):
+		return 4029
+	case errors.Is(err, ErrUnavailable):
+		return 503
+	case errors.Is(err, ErrMessageRejected), errors.Is(err, ErrBadRequest):
+		return 4000
+	}
+	return 500
+}
+
+// genesysFileTypes writes an accept list as Genesys's fileTypes: MIME
+// types (wildcards kept), extensions turned into their usual MIME type.
+func genesysFileTypes(accept string) []map[string]string {
+	ext := map[string]string{".pdf": "application/pdf", ".txt": "text/plain", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+	var out []map[string]string
+	for _, a := range strings.Split(accept, ",") {
+		a = strings.TrimSpace(a)
+		if m, ok := ext[a]; ok {
+			a = m
+		}
+		if a != "" && !strings.HasPrefix(a, ".") {
+			out = append(out, map[string]string{"type": a})
+		}
+	}
+	return out
+}
