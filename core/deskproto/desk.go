@@ -11,6 +11,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 )
 
 // Link carries one chat between a Desk and the desk server: the customer's
@@ -573,12 +574,8 @@ func (d *Desk) apply(ev Event) {
 		noted, joined := d.endNoted, d.joined
 		d.over, d.endNoted = true, true
 		d.mu.Unlock()
-		switch {
-		case noted || ev.EndedBy == "customer":
-		case joined:
-			cb.AgentEndedChat()
-		default:
-			cb.SetErrorStatus(servicedesk.ConnectingError(ev.Reason))
+		if !noted && ev.EndedBy != "customer" {
+			vendorkit.DeskEnded(cb, joined, ev.Reason)
 		}
 	case EventFileStatus:
 		cb.SetFileUploadStatus(ev.FileID, ev.FileStatus != "ok", ev.Reason)

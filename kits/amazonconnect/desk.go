@@ -19,9 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connect/types"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/amazonconnect/internal/wire"
 )
 
@@ -47,26 +47,21 @@ type saved struct {
 
 // desk is one chat session's Amazon Connect participant.
 type desk struct {
-	k   *Kit
-	cb  servicedesk.Callback
-	log *slog.Logger
-	sid string
+	vendorkit.Chat // lifetime, socket, typing indicator, joined and ended
+	k              *Kit
+	cb             servicedesk.Callback
+	log            *slog.Logger
+	sid            string
 
-	life        lifetime.Lifecycle // ends with Close
-	socket      stream.SocketSlot
-	gap         *stream.GapFiller[wire.Item]
-	recovery    *stream.Recovery[wire.Item]
-	typing      retry.Throttle
-	delivered   retry.Throttle // ChatJS sends receipts at most every 5 s
-	agentTyping lifetime.Indicator
+	gap       *stream.GapFiller[wire.Item]
+	recovery  *stream.Recovery[wire.Item]
+	typing    retry.Throttle
+	delivered retry.Throttle // ChatJS sends receipts at most every 5 s
 
 	mu          sync.Mutex
 	st          saved
-	down        bool // DISCONNECTED was reported
-	joined      bool // an agent joined at some point
-	agentIn     bool // an agent is in the chat now
-	ended       bool
-	endedByUs   bool
+	down        bool              // DISCONNECTED was reported
+	agentIn     bool              // an agent is in the chat now
 	systemText  string            // the last SYSTEM message while waiting
 	lastAgentID string            // the last agent message, for read receipts
 	attachments map[string]string // attachment id → file id
@@ -80,8 +75,14 @@ var (
 	_ io.Closer                  = (*desk)(nil)
 )
 
-func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
-	d := &desk{k: k, cb: p.Callback, attachments: map[string]string{}}
+func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
+	st, err := vendorkit.LoadState[saved]("amazonconnect", p.PersistedState)
+	if err != nil {
+		return nil, err
+	}
+	d := &desk{k: k, cb: p.Callback, st: st, attachments: map[string]string{}}
+	d.Callback = p.Callback
+	d.Begin(false)
 	if p.Instance != nil {
 		d.sid = p.Instance.SessionID()
 	}
@@ -92,31 +93,23 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 	d.log = log.With("kit", "amazonconnect", "session", d.sid)
 	d.typing.Interval = k.cfg.TypingInterval
 	d.delivered.Interval = 5 * time.Second
-	if len(p.PersistedState) > 0 {
-		_ = json.Unmarshal(p.PersistedState, &d.st)
-	}
 	d.gap = &stream.GapFiller[wire.Item]{
 		ID:      func(it wire.Item) string { return it.ID },
 		Deliver: d.deliver,
 	}
-	d.agentTyping.Set = d.cb.AgentTyping
 	// Connect replays nothing: after every connection the gap is filled
 	// from GetTranscript, and an outage is reported around it.
 	d.recovery = &stream.Recovery[wire.Item]{
-		Gap:     d.gap,
-		Fetch:   d.fetchTranscript,
-		Fatal:   isGone,
-		OnFatal: func(error) { d.contactGone() },
-		Reportable: func() bool {
-			d.mu.Lock()
-			defer d.mu.Unlock()
-			return d.joined && !d.ended
-		},
-		Report:  func(down bool) { d.cb.SetErrorStatus(servicedesk.DisconnectedError(down)) },
-		Backoff: k.cfg.Backoff,
-		Logger:  d.log,
+		Gap:        d.gap,
+		Fetch:      d.fetchTranscript,
+		Fatal:      isGone,
+		OnFatal:    func(error) { d.contactGone() },
+		Reportable: d.AgentIn,
+		Report:     d.ReportOutage,
+		Backoff:    k.cfg.Backoff,
+		Logger:     d.log,
 	}
-	return d
+	return d, nil
 }
 
 func (d *desk) Name() string { return "amazonconnect" }
@@ -145,7 +138,7 @@ func connectTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:0
 // the customer participant (CreateParticipantConnection, then the
 // WebSocket, subscribed to aws/chat).
 func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, _ servicedesk.StartChatOptions) error {
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	cfg := d.k.cfg
 	attrs := map[string]string{}
@@ -178,10 +171,11 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate.
 	d.st = st
-	d.down, d.joined, d.agentIn, d.ended, d.endedByUs = false, false, false, false, false
+	d.down, d.agentIn = false, false
 	d.systemText, d.lastAgentID = "", ""
 	d.attachments = map[string]string{}
 	d.mu.Unlock()
+	d.Begin(false)
 	if err := d.cb.ReplacePersistedState(st); err != nil {
 		d.log.Warn("amazonconnect: persist state", "err", err)
 	}
@@ -194,11 +188,11 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 // the first too, is followed by a gap fill: Connect replays nothing, so
 // what happened before a connection subscribed comes from GetTranscript.
 func (d *desk) open() error {
-	if d.life.Closed() {
+	if d.Life.Closed() {
 		return errors.New("amazonconnect: desk closed")
 	}
 	cfg := d.k.cfg
-	d.socket.Open(func() *stream.Socket {
+	d.Socket.Open(func() *stream.Socket {
 		return stream.OpenSocket(stream.SocketConfig{
 			URLFunc: d.websocketURL,
 			Dialer:  cfg.Dialer,
@@ -206,7 +200,7 @@ func (d *desk) open() error {
 				return send(wire.SubscribeFrame)
 			},
 			OnMessage:    d.onFrame,
-			OnState:      d.recovery.Handle(&d.life),
+			OnState:      d.recovery.Handle(&d.Life),
 			PingInterval: cfg.HeartbeatInterval,
 			Heartbeat:    func() []byte { return wire.HeartbeatFrame },
 			MaxLifetime:  cfg.TransportLifetime,
@@ -264,21 +258,8 @@ func (d *desk) setCredentials(out createConnectionResponse) {
 
 // contactGone handles a contact that ended while the kit was away.
 func (d *desk) contactGone() {
-	d.mu.Lock()
-	already := d.ended
-	d.ended = true
-	joined := d.joined
-	d.mu.Unlock()
-	if already {
-		return
-	}
 	d.log.Info("amazonconnect: the contact is over")
-	if joined {
-		d.cb.AgentEndedChat()
-	} else {
-		d.cb.SetErrorStatus(servicedesk.ConnectingError(""))
-	}
-	d.socket.Stop(&d.life)
+	d.EndedByDesk("", false)
 }
 
 // fetchTranscript reads the transcript after the last item delivered
@@ -330,8 +311,8 @@ func (d *desk) onFrame(b []byte) {
 func (d *desk) deliver(it wire.Item) {
 	d.mu.Lock()
 	d.st.LastItemID, d.st.LastItemTime = it.ID, it.AbsoluteTime
-	ended := d.ended
 	d.mu.Unlock()
+	ended := d.Ended()
 	if it.ID != "" {
 		d.persist(map[string]any{"last_item_id": it.ID, "last_item_time": it.AbsoluteTime})
 	}
@@ -358,7 +339,7 @@ func (d *desk) profile(it wire.Item) servicedesk.AgentProfile {
 		p.UserType = servicedesk.UserBot
 	}
 	if f := d.k.cfg.AgentProfile; f != nil {
-		p = f(d.life.Context(), p)
+		p = f(d.Life.Context(), p)
 	}
 	return p
 }
@@ -370,13 +351,13 @@ func isAgentSide(role string) bool {
 func (d *desk) onMessage(it wire.Item) {
 	switch {
 	case isAgentSide(it.ParticipantRole):
-		d.agentTyping.Off()
+		d.AgentTyping.Off()
 		d.mu.Lock()
 		d.lastAgentID = it.ID
 		d.mu.Unlock()
 		d.cb.SendMessageToUser(decodeContent(it.ContentType, it.Content), it.ParticipantID)
 		if d.delivered.Allow() {
-			d.life.Go(func() { d.sendReceipt(wire.CTMessageDelivered, it.ID) })
+			d.Life.Go(func() { d.sendReceipt(wire.CTMessageDelivered, it.ID) })
 		}
 	case it.ParticipantRole == wire.RoleSystem:
 		d.mu.Lock()
@@ -400,9 +381,9 @@ func (d *desk) onEvent(it wire.Item) {
 		if !isAgentSide(it.ParticipantRole) {
 			return
 		}
+		first := d.Join()
 		d.mu.Lock()
-		first := !d.joined
-		d.joined, d.agentIn, d.st.Joined = true, true, true
+		d.agentIn, d.st.Joined = true, true
 		d.mu.Unlock()
 		if first {
 			d.persist(map[string]any{"joined": true})
@@ -412,17 +393,17 @@ func (d *desk) onEvent(it wire.Item) {
 		if !isAgentSide(it.ParticipantRole) {
 			return
 		}
-		d.agentTyping.Off()
+		d.AgentTyping.Off()
 		d.mu.Lock()
 		d.agentIn = false
 		d.mu.Unlock()
 		d.cb.AgentLeftChat()
 	case wire.CTTyping:
 		if isAgentSide(it.ParticipantRole) {
-			d.agentTyping.On(d.k.cfg.TypingInterval)
+			d.AgentTyping.On(d.k.cfg.TypingInterval)
 		}
 	case wire.CTTransferSucceeded:
-		d.agentTyping.Off()
+		d.AgentTyping.Off()
 		d.mu.Lock()
 		d.agentIn = false
 		d.mu.Unlock()
@@ -430,19 +411,10 @@ func (d *desk) onEvent(it wire.Item) {
 	case wire.CTTransferFailed:
 		d.log.Info("amazonconnect: a transfer failed; the agent stays")
 	case wire.CTChatEnded:
-		d.agentTyping.Off()
 		d.mu.Lock()
-		byUs, joined, text := d.endedByUs, d.joined, d.systemText
-		d.ended = true
+		text := d.systemText
 		d.mu.Unlock()
-		switch {
-		case byUs:
-		case !joined:
-			d.cb.SetErrorStatus(servicedesk.ConnectingError(text))
-		default:
-			d.cb.AgentEndedChat()
-		}
-		d.socket.Stop(&d.life)
+		d.EndedByDesk(text, false)
 	case wire.CTMessageRead:
 		if isAgentSide(it.ParticipantRole) {
 			d.cb.AgentReadMessages()
@@ -494,7 +466,7 @@ func (d *desk) onAttachment(it wire.Item) {
 func (d *desk) connection(op string) (saved, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.life.Closed() {
+	if d.Life.Closed() {
 		return d.st, fmt.Errorf("amazonconnect: %s: desk closed: %w", op, servicedesk.ErrNoChat)
 	}
 	if d.st.ConnectionToken == "" {
@@ -507,7 +479,7 @@ func (d *desk) connection(op string) (saved, error) {
 // the pre-signed PUT, CompleteAttachmentUpload), then sends its text
 // (SendMessage with messageID as ClientToken, so a retry never doubles it).
 func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	st, err := d.awaitConnection(ctx, "SendMessage")
 	if err != nil {
@@ -533,7 +505,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 func (d *desk) awaitConnection(ctx context.Context, op string) (saved, error) {
 	for {
 		st, err := d.connection(op)
-		if err == nil || d.state().ParticipantToken == "" || d.life.Context().Err() != nil {
+		if err == nil || d.state().ParticipantToken == "" || d.Life.Context().Err() != nil {
 			return st, err
 		}
 		t := time.NewTimer(20 * time.Millisecond)
@@ -592,7 +564,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 	if !isTyping {
 		return nil
 	}
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	st, err := d.connection("SendEvent")
 	if err != nil {
@@ -612,7 +584,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 
 // UserReadMessages sends a read receipt for the last agent message.
 func (d *desk) UserReadMessages(ctx context.Context) error {
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	d.mu.Lock()
 	last := d.lastAgentID
@@ -623,7 +595,7 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 // sendReceipt sends a delivered receipt in the background; a failure is
 // only logged (the agent misses a tick, nothing else).
 func (d *desk) sendReceipt(contentType, messageID string) {
-	if err := d.receipt(d.life.Context(), contentType, messageID); err != nil {
+	if err := d.receipt(d.Life.Context(), contentType, messageID); err != nil {
 		d.log.Info("amazonconnect: receipt not sent", "err", err)
 	}
 }
@@ -646,14 +618,11 @@ func (d *desk) receipt(ctx context.Context, contentType, messageID string) error
 // EndChat disconnects the customer (DisconnectParticipant), unless the
 // agent or the desk ended the chat, and closes the connection.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	d.mu.Lock()
-	st := d.st
-	already := d.ended
-	d.ended, d.endedByUs = true, !already
-	d.mu.Unlock()
-	defer d.socket.Stop(&d.life)
+	st := d.state()
+	already := d.EndingByUs()
+	defer d.Finish()
 	if already || info.EndedByHumanAgent || st.ConnectionToken == "" {
 		return nil
 	}
@@ -668,7 +637,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 // (which also tells whether the contact is still on), then the WebSocket,
 // whose first connection fills the gap from the last item delivered.
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	st := d.state()
 	if st.ContactID == "" || st.ParticipantToken == "" {
@@ -685,8 +654,9 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	}
 	d.setCredentials(out)
 	d.mu.Lock()
-	d.joined, d.agentIn = st.Joined, st.Joined
+	d.agentIn = st.Joined
 	d.mu.Unlock()
+	d.Begin(st.Joined)
 	if err := d.open(); err != nil {
 		return false, err
 	}
@@ -698,10 +668,8 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 // Close stops the connection and every goroutine of the desk. It does not
 // end the chat (EndChat does). It is idempotent.
 func (d *desk) Close() error {
-	d.socket.Close()
-	d.agentTyping.Stop()
-	if d.life.Close() {
-		d.k.desks.Remove(d)
+	if d.Chat.Close() {
+		d.k.desks.Forget(d)
 	}
 	return nil
 }
@@ -716,14 +684,8 @@ type Contact struct {
 
 // As fills a *Contact once a contact was started or resumed.
 func (d *desk) As(target any) bool {
-	c, ok := target.(*Contact)
-	if !ok {
-		return false
-	}
-	st := d.state()
-	if st.ContactID == "" {
-		return false
-	}
-	*c = Contact{ContactID: st.ContactID, ParticipantID: st.ParticipantID}
-	return true
+	return vendorkit.As(target, func() (Contact, bool) {
+		st := d.state()
+		return Contact{ContactID: st.ContactID, ParticipantID: st.ParticipantID}, st.ContactID != ""
+	})
 }

@@ -718,3 +718,11 @@ func TestReconnectToAnEndedContact(t *testing.T) {
 		t.Fatalf("Reconnect = %v, %v; want false, nil", ok, err)
 	}
 }
+
+// TestBadPersistedState: a persisted state that does not decode fails the
+// factory rather than starting a desk that forgot its contact.
+func TestBadPersistedState(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := f.kit.Factory(context.Background(), servicedesk.FactoryParams{Callback: f.rec, PersistedState: json.RawMessage(`{"contact_id":42}`)})
+	require.ErrorContains(t, err, "amazonconnect: persisted state")
+}

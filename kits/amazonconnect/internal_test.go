@@ -49,7 +49,10 @@ func TestLifetime(t *testing.T) {
 		{-time.Hour, 59 * time.Minute, 59 * time.Minute}, // already expired: the next dial renews it
 	} {
 		st, _ := json.Marshal(saved{ConnectionExpiry: time.Now().Add(c.expiry).UTC().Format(time.RFC3339)})
-		d := newDesk(k, servicedesk.FactoryParams{Callback: nopCallback{}, PersistedState: st})
+		d, err := newDesk(k, servicedesk.FactoryParams{Callback: nopCallback{}, PersistedState: st})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got := d.lifetime(); got < c.lo || got > c.hi {
 			t.Errorf("token expiring in %v: lifetime %v, want in [%v, %v]", c.expiry, got, c.lo, c.hi)
 		}
@@ -80,7 +83,10 @@ func FuzzDecodeFrame(f *testing.F) {
 		if err == nil && topic == wire.TopicChat && it == nil {
 			t.Fatal("aws/chat frame decoded without an item and without an error")
 		}
-		d := newDesk(k, servicedesk.FactoryParams{Callback: nopCallback{}})
+		d, err := newDesk(k, servicedesk.FactoryParams{Callback: nopCallback{}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		d.onFrame(b) // must not panic, whatever b is
 		_ = d.Close()
 	})

@@ -15,8 +15,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 )
 
 // StartChatContactAPI is the one Amazon Connect (SigV4) operation the kit
@@ -109,7 +109,7 @@ type Kit struct {
 	participant *participantAPI
 	log         *slog.Logger
 
-	desks lifetime.Set[*desk]
+	desks vendorkit.Desks[*desk]
 }
 
 // New checks cfg and returns a Kit.
@@ -166,14 +166,7 @@ func New(cfg Config) (*Kit, error) {
 // Factory builds the desk of one chat session; it has the
 // servicedesk.Factory signature. It does no network work.
 func (k *Kit) Factory(ctx context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("amazonconnect: factory: %w", err)
-	}
-	d := newDesk(k, p)
-	if err := k.desks.Add(d); err != nil {
-		return nil, fmt.Errorf("amazonconnect: factory: %w", err)
-	}
-	return d, nil
+	return k.desks.Open(ctx, "amazonconnect", func() (*desk, error) { return newDesk(k, p) })
 }
 
 // Capabilities returns the file limits the kit reports to chats.

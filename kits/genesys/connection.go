@@ -14,7 +14,7 @@ import (
 // with the session token (a resume after the first), and every connection
 // after the first fills the gap from the history.
 func (d *desk) open() error {
-	if d.life.Closed() {
+	if d.Life.Closed() {
 		return errors.New("genesys: desk closed")
 	}
 	cfg := d.k.cfg
@@ -22,7 +22,7 @@ func (d *desk) open() error {
 	if cfg.Origin != "" {
 		header = http.Header{"Origin": {cfg.Origin}}
 	}
-	d.socket.Open(func() *stream.Socket { return d.dial(header) })
+	d.Socket.Open(func() *stream.Socket { return d.dial(header) })
 	return nil
 }
 
@@ -38,7 +38,7 @@ func (d *desk) dial(header http.Header) *stream.Socket {
 			return send(b)
 		},
 		OnMessage:    d.onFrame,
-		OnState:      d.onState(d.recovery.Handle(&d.life)),
+		OnState:      d.onState(d.recovery.Handle(&d.Life)),
 		PingInterval: cfg.EchoInterval,
 		Heartbeat: func() []byte {
 			b, _ := json.Marshal(map[string]any{"action": "echo", "token": d.token(), "tracingId": newUUID(),
@@ -53,16 +53,18 @@ func (d *desk) dial(header http.Header) *stream.Socket {
 func (d *desk) awaitReady(ctx context.Context) error {
 	for {
 		d.mu.Lock()
-		ready, ended := d.ready, d.ended
+		ready := d.ready
 		d.mu.Unlock()
+		ended := d.Ended()
 		if ended {
 			return errEnded
 		}
 		select {
 		case <-ready:
 			d.mu.Lock()
-			same, ended := ready == d.ready, d.ended
+			same := ready == d.ready
 			d.mu.Unlock()
+			ended := d.Ended()
 			if ended {
 				return errEnded
 			}

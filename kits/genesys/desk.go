@@ -2,7 +2,6 @@ package genesys
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +10,9 @@ import (
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/genesys/internal/wire"
 )
 
@@ -30,17 +29,15 @@ type saved struct {
 var errEnded = errors.New("genesys: the session is over")
 
 type desk struct {
-	k   *Kit
-	cb  servicedesk.Callback
-	log *slog.Logger
+	vendorkit.Chat // lifetime, socket, typing indicator, joined and ended
+	k              *Kit
+	cb             servicedesk.Callback
+	log            *slog.Logger
 
-	life        lifetime.Lifecycle
-	socket      stream.SocketSlot
-	gap         *stream.GapFiller[wire.Message]
-	recovery    *stream.Recovery[wire.Message]
-	pacer       retry.Pacer
-	typing      retry.Throttle
-	agentTyping lifetime.Indicator
+	gap      *stream.GapFiller[wire.Message]
+	recovery *stream.Recovery[wire.Message]
+	pacer    retry.Pacer
+	typing   retry.Throttle
 
 	mu         sync.Mutex
 	st         saved
@@ -50,10 +47,7 @@ type desk struct {
 	resuming   bool                          // Reconnect waits for its first wire.SessionResponse
 	pending    map[string]chan wire.Envelope // answers by tracingId
 	uploads    map[string]chan wire.Envelope // upload outcomes by attachment id
-	joined     bool
-	ended      bool
-	endedByUs  bool
-	lastText   string // the last bot text while waiting
+	lastText   string                        // the last bot text while waiting
 }
 
 var (
@@ -64,8 +58,14 @@ var (
 	_ io.Closer                          = (*desk)(nil)
 )
 
-func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
-	d := &desk{k: k, cb: p.Callback, pending: map[string]chan wire.Envelope{}, uploads: map[string]chan wire.Envelope{}, ready: make(chan struct{})}
+func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
+	st, err := vendorkit.LoadState[saved]("genesys", p.PersistedState)
+	if err != nil {
+		return nil, err
+	}
+	d := &desk{k: k, cb: p.Callback, st: st, pending: map[string]chan wire.Envelope{}, uploads: map[string]chan wire.Envelope{}, ready: make(chan struct{})}
+	d.Callback = p.Callback
+	d.Begin(false)
 	log := p.Logger
 	if log == nil {
 		log = k.log
@@ -73,11 +73,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 	d.log = log.With("kit", "genesys")
 	d.pacer.Interval = k.cfg.SendInterval
 	d.typing.Interval = k.cfg.TypingInterval
-	if len(p.PersistedState) > 0 {
-		_ = json.Unmarshal(p.PersistedState, &d.st)
-	}
 	d.gap = &stream.GapFiller[wire.Message]{ID: func(m wire.Message) string { return m.ID }, Deliver: d.deliver}
-	d.agentTyping.Set = d.cb.AgentTyping
 	// Genesys replays nothing on a new connection: once the session is
 	// configured on it, the gap is filled from the history, and an outage
 	// is reported around it.
@@ -86,24 +82,12 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) *desk {
 		Fetch:      d.fetchHistory,
 		Ready:      d.awaitReady,
 		Fatal:      func(err error) bool { return errors.Is(err, errEnded) },
-		Reportable: d.agentIn,
-		Report:     d.reportOutage,
+		Reportable: d.AgentIn,
+		Report:     d.ReportOutage,
 		Backoff:    k.cfg.Backoff,
 		Logger:     d.log,
 	}
-	return d
-}
-
-// agentIn tells whether an outage is worth a DISCONNECTED status: an agent
-// is in a chat that goes on.
-func (d *desk) agentIn() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.joined && !d.ended
-}
-
-func (d *desk) reportOutage(down bool) {
-	d.cb.SetErrorStatus(servicedesk.DisconnectedError(down))
+	return d, nil
 }
 
 func (d *desk) Name() string { return "genesys" }
@@ -118,7 +102,7 @@ func (d *desk) token() string {
 // conversation with a Presence Join event carrying the summary as a custom
 // attribute, as the SDKs' autostart does.
 func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, _ servicedesk.StartChatOptions) error {
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	summary, data, _ := connectMessage.Handoff()
 	attrs := maps.Clone(data)
@@ -133,9 +117,10 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	// starts from a clean slate, with a new session token.
 	d.st = saved{Token: newUUID()}
 	d.ready, d.session, d.configured, d.resuming = make(chan struct{}), wire.SessionResponse{}, false, false
-	d.joined, d.ended, d.endedByUs, d.lastText = false, false, false, ""
+	d.lastText = ""
 	st := d.st
 	d.mu.Unlock()
+	d.Begin(false)
 	if err := d.cb.ReplacePersistedState(st); err != nil {
 		d.log.Warn("genesys: persist state", "err", err)
 	}
@@ -158,47 +143,28 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 // over ends the chat from the desk's side: the agent ended it, or (before
 // any agent) the request failed.
 func (d *desk) over(text string) {
-	d.agentTyping.Off()
 	d.mu.Lock()
-	already := d.ended
-	d.ended = true
-	byUs, joined := d.endedByUs || d.resuming, d.joined
+	resuming := d.resuming
 	if text == "" {
 		text = d.lastText
 	}
+	d.mu.Unlock()
+	d.EndedByDesk(text, resuming)
+	d.mu.Lock()
 	select {
 	case <-d.ready:
 	default:
 		close(d.ready) // wakes waiters, who see the end
 	}
 	d.mu.Unlock()
-	if already {
-		return
-	}
-	switch {
-	case byUs:
-	case joined:
-		d.cb.AgentEndedChat()
-	default:
-		d.cb.SetErrorStatus(servicedesk.ConnectingError(text))
-	}
-	d.socket.Stop(&d.life)
 }
 
 // EndChat closes the session (closeSession), unless the desk ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	d.mu.Lock()
-	already := d.ended
-	d.endedByUs = !already
-	d.mu.Unlock()
-	defer func() {
-		d.mu.Lock()
-		d.ended = true
-		d.mu.Unlock()
-		d.socket.Stop(&d.life)
-	}()
+	already := d.EndingByUs()
+	defer d.Finish()
 	if already || info.EndedByHumanAgent || d.token() == "" {
 		return nil
 	}
@@ -213,12 +179,13 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 // configureSession answer tells whether it is still on (not a new session,
 // not read-only); the connection's history fill brings what was missed.
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	d.mu.Lock()
 	st := d.st
-	d.joined, d.resuming = st.Joined, true
+	d.resuming = true
 	d.mu.Unlock()
+	d.Begin(st.Joined)
 	defer func() {
 		d.mu.Lock()
 		d.resuming = false
@@ -242,10 +209,8 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 // Close stops the connection and every goroutine of the desk; it does not
 // end the chat. It is idempotent.
 func (d *desk) Close() error {
-	d.socket.Close()
-	d.agentTyping.Stop()
-	if d.life.Close() {
-		d.k.desks.Remove(d)
+	if d.Chat.Close() {
+		d.k.desks.Forget(d)
 	}
 	return nil
 }
@@ -261,14 +226,8 @@ type Guest struct {
 
 // As fills a *Guest once a session was configured or resumed.
 func (d *desk) As(target any) bool {
-	g, ok := target.(*Guest)
-	if !ok {
-		return false
-	}
-	tok := d.token()
-	if tok == "" {
-		return false
-	}
-	*g = Guest{DeploymentID: d.k.cfg.DeploymentID, SessionToken: tok}
-	return true
+	return vendorkit.As(target, func() (Guest, bool) {
+		tok := d.token()
+		return Guest{DeploymentID: d.k.cfg.DeploymentID, SessionToken: tok}, tok != ""
+	})
 }

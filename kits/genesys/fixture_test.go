@@ -510,3 +510,13 @@ func TestSessionExpired(t *testing.T) {
 	f.g.send(`{"type":"message","class":"SessionExpiredEvent","code":200,"body":{}}`)
 	await(t, f.rec, &n, "ended")
 }
+
+// TestBadPersistedState: a persisted state that does not decode fails the
+// factory rather than starting a desk that forgot its chat.
+func TestBadPersistedState(t *testing.T) {
+	kit, err := genesys.New(genesys.Config{DeploymentID: "dep-1", Domain: "mypurecloud.com"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = kit.Close() })
+	_, err = kit.Factory(context.Background(), servicedesk.FactoryParams{Callback: &sdtest.Recorder{}, PersistedState: json.RawMessage(`{"token":42}`)})
+	require.ErrorContains(t, err, "genesys: persisted state")
+}

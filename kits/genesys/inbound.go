@@ -12,8 +12,8 @@ import (
 func (d *desk) deliver(m wire.Message) {
 	d.mu.Lock()
 	d.st.LastMessageID = m.ID
-	ended := d.ended
 	d.mu.Unlock()
+	ended := d.Ended()
 	if err := d.cb.UpdatePersistedState(map[string]any{"last_message_id": m.ID}); err != nil {
 		d.log.Warn("genesys: persist state", "err", err)
 	}
@@ -50,7 +50,7 @@ func (d *desk) profile(m wire.Message) servicedesk.AgentProfile {
 		p.ID = "agent"
 	}
 	if fn := d.k.cfg.AgentProfile; fn != nil {
-		p = fn(d.life.Context(), p)
+		p = fn(d.Life.Context(), p)
 	}
 	return p
 }
@@ -59,8 +59,9 @@ func (d *desk) join(m wire.Message) servicedesk.AgentProfile {
 	p := d.profile(m)
 	d.mu.Lock()
 	first := !d.st.Joined
-	d.joined, d.st.Joined = true, true
+	d.st.Joined = true
 	d.mu.Unlock()
+	d.Join()
 	if first {
 		_ = d.cb.UpdatePersistedState(map[string]any{"joined": true})
 	}
@@ -69,9 +70,7 @@ func (d *desk) join(m wire.Message) servicedesk.AgentProfile {
 }
 
 func (d *desk) onText(m wire.Message) {
-	d.mu.Lock()
-	joined := d.joined
-	d.mu.Unlock()
+	joined := d.Joined()
 	human := m.OriginatingEntity != "Bot" && m.Channel != nil && m.Channel.From != nil
 	if !joined && !human {
 		d.mu.Lock()
@@ -80,7 +79,7 @@ func (d *desk) onText(m wire.Message) {
 		d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: m.Text})
 		return
 	}
-	d.agentTyping.Off()
+	d.AgentTyping.Off()
 	var p servicedesk.AgentProfile
 	if !joined {
 		// A human answered without a Join event first: that is the join.
@@ -98,7 +97,7 @@ func (d *desk) onEvent(m wire.Message, e wire.Event) {
 		if dur <= 0 {
 			dur = 5 * time.Second
 		}
-		d.agentTyping.On(dur)
+		d.AgentTyping.On(dur)
 	case e.EventType == wire.EventTypePresence && e.Presence != nil && e.Presence.Type == wire.PresenceJoin:
 		if m.Channel != nil && m.Channel.From != nil {
 			d.join(m)

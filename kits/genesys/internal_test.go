@@ -34,7 +34,10 @@ func FuzzDecodeFrame(f *testing.F) {
 		if env, err := wire.DecodeFrame(b); err == nil {
 			_ = errorOf("fuzz", env).Error()
 		}
-		d := newDesk(k, servicedesk.FactoryParams{Callback: &sdtest.Recorder{}})
+		d, err := newDesk(k, servicedesk.FactoryParams{Callback: &sdtest.Recorder{}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		d.onFrame(b)
 		_ = d.Close()
 	})

@@ -14,8 +14,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 )
 
 // Regions maps AWS-style region names to Genesys Cloud domains.
@@ -91,7 +91,7 @@ type Kit struct {
 	api   string
 	log   *slog.Logger
 
-	desks lifetime.Set[*desk]
+	desks vendorkit.Desks[*desk]
 }
 
 // New checks cfg and returns a Kit.
@@ -136,14 +136,7 @@ func New(cfg Config) (*Kit, error) {
 // Factory builds the desk of one chat session; it has the
 // servicedesk.Factory signature. It does no network work.
 func (k *Kit) Factory(ctx context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("genesys: factory: %w", err)
-	}
-	d := newDesk(k, p)
-	if err := k.desks.Add(d); err != nil {
-		return nil, fmt.Errorf("genesys: factory: %w", err)
-	}
-	return d, nil
+	return k.desks.Open(ctx, "genesys", func() (*desk, error) { return newDesk(k, p) })
 }
 
 // Close closes every desk the kit made that is still open. It is

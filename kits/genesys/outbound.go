@@ -21,7 +21,7 @@ import (
 // the upload event), then sends one onMessage with the text and the
 // uploaded attachments, the engine's message id as customMessageId.
 func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	if d.token() == "" {
 		return fmt.Errorf("genesys: SendMessageToAgent: %w", servicedesk.ErrNoChat)
@@ -148,7 +148,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 	if !isTyping {
 		return nil
 	}
-	ctx, done := d.life.Bind(ctx)
+	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	if d.token() == "" {
 		return fmt.Errorf("genesys: UserTyping: %w", servicedesk.ErrNoChat)

@@ -70,7 +70,7 @@ func (d *desk) send(ctx context.Context, op, token string, req map[string]any, w
 		return wire.Envelope{}, fmt.Errorf("genesys: %s: encode: %w", op, err)
 	}
 	ch := make(chan wire.Envelope, 1)
-	s := d.socket.Get()
+	s := d.Socket.Get()
 	d.mu.Lock()
 	d.pending[tracing] = ch
 	d.mu.Unlock()

@@ -1,0 +1,26 @@
+// Package vendorkit is the base a vendor kit's desk is built on, written
+// once instead of in every kit: what a desk for a vendor's own protocol
+// (Amazon Connect, Genesys Cloud, ...) needs besides that protocol.
+//
+// # Overview
+//
+// A kit's desk embeds a Chat: the desk's lifetime (goroutines that Close
+// stops), the slot of its live socket, the agent's typing indicator, and
+// the flags of one chat (an agent joined, the chat ended, and by whom),
+// with the one rule for a chat the desk ended (DeskEnded: AgentEndedChat
+// when an agent had joined, else a CONNECTING error; nothing when the
+// customer ended it). LoadState decodes the session's persisted state into
+// the kit's own type and says when it cannot, instead of starting from an
+// empty state. Desks is a kit's set of open desks: its Factory and Close.
+//
+// # Concurrency
+//
+// Chat and Desks are safe for concurrent use; a Chat's callbacks are made
+// without its lock held.
+//
+// # Errors
+//
+// LoadState fails with an error naming the kit when the persisted state
+// does not decode. Desks.Open fails with the context's error, or with
+// lifetime.ErrClosed after Close.
+package vendorkit

@@ -1,0 +1,200 @@
+package vendorkit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/transport/stream"
+)
+
+// Chat is the part of a vendor kit's desk that is the same for every
+// vendor. Set Callback before use; the zero value is otherwise ready.
+type Chat struct {
+	// Callback is the session's servicedesk.Callback.
+	Callback servicedesk.Callback
+
+	// Life ends with Close: the desk's goroutines and callers' contexts.
+	Life lifetime.Lifecycle
+	// Socket holds the chat's live connection, if the vendor has one.
+	Socket stream.SocketSlot
+	// AgentTyping shows the agent typing; Begin wires it to the callback.
+	AgentTyping lifetime.Indicator
+
+	mu        sync.Mutex
+	joined    bool
+	ended     bool
+	endedByUs bool
+}
+
+// Begin resets the flags for a new chat (the engine keeps one desk per
+// session: a chat after an ended one starts from a clean slate). joined
+// is whether an agent is already in it (a resumed chat).
+func (c *Chat) Begin(joined bool) {
+	c.AgentTyping.Set = c.Callback.AgentTyping
+	c.mu.Lock()
+	c.joined, c.ended, c.endedByUs = joined, false, false
+	c.mu.Unlock()
+}
+
+// Join records that an agent joined; it reports whether this is the first
+// agent of the chat.
+func (c *Chat) Join() (first bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	first = !c.joined
+	c.joined = true
+	return first
+}
+
+// Joined reports whether an agent joined the chat.
+func (c *Chat) Joined() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.joined
+}
+
+// Ended reports whether the chat ended, either side.
+func (c *Chat) Ended() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
+}
+
+// AgentIn reports whether an outage is worth Carbon's DISCONNECTED status:
+// an agent joined a chat that goes on.
+func (c *Chat) AgentIn() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.joined && !c.ended
+}
+
+// ReportOutage raises (down) or clears Carbon's DISCONNECTED status.
+func (c *Chat) ReportOutage(down bool) {
+	c.Callback.SetErrorStatus(servicedesk.DisconnectedError(down))
+}
+
+// EndingByUs marks the chat as being ended by the customer (EndChat), so
+// that the desk's own end of it is quiet, and reports whether it had
+// already ended, in which case there is nothing to tell the vendor. The
+// chat counts as ended once Finish is called, after the vendor was told.
+func (c *Chat) EndingByUs() (already bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.endedByUs = !c.ended
+	return c.ended
+}
+
+// Finish marks the chat ended and stops its socket (off the caller's
+// goroutine).
+func (c *Chat) Finish() {
+	c.mu.Lock()
+	c.ended = true
+	c.mu.Unlock()
+	c.Socket.Stop(&c.Life)
+}
+
+// EndedByDesk applies the one rule for a chat the desk ended (the agent
+// ended it, the contact or session is gone): once per chat, the typing
+// indicator off, then AgentEndedChat when an agent had joined, else a
+// CONNECTING error with reason; nothing when the customer ended it
+// (quiet also says so: a resume that found the chat over). The socket is
+// stopped off the caller's goroutine, which may be the socket's own.
+func (c *Chat) EndedByDesk(reason string, quiet bool) {
+	c.AgentTyping.Off()
+	c.mu.Lock()
+	already := c.ended
+	c.ended = true
+	byUs, joined := c.endedByUs || quiet, c.joined
+	c.mu.Unlock()
+	if !already && !byUs {
+		DeskEnded(c.Callback, joined, reason)
+	}
+	c.Socket.Stop(&c.Life)
+}
+
+// DeskEnded tells cb that the desk ended the chat: AgentEndedChat when an
+// agent had joined, else a CONNECTING error with reason (the chat never
+// reached an agent). Kits that keep their own flags (the desk protocol's)
+// share the rule through it.
+func DeskEnded(cb servicedesk.Callback, agentJoined bool, reason string) {
+	if agentJoined {
+		cb.AgentEndedChat()
+		return
+	}
+	cb.SetErrorStatus(servicedesk.ConnectingError(reason))
+}
+
+// Close stops the socket, the typing indicator and every goroutine of the
+// desk; it reports whether this call did the closing. It does not end the
+// chat. It is idempotent.
+func (c *Chat) Close() (first bool) {
+	c.Socket.Close()
+	c.AgentTyping.Stop()
+	return c.Life.Close()
+}
+
+// LoadState decodes a session's persisted state into the kit's type S. An
+// empty state is S's zero value; one that does not decode is an error,
+// rather than a desk that silently forgot its chat.
+func LoadState[S any](kit string, raw json.RawMessage) (S, error) {
+	var s S
+	if len(raw) == 0 {
+		return s, nil
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return s, fmt.Errorf("%s: persisted state: %w", kit, err)
+	}
+	return s, nil
+}
+
+// Desks is a kit's set of open desks: the body of its Factory and its
+// Close. The zero value is ready.
+type Desks[D interface {
+	comparable
+	io.Closer
+}] struct {
+	set lifetime.Set[D]
+}
+
+// Open makes a desk with newDesk (which does no network work) and tracks it
+// until Forget or Close. kit names the kit in errors.
+func (k *Desks[D]) Open(ctx context.Context, kit string, newDesk func() (D, error)) (D, error) {
+	var zero D
+	if err := ctx.Err(); err != nil {
+		return zero, fmt.Errorf("%s: factory: %w", kit, err)
+	}
+	d, err := newDesk()
+	if err != nil {
+		return zero, fmt.Errorf("%s: factory: %w", kit, err)
+	}
+	if err := k.set.Add(d); err != nil {
+		_ = d.Close()
+		return zero, fmt.Errorf("%s: factory: %w", kit, err)
+	}
+	return d, nil
+}
+
+// Forget stops tracking a desk that closed by itself.
+func (k *Desks[D]) Forget(d D) { k.set.Remove(d) }
+
+// Close closes every open desk and refuses new ones; it is idempotent.
+func (k *Desks[D]) Close() error { return k.set.Close() }
+
+// As is the body of a desk's As method (see servicedesk.As) for one type
+// T: when target is a *T and get has a value (ok), it fills target.
+func As[T any](target any, get func() (T, bool)) bool {
+	p, ok := target.(*T)
+	if !ok || p == nil {
+		return false
+	}
+	v, ok := get()
+	if ok {
+		*p = v
+	}
+	return ok
+}

@@ -1,0 +1,112 @@
+package vendorkit_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type state struct {
+	ChatID string `json:"chat_id"`
+}
+
+func TestLoadState(t *testing.T) {
+	st, err := vendorkit.LoadState[state]("kit", nil)
+	require.NoError(t, err)
+	assert.Equal(t, state{}, st)
+	st, err = vendorkit.LoadState[state]("kit", json.RawMessage(`{"chat_id":"c-1"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "c-1", st.ChatID)
+	_, err = vendorkit.LoadState[state]("kit", json.RawMessage(`{"chat_id":7}`))
+	require.Error(t, err, "a state that does not decode is an error, not a forgotten chat")
+	assert.Contains(t, err.Error(), "kit: persisted state")
+}
+
+// TestEndedByDesk: the one rule, once per chat.
+func TestEndedByDesk(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		joined bool
+		byUs   bool
+		quiet  bool
+		want   []string
+	}{
+		{"agent joined", true, false, false, []string{"ended"}},
+		{"no agent", false, false, false, []string{"error(CONNECTING,false,no agents)"}},
+		{"the customer ended it", true, true, false, nil},
+		{"a resume found it over", true, false, true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &sdtest.Recorder{}
+			c := &vendorkit.Chat{Callback: rec}
+			c.Begin(false)
+			if tc.joined {
+				assert.True(t, c.Join(), "the first join")
+				assert.False(t, c.Join(), "a second join")
+			}
+			if tc.byUs {
+				assert.False(t, c.EndingByUs(), "ending a chat that goes on")
+			}
+			assert.Equal(t, tc.joined, c.AgentIn(), "an agent is in until the chat ends")
+			c.EndedByDesk("no agents", tc.quiet)
+			c.EndedByDesk("again", false) // once per chat
+			assert.True(t, c.Ended())
+			assert.False(t, c.AgentIn())
+			got := rec.Calls()
+			if len(tc.want) == 0 {
+				assert.Empty(t, got)
+			} else {
+				assert.Equal(t, tc.want, got)
+			}
+			c.Begin(false)
+			assert.False(t, c.Ended(), "Begin starts a new chat")
+			assert.True(t, c.Close())
+			assert.False(t, c.Close(), "Close is idempotent")
+		})
+	}
+}
+
+type closer struct{ closed bool }
+
+func (c *closer) Close() error { c.closed = true; return nil }
+
+func TestDesks(t *testing.T) {
+	var k vendorkit.Desks[*closer]
+	a, err := k.Open(context.Background(), "kit", func() (*closer, error) { return &closer{}, nil })
+	require.NoError(t, err)
+	_, err = k.Open(context.Background(), "kit", func() (*closer, error) { return nil, errors.New("bad state") })
+	require.ErrorContains(t, err, "kit: factory: bad state")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = k.Open(ctx, "kit", func() (*closer, error) { t.Fatal("made a desk for a cancelled call"); return nil, nil })
+	require.ErrorIs(t, err, context.Canceled)
+	require.NoError(t, k.Close())
+	assert.True(t, a.closed, "Close closes the open desks")
+	late := &closer{}
+	_, err = k.Open(context.Background(), "kit", func() (*closer, error) { return late, nil })
+	require.ErrorIs(t, err, lifetime.ErrClosed)
+	assert.True(t, late.closed, "a desk made after Close is closed at once")
+}
+
+func TestAs(t *testing.T) {
+	type contact struct{ ID string }
+	get := func(id string) func() (contact, bool) { return func() (contact, bool) { return contact{id}, id != "" } }
+	var c contact
+	assert.True(t, vendorkit.As(&c, get("c-1")))
+	assert.Equal(t, "c-1", c.ID)
+	assert.False(t, vendorkit.As(&c, get("")), "no value yet")
+	assert.False(t, vendorkit.As(new(string), get("c-1")), "another type")
+	assert.False(t, vendorkit.As(nil, get("c-1")), "a nil target")
+	assert.False(t, vendorkit.As((*contact)(nil), get("c-1")), "a nil pointer")
+}
