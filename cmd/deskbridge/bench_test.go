@@ -166,7 +166,7 @@ func loadDesk(b *testing.B, st flow.Store) (gwURL string, d *demo) {
 		Kit:     "websocket",
 		Desk:    &mockdesk.Options{Agents: agents, PingInterval: mockdesk.Duration(time.Minute)},
 		Logger:  quietLog(),
-		Gateway: gateway.Options{RatePerSecond: -1, MaxConnsPerSession: 1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1},
+		Gateway: gateway.Options{RatePerSecond: -1, MaxConnsPerSession: 1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1, StartChatsPerMinute: -1, DeskOpsPerMinute: -1},
 		Flow:    flow.Options{Store: st},
 	})
 	if err != nil {
@@ -236,7 +236,7 @@ func BenchmarkLoadGatewayEchoDesk(b *testing.B) {
 }
 
 func benchEchoDesk(b *testing.B, st flow.Store) {
-	gw, err := gateway.New(gateway.Options{Factory: echoDeskFactory, RatePerSecond: -1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1, Flow: flow.Options{Store: st}})
+	gw, err := gateway.New(gateway.Options{Factory: echoDeskFactory, RatePerSecond: -1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1, StartChatsPerMinute: -1, DeskOpsPerMinute: -1, Flow: flow.Options{Store: st}})
 	if err != nil {
 		b.Fatal(err)
 	}

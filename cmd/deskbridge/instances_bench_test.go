@@ -56,7 +56,7 @@ func loadInstances(b *testing.B, n int, moved bool) {
 	urls := make([]string, n)
 	for i := range n {
 		p := startServe(b, freeAddr(b), env, "--kit", "websocket", "--desk-url", deskSrv.URL, "--store", rds.URL(),
-			"--rate", "-1", "--max-conns-per-addr", "-1", "--new-sessions-per-minute", "-1", "--log-level", "warn", "--instance-id", "i"+strconv.Itoa(i), "--data-dir", b.TempDir())
+			"--rate", "-1", "--max-conns-per-addr", "-1", "--new-sessions-per-minute", "-1", "--start-chats-per-minute", "-1", "--desk-ops-per-minute", "-1", "--log-level", "warn", "--instance-id", "i"+strconv.Itoa(i), "--data-dir", b.TempDir())
 		urls[i] = "ws" + strings.TrimPrefix(p.url, "http") + "/ws"
 	}
 	clients := make([]*loadClient, instanceClients)

@@ -45,7 +45,7 @@ func TestRedisRoundTripsPerMessage(t *testing.T) {
 	var trips roundTrips
 	client.AddHook(&trips)
 	st := redisstore.New(client, redisstore.Options{Tail: eventsKept})
-	gw, err := gateway.New(gateway.Options{Factory: echoDeskFactory, RatePerSecond: -1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1, Flow: flow.Options{Store: st}})
+	gw, err := gateway.New(gateway.Options{Factory: echoDeskFactory, RatePerSecond: -1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1, StartChatsPerMinute: -1, DeskOpsPerMinute: -1, Flow: flow.Options{Store: st}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,15 @@ type limits struct {
 	NewSessionsPerMinute int
 	TrustedProxies       []string
 	AllowedHosts         []string
+	StartChatsPerMinute  int
+	DeskOpsPerMinute     int
+	MaxChatDuration      duration
+	MaxMessageBytes      int
+	MaxChatUploadBytes   int64
+	MaxUploadBytesTotal  int64
+	MaxUploadsInFlight   int
+	MaxHistoryBytes      int64
+	TokenTTL             duration
 }
 
 // serveUsage is serve's help text, made from serveSettings and the kits.
@@ -222,6 +231,15 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			NewSessionsPerMinute: cfg.Limits.NewSessionsPerMinute,
 			TrustedProxies:       cfg.Limits.TrustedProxies,
 			AllowedHosts:         cfg.Limits.AllowedHosts,
+			StartChatsPerMinute:  cfg.Limits.StartChatsPerMinute,
+			DeskOpsPerMinute:     cfg.Limits.DeskOpsPerMinute,
+			MaxChatDuration:      time.Duration(cfg.Limits.MaxChatDuration),
+			MaxMessageBytes:      cfg.Limits.MaxMessageBytes,
+			MaxChatUploadBytes:   cfg.Limits.MaxChatUploadBytes,
+			MaxUploadBytesTotal:  cfg.Limits.MaxUploadBytesTotal,
+			MaxUploadsInFlight:   cfg.Limits.MaxUploadsInFlight,
+			MaxHistoryBytes:      cfg.Limits.MaxHistoryBytes,
+			TokenTTL:             time.Duration(cfg.Limits.TokenTTL),
 		},
 		Flow:     flow.Options{Store: store, Logger: log.With("component", "flow")},
 		LeaseTTL: time.Duration(cfg.LeaseTTL),

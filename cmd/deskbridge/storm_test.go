@@ -41,7 +41,7 @@ func stormOnce(b *testing.B) {
 	deskSrv := httptest.NewServer(desk)
 	defer func() { deskSrv.Close(); _ = desk.Close() }()
 	env := []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)}
-	common := []string{"--kit", "websocket", "--desk-url", deskSrv.URL, "--store", rds.URL(), "--lease-ttl", "2s", "--rate", "-1", "--max-conns-per-addr", "-1", "--new-sessions-per-minute", "-1", "--log-level", "warn"}
+	common := []string{"--kit", "websocket", "--desk-url", deskSrv.URL, "--store", rds.URL(), "--lease-ttl", "2s", "--rate", "-1", "--max-conns-per-addr", "-1", "--new-sessions-per-minute", "-1", "--start-chats-per-minute", "-1", "--desk-ops-per-minute", "-1", "--log-level", "warn"}
 	a := startServe(b, freeAddr(b), env, append(common, "--instance-id", "a", "--data-dir", b.TempDir())...)
 	bb := startServe(b, freeAddr(b), env, append(common, "--instance-id", "b", "--data-dir", b.TempDir())...)
 

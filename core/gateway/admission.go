@@ -131,6 +131,8 @@ func addrKey(a netip.Addr) string {
 type addrState struct {
 	conns    int
 	sessions bucket // new sessions
+	starts   bucket // startChat
+	desk     bucket // desk-bound ops
 }
 
 // admitSocket counts a socket of addr; false when the address has
@@ -172,8 +174,14 @@ func (g *Gateway) admitNewSession(addr string) (bool, time.Duration) {
 func (g *Gateway) addrLocked(addr string) *addrState {
 	a, ok := g.addrs[addr]
 	if !ok {
+		now := g.opts.Now()
 		per := float64(g.opts.NewSessionsPerMinute)
-		a = &addrState{sessions: newBucket(per/60, max(g.opts.NewSessionsPerMinute, 1), g.opts.Now())}
+		desk := 10 * g.opts.DeskOpsPerMinute // an address holds several sessions
+		a = &addrState{
+			sessions: newBucket(per/60, max(g.opts.NewSessionsPerMinute, 1), now),
+			starts:   newBucket(float64(g.opts.StartChatsPerMinute)/60, max(g.opts.StartChatsPerMinute, 1), now),
+			desk:     newBucket(float64(desk)/60, max(desk/4, 1), now),
+		}
 		g.addrs[addr] = a
 	}
 	return a
@@ -184,7 +192,13 @@ func (g *Gateway) addrLocked(addr string) *addrState {
 func (g *Gateway) sweepAddrsLocked(now time.Time) {
 	refill := time.Minute
 	for k, a := range g.addrs {
-		if a.conns <= 0 && now.Sub(a.sessions.last) > refill {
+		last := a.sessions.last
+		for _, t := range []time.Time{a.starts.last, a.desk.last} {
+			if t.After(last) {
+				last = t
+			}
+		}
+		if a.conns <= 0 && now.Sub(last) > refill {
 			delete(g.addrs, k)
 		}
 	}
@@ -226,11 +240,14 @@ func (g *Gateway) evictLocked() (string, bool) {
 
 // markChatted takes a session off the chat-less list: it started a chat,
 // and is kept as long as chats are (IdleTTL, AbandonAfter).
-func (g *Gateway) markChatted(id string) {
+func (g *Gateway) markChatted(id string, started bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if si, ok := g.sessions[id]; ok {
 		g.chatless.remove(si)
+		if started || si.chatStarted.IsZero() {
+			si.chatStarted = g.opts.Now()
+		}
 	}
 }
 

@@ -48,6 +48,7 @@ type conn struct {
 
 	helloed atomic.Bool // set once hello succeeded; read by Shutdown
 	tokenAt time.Time   // when the socket's token was minted (the writer's)
+	opened  time.Time   // when the socket was accepted
 
 	bucket bucket
 	async  sync.WaitGroup
@@ -58,7 +59,8 @@ type conn struct {
 func newConn(g *Gateway, ws *websocket.Conn) *conn {
 	c := &conn{g: g, ws: ws, slow: make(chan struct{}, 2)}
 	c.ctx, c.cancel = context.WithCancel(g.ctx)
-	c.bucket = newBucket(g.opts.RatePerSecond, g.opts.Burst, g.opts.Now())
+	c.opened = g.opts.Now()
+	c.bucket = newBucket(g.opts.RatePerSecond, g.opts.Burst, c.opened)
 	return c
 }
 
@@ -74,7 +76,7 @@ func (c *conn) run() {
 		c.events.Wait()
 		c.ws.Close()
 		if c.sid != "" {
-			c.g.detach(c.sid)
+			c.g.detach(c.sid, c.opened)
 		}
 	}()
 	c.ws.SetReadLimit(c.hardLimit())
@@ -160,6 +162,10 @@ func (c *conn) handle(req request) bool {
 	}
 	if c.sess == nil {
 		c.fail(req.ID, req.Op, protoErr(CodeHelloFirst, "send hello first"))
+		return true
+	}
+	if e := c.admitAddrOp(req.Op); e != nil {
+		c.fail(req.ID, req.Op, e)
 		return true
 	}
 	c.run1(req, func() { c.answer(req, c.op(req)) })
@@ -295,23 +301,23 @@ func (c *conn) hello(req request) bool {
 		return c.helloRemote(req, id, resumed)
 	}
 	if err != nil {
-		g.detach(id)
+		g.detach(id, c.opened)
 		c.fail(req.ID, req.Op, g.publicError(id, req.Op, err))
 		return true
 	}
 	snap, err := s.Snapshot(ctx)
 	if err != nil {
-		g.detach(id)
+		g.detach(id, c.opened)
 		c.fail(req.ID, req.Op, g.publicError(id, req.Op, err))
 		return true
 	}
 	if legacy && !snap.State.Active() {
-		g.detach(id)
+		g.detach(id, c.opened)
 		return badToken()
 	}
 	c.sess, c.sid, c.mode = s, id, req.Mode
 	if snap.Chat > 0 {
-		g.markChatted(id)
+		g.markChatted(id, false)
 	}
 	from := c.welcome(ctx, req, resumed, snap, s)
 	g.log.Debug("gateway: hello", "session", id, "mode", c.mode, "resumed", resumed, "from", from)
@@ -441,6 +447,9 @@ func (c *conn) op(req request) opResult {
 	defer cancel()
 	s := c.sess
 	bad := func(e *errFrame) opResult { return opResult{err: e} }
+	if e := c.g.admitSessionOp(c.sid, req.Op); e != nil {
+		return bad(e)
+	}
 	switch req.Op {
 	case OpPing:
 		return opResult{v: map[string]uint64{"last_seq": s.LastSeq()}}
@@ -474,7 +483,7 @@ func (c *conn) op(req request) opResult {
 		if e != nil {
 			return bad(e)
 		}
-		c.g.markChatted(c.sid)
+		c.g.markChatted(c.sid, true)
 		payload := a.Options.PreStartChatPayload
 		if trust := c.g.opts.TrustConnectMessage; trust == nil || !trust(ctx, msg, payload) {
 			msg, payload = fromUser(msg, payload)
@@ -520,9 +529,10 @@ func (c *conn) op(req request) opResult {
 		if a.IsTyping == nil {
 			return bad(protoErr(CodeBadArgs, "userTyping: isTyping is required"))
 		}
-		return opResult{err: s.UserTyping(ctx, *a.IsTyping)}
+		typing := *a.IsTyping
+		return opResult{err: c.g.coalesced(ctx, c.sid, req.Op, func(ctx context.Context) error { return s.UserTyping(ctx, typing) })}
 	case OpUserReadMessages:
-		return opResult{err: s.UserRead(ctx)}
+		return opResult{err: c.g.coalesced(ctx, c.sid, req.Op, s.UserRead)}
 	case OpFilesSelectedForUpload:
 		var a filesArgs
 		if e := req.args(&a); e != nil {

@@ -113,6 +113,24 @@ type Options struct {
 	// (a burst of as many, then one every 60/n seconds); a hello past it is
 	// answered rate_limited. Default 60; negative: no bound.
 	NewSessionsPerMinute int
+	// StartChatsPerMinute bounds the chats one client address starts a
+	// minute (a quarter as many per session, at least one); more are
+	// answered rate_limited. Default 20; negative: no bound.
+	StartChatsPerMinute int
+	// DeskOpsPerMinute bounds the desk-bound ops of one session a minute
+	// (messages, file selections, screen share answers; a quarter of them
+	// at once), and ten times as many per client address. Typing changes
+	// and read receipts are coalesced instead: one a second and one every
+	// two seconds, the latest last. Default 120; negative: no bound.
+	DeskOpsPerMinute int
+	// MaxChatDuration ends a chat this long after it started, socket or
+	// not. Default 8h; negative: never.
+	MaxChatDuration time.Duration
+	// PresenceAfter is how long a socket must stay open to count as the
+	// user's presence for AbandonAfter: sockets that come and go sooner do
+	// not keep an abandoned chat alive. Default 5s.
+	PresenceAfter time.Duration
+
 	// ChatlessTTL forgets a session that never started a chat after this
 	// long without a socket; when MaxSessions is reached, the oldest such
 	// session without a socket is forgotten to make room. Default 2m.
@@ -187,6 +205,10 @@ func (o Options) withDefaults() Options {
 	positive(&o.MaxConnsPerSession, 4)
 	nonzero(&o.MaxConnsPerAddr, 100)
 	nonzero(&o.NewSessionsPerMinute, 60)
+	nonzero(&o.StartChatsPerMinute, 20)
+	nonzero(&o.DeskOpsPerMinute, 120)
+	nonzero(&o.MaxChatDuration, 8*time.Hour)
+	nonzero(&o.PresenceAfter, 5*time.Second)
 	nonzero(&o.ChatlessTTL, 2*time.Minute)
 	positive(&o.TokenTTL, 24*time.Hour)
 	nonzero(&o.HelloTimeout, 10*time.Second)
@@ -242,15 +264,19 @@ type Gateway struct {
 	janitor  chan struct{}
 	jDone    chan struct{}
 
+	pendingOps sync.WaitGroup // coalesced ops waiting for their interval
+
 	stats counters
 	store storeWatch
 }
 
 // sessionInfo is what the gateway knows of a session beside the engine.
 type sessionInfo struct {
-	conns    int
-	lastSeen time.Time     // when the last socket closed
-	chatless *list.Element // on g.chatless while no chat was started
+	conns       int
+	lastSeen    time.Time     // when the user was last there: a socket of PresenceAfter closed
+	chatless    *list.Element // on g.chatless while no chat was started
+	chatStarted time.Time     // for MaxChatDuration
+	ops         *sessionOps   // costly ops, once there were some
 }
 
 // New returns a Gateway. It fails when neither Engine nor Factory is set.
@@ -481,12 +507,17 @@ func (g *Gateway) attach(id string) (bool, string) {
 	return true, ""
 }
 
-func (g *Gateway) detach(id string) {
+// detach uncounts a socket opened at opened; one that stayed
+// PresenceAfter counts as the user's presence.
+func (g *Gateway) detach(id string, opened time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if si, ok := g.sessions[id]; ok {
 		si.conns--
-		si.lastSeen = g.opts.Now()
+		now := g.opts.Now()
+		if si.lastSeen.IsZero() || now.Sub(opened) >= g.opts.PresenceAfter {
+			si.lastSeen = now
+		}
 	}
 }
 
@@ -506,6 +537,9 @@ func (g *Gateway) sweep() {
 	if g.opts.AbandonAfter > 0 {
 		every = min(every, g.opts.AbandonAfter)
 	}
+	if g.opts.MaxChatDuration > 0 {
+		every = min(every, g.opts.MaxChatDuration)
+	}
 	t := time.NewTicker(max(every/2, 10*time.Millisecond))
 	defer t.Stop()
 	for {
@@ -523,30 +557,37 @@ func (g *Gateway) sweepOnce() {
 	type todo struct {
 		id  string
 		end bool
+		why string
 	}
 	var work []todo
 	g.mu.Lock()
 	for id, si := range g.sessions {
+		s, ok := g.engine.Lookup(id)
+		active := ok && s.State().Active()
+		if active && g.opts.MaxChatDuration > 0 && !si.chatStarted.IsZero() && now.Sub(si.chatStarted) > g.opts.MaxChatDuration {
+			si.chatStarted = now // once; a chat that will not end is not asked again at once
+			g.limited(LimitChatLifetime, "session", id)
+			work = append(work, todo{id, true, "it reached MaxChatDuration"})
+			continue
+		}
 		if si.conns > 0 {
 			continue
 		}
 		idle := now.Sub(si.lastSeen)
-		s, ok := g.engine.Lookup(id)
-		active := ok && s.State().Active()
 		switch {
 		case si.chatless != nil && !active && idle > g.opts.ChatlessTTL:
 			g.chatless.remove(si)
 			delete(g.sessions, id)
-			work = append(work, todo{id, false})
+			work = append(work, todo{id: id})
 		case !ok && g.fwd != nil && idle > g.opts.IdleTTL:
 			// Another instance's session, seen through a socket here: its
 			// owner forgets it, not this instance.
 			delete(g.sessions, id)
 		case active && g.opts.AbandonAfter > 0 && idle > g.opts.AbandonAfter:
-			work = append(work, todo{id, true})
+			work = append(work, todo{id, true, "abandoned"})
 		case !active && idle > g.opts.IdleTTL:
 			delete(g.sessions, id)
-			work = append(work, todo{id, false})
+			work = append(work, todo{id: id})
 		}
 	}
 	g.sweepAddrsLocked(now)
@@ -556,7 +597,7 @@ func (g *Gateway) sweepOnce() {
 		ctx, cancel := context.WithTimeout(g.ctx, g.opts.OpTimeout)
 		if w.end {
 			if s, ok := g.engine.Lookup(w.id); ok {
-				g.log.Info("gateway: ending an abandoned chat", "session", w.id)
+				g.log.Info("gateway: ending a chat", "session", w.id, "why", w.why)
 				_ = s.EndChat(ctx, flow.EndOptions{})
 			}
 		} else {
@@ -591,6 +632,11 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	if first {
 		close(g.janitor)
 		g.cancel()
+		g.mu.Lock()
+		for _, si := range g.sessions {
+			g.stopCoalescedLocked(si)
+		}
+		g.mu.Unlock()
 		// Sockets with a session flush and close themselves; the others
 		// have nothing to flush.
 		g.mu.Lock()
@@ -617,6 +663,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	<-g.jDone
 	<-g.store.done
+	g.pendingOps.Wait()
 	if first && g.ownsEng && !engineClosed {
 		engineErr = g.engine.Close(ctx)
 	}

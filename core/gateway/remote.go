@@ -50,12 +50,12 @@ func (c *conn) helloRemote(req request, id string, resumed bool) bool {
 	defer cancel()
 	snap, err := g.remoteSnapshot(ctx, id)
 	if err != nil {
-		g.detach(id)
+		g.detach(id, c.opened)
 		c.failRemote(req, err)
 		return true
 	}
 	c.remote = &remoteSession{id: id, fwd: g.fwd}
-	g.markChatted(id) // its owner decides when it is forgotten
+	g.markChatted(id, false) // its owner decides when it is forgotten
 	c.sid, c.mode = id, req.Mode
 	from := c.welcome(ctx, req, resumed, snap, newStoredLog(ctx, g.engine.Store(), id))
 	g.log.Debug("gateway: hello for a session another instance owns", "session", id, "from", from)
@@ -78,6 +78,10 @@ func (c *conn) failRemote(req request, err error) {
 
 // handleRemote forwards one request of a socket on a remote session.
 func (c *conn) handleRemote(req request, frame []byte) bool {
+	if e := c.admitAddrOp(req.Op); e != nil {
+		c.fail(req.ID, req.Op, e)
+		return true
+	}
 	run := func() bool {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), c.g.opts.OpTimeout)
 		defer cancel()

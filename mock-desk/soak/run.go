@@ -151,7 +151,7 @@ func (r *run) startProcs(ctx context.Context) error {
 		a := addr()
 		args := []string{"--kit", cfg.Kit, "--desk-url", "http://" + deskAddr, "--store", "redis://" + redisAddr + "/0", "--log-level", "info",
 			// Every client comes from loopback through the balancer.
-			"--max-conns-per-addr", "-1", "--new-sessions-per-minute", "-1"}
+			"--max-conns-per-addr", "-1", "--new-sessions-per-minute", "-1", "--start-chats-per-minute", "-1", "--desk-ops-per-minute", "-1"}
 		if cfg.Kit == "rest" {
 			// Webhooks come through the balancer, as in a deployment.
 			args = append(args, "--public-url", "http://"+lbAddr)
