@@ -57,7 +57,7 @@ func TestTokenSpellings(t *testing.T) {
 // and the heartbeats hand out fresh ones. Before, tokens never expired.
 func TestTokenExpiry(t *testing.T) {
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
-	e := newEnv(t, func(o *Options) { o.TokenTTL = time.Hour; o.Now = clk.now; o.Heartbeat = 30 * time.Millisecond })
+	e := newEnv(t, func(o *Options) { o.TokenTTL = time.Hour; o.Now = clk.now; o.Heartbeat = 200 * time.Millisecond })
 	c := e.connect("", ModeFlow, 0)
 	e.startAndJoin(c)
 	old := c.welcome.Token
