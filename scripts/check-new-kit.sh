@@ -9,11 +9,13 @@ trap 'rm -rf "$tmp"' EXIT
 git ls-files -z --cached --others --exclude-standard core mock-desk kits stores cmd/deskbridge scripts go.work | xargs -0 cp --parents -t "$tmp"
 cd "$tmp"
 names=()
-for from in websocket rest polling; do
+for from in websocket rest polling vendor; do
 	name="acme$from"
+	tmpl=$from
+	[[ $from == vendor ]] && tmpl=genesys
 	scripts/new-kit.sh "$name" --from "$from" >/dev/null
-	if grep -rn "kits/$from\b\|^package $from\b" "kits/$name" >/dev/null; then
-		echo "check-new-kit: kits/$name still names the template:"; grep -rn "kits/$from\b\|^package $from\b" "kits/$name"; exit 1
+	if grep -rn "kits/$tmpl\b\|^package $tmpl\b" "kits/$name" >/dev/null; then
+		echo "check-new-kit: kits/$name still names the template:"; grep -rn "kits/$tmpl\b\|^package $tmpl\b" "kits/$name"; exit 1
 	fi
 	(cd "kits/$name" && go vet . && go test -race -count=1 -timeout 5m . && GOWORK=off go build ./...)
 	echo "kits/$name (from $from): conformance passed"
