@@ -112,7 +112,10 @@ func TestUploadRefusedBeforeBody(t *testing.T) {
 	if code, _ := e.upload(c.welcome.Token, "f1", "a.png", "image/png", pngBytes); code != http.StatusCreated {
 		t.Fatalf("upload in the chat: %d", code)
 	}
-	c.mustCall(OpEndChat, nil)
+	c.mustCall(OpEndChat, nil) // ending, or ended: no more files either way
+	if code, ecode := status(t, e.rawUpload(c.welcome.Token, 1<<20)); code != http.StatusConflict || ecode != CodeNoChat {
+		t.Fatalf("upload once the chat was ended: %d %s", code, ecode)
+	}
 	c.event(flow.EventChatEnded)
 	if code, ecode := status(t, e.rawUpload(c.welcome.Token, 1<<20)); code != http.StatusConflict || ecode != CodeNoChat {
 		t.Fatalf("upload after the chat ended: %d %s", code, ecode)

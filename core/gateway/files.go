@@ -317,7 +317,7 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusServiceUnavailable, codeOf(err), "the chat could not be reached now; try again")
 		return
 	}
-	if !snap.State.Active() {
+	if !snap.State.Active() || snap.State == flow.StateEnding {
 		g.files.forgetChat(sid)
 		fail(http.StatusConflict, CodeNoChat, "no chat with an agent is running; files go with a running chat")
 		return
