@@ -70,7 +70,8 @@ start() {
 desk=$(start mock-desk "$work/mock-desk" -port 0 -agents 10 -echo -log-level warn)
 echo_addr=$(start echo "$work/loadgen" echo -listen 127.0.0.1:0)
 serve_args=(serve --kit websocket --desk-url "http://$desk" --listen 127.0.0.1:0 --log-level info
-	--rate 1000000 --burst 1000000 --max-conns-per-addr 1000000 --new-sessions-per-minute 100000000)
+	--rate 1000000 --burst 1000000 --max-conns-per-addr 1000000 --new-sessions-per-minute 100000000
+	--start-chats-per-minute 100000000 --desk-ops-per-minute 100000000)
 case "$store" in
 memory) serve_args+=(--store memory) ;;
 file) serve_args+=(--data-dir "$work/data") ;;

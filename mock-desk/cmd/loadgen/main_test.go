@@ -34,7 +34,7 @@ func (e *echoDesk) SendMessageToAgent(_ context.Context, m servicedesk.MessageRe
 // Every mode runs against a real gateway on loopback (and the raw echo),
 // finds nothing lost, and the report reads what the runs wrote.
 func TestModesAgainstAGateway(t *testing.T) {
-	gw, err := gateway.New(gateway.Options{RatePerSecond: -1, Factory: func(_ context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error) {
+	gw, err := gateway.New(gateway.Options{RatePerSecond: -1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1, StartChatsPerMinute: -1, DeskOpsPerMinute: -1, Factory: func(_ context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error) {
 		return &echoDesk{cb: p.Callback}, nil
 	}})
 	if err != nil {
