@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ./scripts/test.sh needs beyond Go: Debian's chromium for the
 # browser tests, redis-server for the Redis store's tests (they start their
-# own on a free loopback port), and npm packages for the @carbon/ai-chat page.
+# own on a free loopback port), podman for the container image test, and npm
+# packages for the @carbon/ai-chat page.
 # It installs only what is missing, and says what it installs. When it
 # cannot, its last line says why.
 set -euo pipefail
@@ -16,6 +17,9 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # cmd/deskbridge: the @carbon/ai-chat page needs npm packages, bundled.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# cmd/deskbridge: the container image test builds deploy/Containerfile and
+# runs it (runc: for machines whose cgroups crun refuses).
+command -v podman >/dev/null 2>&1 || missing+=(podman runc)
 if ((${#missing[@]})); then
 	echo "install-deps: installing Debian packages: ${missing[*]}"
 	command -v apt-get >/dev/null 2>&1 || fail "no apt-get on this machine: install ${missing[*]} yourself (chromium must be on PATH as 'chromium'), then run scripts/test.sh again"
@@ -33,5 +37,5 @@ if ((${#missing[@]})); then
 	fi
 	rm -f "$log"
 fi
-echo "install-deps: chromium, redis-server and npm are installed"
+echo "install-deps: chromium, redis-server, npm and podman are installed"
 scripts/install-npm.sh || fail "the @carbon/ai-chat bundle could not be built (scripts/install-npm.sh, above)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: installs what is missing (chromium,
-# redis-server, npm and the @carbon/ai-chat bundle, podman), then gofmt, go
+# redis-server, podman, npm and the @carbon/ai-chat bundle), then gofmt, go
 # vet, race tests over every module, the new-kit and soak checks, and a
 # standalone (GOWORK=off) build of each module. It ends with the list of
 # browser tests that ran, failed or were skipped.
@@ -23,14 +23,14 @@ if [[ "${DESKBRIDGE_SKIP_INSTALL:-}" != 1 ]]; then
 	rm -f "$setup_log"
 fi
 
-# The browser tests (headless chromium) note here whether they ran; the
-# summary at the end says which ran, failed or were skipped, and why.
+# The tests that need chromium or podman note here whether they ran; the
+# summary at the end says which passed, failed or were skipped, and why.
 export DESKBRIDGE_BROWSER_REPORT
 DESKBRIDGE_BROWSER_REPORT=$(mktemp)
 browser_summary() {
 	local rc=$?
 	if [[ -s "$DESKBRIDGE_BROWSER_REPORT" ]]; then
-		printf '\n== browser tests (headless chromium): %s\n' "$(cut -d' ' -f1 "$DESKBRIDGE_BROWSER_REPORT" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
+		printf '\n== tests in chromium and podman: %s\n' "$(cut -d' ' -f1 "$DESKBRIDGE_BROWSER_REPORT" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
 		sort -k2 "$DESKBRIDGE_BROWSER_REPORT" | sed 's/^/  /'
 	fi
 	rm -f "$DESKBRIDGE_BROWSER_REPORT"
