@@ -96,10 +96,10 @@ func TestContainerImage(t *testing.T) {
 
 	var cfg []struct {
 		Config struct {
-			User        string
-			Volumes     map[string]any
-			Entrypoint  []string
-			Cmd         []string
+			User       string
+			Volumes    map[string]any
+			Entrypoint []string
+			Cmd        []string
 		}
 		Healthcheck struct{ Test []string }
 	}
