@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -76,7 +77,7 @@ func (d *Desk) joinLocked(c *chat, profile servicedesk.AgentProfile) error {
 	c.transferTo = nil
 	c.state = StateActive
 	p := profile
-	d.emit(c, Event{Type: EventAgentJoined, Agent: &p})
+	d.emit(c, deskproto.Event{Type: deskproto.EventAgentJoined, Agent: &p})
 	c.addLine(TranscriptEntry{From: "system", Text: p.Nickname + " joined."})
 	d.updateQueueLocked()
 	return nil
@@ -100,7 +101,7 @@ func (d *Desk) AgentSay(ctx context.Context, chatID string, msg servicedesk.Mess
 			m.ID = id
 		}
 		p := *c.profile
-		d.emit(c, Event{Type: EventAgentMessage, MessageID: id, Message: &m, Agent: &p})
+		d.emit(c, deskproto.Event{Type: deskproto.EventAgentMessage, MessageID: id, Message: &m, Agent: &p})
 		c.addLine(TranscriptEntry{From: "agent", ID: id, Text: m.PlainText(), Message: &m})
 		return nil
 	})
@@ -113,7 +114,7 @@ func (d *Desk) AgentTyping(ctx context.Context, chatID string, typing bool) erro
 		if err := needAgent(c); err != nil {
 			return err
 		}
-		d.emit(c, Event{Type: EventAgentTyping, Typing: boolPtr(typing)})
+		d.emit(c, deskproto.Event{Type: deskproto.EventAgentTyping, Typing: boolPtr(typing)})
 		return nil
 	})
 }
@@ -127,7 +128,7 @@ func (d *Desk) AgentRead(ctx context.Context, chatID string) error {
 		if len(c.messages) == 0 {
 			return fmt.Errorf("no customer message to read: %w", ErrWrongState)
 		}
-		d.emit(c, Event{Type: EventAgentRead, ReadMessageID: c.messages[len(c.messages)-1].ID})
+		d.emit(c, deskproto.Event{Type: deskproto.EventAgentRead, ReadMessageID: c.messages[len(c.messages)-1].ID})
 		return nil
 	})
 }
@@ -151,7 +152,7 @@ func (d *Desk) AgentTransfer(ctx context.Context, chatID string, to servicedesk.
 			to.UserType = servicedesk.UserHuman
 		}
 		p := to
-		d.emit(c, Event{Type: EventTransferStarted, Agent: &p})
+		d.emit(c, deskproto.Event{Type: deskproto.EventTransferStarted, Agent: &p})
 		c.addLine(TranscriptEntry{From: "system", Text: "Transferring to " + strOr(p.Nickname, p.ID) + "."})
 		d.releaseLocked(c)
 		c.state = StateTransferring
@@ -173,7 +174,7 @@ func (d *Desk) AgentLeave(ctx context.Context, chatID string) error {
 		c.share, c.shareState = "", ""
 		d.releaseLocked(c)
 		c.state = StateAgentLeft
-		d.emit(c, Event{Type: EventAgentLeft, Agent: &p})
+		d.emit(c, deskproto.Event{Type: deskproto.EventAgentLeft, Agent: &p})
 		c.addLine(TranscriptEntry{From: "system", Text: p.Nickname + " left."})
 		return nil
 	})
@@ -184,7 +185,7 @@ func (d *Desk) AgentEnd(ctx context.Context, chatID string) error {
 	return d.agentAct(ctx, "end", chatID, func(c *chat) error {
 		if c.profile != nil {
 			p := *c.profile
-			d.emit(c, Event{Type: EventAgentEnded, Agent: &p})
+			d.emit(c, deskproto.Event{Type: deskproto.EventAgentEnded, Agent: &p})
 		}
 		d.endLocked(c, EndedByAgent, "agent_ended")
 		return nil
@@ -212,7 +213,7 @@ func (d *Desk) AgentRequestScreenShareAsync(ctx context.Context, chatID string) 
 		}
 		id = newID("ss_", 6)
 		c.share, c.shareState = id, "requested"
-		d.emit(c, Event{Type: EventScreenShareRequest, ScreenShareID: id})
+		d.emit(c, deskproto.Event{Type: deskproto.EventScreenShareRequested, ScreenShareID: id})
 		return nil
 	})
 	return id, err
@@ -245,7 +246,7 @@ func (d *Desk) AgentEndScreenShare(ctx context.Context, chatID string) error {
 		}
 		id := c.share
 		c.share, c.shareState = "", ""
-		d.emit(c, Event{Type: EventScreenShareEnded, ScreenShareID: id, ScreenShareState: state})
+		d.emit(c, deskproto.Event{Type: deskproto.EventScreenShareEnded, ScreenShareID: id, ScreenShareState: state})
 		return nil
 	})
 }
@@ -255,7 +256,7 @@ func (d *Desk) AgentEndScreenShare(ctx context.Context, chatID string) error {
 func (d *Desk) SetChatCapabilities(ctx context.Context, chatID string, caps servicedesk.Capabilities) error {
 	return d.agentAct(ctx, "set capabilities", chatID, func(c *chat) error {
 		c.caps = caps
-		d.emit(c, Event{Type: EventCapabilities, Capabilities: &caps})
+		d.emit(c, deskproto.Event{Type: deskproto.EventCapabilities, Capabilities: &caps})
 		return nil
 	})
 }
@@ -270,7 +271,7 @@ func (d *Desk) AgentRequestFiles(ctx context.Context, chatID, text string) error
 		if !c.caps.AllowFileUploads {
 			c.caps.AllowFileUploads = true
 			caps := c.caps
-			d.emit(c, Event{Type: EventCapabilities, Capabilities: &caps})
+			d.emit(c, deskproto.Event{Type: deskproto.EventCapabilities, Capabilities: &caps})
 		}
 		return nil
 	})
@@ -464,14 +465,14 @@ func (d *Desk) ChatState(chatID string) (string, error) {
 }
 
 // Events returns a copy of a chat's event log.
-func (d *Desk) Events(chatID string) ([]Event, error) {
+func (d *Desk) Events(chatID string) ([]deskproto.Event, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c, ok := d.chats[chatID]
 	if !ok {
 		return nil, fmt.Errorf("mockdesk: events: chat %q: %w", chatID, ErrChatNotFound)
 	}
-	return append([]Event(nil), c.events...), nil
+	return append([]deskproto.Event(nil), c.events...), nil
 }
 
 // CustomerMessages returns every message stored for a chat, in order.
@@ -545,7 +546,7 @@ func (c *AgentChat) Summary() string { s, _ := c.d.ChatSummary(c.id); return s }
 func (c *AgentChat) State() string { s, _ := c.d.ChatState(c.id); return s }
 
 // Events returns the chat's event log.
-func (c *AgentChat) Events() []Event { e, _ := c.d.Events(c.id); return e }
+func (c *AgentChat) Events() []deskproto.Event { e, _ := c.d.Events(c.id); return e }
 
 // Join joins the chat as profile.
 func (c *AgentChat) Join(ctx context.Context, p servicedesk.AgentProfile) error {
@@ -677,7 +678,7 @@ func (d *Desk) FailNextUpload(ctx context.Context, chatID, reason string) error 
 // of the caller's choosing (negative: left out).
 func (d *Desk) QueueUpdate(ctx context.Context, chatID string, position, waitMinutes int) error {
 	return d.agentAct(ctx, "queue update", chatID, func(c *chat) error {
-		e := Event{Type: EventQueueUpdate}
+		e := deskproto.Event{Type: deskproto.EventQueueUpdate}
 		if position >= 0 {
 			e.Position = intPtr(position)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -39,7 +40,7 @@ type connectReceipt struct {
 
 // items maps one desk event onto Connect transcript items. It records the
 // agents it sees for Agent.
-func (f *ConnectFace) items(c *chat, e Event) []connectChatItem {
+func (f *ConnectFace) items(c *chat, e deskproto.Event) []connectChatItem {
 	base := connectChatItem{AbsoluteTime: connectTime(e.Time), ID: e.ID, Type: "EVENT", ContactID: c.id, InitialContact: c.id}
 	agent := func(it connectChatItem) connectChatItem {
 		if e.Agent != nil {
@@ -48,28 +49,28 @@ func (f *ConnectFace) items(c *chat, e Event) []connectChatItem {
 		return it
 	}
 	switch e.Type {
-	case EventAgentJoined:
+	case deskproto.EventAgentJoined:
 		f.remember(e.Agent)
 		it := agent(base)
 		it.ContentType = ctParticipantJoined
 		return []connectChatItem{it}
-	case EventAgentLeft:
+	case deskproto.EventAgentLeft:
 		it := agent(base)
 		it.ContentType = ctParticipantLeft
 		return []connectChatItem{it}
-	case EventAgentMessage:
+	case deskproto.EventAgentMessage:
 		it := agent(base)
 		it.ID, it.Type, it.ContentType = e.MessageID, "MESSAGE", "text/markdown"
 		it.Content = connectMarkdown(*e.Message)
 		return []connectChatItem{it}
-	case EventAgentTyping:
+	case deskproto.EventAgentTyping:
 		if e.Typing == nil || !*e.Typing || c.profile == nil {
 			return nil
 		}
 		it := base
 		it.ContentType, it.ParticipantID, it.DisplayName, it.ParticipantRole = ctTyping, c.profile.ID, c.profile.Nickname, "AGENT"
 		return []connectChatItem{it}
-	case EventAgentRead:
+	case deskproto.EventAgentRead:
 		it := base
 		it.Type, it.ContentType = "MESSAGEMETADATA", "application/vnd.amazonaws.connect.message.metadata"
 		reader := ""
@@ -78,16 +79,16 @@ func (f *ConnectFace) items(c *chat, e Event) []connectChatItem {
 		}
 		it.MessageMetadata = &connectItemMetadata{MessageID: e.ReadMessageID, Receipts: []connectReceipt{{ReadTimestamp: it.AbsoluteTime, RecipientParticipantID: reader}}}
 		return []connectChatItem{it}
-	case EventTransferStarted:
+	case deskproto.EventTransferStarted:
 		f.remember(e.Agent)
 		it := base
 		it.ContentType, it.ParticipantRole = ctTransferSucceeded, "SYSTEM"
 		return []connectChatItem{it}
-	case EventChatEnded:
+	case deskproto.EventChatEnded:
 		it := base
 		it.ContentType, it.ParticipantRole = ctChatEnded, "SYSTEM"
 		return []connectChatItem{it}
-	case EventError:
+	case deskproto.EventError:
 		it := base
 		it.Type, it.ContentType, it.ParticipantRole, it.DisplayName, it.Content = "MESSAGE", "text/plain", "SYSTEM", "SYSTEM_MESSAGE", e.Reason
 		return []connectChatItem{it}
@@ -125,7 +126,7 @@ func (f *ConnectFace) transcript(chatID string) ([]connectChatItem, error) {
 		f.d.mu.Unlock()
 		return nil, ErrChatNotFound
 	}
-	events := append([]Event(nil), c.events...)
+	events := append([]deskproto.Event(nil), c.events...)
 	f.d.mu.Unlock()
 	var out []connectChatItem
 	for _, e := range events {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
 )
 
 // websocket is the participant's WebSocket: subscribe, heartbeats, and the
@@ -91,7 +93,7 @@ func (f *ConnectFace) websocket(w http.ResponseWriter, r *http.Request) {
 
 // frames renders one event as aws/chat frames: each item, stringified, as
 // the content.
-func (f *ConnectFace) frames(c *chat, e Event) [][]byte {
+func (f *ConnectFace) frames(c *chat, e deskproto.Event) [][]byte {
 	var out [][]byte
 	for _, it := range f.items(c, e) {
 		inner, _ := json.Marshal(it)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -119,7 +121,7 @@ func TestConsoleInChromium(t *testing.T) {
 	do("open console", chromedp.Navigate(h.srv.URL+"/console/"), chromedp.WaitVisible(chromedp.ID("empty-pane")))
 
 	chat := h.start(StartRequest{Customer: Customer{Name: "Uma"}, ConnectItem: connectItem("Wants to change the delivery address.")})
-	var cur int64
+	var cur uint64
 	do("pick from the queue",
 		chromedp.WaitVisible(chromedp.CSS("#queue li.queue-item")),
 		chromedp.Click(chromedp.CSS("#queue li.queue-item")),
@@ -129,7 +131,7 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatalf("summary = %q", s)
 	}
 	do("accept", chromedp.Click(chromedp.ID("accept")))
-	evs := h.pollUntil(chat, &cur, EventAgentJoined)
+	evs := h.pollUntil(chat, &cur, deskproto.EventAgentJoined)
 	if j := evs[len(evs)-1]; j.Agent.ID != "you" {
 		t.Fatalf("joined as %+v", j.Agent)
 	}
@@ -160,16 +162,16 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("reply"), "**Hello** Uma, I can help."),
 		chromedp.Click(chromedp.ID("send")),
 	)
-	evs = h.pollUntil(chat, &cur, EventAgentMessage)
+	evs = h.pollUntil(chat, &cur, deskproto.EventAgentMessage)
 	if m := evs[len(evs)-1]; m.Message.PlainText() != "**Hello** Uma, I can help." || m.Agent.ID != "you" {
-		t.Fatalf("agent message = %s", m.JSON())
+		t.Fatalf("agent message = %s", eventJSON(m))
 	}
-	if countType(evs, EventAgentTyping) == 0 {
+	if countType(evs, deskproto.EventAgentTyping) == 0 {
 		t.Fatalf("no agent typing while composing: %v", types(evs))
 	}
 
 	do("request screen share", chromedp.Click(chromedp.ID("screen-share")))
-	evs = h.pollUntil(chat, &cur, EventScreenShareRequest)
+	evs = h.pollUntil(chat, &cur, deskproto.EventScreenShareRequested)
 	h.mustDo(204, nil, "POST", "/v1/chats/"+chat.ChatID+"/screen_share", chat.ChatToken, map[string]string{"screen_share_id": evs[len(evs)-1].ScreenShareID, "state": "accepted"})
 	until("share accepted", `document.getElementById('chat-meta').textContent.includes('screen share accepted')`)
 
@@ -189,12 +191,12 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("transfer-select"), "agent-2"),
 		chromedp.Click(chromedp.ID("transfer")),
 	)
-	evs = h.pollUntil(chat, &cur, EventTransferStarted)
+	evs = h.pollUntil(chat, &cur, deskproto.EventTransferStarted)
 	if e := evs[len(evs)-1]; e.Agent.ID != "agent-2" {
 		t.Fatalf("transfer to %+v", e.Agent)
 	}
 	do("end", chromedp.Click(chromedp.ID("end")))
-	evs = h.pollUntil(chat, &cur, EventChatEnded)
+	evs = h.pollUntil(chat, &cur, deskproto.EventChatEnded)
 	if e := evs[len(evs)-1]; e.EndedBy != EndedByAgent {
 		t.Fatalf("ended by %q", e.EndedBy)
 	}

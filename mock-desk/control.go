@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -27,7 +28,7 @@ type ChatView struct {
 	// LastRead is the last agent message the customer has read.
 	LastRead     string                   `json:"last_read,omitempty"`
 	ScreenShare  string                   `json:"screen_share,omitempty"`
-	LastSeq      int64                    `json:"last_seq"`
+	LastSeq      uint64                   `json:"last_seq"`
 	Transcript   []TranscriptEntry        `json:"transcript"`
 	Capabilities servicedesk.Capabilities `json:"capabilities"`
 }
@@ -179,7 +180,7 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 			writeError(w, err)
 			return
 		}
-		st, err := d.State(r.Context(), since, wait)
+		st, err := d.State(r.Context(), int64(since), wait)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -219,7 +220,7 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 			writeError(w, err)
 			return
 		}
-		writeEventPage(w, EventPage{Events: evs, Cursor: int64(len(evs))})
+		writeEventPage(w, deskproto.Page{Events: evs, Cursor: uint64(len(evs))})
 	}))
 	agentAction := func(f func(ctx context.Context, id string, p servicedesk.AgentProfile) error) http.HandlerFunc {
 		return chatAct(func(ctx context.Context, id string, body []byte) (any, error) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -75,7 +76,7 @@ func TestControlHTTP(t *testing.T) {
 	if o.EndedBy != EndedByAgent {
 		t.Fatalf("await ended = %+v", o)
 	}
-	var page EventPage
+	var page deskproto.Page
 	h.mustDo(200, &page, "GET", id+"/events", "", nil)
 	want := "capabilities,queue_update,agent_joined,agent_message,agent_message,agent_typing,agent_read,file_status,screen_share_requested,screen_share_ended,capabilities,capabilities,agent_message,transfer_started,agent_joined,agent_left,agent_joined,agent_ended,chat_ended"
 	if got := strings.Join(types(page.Events), ","); got != want {
@@ -146,7 +147,7 @@ func TestConformanceHooks(t *testing.T) {
 	must(t, h.desk.QueueUpdate(ctx, id, 4, -1))
 	evs, _ := h.desk.Events(id)
 	if e := evs[len(evs)-1]; *e.Position != 4 || e.WaitMinutes != nil {
-		t.Fatalf("queue update = %s", e.JSON())
+		t.Fatalf("queue update = %s", eventJSON(e))
 	}
 	must(t, h.desk.RejectNextMessage(ctx, id, "Spam filter."))
 	body := map[string]any{"message": servicedesk.NewTextRequest("buy now")}

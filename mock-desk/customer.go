@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -112,7 +113,7 @@ func (d *Desk) customerRead(ctx context.Context, chatID, token, messageID string
 	return d.customerAct(ctx, "read", chatID, token, func(c *chat) error {
 		if messageID == "" {
 			for i := len(c.events) - 1; i >= 0; i-- {
-				if c.events[i].Type == EventAgentMessage {
+				if c.events[i].Type == deskproto.EventAgentMessage {
 					messageID = c.events[i].MessageID
 					break
 				}
@@ -131,7 +132,7 @@ func (d *Desk) customerRead(ctx context.Context, chatID, token, messageID string
 
 func (c *chat) hasAgentMessage(id string) bool {
 	for _, e := range c.events {
-		if e.Type == EventAgentMessage && e.MessageID == id {
+		if e.Type == deskproto.EventAgentMessage && e.MessageID == id {
 			return true
 		}
 	}
@@ -158,7 +159,7 @@ func (d *Desk) endLocked(c *chat, by, reason string) {
 		d.dequeueLocked(c)
 	}
 	d.releaseLocked(c)
-	d.emit(c, Event{Type: EventChatEnded, EndedBy: by, Reason: reason})
+	d.emit(c, deskproto.Event{Type: deskproto.EventChatEnded, EndedBy: by, Reason: reason})
 	c.addLine(TranscriptEntry{From: "system", Text: "Chat ended by the " + by + "."})
 	d.observe(c, observation{kind: obsEnded, endedBy: by})
 }
@@ -223,7 +224,7 @@ type ChatInfo struct {
 	EndedBy      string                    `json:"ended_by,omitempty"`
 	Agent        *servicedesk.AgentProfile `json:"agent,omitempty"`
 	Capabilities servicedesk.Capabilities  `json:"capabilities"`
-	LastSeq      int64                     `json:"last_seq"`
+	LastSeq      uint64                    `json:"last_seq"`
 	Position     int                       `json:"position,omitempty"`
 	WaitMinutes  int                       `json:"wait_minutes,omitempty"`
 }
@@ -242,30 +243,20 @@ func (c *chat) infoLocked() ChatInfo {
 	return ChatInfo{ChatID: c.id, State: c.state, EndedBy: c.endedBy, Agent: c.profile, Capabilities: c.caps, LastSeq: c.seq, Position: c.queuePos, WaitMinutes: c.queueWait}
 }
 
-// EventPage is a batch of events after a cursor.
-type EventPage struct {
-	Events []Event `json:"events"`
-	// Cursor is the seq of the last event returned (or the cursor asked
-	// for when none): pass it back to continue.
-	Cursor int64 `json:"cursor"`
-	// Ended is true when the chat has ended and every event is delivered.
-	Ended bool `json:"ended"`
-}
-
 const maxPage = 500
 
 // eventsSince returns the chat's events after seq `after`, at most maxPage.
 // Callers hold d.mu.
-func (c *chat) eventsSince(after int64) (EventPage, error) {
+func (c *chat) eventsSince(after uint64) (deskproto.Page, error) {
 	if after < 0 || after > c.seq {
-		return EventPage{}, fmt.Errorf("cursor %d of chat %s at %d: %w", after, c.id, c.seq, ErrBadCursor)
+		return deskproto.Page{}, fmt.Errorf("cursor %d of chat %s at %d: %w", after, c.id, c.seq, ErrBadCursor)
 	}
 	// Seq n sits at index n-1: events are never dropped.
 	evs := c.events[after:]
 	if len(evs) > maxPage {
 		evs = evs[:maxPage]
 	}
-	page := EventPage{Events: append([]Event(nil), evs...), Cursor: after}
+	page := deskproto.Page{Events: append([]deskproto.Event(nil), evs...), Cursor: after}
 	if len(evs) > 0 {
 		page.Cursor = evs[len(evs)-1].Seq
 	}
@@ -275,7 +266,7 @@ func (c *chat) eventsSince(after int64) (EventPage, error) {
 
 // waitEvents returns events after `after`, waiting up to wait for the
 // first when there are none yet (a long poll).
-func (d *Desk) waitEvents(ctx context.Context, chatID, token string, after int64, wait time.Duration) (EventPage, error) {
+func (d *Desk) waitEvents(ctx context.Context, chatID, token string, after uint64, wait time.Duration) (deskproto.Page, error) {
 	var timer <-chan time.Time
 	if wait > 0 {
 		t := time.NewTimer(wait)
@@ -287,13 +278,13 @@ func (d *Desk) waitEvents(ctx context.Context, chatID, token string, after int64
 		c, err := d.lookup(chatID, token)
 		if err != nil {
 			d.mu.RUnlock()
-			return EventPage{}, fmt.Errorf("mockdesk: events: %w", err)
+			return deskproto.Page{}, fmt.Errorf("mockdesk: events: %w", err)
 		}
 		page, err := c.eventsSince(after)
 		ch, dropped := c.changed, c.dropped
 		d.mu.RUnlock()
 		if err != nil {
-			return EventPage{}, fmt.Errorf("mockdesk: events: %w", err)
+			return deskproto.Page{}, fmt.Errorf("mockdesk: events: %w", err)
 		}
 		if len(page.Events) > 0 || page.Ended || timer == nil {
 			return page, nil
@@ -303,9 +294,9 @@ func (d *Desk) waitEvents(ctx context.Context, chatID, token string, after int64
 		case <-timer:
 			return page, nil
 		case <-dropped:
-			return EventPage{}, fmt.Errorf("mockdesk: events of chat %s: connection dropped: %w", chatID, ErrUnavailable)
+			return deskproto.Page{}, fmt.Errorf("mockdesk: events of chat %s: connection dropped: %w", chatID, ErrUnavailable)
 		case <-ctx.Done():
-			return EventPage{}, fmt.Errorf("mockdesk: events of chat %s: %w", chatID, ctx.Err())
+			return deskproto.Page{}, fmt.Errorf("mockdesk: events of chat %s: %w", chatID, ctx.Err())
 		case <-d.ctx.Done():
 			return page, nil
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -134,7 +135,7 @@ const (
 	StateEnded        = "ended"
 )
 
-// Who ended a chat (Event.EndedBy).
+// Who ended a chat (deskproto.Event.EndedBy).
 const (
 	EndedByCustomer = "customer"
 	EndedByAgent    = "agent"
@@ -317,8 +318,8 @@ type chat struct {
 	transferTo *servicedesk.AgentProfile
 	webhookURL string
 
-	seq    int64
-	events []Event
+	seq    uint64
+	events []deskproto.Event
 	obs    []observation
 	ctrl   cursor // the control API's read position in obs
 
@@ -346,7 +347,7 @@ type chat struct {
 
 	transcript []TranscriptEntry // both sides, for the console
 
-	hookQueue   []Event // webhook deliveries not yet acknowledged
+	hookQueue   []deskproto.Event // webhook deliveries not yet acknowledged
 	hookRunning bool
 }
 
@@ -462,7 +463,7 @@ func (d *Desk) lookup(id, token string) (*chat, error) {
 
 // emit logs an event in c with the next sequence number, queues its
 // webhook, and wakes waiters. Callers hold d.mu.
-func (d *Desk) emit(c *chat, e Event) {
+func (d *Desk) emit(c *chat, e deskproto.Event) {
 	c.seq++
 	e.Seq = c.seq
 	e.ChatID = c.id
@@ -502,7 +503,7 @@ type StartResult struct {
 	State        string                   `json:"state"`
 	Capabilities servicedesk.Capabilities `json:"capabilities"`
 	// LastSeq is the sequence number of the last event logged so far.
-	LastSeq int64 `json:"last_seq"`
+	LastSeq uint64 `json:"last_seq"`
 }
 
 // StartChat opens a chat for a customer. The chat's first events are
@@ -542,7 +543,7 @@ func (d *Desk) StartChat(ctx context.Context, req StartRequest) (StartResult, er
 	d.chats[c.id] = c
 	d.order = append(d.order, c)
 	caps := c.caps
-	d.emit(c, Event{Type: EventCapabilities, Capabilities: &caps})
+	d.emit(c, deskproto.Event{Type: deskproto.EventCapabilities, Capabilities: &caps})
 	switch {
 	case d.refuse != "":
 		reason := d.refuse
@@ -561,10 +562,10 @@ func (d *Desk) StartChat(ctx context.Context, req StartRequest) (StartResult, er
 }
 
 func (d *Desk) refuseChat(c *chat, code, msg string) {
-	d.emit(c, Event{Type: EventError, Code: code, Reason: msg})
+	d.emit(c, deskproto.Event{Type: deskproto.EventError, Code: code, Reason: msg})
 	c.state = StateEnded
 	c.endedBy = EndedByDesk
-	d.emit(c, Event{Type: EventChatEnded, EndedBy: EndedByDesk, Reason: code})
+	d.emit(c, deskproto.Event{Type: deskproto.EventChatEnded, EndedBy: EndedByDesk, Reason: code})
 }
 
 // summaryOf is the agent's first view of the chat: the bot's summary items,
@@ -604,7 +605,7 @@ func (d *Desk) updateQueueLocked() {
 			continue
 		}
 		c.queuePos, c.queueWait = pos, wait
-		d.emit(c, Event{Type: EventQueueUpdate, Position: intPtr(pos), WaitMinutes: intPtr(wait)})
+		d.emit(c, deskproto.Event{Type: deskproto.EventQueueUpdate, Position: intPtr(pos), WaitMinutes: intPtr(wait)})
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
 )
 
 // TestProtocolDocCoversEverything keeps docs/desk-protocol.md and the
@@ -14,8 +16,8 @@ func TestProtocolDocCoversEverything(t *testing.T) {
 	must(t, err)
 	api, err := os.ReadFile("../docs/desk-protocol.openapi.yaml")
 	must(t, err)
-	for _, typ := range []string{EventCapabilities, EventQueueUpdate, EventAgentJoined, EventAgentMessage, EventAgentTyping, EventAgentRead, EventTransferStarted, EventAgentLeft, EventAgentEnded, EventChatEnded, EventFileStatus, EventScreenShareRequest, EventScreenShareEnded, EventError} {
-		if !strings.Contains(string(doc), `"type":"`+typ+`"`) {
+	for _, typ := range []deskproto.EventType{deskproto.EventCapabilities, deskproto.EventQueueUpdate, deskproto.EventAgentJoined, deskproto.EventAgentMessage, deskproto.EventAgentTyping, deskproto.EventAgentRead, deskproto.EventTransferStarted, deskproto.EventAgentLeft, deskproto.EventAgentEnded, deskproto.EventChatEnded, deskproto.EventFileStatus, deskproto.EventScreenShareRequested, deskproto.EventScreenShareEnded, deskproto.EventError} {
+		if !strings.Contains(string(doc), `"type":"`+string(typ)+`"`) {
 			t.Errorf("no JSON example of event %s in the protocol doc", typ)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 )
@@ -36,7 +37,7 @@ func Example() {
 	req, _ := http.NewRequest("GET", srv.URL+"/v1/chats/"+chat.ChatID+"/events?cursor=0", nil)
 	req.Header.Set("Authorization", "Bearer "+chat.ChatToken)
 	resp, _ = http.DefaultClient.Do(req)
-	var page mockdesk.EventPage
+	var page deskproto.Page
 	_ = json.NewDecoder(resp.Body).Decode(&page)
 	resp.Body.Close()
 	for _, e := range page.Events {

@@ -4,16 +4,17 @@ import (
 	"sync"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
-
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // faceStream starts a vendor face's stream of a chat's events after seq
 // from.
 type faceStream struct {
 	c    *chat
-	from int64
+	from uint64
 }
 
 // streamFace is the writer of a vendor face's WebSocket: it writes the
@@ -21,18 +22,18 @@ type faceStream struct {
 // the chat's events as render turns them into frames, with the WS faults
 // (latency, drops, duplicated frames), pings, and a close on shutdown.
 // Callers of render hold d.mu.
-func (d *Desk) streamFace(s *wsConn, start <-chan faceStream, render func(c *chat, e Event) [][]byte) {
+func (d *Desk) streamFace(s *wsConn, start <-chan faceStream, render func(c *chat, e deskproto.Event) [][]byte) {
 	defer close(s.done)
 	defer s.stop()
 	ping := time.NewTicker(time.Duration(d.opts.PingInterval))
 	defer ping.Stop()
 	var c *chat
-	var sent int64
+	var sent uint64
 	for {
 		var changed <-chan struct{}
 		if c != nil {
 			d.mu.Lock()
-			pending := append([]Event(nil), c.events[sent:]...)
+			pending := append([]deskproto.Event(nil), c.events[sent:]...)
 			var frames [][]byte
 			for _, e := range pending {
 				frames = append(frames, render(c, e)...)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
 )
 
 // FileResult is the answer to one uploaded file.
@@ -65,7 +67,7 @@ func (d *Desk) uploadFile(ctx context.Context, chatID, token, fileID, messageID,
 	}
 	reject := func(code *CodeError, reason string) (FileResult, error) {
 		res.Status, res.Reason = "error", reason
-		d.emit(c, Event{Type: EventFileStatus, FileID: fileID, FileStatus: "error", Reason: reason})
+		d.emit(c, deskproto.Event{Type: deskproto.EventFileStatus, FileID: fileID, FileStatus: "error", Reason: reason})
 		fu := fileUpload(fileID, name, mimeType, size, nil, reason)
 		c.fileLog = append(c.fileLog, fu)
 		d.observe(c, observation{kind: obsFile, file: fu})
@@ -103,7 +105,7 @@ func (d *Desk) uploadFile(ctx context.Context, chatID, token, fileID, messageID,
 		}
 	}
 	c.files = append(c.files, StoredFile{ID: fileID, MessageID: messageID, Name: name, Type: mimeType, Size: size, Time: time.Now().UTC(), content: content})
-	d.emit(c, Event{Type: EventFileStatus, FileID: fileID, FileStatus: "ok"})
+	d.emit(c, deskproto.Event{Type: deskproto.EventFileStatus, FileID: fileID, FileStatus: "ok"})
 	fu := fileUpload(fileID, name, mimeType, size, content, "")
 	c.fileLog = append(c.fileLog, fu)
 	d.observe(c, observation{kind: obsFile, file: fu})

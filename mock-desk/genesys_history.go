@@ -6,11 +6,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // messages maps one desk event onto outbound StructuredMessages.
-func (f *GenesysFace) messages(c *chat, e Event) []genesysMessage {
+func (f *GenesysFace) messages(c *chat, e deskproto.Event) []genesysMessage {
 	from := func(p *servicedesk.AgentProfile) *genesysChannel {
 		ch := &genesysChannel{Time: genesysTime(e.Time), MessageID: e.ID}
 		if p != nil {
@@ -22,19 +23,19 @@ func (f *GenesysFace) messages(c *chat, e Event) []genesysMessage {
 		return []genesysMessage{{ID: e.ID, Type: "Event", Direction: "Outbound", Channel: from(p), Events: []map[string]any{ev}, OriginatingEntity: "Human"}}
 	}
 	switch e.Type {
-	case EventAgentJoined:
+	case deskproto.EventAgentJoined:
 		f.rememberAgent(e.Agent)
 		return event(map[string]any{"eventType": "Presence", "presence": map[string]string{"type": "Join"}}, e.Agent)
-	case EventAgentTyping:
+	case deskproto.EventAgentTyping:
 		if e.Typing == nil || !*e.Typing {
 			return nil
 		}
 		return event(map[string]any{"eventType": "Typing", "typing": map[string]any{"type": "On", "duration": 5000}}, c.profile)
-	case EventChatEnded:
+	case deskproto.EventChatEnded:
 		return event(map[string]any{"eventType": "Presence", "presence": map[string]string{"type": "Disconnect"}}, nil)
-	case EventError:
+	case deskproto.EventError:
 		return []genesysMessage{{ID: e.ID, Type: "Text", Text: e.Reason, Direction: "Outbound", Channel: from(nil), OriginatingEntity: "Bot"}}
-	case EventAgentMessage:
+	case deskproto.EventAgentMessage:
 		m := genesysMessage{ID: e.MessageID, Type: "Text", Direction: "Outbound", Channel: from(e.Agent), OriginatingEntity: "Human"}
 		var texts []string
 		for _, it := range e.Message.Output.Generic {
@@ -66,7 +67,7 @@ func (f *GenesysFace) rememberAgent(p *servicedesk.AgentProfile) {
 }
 
 // frames renders one event as StructuredMessage frames.
-func (f *GenesysFace) frames(c *chat, e Event) [][]byte {
+func (f *GenesysFace) frames(c *chat, e deskproto.Event) [][]byte {
 	var out [][]byte
 	for _, m := range f.messages(c, e) {
 		out = append(out, mustJSON(genesysEnvelope{Type: "message", Class: "StructuredMessage", Code: 200, Body: m}))

@@ -112,7 +112,7 @@ func (f *GenesysFace) attach(s *wsConn, sess *genesysSession, attach chan<- face
 	f.mu.Unlock()
 	f.d.mu.Lock()
 	c := f.d.chats[sess.chatID]
-	var from int64
+	var from uint64
 	if c != nil {
 		c.conns[s] = struct{}{}
 		if !first {

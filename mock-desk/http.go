@@ -223,12 +223,12 @@ func decodeScreenShare(b []byte) (screenShareBody, error) {
 }
 
 // parseCursor reads the cursor of a poll: a sequence number, 0 when absent.
-func parseCursor(s string) (int64, error) {
+func parseCursor(s string) (uint64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
 		return 0, fmt.Errorf("cursor %q: %w", s, ErrBadCursor)
 	}
 	return n, nil
@@ -450,7 +450,7 @@ func (d *Desk) handlePoll(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, EventPage{Events: []Event{}, Cursor: after})
+		writeJSON(w, http.StatusOK, deskproto.Page{Events: []deskproto.Event{}, Cursor: after})
 		return
 	}
 	page, err := d.waitEvents(r.Context(), id, token, after, wait)
@@ -464,11 +464,11 @@ func (d *Desk) handlePoll(w http.ResponseWriter, r *http.Request) {
 // disorder injects the poll faults that scramble an answer: events
 // repeated, neighbours swapped. The cursor stays right, so a client that
 // orders by seq and dedupes by id loses nothing.
-func (d *Desk) disorder(p EventPage, cfg PollFaults) EventPage {
+func (d *Desk) disorder(p deskproto.Page, cfg PollFaults) deskproto.Page {
 	if len(p.Events) == 0 || (cfg.DuplicateRate <= 0 && cfg.ReorderRate <= 0) {
 		return p
 	}
-	out := make([]Event, 0, len(p.Events)+1)
+	out := make([]deskproto.Event, 0, len(p.Events)+1)
 	for _, e := range p.Events {
 		out = append(out, e)
 		if d.faults.hit("poll", FaultPollDuplicate, cfg.DuplicateRate) {
@@ -485,14 +485,14 @@ func (d *Desk) disorder(p EventPage, cfg PollFaults) EventPage {
 }
 
 // writeEventPage writes a page with each event's cached JSON.
-func writeEventPage(w http.ResponseWriter, p EventPage) {
+func writeEventPage(w http.ResponseWriter, p deskproto.Page) {
 	var b bytes.Buffer
 	b.WriteString(`{"events":[`)
 	for i, e := range p.Events {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.Write(e.JSON())
+		b.Write(eventJSON(e))
 	}
 	fmt.Fprintf(&b, `],"cursor":%d,"ended":%t}`+"\n", p.Cursor, p.Ended)
 	w.Header().Set("Content-Type", "application/json")

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // TestInvariantsManyConcurrentChats runs many chats at once, each over one
@@ -60,7 +62,7 @@ func TestInvariantsManyConcurrentChats(t *testing.T) {
 		if len(msgsStored) != msgs {
 			t.Errorf("chat %s stored %d messages, want %d (keys resent)", c.ChatID, len(msgsStored), msgs)
 		}
-		if n := countType(evs, EventAgentMessage); n != msgs {
+		if n := countType(evs, deskproto.EventAgentMessage); n != msgs {
 			t.Errorf("chat %s has %d echoes, want %d", c.ChatID, n, msgs)
 		}
 	}
@@ -69,7 +71,7 @@ func TestInvariantsManyConcurrentChats(t *testing.T) {
 		if c.Customer.Name == "webhook" {
 			got := rcv.waitUnique(c.ChatID, int(c.LastSeq))
 			for i, e := range got {
-				if e.Seq != int64(i+1) {
+				if e.Seq != uint64(i+1) {
 					t.Fatalf("webhook chat %s: seq %d at %d", c.ChatID, e.Seq, i)
 				}
 			}
@@ -88,8 +90,8 @@ func invariantREST(ctx context.Context, h *harness, n, msgs int, webhook string)
 	if err := h.call(ctx, "POST", "/v1/chats", "", StartRequest{Customer: Customer{Name: name}, WebhookURL: webhook}, nil, &chat); err != nil {
 		return err
 	}
-	var all []Event
-	var cur int64
+	var all []deskproto.Event
+	var cur uint64
 	for i := range msgs {
 		key := fmt.Sprintf("c%d-m%d", n, i)
 		body := map[string]any{"message": servicedesk.NewTextRequest(key)}
@@ -104,8 +106,8 @@ func invariantREST(ctx context.Context, h *harness, n, msgs int, webhook string)
 			return fmt.Errorf("key %s stored twice: %s, %s", key, a.MessageID, b.MessageID)
 		}
 	}
-	for countType(all, EventAgentMessage) < msgs {
-		var p EventPage
+	for countType(all, deskproto.EventAgentMessage) < msgs {
+		var p deskproto.Page
 		if err := h.call(ctx, "GET", fmt.Sprintf("/v1/chats/%s/events?cursor=%d&wait=5", chat.ChatID, cur), chat.ChatToken, nil, nil, &p); err != nil {
 			return err
 		}
@@ -119,7 +121,7 @@ func invariantREST(ctx context.Context, h *harness, n, msgs int, webhook string)
 	}
 	// Resume from the middle: exactly the events after it.
 	mid := cur / 2
-	var p EventPage
+	var p deskproto.Page
 	if err := h.call(ctx, "GET", fmt.Sprintf("/v1/chats/%s/events?cursor=%d", chat.ChatID, mid), chat.ChatToken, nil, nil, &p); err != nil {
 		return err
 	}
@@ -132,7 +134,7 @@ func invariantREST(ctx context.Context, h *harness, n, msgs int, webhook string)
 func invariantWS(ctx context.Context, h *harness, n, msgs int) error {
 	url := "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/v1/ws"
 	var conn *websocket.Conn
-	var last int64
+	var last uint64
 	dial := func() error {
 		var err error
 		conn, _, err = websocket.DefaultDialer.DialContext(ctx, url, nil)
@@ -145,7 +147,7 @@ func invariantWS(ctx context.Context, h *harness, n, msgs int) error {
 		var f ServerFrame
 		err := conn.ReadJSON(&f)
 		if err == nil && f.Type == "event" {
-			var e Event
+			var e deskproto.Event
 			_ = json.Unmarshal(f.Event, &e)
 			if e.Seq != last+1 {
 				return f, fmt.Errorf("ws: seq %d after %d", e.Seq, last)
@@ -216,7 +218,7 @@ func invariantWS(ctx context.Context, h *harness, n, msgs int) error {
 	return exchange(half+1, msgs)
 }
 
-func countType(evs []Event, typ string) int {
+func countType(evs []deskproto.Event, typ deskproto.EventType) int {
 	n := 0
 	for _, e := range evs {
 		if e.Type == typ {

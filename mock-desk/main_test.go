@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"go.uber.org/goleak"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 func TestMain(m *testing.M) {
@@ -127,18 +129,18 @@ func (h *harness) start(req StartRequest) StartResult {
 }
 
 // poll reads events after cursor, waiting up to wait.
-func (h *harness) poll(chat StartResult, cursor int64, wait string) EventPage {
+func (h *harness) poll(chat StartResult, cursor uint64, wait string) deskproto.Page {
 	h.t.Helper()
-	var p EventPage
+	var p deskproto.Page
 	h.mustDo(http.StatusOK, &p, "GET", "/v1/chats/"+chat.ChatID+"/events?cursor="+itoa(cursor)+"&wait="+wait, chat.ChatToken, nil)
 	return p
 }
 
 // pollUntil polls until an event of type typ arrives and returns every
 // event read so far, in order.
-func (h *harness) pollUntil(chat StartResult, cursor *int64, typ string) []Event {
+func (h *harness) pollUntil(chat StartResult, cursor *uint64, typ deskproto.EventType) []deskproto.Event {
 	h.t.Helper()
-	var all []Event
+	var all []deskproto.Event
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		p := h.poll(chat, *cursor, "2")
@@ -154,15 +156,15 @@ func (h *harness) pollUntil(chat StartResult, cursor *int64, typ string) []Event
 	return nil
 }
 
-func types(evs []Event) []string {
+func types(evs []deskproto.Event) []string {
 	out := make([]string, len(evs))
 	for i, e := range evs {
-		out[i] = e.Type
+		out[i] = string(e.Type)
 	}
 	return out
 }
 
-func itoa(n int64) string { return string(mustJSON(n)) }
+func itoa(n uint64) string { return string(mustJSON(n)) }
 
 var ada = servicedesk.AgentProfile{ID: "agent-1", Nickname: "Ada", UserType: servicedesk.UserHuman}
 var grace = servicedesk.AgentProfile{ID: "agent-2", Nickname: "Grace", UserType: servicedesk.UserHuman}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -27,9 +28,9 @@ func TestRESTFullChat(t *testing.T) {
 	}
 
 	chat := h.start(StartRequest{Customer: Customer{ID: "u1", Name: "Uma"}, ConnectItem: connectItem("Wants a refund for order 42.")})
-	var cur int64
-	evs := h.pollUntil(chat, &cur, EventQueueUpdate)
-	if evs[0].Type != EventCapabilities || evs[0].Capabilities == nil {
+	var cur uint64
+	evs := h.pollUntil(chat, &cur, deskproto.EventQueueUpdate)
+	if evs[0].Type != deskproto.EventCapabilities || evs[0].Capabilities == nil {
 		t.Fatalf("first event = %+v", evs[0])
 	}
 	if q := evs[1]; *q.Position != 1 || *q.WaitMinutes != 1 {
@@ -59,7 +60,7 @@ func TestRESTFullChat(t *testing.T) {
 	if err != nil || got.ID != "client-1" || got.Input.Text != "hello?" {
 		t.Fatalf("AwaitCustomerMessage = %+v, %v", got, err)
 	}
-	evs = h.pollUntil(chat, &cur, EventAgentJoined)
+	evs = h.pollUntil(chat, &cur, deskproto.EventAgentJoined)
 	if j := evs[len(evs)-1]; j.Agent.Nickname != "Ada" {
 		t.Fatalf("joined = %+v", j)
 	}
@@ -70,20 +71,20 @@ func TestRESTFullChat(t *testing.T) {
 	mid, err := ac.Say(ctx, rich)
 	must(t, err)
 	must(t, ac.Read(ctx))
-	evs = h.pollUntil(chat, &cur, EventAgentRead)
-	byType := map[string]Event{}
+	evs = h.pollUntil(chat, &cur, deskproto.EventAgentRead)
+	byType := map[deskproto.EventType]deskproto.Event{}
 	for _, e := range evs {
 		byType[e.Type] = e
 	}
-	if !*byType[EventAgentTyping].Typing {
+	if !*byType[deskproto.EventAgentTyping].Typing {
 		t.Fatal("typing event not on")
 	}
-	am := byType[EventAgentMessage]
+	am := byType[deskproto.EventAgentMessage]
 	if am.MessageID != mid || len(am.Message.Output.Generic) != 3 || am.Message.Output.Generic[2].URL != "https://example.com/track" || am.Agent.ID != "agent-1" {
-		t.Fatalf("agent message = %s", am.JSON())
+		t.Fatalf("agent message = %s", eventJSON(am))
 	}
-	if byType[EventAgentRead].ReadMessageID != sent.MessageID {
-		t.Fatalf("agent read %q, want %q", byType[EventAgentRead].ReadMessageID, sent.MessageID)
+	if byType[deskproto.EventAgentRead].ReadMessageID != sent.MessageID {
+		t.Fatalf("agent read %q, want %q", byType[deskproto.EventAgentRead].ReadMessageID, sent.MessageID)
 	}
 
 	// Customer side: typing and read receipts reach the agent.
@@ -102,7 +103,7 @@ func TestRESTFullChat(t *testing.T) {
 		s, _ := ac.RequestScreenShare(ctx)
 		shareDone <- s
 	}()
-	evs = h.pollUntil(chat, &cur, EventScreenShareRequest)
+	evs = h.pollUntil(chat, &cur, deskproto.EventScreenShareRequested)
 	sid := evs[len(evs)-1].ScreenShareID
 	h.mustDo(http.StatusNoContent, nil, "POST", "/v1/chats/"+chat.ChatID+"/screen_share", chat.ChatToken, map[string]string{"screen_share_id": sid, "state": "accepted"})
 	if s := <-shareDone; s != servicedesk.ScreenShareAccepted {
@@ -116,27 +117,27 @@ func TestRESTFullChat(t *testing.T) {
 	sid2, err := d.AgentRequestScreenShareAsync(ctx, ac.ID())
 	must(t, err)
 	must(t, ac.EndScreenShare(ctx))
-	evs = h.pollUntil(chat, &cur, EventScreenShareEnded)
+	evs = h.pollUntil(chat, &cur, deskproto.EventScreenShareEnded)
 	if e := evs[len(evs)-1]; e.ScreenShareID != sid2 || e.ScreenShareState != servicedesk.ScreenShareCancelled {
-		t.Fatalf("share ended = %s", e.JSON())
+		t.Fatalf("share ended = %s", eventJSON(e))
 	}
 
 	// Transfer to Grace, then Grace ends the chat.
 	must(t, ac.Transfer(ctx, grace))
-	evs = h.pollUntil(chat, &cur, EventTransferStarted)
+	evs = h.pollUntil(chat, &cur, deskproto.EventTransferStarted)
 	if e := evs[len(evs)-1]; e.Agent.ID != "agent-2" {
-		t.Fatalf("transfer = %s", e.JSON())
+		t.Fatalf("transfer = %s", eventJSON(e))
 	}
 	must(t, ac.Join(ctx, grace))
-	h.pollUntil(chat, &cur, EventAgentJoined)
+	h.pollUntil(chat, &cur, deskproto.EventAgentJoined)
 	var info ChatInfo
 	h.mustDo(http.StatusOK, &info, "GET", "/v1/chats/"+chat.ChatID, chat.ChatToken, nil)
 	if info.State != StateActive || info.Agent.ID != "agent-2" {
 		t.Fatalf("info = %+v", info)
 	}
 	must(t, ac.End(ctx))
-	evs = h.pollUntil(chat, &cur, EventChatEnded)
-	if e := evs[len(evs)-1]; e.EndedBy != EndedByAgent || evs[len(evs)-2].Type != EventAgentEnded {
+	evs = h.pollUntil(chat, &cur, deskproto.EventChatEnded)
+	if e := evs[len(evs)-1]; e.EndedBy != EndedByAgent || evs[len(evs)-2].Type != deskproto.EventAgentEnded {
 		t.Fatalf("end = %v", types(evs))
 	}
 	if by, err := ac.AwaitEnded(ctx); err != nil || by != EndedByAgent {
@@ -159,8 +160,8 @@ func TestRESTCustomerEndsAndAgentLeaves(t *testing.T) {
 	must(t, err)
 	must(t, ac.Join(ctx, ada))
 	must(t, ac.Leave(ctx))
-	var cur int64
-	evs := h.pollUntil(chat, &cur, EventAgentLeft)
+	var cur uint64
+	evs := h.pollUntil(chat, &cur, deskproto.EventAgentLeft)
 	if evs[len(evs)-1].Agent.ID != ada.ID {
 		t.Fatal("agent_left without the agent")
 	}
@@ -168,7 +169,7 @@ func TestRESTCustomerEndsAndAgentLeaves(t *testing.T) {
 		t.Fatalf("say after leave: %v", err)
 	}
 	h.mustDo(http.StatusNoContent, nil, "POST", "/v1/chats/"+chat.ChatID+"/end", chat.ChatToken, nil)
-	evs = h.pollUntil(chat, &cur, EventChatEnded)
+	evs = h.pollUntil(chat, &cur, deskproto.EventChatEnded)
 	if evs[len(evs)-1].EndedBy != EndedByCustomer {
 		t.Fatalf("ended by %q", evs[len(evs)-1].EndedBy)
 	}
@@ -327,7 +328,7 @@ func TestRESTFileUploads(t *testing.T) {
 		{[4]string{"run.sh", "text/x-sh", "echo", "f-3"}, 415, "file_type_not_allowed"},
 		{[4]string{"fake.png", "image/png", "<script>", "f-4"}, 415, "file_type_not_allowed"},
 	}
-	var cur int64
+	var cur uint64
 	for _, r := range rejects {
 		st, b := h.upload(chat, r.file)
 		var eb ErrorBody
@@ -339,10 +340,10 @@ func TestRESTFileUploads(t *testing.T) {
 		if err != nil || !fu.IsError || fu.ErrorMessage == "" || fu.ID != r.file[3] {
 			t.Fatalf("rejected file seen as %+v, %v", fu, err)
 		}
-		evs := h.pollUntil(chat, &cur, EventFileStatus)
-		var last Event
+		evs := h.pollUntil(chat, &cur, deskproto.EventFileStatus)
+		var last deskproto.Event
 		for _, e := range evs {
-			if e.Type == EventFileStatus {
+			if e.Type == deskproto.EventFileStatus {
 				last = e
 			}
 		}
@@ -352,7 +353,7 @@ func TestRESTFileUploads(t *testing.T) {
 	evs, _ := h.desk.Events(chat.ChatID)
 	var statuses []string
 	for _, e := range evs {
-		if e.Type == EventFileStatus {
+		if e.Type == deskproto.EventFileStatus {
 			statuses = append(statuses, e.FileID+":"+e.FileStatus)
 			if e.FileStatus == "error" && e.Reason == "" {
 				t.Fatal("error status without reason")
@@ -406,8 +407,8 @@ func TestRESTQueueUpdatesAsAgentsFreeUp(t *testing.T) {
 		t.Fatalf("third chat: pos %d wait %d", info.Position, info.WaitMinutes)
 	}
 	must(t, h.desk.AgentJoin(ctx, ids[0], ada))
-	var cur int64
-	evs := h.pollUntil(chats[2], &cur, EventQueueUpdate)
+	var cur uint64
+	evs := h.pollUntil(chats[2], &cur, deskproto.EventQueueUpdate)
 	_ = evs
 	h.mustDo(200, &info, "GET", "/v1/chats/"+chats[2].ChatID, chats[2].ChatToken, nil)
 	if info.Position != 2 || info.WaitMinutes != 4 {
@@ -442,7 +443,7 @@ func TestRESTStartRefused(t *testing.T) {
 	h2.start(StartRequest{})
 	refused := h2.start(StartRequest{})
 	if p := h2.poll(refused, 0, ""); p.Events[1].Code != "queue_full" {
-		t.Fatalf("queue full: %s", p.Events[1].JSON())
+		t.Fatalf("queue full: %s", eventJSON(p.Events[1]))
 	}
 }
 
@@ -455,13 +456,13 @@ func must(t *testing.T, err error) {
 
 // checkSeq asserts a chat's events are numbered 1..n with no gap and
 // unique ids.
-func checkSeq(t *testing.T, d *Desk, chatID string) []Event {
+func checkSeq(t *testing.T, d *Desk, chatID string) []deskproto.Event {
 	t.Helper()
 	evs, err := d.Events(chatID)
 	must(t, err)
 	ids := map[string]bool{}
 	for i, e := range evs {
-		if e.Seq != int64(i+1) || e.ChatID != chatID || ids[e.ID] {
+		if e.Seq != uint64(i+1) || e.ChatID != chatID || ids[e.ID] {
 			t.Fatalf("chat %s event %d: seq %d id %s", chatID, i, e.Seq, e.ID)
 		}
 		ids[e.ID] = true

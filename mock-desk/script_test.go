@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -27,21 +28,21 @@ func TestScriptedAgents(t *testing.T) {
 	}})
 	ctx := ctxT(t)
 	chat := h.start(StartRequest{})
-	var cur int64
-	evs := h.pollUntil(chat, &cur, EventAgentJoined)
+	var cur uint64
+	evs := h.pollUntil(chat, &cur, deskproto.EventAgentJoined)
 	if time.Since(evs[0].Time) < 30*time.Millisecond {
 		t.Fatal("joined before the delay")
 	}
 	h.mustDo(201, nil, "POST", "/v1/chats/"+chat.ChatID+"/messages", chat.ChatToken, map[string]any{"message": servicedesk.NewTextRequest("ping")})
 	var texts []string
 	for _, e := range evs {
-		if e.Type == EventAgentMessage {
+		if e.Type == deskproto.EventAgentMessage {
 			texts = append(texts, e.Message.PlainText())
 		}
 	}
 	for len(texts) < 4 {
-		for _, e := range h.pollUntil(chat, &cur, EventAgentMessage) {
-			if e.Type == EventAgentMessage {
+		for _, e := range h.pollUntil(chat, &cur, deskproto.EventAgentMessage) {
+			if e.Type == deskproto.EventAgentMessage {
 				texts = append(texts, e.Message.PlainText())
 			}
 		}
@@ -50,19 +51,19 @@ func TestScriptedAgents(t *testing.T) {
 		t.Fatalf("texts = %q", texts)
 	}
 	h.upload(chat, [4]string{"log.txt", "text/plain", "log", "f1"})
-	evs = h.pollUntil(chat, &cur, EventScreenShareRequest)
-	if countType(evs, EventAgentRead) != 1 {
+	evs = h.pollUntil(chat, &cur, deskproto.EventScreenShareRequested)
+	if countType(evs, deskproto.EventAgentRead) != 1 {
 		t.Fatalf("no read receipt before the share: %v", types(evs))
 	}
 	sid := evs[len(evs)-1].ScreenShareID
 	h.mustDo(204, nil, "POST", "/v1/chats/"+chat.ChatID+"/screen_share", chat.ChatToken, map[string]string{"screen_share_id": sid, "state": "accepted"})
-	evs = h.pollUntil(chat, &cur, EventChatEnded)
+	evs = h.pollUntil(chat, &cur, deskproto.EventChatEnded)
 	want := "screen_share_ended,transfer_started,agent_joined,agent_message,agent_ended,chat_ended"
 	if got := strings.Join(types(evs), ","); got != want {
 		t.Fatalf("after the share: %s", got)
 	}
 	if evs[2].Agent.ID != "agent-2" || evs[3].Message.PlainText() != "Grace here." {
-		t.Fatalf("second agent: %s %s", evs[2].JSON(), evs[3].JSON())
+		t.Fatalf("second agent: %s %s", eventJSON(evs[2]), eventJSON(evs[3]))
 	}
 	// Both agents are free again.
 	for _, a := range h.desk.Agents() {
@@ -79,14 +80,14 @@ func TestScriptRoutingUsesCapacity(t *testing.T) {
 	h := newHarness(t, Options{Agents: []AgentConfig{{Profile: ada, Online: true, Capacity: 1, Script: Script{Say("hello")}}}})
 	a := h.start(StartRequest{})
 	b := h.start(StartRequest{})
-	var ca, cb int64
-	h.pollUntil(a, &ca, EventAgentMessage)
-	evs := h.pollUntil(b, &cb, EventQueueUpdate)
+	var ca, cb uint64
+	h.pollUntil(a, &ca, deskproto.EventAgentMessage)
+	evs := h.pollUntil(b, &cb, deskproto.EventQueueUpdate)
 	if p := evs[len(evs)-1].Position; *p != 1 {
 		t.Fatalf("b position %d", *p)
 	}
 	h.mustDo(204, nil, "POST", "/v1/chats/"+a.ChatID+"/end", a.ChatToken, nil)
-	h.pollUntil(b, &cb, EventAgentMessage)
+	h.pollUntil(b, &cb, deskproto.EventAgentMessage)
 }
 
 func TestScenarioFiles(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
 )
 
 // Webhook headers.
@@ -70,7 +72,7 @@ func (h *webhooks) close() {
 func (d *Desk) WebhookSecret() []byte { return bytes.Clone(d.hooks.secret) }
 
 // enqueueLocked queues e for c's webhook, if it has one. Callers hold d.mu.
-func (h *webhooks) enqueueLocked(c *chat, e Event) {
+func (h *webhooks) enqueueLocked(c *chat, e deskproto.Event) {
 	url := c.webhookURL
 	if url == "" {
 		url = h.d.defaultW
@@ -123,9 +125,9 @@ func (h *webhooks) partitioned(id string) bool {
 }
 
 // deliver posts e until a 2xx answer; false when the desk closed first.
-func (h *webhooks) deliver(url string, e Event) bool {
+func (h *webhooks) deliver(url string, e deskproto.Event) bool {
 	d := h.d
-	body := e.JSON()
+	body := eventJSON(e)
 	for attempt := 1; ; attempt++ {
 		cfg := d.faults.config().Webhook
 		if cfg.Latency > 0 {

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
 )
 
 // verifySignature is the receiver side of the documented scheme, written
@@ -63,7 +65,7 @@ type receiver struct {
 	failWith  int
 
 	mu       sync.Mutex
-	got      []Event // every verified delivery, in arrival order
+	got      []deskproto.Event // every verified delivery, in arrival order
 	attempts map[string][]int
 	rejected int
 	changed  chan struct{}
@@ -85,7 +87,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, err.Error(), http.StatusUnauthorized)
 		return
 	}
-	var e Event
+	var e deskproto.Event
 	if err := json.Unmarshal(body, &e); err != nil || e.ID != req.Header.Get(EventIDHeader) {
 		http.Error(w, "bad event", http.StatusBadRequest)
 		return
@@ -107,12 +109,12 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 }
 
 // waitUnique waits until n distinct events arrived and returns them by seq.
-func (r *receiver) waitUnique(chatID string, n int) []Event {
+func (r *receiver) waitUnique(chatID string, n int) []deskproto.Event {
 	r.t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
 		r.mu.Lock()
-		byID := map[string]Event{}
+		byID := map[string]deskproto.Event{}
 		for _, e := range r.got {
 			if e.ChatID == chatID {
 				byID[e.ID] = e
@@ -120,11 +122,11 @@ func (r *receiver) waitUnique(chatID string, n int) []Event {
 		}
 		r.mu.Unlock()
 		if len(byID) >= n {
-			out := make([]Event, 0, len(byID))
+			out := make([]deskproto.Event, 0, len(byID))
 			for _, e := range byID {
 				out = append(out, e)
 			}
-			slices.SortFunc(out, func(a, b Event) int { return int(a.Seq - b.Seq) })
+			slices.SortFunc(out, func(a, b deskproto.Event) int { return int(a.Seq - b.Seq) })
 			return out
 		}
 		select {
@@ -190,7 +192,7 @@ func TestWebhookDeliveryInOrderWithRetries(t *testing.T) {
 	defer rcv.mu.Unlock()
 	// In order: each event is acknowledged before the next is sent.
 	for i, e := range rcv.got {
-		if e.Seq != int64(i+1) {
+		if e.Seq != uint64(i+1) {
 			t.Fatalf("delivery %d has seq %d", i, e.Seq)
 		}
 		if a := rcv.attempts[e.ID]; !slices.Equal(a, []int{1, 2, 3}) {
@@ -228,7 +230,7 @@ func TestWebhookFaults(t *testing.T) {
 	}
 	evs := rcv.waitUnique(chat.ChatID, 23)
 	for i, e := range evs {
-		if e.Seq != int64(i+1) {
+		if e.Seq != uint64(i+1) {
 			t.Fatalf("after dedupe and sort: seq %d at %d", e.Seq, i)
 		}
 	}
@@ -262,8 +264,8 @@ func TestWebhookRegisteredLater(t *testing.T) {
 	h.mustDo(204, nil, "PUT", "/v1/chats/"+chat.ChatID+"/webhook", chat.ChatToken, map[string]string{"url": rcv.srv.URL})
 	must(t, h.desk.AgentJoin(ctx, chat.ChatID, ada))
 	got := rcv.waitUnique(chat.ChatID, 1)
-	if got[0].Type != EventAgentJoined || got[0].Seq != 3 {
-		t.Fatalf("first delivery = %s", got[0].JSON())
+	if got[0].Type != deskproto.EventAgentJoined || got[0].Seq != 3 {
+		t.Fatalf("first delivery = %s", eventJSON(got[0]))
 	}
 	if p := h.poll(chat, 0, ""); len(p.Events) != 3 {
 		t.Fatalf("poll = %v", types(p.Events))

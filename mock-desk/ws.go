@@ -8,8 +8,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // ClientFrame is a frame from the customer side of a WebSocket.
@@ -22,7 +24,7 @@ type ClientFrame struct {
 	// hello
 	ChatID    string `json:"chat_id,omitempty"`
 	ChatToken string `json:"chat_token,omitempty"`
-	LastSeq   int64  `json:"last_seq,omitempty"`
+	LastSeq   uint64 `json:"last_seq,omitempty"`
 	// start
 	Start json.RawMessage `json:"start,omitempty"`
 	// message
@@ -132,7 +134,7 @@ type outFrame struct {
 
 type attachment struct {
 	chatID string
-	from   int64
+	from   uint64
 }
 
 func (d *Desk) handleWS(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +245,7 @@ func (s *wsConn) handle(f ClientFrame) outFrame {
 			return ack(fmt.Errorf("this connection already follows chat %s: %w", s.chatID, ErrWrongState))
 		}
 		var token string
-		var from int64
+		var from uint64
 		if f.Type == "start" {
 			res, err := d.StartChat(ctx, f.start)
 			if err != nil {
@@ -323,7 +325,7 @@ func (s *wsConn) writeLoop() {
 	ping := time.NewTicker(time.Duration(d.opts.PingInterval))
 	defer ping.Stop()
 	var chatID string
-	var sent int64
+	var sent uint64
 	for {
 		var changed <-chan struct{}
 		if chatID != "" {
@@ -333,7 +335,7 @@ func (s *wsConn) writeLoop() {
 			changed = c.changed
 			d.mu.RUnlock()
 			for _, e := range s.disorder(pending) {
-				if !s.write(append(append([]byte(`{"type":"event","event":`), e.JSON()...), '}')) {
+				if !s.write(append(append([]byte(`{"type":"event","event":`), eventJSON(e)...), '}')) {
 					return
 				}
 				sent = max(sent, e.Seq)
@@ -363,12 +365,12 @@ func (s *wsConn) writeLoop() {
 
 // disorder injects duplicated and swapped event frames into a batch about
 // to be written.
-func (s *wsConn) disorder(evs []Event) []Event {
+func (s *wsConn) disorder(evs []deskproto.Event) []deskproto.Event {
 	cfg := s.d.faults.config().WS
 	if cfg.DuplicateRate <= 0 && cfg.ReorderRate <= 0 {
 		return evs
 	}
-	out := make([]Event, 0, len(evs)+1)
+	out := make([]deskproto.Event, 0, len(evs)+1)
 	for _, e := range evs {
 		out = append(out, e)
 		if s.d.faults.hit("ws", FaultWSDuplicate, cfg.DuplicateRate) {

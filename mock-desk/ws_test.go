@@ -7,16 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // wsClient is a test customer on a WebSocket.
 type wsClient struct {
 	t       *testing.T
 	conn    *websocket.Conn
-	last    int64 // seq of the last event read
-	pending []Event
+	last    uint64 // seq of the last event read
+	pending []deskproto.Event
 }
 
 func (h *harness) dialWS(t *testing.T) *wsClient {
@@ -58,14 +60,14 @@ func (c *wsClient) read() (ServerFrame, error) {
 // until reads frames until one of type typ (for "event", of event type
 // evType) and returns the events read on the way, checking their order.
 // Events read while waiting for another frame are kept for the next call.
-func (c *wsClient) until(typ, evType string) (ServerFrame, []Event) {
+func (c *wsClient) until(typ string, evType deskproto.EventType) (ServerFrame, []deskproto.Event) {
 	c.t.Helper()
 	if typ == "event" {
 		for i, e := range c.pending {
 			if e.Type == evType {
 				evs := c.pending[:i+1]
 				c.pending = c.pending[i+1:]
-				return ServerFrame{Type: "event", Event: e.JSON()}, evs
+				return ServerFrame{Type: "event", Event: eventJSON(e)}, evs
 			}
 		}
 	}
@@ -75,7 +77,7 @@ func (c *wsClient) until(typ, evType string) (ServerFrame, []Event) {
 			c.t.Fatalf("waiting for %s %s: %v (events so far %v)", typ, evType, err, types(c.pending))
 		}
 		if f.Type == "event" {
-			var e Event
+			var e deskproto.Event
 			must(c.t, json.Unmarshal(f.Event, &e))
 			if e.Seq != c.last+1 {
 				c.t.Fatalf("event seq %d after %d", e.Seq, c.last)
@@ -113,14 +115,14 @@ func TestWSFullChatAndResume(t *testing.T) {
 		t.Fatalf("welcome = %+v", w)
 	}
 	chat := StartResult{ChatID: w.Chat.ChatID, ChatToken: w.ChatToken}
-	c.until("event", EventQueueUpdate)
+	c.until("event", deskproto.EventQueueUpdate)
 
 	ac, _ := h.desk.AwaitChat(ctx)
 	if ac.Summary() != "Card blocked." {
 		t.Fatal(ac.Summary())
 	}
 	must(t, ac.Join(ctx, ada))
-	c.until("event", EventAgentJoined)
+	c.until("event", deskproto.EventAgentJoined)
 
 	c.send(ClientFrame{Type: "message", RequestID: "m1", IdempotencyKey: "k1", Message: &servicedesk.MessageRequest{ID: "c1", Input: servicedesk.MessageInput{Text: "hi"}}})
 	ack, _ := c.until("ack", "")
@@ -143,16 +145,16 @@ func TestWSFullChatAndResume(t *testing.T) {
 		t.Fatal("typing not seen")
 	}
 	must(t, ac.Typing(ctx, true))
-	c.until("event", EventAgentTyping)
+	c.until("event", deskproto.EventAgentTyping)
 	mid, _ := ac.SayText(ctx, "Hello from **Ada**")
-	c.until("event", EventAgentMessage)
+	c.until("event", deskproto.EventAgentMessage)
 	c.send(ClientFrame{Type: "read", RequestID: "r", MessageID: mid})
 	c.until("ack", "")
 	if id, _ := ac.AwaitCustomerRead(ctx); id != mid {
 		t.Fatal(id)
 	}
 	must(t, ac.Read(ctx))
-	c.until("event", EventAgentRead)
+	c.until("event", deskproto.EventAgentRead)
 	c.send(ClientFrame{Type: "ping", RequestID: "p"})
 	if p, _ := c.until("pong", ""); p.RequestID != "p" {
 		t.Fatal(p)
@@ -171,7 +173,7 @@ func TestWSFullChatAndResume(t *testing.T) {
 	c2.last = seenUpTo
 	c2.send(ClientFrame{Type: "hello", RequestID: "h", ChatID: chat.ChatID, ChatToken: chat.ChatToken, LastSeq: seenUpTo})
 	c2.until("welcome", "")
-	_, missed := c2.until("event", EventScreenShareRequest)
+	_, missed := c2.until("event", deskproto.EventScreenShareRequested)
 	if got := strings.Join(types(missed), ","); got != "agent_typing,agent_message,screen_share_requested" {
 		t.Fatalf("missed = %s", got)
 	}
@@ -180,7 +182,7 @@ func TestWSFullChatAndResume(t *testing.T) {
 
 	c2.send(ClientFrame{Type: "end", RequestID: "e"})
 	c2.until("ack", "")
-	c2.until("event", EventChatEnded)
+	c2.until("event", deskproto.EventChatEnded)
 	if by, _ := ac.AwaitEnded(ctx); by != EndedByCustomer {
 		t.Fatal(by)
 	}

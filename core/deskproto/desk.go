@@ -552,7 +552,7 @@ func (d *Desk) apply(ev Event) {
 			cb.SendMessageToUser(*ev.Message, agentID)
 		}
 	case EventAgentTyping:
-		cb.AgentTyping(ev.Typing)
+		cb.AgentTyping(ev.Typing != nil && *ev.Typing)
 	case EventAgentRead:
 		cb.AgentReadMessages()
 	case EventTransferStarted:

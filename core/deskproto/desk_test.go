@@ -133,7 +133,7 @@ func TestEventsApplyInOrderOnceWhateverTheDelivery(t *testing.T) {
 		ev(1, EventCapabilities, func(e *Event) { e.Capabilities = &servicedesk.Capabilities{AllowFileUploads: true} }),
 		ev(2, EventQueueUpdate, func(e *Event) { e.Position = &two }),
 		ev(3, EventAgentJoined, agent("Ada")),
-		ev(4, EventAgentTyping, func(e *Event) { e.Typing = true }),
+		ev(4, EventAgentTyping, func(e *Event) { on := true; e.Typing = &on }),
 		ev(5, EventAgentMessage, say("hello")),
 		ev(6, EventAgentRead, nil),
 		ev(7, EventTransferStarted, agent("Grace")),

@@ -43,7 +43,7 @@ type Event struct {
 	Agent            *servicedesk.AgentProfile    `json:"agent,omitempty"`
 	MessageID        string                       `json:"message_id,omitempty"`
 	Message          *servicedesk.MessageResponse `json:"message,omitempty"`
-	Typing           bool                         `json:"typing,omitempty"`
+	Typing           *bool                        `json:"typing,omitempty"`
 	ReadMessageID    string                       `json:"read_message_id,omitempty"`
 	EndedBy          string                       `json:"ended_by,omitempty"`
 	Reason           string                       `json:"reason,omitempty"`
