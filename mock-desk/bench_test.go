@@ -1,7 +1,6 @@
 package mockdesk_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -42,7 +41,7 @@ func BenchmarkWebSocketChats(b *testing.B) {
 		if err := c.WriteJSON(mockdesk.ClientFrame{Type: "start"}); err != nil {
 			return err
 		}
-		return readUntil(c, `"type":"agent_joined"`)
+		return loadtest.ReadUntil(c, `"type":"agent_joined"`)
 	})
 	roundTrip := func(c *websocket.Conn, i int) error {
 		text := fmt.Sprintf("m%d", i)
@@ -50,7 +49,7 @@ func BenchmarkWebSocketChats(b *testing.B) {
 		if err := c.WriteJSON(f); err != nil {
 			return err
 		}
-		return readUntil(c, `"type":"agent_message"`)
+		return loadtest.ReadUntil(c, `"type":"agent_message"`)
 	}
 	loadtest.ClosedLoop(b, conns, roundTrip)
 }
@@ -106,23 +105,4 @@ func dialAll(b *testing.B, url string, setup func(*websocket.Conn) error) []*web
 		}
 	})
 	return conns
-}
-
-// readUntil reads frames until one contains marker.
-func readUntil(c *websocket.Conn, marker string) error {
-	_ = c.SetReadDeadline(time.Now().Add(60 * time.Second))
-	for {
-		_, m, err := c.ReadMessage()
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(m), marker) {
-			return nil
-		}
-		if strings.Contains(string(m), `"type":"error"`) {
-			var f mockdesk.ServerFrame
-			_ = json.Unmarshal(m, &f)
-			return fmt.Errorf("error frame: %+v", f.Error)
-		}
-	}
 }

@@ -237,7 +237,7 @@ func DeskOnly(cfg Config) (Result, error) {
 		if err := c.WriteMessage(websocket.TextMessage, []byte(`{"type":"start","request_id":"s"}`)); err != nil {
 			return err
 		}
-		return readUntil(c, `"type":"agent_joined"`)
+		return ReadUntil(c, `"type":"agent_joined"`)
 	}); err != nil {
 		return Result{}, err
 	}
@@ -249,12 +249,13 @@ func DeskOnly(cfg Config) (Result, error) {
 		if err := c.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
 			return err
 		}
-		return readUntil(c, `"type":"agent_message"`)
+		return ReadUntil(c, `"type":"agent_message"`)
 	})
 }
 
-// readUntil reads frames until one contains marker.
-func readUntil(c *websocket.Conn, marker string) error {
+// ReadUntil reads a desk socket's frames until one contains marker; an
+// error frame before it is an error.
+func ReadUntil(c *websocket.Conn, marker string) error {
 	_ = c.SetReadDeadline(time.Now().Add(time.Minute))
 	for {
 		_, m, err := c.ReadMessage()
