@@ -5,7 +5,10 @@
 //	                                 # the agent console, a demo bot and a chat page
 //	deskbridge demo --kit polling    # the same through another kit (websocket, rest, polling,
 //	                                 # amazonconnect, genesys: those two through mock-desk's vendor faces)
+//	deskbridge demo --carbon         # also the real @carbon/ai-chat at /carbon/ (scripts/install-npm.sh builds it)
 //	deskbridge serve --desk-url https://desk.example.com --allowed-origins https://shop.example.com
+//	deskbridge help serve            # every setting: flag, DESKBRIDGE_* variable, config-file member
+//	deskbridge healthcheck           # exit 0 when the local serve's /healthz answers 200
 //
 // The vendor kits need no desk URL. Amazon Connect: --kit amazonconnect with
 // DESKBRIDGE_CONNECT_REGION, DESKBRIDGE_CONNECT_INSTANCE_ID and
