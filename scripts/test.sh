@@ -23,14 +23,14 @@ if [[ "${DESKBRIDGE_SKIP_INSTALL:-}" != 1 ]]; then
 	rm -f "$setup_log"
 fi
 
-# The tests that need chromium or podman note here whether they ran; the
+# The tests that need chromium, podman or the npm bundle note here whether they ran; the
 # summary at the end says which passed, failed or were skipped, and why.
 export DESKBRIDGE_BROWSER_REPORT
 DESKBRIDGE_BROWSER_REPORT=$(mktemp)
 browser_summary() {
 	local rc=$?
 	if [[ -s "$DESKBRIDGE_BROWSER_REPORT" ]]; then
-		printf '\n== tests in chromium and podman: %s\n' "$(cut -d' ' -f1 "$DESKBRIDGE_BROWSER_REPORT" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
+		printf '\n== tests that need chromium, podman or the npm bundle: %s\n' "$(cut -d' ' -f1 "$DESKBRIDGE_BROWSER_REPORT" | sort | uniq -c | awk '{printf "%s%s %s", sep, $1, $2; sep=", "}')"
 		sort -k2 "$DESKBRIDGE_BROWSER_REPORT" | sed 's/^/  /'
 	fi
 	rm -f "$DESKBRIDGE_BROWSER_REPORT"

@@ -42,6 +42,9 @@ func TestDemoPageStatesInChromium(t *testing.T) {
 	if n := p.evalInt(visibleConnect + `.filter(b => !b.disabled).length`); n != 0 {
 		t.Fatalf("a stale Connect to agent button can still be clicked (%d)", n)
 	}
+	if got := p.eval(`document.querySelector('#transcript li.card.stale .card-note').textContent`); got != "A newer answer is below." {
+		t.Errorf("the stale card does not say why it cannot act: %q", got)
+	}
 	must("agents online", d.desk.SetAgentsOnline(actx, true))
 	p.say("a person, now?")
 	p.until("newest card", visibleConnect+`.filter(b => !b.disabled).length === 1`)

@@ -91,3 +91,24 @@ func TestREADMEGoSnippet(t *testing.T) {
 		t.Fatalf("the README's Go program does not compile: %v\n%s", err, out)
 	}
 }
+
+var readmeJSBlock = regexp.MustCompile("(?s)```js\n(.*?)```")
+
+// TestREADMEJavaScriptParses: each JavaScript snippet of the README (JSX
+// included) is valid syntax, by esbuild, which scripts/install-npm.sh
+// installs with the @carbon/ai-chat page.
+func TestREADMEJavaScriptParses(t *testing.T) {
+	needCarbonBundle(t)
+	esbuild := filepath.Join(carbonPage, "node_modules", ".bin", "esbuild")
+	blocks := readmeJSBlock.FindAllStringSubmatch(readRepoFile(t, "README.md"), -1)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no ```js block")
+	}
+	for i, b := range blocks {
+		cmd := exec.Command(esbuild, "--loader=jsx", "--format=esm", "--target=es2022", "--log-level=error")
+		cmd.Stdin = strings.NewReader(b[1])
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("README.md's JavaScript snippet %d does not parse: %v\n%s\n%s", i+1, err, out, b[1])
+		}
+	}
+}

@@ -169,6 +169,12 @@ function updateChrome() {
     const entry = botLog.find((e) => e.who === "card" && String(e.time) === c.dataset.card);
     const stale = c !== newest;
     b.hidden = stale && !(entry && entry.used);
+    let note = c.querySelector(".card-note");
+    if (b.hidden && !note) {
+      note = el("div", "card-note", "A newer answer is below.");
+      c.append(note);
+    }
+    if (note) note.hidden = !b.hidden;
     b.disabled = stale || !!(entry && entry.used) || ACTIVE.has(state) || b.dataset.busy === "1";
     c.classList.toggle("stale", stale);
   }
