@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -205,11 +206,16 @@ func findCarbonPage(dir string) (string, error) {
 			candidates = append(candidates, filepath.Join(filepath.Dir(src), "testdata", "carbon"))
 		}
 	}
+	var looked []string
 	for _, c := range candidates {
 		if _, err := os.Stat(filepath.Join(c, "dist", "page.js")); err == nil {
 			return c, nil
 		}
+		if abs, err := filepath.Abs(c); err == nil && !slices.Contains(looked, abs) {
+			looked = append(looked, abs)
+		}
 	}
+	candidates = looked
 	return "", fmt.Errorf("--carbon: the @carbon/ai-chat page is not built (no dist/page.js in %s): %s; or run the demo without --carbon", strings.Join(candidates, ", "), carbonPageHint)
 }
 
