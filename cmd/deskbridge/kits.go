@@ -146,7 +146,9 @@ func newKit(cfg kitConfig) (*kit, error) {
 	cfg.Name = spec.Name
 	cfg.Logger = cfg.Logger.With("kit", spec.Name)
 	k, err := spec.Start(cfg)
-	if err != nil {
+	if err != nil && strings.HasPrefix(err.Error(), spec.Name+": ") {
+		return nil, fmt.Errorf("kit %w", err) // the kit's error names it already
+	} else if err != nil {
 		return nil, fmt.Errorf("kit %s: %w", spec.Name, err)
 	}
 	return k, nil

@@ -163,6 +163,11 @@ func TestServeErrorsNameWhatWasSet(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "desk URL") {
 		t.Errorf("unknown kit with a bad URL: %v", err)
 	}
+	// A kit's own error at start names the variable, with one "kit" prefix.
+	_, err = newKit(kitConfig{Name: "genesys", Settings: map[string]string{"DESKBRIDGE_GENESYS_DEPLOYMENT_ID": "d-1", "DESKBRIDGE_GENESYS_REGION": "mars-1"}, Logger: quietLog()})
+	if err == nil || !strings.HasPrefix(err.Error(), `kit genesys: DESKBRIDGE_GENESYS_REGION="mars-1": unknown region; known: `) {
+		t.Errorf("unknown Genesys region: %v", err)
+	}
 	// Mock-desk faces need no vendor ids.
 	if _, err := loadServeConfig([]string{"--kit", "connect", "--desk-url", "http://127.0.0.1:1", "--data-dir", dir}, io.Discard, func(string) string { return "" }); err != nil {
 		t.Errorf("amazonconnect against a mock-desk face: %v", err)
