@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/mock-desk/loadtest"
-	"github.com/gorilla/websocket"
 )
 
 var benchAgent = servicedesk.AgentProfile{ID: "agent-1", Nickname: "Ada", UserType: servicedesk.UserHuman}
@@ -38,14 +40,14 @@ func BenchmarkWebSocketChats(b *testing.B) {
 	defer d.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/ws"
 	conns := dialAll(b, url, func(c *websocket.Conn) error {
-		if err := c.WriteJSON(mockdesk.ClientFrame{Type: "start"}); err != nil {
+		if err := c.WriteJSON(deskproto.ClientFrame{Type: "start"}); err != nil {
 			return err
 		}
 		return loadtest.ReadUntil(c, `"type":"agent_joined"`)
 	})
 	roundTrip := func(c *websocket.Conn, i int) error {
 		text := fmt.Sprintf("m%d", i)
-		f := mockdesk.ClientFrame{Type: "message", IdempotencyKey: text, Message: &servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: text}}}
+		f := deskproto.ClientFrame{Type: "message", IdempotencyKey: text, Message: &servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: text}}}
 		if err := c.WriteJSON(f); err != nil {
 			return err
 		}

@@ -167,7 +167,7 @@ func TestConformanceHooks(t *testing.T) {
 		t.Fatal("still online")
 	}
 	c := h.dialWS(t)
-	c.send(ClientFrame{Type: "hello", ChatID: id, ChatToken: chat.ChatToken})
+	c.send(deskproto.ClientFrame{Type: "hello", ChatID: id, ChatToken: chat.ChatToken})
 	c.until("welcome", "")
 	waitFor(t, func() bool { h.desk.mu.Lock(); defer h.desk.mu.Unlock(); return len(h.desk.chats[id].conns) == 1 })
 	must(t, h.desk.DropConnections(ctx, id))

@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 func TestFaultsREST5xxAnd429(t *testing.T) {
@@ -85,7 +87,7 @@ func TestFaultsWSDropAndPollStall(t *testing.T) {
 	h := newHarness(t, Options{Faults: Faults{WS: WSFaults{DropAfterFrames: 3}}})
 	ctx := ctxT(t)
 	c := h.dialWS(t)
-	c.send(ClientFrame{Type: "start"})
+	c.send(deskproto.ClientFrame{Type: "start"})
 	frames := 0
 	for {
 		if _, err := c.read(); err != nil {

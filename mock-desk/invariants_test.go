@@ -162,7 +162,7 @@ func invariantWS(ctx context.Context, h *harness, n, msgs int) error {
 	send := func(i int) {
 		key := fmt.Sprintf("w%d-%d", n, i)
 		for range 2 { // every message resent with its key
-			_ = conn.WriteJSON(ClientFrame{Type: "message", IdempotencyKey: key, Message: &servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: key}}})
+			_ = conn.WriteJSON(deskproto.ClientFrame{Type: "message", IdempotencyKey: key, Message: &servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: key}}})
 		}
 	}
 	// exchange sends messages from..to-1 one at a time, each after the
@@ -185,7 +185,7 @@ func invariantWS(ctx context.Context, h *harness, n, msgs int) error {
 	if err := dial(); err != nil {
 		return err
 	}
-	_ = conn.WriteJSON(ClientFrame{Type: "start", Start: json.RawMessage(`{"customer":{"name":"ws"}}`)})
+	_ = conn.WriteJSON(deskproto.ClientFrame{Type: "start", Start: json.RawMessage(`{"customer":{"name":"ws"}}`)})
 	var chatID, token string
 	for chatID == "" {
 		f, err := read()
@@ -207,7 +207,7 @@ func invariantWS(ctx context.Context, h *harness, n, msgs int) error {
 		return err
 	}
 	defer conn.Close()
-	_ = conn.WriteJSON(ClientFrame{Type: "hello", ChatID: chatID, ChatToken: token, LastSeq: last})
+	_ = conn.WriteJSON(deskproto.ClientFrame{Type: "hello", ChatID: chatID, ChatToken: token, LastSeq: last})
 	for echoed := false; !echoed; {
 		f, err := read()
 		if err != nil {

@@ -11,34 +11,11 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
-// ClientFrame is a frame from the customer side of a WebSocket.
-type ClientFrame struct {
-	// Type: hello, start, message, typing, read, end, screen_share,
-	// screen_share_stop, availability, ping.
-	Type string `json:"type"`
-	// RequestID is echoed in the answer (ack, error, welcome, pong).
-	RequestID string `json:"request_id,omitempty"`
-	// hello
-	ChatID    string `json:"chat_id,omitempty"`
-	ChatToken string `json:"chat_token,omitempty"`
-	LastSeq   uint64 `json:"last_seq,omitempty"`
-	// start
-	Start json.RawMessage `json:"start,omitempty"`
-	// message
-	Message        *servicedesk.MessageRequest `json:"message,omitempty"`
-	IdempotencyKey string                      `json:"idempotency_key,omitempty"`
-	FileIDs        []string                    `json:"file_ids,omitempty"`
-	// typing
-	Typing *bool `json:"typing,omitempty"`
-	// read
-	MessageID string `json:"message_id,omitempty"`
-	// screen_share
-	ScreenShareID string                       `json:"screen_share_id,omitempty"`
-	State         servicedesk.ScreenShareState `json:"state,omitempty"`
-
+// clientMsg is a decoded client frame, with its start request parsed.
+type clientMsg struct {
+	deskproto.ClientFrame
 	start StartRequest
 }
 
@@ -60,18 +37,19 @@ type ServerFrame struct {
 	Error *ErrorDetail `json:"error,omitempty"`
 }
 
-func decodeClientFrame(b []byte) (ClientFrame, error) {
-	f, err := decodeJSON[ClientFrame](b)
+func decodeClientFrame(b []byte) (clientMsg, error) {
+	fr, err := decodeJSON[deskproto.ClientFrame](b)
+	f := clientMsg{ClientFrame: fr}
 	if err != nil {
 		return f, err
 	}
-	bad := func(what string) (ClientFrame, error) {
+	bad := func(what string) (clientMsg, error) {
 		return f, fmt.Errorf("%s frame: %s: %w", f.Type, what, ErrBadRequest)
 	}
 	switch f.Type {
 	case "hello":
-		if f.ChatID == "" || f.ChatToken == "" || f.LastSeq < 0 {
-			return bad("needs chat_id, chat_token and last_seq ≥ 0")
+		if f.ChatID == "" || f.ChatToken == "" {
+			return bad("needs chat_id and chat_token")
 		}
 	case "start":
 		raw := f.Start
@@ -222,7 +200,7 @@ func errFrame(reqID string, err error) ServerFrame {
 }
 
 // handle runs one client frame and returns the answer.
-func (s *wsConn) handle(f ClientFrame) outFrame {
+func (s *wsConn) handle(f clientMsg) outFrame {
 	d := s.d
 	ctx := d.ctx
 	ack := func(err error) outFrame {
@@ -301,7 +279,7 @@ func (s *wsConn) handle(f ClientFrame) outFrame {
 
 // refuseAction injects the action faults: an error frame instead of the
 // work.
-func (s *wsConn) refuseAction(f ClientFrame) (ServerFrame, bool) {
+func (s *wsConn) refuseAction(f clientMsg) (ServerFrame, bool) {
 	cfg := s.d.faults.config().WS
 	var err error
 	switch {

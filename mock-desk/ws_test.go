@@ -105,7 +105,7 @@ func TestWSFullChatAndResume(t *testing.T) {
 	ctx := ctxT(t)
 	c := h.dialWS(t)
 
-	c.send(ClientFrame{Type: "availability", RequestID: "a"})
+	c.send(deskproto.ClientFrame{Type: "availability", RequestID: "a"})
 	if f, _ := c.until("availability", ""); !f.Availability.Online {
 		t.Fatal("offline")
 	}
@@ -124,13 +124,13 @@ func TestWSFullChatAndResume(t *testing.T) {
 	must(t, ac.Join(ctx, ada))
 	c.until("event", deskproto.EventAgentJoined)
 
-	c.send(ClientFrame{Type: "message", RequestID: "m1", IdempotencyKey: "k1", Message: &servicedesk.MessageRequest{ID: "c1", Input: servicedesk.MessageInput{Text: "hi"}}})
+	c.send(deskproto.ClientFrame{Type: "message", RequestID: "m1", IdempotencyKey: "k1", Message: &servicedesk.MessageRequest{ID: "c1", Input: servicedesk.MessageInput{Text: "hi"}}})
 	ack, _ := c.until("ack", "")
 	if ack.RequestID != "m1" || ack.Result.MessageID == "" {
 		t.Fatalf("ack = %+v", ack)
 	}
 	// A resend of the same key answers the same id.
-	c.send(ClientFrame{Type: "message", RequestID: "m1b", IdempotencyKey: "k1", Message: &servicedesk.MessageRequest{ID: "c1", Input: servicedesk.MessageInput{Text: "hi"}}})
+	c.send(deskproto.ClientFrame{Type: "message", RequestID: "m1b", IdempotencyKey: "k1", Message: &servicedesk.MessageRequest{ID: "c1", Input: servicedesk.MessageInput{Text: "hi"}}})
 	ack2, _ := c.until("ack", "")
 	if ack2.Result.MessageID != ack.Result.MessageID || !ack2.Result.Replayed {
 		t.Fatalf("replay ack = %+v", ack2.Result)
@@ -139,7 +139,7 @@ func TestWSFullChatAndResume(t *testing.T) {
 		t.Fatalf("message id %q", m.ID)
 	}
 	tr := true
-	c.send(ClientFrame{Type: "typing", RequestID: "t", Typing: &tr})
+	c.send(deskproto.ClientFrame{Type: "typing", RequestID: "t", Typing: &tr})
 	c.until("ack", "")
 	if on, _ := ac.AwaitCustomerTyping(ctx); !on {
 		t.Fatal("typing not seen")
@@ -148,14 +148,14 @@ func TestWSFullChatAndResume(t *testing.T) {
 	c.until("event", deskproto.EventAgentTyping)
 	mid, _ := ac.SayText(ctx, "Hello from **Ada**")
 	c.until("event", deskproto.EventAgentMessage)
-	c.send(ClientFrame{Type: "read", RequestID: "r", MessageID: mid})
+	c.send(deskproto.ClientFrame{Type: "read", RequestID: "r", MessageID: mid})
 	c.until("ack", "")
 	if id, _ := ac.AwaitCustomerRead(ctx); id != mid {
 		t.Fatal(id)
 	}
 	must(t, ac.Read(ctx))
 	c.until("event", deskproto.EventAgentRead)
-	c.send(ClientFrame{Type: "ping", RequestID: "p"})
+	c.send(deskproto.ClientFrame{Type: "ping", RequestID: "p"})
 	if p, _ := c.until("pong", ""); p.RequestID != "p" {
 		t.Fatal(p)
 	}
@@ -171,16 +171,16 @@ func TestWSFullChatAndResume(t *testing.T) {
 
 	c2 := h.dialWS(t)
 	c2.last = seenUpTo
-	c2.send(ClientFrame{Type: "hello", RequestID: "h", ChatID: chat.ChatID, ChatToken: chat.ChatToken, LastSeq: seenUpTo})
+	c2.send(deskproto.ClientFrame{Type: "hello", RequestID: "h", ChatID: chat.ChatID, ChatToken: chat.ChatToken, LastSeq: seenUpTo})
 	c2.until("welcome", "")
 	_, missed := c2.until("event", deskproto.EventScreenShareRequested)
 	if got := strings.Join(types(missed), ","); got != "agent_typing,agent_message,screen_share_requested" {
 		t.Fatalf("missed = %s", got)
 	}
-	c2.send(ClientFrame{Type: "screen_share", RequestID: "ss", ScreenShareID: missed[2].ScreenShareID, State: servicedesk.ScreenShareDeclined})
+	c2.send(deskproto.ClientFrame{Type: "screen_share", RequestID: "ss", ScreenShareID: missed[2].ScreenShareID, State: servicedesk.ScreenShareDeclined})
 	c2.until("ack", "")
 
-	c2.send(ClientFrame{Type: "end", RequestID: "e"})
+	c2.send(deskproto.ClientFrame{Type: "end", RequestID: "e"})
 	c2.until("ack", "")
 	c2.until("event", deskproto.EventChatEnded)
 	if by, _ := ac.AwaitEnded(ctx); by != EndedByCustomer {
@@ -209,11 +209,11 @@ func TestWSBadInput(t *testing.T) {
 	expectErr([]byte(`[1,2]`), "bad_json")
 	expectErr([]byte(`{"type":"dance"}`), "bad_request")
 	expectErr([]byte(`{}`), "bad_request")
-	expectErr(ClientFrame{Type: "message", Message: &servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: "x"}}}, "unauthorized")
-	expectErr(ClientFrame{Type: "hello", ChatID: chat.ChatID, ChatToken: other.ChatToken}, "unauthorized")
-	expectErr(ClientFrame{Type: "hello", ChatID: "ch_nope", ChatToken: "x"}, "chat_not_found")
-	expectErr(ClientFrame{Type: "hello", ChatID: chat.ChatID}, "bad_request")
-	expectErr(ClientFrame{Type: "hello", ChatID: chat.ChatID, ChatToken: chat.ChatToken, LastSeq: 99}, "bad_cursor")
+	expectErr(deskproto.ClientFrame{Type: "message", Message: &servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: "x"}}}, "unauthorized")
+	expectErr(deskproto.ClientFrame{Type: "hello", ChatID: chat.ChatID, ChatToken: other.ChatToken}, "unauthorized")
+	expectErr(deskproto.ClientFrame{Type: "hello", ChatID: "ch_nope", ChatToken: "x"}, "chat_not_found")
+	expectErr(deskproto.ClientFrame{Type: "hello", ChatID: chat.ChatID}, "bad_request")
+	expectErr(deskproto.ClientFrame{Type: "hello", ChatID: chat.ChatID, ChatToken: chat.ChatToken, LastSeq: 99}, "bad_cursor")
 	expectErr(map[string]any{"type": "start", "start": map[string]any{"connect_item": map[string]string{"response_type": "text"}}}, "bad_request")
 	if err := c.conn.WriteMessage(websocket.BinaryMessage, []byte{1, 2}); err != nil {
 		t.Fatal(err)
@@ -221,13 +221,13 @@ func TestWSBadInput(t *testing.T) {
 	if f, _ := c.read(); f.Type != "error" {
 		t.Fatal(f)
 	}
-	c.send(ClientFrame{Type: "hello", ChatID: chat.ChatID, ChatToken: chat.ChatToken})
+	c.send(deskproto.ClientFrame{Type: "hello", ChatID: chat.ChatID, ChatToken: chat.ChatToken})
 	c.until("welcome", "")
-	expectErr(ClientFrame{Type: "hello", ChatID: chat.ChatID, ChatToken: chat.ChatToken}, "wrong_state")
-	expectErr(ClientFrame{Type: "typing"}, "bad_request")
-	expectErr(ClientFrame{Type: "message"}, "bad_request")
-	expectErr(ClientFrame{Type: "message", Message: &servicedesk.MessageRequest{}}, "bad_request")
-	expectErr(ClientFrame{Type: "screen_share", State: "accepted"}, "no_screen_share")
+	expectErr(deskproto.ClientFrame{Type: "hello", ChatID: chat.ChatID, ChatToken: chat.ChatToken}, "wrong_state")
+	expectErr(deskproto.ClientFrame{Type: "typing"}, "bad_request")
+	expectErr(deskproto.ClientFrame{Type: "message"}, "bad_request")
+	expectErr(deskproto.ClientFrame{Type: "message", Message: &servicedesk.MessageRequest{}}, "bad_request")
+	expectErr(deskproto.ClientFrame{Type: "screen_share", State: "accepted"}, "no_screen_share")
 	// A frame over the limit closes the connection with 1009 (or, when
 	// the desk closes before the client has finished writing, a reset).
 	big := []byte(`{"type":"message","message":{"input":{"text":"` + strings.Repeat("x", 4096) + `"}}}`)

@@ -148,3 +148,30 @@ type Page struct {
 	Cursor uint64  `json:"cursor"`
 	Ended  bool    `json:"ended"`
 }
+
+// ClientFrame is a frame from the customer side of the WebSocket
+// transport (docs/desk-protocol.md, "WebSocket").
+type ClientFrame struct {
+	// Type: hello, start, message, typing, read, end, screen_share,
+	// screen_share_stop, availability, ping.
+	Type string `json:"type"`
+	// RequestID is echoed in the answer (ack, error, welcome, pong).
+	RequestID string `json:"request_id,omitempty"`
+	// hello
+	ChatID    string `json:"chat_id,omitempty"`
+	ChatToken string `json:"chat_token,omitempty"`
+	LastSeq   uint64 `json:"last_seq,omitempty"`
+	// start
+	Start json.RawMessage `json:"start,omitempty"`
+	// message
+	Message        *servicedesk.MessageRequest `json:"message,omitempty"`
+	IdempotencyKey string                      `json:"idempotency_key,omitempty"`
+	FileIDs        []string                    `json:"file_ids,omitempty"`
+	// typing
+	Typing *bool `json:"typing,omitempty"`
+	// read
+	MessageID string `json:"message_id,omitempty"`
+	// screen_share
+	ScreenShareID string                       `json:"screen_share_id,omitempty"`
+	State         servicedesk.ScreenShareState `json:"state,omitempty"`
+}

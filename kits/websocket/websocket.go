@@ -94,22 +94,6 @@ func (k *Kit) Close() error {
 	return nil
 }
 
-// clientFrame is a frame to the desk (docs/desk-protocol.md, WebSocket).
-type clientFrame struct {
-	Type           string                       `json:"type"`
-	RequestID      string                       `json:"request_id,omitempty"`
-	ChatID         string                       `json:"chat_id,omitempty"`
-	ChatToken      string                       `json:"chat_token,omitempty"`
-	LastSeq        uint64                       `json:"last_seq,omitempty"`
-	Message        *servicedesk.MessageRequest  `json:"message,omitempty"`
-	IdempotencyKey string                       `json:"idempotency_key,omitempty"`
-	FileIDs        []string                     `json:"file_ids,omitempty"`
-	Typing         *bool                        `json:"typing,omitempty"`
-	MessageID      string                       `json:"message_id,omitempty"`
-	ScreenShareID  string                       `json:"screen_share_id,omitempty"`
-	State          servicedesk.ScreenShareState `json:"state,omitempty"`
-}
-
 // serverFrame is a frame from the desk.
 type serverFrame struct {
 	Type      string                `json:"type"`
@@ -216,7 +200,7 @@ func (l *link) hello() []byte {
 	l.mu.Lock()
 	ref := l.ref
 	l.mu.Unlock()
-	b, _ := json.Marshal(clientFrame{Type: "hello", RequestID: "hello", ChatID: ref.ID, ChatToken: ref.Token, LastSeq: l.in.Last()})
+	b, _ := json.Marshal(deskproto.ClientFrame{Type: "hello", RequestID: "hello", ChatID: ref.ID, ChatToken: ref.Token, LastSeq: l.in.Last()})
 	return b
 }
 
@@ -316,7 +300,7 @@ func (l *link) helloFailed(e *frameError) {
 
 // call sends an action and waits for its answer, resending while the desk
 // says "not now" (rate_limited, unavailable) or the frame beat the hello.
-func (l *link) call(ctx context.Context, f clientFrame) (serverFrame, error) {
+func (l *link) call(ctx context.Context, f deskproto.ClientFrame) (serverFrame, error) {
 	// An action belongs to the chat (socket) it was made in: once that chat
 	// is left, a retry must not land in the next one.
 	l.mu.Lock()
@@ -340,7 +324,7 @@ func notNow(err error) bool {
 
 // try sends the action once on chatSock and waits for its answer. A
 // refusal is the desk's *deskproto.Error, with the reply.
-func (l *link) try(ctx context.Context, chatSock *stream.Socket, f clientFrame) (serverFrame, error) {
+func (l *link) try(ctx context.Context, chatSock *stream.Socket, f deskproto.ClientFrame) (serverFrame, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -399,7 +383,7 @@ func (l *link) forget(id string) {
 	l.mu.Unlock()
 }
 
-func (l *link) act(ctx context.Context, f clientFrame) error {
+func (l *link) act(ctx context.Context, f deskproto.ClientFrame) error {
 	_, err := l.call(ctx, f)
 	if err != nil {
 		l.mu.Lock()
@@ -412,7 +396,7 @@ func (l *link) act(ctx context.Context, f clientFrame) error {
 
 func (l *link) Send(ctx context.Context, m deskproto.Message) (deskproto.SendResult, error) {
 	msg := m.Message
-	reply, err := l.call(ctx, clientFrame{Type: "message", Message: &msg, IdempotencyKey: m.IdempotencyKey, FileIDs: m.FileIDs})
+	reply, err := l.call(ctx, deskproto.ClientFrame{Type: "message", Message: &msg, IdempotencyKey: m.IdempotencyKey, FileIDs: m.FileIDs})
 	if err != nil {
 		l.mu.Lock()
 		id := l.ref.ID
@@ -426,24 +410,24 @@ func (l *link) Send(ctx context.Context, m deskproto.Message) (deskproto.SendRes
 }
 
 func (l *link) Typing(ctx context.Context, on bool) error {
-	return l.act(ctx, clientFrame{Type: "typing", Typing: &on})
+	return l.act(ctx, deskproto.ClientFrame{Type: "typing", Typing: &on})
 }
 
 func (l *link) Read(ctx context.Context, messageID string) error {
-	return l.act(ctx, clientFrame{Type: "read", MessageID: messageID})
+	return l.act(ctx, deskproto.ClientFrame{Type: "read", MessageID: messageID})
 }
 
 func (l *link) ScreenShare(ctx context.Context, id string, state servicedesk.ScreenShareState) error {
-	return l.act(ctx, clientFrame{Type: "screen_share", ScreenShareID: id, State: state})
+	return l.act(ctx, deskproto.ClientFrame{Type: "screen_share", ScreenShareID: id, State: state})
 }
 
 func (l *link) StopScreenShare(ctx context.Context) error {
-	return l.act(ctx, clientFrame{Type: "screen_share_stop"})
+	return l.act(ctx, deskproto.ClientFrame{Type: "screen_share_stop"})
 }
 
 // End ends the chat; a chat that already ended is no error.
 func (l *link) End(ctx context.Context) error {
-	err := l.act(ctx, clientFrame{Type: "end"})
+	err := l.act(ctx, deskproto.ClientFrame{Type: "end"})
 	var e *deskproto.Error
 	if errors.As(err, &e) && (e.Code == deskproto.CodeChatEnded || e.Code == deskproto.CodeChatNotFound) {
 		return nil
