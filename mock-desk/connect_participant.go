@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -41,7 +42,7 @@ func (f *ConnectFace) startChatContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	item := servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent, MessageToHumanAgent: req.Attributes[f.opts.SummaryAttribute]}
-	res, err := f.d.StartChat(r.Context(), StartRequest{Customer: Customer{Name: req.ParticipantDetails.DisplayName}, ConnectItem: &item})
+	res, err := f.d.StartChat(r.Context(), StartRequest{Customer: deskproto.Customer{Name: req.ParticipantDetails.DisplayName}, ConnectItem: &item})
 	if err != nil {
 		connectErrorOf(w, err)
 		return

@@ -18,7 +18,7 @@ type ChatView struct {
 	State          string                    `json:"state"`
 	EndedBy        string                    `json:"ended_by,omitempty"`
 	Created        time.Time                 `json:"created"`
-	Customer       Customer                  `json:"customer"`
+	Customer       deskproto.Customer        `json:"customer"`
 	Summary        string                    `json:"summary,omitempty"`
 	Agent          *servicedesk.AgentProfile `json:"agent,omitempty"`
 	TransferTo     *servicedesk.AgentProfile `json:"transfer_to,omitempty"`

@@ -13,7 +13,7 @@ import (
 // browser tests and the binary's users do.
 func TestControlHTTP(t *testing.T) {
 	h := newHarness(t, Options{Agents: []AgentConfig{{Profile: ada, Online: true}, {Profile: grace, Online: true}}})
-	chat := h.start(StartRequest{Customer: Customer{Name: "Uma"}, ConnectItem: connectItem("Broken screen.")})
+	chat := h.start(StartRequest{Customer: deskproto.Customer{Name: "Uma"}, ConnectItem: connectItem("Broken screen.")})
 	var v ChatView
 	h.mustDo(200, &v, "POST", "/control/chats/await?wait=5", "", nil)
 	if v.ChatID != chat.ChatID || v.Summary != "Broken screen." || v.State != StateQueued || v.Position != 1 {
@@ -161,7 +161,7 @@ func TestConformanceHooks(t *testing.T) {
 		t.Fatalf("file = %+v", f)
 	}
 	must(t, h.desk.SetAgentsOnline(ctx, false))
-	var av Availability
+	var av deskproto.Availability
 	h.mustDo(200, &av, "GET", "/v1/availability", "", nil)
 	if av.Online {
 		t.Fatal("still online")

@@ -46,18 +46,18 @@ const (
 // sendMessage stores a customer message once per idempotency key; a resent
 // key with the same message answers the first result, with a different one
 // fails with ErrIdempotencyReused.
-func (d *Desk) sendMessage(ctx context.Context, chatID, token, key string, msg servicedesk.MessageRequest, fileIDs []string) (SendResult, error) {
+func (d *Desk) sendMessage(ctx context.Context, chatID, token, key string, msg servicedesk.MessageRequest, fileIDs []string) (deskproto.SendResult, error) {
 	if err := ctx.Err(); err != nil {
-		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %w", chatID, err)
+		return deskproto.SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %w", chatID, err)
 	}
 	if len(key) > maxIdempotencyKey {
-		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: idempotency key longer than %d: %w", chatID, maxIdempotencyKey, ErrBadRequest)
+		return deskproto.SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: idempotency key longer than %d: %w", chatID, maxIdempotencyKey, ErrBadRequest)
 	}
 	if len(fileIDs) > maxFilesPerMessage {
-		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: more than %d file_ids: %w", chatID, maxFilesPerMessage, ErrBadRequest)
+		return deskproto.SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: more than %d file_ids: %w", chatID, maxFilesPerMessage, ErrBadRequest)
 	}
 	if msg.Input.Text == "" && msg.Input.MessageType != servicedesk.InputEvent && len(fileIDs) == 0 {
-		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: empty input.text: %w", chatID, ErrBadRequest)
+		return deskproto.SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: empty input.text: %w", chatID, ErrBadRequest)
 	}
 	sum := sha256.Sum256(mustJSON(messageBody{Message: &msg, FileIDs: fileIDs}))
 	hash := hex.EncodeToString(sum[:])
@@ -65,12 +65,12 @@ func (d *Desk) sendMessage(ctx context.Context, chatID, token, key string, msg s
 	defer d.mu.Unlock()
 	c, err := d.lookup(chatID, token)
 	if err != nil {
-		return SendResult{}, fmt.Errorf("mockdesk: send message: %w", err)
+		return deskproto.SendResult{}, fmt.Errorf("mockdesk: send message: %w", err)
 	}
 	if key != "" {
 		if prev, ok := c.idem[key]; ok {
 			if prev.hash != hash {
-				return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s, key %q: %w", chatID, key, ErrIdempotencyReused)
+				return deskproto.SendResult{}, fmt.Errorf("mockdesk: send message in chat %s, key %q: %w", chatID, key, ErrIdempotencyReused)
 			}
 			r := prev.result
 			r.Replayed = true
@@ -78,17 +78,17 @@ func (d *Desk) sendMessage(ctx context.Context, chatID, token, key string, msg s
 		}
 	}
 	if c.state == StateEnded {
-		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %w", chatID, ErrChatEnded)
+		return deskproto.SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %w", chatID, ErrChatEnded)
 	}
 	if c.rejectNext != "" {
 		reason := c.rejectNext
 		c.rejectNext = ""
 		d.observe(c, observation{kind: obsMessage, message: CustomerMessage{Request: msg, Time: time.Now().UTC(), IdempotencyKey: key, FileIDs: fileIDs, Rejected: reason}})
-		return SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %s: %w", chatID, reason, ErrMessageRejected)
+		return deskproto.SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: %s: %w", chatID, reason, ErrMessageRejected)
 	}
 	m := CustomerMessage{ID: newID("cm_", 8), Request: msg, Time: time.Now().UTC(), IdempotencyKey: key, FileIDs: fileIDs}
 	c.messages = append(c.messages, m)
-	res := SendResult{MessageID: m.ID, IdempotencyKey: key, CreatedAt: m.Time}
+	res := deskproto.SendResult{MessageID: m.ID, IdempotencyKey: key, CreatedAt: m.Time}
 	if key != "" {
 		c.idem[key] = idemEntry{hash: hash, result: res}
 	}

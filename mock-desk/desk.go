@@ -306,7 +306,7 @@ func newID(prefix string, nbytes int) string {
 type chat struct {
 	id, token  string
 	created    time.Time
-	customer   Customer
+	customer   deskproto.Customer
 	connect    servicedesk.GenericItem
 	summary    string
 	caps       servicedesk.Capabilities
@@ -349,12 +349,6 @@ type chat struct {
 
 	hookQueue   []deskproto.Event // webhook deliveries not yet acknowledged
 	hookRunning bool
-}
-
-// Customer says who started a chat.
-type Customer struct {
-	ID   string `json:"id,omitempty"`
-	Name string `json:"name,omitempty"`
 }
 
 // CustomerMessage is a message the customer sent, as stored.
@@ -404,17 +398,7 @@ func (c *chat) addLine(e TranscriptEntry) {
 
 type idemEntry struct {
 	hash   string
-	result SendResult
-}
-
-// SendResult is the answer to a customer message, replayed for a resent
-// idempotency key.
-type SendResult struct {
-	MessageID      string    `json:"message_id"`
-	IdempotencyKey string    `json:"idempotency_key,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	// Replayed is true when the key had been seen: nothing new was stored.
-	Replayed bool `json:"replayed"`
+	result deskproto.SendResult
 }
 
 // observation is something the customer side did, for the control API and
@@ -485,7 +469,7 @@ func (d *Desk) observe(c *chat, o observation) {
 
 // StartRequest is what a customer sends to open a chat.
 type StartRequest struct {
-	Customer Customer `json:"customer,omitempty"`
+	Customer deskproto.Customer `json:"customer,omitempty"`
 	// ConnectItem is the bot's connect_to_agent item; its transfer_info's
 	// summary_message_to_agent becomes the agent's summary.
 	ConnectItem *servicedesk.GenericItem `json:"connect_item,omitempty"`
@@ -668,22 +652,11 @@ func (d *Desk) agentByID(id string) *agent {
 	return nil
 }
 
-// Availability answers whether any agent is online.
-type Availability struct {
-	Online       bool `json:"online"`
-	AgentsOnline int  `json:"agents_online"`
-	// Waiting is how many chats are in the queue.
-	Waiting int `json:"waiting"`
-	// WaitMinutes estimates the wait of a chat started now.
-	WaitMinutes  int                      `json:"wait_minutes"`
-	Capabilities servicedesk.Capabilities `json:"capabilities"`
-}
-
 // Availability reports whether agents are online (Carbon's
 // areAnyAgentsOnline) and the desk's capabilities.
-func (d *Desk) Availability(ctx context.Context) (Availability, error) {
+func (d *Desk) Availability(ctx context.Context) (deskproto.Availability, error) {
 	if err := ctx.Err(); err != nil {
-		return Availability{}, fmt.Errorf("mockdesk: availability: %w", err)
+		return deskproto.Availability{}, fmt.Errorf("mockdesk: availability: %w", err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -699,7 +672,8 @@ func (d *Desk) Availability(ctx context.Context) (Availability, error) {
 		aht := time.Duration(d.opts.AverageHandleTime)
 		wait = int((time.Duration(len(d.queue)+1)*aht/time.Duration(slots) + time.Minute - 1) / time.Minute)
 	}
-	return Availability{Online: n > 0, AgentsOnline: n, Waiting: len(d.queue), WaitMinutes: wait, Capabilities: *d.opts.Capabilities}, nil
+	caps := *d.opts.Capabilities
+	return deskproto.Availability{Online: n > 0, AgentsOnline: n, Waiting: len(d.queue), WaitMinutes: wait, Capabilities: &caps}, nil
 }
 
 // SetAgentOnline takes a roster agent on or off line. Going online routes

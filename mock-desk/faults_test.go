@@ -75,7 +75,7 @@ func TestFaultsAmbiguousSend(t *testing.T) {
 	if st, _, _ := h.do("POST", path, chat.ChatToken, body, "Idempotency-Key", "amb"); st != 503 {
 		t.Fatal(st)
 	}
-	var res SendResult
+	var res deskproto.SendResult
 	h.mustDo(201, &res, "POST", path, chat.ChatToken, body, "Idempotency-Key", "amb")
 	msgs, _ := h.desk.CustomerMessages(chat.ChatID)
 	if !res.Replayed || len(msgs) != 1 || msgs[0].ID != res.MessageID {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -16,7 +17,7 @@ func (f *GenesysFace) start(sess *genesysSession, attrs map[string]string) error
 		return nil
 	}
 	item := servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent, MessageToHumanAgent: attrs[f.opts.SummaryAttribute]}
-	res, err := f.d.StartChat(f.d.ctx, StartRequest{Customer: Customer{Name: "Guest"}, ConnectItem: &item})
+	res, err := f.d.StartChat(f.d.ctx, StartRequest{Customer: deskproto.Customer{Name: "Guest"}, ConnectItem: &item})
 	if err != nil {
 		return err
 	}

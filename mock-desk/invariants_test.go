@@ -87,7 +87,7 @@ func invariantREST(ctx context.Context, h *harness, n, msgs int, webhook string)
 		name = "webhook"
 	}
 	var chat StartResult
-	if err := h.call(ctx, "POST", "/v1/chats", "", StartRequest{Customer: Customer{Name: name}, WebhookURL: webhook}, nil, &chat); err != nil {
+	if err := h.call(ctx, "POST", "/v1/chats", "", StartRequest{Customer: deskproto.Customer{Name: name}, WebhookURL: webhook}, nil, &chat); err != nil {
 		return err
 	}
 	var all []deskproto.Event
@@ -95,7 +95,7 @@ func invariantREST(ctx context.Context, h *harness, n, msgs int, webhook string)
 	for i := range msgs {
 		key := fmt.Sprintf("c%d-m%d", n, i)
 		body := map[string]any{"message": servicedesk.NewTextRequest(key)}
-		var a, b SendResult
+		var a, b deskproto.SendResult
 		if err := h.call(ctx, "POST", "/v1/chats/"+chat.ChatID+"/messages", chat.ChatToken, body, []string{"Idempotency-Key", key}, &a); err != nil {
 			return err
 		}

@@ -21,13 +21,13 @@ func TestRESTFullChat(t *testing.T) {
 	ctx := ctxT(t)
 	d := h.desk
 
-	var av Availability
+	var av deskproto.Availability
 	h.mustDo(http.StatusOK, &av, "GET", "/v1/availability", "", nil)
 	if !av.Online || av.AgentsOnline != 2 || !av.Capabilities.AllowFileUploads {
 		t.Fatalf("availability = %+v", av)
 	}
 
-	chat := h.start(StartRequest{Customer: Customer{ID: "u1", Name: "Uma"}, ConnectItem: connectItem("Wants a refund for order 42.")})
+	chat := h.start(StartRequest{Customer: deskproto.Customer{ID: "u1", Name: "Uma"}, ConnectItem: connectItem("Wants a refund for order 42.")})
 	var cur uint64
 	evs := h.pollUntil(chat, &cur, deskproto.EventQueueUpdate)
 	if evs[0].Type != deskproto.EventCapabilities || evs[0].Capabilities == nil {
@@ -48,7 +48,7 @@ func TestRESTFullChat(t *testing.T) {
 	// A message while queued is stored and seen once the agent joins.
 	msg := servicedesk.NewTextRequest("hello?")
 	msg.ID = "client-1"
-	var sent SendResult
+	var sent deskproto.SendResult
 	h.mustDo(http.StatusCreated, &sent, "POST", "/v1/chats/"+chat.ChatID+"/messages", chat.ChatToken, map[string]any{"message": msg}, "Idempotency-Key", "k1")
 	if sent.MessageID == "" || sent.Replayed {
 		t.Fatalf("send = %+v", sent)
@@ -184,7 +184,7 @@ func TestRESTIdempotency(t *testing.T) {
 	chat := h.start(StartRequest{})
 	path := "/v1/chats/" + chat.ChatID + "/messages"
 	body := map[string]any{"message": servicedesk.NewTextRequest("once")}
-	var a, b SendResult
+	var a, b deskproto.SendResult
 	h.mustDo(http.StatusCreated, &a, "POST", path, chat.ChatToken, body, "Idempotency-Key", "same")
 	_, raw, hdr := h.do("POST", path, chat.ChatToken, body, "Idempotency-Key", "same")
 	must(t, json.Unmarshal(raw, &b))
@@ -422,7 +422,7 @@ func TestRESTQueueUpdatesAsAgentsFreeUp(t *testing.T) {
 	}
 	// Agent offline: availability says so.
 	must(t, h.desk.SetAgentOnline(ctx, ada.ID, false))
-	var av Availability
+	var av deskproto.Availability
 	h.mustDo(200, &av, "GET", "/v1/availability", "", nil)
 	if av.Online || av.Waiting != 1 {
 		t.Fatalf("offline availability = %+v", av)

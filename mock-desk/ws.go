@@ -30,9 +30,9 @@ type ServerFrame struct {
 	// event
 	Event json.RawMessage `json:"event,omitempty"`
 	// ack of a message
-	Result *SendResult `json:"result,omitempty"`
+	Result *deskproto.SendResult `json:"result,omitempty"`
 	// availability
-	Availability *Availability `json:"availability,omitempty"`
+	Availability *deskproto.Availability `json:"availability,omitempty"`
 	// error
 	Error *ErrorDetail `json:"error,omitempty"`
 }
