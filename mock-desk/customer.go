@@ -217,30 +217,26 @@ func (d *Desk) customerAct(ctx context.Context, op, chatID, token string, f func
 	return nil
 }
 
-// ChatInfo is a chat as its customer sees it.
-type ChatInfo struct {
-	ChatID       string                    `json:"chat_id"`
-	State        string                    `json:"state"`
-	EndedBy      string                    `json:"ended_by,omitempty"`
-	Agent        *servicedesk.AgentProfile `json:"agent,omitempty"`
-	Capabilities servicedesk.Capabilities  `json:"capabilities"`
-	LastSeq      uint64                    `json:"last_seq"`
-	Position     int                       `json:"position,omitempty"`
-	WaitMinutes  int                       `json:"wait_minutes,omitempty"`
-}
-
-func (d *Desk) chatInfo(chatID, token string) (ChatInfo, error) {
+func (d *Desk) chatInfo(chatID, token string) (deskproto.ChatInfo, error) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	c, err := d.lookup(chatID, token)
 	if err != nil {
-		return ChatInfo{}, fmt.Errorf("mockdesk: chat info: %w", err)
+		return deskproto.ChatInfo{}, fmt.Errorf("mockdesk: chat info: %w", err)
 	}
 	return c.infoLocked(), nil
 }
 
-func (c *chat) infoLocked() ChatInfo {
-	return ChatInfo{ChatID: c.id, State: c.state, EndedBy: c.endedBy, Agent: c.profile, Capabilities: c.caps, LastSeq: c.seq, Position: c.queuePos, WaitMinutes: c.queueWait}
+func (c *chat) infoLocked() deskproto.ChatInfo {
+	caps := c.caps
+	info := deskproto.ChatInfo{ChatID: c.id, State: c.state, EndedBy: c.endedBy, Agent: c.profile, Capabilities: &caps, LastSeq: c.seq}
+	if c.queuePos != 0 {
+		info.Position = intPtr(c.queuePos)
+	}
+	if c.queueWait != 0 {
+		info.WaitMinutes = intPtr(c.queueWait)
+	}
+	return info
 }
 
 const maxPage = 500

@@ -25,8 +25,8 @@ type ServerFrame struct {
 	Type      string `json:"type"`
 	RequestID string `json:"request_id,omitempty"`
 	// welcome (ChatToken only after start)
-	Chat      *ChatInfo `json:"chat,omitempty"`
-	ChatToken string    `json:"chat_token,omitempty"`
+	Chat      *deskproto.ChatInfo `json:"chat,omitempty"`
+	ChatToken string              `json:"chat_token,omitempty"`
 	// event
 	Event json.RawMessage `json:"event,omitempty"`
 	// ack of a message
