@@ -129,6 +129,16 @@ func DeskEnded(cb servicedesk.Callback, agentJoined bool, reason string) {
 	cb.SetErrorStatus(servicedesk.ConnectingError(reason))
 }
 
+// OpenSocket starts the chat's socket with the configuration config makes,
+// unless one is open. After Close it fails with lifetime.ErrClosed.
+func (c *Chat) OpenSocket(config func() stream.SocketConfig) error {
+	if c.Life.Closed() {
+		return lifetime.ErrClosed
+	}
+	c.Socket.Open(func() *stream.Socket { return stream.OpenSocket(config()) })
+	return nil
+}
+
 // Close stops the socket, the typing indicator and every goroutine of the
 // desk; it reports whether this call did the closing. It does not end the
 // chat. It is idempotent.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
 	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/transport/stream"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 )
 
@@ -73,6 +74,7 @@ func TestEndedByDesk(t *testing.T) {
 			assert.False(t, c.Ended(), "Begin starts a new chat")
 			assert.True(t, c.Close())
 			assert.False(t, c.Close(), "Close is idempotent")
+			assert.ErrorIs(t, c.OpenSocket(func() stream.SocketConfig { t.Fatal("configured a socket after Close"); return stream.SocketConfig{} }), lifetime.ErrClosed)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package amazonconnect
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -15,12 +14,9 @@ import (
 // the first too, is followed by a gap fill: Connect replays nothing, so
 // what happened before a connection subscribed comes from GetTranscript.
 func (d *desk) open() error {
-	if d.Life.Closed() {
-		return errors.New("amazonconnect: desk closed")
-	}
 	cfg := d.k.cfg
-	d.Socket.Open(func() *stream.Socket {
-		return stream.OpenSocket(stream.SocketConfig{
+	err := d.OpenSocket(func() stream.SocketConfig {
+		return stream.SocketConfig{
 			URLFunc: d.websocketURL,
 			Dialer:  cfg.Dialer,
 			OnOpen: func(ctx context.Context, _ bool, send func([]byte) error) error {
@@ -34,8 +30,11 @@ func (d *desk) open() error {
 			Lifetime:     d.lifetime,
 			Backoff:      cfg.Backoff,
 			Logger:       d.log,
-		})
+		}
 	})
+	if err != nil {
+		return fmt.Errorf("amazonconnect: open: %w", err)
+	}
 	return nil
 }
 

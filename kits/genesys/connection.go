@@ -3,7 +3,7 @@ package genesys
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/deskbridge/deskbridge/core/transport/stream"
@@ -14,22 +14,20 @@ import (
 // with the session token (a resume after the first), and every connection
 // after the first fills the gap from the history.
 func (d *desk) open() error {
-	if d.Life.Closed() {
-		return errors.New("genesys: desk closed")
+	if err := d.OpenSocket(d.socketConfig); err != nil {
+		return fmt.Errorf("genesys: open: %w", err)
 	}
+	return nil
+}
+
+// socketConfig is the guest WebSocket's.
+func (d *desk) socketConfig() stream.SocketConfig {
 	cfg := d.k.cfg
 	var header http.Header
 	if cfg.Origin != "" {
 		header = http.Header{"Origin": {cfg.Origin}}
 	}
-	d.Socket.Open(func() *stream.Socket { return d.dial(header) })
-	return nil
-}
-
-// dial opens the guest WebSocket.
-func (d *desk) dial(header http.Header) *stream.Socket {
-	cfg := d.k.cfg
-	return stream.OpenSocket(stream.SocketConfig{
+	return stream.SocketConfig{
 		URL:    d.k.wsURL,
 		Header: header,
 		Dialer: cfg.Dialer,
@@ -47,7 +45,7 @@ func (d *desk) dial(header http.Header) *stream.Socket {
 		},
 		Backoff: cfg.Backoff,
 		Logger:  d.log,
-	})
+	}
 }
 
 func (d *desk) awaitReady(ctx context.Context) error {
