@@ -33,8 +33,9 @@ type Client struct {
 
 	mu sync.Mutex
 	// The session, as the tab keeps it.
-	token   string
-	lastSeq uint64
+	token     string
+	sessionID string // the session the tokens name
+	lastSeq   uint64
 	// What the checker compares.
 	sent  []string // messageIDs in the order first sent
 	acked []string // messageIDs with a result, in the order first sent
@@ -139,6 +140,7 @@ type frame struct {
 	Seq     uint64          `json:"seq"`
 	LastSeq uint64          `json:"last_seq"`
 	Token   string          `json:"token"`
+	Session string          `json:"session"`
 	Reset   bool            `json:"reset"`
 	Result  json.RawMessage `json:"result"`
 	Error   *struct {
@@ -307,12 +309,14 @@ func (c *Client) dial(ctx context.Context, st *chatState) (*socket, error) {
 				c.mu.Lock()
 				c.lastSeq = 0
 			}
-			if c.token != "" && f.Token != c.token {
+			// Every welcome brings a fresh token (tokens expire); the
+			// session it names must be the same.
+			if c.sessionID != "" && f.Session != c.sessionID {
 				c.mu.Unlock()
 				c.anomaly("new_session", "the token was not taken: a new session")
 				c.mu.Lock()
 			}
-			c.token = f.Token
+			c.token, c.sessionID = f.Token, f.Session
 			c.welcAt = time.Now()
 			c.mu.Unlock()
 			if f.Snapshot != nil {

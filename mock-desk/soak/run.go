@@ -136,7 +136,7 @@ func (r *run) startProcs(ctx context.Context) error {
 	}
 	controlToken := rand.Text()
 	r.desk = newMockDesk(cfg.MockDesk, deskAddr, dir, controlToken, []string{"-agents", strconv.Itoa(cfg.Agents), "-echo", "-fault-seed", strconv.FormatUint(cfg.Seed, 10)})
-	r.desk.env = []string{"MOCKDESK_WEBHOOK_SECRET=" + webhookSecret}
+	r.desk.env = append(r.desk.env, "MOCKDESK_WEBHOOK_SECRET="+webhookSecret)
 	if err := r.desk.start(ctx); err != nil {
 		return err
 	}
@@ -443,7 +443,13 @@ func (r *run) transcripts(ctx context.Context) ([]Transcript, error) {
 	}
 	byClient := map[string][]mockdesk.ChatView{}
 	for _, ch := range st.Chats {
-		name := strings.TrimPrefix(ch.Summary, "soak ")
+		// The gateway heads what a browser says with a line of its own
+		// (the user's words, not the bot's): the name follows "soak ".
+		i := strings.LastIndex(ch.Summary, "soak ")
+		if i < 0 {
+			continue
+		}
+		name := strings.TrimSpace(ch.Summary[i+len("soak "):])
 		byClient[name] = append(byClient[name], ch)
 	}
 	var out []Transcript
