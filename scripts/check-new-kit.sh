@@ -24,8 +24,11 @@ done
 # The server knows the new kits: its help lists them, and the demo runs a
 # chat through each (the bot escalates, a scripted agent answers).
 (cd cmd/deskbridge && go vet . && GOWORK=off go build ./...)
+# The help is read whole first: grep -q stopping at the first match would
+# close the pipe on the rest of it (SIGPIPE, and pipefail fails the run).
+help=$(go run ./cmd/deskbridge help serve)
 for name in "${names[@]}"; do
-	go run ./cmd/deskbridge help serve | grep -q "^  $name\$" || { echo "check-new-kit: deskbridge help serve does not list $name"; exit 1; }
+	grep -q "^  $name\$" <<<"$help" || { echo "check-new-kit: deskbridge help serve does not list $name"; exit 1; }
 done
 (cd cmd/deskbridge && go test -count=1 -timeout 5m -run "TestDemoEachKit/($(IFS='|'; echo "${names[*]}"))\$" -v . | grep -E '^(=== RUN|--- |ok|FAIL)')
 echo "deskbridge serve and demo --kit: ${names[*]} registered and running"
