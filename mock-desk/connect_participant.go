@@ -42,7 +42,7 @@ func (f *ConnectFace) startChatContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	item := servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent, MessageToHumanAgent: req.Attributes[f.opts.SummaryAttribute]}
-	res, err := f.d.StartChat(r.Context(), StartRequest{Customer: deskproto.Customer{Name: req.ParticipantDetails.DisplayName}, ConnectItem: &item})
+	res, err := f.d.StartChat(r.Context(), deskproto.StartRequest{Customer: &deskproto.Customer{Name: req.ParticipantDetails.DisplayName}, ConnectItem: &item})
 	if err != nil {
 		connectErrorOf(w, err)
 		return

@@ -120,7 +120,7 @@ func TestConsoleInChromium(t *testing.T) {
 
 	do("open console", chromedp.Navigate(h.srv.URL+"/console/"), chromedp.WaitVisible(chromedp.ID("empty-pane")))
 
-	chat := h.start(StartRequest{Customer: deskproto.Customer{Name: "Uma"}, ConnectItem: connectItem("Wants to change the delivery address.")})
+	chat := h.start(deskproto.StartRequest{Customer: &deskproto.Customer{Name: "Uma"}, ConnectItem: connectItem("Wants to change the delivery address.")})
 	var cur uint64
 	do("pick from the queue",
 		chromedp.WaitVisible(chromedp.CSS("#queue li.queue-item")),
@@ -280,7 +280,7 @@ func TestConsoleStatesInChromium(t *testing.T) {
 	}
 
 	// A queued chat: only Accept and End can act; the others look disabled.
-	chat := h.start(StartRequest{Customer: deskproto.Customer{Name: "Uma"}, ConnectItem: connectItem("Wants a refund.")})
+	chat := h.start(deskproto.StartRequest{Customer: &deskproto.Customer{Name: "Uma"}, ConnectItem: connectItem("Wants a refund.")})
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#queue li.queue-item")), chromedp.Click(chromedp.CSS("#queue li.queue-item")), chromedp.WaitVisible(chromedp.ID("chat-pane"))); err != nil {
 		t.Fatal(err)
 	}

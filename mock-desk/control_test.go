@@ -13,7 +13,7 @@ import (
 // browser tests and the binary's users do.
 func TestControlHTTP(t *testing.T) {
 	h := newHarness(t, Options{Agents: []AgentConfig{{Profile: ada, Online: true}, {Profile: grace, Online: true}}})
-	chat := h.start(StartRequest{Customer: deskproto.Customer{Name: "Uma"}, ConnectItem: connectItem("Broken screen.")})
+	chat := h.start(deskproto.StartRequest{Customer: &deskproto.Customer{Name: "Uma"}, ConnectItem: connectItem("Broken screen.")})
 	var v ChatView
 	h.mustDo(200, &v, "POST", "/control/chats/await?wait=5", "", nil)
 	if v.ChatID != chat.ChatID || v.Summary != "Broken screen." || v.State != StateQueued || v.Position != 1 {
@@ -134,11 +134,11 @@ func TestConformanceHooks(t *testing.T) {
 	h := newHarness(t, Options{})
 	ctx := ctxT(t)
 	must(t, h.desk.RefuseNextChat(ctx, "Closed for lunch."))
-	refused := h.start(StartRequest{})
+	refused := h.start(deskproto.StartRequest{})
 	if p := h.poll(refused, 0, ""); len(p.Events) != 3 || p.Events[1].Code != "refused" || p.Events[1].Reason != "Closed for lunch." {
 		t.Fatalf("refused: %v", types(p.Events))
 	}
-	chat := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
 	id, _ := h.desk.AwaitChatID(ctx)
 	id, _ = h.desk.AwaitChatID(ctx)
 	if id != chat.ChatID {

@@ -467,18 +467,6 @@ func (d *Desk) observe(c *chat, o observation) {
 	d.touchDesk()
 }
 
-// StartRequest is what a customer sends to open a chat.
-type StartRequest struct {
-	Customer deskproto.Customer `json:"customer,omitempty"`
-	// ConnectItem is the bot's connect_to_agent item; its transfer_info's
-	// summary_message_to_agent becomes the agent's summary.
-	ConnectItem *servicedesk.GenericItem `json:"connect_item,omitempty"`
-	// WebhookURL receives this chat's events (optional).
-	WebhookURL string `json:"webhook_url,omitempty"`
-	// PreChat is opaque data for the agent (Carbon's preStartChatPayload).
-	PreChat []byte `json:"-"`
-}
-
 // StartResult answers a started chat. The token authorises every later
 // call for the chat; keep it to resume.
 type StartResult struct {
@@ -492,7 +480,7 @@ type StartResult struct {
 
 // StartChat opens a chat for a customer. The chat's first events are
 // capabilities and queue_update (or error and chat_ended when refused).
-func (d *Desk) StartChat(ctx context.Context, req StartRequest) (StartResult, error) {
+func (d *Desk) StartChat(ctx context.Context, req deskproto.StartRequest) (StartResult, error) {
 	if err := ctx.Err(); err != nil {
 		return StartResult{}, fmt.Errorf("mockdesk: start chat: %w", err)
 	}
@@ -510,7 +498,6 @@ func (d *Desk) StartChat(ctx context.Context, req StartRequest) (StartResult, er
 		id:         newID("ch_", 8),
 		token:      newID("", 24),
 		created:    time.Now().UTC(),
-		customer:   req.Customer,
 		caps:       *d.opts.Capabilities,
 		state:      StateQueued,
 		webhookURL: req.WebhookURL,
@@ -519,6 +506,9 @@ func (d *Desk) StartChat(ctx context.Context, req StartRequest) (StartResult, er
 		dropped:    make(chan struct{}),
 		ctrl:       cursor{},
 		changed:    make(chan struct{}),
+	}
+	if req.Customer != nil {
+		c.customer = *req.Customer
 	}
 	if req.ConnectItem != nil {
 		c.connect = *req.ConnectItem

@@ -67,7 +67,7 @@ func ExampleScript() {
 	}}})
 	defer desk.Close()
 	ctx := context.Background()
-	chat, _ := desk.StartChat(ctx, mockdesk.StartRequest{})
+	chat, _ := desk.StartChat(ctx, deskproto.StartRequest{})
 	id, _ := desk.AwaitChatID(ctx)
 	for desk.Agents()[0].Chats == 0 {
 		time.Sleep(time.Millisecond)

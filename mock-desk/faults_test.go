@@ -14,7 +14,7 @@ import (
 
 func TestFaultsREST5xxAnd429(t *testing.T) {
 	h := newHarness(t, Options{Faults: Faults{REST: HTTPFaults{Rate5xx: 1, RetryAfter: Duration(2 * time.Second)}}})
-	st, b, hdr := h.do("POST", "/v1/chats", "", StartRequest{})
+	st, b, hdr := h.do("POST", "/v1/chats", "", deskproto.StartRequest{})
 	if st != 503 || hdr.Get("Retry-After") != "2" || !strings.Contains(string(b), `"code":"unavailable"`) {
 		t.Fatalf("5xx: %d %s %v", st, b, hdr)
 	}
@@ -68,7 +68,7 @@ func TestFaultsDeterministic(t *testing.T) {
 // 503; the resend with the same key is answered from the first.
 func TestFaultsAmbiguousSend(t *testing.T) {
 	h := newHarness(t, Options{})
-	chat := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
 	must(t, h.desk.InjectFault(FaultREST5xxAfter, 1))
 	body := map[string]any{"message": servicedesk.NewTextRequest("did it arrive?")}
 	path := "/v1/chats/" + chat.ChatID + "/messages"
@@ -109,7 +109,7 @@ func TestFaultsWSDropAndPollStall(t *testing.T) {
 	}
 	h.desk.SetFaults(Faults{})
 
-	chat := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
 	must(t, h.desk.InjectFault(FaultPollStall, 1))
 	start := time.Now()
 	if p := h.poll(chat, 0, "0.2"); len(p.Events) != 0 || p.Cursor != 0 || time.Since(start) < 200*time.Millisecond {

@@ -17,7 +17,7 @@ func (f *GenesysFace) start(sess *genesysSession, attrs map[string]string) error
 		return nil
 	}
 	item := servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent, MessageToHumanAgent: attrs[f.opts.SummaryAttribute]}
-	res, err := f.d.StartChat(f.d.ctx, StartRequest{Customer: deskproto.Customer{Name: "Guest"}, ConnectItem: &item})
+	res, err := f.d.StartChat(f.d.ctx, deskproto.StartRequest{Customer: &deskproto.Customer{Name: "Guest"}, ConnectItem: &item})
 	if err != nil {
 		return err
 	}

@@ -165,23 +165,18 @@ type webhookBody struct {
 	URL string `json:"url"`
 }
 
-func decodeStart(b []byte) (StartRequest, error) {
-	type wire struct {
-		StartRequest
-		PreChat json.RawMessage `json:"pre_chat,omitempty"`
-	}
-	v, err := decodeJSON[wire](b)
+func decodeStart(b []byte) (deskproto.StartRequest, error) {
+	v, err := decodeJSON[deskproto.StartRequest](b)
 	if err != nil {
-		return StartRequest{}, err
+		return deskproto.StartRequest{}, err
 	}
 	if it := v.ConnectItem; it != nil && it.ResponseType != servicedesk.ResponseConnectToAgent {
-		return StartRequest{}, fmt.Errorf("connect_item.response_type %q, want connect_to_agent: %w", it.ResponseType, ErrBadRequest)
+		return deskproto.StartRequest{}, fmt.Errorf("connect_item.response_type %q, want connect_to_agent: %w", it.ResponseType, ErrBadRequest)
 	}
-	if len(v.Customer.ID) > 255 || len(v.Customer.Name) > 255 {
-		return StartRequest{}, fmt.Errorf("customer id or name over 255 bytes: %w", ErrBadRequest)
+	if c := v.Customer; c != nil && (len(c.ID) > 255 || len(c.Name) > 255) {
+		return deskproto.StartRequest{}, fmt.Errorf("customer id or name over 255 bytes: %w", ErrBadRequest)
 	}
-	v.StartRequest.PreChat = v.PreChat
-	return v.StartRequest, nil
+	return v, nil
 }
 
 func decodeMessage(b []byte) (messageBody, error) {

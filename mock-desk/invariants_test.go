@@ -87,7 +87,7 @@ func invariantREST(ctx context.Context, h *harness, n, msgs int, webhook string)
 		name = "webhook"
 	}
 	var chat StartResult
-	if err := h.call(ctx, "POST", "/v1/chats", "", StartRequest{Customer: deskproto.Customer{Name: name}, WebhookURL: webhook}, nil, &chat); err != nil {
+	if err := h.call(ctx, "POST", "/v1/chats", "", deskproto.StartRequest{Customer: &deskproto.Customer{Name: name}, WebhookURL: webhook}, nil, &chat); err != nil {
 		return err
 	}
 	var all []deskproto.Event

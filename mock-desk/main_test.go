@@ -121,7 +121,7 @@ func connectItem(summary string) *servicedesk.GenericItem {
 	}
 }
 
-func (h *harness) start(req StartRequest) StartResult {
+func (h *harness) start(req deskproto.StartRequest) StartResult {
 	h.t.Helper()
 	var res StartResult
 	h.mustDo(http.StatusCreated, &res, "POST", "/v1/chats", "", req)

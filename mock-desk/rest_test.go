@@ -27,7 +27,7 @@ func TestRESTFullChat(t *testing.T) {
 		t.Fatalf("availability = %+v", av)
 	}
 
-	chat := h.start(StartRequest{Customer: deskproto.Customer{ID: "u1", Name: "Uma"}, ConnectItem: connectItem("Wants a refund for order 42.")})
+	chat := h.start(deskproto.StartRequest{Customer: &deskproto.Customer{ID: "u1", Name: "Uma"}, ConnectItem: connectItem("Wants a refund for order 42.")})
 	var cur uint64
 	evs := h.pollUntil(chat, &cur, deskproto.EventQueueUpdate)
 	if evs[0].Type != deskproto.EventCapabilities || evs[0].Capabilities == nil {
@@ -155,7 +155,7 @@ func TestRESTFullChat(t *testing.T) {
 func TestRESTCustomerEndsAndAgentLeaves(t *testing.T) {
 	h := newHarness(t, Options{})
 	ctx := ctxT(t)
-	chat := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
 	ac, err := h.desk.AwaitChat(ctx)
 	must(t, err)
 	must(t, ac.Join(ctx, ada))
@@ -181,7 +181,7 @@ func TestRESTCustomerEndsAndAgentLeaves(t *testing.T) {
 
 func TestRESTIdempotency(t *testing.T) {
 	h := newHarness(t, Options{})
-	chat := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
 	path := "/v1/chats/" + chat.ChatID + "/messages"
 	body := map[string]any{"message": servicedesk.NewTextRequest("once")}
 	var a, b deskproto.SendResult
@@ -203,8 +203,8 @@ func TestRESTIdempotency(t *testing.T) {
 // stores nothing.
 func TestRESTBadInput(t *testing.T) {
 	h := newHarness(t, Options{MaxBodyBytes: 1024})
-	chat := h.start(StartRequest{})
-	other := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
+	other := h.start(deskproto.StartRequest{})
 	id, tok := chat.ChatID, chat.ChatToken
 	good := map[string]any{"message": servicedesk.NewTextRequest("hi")}
 	cases := []struct {
@@ -301,7 +301,7 @@ func TestRESTFileUploads(t *testing.T) {
 	caps := servicedesk.Capabilities{AllowFileUploads: true, AllowMultipleFileUploads: true, AllowedFileUploadTypes: "image/*,.txt", MaxFileSizeBytes: 100, MaxFiles: 2}
 	h := newHarness(t, Options{Capabilities: &caps})
 	ctx := ctxT(t)
-	chat := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
 	ac, _ := h.desk.AwaitChat(ctx)
 	must(t, ac.Join(ctx, ada))
 
@@ -394,7 +394,7 @@ func TestRESTFileUploads(t *testing.T) {
 func TestRESTQueueUpdatesAsAgentsFreeUp(t *testing.T) {
 	h := newHarness(t, Options{Agents: []AgentConfig{{Profile: ada, Online: true, Capacity: 1}}, AverageHandleTime: Duration(2 * 60e9)})
 	ctx := ctxT(t)
-	chats := []StartResult{h.start(StartRequest{}), h.start(StartRequest{}), h.start(StartRequest{})}
+	chats := []StartResult{h.start(deskproto.StartRequest{}), h.start(deskproto.StartRequest{}), h.start(deskproto.StartRequest{})}
 	ids := make([]string, 3)
 	for i := range ids {
 		id, err := h.desk.AwaitChatID(ctx)
@@ -431,7 +431,7 @@ func TestRESTQueueUpdatesAsAgentsFreeUp(t *testing.T) {
 
 func TestRESTStartRefused(t *testing.T) {
 	h := newHarness(t, Options{RefuseWhenOffline: true, Agents: []AgentConfig{{Profile: ada}}})
-	chat := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
 	if chat.State != StateEnded {
 		t.Fatalf("state %q", chat.State)
 	}
@@ -440,8 +440,8 @@ func TestRESTStartRefused(t *testing.T) {
 		t.Fatalf("events %v", got)
 	}
 	h2 := newHarness(t, Options{MaxQueue: 1})
-	h2.start(StartRequest{})
-	refused := h2.start(StartRequest{})
+	h2.start(deskproto.StartRequest{})
+	refused := h2.start(deskproto.StartRequest{})
 	if p := h2.poll(refused, 0, ""); p.Events[1].Code != "queue_full" {
 		t.Fatalf("queue full: %s", eventJSON(p.Events[1]))
 	}

@@ -27,7 +27,7 @@ func TestScriptedAgents(t *testing.T) {
 		{Profile: grace, Online: true, Script: Script{Say("Grace here."), End()}},
 	}})
 	ctx := ctxT(t)
-	chat := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
 	var cur uint64
 	evs := h.pollUntil(chat, &cur, deskproto.EventAgentJoined)
 	if time.Since(evs[0].Time) < 30*time.Millisecond {
@@ -78,8 +78,8 @@ func TestScriptedAgents(t *testing.T) {
 // the next waiting chat when its chat ends.
 func TestScriptRoutingUsesCapacity(t *testing.T) {
 	h := newHarness(t, Options{Agents: []AgentConfig{{Profile: ada, Online: true, Capacity: 1, Script: Script{Say("hello")}}}})
-	a := h.start(StartRequest{})
-	b := h.start(StartRequest{})
+	a := h.start(deskproto.StartRequest{})
+	b := h.start(deskproto.StartRequest{})
 	var ca, cb uint64
 	h.pollUntil(a, &ca, deskproto.EventAgentMessage)
 	evs := h.pollUntil(b, &cb, deskproto.EventQueueUpdate)

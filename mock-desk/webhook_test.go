@@ -177,7 +177,7 @@ func TestWebhookDeliveryInOrderWithRetries(t *testing.T) {
 	rcv.failFirst, rcv.failWith = 2, http.StatusInternalServerError
 	h := newHarness(t, Options{WebhookSecret: secret})
 	ctx := ctxT(t)
-	chat := h.start(StartRequest{WebhookURL: rcv.srv.URL})
+	chat := h.start(deskproto.StartRequest{WebhookURL: rcv.srv.URL})
 	ac, _ := h.desk.AwaitChat(ctx)
 	must(t, ac.Join(ctx, ada))
 	_, _ = ac.SayText(ctx, "one")
@@ -207,7 +207,7 @@ func TestWebhookDeliveryInOrderWithRetries(t *testing.T) {
 func TestWebhookWrongSecretIsRejectedAndRetried(t *testing.T) {
 	rcv := newReceiver(t, []byte("receiver-secret"))
 	h := newHarness(t, Options{WebhookSecret: []byte("desk-secret")})
-	h.start(StartRequest{WebhookURL: rcv.srv.URL})
+	h.start(deskproto.StartRequest{WebhookURL: rcv.srv.URL})
 	waitFor(t, func() bool { rcv.mu.Lock(); defer rcv.mu.Unlock(); return rcv.rejected >= 3 })
 	rcv.mu.Lock()
 	defer rcv.mu.Unlock()
@@ -222,7 +222,7 @@ func TestWebhookFaults(t *testing.T) {
 	h := newHarness(t, Options{WebhookSecret: secret, WebhookURL: rcv.srv.URL,
 		Faults: Faults{Seed: 7, Webhook: WebhookFaults{DuplicateRate: 0.3, ReorderRate: 0.3, UnreachableRate: 0.3}}})
 	ctx := ctxT(t)
-	chat := h.start(StartRequest{}) // the desk-wide URL
+	chat := h.start(deskproto.StartRequest{}) // the desk-wide URL
 	ac, _ := h.desk.AwaitChat(ctx)
 	must(t, ac.Join(ctx, ada))
 	for i := range 20 {
@@ -260,7 +260,7 @@ func TestWebhookRegisteredLater(t *testing.T) {
 	rcv := newReceiver(t, secret)
 	h := newHarness(t, Options{WebhookSecret: secret})
 	ctx := ctxT(t)
-	chat := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
 	h.mustDo(204, nil, "PUT", "/v1/chats/"+chat.ChatID+"/webhook", chat.ChatToken, map[string]string{"url": rcv.srv.URL})
 	must(t, h.desk.AgentJoin(ctx, chat.ChatID, ada))
 	got := rcv.waitUnique(chat.ChatID, 1)

@@ -16,7 +16,7 @@ import (
 // clientMsg is a decoded client frame, with its start request parsed.
 type clientMsg struct {
 	deskproto.ClientFrame
-	start StartRequest
+	start deskproto.StartRequest
 }
 
 // ServerFrame is a frame from the desk on a WebSocket.

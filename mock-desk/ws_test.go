@@ -109,7 +109,7 @@ func TestWSFullChatAndResume(t *testing.T) {
 	if f, _ := c.until("availability", ""); !f.Availability.Online {
 		t.Fatal("offline")
 	}
-	c.send(map[string]any{"type": "start", "request_id": "s", "start": StartRequest{ConnectItem: connectItem("Card blocked.")}})
+	c.send(map[string]any{"type": "start", "request_id": "s", "start": deskproto.StartRequest{ConnectItem: connectItem("Card blocked.")}})
 	w, _ := c.until("welcome", "")
 	if w.ChatToken == "" || w.Chat.ChatID == "" || w.RequestID != "s" {
 		t.Fatalf("welcome = %+v", w)
@@ -191,8 +191,8 @@ func TestWSFullChatAndResume(t *testing.T) {
 
 func TestWSBadInput(t *testing.T) {
 	h := newHarness(t, Options{MaxBodyBytes: 2048})
-	chat := h.start(StartRequest{})
-	other := h.start(StartRequest{})
+	chat := h.start(deskproto.StartRequest{})
+	other := h.start(deskproto.StartRequest{})
 	c := h.dialWS(t)
 	expectErr := func(frame any, code string) {
 		t.Helper()
