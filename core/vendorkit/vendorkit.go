@@ -111,10 +111,12 @@ func (c *Chat) EndedByDesk(reason string, quiet bool) {
 	c.ended = true
 	byUs, joined := c.endedByUs || quiet, c.joined
 	c.mu.Unlock()
+	// The socket first: once the engine hears of the end, the next chat's
+	// StartChat may open its own socket, which this must not be taken for.
+	c.Socket.Stop(&c.Life)
 	if !already && !byUs {
 		DeskEnded(c.Callback, joined, reason)
 	}
-	c.Socket.Stop(&c.Life)
 }
 
 // DeskEnded tells cb that the desk ended the chat: AgentEndedChat when an

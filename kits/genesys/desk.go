@@ -145,6 +145,9 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 func (d *desk) over(text string) {
 	d.mu.Lock()
 	resuming := d.resuming
+	// This chat's: once EndedByDesk has told the engine, the next chat's
+	// StartChat may already have made a new one, which must stay open.
+	ready := d.ready
 	if text == "" {
 		text = d.lastText
 	}
@@ -152,9 +155,9 @@ func (d *desk) over(text string) {
 	d.EndedByDesk(text, resuming)
 	d.mu.Lock()
 	select {
-	case <-d.ready:
+	case <-ready:
 	default:
-		close(d.ready) // wakes waiters, who see the end
+		close(ready) // wakes waiters, who see the end
 	}
 	d.mu.Unlock()
 }
