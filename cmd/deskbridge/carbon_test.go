@@ -283,29 +283,13 @@ func TestCarbonSurvivesServerRestart(t *testing.T) {
 	args := []string{"--kit", "websocket", "--desk-url", deskURL, "--allowed-origins", pageSrv.URL, "--data-dir", t.TempDir()}
 	srv := startServe(t, addr, nil, args...)
 
-	bctx := chromium(t)
-	ctx, cancel := context.WithTimeout(bctx, 150*time.Second)
-	defer cancel()
-	p := page{t, ctx}
-	actx, acancel := context.WithTimeout(context.Background(), 150*time.Second)
-	defer acancel()
+	p, chat, actx := carbonWithAgent(t, pageSrv.URL, srv.url, desk, 150*time.Second, "Before the kill marker-one")
 	must := func(what string, err error) { t.Helper(); check(t, what, err) }
-	p.do("open", chromedp.Navigate(pageSrv.URL+"/index.html?gateway="+srv.url+"/"))
-	p.deepUntil("chat ready", `deepAll('[data-testid="input_field"], [role="textbox"][contenteditable]').length > 0`)
-	p.typeToCarbon("talk to a person")
-	p.deepUntil("click connect", `clickButton('Connect to agent')`)
-	chat, err := desk.AwaitChat(actx)
-	must("await chat", err)
-	must("join", chat.Join(actx, ada))
-	p.deepUntil("agent joined", `deepText().includes('Ada connected')`)
-	_, err = chat.SayText(actx, "Before the kill marker-one")
-	must("say", err)
-	p.deepUntil("agent message", `visibleCount('marker-one') >= 1`)
 
 	srv.kill()
 	// The page notices the lost socket and says so, and nothing final.
 	p.deepUntil("lost connection shown", `deepText().includes('connection to the live agent was lost')`)
-	_, err = chat.SayText(actx, "While the server was dead marker-two")
+	_, err := chat.SayText(actx, "While the server was dead marker-two")
 	must("say while dead", err)
 	srv = startServe(t, addr, nil, args...)
 	p.deepUntil("missed message after the restart", `visibleCount('marker-two') >= 1`)
@@ -322,18 +306,7 @@ func TestCarbonSurvivesServerRestart(t *testing.T) {
 	if m.Input.Text != "user marker-four" {
 		t.Fatalf("after the restart and reload the desk got %q", m.Input.Text)
 	}
-	time.Sleep(time.Second) // let any duplicate show up
-	for _, mk := range []string{"marker-one", "marker-two", "marker-three", "marker-four"} {
-		if n := p.deep(fmt.Sprintf("visibleCount(%q)", mk)); n != "1" {
-			t.Errorf("%s shows %s times, want once\n%s", mk, n, p.deep("deepText()"))
-		}
-	}
-	if text := p.deep("deepText()"); strings.Contains(text, "ended the chat") || strings.Contains(text, "could not be resumed") {
-		t.Errorf("the user was told the chat ended:\n%s", text)
-	}
-	if st := chat.State(); st == "ended" {
-		t.Errorf("the desk chat ended")
-	}
+	chatWentOn(t, p, chat, "marker-one", "marker-two", "marker-three", "marker-four")
 	p.screenshot("carbon-restart.png")
 }
 
@@ -352,27 +325,11 @@ func TestCarbonWhileTheStoreIsAway(t *testing.T) {
 	srv := startServe(t, freeAddr(t), []string{"DESKBRIDGE_TOKEN_SECRET=" + strings.Repeat("t", 40)},
 		"--kit", "websocket", "--desk-url", deskURL, "--allowed-origins", pageSrv.URL, "--store", rds.URL(), "--data-dir", t.TempDir())
 
-	bctx := chromium(t)
-	ctx, cancel := context.WithTimeout(bctx, 120*time.Second)
-	defer cancel()
-	p := page{t, ctx}
-	actx, acancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer acancel()
+	p, chat, actx := carbonWithAgent(t, pageSrv.URL, srv.url, desk, 120*time.Second, "Before the store went marker-one")
 	must := func(what string, err error) { t.Helper(); check(t, what, err) }
-	p.do("open", chromedp.Navigate(pageSrv.URL+"/index.html?gateway="+srv.url+"/"))
-	p.deepUntil("chat ready", `deepAll('[data-testid="input_field"], [role="textbox"][contenteditable]').length > 0`)
-	p.typeToCarbon("talk to a person")
-	p.deepUntil("click connect", `clickButton('Connect to agent')`)
-	chat, err := desk.AwaitChat(actx)
-	must("await chat", err)
-	must("join", chat.Join(actx, ada))
-	p.deepUntil("agent joined", `deepText().includes('Ada connected')`)
-	_, err = chat.SayText(actx, "Before the store went marker-one")
-	must("say", err)
-	p.deepUntil("agent message", `visibleCount('marker-one') >= 1`)
 
 	rds.Stop()
-	_, err = chat.SayText(actx, "While the store was away marker-two")
+	_, err := chat.SayText(actx, "While the store was away marker-two")
 	must("say while the store is away", err)
 	p.deepUntil("lost connection shown", `deepText().includes('connection to the live agent was lost')`)
 	if n := p.deep("visibleCount('marker-two')"); n != "0" {
@@ -387,8 +344,42 @@ func TestCarbonWhileTheStoreIsAway(t *testing.T) {
 	if m.Input.Text != "user marker-three" {
 		t.Fatalf("after the store came back the desk got %q", m.Input.Text)
 	}
+	chatWentOn(t, p, chat, "marker-one", "marker-two", "marker-three")
+	p.screenshot("carbon-store-away.png")
+}
+
+// carbonWithAgent opens the Carbon page against the gateway at gatewayURL,
+// asks for a person, lets agent Ada take the chat and say first (a text
+// holding "marker-one"), and waits until the page shows it. The contexts
+// end after timeout; actx is for calls to the desk.
+func carbonWithAgent(t *testing.T, pageURL, gatewayURL string, desk *mockdesk.Desk, timeout time.Duration, first string) (page, *mockdesk.AgentChat, context.Context) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(chromium(t), timeout)
+	t.Cleanup(cancel)
+	p := page{t, ctx}
+	actx, acancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(acancel)
+	p.do("open", chromedp.Navigate(pageURL+"/index.html?gateway="+gatewayURL+"/"))
+	p.deepUntil("chat ready", `deepAll('[data-testid="input_field"], [role="textbox"][contenteditable]').length > 0`)
+	p.typeToCarbon("talk to a person")
+	p.deepUntil("click connect", `clickButton('Connect to agent')`)
+	chat, err := desk.AwaitChat(actx)
+	check(t, "await chat", err)
+	check(t, "join", chat.Join(actx, ada))
+	p.deepUntil("agent joined", `deepText().includes('Ada connected')`)
+	_, err = chat.SayText(actx, first)
+	check(t, "say", err)
+	p.deepUntil("agent message", `visibleCount('marker-one') >= 1`)
+	return p, chat, actx
+}
+
+// chatWentOn checks, after a second for duplicates to show, that each
+// marker shows exactly once, that the user was never told the chat ended,
+// and that the desk's chat is still on.
+func chatWentOn(t *testing.T, p page, chat *mockdesk.AgentChat, markers ...string) {
+	t.Helper()
 	time.Sleep(time.Second) // let any duplicate show up
-	for _, mk := range []string{"marker-one", "marker-two", "marker-three"} {
+	for _, mk := range markers {
 		if n := p.deep(fmt.Sprintf("visibleCount(%q)", mk)); n != "1" {
 			t.Errorf("%s shows %s times, want once\n%s", mk, n, p.deep("deepText()"))
 		}
@@ -399,5 +390,4 @@ func TestCarbonWhileTheStoreIsAway(t *testing.T) {
 	if st := chat.State(); st == "ended" {
 		t.Errorf("the desk chat ended")
 	}
-	p.screenshot("carbon-store-away.png")
 }
