@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -135,7 +136,7 @@ func TestPreStartHook(t *testing.T) {
 		})
 	})
 	t.Run("payload reaches the desk", func(t *testing.T) {
-		var got json.RawMessage
+		var got servicedesk.StartChatOptions
 		bubble(t, Options{PreStartChat: func(_ context.Context, ev *PreStartChat) error {
 			ev.Payload = json.RawMessage(`{"vip":true}`)
 			return nil
@@ -146,8 +147,39 @@ func TestPreStartHook(t *testing.T) {
 			s := r.session("s")
 			must(t, s.StartChat(bgCtx, connectMsg, StartOptions{}))
 			synctest.Wait()
-			if string(got) != `{"vip":true}` {
-				t.Errorf("payload %s", got)
+			if string(got.PreStartChatPayload) != `{"vip":true}` {
+				t.Errorf("payload %s", got.PreStartChatPayload)
+			}
+		})
+	})
+	t.Run("hand-off context reaches the desk, as the hook left it", func(t *testing.T) {
+		var got servicedesk.StartChatOptions
+		var seen servicedesk.Handoff
+		bubble(t, Options{PreStartChat: func(_ context.Context, ev *PreStartChat) error {
+			seen = ev.Handoff
+			ev.Handoff.Attributes["checked"] = "yes"
+			return nil
+		}}, func(t *testing.T, r *rig) {
+			r.engine.factory = wrapFactory(r.engine.factory, func(d servicedesk.ServiceDesk) servicedesk.ServiceDesk {
+				return startSpy{d, &got}
+			})
+			msg := servicedesk.NewResponse(servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent, MessageToHumanAgent: "Card declined.",
+				TransferInfo: &servicedesk.TransferInfo{AdditionalData: map[string]string{"queue": "billing"}}})
+			h := servicedesk.Handoff{
+				Customer:   &servicedesk.Customer{ID: "c-42", Name: "Ada"},
+				Attributes: map[string]string{"tier": "gold"},
+				Transcript: []servicedesk.Turn{{From: servicedesk.TurnUser, Text: "my card"}, {From: servicedesk.TurnBot, Text: "declined"}},
+			}
+			must(t, r.session("s").StartChat(bgCtx, msg, StartOptions{Handoff: h}))
+			synctest.Wait()
+			if seen.Summary != "Card declined." || seen.Attributes["queue"] != "billing" {
+				t.Errorf("hook saw %+v", seen)
+			}
+			want := h
+			want.Summary = "Card declined."
+			want.Attributes = map[string]string{"tier": "gold", "queue": "billing", "checked": "yes"}
+			if !reflect.DeepEqual(got.Handoff, want) {
+				t.Errorf("desk got %+v\nwant %+v", got.Handoff, want)
 			}
 		})
 	})
@@ -170,11 +202,11 @@ func TestPreStartHook(t *testing.T) {
 
 type startSpy struct {
 	servicedesk.ServiceDesk
-	got *json.RawMessage
+	got *servicedesk.StartChatOptions
 }
 
 func (s startSpy) StartChat(ctx context.Context, m servicedesk.MessageResponse, o servicedesk.StartChatOptions) error {
-	*s.got = o.PreStartChatPayload
+	*s.got = o
 	return s.ServiceDesk.StartChat(ctx, m, o)
 }
 func (s startSpy) Unwrap() servicedesk.ServiceDesk { return s.ServiceDesk }

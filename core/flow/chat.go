@@ -100,7 +100,7 @@ func (s *Session) beginChat(connectMsg servicedesk.MessageResponse) {
 }
 
 // startDesk moves a Starting chat to Waiting and asks the desk for an agent.
-func (s *Session) startDesk(payload json.RawMessage) {
+func (s *Session) startDesk(payload json.RawMessage, handoff servicedesk.Handoff) {
 	chat := s.chat
 	s.setState(StateWaiting)
 	if d := s.opts.AgentJoinTimeout; d > 0 {
@@ -116,7 +116,7 @@ func (s *Session) startDesk(payload json.RawMessage) {
 	msg := *s.connectMsg
 	desk := s.desk
 	s.deskCall("StartChat", "", s.opts.StartChatTimeout, func(ctx context.Context) error {
-		return desk.StartChat(ctx, msg, servicedesk.StartChatOptions{PreStartChatPayload: payload})
+		return desk.StartChat(ctx, msg, servicedesk.StartChatOptions{PreStartChatPayload: payload, Handoff: handoff})
 	}, func(err error) {
 		if s.chat != chat {
 			return // a later chat; this result is stale

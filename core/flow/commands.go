@@ -16,6 +16,12 @@ type StartOptions struct {
 	// Payload reaches the desk as StartChatOptions.PreStartChatPayload unless
 	// the PreStartChat hook replaces it.
 	Payload json.RawMessage
+	// Handoff is the host's hand-off context: the verified customer, the
+	// bot transcript, routing attributes. The engine completes it from the
+	// connect message (its summary, its additional_data) and passes it to
+	// the desk as StartChatOptions.Handoff, after the PreStartChat hook,
+	// which may change it (to redact, say).
+	Handoff servicedesk.Handoff
 }
 
 // EndOptions are the host's options for EndChat.
@@ -144,7 +150,7 @@ func (s *Session) beginStart(connectMsg servicedesk.MessageResponse, chat *uint6
 
 // runPreStart runs the PreStartChat hook off the queue, then asks the desk.
 func (s *Session) runPreStart(ctx context.Context, connectMsg servicedesk.MessageResponse, opts StartOptions, chat uint64) error {
-	pre := &PreStartChat{SessionID: s.id, ConnectMessage: connectMsg, Payload: opts.Payload}
+	pre := &PreStartChat{SessionID: s.id, ConnectMessage: connectMsg, Payload: opts.Payload, Handoff: opts.Handoff.WithConnectMessage(connectMsg)}
 	var hookErr error
 	if hook := s.opts.PreStartChat; hook != nil {
 		hookErr = runHook(func() error { return hook(ctx, pre) })
@@ -162,7 +168,7 @@ func (s *Session) runPreStart(ctx context.Context, connectMsg servicedesk.Messag
 			s.endLocal(EndCancelled, false, true, "")
 			return fmt.Errorf("flow: session %s: %w", s.id, ErrStartCancelled)
 		}
-		s.startDesk(pre.Payload)
+		s.startDesk(pre.Payload, pre.Handoff)
 		return nil
 	})
 }

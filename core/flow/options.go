@@ -104,6 +104,9 @@ type PreStartChat struct {
 	Cancel bool
 	// Payload reaches the desk as StartChatOptions.PreStartChatPayload.
 	Payload json.RawMessage
+	// Handoff reaches the desk as StartChatOptions.Handoff: the host's,
+	// completed from the connect message.
+	Handoff servicedesk.Handoff
 }
 
 // PreEndChat is what the PreEndChat hook sees and may change.

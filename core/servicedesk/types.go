@@ -305,6 +305,10 @@ const (
 type StartChatOptions struct {
 	// PreStartChatPayload is what a pre-start hook set, raw JSON or nil.
 	PreStartChatPayload json.RawMessage `json:"preStartChatPayload,omitempty"`
+	// Handoff is the hand-off context (a deskbridge extension): the
+	// verified customer, the browser's unverified claims, routing
+	// attributes, the summary and the bot transcript.
+	Handoff Handoff `json:"handoff,omitzero"`
 }
 
 // EndChatInfo is Carbon's EndChatInfo.
