@@ -47,6 +47,7 @@ func (f *fixture) startEngine() {
 		EndChatTimeout:     5 * time.Second,
 		ScreenShareTimeout: 10 * time.Second,
 		SendTimeout:        10 * time.Second,
+		NewID:              f.h.NewID,
 	})
 	if err != nil {
 		f.t.Fatal(err)

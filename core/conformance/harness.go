@@ -35,6 +35,10 @@ type Harness struct {
 	Desk Desk
 	// Faults injects transport faults; nil when the desk cannot.
 	Faults Faults
+	// NewID, when set, is the engine's message id maker (flow.Options.NewID),
+	// for desks that take the engine's ids as their own only in a format of
+	// theirs (Salesforce wants lowercase UUIDs).
+	NewID func() string
 }
 
 // HarnessMaker builds a fresh Harness for one subtest. It registers its own
