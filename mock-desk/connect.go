@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -167,9 +166,9 @@ func connectErrorOf(w http.ResponseWriter, err error) {
 	var fe *fileError
 	switch {
 	case errors.Is(err, ErrFileTooLarge):
-		connectError(w, http.StatusPaymentRequired, "ServiceQuotaExceededException", reasonOf(err))
+		connectError(w, http.StatusPaymentRequired, "ServiceQuotaExceededException", Reason(err))
 	case errors.As(err, &fe), errors.Is(err, ErrMessageRejected), errors.Is(err, ErrBadRequest):
-		connectError(w, http.StatusBadRequest, "ValidationException", reasonOf(err))
+		connectError(w, http.StatusBadRequest, "ValidationException", Reason(err))
 	case errors.Is(err, ErrChatEnded), errors.Is(err, ErrUnauthorized), errors.Is(err, ErrChatNotFound):
 		connectError(w, http.StatusForbidden, "AccessDeniedException", "You do not have sufficient access to perform this action.")
 	case errors.Is(err, ErrIdempotencyReused):
@@ -181,18 +180,6 @@ func connectErrorOf(w http.ResponseWriter, err error) {
 	default:
 		connectError(w, http.StatusInternalServerError, "InternalServerException", "Internal service error")
 	}
-}
-
-// reasonOf returns the desk's reason inside a wrapped error: the text
-// between the last two ": " before the code error.
-func reasonOf(err error) string {
-	msg := err.Error()
-	ce := codeOf(err)
-	msg = strings.TrimSuffix(msg, ": "+ce.Message)
-	if i := strings.LastIndex(msg, ": "); i >= 0 {
-		msg = msg[i+2:]
-	}
-	return msg
 }
 
 func writeConnectJSON(w http.ResponseWriter, v any) {

@@ -26,15 +26,14 @@ func (f *ConnectFace) websocket(w http.ResponseWriter, r *http.Request) {
 		connectErrorOf(w, err)
 		return
 	}
-	cfg := f.d.faults.config().WS
-	if !f.d.injectHTTP(w, r, "ws", HTTPFaults{Rate5xx: cfg.Rate5xx, Rate429: cfg.Rate429, RetryAfter: cfg.RetryAfter}, FaultWSLatency, FaultWS429, FaultWS5xx) {
+	if !f.d.injectHTTP(w, r, SiteWSHandshake) {
 		return
 	}
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
-	s := &wsConn{d: f.d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{})}
+	s := &wsConn{d: f.d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{}), faults: f.d.FrameFaults()}
 	d := f.d
 	d.mu.Lock()
 	c := d.chats[g.p.chatID]

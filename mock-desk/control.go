@@ -3,6 +3,7 @@ package mockdesk
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -14,12 +15,15 @@ import (
 // ChatView is a chat as the agent side sees it: the control API's and the
 // console's snapshot.
 type ChatView struct {
-	ChatID         string                    `json:"chat_id"`
-	State          string                    `json:"state"`
-	EndedBy        string                    `json:"ended_by,omitempty"`
-	Created        time.Time                 `json:"created"`
-	Customer       deskproto.Customer        `json:"customer"`
-	Summary        string                    `json:"summary,omitempty"`
+	ChatID   string             `json:"chat_id"`
+	State    string             `json:"state"`
+	EndedBy  string             `json:"ended_by,omitempty"`
+	Created  time.Time          `json:"created"`
+	Customer deskproto.Customer `json:"customer"`
+	Summary  string             `json:"summary,omitempty"`
+	// Attributes are the contact's custom attributes a vendor face passed
+	// on at the start (StartCustomerChat).
+	Attributes     map[string]string         `json:"attributes,omitempty"`
 	Agent          *servicedesk.AgentProfile `json:"agent,omitempty"`
 	TransferTo     *servicedesk.AgentProfile `json:"transfer_to,omitempty"`
 	Position       int                       `json:"position,omitempty"`
@@ -36,7 +40,7 @@ type ChatView struct {
 func (c *chat) viewLocked() ChatView {
 	v := ChatView{
 		ChatID: c.id, State: c.state, EndedBy: c.endedBy, Created: c.created, Customer: c.customer,
-		Summary: c.summary, Agent: c.profile, TransferTo: c.transferTo, Position: c.queuePos,
+		Summary: c.summary, Attributes: maps.Clone(c.attributes), Agent: c.profile, TransferTo: c.transferTo, Position: c.queuePos,
 		WaitMinutes: c.queueWait, CustomerTyping: c.typing, LastRead: c.lastRead,
 		ScreenShare: c.shareState, LastSeq: c.seq, Capabilities: c.caps,
 		Transcript: append([]TranscriptEntry{}, c.transcript...),

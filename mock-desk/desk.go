@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -309,6 +310,7 @@ type chat struct {
 	customer   deskproto.Customer
 	connect    servicedesk.GenericItem
 	summary    string
+	attributes map[string]string // a vendor face's contact attributes
 	caps       servicedesk.Capabilities
 	state      string
 	endedBy    string
@@ -481,6 +483,12 @@ type StartResult struct {
 // StartChat opens a chat for a customer. The chat's first events are
 // capabilities and queue_update (or error and chat_ended when refused).
 func (d *Desk) StartChat(ctx context.Context, req deskproto.StartRequest) (StartResult, error) {
+	return d.startChat(ctx, req, nil)
+}
+
+// startChat opens a chat with the contact's custom attributes (a vendor
+// face's), shown to the agent side.
+func (d *Desk) startChat(ctx context.Context, req deskproto.StartRequest, attrs map[string]string) (StartResult, error) {
 	if err := ctx.Err(); err != nil {
 		return StartResult{}, fmt.Errorf("mockdesk: start chat: %w", err)
 	}
@@ -510,6 +518,7 @@ func (d *Desk) StartChat(ctx context.Context, req deskproto.StartRequest) (Start
 	if req.Customer != nil {
 		c.customer = *req.Customer
 	}
+	c.attributes = maps.Clone(attrs)
 	if req.ConnectItem != nil {
 		c.connect = *req.ConnectItem
 		c.summary = summaryOf(*req.ConnectItem)

@@ -23,6 +23,14 @@
 // vendor's paths and pass every other path to the desk (cmd/mock-desk
 // -face connect|genesys).
 //
+// A vendor face in its own package is built on the customer side alone:
+// StartCustomerChat (or Customer, for a chat started before) gives a
+// CustomerChat to send, type, read, upload, end and answer screen shares
+// with, and Follow to push the chat's events to the face's customer as
+// they come. RequestFault and FrameFaults apply the desk's faults to the
+// face's requests and frames, Go ties its goroutines to the desk's
+// lifetime.
+//
 // Agents are scripted (a Script runs for every chat routed to them: join
 // after a delay, say rich messages, echo, type, read, transfer, leave, end,
 // ask for files, request a screen share) or manual: a test acts for them

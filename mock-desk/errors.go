@@ -3,6 +3,7 @@ package mockdesk
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -65,6 +66,20 @@ func codeOf(err error) *CodeError {
 		return ce
 	}
 	return &CodeError{Code: deskproto.CodeInternal, Status: http.StatusInternalServerError, Message: "internal error"}
+}
+
+// Reason returns the desk's reason inside an error it returned: the text
+// between the last two ": " before the CodeError's message ("File type
+// not allowed." of "mockdesk: upload f_1 to chat ch_1: File type not
+// allowed.: file type not allowed"), for a face's error message.
+func Reason(err error) string {
+	msg := err.Error()
+	ce := codeOf(err)
+	msg = strings.TrimSuffix(msg, ": "+ce.Message)
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg
 }
 
 // ErrorBody is the JSON error shape of every transport.

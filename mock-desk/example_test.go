@@ -112,3 +112,46 @@ func ExampleParseScenario() {
 	fmt.Println(err, len(opts.Agents[0].Script), opts.Faults.WS.DropAfterFrames)
 	// Output: <nil> 3 20
 }
+
+// A vendor face in another package serves its customer with the customer
+// side alone: start a chat with the bot's summary, send, and follow the
+// desk's events to push them over the face's own connection.
+func ExampleCustomerChat() {
+	desk, _ := mockdesk.New(mockdesk.Options{})
+	defer desk.Close()
+	ctx := context.Background()
+
+	cc, _ := desk.StartCustomerChat(ctx, mockdesk.ChatStart{
+		Customer:   deskproto.Customer{Name: "Uma"},
+		Summary:    "Wants a refund for order A-17.",
+		Attributes: map[string]string{"order": "A-17"},
+	})
+	follow, _ := cc.Follow(ctx, 0)
+	_, _ = cc.Send(ctx, deskproto.Message{IdempotencyKey: "m1", Message: servicedesk.NewTextRequest("Hello?")})
+
+	// The agent side.
+	ac, _ := desk.AwaitChat(ctx)
+	fmt.Println("agent reads:", ac.Summary())
+	_ = ac.Join(ctx, servicedesk.AgentProfile{ID: "agent-1", Nickname: "Ada"})
+	_, _ = ac.SayText(ctx, "Hi Uma.")
+	_ = ac.End(ctx)
+
+	// The face's writer: events in seq order until the chat is over.
+	for {
+		evs, err := follow.Next(ctx)
+		if err != nil { // ErrChatEnded once all are read
+			break
+		}
+		for _, e := range evs {
+			fmt.Println(e.Seq, e.Type)
+		}
+	}
+	// Output:
+	// agent reads: Wants a refund for order A-17.
+	// 1 capabilities
+	// 2 queue_update
+	// 3 agent_joined
+	// 4 agent_message
+	// 5 agent_ended
+	// 6 chat_ended
+}

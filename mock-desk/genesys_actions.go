@@ -29,7 +29,7 @@ func (f *GenesysFace) onMessage(sess *genesysSession, req genesysRequest) *genes
 	ctx := f.d.ctx
 	m := req.Message
 	fail := func(err error) *genesysEnvelope {
-		env := genesysError(req.TracingID, genesysCodeOf(err), reasonOf(err))
+		env := genesysError(req.TracingID, genesysCodeOf(err), Reason(err))
 		return &env
 	}
 	var attrs map[string]string
@@ -99,7 +99,7 @@ func (f *GenesysFace) onAttachment(r *http.Request, sess *genesysSession, req ge
 		return &env
 	}
 	if err := f.start(sess, nil); err != nil {
-		env := genesysError(req.TracingID, genesysCodeOf(err), reasonOf(err))
+		env := genesysError(req.TracingID, genesysCodeOf(err), Reason(err))
 		return &env
 	}
 	f.d.mu.Lock()
@@ -124,7 +124,7 @@ func (f *GenesysFace) onAttachment(r *http.Request, sess *genesysSession, req ge
 		if err == nil {
 			err = fmt.Errorf("file %s: %w", req.FileName, ErrFileTypeNotAllowed)
 		}
-		env := genesysError(req.TracingID, genesysCodeOf(err), reasonOf(err))
+		env := genesysError(req.TracingID, genesysCodeOf(err), Reason(err))
 		return &env
 	}
 	f.mu.Lock()
@@ -168,7 +168,7 @@ func (f *GenesysFace) putAttachment(w http.ResponseWriter, r *http.Request) {
 	var env genesysEnvelope
 	now := genesysTime(time.Now())
 	if ferr != nil {
-		env = genesysEnvelope{Type: "message", Class: "UploadFailureEvent", Code: genesysCodeOf(ferr), Body: map[string]any{"attachmentId": u.id, "errorCode": genesysCodeOf(ferr), "errorMessage": reasonOf(ferr), "timestamp": now}}
+		env = genesysEnvelope{Type: "message", Class: "UploadFailureEvent", Code: genesysCodeOf(ferr), Body: map[string]any{"attachmentId": u.id, "errorCode": genesysCodeOf(ferr), "errorMessage": Reason(ferr), "timestamp": now}}
 	} else {
 		env = genesysEnvelope{Type: "message", Class: "UploadSuccessEvent", Code: 200, Body: map[string]any{"attachmentId": u.id, "downloadUrl": "https://api.example.invalid/downloads/" + u.id, "timestamp": now}}
 	}

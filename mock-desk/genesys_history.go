@@ -100,8 +100,7 @@ func (f *GenesysFace) history(w http.ResponseWriter, r *http.Request) {
 		writeErr(http.StatusServiceUnavailable, "service.unavailable", "Service unavailable")
 		return
 	}
-	cfg := f.d.faults.config().REST
-	if !f.d.injectHTTP(w, r, "rest", cfg, FaultRESTLatency, FaultREST429, FaultREST5xx) {
+	if !f.d.injectHTTP(w, r, SiteREST) {
 		return
 	}
 	size, num := 25, 1

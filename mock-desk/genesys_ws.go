@@ -15,8 +15,7 @@ func (f *GenesysFace) websocket(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown deployment", http.StatusForbidden)
 		return
 	}
-	cfg := f.d.faults.config().WS
-	if !f.d.injectHTTP(w, r, "ws", HTTPFaults{Rate5xx: cfg.Rate5xx, Rate429: cfg.Rate429, RetryAfter: cfg.RetryAfter}, FaultWSLatency, FaultWS429, FaultWS5xx) {
+	if !f.d.injectHTTP(w, r, SiteWSHandshake) {
 		return
 	}
 	conn, err := upgrader.Upgrade(w, r, nil)
@@ -24,7 +23,7 @@ func (f *GenesysFace) websocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := f.d
-	s := &wsConn{d: d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{})}
+	s := &wsConn{d: d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{}), faults: d.FrameFaults()}
 	attach := make(chan faceStream, 1)
 	d.mu.Lock()
 	if d.closed {
@@ -202,7 +201,7 @@ func (f *GenesysFace) handle(r *http.Request, sess *genesysSession, req genesysR
 		return &genesysEnvelope{Type: "response", Class: class, Code: 200, Body: body, TracingID: req.TracingID}
 	}
 	fail := func(err error) *genesysEnvelope {
-		env := genesysError(req.TracingID, genesysCodeOf(err), reasonOf(err))
+		env := genesysError(req.TracingID, genesysCodeOf(err), Reason(err))
 		return &env
 	}
 	switch req.Action {

@@ -250,7 +250,7 @@ func parseWait(s string, max time.Duration) (time.Duration, error) {
 func (d *Desk) restFaults(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		cfg := d.faults.config().REST
-		if !d.injectHTTP(w, r, "rest", cfg, FaultRESTLatency, FaultREST429, FaultREST5xx) {
+		if !d.injectHTTP(w, r, SiteREST) {
 			return
 		}
 		if d.faults.hit("rest", FaultREST5xxAfter, 0) {
@@ -264,31 +264,26 @@ func (d *Desk) restFaults(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// injectHTTP applies latency, 429 and 5xx faults; it reports false when it
-// answered the request itself.
-func (d *Desk) injectHTTP(w http.ResponseWriter, r *http.Request, transport string, cfg HTTPFaults, latency, k429, k5xx string) bool {
-	if cfg.Latency > 0 {
-		d.faults.count(latency)
-		if err := d.pause(r.Context(), time.Duration(cfg.Latency)); err != nil {
-			writeError(w, err)
-			return false
-		}
+// injectHTTP applies site's latency, 429 and 5xx faults; it reports false
+// when it has answered the request.
+func (d *Desk) injectHTTP(w http.ResponseWriter, r *http.Request, site FaultSite) bool {
+	err := d.RequestFault(r.Context(), site)
+	if err == nil {
+		return true
 	}
-	if d.faults.hit(transport, k429, cfg.Rate429) {
-		w.Header().Set("Retry-After", retryAfterHeader(retryAfter(cfg)))
-		writeError(w, fmt.Errorf("injected: %w", ErrRateLimited))
-		return false
+	var fe *FaultError
+	if errors.As(err, &fe) {
+		w.Header().Set("Retry-After", retryAfterHeader(fe.RetryAfter))
 	}
-	if d.faults.hit(transport, k5xx, cfg.Rate5xx) {
-		w.Header().Set("Retry-After", retryAfterHeader(retryAfter(cfg)))
-		writeError(w, fmt.Errorf("injected: %w", ErrUnavailable))
-		return false
-	}
-	return true
+	writeError(w, err)
+	return false
 }
 
-func retryAfterHeader(d time.Duration) string {
-	return strconv.Itoa(int(max((d+time.Second-1)/time.Second, 1)))
+func retryAfterHeader(d time.Duration) string { return strconv.Itoa(ceilSeconds(d)) }
+
+// ceilSeconds is d in whole seconds, rounded up, at least 1.
+func ceilSeconds(d time.Duration) int {
+	return int(max((d+time.Second-1)/time.Second, 1))
 }
 
 type discardWriter struct{ header http.Header }
@@ -420,7 +415,7 @@ func (d *Desk) handleSetWebhook(w http.ResponseWriter, r *http.Request) {
 // handlePoll is the long poll: events after cursor, held up to wait.
 func (d *Desk) handlePoll(w http.ResponseWriter, r *http.Request) {
 	cfg := d.faults.config().Poll
-	if !d.injectHTTP(w, r, "poll", cfg.HTTPFaults, FaultPollLatency, FaultPoll429, FaultPoll5xx) {
+	if !d.injectHTTP(w, r, SitePoll) {
 		return
 	}
 	q := r.URL.Query()

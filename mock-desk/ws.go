@@ -3,6 +3,7 @@ package mockdesk
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -98,7 +99,7 @@ type wsConn struct {
 	done   chan struct{} // closed when the writer stops
 	quit   chan struct{} // closed by stop: the reader is gone
 	once   sync.Once
-	frames int
+	faults *FrameFaults
 
 	// Attachment, read and written by the reader only.
 	chatID, token string
@@ -116,16 +117,14 @@ type attachment struct {
 }
 
 func (d *Desk) handleWS(w http.ResponseWriter, r *http.Request) {
-	cfg := d.faults.config().WS
-	hs := HTTPFaults{Rate5xx: cfg.Rate5xx, Rate429: cfg.Rate429, RetryAfter: cfg.RetryAfter}
-	if !d.injectHTTP(w, r, "ws", hs, FaultWSLatency, FaultWS429, FaultWS5xx) {
+	if !d.injectHTTP(w, r, SiteWSHandshake) {
 		return
 	}
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
-	s := &wsConn{d: d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{}), quit: make(chan struct{})}
+	s := &wsConn{d: d, conn: conn, out: make(chan outFrame, 64), done: make(chan struct{}), faults: d.FrameFaults(), quit: make(chan struct{})}
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
@@ -280,18 +279,12 @@ func (s *wsConn) handle(f clientMsg) outFrame {
 // refuseAction injects the action faults: an error frame instead of the
 // work.
 func (s *wsConn) refuseAction(f clientMsg) (ServerFrame, bool) {
-	cfg := s.d.faults.config().WS
-	var err error
-	switch {
-	case s.d.faults.hit("ws", FaultWSAction429, cfg.ActionRate429):
-		err = fmt.Errorf("%s (injected): %w", f.Type, ErrRateLimited)
-	case s.d.faults.hit("ws", FaultWSAction5xx, cfg.ActionRate5xx):
-		err = fmt.Errorf("%s (injected): %w", f.Type, ErrUnavailable)
-	default:
+	var fe *FaultError
+	if !errors.As(s.d.RequestFault(s.d.ctx, SiteWSAction), &fe) {
 		return ServerFrame{}, false
 	}
-	fr := errFrame(f.RequestID, err)
-	fr.Error.RetryAfter = max(1, int(time.Duration(cfg.RetryAfter).Round(time.Second)/time.Second))
+	fr := errFrame(f.RequestID, fmt.Errorf("%s (injected): %w", f.Type, fe.code))
+	fr.Error.RetryAfter = max(1, int(fe.RetryAfter.Round(time.Second)/time.Second))
 	return fr, true
 }
 
@@ -362,30 +355,15 @@ func (s *wsConn) disorder(evs []deskproto.Event) []deskproto.Event {
 	return out
 }
 
-// write sends one frame, with the WS faults: latency first, then maybe a
-// drop after it.
+// write sends one frame with the WS faults; false once the connection is
+// gone (then closed abruptly: no close frame, as when a proxy or network
+// drops it).
 func (s *wsConn) write(b []byte) bool {
-	d := s.d
-	cfg := d.faults.config().WS
-	if cfg.Latency > 0 {
-		d.faults.count(FaultWSLatency)
-		if err := d.pause(context.Background(), time.Duration(cfg.Latency)); err != nil {
-			return false
-		}
-	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-	if err := s.conn.WriteMessage(websocket.TextMessage, b); err != nil {
-		return false
-	}
-	s.frames++
-	drop := cfg.DropAfterFrames > 0 && s.frames == cfg.DropAfterFrames
-	if drop {
-		d.faults.count(FaultWSDrop)
-	} else {
-		drop = d.faults.hit("ws", FaultWSDrop, cfg.DropRate)
-	}
-	if drop {
-		// Abrupt: no close frame, as when a proxy or network drops it.
+	err := s.faults.Write(context.Background(), b, func(b []byte) error {
+		_ = s.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+		return s.conn.WriteMessage(websocket.TextMessage, b)
+	})
+	if err != nil {
 		_ = s.conn.NetConn().Close()
 		return false
 	}
