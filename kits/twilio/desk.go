@@ -1,0 +1,296 @@
+package twilio
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
+	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
+)
+
+// saved is what the kit persists so that a restart resumes the chat: the
+// conversation and the customer's participant, the Flex interaction and
+// its channel (to close it), and the index after the last message handled
+// (where the fill after a restart starts).
+type saved struct {
+	Conversation string `json:"conversation,omitempty"`
+	Service      string `json:"service,omitempty"`
+	Identity     string `json:"identity,omitempty"`
+	Participant  string `json:"participant,omitempty"`
+	Interaction  string `json:"interaction,omitempty"`
+	Channel      string `json:"channel,omitempty"`
+	Next         int    `json:"next,omitempty"`
+	Joined       bool   `json:"joined,omitempty"`
+}
+
+// Synthetic events the desk queues for its own worker.
+const (
+	evOwnMessage = "deskbridge.own"  // a message the desk posted
+	evFill       = "deskbridge.fill" // compare with the conversation now
+)
+
+type desk struct {
+	vendorkit.Chat // lifetime, typing indicator, joined and ended
+	k              *Kit
+	cb             servicedesk.Callback
+	inst           servicedesk.Instance
+	log            *slog.Logger
+	once           sync.Once
+
+	mu      sync.Mutex
+	st      saved
+	queue   []wire.Event
+	wake    chan struct{}
+	down    bool                                // a REST outage was reported
+	agents  map[string]servicedesk.AgentProfile // agent participants, by sid
+	names   map[string]servicedesk.AgentProfile // profiles, by identity
+	ours    map[string]bool                     // message sids the desk posted
+	held    map[int]wire.Message                // messages waiting for a fill
+	readIdx int                                 // the agents' read horizon told
+}
+
+// The optional methods the desk has, checked by the compiler.
+var _ interface {
+	servicedesk.ServiceDesk
+	servicedesk.ReadNotifier
+	servicedesk.Reconnector
+	servicedesk.FileSelectionValidator
+	io.Closer
+} = (*desk)(nil)
+
+func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
+	st, err := vendorkit.LoadState[saved]("twilio", p.PersistedState)
+	if err != nil {
+		return nil, err
+	}
+	d := &desk{k: k, cb: p.Callback, inst: p.Instance, st: st, wake: make(chan struct{}, 1)}
+	d.Callback = p.Callback
+	d.Begin(false)
+	d.resetChat()
+	log := p.Logger
+	if log == nil {
+		log = k.log
+	}
+	d.log = log.With("kit", "twilio")
+	return d, nil
+}
+
+func (d *desk) resetChat() {
+	d.mu.Lock()
+	d.queue, d.down, d.readIdx = nil, false, -1
+	d.agents, d.names, d.ours, d.held = map[string]servicedesk.AgentProfile{}, map[string]servicedesk.AgentProfile{}, map[string]bool{}, map[int]wire.Message{}
+	d.mu.Unlock()
+}
+
+func (d *desk) Name() string { return Name }
+
+func (d *desk) state() saved {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.st
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%x", b)
+}
+
+// StartChat creates the conversation with the customer as a participant
+// and a scoped webhook to the kit, posts the bot transcript as its opening
+// messages, and hands it to Flex with POST /v1/Interactions.
+func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, opts servicedesk.StartChatOptions) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	d.start()
+	h := opts.Handoff.WithConnectMessage(connectMessage)
+	if old := d.state().Conversation; old != "" {
+		d.k.unfollow(old, d)
+	}
+	identity := "deskbridge-" + newID()
+	if d.k.cfg.Identity != nil {
+		identity = d.k.cfg.Identity(d.inst)
+	}
+	d.resetChat()
+	d.Begin(false)
+	d.mu.Lock()
+	d.st = saved{Identity: identity}
+	d.mu.Unlock()
+
+	conv, err := d.createConversation(ctx, h)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.st.Conversation, d.st.Service = conv.SID, conv.ChatServiceSID
+	d.mu.Unlock()
+	d.k.follow(conv.SID, d)
+	d.persist()
+	fail := func(err error) error {
+		d.k.unfollow(conv.SID, d)
+		_ = d.closeConversation(context.WithoutCancel(ctx))
+		return err
+	}
+	part, err := d.addCustomer(ctx, conv.SID, identity, h)
+	if err != nil {
+		return fail(err)
+	}
+	d.mu.Lock()
+	d.st.Participant = part.SID
+	d.mu.Unlock()
+	if err := d.ensureWebhook(ctx, conv.SID); err != nil {
+		return fail(err)
+	}
+	if err := d.postTranscript(ctx, h.Transcript); err != nil {
+		return fail(err)
+	}
+	in, err := d.createInteraction(ctx, conv.SID, identity, h)
+	if err != nil {
+		return fail(err)
+	}
+	d.mu.Lock()
+	d.st.Interaction, d.st.Channel = in.SID, in.Channel.SID
+	d.mu.Unlock()
+	d.persist()
+	d.cb.UpdateCapabilities(d.capabilities().FullUpdate())
+	return nil
+}
+
+func (d *desk) capabilities() servicedesk.Capabilities {
+	return servicedesk.Capabilities{AllowFileUploads: true, AllowMultipleFileUploads: true,
+		AllowedFileUploadTypes: d.k.cfg.AllowedFileTypes, MaxFileSizeBytes: d.k.cfg.MaxFileBytes}
+}
+
+func (d *desk) persist() {
+	if err := d.cb.ReplacePersistedState(d.state()); err != nil {
+		d.log.Warn("twilio: persist state", "err", err)
+	}
+}
+
+// start runs the desk's worker once: it applies the conversation's events
+// in order, fills gaps, and reconciles now and then.
+func (d *desk) start() {
+	d.once.Do(func() { d.Life.Go(d.run) })
+}
+
+// EndChat closes the Flex interaction's channel (the task goes to wrap-up
+// and Flex closes the conversation) and the conversation, unless the desk
+// ended it.
+func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	already := d.EndingByUs()
+	st := d.state()
+	defer func() {
+		d.Finish()
+		if st.Conversation != "" {
+			d.k.unfollow(st.Conversation, d)
+		}
+	}()
+	if already || info.EndedByHumanAgent || st.Conversation == "" {
+		return nil
+	}
+	if st.Interaction != "" && st.Channel != "" {
+		form := url.Values{"Status": {"closed"}}
+		err := d.k.send(ctx, call{op: "close interaction channel", method: http.MethodPost,
+			url: d.k.cfg.FlexURL + "/v1/Interactions/" + st.Interaction + "/Channels/" + st.Channel, form: form}, nil, nil)
+		if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
+			return err
+		}
+	}
+	if err := d.closeConversation(ctx); err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
+		return err
+	}
+	return nil
+}
+
+func (d *desk) closeConversation(ctx context.Context) error {
+	st := d.state()
+	return d.k.send(ctx, call{op: "close conversation", method: http.MethodPost,
+		url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation, form: url.Values{"State": {"closed"}}}, nil, nil)
+}
+
+// Reconnect resumes the persisted conversation: it is followed again, its
+// scoped webhook pointed here, and what happened meanwhile (messages after
+// the last one handled, agents come or gone, the end) is read back.
+func (d *desk) Reconnect(ctx context.Context) (bool, error) {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	st := d.state()
+	d.resetChat()
+	d.Begin(st.Joined)
+	if st.Conversation == "" {
+		return false, nil
+	}
+	var conv wire.Conversation
+	err := d.k.send(ctx, call{op: "fetch conversation", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation}, &conv, nil)
+	if errors.Is(err, servicedesk.ErrChatNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("twilio: Reconnect %s: %w", st.Conversation, err)
+	}
+	if conv.State == "closed" {
+		return false, nil
+	}
+	parts, err := d.listParticipants(ctx, st.Conversation)
+	if err != nil {
+		return false, fmt.Errorf("twilio: Reconnect %s: %w", st.Conversation, err)
+	}
+	if st.Joined {
+		// The engine restores the agent it knew; only changes are news.
+		d.mu.Lock()
+		for _, p := range parts {
+			if p.Identity != "" && p.Identity != st.Identity {
+				d.agents[p.SID] = servicedesk.AgentProfile{ID: p.Identity, Nickname: p.Identity, UserType: servicedesk.UserHuman}
+			}
+		}
+		d.mu.Unlock()
+	}
+	if err := d.ensureWebhook(ctx, st.Conversation); err != nil {
+		return false, fmt.Errorf("twilio: Reconnect %s: %w", st.Conversation, err)
+	}
+	d.k.follow(st.Conversation, d)
+	d.start()
+	d.push(wire.Event{Type: evFill, ConversationSID: st.Conversation})
+	return true, nil
+}
+
+// Close stops the desk's goroutines; it does not end the chat. It is
+// idempotent.
+func (d *desk) Close() error {
+	if d.Chat.Close() {
+		if c := d.state().Conversation; c != "" {
+			d.k.unfollow(c, d)
+		}
+		d.k.desks.Forget(d)
+	}
+	return nil
+}
+
+// Conversation names the Twilio resources behind a session, for a Go host
+// that calls Twilio's APIs itself (servicedesk.As, flow.Session.As).
+type Conversation struct {
+	ConversationSID string // CH…
+	ParticipantSID  string // MB…, the customer
+	Identity        string
+	InteractionSID  string // KD…
+	ChannelSID      string // UO…
+}
+
+// As fills a *Conversation once a chat started or resumed.
+func (d *desk) As(target any) bool {
+	return vendorkit.As(target, func() (Conversation, bool) {
+		st := d.state()
+		return Conversation{ConversationSID: st.Conversation, ParticipantSID: st.Participant, Identity: st.Identity,
+			InteractionSID: st.Interaction, ChannelSID: st.Channel}, st.Conversation != ""
+	})
+}

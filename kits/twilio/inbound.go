@@ -1,0 +1,451 @@
+package twilio
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
+)
+
+// push queues events for the desk's worker; it never blocks (the webhook
+// handler answers Twilio at once).
+func (d *desk) push(evs ...wire.Event) {
+	d.mu.Lock()
+	d.queue = append(d.queue, evs...)
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (d *desk) pop() (wire.Event, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.queue) == 0 {
+		return wire.Event{}, false
+	}
+	ev := d.queue[0]
+	d.queue = d.queue[1:]
+	return ev, true
+}
+
+// run is the desk's worker: every event of the conversation is applied
+// here, one at a time, in the order messages have in the conversation.
+func (d *desk) run() {
+	ctx := d.Life.Context()
+	var tick <-chan time.Time
+	if iv := d.k.cfg.ReconcileInterval; iv > 0 {
+		t := time.NewTicker(iv)
+		defer t.Stop()
+		tick = t.C
+	}
+	var retry <-chan time.Time
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.wake:
+		case <-tick:
+			d.push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation})
+		case <-retry:
+			retry = nil
+			d.push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation})
+		}
+		for {
+			ev, ok := d.pop()
+			if !ok {
+				break
+			}
+			if err := d.handle(ctx, ev); err != nil && ctx.Err() == nil {
+				// A fill that failed comes back after a backoff; what it
+				// holds waits for it.
+				d.log.Info("twilio: fill failed", "err", err, "attempt", failures)
+				retry = time.After(d.k.cfg.Backoff.Delay(failures))
+				failures++
+			} else if err == nil {
+				failures = 0
+			}
+		}
+	}
+}
+
+// handle applies one event of the current conversation.
+func (d *desk) handle(ctx context.Context, ev wire.Event) error {
+	st := d.state()
+	if ev.ConversationSID != st.Conversation || st.Conversation == "" || d.Ended() {
+		return nil
+	}
+	switch ev.Type {
+	case wire.OnMessageAdded, evOwnMessage:
+		return d.onMessage(ctx, wire.Message{SID: ev.MessageSID, ConversationSID: ev.ConversationSID, Index: ev.Index,
+			Author: ev.Author, Body: ev.Body, Media: ev.Media, Attributes: ev.Attributes})
+	case evFill:
+		if err := d.reconcile(ctx); err != nil {
+			return err
+		}
+		if ev.Reason != "" {
+			d.ReportOutage(false)
+		}
+	case wire.OnParticipantAdded:
+		d.agentAdded(ctx, ev.ParticipantSID, ev.Identity)
+	case wire.OnParticipantRemoved:
+		d.participantRemoved(ev.ParticipantSID)
+	case wire.OnParticipantUpdated:
+		d.readHorizon(ev.ParticipantSID, ev.LastReadMessageIndex)
+	case wire.OnConversationStateUpdated:
+		if ev.StateTo == "closed" {
+			d.over("")
+		}
+	case wire.OnConversationRemoved:
+		d.over("")
+	case wire.TaskCanceled, wire.TaskCompleted, wire.TaskDeleted, wire.TaskSystemDeleted:
+		// The Flex task is over: so is the chat (before an agent took it,
+		// the task's reason is what the customer reads).
+		d.over(ev.Reason)
+	default:
+		d.log.Debug("twilio: ignored a webhook", "event_type", ev.Type)
+	}
+	return nil
+}
+
+// onMessage delivers m in index order: an index past the next expected
+// one may hide messages whose webhooks are late or lost (indexes may also
+// skip), so the messages after the last one handled are read first.
+func (d *desk) onMessage(ctx context.Context, m wire.Message) error {
+	d.mu.Lock()
+	next := d.st.Next
+	if m.Index > next {
+		d.held[m.Index] = m
+	}
+	d.mu.Unlock()
+	switch {
+	case m.Index < next:
+		return nil // a duplicate, or delivered by a fill
+	case m.Index == next:
+		d.deliver(ctx, m)
+		return nil
+	}
+	return d.fill(ctx)
+}
+
+// fill reads the conversation's messages after the last one handled,
+// newest first until it reaches it, and delivers them oldest first; what
+// was held for it goes with them.
+func (d *desk) fill(ctx context.Context) error {
+	st := d.state()
+	var newer []wire.Message
+	u := d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Messages?Order=desc&PageSize=50"
+	for page := 0; page < 50 && u != ""; page++ {
+		var p wire.MessagePage
+		if err := d.k.send(ctx, call{op: "list messages", method: http.MethodGet, url: u}, &p, nil); err != nil {
+			return err
+		}
+		reached := false
+		for _, m := range p.Messages {
+			if m.Index < st.Next {
+				reached = true
+				break
+			}
+			newer = append(newer, m)
+		}
+		if reached || len(p.Messages) == 0 {
+			break
+		}
+		u = d.nextPage(p.Meta.NextPageURL)
+	}
+	slices.SortFunc(newer, func(a, b wire.Message) int { return a.Index - b.Index })
+	d.mu.Lock()
+	for i, m := range d.held {
+		if !slices.ContainsFunc(newer, func(n wire.Message) bool { return n.Index == i }) {
+			newer = append(newer, m) // created after the list was read
+		}
+	}
+	d.held = map[int]wire.Message{}
+	d.mu.Unlock()
+	slices.SortFunc(newer, func(a, b wire.Message) int { return a.Index - b.Index })
+	for _, m := range newer {
+		if m.Index >= d.state().Next {
+			d.deliver(ctx, m)
+		}
+	}
+	return nil
+}
+
+// nextPage keeps a next page on the configured host (Twilio gives
+// absolute URLs; a proxy or test server stands in for its host).
+func (d *desk) nextPage(next string) string {
+	if next == "" {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil {
+		return ""
+	}
+	return d.k.cfg.ConversationsURL + u.Path + "?" + u.RawQuery
+}
+
+// deliver acts on message m, the next one of the conversation.
+func (d *desk) deliver(ctx context.Context, m wire.Message) {
+	d.mu.Lock()
+	d.st.Next = m.Index + 1
+	delete(d.held, m.Index)
+	ours := d.ours[m.SID] || m.Author == d.st.Identity || m.Author == d.k.cfg.BotAuthor
+	next := d.st.Next
+	d.mu.Unlock()
+	if err := d.cb.UpdatePersistedState(map[string]any{"next": next}); err != nil {
+		d.log.Warn("twilio: persist state", "err", err)
+	}
+	if ours || d.Ended() {
+		return
+	}
+	if m.Author == "system" && !d.Joined() {
+		d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: m.Body})
+		return
+	}
+	p := d.profileOf(ctx, m.Author)
+	if !d.Joined() {
+		// An agent who speaks before their participant's webhook came.
+		d.join(p)
+	}
+	d.cb.SendMessageToUser(d.toResponse(ctx, m), p.ID)
+}
+
+// profileOf is the profile of the agent with identity: the Conversations
+// User's friendly name, completed by Config.AgentProfile.
+func (d *desk) profileOf(ctx context.Context, identity string) servicedesk.AgentProfile {
+	d.mu.Lock()
+	p, ok := d.names[identity]
+	d.mu.Unlock()
+	if ok {
+		return p
+	}
+	p = servicedesk.AgentProfile{ID: identity, Nickname: identity, UserType: servicedesk.UserHuman}
+	var u wire.User
+	err := d.k.send(ctx, call{op: "fetch user", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Users/" + url.PathEscape(identity)}, &u, nil)
+	if err == nil && u.FriendlyName != "" {
+		p.Nickname = u.FriendlyName
+	} else if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
+		d.log.Info("twilio: agent's user not read", "identity", identity, "err", err)
+	}
+	if fn := d.k.cfg.AgentProfile; fn != nil {
+		p = fn(ctx, p)
+	}
+	d.mu.Lock()
+	d.names[identity] = p
+	d.mu.Unlock()
+	return p
+}
+
+// join tells the customer of an agent; the chat's first is persisted,
+// for a resume to know an agent is in.
+func (d *desk) join(p servicedesk.AgentProfile) {
+	if d.Join() {
+		d.mu.Lock()
+		d.st.Joined = true
+		d.mu.Unlock()
+		if err := d.cb.UpdatePersistedState(map[string]any{"joined": true}); err != nil {
+			d.log.Warn("twilio: persist state", "err", err)
+		}
+	}
+	d.cb.AgentJoined(p)
+}
+
+// agentAdded acts on a participant that joined: an agent, unless it is
+// the customer or has no identity (an SMS or WhatsApp address).
+func (d *desk) agentAdded(ctx context.Context, sid, identity string) {
+	st := d.state()
+	if identity == "" || identity == st.Identity || sid == st.Participant {
+		return
+	}
+	d.mu.Lock()
+	_, known := d.agents[sid]
+	d.mu.Unlock()
+	if known {
+		return
+	}
+	p := d.profileOf(ctx, identity)
+	d.mu.Lock()
+	d.agents[sid] = p
+	d.mu.Unlock()
+	d.join(p)
+}
+
+// participantRemoved: the customer removed ends the chat; the last agent
+// gone is an agent who left.
+func (d *desk) participantRemoved(sid string) {
+	st := d.state()
+	if sid == st.Participant {
+		d.over("")
+		return
+	}
+	d.mu.Lock()
+	_, known := d.agents[sid]
+	delete(d.agents, sid)
+	left := known && len(d.agents) == 0
+	d.mu.Unlock()
+	if left && !d.Ended() {
+		d.cb.AgentLeftChat()
+	}
+}
+
+// readHorizon tells the customer that an agent read up to a later
+// message.
+func (d *desk) readHorizon(sid string, idx *int) {
+	if idx == nil {
+		return
+	}
+	d.mu.Lock()
+	_, agent := d.agents[sid]
+	later := agent && *idx > d.readIdx
+	if later {
+		d.readIdx = *idx
+	}
+	d.mu.Unlock()
+	if later {
+		d.cb.AgentReadMessages()
+	}
+}
+
+// reconcile compares the desk with the conversation: its state, its
+// participants, and its messages after the last one handled.
+func (d *desk) reconcile(ctx context.Context) error {
+	st := d.state()
+	var conv wire.Conversation
+	err := d.k.send(ctx, call{op: "fetch conversation", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation}, &conv, nil)
+	if errors.Is(err, servicedesk.ErrChatNotFound) || (err == nil && conv.State == "closed") {
+		if err := d.fill(ctx); err != nil {
+			return err
+		}
+		d.over("")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := d.fill(ctx); err != nil {
+		return err
+	}
+	parts, err := d.listParticipants(ctx, st.Conversation)
+	if err != nil {
+		return err
+	}
+	now := map[string]bool{}
+	for _, p := range parts {
+		now[p.SID] = true
+		d.agentAdded(ctx, p.SID, p.Identity)
+		if p.LastReadMessageIndex != nil {
+			d.readHorizon(p.SID, p.LastReadMessageIndex)
+		}
+	}
+	d.mu.Lock()
+	var gone []string
+	for sid := range d.agents {
+		if !now[sid] {
+			gone = append(gone, sid)
+		}
+	}
+	d.mu.Unlock()
+	for _, sid := range gone {
+		d.participantRemoved(sid)
+	}
+	if st.Participant != "" && !now[st.Participant] && len(parts) > 0 {
+		d.over("")
+	}
+	return nil
+}
+
+// over ends the chat from the desk's side.
+func (d *desk) over(reason string) {
+	if reason == "" {
+		reason = "The chat was closed."
+	}
+	d.EndedByDesk(reason, false)
+	if c := d.state().Conversation; c != "" {
+		d.k.unfollow(c, d)
+	}
+}
+
+// toResponse turns an agent's message into a Carbon message: each
+// paragraph of the body a text item, but a paragraph that is only
+// "![alt](url)" an image and one that is only "[label](url)" a link
+// button; then each media item, an image or a link to the file, at the
+// media service's temporary URL.
+func (d *desk) toResponse(ctx context.Context, m wire.Message) servicedesk.MessageResponse {
+	var items []servicedesk.GenericItem
+	var text []string
+	flush := func() {
+		if len(text) > 0 {
+			items = append(items, servicedesk.TextItem(strings.Join(text, "\n\n")))
+			text = nil
+		}
+	}
+	for _, para := range strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n\n") {
+		if alt, src, ok := mdLink(para, true); ok {
+			flush()
+			items = append(items, servicedesk.ImageItem(src, alt))
+		} else if label, href, ok := mdLink(para, false); ok {
+			flush()
+			items = append(items, servicedesk.LinkButtonItem(label, href))
+		} else if strings.TrimSpace(para) != "" {
+			text = append(text, para)
+		}
+	}
+	flush()
+	for _, md := range m.Media {
+		link := d.mediaURL(ctx, md.SID)
+		if link == "" {
+			continue
+		}
+		if strings.HasPrefix(md.ContentType, "image/") {
+			items = append(items, servicedesk.ImageItem(link, md.Filename))
+		} else {
+			items = append(items, servicedesk.LinkButtonItem(md.Filename, link))
+		}
+	}
+	if len(items) == 0 {
+		items = append(items, servicedesk.TextItem(m.Body))
+	}
+	return servicedesk.NewResponse(items...)
+}
+
+// mdLink reads a paragraph that is one markdown link (image: "![a](u)").
+func mdLink(p string, image bool) (text, href string, ok bool) {
+	p = strings.TrimSpace(p)
+	if image {
+		if !strings.HasPrefix(p, "!") {
+			return "", "", false
+		}
+		p = p[1:]
+	}
+	if !strings.HasPrefix(p, "[") || !strings.HasSuffix(p, ")") {
+		return "", "", false
+	}
+	mid := strings.Index(p, "](")
+	if mid < 0 || strings.ContainsAny(p[1:mid], "[]") {
+		return "", "", false
+	}
+	href = p[mid+2 : len(p)-1]
+	if strings.ContainsAny(href, " ()") || !(strings.HasPrefix(href, "https://") || strings.HasPrefix(href, "http://")) {
+		return "", "", false
+	}
+	return p[1:mid], href, true
+}
+
+// mediaURL is the media service's temporary link to a media's content.
+func (d *desk) mediaURL(ctx context.Context, sid string) string {
+	var m wire.MediaResource
+	err := d.k.send(ctx, call{op: "fetch media", method: http.MethodGet, url: d.k.cfg.MediaURL + "/v1/Services/" + d.mediaService() + "/Media/" + sid}, &m, nil)
+	if err != nil {
+		d.log.Warn("twilio: media not read", "media", sid, "err", err)
+		return ""
+	}
+	return m.Links.ContentDirectTemporary
+}

@@ -1,0 +1,252 @@
+package twilio
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
+	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
+)
+
+// Name is the desk name the kit reports (Carbon's getName).
+const Name = "twilio-flex"
+
+// Config configures the kit. AccountSID, AuthToken, WorkspaceSID and
+// WebhookURL are required. Take the secrets from the environment.
+type Config struct {
+	// AccountSID (AC…) owns the Conversations and the Flex instance.
+	AccountSID string
+	// AuthToken signs the webhooks Twilio sends (X-Twilio-Signature) and,
+	// without an API key, authenticates the REST calls. SecondaryAuthToken
+	// is also accepted on webhooks while the token is being rotated.
+	AuthToken          string
+	SecondaryAuthToken string
+	// APIKeySID (SK…) and APIKeySecret, when set, authenticate the REST
+	// calls instead of the auth token.
+	APIKeySID    string
+	APIKeySecret string
+
+	// WorkspaceSID (WS…) is Flex's TaskRouter workspace; WorkflowSID
+	// (WW…) its workflow, needed when the workspace has several.
+	WorkspaceSID string
+	WorkflowSID  string
+	// TaskChannel is the task channel's unique name. Default "chat".
+	TaskChannel string
+	// ChannelType is the Interaction channel's type. Default "web".
+	ChannelType string
+	// ChatServiceSID (IS…) is the Conversation Service media is uploaded
+	// to; default: the service of each conversation (its chat_service_sid).
+	ChatServiceSID string
+
+	// WebhookURL is the public URL at which WebhookHandler is served: each
+	// conversation's scoped webhook posts there, and Twilio signs that URL.
+	// Point the TaskRouter workspace's Event Callback URL there too, so
+	// that a task canceled before any agent took it ends the chat.
+	WebhookURL string
+
+	// ConversationsURL, FlexURL and MediaURL override
+	// https://conversations.twilio.com, https://flex-api.twilio.com and
+	// https://mcs.us1.twilio.com (tests, other regions).
+	ConversationsURL string
+	FlexURL          string
+	MediaURL         string
+
+	// Identity names the customer on the conversation; default a random
+	// "deskbridge-…" per chat (Flex asks for no personal data as identity).
+	Identity func(servicedesk.Instance) string
+	// BotAuthor is the author of the bot's turns of the hand-off
+	// transcript. Default "bot".
+	BotAuthor string
+	// TranscriptTurns bounds the bot transcript posted as the opening
+	// messages (the latest turns are kept). Default 20.
+	TranscriptTurns int
+	// AgentProfile completes an agent's profile (a picture) from a
+	// directory of your own.
+	AgentProfile func(ctx context.Context, p servicedesk.AgentProfile) servicedesk.AgentProfile
+
+	// MaxFileBytes and AllowedFileTypes are the uploads offered to the
+	// customer (Carbon's capabilities). Default 10 MiB and
+	// "image/*,application/pdf,text/plain".
+	MaxFileBytes     int64
+	AllowedFileTypes string
+
+	// ReconcileInterval is how often an open chat compares itself with the
+	// conversation (messages after the last one, participants, state), in
+	// case a webhook was lost; Twilio does not retry webhooks. Default 30
+	// s; negative turns it off.
+	ReconcileInterval time.Duration
+	// MaxWebhookBytes bounds a webhook body. Default 1 MiB.
+	MaxWebhookBytes int64
+	// Elsewhere, when set, is given every verified webhook of a
+	// conversation no session here follows: with several instances behind
+	// one public URL it carries the delivery to the others, which Deliver
+	// it. An error makes the webhook answer 503.
+	Elsewhere func(delivery []byte) error
+
+	// HTTPClient makes the REST calls.
+	HTTPClient *http.Client
+	// Retries is how many times a failed call is tried again. Default 8.
+	Retries int
+	// Backoff spaces retries. Default 100 ms to 5 s.
+	Backoff retry.Backoff
+	// Logger defaults to a discarding one.
+	Logger *slog.Logger
+}
+
+// Kit makes Twilio Flex desks, one customer identity per chat, and routes
+// the webhooks of every conversation to its desk.
+type Kit struct {
+	cfg        Config
+	user, pass string
+	tokens     []string
+	hookURL    *url.URL
+	log        *slog.Logger
+	seen       *stream.Deduper
+
+	desks vendorkit.Desks[*desk]
+
+	mu    sync.Mutex
+	chats map[string]*desk    // by conversation sid
+	early map[string][]parked // by conversation sid
+}
+
+// parked is a webhook of a conversation no desk here follows (yet), kept
+// a while: its StartChat's answers may still be on their way.
+type parked struct {
+	at time.Time
+	ev wire.Event
+}
+
+// How many parked webhooks, of how many conversations, for how long.
+const parkPerChat, parkChats, parkFor = 64, 4096, 30 * time.Second
+
+// New checks cfg and returns a Kit. It does no network work.
+func New(cfg Config) (*Kit, error) {
+	switch {
+	case cfg.AccountSID == "":
+		return nil, errors.New("twilio: Config.AccountSID is required")
+	case cfg.AuthToken == "":
+		return nil, errors.New("twilio: Config.AuthToken is required: Twilio signs its webhooks with it")
+	case cfg.WorkspaceSID == "":
+		return nil, errors.New("twilio: Config.WorkspaceSID is required: Flex routes the chat through it")
+	case cfg.WebhookURL == "":
+		return nil, errors.New("twilio: Config.WebhookURL is required: the conversation's webhooks are posted there")
+	case (cfg.APIKeySID == "") != (cfg.APIKeySecret == ""):
+		return nil, errors.New("twilio: Config.APIKeySID and APIKeySecret go together")
+	}
+	u, err := url.Parse(cfg.WebhookURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("twilio: Config.WebhookURL: want an absolute http(s) URL")
+	}
+	cfg.ConversationsURL = strings.TrimSuffix(cmp.Or(cfg.ConversationsURL, "https://conversations.twilio.com"), "/")
+	cfg.FlexURL = strings.TrimSuffix(cmp.Or(cfg.FlexURL, "https://flex-api.twilio.com"), "/")
+	cfg.MediaURL = strings.TrimSuffix(cmp.Or(cfg.MediaURL, "https://mcs.us1.twilio.com"), "/")
+	cfg.TaskChannel = cmp.Or(cfg.TaskChannel, "chat")
+	cfg.ChannelType = cmp.Or(cfg.ChannelType, "web")
+	cfg.BotAuthor = cmp.Or(cfg.BotAuthor, "bot")
+	cfg.TranscriptTurns = cmp.Or(cfg.TranscriptTurns, 20)
+	cfg.MaxFileBytes = cmp.Or(cfg.MaxFileBytes, 10<<20)
+	cfg.AllowedFileTypes = cmp.Or(cfg.AllowedFileTypes, "image/*,application/pdf,text/plain")
+	cfg.ReconcileInterval = cmp.Or(cfg.ReconcileInterval, 30*time.Second)
+	cfg.MaxWebhookBytes = cmp.Or(cfg.MaxWebhookBytes, 1<<20)
+	cfg.Retries = cmp.Or(cfg.Retries, 8)
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 30 * time.Second}
+	}
+	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
+	k := &Kit{cfg: cfg, user: cfg.AccountSID, pass: cfg.AuthToken, hookURL: u, log: cfg.Logger.With("kit", "twilio"),
+		seen: stream.NewDeduper(1 << 16), chats: map[string]*desk{}, early: map[string][]parked{}}
+	if cfg.APIKeySID != "" {
+		k.user, k.pass = cfg.APIKeySID, cfg.APIKeySecret
+	}
+	k.tokens = []string{cfg.AuthToken}
+	if cfg.SecondaryAuthToken != "" {
+		k.tokens = append(k.tokens, cfg.SecondaryAuthToken)
+	}
+	return k, nil
+}
+
+// Factory builds the desk of one chat session; it has the
+// servicedesk.Factory signature. It does no network work.
+func (k *Kit) Factory(ctx context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error) {
+	return k.desks.Open(ctx, "twilio", func() (*desk, error) { return newDesk(k, p) })
+}
+
+// Close closes every desk the kit made that is still open. It is
+// idempotent.
+func (k *Kit) Close() error { return k.desks.Close() }
+
+// follow routes conversation sid's webhooks to d, with the parked ones.
+func (k *Kit) follow(sid string, d *desk) {
+	k.mu.Lock()
+	k.chats[sid] = d
+	waiting := k.early[sid]
+	delete(k.early, sid)
+	k.mu.Unlock()
+	for _, p := range waiting {
+		if time.Since(p.at) < parkFor {
+			d.push(p.ev)
+		}
+	}
+}
+
+// unfollow stops routing sid's webhooks to d (not to a desk that
+// followed it since).
+func (k *Kit) unfollow(sid string, d *desk) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.chats[sid] == d {
+		delete(k.chats, sid)
+	}
+}
+
+// route hands ev to its conversation's desk. An event of a conversation
+// nobody here follows goes Elsewhere, and is parked in case its desk is
+// about to follow it.
+func (k *Kit) route(ev wire.Event, delivery []byte) error {
+	if k.deliverHere(ev) {
+		return nil
+	}
+	var err error
+	if k.cfg.Elsewhere != nil && delivery != nil {
+		err = k.cfg.Elsewhere(delivery)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if d := k.chats[ev.ConversationSID]; d != nil {
+		d.push(ev) // followed meanwhile
+		return nil
+	}
+	if len(k.early) >= parkChats {
+		for sid, ps := range k.early {
+			if time.Since(ps[len(ps)-1].at) > parkFor {
+				delete(k.early, sid)
+			}
+		}
+	}
+	if q := k.early[ev.ConversationSID]; len(q) < parkPerChat && (q != nil || len(k.early) < parkChats) {
+		k.early[ev.ConversationSID] = append(q, parked{at: time.Now(), ev: ev})
+	}
+	return err
+}
+
+// deliverHere queues ev for the desk here that follows its conversation.
+func (k *Kit) deliverHere(ev wire.Event) bool {
+	k.mu.Lock()
+	d := k.chats[ev.ConversationSID]
+	k.mu.Unlock()
+	if d != nil {
+		d.push(ev)
+	}
+	return d != nil
+}

@@ -1,0 +1,243 @@
+package twilio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
+)
+
+// IDAttribute is the message attribute that carries the engine's message
+// id: a resend finds a message that was created after all, so no retry
+// doubles it.
+const IDAttribute = "deskbridge_message_id"
+
+// SendMessageToAgent uploads the files to the media service, then posts
+// the text (in parts of at most 1,600 characters) and the files, one
+// media per message, as the customer's identity.
+func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	st := d.state()
+	if st.Conversation == "" || d.Ended() {
+		return fmt.Errorf("twilio: SendMessageToAgent: %w", servicedesk.ErrNoChat)
+	}
+	media, sent := d.uploads(ctx, data.FilesToUpload)
+	parts := splitBody(message.Input.Text, maxBody)
+	for len(parts) < len(media) {
+		parts = append(parts, "")
+	}
+	for i, body := range parts {
+		form := url.Values{"Author": {st.Identity}}
+		if body != "" {
+			form.Set("Body", body)
+		}
+		if i < len(media) {
+			form.Set("MediaSid", media[i])
+		}
+		if _, err := d.post(ctx, form, messageID, i); err != nil {
+			d.filesDone(sent, cantSend)
+			return err
+		}
+	}
+	d.filesDone(sent, "")
+	return nil
+}
+
+const cantSend = "The file could not be sent."
+
+// uploads sends the files to the media service; each one refused is
+// reported at once, with Twilio's words when it gave a reason.
+func (d *desk) uploads(ctx context.Context, files []servicedesk.FileUpload) (media, ids []string) {
+	for _, f := range files {
+		sid, err := d.upload(ctx, f)
+		if err == nil {
+			media, ids = append(media, sid), append(ids, f.ID)
+			continue
+		}
+		d.log.Warn("twilio: media upload failed", "file", f.ID, "err", err)
+		why := cantSend
+		if te := (*Error)(nil); errors.As(err, &te) && te.ErrorCode() == servicedesk.CodeRejected && te.Message != "" {
+			why = te.Message
+		}
+		d.cb.SetFileUploadStatus(f.ID, true, why)
+	}
+	return media, ids
+}
+
+// filesDone reports the uploaded files sent (why empty) or failed.
+func (d *desk) filesDone(ids []string, why string) {
+	for _, id := range ids {
+		d.cb.SetFileUploadStatus(id, why != "", why)
+	}
+}
+
+// splitBody cuts s into parts of at most n bytes on rune boundaries; an
+// empty s is no part.
+func splitBody(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		out = append(out, s[:cut])
+		s = s[cut:]
+	}
+	if s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// post creates one message as the customer. With an id, a try after an
+// answer that did not come (5xx, a lost connection) first looks for the
+// message among the latest, by its IDAttribute and part.
+func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (wire.Message, error) {
+	st := d.state()
+	if id != "" {
+		form.Set("Attributes", jsonString(map[string]any{IDAttribute: id, "deskbridge_part": part}))
+	}
+	c := call{op: "post message", method: http.MethodPost, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Messages", form: form}
+	var m wire.Message
+	var last error
+	err := retry.Policy{Backoff: d.k.cfg.Backoff, Retries: d.k.cfg.Retries}.Do(ctx, func(attempt int) error {
+		if attempt > 0 && id != "" && servicedesk.CodeOf(last) == servicedesk.CodeUnavailable {
+			if found, ok, err := d.findOwn(ctx, st.Conversation, id, part); err != nil {
+				last = err
+				d.health(err)
+				return err
+			} else if ok {
+				m = found
+				return nil
+			}
+		}
+		last = d.k.do(ctx, c, &m)
+		d.health(last)
+		return last
+	})
+	if err != nil {
+		return m, err
+	}
+	d.mu.Lock()
+	d.ours[m.SID] = true
+	d.mu.Unlock()
+	d.push(wire.Event{Type: evOwnMessage, ConversationSID: st.Conversation, MessageSID: m.SID, Index: m.Index, Author: m.Author})
+	return m, nil
+}
+
+// findOwn looks for the message with id and part among the latest of the
+// conversation.
+func (d *desk) findOwn(ctx context.Context, conv, id string, part int) (wire.Message, bool, error) {
+	var page wire.MessagePage
+	err := d.k.do(ctx, call{op: "list messages", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + conv + "/Messages?Order=desc&PageSize=50"}, &page)
+	if err != nil {
+		return wire.Message{}, false, err
+	}
+	for _, m := range page.Messages {
+		var a map[string]any
+		if json.Unmarshal([]byte(m.Attributes), &a) == nil && a[IDAttribute] == id && fmt.Sprint(a["deskbridge_part"]) == strconv.Itoa(part) {
+			return m, true, nil
+		}
+	}
+	return wire.Message{}, false, nil
+}
+
+// upload sends one file to the media service of the conversation's chat
+// service and returns its media sid.
+func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (string, error) {
+	if ok, why := d.capabilities().Accepts(f.File.Name, f.File.Type, f.File.Size); !ok {
+		return "", &Error{Op: "upload", Status: http.StatusBadRequest, Message: why}
+	}
+	content, err := f.File.ReadAll(ctx)
+	if err != nil {
+		return "", fmt.Errorf("twilio: upload %s: %w", f.ID, err)
+	}
+	service := d.mediaService()
+	ctype := f.File.Type
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	var m wire.MediaResource
+	err = d.k.send(ctx, call{op: "upload media", method: http.MethodPost,
+		url:  d.k.cfg.MediaURL + "/v1/Services/" + service + "/Media?" + url.Values{"Filename": {f.File.Name}}.Encode(),
+		body: content, ctype: ctype}, &m, d.health)
+	if err == nil && m.SID == "" {
+		err = errors.New("twilio: upload media: no media sid in the answer")
+	}
+	return m.SID, err
+}
+
+func (d *desk) mediaService() string {
+	if s := d.k.cfg.ChatServiceSID; s != "" {
+		return s
+	}
+	return d.state().Service
+}
+
+// FilesSelectedForUpload warns early about files outside the offered
+// types and size.
+func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.FileUpload) error {
+	caps := d.capabilities()
+	for _, u := range uploads {
+		if ok, why := caps.Accepts(u.File.Name, u.File.Type, u.File.Size); !ok {
+			d.cb.SetFileUploadStatus(u.ID, true, why)
+		}
+	}
+	return nil
+}
+
+// UserReadMessages moves the customer's read horizon to the last message
+// of the conversation the desk handled.
+func (d *desk) UserReadMessages(ctx context.Context) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	st := d.state()
+	if st.Conversation == "" || st.Participant == "" {
+		return fmt.Errorf("twilio: UserReadMessages: %w", servicedesk.ErrNoChat)
+	}
+	if st.Next == 0 {
+		return nil
+	}
+	form := url.Values{"LastReadMessageIndex": {strconv.Itoa(st.Next - 1)}, "LastReadTimestamp": {time.Now().UTC().Format(time.RFC3339)}}
+	return d.k.send(ctx, call{op: "read horizon", method: http.MethodPost,
+		url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Participants/" + st.Participant, form: form}, nil, d.health)
+}
+
+// health hears of every customer call's outcome: calls that find Twilio
+// unreachable while an agent is in raise DISCONNECTED once; the first
+// that gets through again fills what the webhooks missed meanwhile, then
+// clears it.
+func (d *desk) health(err error) {
+	switch servicedesk.CodeOf(err) {
+	case servicedesk.CodeOK:
+		d.mu.Lock()
+		was := d.down
+		d.down = false
+		conv := d.st.Conversation
+		d.mu.Unlock()
+		if was {
+			d.push(wire.Event{Type: evFill, ConversationSID: conv, Reason: "outage over"})
+		}
+	case servicedesk.CodeUnavailable:
+		if !d.AgentIn() {
+			return
+		}
+		d.mu.Lock()
+		report := !d.down
+		d.down = true
+		d.mu.Unlock()
+		if report {
+			d.ReportOutage(true)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package twilio
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
+)
+
+// SignatureHeader carries Twilio's request signature.
+const SignatureHeader = "X-Twilio-Signature"
+
+// IdempotencyHeader is the header by which Twilio names a delivery; a
+// retried delivery carries the same token.
+const IdempotencyHeader = "I-Twilio-Idempotency-Token"
+
+// relayed is a verified delivery passed between instances.
+type relayed struct {
+	Body  string `json:"body"`
+	Token string `json:"token,omitempty"`
+}
+
+// WebhookHandler receives the Conversations webhooks of every chat's
+// conversation and TaskRouter's event callbacks. It checks
+// X-Twilio-Signature against Config.WebhookURL (with the request's query)
+// and the form parameters, drops redeliveries (by Twilio's idempotency
+// token, else by event and message or participant sid), and queues the
+// event for its conversation's desk: it answers at once, well within
+// Twilio's 5 s. Answers: 200 taken or a duplicate, 400 not an event, 401
+// a bad signature, 405 not a POST, 413 too large, 503 nobody could take
+// it. Mount it at the path of Config.WebhookURL.
+func (k *Kit) WebhookHandler() http.Handler { return http.HandlerFunc(k.serveWebhook) }
+
+func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, k.cfg.MaxWebhookBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "the webhook body is over the limit", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "could not read the body", http.StatusBadRequest)
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "not a form", http.StatusBadRequest)
+		return
+	}
+	full := *k.hookURL
+	full.RawQuery = r.URL.RawQuery
+	if !wire.ValidSignature(k.tokens, full.String(), form, r.Header.Get(SignatureHeader)) {
+		k.log.Warn("twilio: webhook with a bad signature refused", "remote", r.RemoteAddr)
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	token := r.Header.Get(IdempotencyHeader)
+	raw, _ := json.Marshal(relayed{Body: string(body), Token: token})
+	if err := k.take(form, token, raw); err != nil {
+		if errors.Is(err, wire.ErrNotEvent) || !errors.Is(err, errRelay) {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		k.log.Warn("twilio: webhook for a conversation followed elsewhere could not be passed on", "err", err)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "could not reach the instance that follows the conversation", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+var errRelay = errors.New("twilio: relay")
+
+// take decodes, dedupes and routes one delivery.
+func (k *Kit) take(form url.Values, token string, raw []byte) error {
+	ev, err := wire.DecodeEvent(form)
+	if err != nil {
+		return err
+	}
+	if ev.ConversationSID == "" {
+		return nil // a TaskRouter event of no conversation
+	}
+	key := token
+	if key == "" {
+		key = ev.Key()
+	}
+	if !k.seen.First(key) {
+		return nil
+	}
+	if err := k.route(ev, raw); err != nil {
+		k.seen.Forget(key)
+		return errors.Join(errRelay, err)
+	}
+	return nil
+}
+
+// Deliver takes a delivery that another instance verified and passed on
+// (Config.Elsewhere); it reports whether a desk here follows its
+// conversation.
+func (k *Kit) Deliver(delivery []byte) bool {
+	var rd relayed
+	if json.Unmarshal(delivery, &rd) != nil {
+		return false
+	}
+	form, err := url.ParseQuery(rd.Body)
+	if err != nil {
+		return false
+	}
+	ev, err := wire.DecodeEvent(form)
+	if err != nil {
+		return false
+	}
+	key := rd.Token
+	if key == "" {
+		key = ev.Key()
+	}
+	if !k.seen.First(key) {
+		return true // here already
+	}
+	if !k.deliverHere(ev) {
+		k.seen.Forget(key)
+		return false
+	}
+	return true
+}
