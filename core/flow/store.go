@@ -154,9 +154,14 @@ type memFile struct {
 // MemoryFileLimit bounds the bytes of files a MemoryStore holds in all.
 const MemoryFileLimit = 256 << 20
 
+// StoreEventBytes is every store's default bound on the encoded bytes of
+// one session's events: past it the oldest are dropped, and reading them is
+// ErrEventsTrimmed.
+const StoreEventBytes = 4 << 20
+
 // Default byte bounds of a MemoryStore's events (LimitEventBytes).
 const (
-	MemoryEventBytes      = 4 << 20
+	MemoryEventBytes      = StoreEventBytes
 	MemoryEventTotalBytes = 512 << 20
 )
 

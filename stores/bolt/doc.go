@@ -5,15 +5,19 @@
 //
 // # Layout
 //
-// The bbolt file has four root buckets:
+// The bbolt file has five root buckets:
 //
 //	meta      format = "deskbridge-boltstore/2"
 //	records   session id -> the flow.Record as JSON (absent for a session with events only)
 //	events    every session's events as JSON, keyed by the id's length (a
 //	          uvarint), the id and the seq (8 bytes big-endian), so that a
-//	          session's events sort together, by seq; trimmed to the newest
-//	          Options.Tail on every save. The newest key is the authority on
+//	          session's events sort together, by seq; trimmed on every save
+//	          to the newest Options.Tail within Options.MaxEventBytes (the
+//	          newest always kept). The newest key is the authority on
 //	          Record.LastSeq, which Load sets from it
+//	evbytes   session id -> the bytes of its events' JSON (8 bytes
+//	          big-endian); a session without one (saved by an older
+//	          version) is counted at its next save
 //	files     one bucket per session: file id -> FileInfo and the name of its bytes
 //
 // A save appends to the one leaf page holding its session's newest events,
@@ -53,7 +57,8 @@
 //
 // # Limits
 //
-// Tail events per session (default 1024); files bounded by
+// Tail events per session (default 1024), within MaxEventBytes of their
+// JSON (default flow.StoreEventBytes, 4 MiB); files bounded by
 // Options.MaxFileBytes in all (default 1 GiB, counted at Open), past which
 // PutFile fails with flow.ErrStoreFull and leaves nothing behind; ids up to
 // bbolt's key size (32 KiB). bbolt keeps freed pages for reuse and does not

@@ -28,6 +28,10 @@ import (
 type Options struct {
 	// Tail is how many events each session keeps (default 1024).
 	Tail int
+	// MaxEventBytes bounds the encoded bytes of each session's events
+	// (default flow.StoreEventBytes, 4 MiB; negative: no bound): past it
+	// the oldest are deleted, the newest always kept.
+	MaxEventBytes int64
 	// MaxFileBytes bounds the bytes of all stored files (default 1 GiB).
 	MaxFileBytes int64
 	// FilesDir holds the files' bytes (default path + ".files").
@@ -54,6 +58,7 @@ type Store struct {
 	path     string
 	filesDir string
 	tail     int
+	maxBytes int64 // of one session's events; 0: no bound
 	maxFiles int64
 	log      *slog.Logger
 
@@ -88,6 +93,7 @@ var (
 	bucketMeta    = []byte("meta")
 	bucketRecords = []byte("records") // session id → record JSON
 	bucketEvents  = []byte("events")  // eventKey(id, seq) → event JSON
+	bucketEvBytes = []byte("evbytes") // session id → 8-byte sum of its events' JSON lengths
 	bucketFiles   = []byte("files")
 
 	keyFormat = []byte("format")
@@ -114,6 +120,12 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.MaxFileBytes <= 0 {
 		opts.MaxFileBytes = DefaultMaxFileBytes
 	}
+	switch {
+	case opts.MaxEventBytes == 0:
+		opts.MaxEventBytes = flow.StoreEventBytes
+	case opts.MaxEventBytes < 0:
+		opts.MaxEventBytes = 0
+	}
 	if opts.FilesDir == "" {
 		opts.FilesDir = path + ".files"
 	}
@@ -128,7 +140,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	s := &Store{
-		db: db, path: path, filesDir: opts.FilesDir, tail: opts.Tail, maxFiles: opts.MaxFileBytes,
+		db: db, path: path, filesDir: opts.FilesDir, tail: opts.Tail, maxBytes: opts.MaxEventBytes, maxFiles: opts.MaxFileBytes,
 		log:     opts.Logger.With("store", path),
 		queue:   make(chan *op),
 		closing: make(chan struct{}),
@@ -227,7 +239,7 @@ func checkDB(db *bolt.DB) error {
 				return err
 			}
 		}
-		for _, name := range [][]byte{bucketRecords, bucketEvents, bucketFiles} {
+		for _, name := range [][]byte{bucketRecords, bucketEvents, bucketEvBytes, bucketFiles} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -459,24 +471,67 @@ func (s *Store) save(ctx context.Context, id string, rec *flow.Record, events []
 		if len(events) == 0 {
 			return nil
 		}
+		sizes := tx.Bucket(bucketEvBytes)
+		held := heldBytes(sizes, evb, key, prefix, last)
 		for i, ev := range events {
 			if err := evb.Put(eventKey(prefix, ev.Seq), evJSON[i]); err != nil {
 				return err
 			}
+			held += int64(len(evJSON[i]))
 		}
 		if oldest == 0 {
 			oldest = events[0].Seq
 		}
-		return trim(evb, prefix, oldest, events[len(events)-1].Seq, s.tail)
+		held, err := s.trim(evb, prefix, oldest, events[len(events)-1].Seq, held)
+		if err != nil {
+			return err
+		}
+		return sizes.Put(key, binary.BigEndian.AppendUint64(nil, uint64(held)))
 	})
 }
 
-// trim deletes the session's events older than the newest tail.
-func trim(evb *bolt.Bucket, prefix []byte, oldest, last uint64, tail int) error {
-	if last-oldest+1 <= uint64(tail) {
-		return nil
+// heldBytes is the sum of the session's stored events' lengths: its count,
+// or, for a session saved before the store counted (or none), a walk.
+func heldBytes(sizes, evb *bolt.Bucket, key, prefix []byte, last uint64) int64 {
+	if last == 0 {
+		return 0
 	}
-	return deleteEvents(evb, prefix, last-uint64(tail)+1)
+	if b := sizes.Get(key); len(b) == 8 {
+		return int64(binary.BigEndian.Uint64(b))
+	}
+	var n int64
+	c := evb.Cursor()
+	for k, v := c.Seek(eventKey(prefix, 0)); k != nil; k, v = c.Next() {
+		if _, ok := seqIn(k, prefix); !ok {
+			break
+		}
+		n += int64(len(v))
+	}
+	return n
+}
+
+// trim deletes the session's oldest events past the newest tail and past
+// the byte bound (the newest is always kept), and returns the bytes left.
+func (s *Store) trim(evb *bolt.Bucket, prefix []byte, oldest, last uint64, held int64) (int64, error) {
+	n := last - oldest + 1
+	if n <= uint64(s.tail) && (s.maxBytes == 0 || held <= s.maxBytes) {
+		return held, nil
+	}
+	// Seek again after each Delete: bbolt's cursor may skip a key when
+	// Next follows a Delete.
+	c := evb.Cursor()
+	from := eventKey(prefix, 0)
+	for ; n > 1 && (n > uint64(s.tail) || (s.maxBytes > 0 && held > s.maxBytes)); n-- {
+		k, v := c.Seek(from)
+		if _, ok := seqIn(k, prefix); !ok {
+			break
+		}
+		held -= int64(len(v))
+		if err := c.Delete(); err != nil {
+			return 0, err
+		}
+	}
+	return held, nil
 }
 
 // deleteEvents deletes the session's events before seq before.
@@ -554,6 +609,9 @@ func (s *Store) deleteSession(ctx context.Context, id string, record bool) error
 				return err
 			}
 			if err := deleteEvents(tx.Bucket(bucketEvents), eventPrefix(key), math.MaxUint64); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketEvBytes).Delete(key); err != nil {
 				return err
 			}
 		}

@@ -9,8 +9,11 @@
 // slot (base64url has no braces or colons, so any id is safe):
 //
 //	P:{X}:s   hash: rec (the record's JSON), last (the newest event's seq),
-//	          bf (the first seq of the last batch saved)
-//	P:{X}:ev  list: the newest Options.Tail event JSONs, oldest first
+//	          bf (the first seq of the last batch saved), eb (the bytes
+//	          of the event JSONs in the list)
+//	P:{X}:ev  list: the newest event JSONs, oldest first: at most
+//	          Options.Tail of them, within Options.MaxEventBytes (the
+//	          newest always kept)
 //	P:{X}:f   hash: i:<file id> (FileInfo JSON), d:<file id> (the bytes)
 //
 // Four keys are shared by the sessions under P:

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 	redisstore "github.com/deskbridge/deskbridge/stores/redis"
 	"github.com/deskbridge/deskbridge/stores/redis/redistest"
 	"github.com/redis/go-redis/v9"
@@ -227,4 +228,42 @@ func hashTag(key string) string {
 		return ""
 	}
 	return key[i+1 : i+1+j]
+}
+
+// A session saved before the store counted its event bytes (no eb in its
+// hash) is counted once, at its next save, and bounded from then on.
+func TestEventBytesOfAnUncountedSession(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer c.Close()
+	st := redisstore.New(c, redisstore.Options{Prefix: "p", MaxEventBytes: 10 << 10})
+	ctx := context.Background()
+	big := func(seq uint64) *flow.Event {
+		msg := servicedesk.TextResponse(strings.Repeat("x", 3<<10))
+		return &flow.Event{Seq: seq, Type: flow.EventAgentMessage, Message: &msg}
+	}
+	if err := st.Save(ctx, "s", &flow.Record{ID: "s"}, []*flow.Event{big(1), big(2), big(3)}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := c.Keys(ctx, "p:{*}:s").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("session hash: %q, %v", keys, err)
+	}
+	if err := c.HDel(ctx, keys[0], "eb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Save(ctx, "s", nil, []*flow.Event{big(4)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Events(ctx, "s", 0, 0); !errors.Is(err, flow.ErrEventsTrimmed) {
+		t.Fatalf("Events after 0 with 4 events of 3 KiB and a bound of 10 KiB: %v, want ErrEventsTrimmed", err)
+	}
+	evs, err := st.Events(ctx, "s", 1, 0)
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("Events after 1: %d events, %v; want seqs 2 to 4", len(evs), err)
+	}
+	eb, err := c.HGet(ctx, keys[0], "eb").Int64()
+	if err != nil || eb <= 9<<10 || eb > 10<<10 {
+		t.Fatalf("eb %d (%v), want the 3 events' bytes", eb, err)
+	}
 }

@@ -30,7 +30,13 @@ const (
 // share), 2 tag, 3 ttl ms, 4 tail, 5 first seq of the batch (0: no events),
 // 6 record JSON ("" keeps the stored one), 7 "1" a chat runs, "0" none, ""
 // unknown (no record), 8 the channel to PUBLISH the new last seq on ("":
-// none), 9.. event JSONs.
+// none), 9 the bound on the bytes of the session's events (0: none),
+// 10.. event JSONs.
+//
+// The session hash's eb is the sum of the stored events' lengths: past the
+// tail or past ARGV[9], the oldest events are popped, the newest always
+// kept. A session saved before the store counted has no eb: its list is
+// counted once.
 //
 // Fencing: a writer whose lease is not the one in KEYS[6] (it expired and
 // another instance claimed the session) is refused before any write.
@@ -45,10 +51,10 @@ var saveScript = redis.NewScript(`
 if ARGV[1] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[1] then
   return {6, 0}
 end
-local h = redis.call('HMGET', KEYS[1], 'last', 'exp', 'hasrec', 'act')
+local h = redis.call('HMGET', KEYS[1], 'last', 'exp', 'hasrec', 'act', 'eb')
 local last = tonumber(h[1] or '0')
 local first = tonumber(ARGV[5])
-local n = #ARGV - 8
+local n = #ARGV - 9
 local skip = 0
 if n > 0 and last ~= 0 and first ~= last + 1 then
   local bf = tonumber(redis.call('HGET', KEYS[1], 'bf') or '-1')
@@ -61,7 +67,7 @@ if n > 0 and last ~= 0 and first ~= last + 1 then
     return {1, last}
   end
   for i = 1, skip do
-    if stored[i] ~= ARGV[8 + i] then
+    if stored[i] ~= ARGV[9 + i] then
       return {1, last}
     end
   end
@@ -97,17 +103,43 @@ elseif ARGV[7] == '0' and h[4] ~= '0' then
 end
 local newlist = false
 if n - skip > 0 then
-  local i = 9 + skip
+  local i = 10 + skip
   local len = 0
+  local added = 0
+  for k = i, #ARGV do
+    added = added + #ARGV[k]
+  end
   while i <= #ARGV do
     local j = math.min(i + 999, #ARGV)
     len = redis.call('RPUSH', KEYS[2], unpack(ARGV, i, j))
     i = j + 1
   end
   newlist = len == n - skip
-  if len > tonumber(ARGV[4]) then
-    redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+  local eb = added
+  if not newlist then
+    if h[5] then
+      eb = tonumber(h[5]) + added
+    else
+      eb = 0
+      for _, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+        eb = eb + #v
+      end
+    end
   end
+  local tail = tonumber(ARGV[4])
+  if len > tail then
+    for _, v in ipairs(redis.call('LPOP', KEYS[2], len - tail)) do
+      eb = eb - #v
+    end
+    len = tail
+  end
+  local maxb = tonumber(ARGV[9])
+  while maxb > 0 and eb > maxb and len > 1 do
+    eb = eb - #redis.call('LPOP', KEYS[2])
+    len = len - 1
+  end
+  set[#set + 1] = 'eb'
+  set[#set + 1] = eb
   last = first + n - 1
   set[#set + 1] = 'last'
   set[#set + 1] = last

@@ -27,6 +27,10 @@ type Options struct {
 	Prefix string
 	// Tail is how many events each session keeps (default 1024).
 	Tail int
+	// MaxEventBytes bounds the encoded bytes of each session's events
+	// (default flow.StoreEventBytes, 4 MiB; negative: no bound): past it
+	// the oldest are dropped, the newest always kept.
+	MaxEventBytes int64
 	// TTL bounds a session's age: its record, events and files expire this
 	// long after its last save, together (default 7 days).
 	TTL time.Duration
@@ -63,6 +67,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Tail <= 0 {
 		o.Tail = DefaultTail
+	}
+	switch {
+	case o.MaxEventBytes == 0:
+		o.MaxEventBytes = flow.StoreEventBytes
+	case o.MaxEventBytes < 0:
+		o.MaxEventBytes = 0
 	}
 	if o.TTL <= 0 {
 		o.TTL = DefaultTTL
@@ -271,8 +281,9 @@ func (s *Store) Save(ctx context.Context, id string, rec *flow.Record, events []
 	if err != nil {
 		return fmt.Errorf("redisstore: save session %s: %w", id, err)
 	}
-	args := make([]any, 8, 8+len(events))
+	args := make([]any, 9, 9+len(events))
 	args[0], args[1], args[2], args[3], args[4], args[5], args[6], args[7] = lease, t, s.ttl, s.opts.Tail, 0, "", "", ""
+	args[8] = s.opts.MaxEventBytes
 	if s.opts.Instance != "" {
 		args[7] = s.eventChannel(t) // other instances' sockets on the session wait on it
 	}

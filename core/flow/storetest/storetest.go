@@ -42,6 +42,9 @@ type Options struct {
 	// MaxFileBytes is the store's bound on file bytes, when it is a
 	// FileStore with one small enough to reach in a test (0: not checked).
 	MaxFileBytes int64
+	// EventBytes is the store's bound on the encoded bytes of one
+	// session's events (0: flow.StoreEventBytes, every store's default).
+	EventBytes int64
 }
 
 // Run runs every check of the suite, each as a subtest with fresh data
@@ -60,6 +63,8 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness, opts Options) {
 		{"last_seq_is_the_stores", false, checkLastSeq},
 		{"events_after", false, checkEventsAfter},
 		{"events_trimmed", false, checkTrimmed},
+		{"event_bytes_bounded", false, checkEventBytes},
+		{"event_bytes_bounded_after_reopen", true, checkEventBytesReopen},
 		{"seq_gap_writes_nothing", false, checkSeqGap},
 		{"events_only_session", false, checkEventsOnly},
 		{"list", false, checkList},
@@ -348,6 +353,91 @@ func checkTrimmed(t *testing.T, s *suite) {
 	if evs := s.events("s", last, 0); len(evs) != 0 {
 		t.Fatalf("events after the last: %v", seqs(evs))
 	}
+}
+
+// bigEvents makes n agent messages from seq first on, each about size
+// bytes encoded.
+func bigEvents(first uint64, n int, size int64) []*flow.Event {
+	out := make([]*flow.Event, n)
+	for i := range out {
+		seq := first + uint64(i)
+		msg := servicedesk.TextResponse(fmt.Sprintf("%d:", seq) + strings.Repeat("x", int(size)))
+		out[i] = &flow.Event{Seq: seq, Type: flow.EventAgentMessage, Time: 1_700_000_000_000 + int64(seq), Chat: 1, Message: &msg, MessageID: fmt.Sprintf("am-%d", seq)}
+	}
+	return out
+}
+
+func (s *suite) eventBytes() int64 {
+	if s.opts.EventBytes > 0 {
+		return s.opts.EventBytes
+	}
+	return flow.StoreEventBytes
+}
+
+// checkKeptBytes checks that the session keeps its newest events from
+// seq oldest to last, within the byte bound, and that reading from before
+// them is ErrEventsTrimmed.
+func (s *suite) checkKeptBytes(id string, oldest, last uint64) {
+	s.t.Helper()
+	kept := s.events(id, oldest-1, 0)
+	if len(kept) == 0 || kept[0].Seq != oldest || kept[len(kept)-1].Seq != last {
+		s.t.Fatalf("kept events %v, want seqs %d to %d", seqs(kept), oldest, last)
+	}
+	var held int64
+	for i := range kept {
+		b, err := flow.EventJSON(&kept[i])
+		if err != nil {
+			s.t.Fatalf("encode event %d: %v", kept[i].Seq, err)
+		}
+		held += int64(len(b))
+	}
+	if len(kept) > 1 && held > s.eventBytes() {
+		s.t.Fatalf("the session keeps %d bytes of events (%d events), over its bound of %d", held, len(kept), s.eventBytes())
+	}
+	if oldest > 1 {
+		if _, err := s.store.Events(s.ctx, id, oldest-2, 0); !errors.Is(err, flow.ErrEventsTrimmed) {
+			s.t.Fatalf("Events after %d, under the byte bound's trim: %v, want ErrEventsTrimmed", oldest-2, err)
+		}
+	}
+}
+
+// checkEventBytes: a session's events are bounded by bytes as well as by
+// count: past the bound the oldest go (reading them is ErrEventsTrimmed),
+// the newest event is always kept, however big.
+func checkEventBytes(t *testing.T, s *suite) {
+	bound := s.eventBytes()
+	size := bound / 5 // five fit less their JSON; seven do not
+	s.save("s", &flow.Record{ID: "s"}, bigEvents(1, 3, size)...)
+	s.save("s", nil, bigEvents(4, 4, size)...)
+	// 7 events of a fifth of the bound each: the newest 4 are within it.
+	s.checkKeptBytes("s", 4, 7)
+	// One event bigger than the bound is kept alone.
+	s.save("s", nil, bigEvents(8, 1, bound+1)...)
+	s.checkKeptBytes("s", 8, 8)
+	// Small events after it push it out.
+	s.save("s", nil, bigEvents(9, 2, 100)...)
+	s.checkKeptBytes("s", 9, 10)
+	// Another session is bounded on its own.
+	s.save("t", &flow.Record{ID: "t"}, bigEvents(1, 2, size)...)
+	if got := s.events("t", 0, 0); len(got) != 2 {
+		t.Fatalf("session t keeps %v, want seqs 1 and 2", seqs(got))
+	}
+	// Deleted and started again, a session counts from nothing.
+	if err := s.store.Delete(s.ctx, "s"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	s.save("s", &flow.Record{ID: "s"}, bigEvents(1, 4, size)...)
+	s.checkKeptBytes("s", 1, 4)
+}
+
+// checkEventBytesReopen: the byte bound holds across a restart (a store
+// that counts the bytes keeps its count).
+func checkEventBytesReopen(t *testing.T, s *suite) {
+	size := s.eventBytes() / 5
+	s.save("s", &flow.Record{ID: "s"}, bigEvents(1, 4, size)...)
+	s.reopen()
+	s.save("s", nil, bigEvents(5, 2, size)...)
+	s.checkKeptBytes("s", 3, 6)
 }
 
 func checkSeqGap(t *testing.T, s *suite) {
