@@ -1,0 +1,294 @@
+package salesforce
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/transport/sse"
+	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
+	"github.com/deskbridge/deskbridge/kits/salesforce/internal/wire"
+)
+
+// saved is what the kit persists so that a reload or a restart resumes
+// the end user's conversation: the access token (its subject owns the
+// conversation), the conversation, the stream's last event id, and the
+// last entry delivered (where the gap fill starts).
+type saved struct {
+	Token          string `json:"token,omitempty"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	LastEventID    string `json:"last_event_id,omitempty"`
+	LastEntryTime  int64  `json:"last_entry_time,omitempty"`
+	Joined         bool   `json:"joined,omitempty"`
+}
+
+// errEnded is returned by calls after the conversation is over.
+var errEnded = errors.New("salesforce: the conversation is over")
+
+type desk struct {
+	vendorkit.Chat // lifetime, typing indicator, joined and ended
+	k              *Kit
+	cb             servicedesk.Callback
+	log            *slog.Logger
+
+	gap      *stream.GapFiller[wire.Entry]
+	recovery *stream.Recovery[wire.Entry]
+	typing   retry.Throttle
+	renewMu  sync.Mutex
+
+	mu           sync.Mutex
+	st           saved
+	stream       *sse.Stream
+	created      bool   // POST /conversation succeeded (the gap fill has something to read)
+	resuming     bool   // Reconnect: a desk-side end is quiet
+	transferring bool   // a Transfer routing result came; the old agent's leave is part of it
+	lastAgent    string // the last agent entry delivered (what a read acknowledges)
+	lastText     string // the last system text before an agent
+}
+
+func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
+	st, err := vendorkit.LoadState[saved]("salesforce", p.PersistedState)
+	if err != nil {
+		return nil, err
+	}
+	d := &desk{k: k, cb: p.Callback, st: st}
+	d.Callback = p.Callback
+	d.Begin(false)
+	log := p.Logger
+	if log == nil {
+		log = k.log
+	}
+	d.log = log.With("kit", "salesforce")
+	d.typing.Interval = k.cfg.TypingInterval
+	d.gap = &stream.GapFiller[wire.Entry]{ID: func(e wire.Entry) string { return e.Identifier }, Deliver: d.deliver}
+	// The stream replays from Last-Event-Id, but not past what the event
+	// router kept: after every connection the entries list fills the gap.
+	d.recovery = &stream.Recovery[wire.Entry]{
+		Gap:        d.gap,
+		Fetch:      d.fetchEntries,
+		Backoff:    k.cfg.Backoff,
+		Logger:     d.log,
+		Report:     d.ReportOutage,
+		Reportable: d.AgentIn,
+		Fatal:      func(err error) bool { return errors.Is(err, errEnded) || errors.Is(err, servicedesk.ErrChatNotFound) },
+		OnFatal:    func(error) { d.over("") },
+	}
+	return d, nil
+}
+
+func (d *desk) conversation() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.st.ConversationID
+}
+
+func (d *desk) Name() string { return "salesforce" }
+
+// newUUID returns a random lowercase UUID (version 4).
+func newUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// entryID is the id of the entry for the engine's message id: the id
+// itself when it is a UUID (lowercased), else a UUID named by it (version
+// 5), so that a resend carries the same id and Salesforce stores it once.
+func entryID(messageID string) string {
+	if isUUID(messageID) {
+		return strings.ToLower(messageID)
+	}
+	sum := sha1.Sum([]byte("deskbridge:" + messageID))
+	b := sum[:16]
+	b[6] = b[6]&0x0f | 0x50
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !strings.ContainsRune("0123456789abcdefABCDEF", c):
+			return false
+		}
+	}
+	return true
+}
+
+// StartChat gets a new end user's access token, opens its stream, and
+// creates the conversation with the hand-off as routing attributes.
+func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, opts servicedesk.StartChatOptions) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	h := opts.Handoff.WithConnectMessage(connectMessage)
+	d.stopStream()
+	d.mu.Lock()
+	// The engine keeps one desk per session: a new chat after an ended one
+	// starts from a clean slate, with a new end user.
+	d.st, d.created, d.resuming, d.transferring, d.lastAgent, d.lastText = saved{}, false, false, false, "", ""
+	d.mu.Unlock()
+	d.Begin(false)
+	tok, err := d.k.accessToken(ctx, h.Customer)
+	if err != nil {
+		return err
+	}
+	conv := newUUID()
+	d.mu.Lock()
+	d.st = saved{Token: tok.AccessToken, ConversationID: conv, LastEventID: tok.LastEventID}
+	st := d.st
+	d.mu.Unlock()
+	// Persisted before the conversation exists: a restart in between finds
+	// it (or learns it was never made) instead of losing it.
+	if err := d.cb.ReplacePersistedState(st); err != nil {
+		d.log.Warn("salesforce: persist state", "err", err)
+	}
+	if err := d.openStream(); err != nil {
+		return err
+	}
+	body := map[string]any{"conversationId": conv, "esDeveloperName": d.k.cfg.DeveloperName}
+	if attrs := d.routingAttributes(h); len(attrs) > 0 {
+		body["routingAttributes"] = attrs
+	}
+	if err := d.call(ctx, "create conversation", http.MethodPost, "/iamessage/api/v2/conversation", body, nil); err != nil {
+		d.stopStream()
+		return err
+	}
+	d.mu.Lock()
+	d.created = true
+	d.mu.Unlock()
+	return nil
+}
+
+// over ends the chat from the desk's side (closed, routing failed, the
+// token can no longer be renewed).
+func (d *desk) over(reason string) {
+	d.mu.Lock()
+	quiet := d.resuming
+	if reason == "" {
+		reason = d.lastText
+	}
+	d.mu.Unlock()
+	if reason == "" {
+		reason = "The conversation was closed."
+	}
+	// The stream first: once the engine hears of the end, the next chat's
+	// StartChat may open its own, which this must not be taken for.
+	d.stopStream()
+	d.EndedByDesk(reason, quiet)
+}
+
+// EndChat closes the conversation (DELETE …/conversation/{id}), unless the
+// desk ended it.
+func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	already := d.EndingByUs()
+	defer func() {
+		d.Finish()
+		d.stopStream()
+	}()
+	conv := d.conversation()
+	if already || info.EndedByHumanAgent || conv == "" {
+		return nil
+	}
+	err := d.call(ctx, "close conversation", http.MethodDelete,
+		"/iamessage/api/v2/conversation/"+conv+"?esDeveloperName="+url.QueryEscape(d.k.cfg.DeveloperName), nil, nil)
+	if errors.Is(err, servicedesk.ErrChatNotFound) {
+		err = nil // gone already
+	}
+	return err
+}
+
+// Reconnect resumes the persisted end user's conversation: a continuation
+// token proves the subject still holds it, the open conversations list
+// tells whether it goes on, and the stream (Last-Event-Id) with the
+// entries fill brings what was missed.
+func (d *desk) Reconnect(ctx context.Context) (bool, error) {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	d.mu.Lock()
+	st := d.st
+	d.resuming, d.created = true, st.ConversationID != ""
+	d.mu.Unlock()
+	d.Begin(st.Joined)
+	defer func() {
+		d.mu.Lock()
+		d.resuming = false
+		d.mu.Unlock()
+	}()
+	if st.Token == "" || st.ConversationID == "" {
+		return false, nil
+	}
+	if err := d.renew(ctx, st.Token); err != nil {
+		if errors.Is(err, servicedesk.ErrChatNotFound) {
+			return false, nil
+		}
+		return false, fmt.Errorf("salesforce: Reconnect: %w", err)
+	}
+	open, err := d.isOpen(ctx)
+	if err != nil {
+		return false, fmt.Errorf("salesforce: Reconnect: %w", err)
+	}
+	if !open {
+		d.Finish()
+		return false, nil
+	}
+	if err := d.openStream(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// isOpen reports whether the conversation is among the subject's open
+// ones.
+func (d *desk) isOpen(ctx context.Context) (bool, error) {
+	conv := d.conversation()
+	var l wire.ConversationList
+	if err := d.call(ctx, "list conversations", http.MethodGet, "/iamessage/api/v2/conversation/list?inclClosedConvs=false&limit=50", nil, &l); err != nil {
+		if errors.Is(err, servicedesk.ErrChatNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
+	for _, c := range l.Conversations {
+		if strings.EqualFold(c.ConversationID, conv) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Close stops the stream and every goroutine of the desk; it does not end
+// the chat. It is idempotent.
+func (d *desk) Close() error {
+	d.mu.Lock()
+	s := d.stream
+	d.stream = nil
+	d.mu.Unlock()
+	if s != nil {
+		_ = s.Close()
+	}
+	if d.Chat.Close() {
+		d.k.desks.Forget(d)
+	}
+	return nil
+}

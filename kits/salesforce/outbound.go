@@ -1,0 +1,156 @@
+package salesforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/kits/salesforce/internal/wire"
+)
+
+// The optional methods the kit has: what it declares, no more.
+var (
+	_ servicedesk.ServiceDesk    = (*desk)(nil)
+	_ servicedesk.TypingNotifier = (*desk)(nil)
+	_ servicedesk.ReadNotifier   = (*desk)(nil)
+	_ servicedesk.Reconnector    = (*desk)(nil)
+	_ io.Closer                  = (*desk)(nil)
+)
+
+// SendMessageToAgent posts a text message; its id is the engine's message
+// id (as a UUID, see entryID), so a resend after a lost answer is the same
+// entry. Files are not sent: the kit declares no uploads.
+func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	for _, f := range data.FilesToUpload {
+		d.cb.SetFileUploadStatus(f.ID, true, "Files can't be sent to this desk.")
+	}
+	conv := d.conversation()
+	if conv == "" || d.Ended() {
+		return fmt.Errorf("salesforce: send message: %w", servicedesk.ErrNoChat)
+	}
+	if strings.TrimSpace(message.Input.Text) == "" {
+		return nil
+	}
+	body := map[string]any{
+		"message": map[string]any{
+			"id":            entryID(messageID),
+			"messageType":   "StaticContentMessage",
+			"staticContent": map[string]string{"formatType": "Text", "text": message.Input.Text},
+		},
+		"esDeveloperName":       d.k.cfg.DeveloperName,
+		"isNewMessagingSession": false,
+	}
+	err := d.call(ctx, "send message", http.MethodPost, "/iamessage/api/v2/conversation/"+conv+"/message", body, nil)
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusConflict {
+		return nil // an entry with this id is there already: a resend of a message that arrived
+	}
+	return err
+}
+
+// UserTyping posts a typing-started entry (at most one per
+// TypingInterval) or a typing-stopped one.
+func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	conv := d.conversation()
+	if conv == "" {
+		return fmt.Errorf("salesforce: typing: %w", servicedesk.ErrNoChat)
+	}
+	kind := wire.EntryTypingStopped
+	if isTyping {
+		if !d.typing.Allow() {
+			return nil
+		}
+		kind = wire.EntryTypingStarted
+	} else {
+		d.typing.Reset()
+	}
+	err := d.call(ctx, "typing", http.MethodPost, "/iamessage/api/v2/conversation/"+conv+"/entry", map[string]string{"entryType": kind, "id": newUUID()}, nil)
+	if err != nil && isTyping {
+		d.typing.Reset()
+	}
+	return err
+}
+
+// UserReadMessages acknowledges the last agent entry as read.
+func (d *desk) UserReadMessages(ctx context.Context) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	d.mu.Lock()
+	conv, last := d.st.ConversationID, d.lastAgent
+	d.mu.Unlock()
+	if conv == "" {
+		return fmt.Errorf("salesforce: read: %w", servicedesk.ErrNoChat)
+	}
+	if last == "" {
+		return nil
+	}
+	body := map[string]any{"acks": []map[string]string{{"id": newUUID(), "entryType": wire.AckRead, "conversationEntryId": last}}}
+	return d.call(ctx, "acknowledge entries", http.MethodPost, "/iamessage/api/v2/conversation/"+conv+"/acknowledge-entries", body, nil)
+}
+
+// routingAttributes carries the hand-off to the agent as routing
+// attributes (the deployment's hidden pre-chat fields): the host's
+// attributes, the summary, the bot transcript, and the browser's own
+// claims under "Unverified_", each value cut to MaxAttributeBytes. A
+// verified customer travels in the identity token instead (Config.
+// IdentityToken); without one, its name and email are attributes too.
+func (d *desk) routingAttributes(h servicedesk.Handoff) map[string]string {
+	cfg := d.k.cfg
+	attrs := map[string]string{}
+	for k, v := range h.Unverified {
+		attrs["Unverified_"+k] = v
+	}
+	maps.Copy(attrs, h.Attributes)
+	if c := h.Customer; c != nil && cfg.IdentityToken == nil {
+		for k, v := range map[string]string{"CustomerId": c.ID, "CustomerName": c.Name, "CustomerEmail": c.Email} {
+			if v != "" {
+				attrs[k] = v
+			}
+		}
+	}
+	if h.Summary != "" && cfg.SummaryField != "-" {
+		attrs[cfg.SummaryField] = h.Summary
+	}
+	if len(h.Transcript) > 0 && cfg.TranscriptField != "-" {
+		var b strings.Builder
+		for _, t := range h.Transcript {
+			b.WriteString(t.From)
+			b.WriteString(": ")
+			b.WriteString(t.Text)
+			b.WriteString("\n")
+		}
+		// The newest turns matter most: cut from the start.
+		text := strings.TrimSuffix(b.String(), "\n")
+		if len(text) > cfg.MaxAttributeBytes {
+			text = reverseTruncate(text, cfg.MaxAttributeBytes)
+		}
+		attrs[cfg.TranscriptField] = text
+	}
+	for k, v := range attrs {
+		attrs[k] = servicedesk.Truncate(v, cfg.MaxAttributeBytes)
+	}
+	return attrs
+}
+
+// reverseTruncate keeps the end of s within max bytes, marked at the
+// start.
+func reverseTruncate(s string, max int) string {
+	const mark = "[…] "
+	if max <= len(mark) {
+		return servicedesk.Truncate(s, max)
+	}
+	cut := len(s) - (max - len(mark))
+	for cut < len(s) && (s[cut]&0xC0) == 0x80 {
+		cut++ // a rune boundary
+	}
+	return mark + s[cut:]
+}
