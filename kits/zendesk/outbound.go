@@ -1,0 +1,200 @@
+package zendesk
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
+)
+
+func (d *desk) post(ctx context.Context, op string, a wire.Author, c wire.Content, md map[string]any, key string) error {
+	_, err := d.postID(ctx, op, a, c, md, key)
+	return err
+}
+
+// postID posts a message carrying key as its deskbridge_message_id, and
+// returns its id. Sunshine Conversations has no idempotency key: when an
+// earlier try's outcome is unknown, the conversation's last messages are
+// looked through for key before the message is sent again.
+func (d *desk) postID(ctx context.Context, op string, a wire.Author, c wire.Content, md map[string]any, key string) (string, error) {
+	md[metaMessageID] = key
+	var out struct{ Messages []wire.Message }
+	var id string
+	err := d.k.call(ctx, request{op: op, method: http.MethodPost, path: d.path("/messages"), health: &d.health,
+		body: map[string]any{"author": a, "content": c, "metadata": md}, out: &out,
+		sent: func(ctx context.Context) (bool, error) {
+			page, err := d.messages(ctx, "")
+			if err != nil {
+				return false, err
+			}
+			for _, m := range page.Messages {
+				if m.Metadata[metaMessageID] == key {
+					id = m.ID
+					return true, nil
+				}
+			}
+			return false, nil
+		}})
+	if err != nil {
+		return "", err
+	}
+	if len(out.Messages) > 0 {
+		id = out.Messages[0].ID
+	}
+	return id, nil
+}
+
+// messages lists a page of the conversation's messages: the latest, or
+// the one before cursor before.
+func (d *desk) messages(ctx context.Context, before string) (wire.MessageList, error) {
+	p := d.path("/messages")
+	if before != "" {
+		p += "?" + url.Values{"page[before]": {before}}.Encode()
+	}
+	var page wire.MessageList
+	err := d.k.call(ctx, request{op: "list messages", method: http.MethodGet, path: p, out: &page, safe: true, health: &d.health})
+	return page, err
+}
+
+// SendMessageToAgent uploads the files (POST /attachments), then posts the
+// text, as the user, with the first file (a file or image message has a
+// text); further files follow as messages of their own. The engine's
+// message id is the messages' deskbridge_message_id metadata.
+func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	st := d.state()
+	if st.ConversationID == "" || d.Ended() {
+		return fmt.Errorf("zendesk: SendMessageToAgent: %w", servicedesk.ErrNoChat)
+	}
+	var contents []wire.Content
+	var uploaded []string
+	for _, f := range data.FilesToUpload {
+		att, err := d.upload(ctx, f)
+		if err != nil {
+			d.log.Warn("zendesk: upload failed", "file", f.ID, "err", err)
+			d.cb.SetFileUploadStatus(f.ID, true, refusal(err))
+			continue
+		}
+		typ := wire.ContentFile
+		if strings.HasPrefix(att.MediaType, "image/") {
+			typ = wire.ContentImage
+		}
+		contents = append(contents, wire.Content{Type: typ, MediaURL: att.MediaURL, AltText: servicedesk.Truncate(f.File.Name, 128)})
+		uploaded = append(uploaded, f.ID)
+	}
+	text := servicedesk.Truncate(message.Input.Text, maxTextBytes)
+	switch {
+	case len(contents) > 0:
+		contents[0].Text = text
+	case text != "":
+		contents = []wire.Content{{Type: wire.ContentText, Text: text}}
+	default:
+		return nil
+	}
+	var err error
+	for i := 0; i < len(contents) && err == nil; i++ {
+		key := messageID
+		if i > 0 {
+			key = fmt.Sprintf("%s/%d", messageID, i)
+		}
+		err = d.post(ctx, "post message", userAuthor(st.UserID), contents[i], map[string]any{}, key)
+	}
+	// A file is sent once its message is.
+	why := ""
+	if err != nil {
+		why = "The file could not be sent."
+	}
+	for _, id := range uploaded {
+		d.cb.SetFileUploadStatus(id, err != nil, why)
+	}
+	return err
+}
+
+// refusal is what the customer reads of a failed upload: Zendesk's title
+// of a refusal (file validation), else a general line.
+func refusal(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Status/100 == 4 && e.Status != http.StatusTooManyRequests && e.Title != "" {
+		return e.Title
+	}
+	return "The file could not be sent."
+}
+
+// upload sends one file as multipart/form-data (its part "source") and
+// returns the attachment's mediaUrl and mediaType.
+func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (wire.Attachment, error) {
+	content, err := f.File.ReadAll(ctx)
+	if err != nil {
+		return wire.Attachment{}, fmt.Errorf("zendesk: upload %s: %w", f.ID, err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="source"; filename=%q`, f.File.Name))
+	h.Set("Content-Type", cmpType(f.File.Type))
+	part, err := mw.CreatePart(h)
+	if err == nil {
+		_, err = part.Write(content)
+	}
+	if err == nil {
+		err = mw.Close()
+	}
+	if err != nil {
+		return wire.Attachment{}, fmt.Errorf("zendesk: upload %s: %w", f.ID, err)
+	}
+	q := url.Values{"access": {"public"}, "for": {"message"}, "conversationId": {d.state().ConversationID}}
+	var out struct{ Attachment wire.Attachment }
+	// An attachment uploaded twice is harmless (unused, it expires).
+	err = d.k.call(ctx, request{op: "upload attachment", method: http.MethodPost, path: "/attachments?" + q.Encode(),
+		raw: body.Bytes(), contentType: mw.FormDataContentType(), out: &out, safe: true, health: &d.health})
+	if err != nil {
+		return wire.Attachment{}, err
+	}
+	if out.Attachment.MediaURL == "" {
+		return wire.Attachment{}, fmt.Errorf("zendesk: upload %s: no mediaUrl in the answer: %w", f.ID, servicedesk.ErrUnavailable)
+	}
+	if out.Attachment.MediaType == "" {
+		out.Attachment.MediaType = cmpType(f.File.Type)
+	}
+	return out.Attachment, nil
+}
+
+func cmpType(t string) string {
+	if t == "" {
+		return "application/octet-stream"
+	}
+	return t
+}
+
+// UserReadMessages posts the conversation:read activity as the user (the
+// one activity a user may post).
+func (d *desk) UserReadMessages(ctx context.Context) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	st := d.state()
+	if st.ConversationID == "" || d.Ended() {
+		return fmt.Errorf("zendesk: UserReadMessages: %w", servicedesk.ErrNoChat)
+	}
+	return d.k.call(ctx, request{op: "post activity", method: http.MethodPost, path: d.path("/activity"), safe: true, health: &d.health,
+		body: map[string]any{"author": userAuthor(st.UserID), "type": wire.ActivityRead}})
+}
+
+// FilesSelectedForUpload warns early about files outside the upload
+// limits shown to the customer.
+func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.FileUpload) error {
+	for _, u := range uploads {
+		if ok, why := d.k.caps.Accepts(u.File.Name, u.File.Type, u.File.Size); !ok {
+			d.cb.SetFileUploadStatus(u.ID, true, why)
+		}
+	}
+	return nil
+}
