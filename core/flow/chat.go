@@ -89,6 +89,7 @@ func (s *Session) forget(op string) func(error) {
 
 // beginChat resets the per-chat fields for a new chat.
 func (s *Session) beginChat(connectMsg servicedesk.MessageResponse) {
+	s.e.chatBegan(s)
 	s.chat++
 	s.joined, s.started, s.warned, s.endPending = false, false, false, false
 	s.agentTyping, s.userTyping, s.sharing = false, false, false

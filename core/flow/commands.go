@@ -59,6 +59,7 @@ func (s *Session) AreAnyAgentsOnline(ctx context.Context, connectMsg servicedesk
 }
 
 func (s *Session) checkAvailability(ctx context.Context, connectMsg servicedesk.MessageResponse, autoStart bool) (servicedesk.OnlineStatus, error) {
+	s.Touch() // the user is there
 	var ctrl *servicedesk.Controller
 	var opt servicedesk.Optional
 	if err := s.call(ctx, func() error {
@@ -246,6 +247,7 @@ func (s *Session) EndChat(ctx context.Context, opts EndOptions) error {
 // already in the outbox or was just sent is not sent twice. Files must have
 // ids; their File.Open is used to read them.
 func (s *Session) SendMessage(ctx context.Context, msg servicedesk.MessageRequest, files []servicedesk.FileUpload) (string, error) {
+	s.Touch() // the user is there
 	if msg.Input.Text == "" && len(files) == 0 {
 		return "", fmt.Errorf("flow: session %s: send message: %w: no text and no files", s.id, ErrInvalid)
 	}
@@ -326,6 +328,7 @@ func withoutOpen(files []servicedesk.FileUpload) []servicedesk.FileUpload {
 // UserTyping tells the desk the user started or stopped typing. Repeats of
 // the same value are not forwarded. It needs an agent in the chat.
 func (s *Session) UserTyping(ctx context.Context, isTyping bool) error {
+	s.Touch() // the user is there
 	return s.call(ctx, func() error {
 		if !s.st.agentSide() || s.st == StateDisconnected {
 			return fmt.Errorf("flow: session %s: user typing: %w (state %s)", s.id, ErrNoChat, s.st)
@@ -344,6 +347,7 @@ func (s *Session) UserTyping(ctx context.Context, isTyping bool) error {
 
 // UserRead tells the desk the user read the agent's messages.
 func (s *Session) UserRead(ctx context.Context) error {
+	s.Touch() // the user is there
 	return s.call(ctx, func() error {
 		if !s.st.agentSide() || s.st == StateDisconnected {
 			return fmt.Errorf("flow: session %s: user read: %w (state %s)", s.id, ErrNoChat, s.st)
@@ -360,6 +364,7 @@ func (s *Session) UserRead(ctx context.Context) error {
 // (type, size, count) and hands the ones that pass to the desk's early
 // validation. Each rejected file gets a file_status event with the reason.
 func (s *Session) SelectFiles(ctx context.Context, files []servicedesk.FileUpload) error {
+	s.Touch() // the user is there
 	return s.call(ctx, func() error {
 		if !s.st.Active() || s.st == StateEnding {
 			return fmt.Errorf("flow: session %s: select files: %w (state %s)", s.id, ErrNoChat, s.st)
@@ -410,6 +415,7 @@ func (s *Session) fileProblem(f servicedesk.FileUpload) string {
 // AnswerScreenShare gives the user's answer to the pending screen share
 // request.
 func (s *Session) AnswerScreenShare(ctx context.Context, accept bool) error {
+	s.Touch() // the user is there
 	return s.call(ctx, func() error {
 		if s.share == nil {
 			return fmt.Errorf("flow: session %s: answer screen share: %w", s.id, ErrNoScreenShareRequest)
@@ -427,6 +433,7 @@ func (s *Session) AnswerScreenShare(ctx context.Context, accept bool) error {
 // answer (Carbon's screenShareRequest resolving "cancelled": the user
 // closed the dialog); the desk gets ScreenShareCancelled, not a refusal.
 func (s *Session) CancelScreenShare(ctx context.Context) error {
+	s.Touch() // the user is there
 	return s.call(ctx, func() error {
 		if s.share == nil {
 			return fmt.Errorf("flow: session %s: cancel screen share: %w", s.id, ErrNoScreenShareRequest)
@@ -438,6 +445,7 @@ func (s *Session) CancelScreenShare(ctx context.Context) error {
 
 // StopScreenShare stops sharing the user's screen and tells the desk.
 func (s *Session) StopScreenShare(ctx context.Context) error {
+	s.Touch() // the user is there
 	return s.call(ctx, func() error {
 		if !s.sharing {
 			return fmt.Errorf("flow: session %s: stop screen share: %w", s.id, ErrNotSharing)

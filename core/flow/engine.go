@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
@@ -30,6 +32,11 @@ type Engine struct {
 	eventBytes *ByteBudget   // the bytes of all sessions' event memory; nil: no bound
 
 	adopted, lostCount atomic.Uint64 // OwnershipStats
+
+	lifeMu                                 sync.Mutex // guards every session's life, and chatless
+	chatless                               list.List  // of *Session, oldest first
+	sweepTimer                             *time.Timer
+	evicted, forgotten, abandoned, expired atomic.Uint64 // SessionStats
 
 	storeMu      sync.Mutex
 	failingSaves int // sessions whose last save failed
@@ -57,6 +64,7 @@ func NewEngine(factory servicedesk.Factory, opts Options) (*Engine, error) {
 	if owners, ok := opts.Store.(Owners); ok {
 		owners.OnLost(e.lost)
 	}
+	e.startSweep()
 	return e, nil
 }
 
@@ -79,6 +87,12 @@ func (e *Engine) Session(ctx context.Context, id string) (*Session, error) {
 	}
 	if closed {
 		return nil, fmt.Errorf("flow: session %s: %w", id, ErrClosed)
+	}
+	e.mu.RLock()
+	_, noRoom := e.atCapLocked()
+	e.mu.RUnlock()
+	if noRoom {
+		return nil, fmt.Errorf("flow: session %s: %w (%d)", id, ErrTooManySessions, e.opts.MaxSessions)
 	}
 	if owners, ok := e.opts.Store.(Owners); ok {
 		// Only the owner drives a session; the others forward to it.
@@ -114,13 +128,28 @@ func (e *Engine) Session(ctx context.Context, id string) (*Session, error) {
 		e.mu.Unlock()
 		return nil, fmt.Errorf("flow: session %s: %w", id, ErrClosed)
 	}
+	var evicted *Session
+	if full, _ := e.atCapLocked(); full {
+		if evicted = e.evictLocked(); evicted == nil {
+			e.mu.Unlock()
+			if owners, ok := e.opts.Store.(Owners); ok {
+				_ = owners.Release(ctx, id)
+			}
+			return nil, fmt.Errorf("flow: session %s: %w (%d)", id, ErrTooManySessions, e.opts.MaxSessions)
+		}
+	}
 	s = newSession(e, id)
 	if found {
 		s.restore(rec)
 		s.replay(since)
 	}
 	e.sessions[id] = s
+	e.born(s, rec.Chat, found && rec.State.Active())
 	e.mu.Unlock()
+	if evicted != nil {
+		e.evicted.Add(1)
+		e.drop(ctx, evicted, "evicted at MaxSessions")
+	}
 	if found && rec.State.Active() {
 		if _, shared := e.opts.Store.(Owners); shared {
 			e.adopted.Add(1)
@@ -244,6 +273,7 @@ func (e *Engine) Forget(ctx context.Context, id string) error {
 		e.mu.Lock()
 		delete(e.sessions, id)
 		e.mu.Unlock()
+		e.gone(s)
 	}
 	if owners, ok := e.opts.Store.(Owners); ok {
 		if err := owners.Release(ctx, id); err != nil {
@@ -266,6 +296,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	first := !e.closed
 	e.closed = true
+	e.sweepTimer.Stop()
 	sessions := make([]*Session, 0, len(e.sessions))
 	for _, s := range e.sessions {
 		sessions = append(sessions, s)

@@ -36,6 +36,9 @@ var (
 	ErrStoreFull = errors.New("flow: store full")
 	// ErrStateTooLarge: persisted desk state over Options.MaxDeskStateBytes.
 	ErrStateTooLarge = errors.New("flow: persisted desk state too large")
+	// ErrTooManySessions: Engine.Session for a new session at
+	// Options.MaxSessions, with no session without a chat to make room.
+	ErrTooManySessions = errors.New("flow: too many sessions")
 	// ErrInvalid: a command's arguments are unusable.
 	ErrInvalid = errors.New("flow: invalid argument")
 )

@@ -47,6 +47,29 @@ type Options struct {
 	// else?" after an agent ended the chat. Default 1.5s; negative: never.
 	AssistantReturnDelay time.Duration
 
+	// MaxSessions bounds the live sessions. A new session at the bound
+	// takes the place of the oldest one that never started a chat and is
+	// not attached (Session.Attach); when there is none, Engine.Session
+	// fails with ErrTooManySessions. Default 100000; negative: no bound.
+	MaxSessions int
+	// ChatlessTTL forgets (as Engine.Forget does: memory, Store, files) a
+	// session that never started a chat after this long unattached and
+	// unused. Default 2m; negative: never.
+	ChatlessTTL time.Duration
+	// IdleTTL forgets a session with no chat running after this long
+	// unattached and unused. Default 30m; negative: never.
+	IdleTTL time.Duration
+	// AbandonAfter ends a running chat whose user was gone this long: no
+	// attachment, no command of the user. Default 15m; negative: never.
+	AbandonAfter time.Duration
+	// PresenceAfter is how long an attachment must last to count as the
+	// user's presence for AbandonAfter and IdleTTL: attachments that come
+	// and go sooner do not keep an abandoned chat alive. Default 5s.
+	PresenceAfter time.Duration
+	// MaxChatDuration ends a chat this long after it started, attached or
+	// not. Default 8h; negative: never.
+	MaxChatDuration time.Duration
+
 	// AutoStart starts the chat as soon as an availability check answers
 	// Online (Carbon's skipConnectHumanAgentCard).
 	AutoStart bool
@@ -136,6 +159,14 @@ func (o Options) withDefaults() Options {
 	def(&o.FileUploadTimeout, 2*time.Minute)
 	def(&o.ScreenShareTimeout, time.Minute)
 	def(&o.AssistantReturnDelay, 1500*time.Millisecond)
+	def(&o.ChatlessTTL, 2*time.Minute)
+	def(&o.IdleTTL, 30*time.Minute)
+	def(&o.AbandonAfter, 15*time.Minute)
+	def(&o.PresenceAfter, 5*time.Second)
+	def(&o.MaxChatDuration, 8*time.Hour)
+	if o.MaxSessions == 0 {
+		o.MaxSessions = 100000
+	}
 	if o.Store == nil {
 		o.Store = NewMemoryStore(0)
 	}

@@ -56,6 +56,7 @@ func (e *Engine) lost(id string) {
 	if !ok {
 		return
 	}
+	e.gone(s)
 	e.lostCount.Add(1)
 	e.opts.Logger.Warn("flow: lost the ownership of a session; another instance drives it now", "session", id)
 	s.close()

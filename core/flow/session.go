@@ -44,6 +44,8 @@ type Session struct {
 	dropped map[string]uint64
 	applied atomic.Uint64
 
+	life life // under e.lifeMu
+
 	// Everything below belongs to the queue: only ops touch it.
 	spare            []func()
 	st               State
