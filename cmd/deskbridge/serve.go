@@ -225,7 +225,6 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			Burst:          cfg.Limits.Burst,
 			MaxUploadBytes: cfg.Limits.MaxUploadBytes,
 			UploadTypes:    cfg.Limits.UploadTypes,
-			MaxSessions:    cfg.Limits.MaxSessions,
 
 			MaxConnsPerAddr:      cfg.Limits.MaxConnsPerAddr,
 			NewSessionsPerMinute: cfg.Limits.NewSessionsPerMinute,
@@ -233,7 +232,6 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			AllowedHosts:         cfg.Limits.AllowedHosts,
 			StartChatsPerMinute:  cfg.Limits.StartChatsPerMinute,
 			DeskOpsPerMinute:     cfg.Limits.DeskOpsPerMinute,
-			MaxChatDuration:      time.Duration(cfg.Limits.MaxChatDuration),
 			MaxMessageBytes:      cfg.Limits.MaxMessageBytes,
 			MaxChatUploadBytes:   cfg.Limits.MaxChatUploadBytes,
 			MaxUploadBytesTotal:  cfg.Limits.MaxUploadBytesTotal,
@@ -241,7 +239,8 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			MaxHistoryBytes:      cfg.Limits.MaxHistoryBytes,
 			TokenTTL:             time.Duration(cfg.Limits.TokenTTL),
 		},
-		Flow:     flow.Options{Store: store, Logger: log.With("component", "flow")},
+		Flow: flow.Options{Store: store, Logger: log.With("component", "flow"),
+			MaxSessions: cfg.Limits.MaxSessions, MaxChatDuration: time.Duration(cfg.Limits.MaxChatDuration)},
 		LeaseTTL: time.Duration(cfg.LeaseTTL),
 		Logger:   log,
 	})

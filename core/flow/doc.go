@@ -63,11 +63,22 @@
 // the engine without ending chats: a new engine over the same Store resumes
 // them through the desk's Reconnect.
 //
+// # Lifetime
+//
+// The engine forgets sessions nobody uses and ends chats whose user is
+// gone (Options.MaxSessions, ChatlessTTL, IdleTTL, AbandonAfter,
+// PresenceAfter, MaxChatDuration), whatever its front end. A front end
+// that shows a session to its user holds it with Session.Attach; the
+// user's commands count as the user being there, and Session.Touch does
+// for other requests. With a shared store, only sessions this engine owns
+// are swept.
+//
 // # Errors
 //
 // Commands return errors matching ErrNoChat, ErrChatRunning,
 // ErrStartCancelled, ErrEndCancelled, ErrNoScreenShareRequest, ErrNotSharing,
-// ErrInvalid or ErrClosed. Desk failures are wrapped once in a
+// ErrInvalid or ErrClosed; Engine.Session fails with ErrTooManySessions at
+// MaxSessions when no session can make room. Desk failures are wrapped once in a
 // *servicedesk.Error naming the operation, desk, session and message; they
 // become events (an inline error, a failed message status), not command
 // errors, because the desk is called after the command returned. Callbacks

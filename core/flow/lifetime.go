@@ -201,6 +201,8 @@ const sweepOpTimeout = 30 * time.Second
 // that Close waits for it, and holds none between runs.
 func (e *Engine) startSweep() {
 	every := e.opts.sweepEvery()
+	e.mu.Lock() // the timer's func reads sweepTimer under e.mu
+	defer e.mu.Unlock()
 	e.sweepTimer = time.AfterFunc(every, func() {
 		e.spawn(func() {
 			e.sweep()

@@ -24,6 +24,35 @@ func ended(t *testing.T, s *Session) bool {
 	return s.State() == StateEnded
 }
 
+// endsBetween checks that s's chat still runs early from now, and has
+// ended late from now.
+func endsBetween(t *testing.T, s *Session, early, late time.Duration, what string) {
+	t.Helper()
+	time.Sleep(early)
+	synctest.Wait()
+	if ended(t, s) {
+		t.Fatalf("%s: ended within %s", what, early)
+	}
+	time.Sleep(late - early)
+	synctest.Wait()
+	if !ended(t, s) {
+		t.Fatalf("%s: still running after %s", what, late)
+	}
+}
+
+// resumeAfterRestart restarts r's engine with opts and resumes its
+// sessions, n of them.
+func resumeAfterRestart(t *testing.T, r *rig, opts Options, n int) {
+	t.Helper()
+	r.restart(opts)
+	got, err := r.engine.ResumeAll(bgCtx)
+	must(t, err)
+	if got != n {
+		t.Fatalf("resumed %d sessions; want %d", got, n)
+	}
+	synctest.Wait()
+}
+
 // TestGoHostGetsIdleEviction: an engine used from Go, without the gateway
 // and with the default options, forgets a session that never started a
 // chat after ChatlessTTL and one whose chat ended after IdleTTL, from
@@ -84,16 +113,7 @@ func TestGoHostGetsAbandon(t *testing.T) {
 		}
 		detach()
 		detach() // idempotent
-		time.Sleep(14 * time.Minute)
-		synctest.Wait()
-		if ended(t, shown) {
-			t.Fatal("ended before AbandonAfter after the front end left")
-		}
-		time.Sleep(2 * time.Minute)
-		synctest.Wait()
-		if !ended(t, shown) {
-			t.Fatal("not ended AbandonAfter after the front end left")
-		}
+		endsBetween(t, shown, 14*time.Minute, 16*time.Minute, "the front end left")
 		// writing stopped writing 16 minutes ago too.
 		if !ended(t, writing) {
 			t.Fatal("not ended AbandonAfter after the user stopped writing")
@@ -144,15 +164,9 @@ func TestMaxChatDuration(t *testing.T) {
 	bubble(t, Options{MaxChatDuration: time.Hour}, func(t *testing.T, r *rig) {
 		s, _ := connected(t, r, "s")
 		defer s.Attach()()
-		time.Sleep(59 * time.Minute)
-		synctest.Wait()
-		if ended(t, s) {
-			t.Fatal("ended before MaxChatDuration")
-		}
-		time.Sleep(2 * time.Minute)
-		synctest.Wait()
-		if !ended(t, s) || r.engine.SessionStats().Expired != 1 {
-			t.Fatalf("state %s, stats %+v: want ended once at MaxChatDuration", s.State(), r.engine.SessionStats())
+		endsBetween(t, s, 59*time.Minute, 61*time.Minute, "MaxChatDuration")
+		if r.engine.SessionStats().Expired != 1 {
+			t.Fatalf("stats %+v: want one chat ended at MaxChatDuration", r.engine.SessionStats())
 		}
 	})
 }
@@ -224,26 +238,11 @@ func TestSweepRespectsLeases(t *testing.T) {
 func TestResumedSessionsGetAbandon(t *testing.T) {
 	bubble(t, Options{}, func(t *testing.T, r *rig) {
 		connected(t, r, "s")
-		r.restart(Options{AbandonAfter: 10 * time.Minute})
-		n, err := r.engine.ResumeAll(bgCtx)
-		must(t, err)
-		if n != 1 {
-			t.Fatalf("resumed %d", n)
-		}
-		synctest.Wait()
+		resumeAfterRestart(t, r, Options{AbandonAfter: 10 * time.Minute}, 1)
 		s := r.session("s")
 		if s.State() != StateConnected {
 			t.Fatalf("resumed state %s", s.State())
 		}
-		time.Sleep(9 * time.Minute)
-		synctest.Wait()
-		if ended(t, s) {
-			t.Fatal("a resumed chat ended before AbandonAfter after its load")
-		}
-		time.Sleep(2 * time.Minute)
-		synctest.Wait()
-		if !ended(t, s) {
-			t.Fatal("a resumed chat nobody came back to was kept past AbandonAfter")
-		}
+		endsBetween(t, s, 9*time.Minute, 11*time.Minute, "a resumed chat nobody came back to")
 	})
 }

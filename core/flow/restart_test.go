@@ -33,13 +33,7 @@ func TestRestartResumesConnectedChat(t *testing.T) {
 
 		var persisted string
 		r.setup = func(d *fakeDesk) { persisted = string(d.params.PersistedState) }
-		r.restart(Options{})
-		n, err := r.engine.ResumeAll(bgCtx)
-		must(t, err)
-		if n != 1 {
-			t.Fatalf("resumed %d sessions", n)
-		}
-		synctest.Wait()
+		resumeAfterRestart(t, r, Options{}, 1)
 		s2 := r.session("s")
 		d2 := r.desk("s")
 		if persisted != `{"chat_token":"tok-1"}` {

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"net"
@@ -17,10 +16,10 @@ import (
 // Admission control: one client address (an IPv4 address, an IPv6 /64)
 // may hold MaxConnsPerAddr sockets and create NewSessionsPerMinute
 // sessions a minute, so that one client cannot fill the session table or
-// the socket table for everyone else. Sessions that never started a chat
-// are cheap to lose (the page makes a new one): they are forgotten after
-// ChatlessTTL without a socket, and the oldest of them makes room when the
-// table is full.
+// the socket table for everyone else. The session table is the engine's:
+// at flow.Options.MaxSessions the oldest session that never started a
+// chat and has no socket makes room, and such sessions are forgotten
+// after ChatlessTTL.
 
 // Limit names, in Stats.Limited, the log and the metrics.
 const (
@@ -204,53 +203,6 @@ func (g *Gateway) sweepAddrsLocked(now time.Time) {
 	}
 }
 
-// chatless lists, oldest first, the sessions that never started a chat
-// (under g.mu): the first to go when the session table is full.
-type chatless struct {
-	l list.List // of string ids
-}
-
-func (c *chatless) add(si *sessionInfo, id string) {
-	si.chatless = c.l.PushBack(id)
-}
-
-func (c *chatless) remove(si *sessionInfo) {
-	if si.chatless != nil {
-		c.l.Remove(si.chatless)
-		si.chatless = nil
-	}
-}
-
-// evictLocked forgets the oldest chat-less session without a socket, to
-// make room for a new one; false when there is none. The engine's side is
-// forgotten by the caller, after the lock (forget).
-func (g *Gateway) evictLocked() (string, bool) {
-	for e := g.chatless.l.Front(); e != nil; e = e.Next() {
-		id := e.Value.(string)
-		si := g.sessions[id]
-		if si == nil || si.conns > 0 {
-			continue
-		}
-		g.chatless.remove(si)
-		delete(g.sessions, id)
-		return id, true
-	}
-	return "", false
-}
-
-// markChatted takes a session off the chat-less list: it started a chat,
-// and is kept as long as chats are (IdleTTL, AbandonAfter).
-func (g *Gateway) markChatted(id string, started bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if si, ok := g.sessions[id]; ok {
-		g.chatless.remove(si)
-		if started || si.chatStarted.IsZero() {
-			si.chatStarted = g.opts.Now()
-		}
-	}
-}
-
 // releaseEndedUploads stops counting the uploads of chats that are over
 // (the engine deletes their bytes); it reports whether any were.
 func (g *Gateway) releaseEndedUploads() bool {
@@ -263,36 +215,17 @@ func (g *Gateway) releaseEndedUploads() bool {
 	return released
 }
 
-// known reports whether session id exists: on a socket here, in the
-// engine or in the Store. A token of a session that was forgotten opens
-// nothing: it does not bring an empty session back under the old id.
+// known reports whether session id exists: in the engine or in the
+// Store. A token of a session that was forgotten opens nothing: it does
+// not bring an empty session back under the old id.
 func (g *Gateway) known(ctx context.Context, id string) bool {
-	g.mu.Lock()
-	_, here := g.sessions[id]
-	g.mu.Unlock()
-	if _, live := g.engine.Lookup(id); here || live {
+	if _, live := g.engine.Lookup(id); live {
 		return true
 	}
 	ctx, cancel := context.WithTimeout(ctx, g.opts.OpTimeout)
 	defer cancel()
 	_, err := g.engine.Store().Load(ctx, id)
 	return !errors.Is(err, flow.ErrNotFound)
-}
-
-// forget drops a session's uploads and its engine session (not one
-// another instance owns: that one is its owner's to forget).
-func (g *Gateway) forget(id string) {
-	if _, local := g.engine.Lookup(id); !local && g.fwd != nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(g.ctx, g.opts.OpTimeout)
-	defer cancel()
-	if err := g.files.drop(ctx, id); err != nil {
-		g.log.Warn("gateway: drop the uploads of a forgotten session", "session", id, "err", err)
-	}
-	if err := g.engine.Forget(ctx, id); err != nil {
-		g.log.Debug("gateway: forget a session", "session", id, "err", err)
-	}
 }
 
 // limited counts a limit that bit and logs it, sampled: the first time,

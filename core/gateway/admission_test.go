@@ -58,7 +58,7 @@ func (e *env) settle() {
 // got too_many_sessions.
 func TestFloodDoesNotLockOthersOut(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
-		o.MaxSessions = 40
+		o.Flow.MaxSessions = 40
 		o.NewSessionsPerMinute = 10
 		o.MaxConnsPerAddr = 5
 	})
@@ -95,7 +95,7 @@ func TestFloodDoesNotLockOthersOut(t *testing.T) {
 // never evicted. Before, the visitor was refused.
 func TestEvictOldestChatless(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
-		o.MaxSessions = 10
+		o.Flow.MaxSessions = 10
 		o.NewSessionsPerMinute = -1
 	})
 	a := e.connect("", ModeFlow, 0)
@@ -118,7 +118,7 @@ func TestEvictOldestChatless(t *testing.T) {
 // ChatlessTTL without a socket, long before IdleTTL; one with a chat is
 // kept.
 func TestChatlessTTL(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.ChatlessTTL = 50 * time.Millisecond; o.IdleTTL = time.Hour })
+	e := newEnv(t, func(o *Options) { o.Flow.ChatlessTTL = 50 * time.Millisecond; o.Flow.IdleTTL = time.Hour })
 	a := e.connect("", ModeFlow, 0)
 	e.startAndJoin(a)
 	a.mustCall(OpEndChat, nil)

@@ -187,7 +187,7 @@ func TestUploadByteBudgets(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
 		o.MaxChatUploadBytes = 100 << 10
 		o.MaxUploadBytesTotal = 150 << 10
-		o.IdleTTL, o.AbandonAfter = time.Hour, time.Hour
+		o.Flow.IdleTTL, o.Flow.AbandonAfter = time.Hour, time.Hour
 	})
 	data := append(append([]byte{}, pngBytes...), bytes.Repeat([]byte{0}, file-len(pngBytes))...)
 	a := e.connect("", ModeFlow, 0)

@@ -41,6 +41,7 @@ type conn struct {
 
 	// Set by hello, read-only afterwards.
 	sess   *flow.Session
+	leave  func()         // detaches sess (flow.Session.Attach)
 	remote *remoteSession // instead of sess: a session another instance owns
 	sid    string
 	mode   Mode
@@ -75,8 +76,11 @@ func (c *conn) run() {
 		c.async.Wait()
 		c.events.Wait()
 		c.ws.Close()
+		if c.leave != nil {
+			c.leave()
+		}
 		if c.sid != "" {
-			c.g.detach(c.sid, c.opened)
+			c.g.detach(c.sid)
 		}
 	}()
 	c.ws.SetReadLimit(c.hardLimit())
@@ -172,11 +176,11 @@ func (c *conn) handle(req request) bool {
 	return true
 }
 
-// run1 runs one request's work: the slow ops (availability, reconnect) on
-// their own goroutine, one of each kind at a time, so that they do not hold
-// the socket's other requests back; the others in order, here.
+// run1 runs one request's work: the slow ops (opTable) on their own
+// goroutine, one of each kind at a time, so that they do not hold the
+// socket's other requests back; the others in order, here.
 func (c *conn) run1(req request, work func()) {
-	if req.Op != OpAreAnyAgentsOnline && req.Op != OpReconnect {
+	if !opTable[req.Op].slow {
 		work()
 		return
 	}
@@ -289,10 +293,13 @@ func (c *conn) hello(req request) bool {
 		}
 		id = newSessionID()
 	}
-	if ok, code := g.attach(id); !ok {
+	tooMany := func(code string) bool {
 		c.fail(req.ID, req.Op, protoErr(code, "the session has too many sockets, or the server too many sessions; try again later"))
 		c.closeWith(CloseTooManyConns, code)
 		return false
+	}
+	if !g.attach(id) {
+		return tooMany(CodeTooManyConns)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), g.opts.OpTimeout)
 	defer cancel()
@@ -300,25 +307,30 @@ func (c *conn) hello(req request) bool {
 	if errors.Is(err, flow.ErrOwnedElsewhere) && g.fwd != nil {
 		return c.helloRemote(req, id, resumed)
 	}
+	if errors.Is(err, flow.ErrTooManySessions) {
+		g.detach(id)
+		g.limited(LimitSessions, "sessions", g.engine.Len())
+		return tooMany(CodeTooManySessions)
+	}
 	if err != nil {
-		g.detach(id, c.opened)
+		g.detach(id)
 		c.fail(req.ID, req.Op, g.publicError(id, req.Op, err))
 		return true
 	}
+	leave := s.Attach()
 	snap, err := s.Snapshot(ctx)
 	if err != nil {
-		g.detach(id, c.opened)
+		leave()
+		g.detach(id)
 		c.fail(req.ID, req.Op, g.publicError(id, req.Op, err))
 		return true
 	}
 	if legacy && !snap.State.Active() {
-		g.detach(id, c.opened)
+		leave()
+		g.detach(id)
 		return badToken()
 	}
-	c.sess, c.sid, c.mode = s, id, req.Mode
-	if snap.Chat > 0 {
-		g.markChatted(id, false)
-	}
+	c.sess, c.leave, c.sid, c.mode = s, leave, id, req.Mode
 	from := c.welcome(ctx, req, resumed, snap, s)
 	g.log.Debug("gateway: hello", "session", id, "mode", c.mode, "resumed", resumed, "from", from)
 	c.events.Add(1)
@@ -437,10 +449,10 @@ func (c *conn) sendEvents(m *callbackMapper, evs []flow.Event) bool {
 
 // op runs one session op. Commands run to the end even if the socket
 // closes meanwhile (the engine applies what it accepted); the slow queries
-// (availability, reconnect) stop with the socket, as nobody awaits them.
+// (opTable) stop with the socket, as nobody awaits them.
 func (c *conn) op(req request) opResult {
 	parent := context.WithoutCancel(c.ctx)
-	if req.Op == OpAreAnyAgentsOnline || req.Op == OpReconnect {
+	if opTable[req.Op].slow {
 		parent = c.ctx
 	}
 	ctx, cancel := context.WithTimeout(parent, c.g.opts.OpTimeout)
@@ -483,7 +495,6 @@ func (c *conn) op(req request) opResult {
 		if e != nil {
 			return bad(e)
 		}
-		c.g.markChatted(c.sid, true)
 		payload := a.Options.PreStartChatPayload
 		if trust := c.g.opts.TrustConnectMessage; trust == nil || !trust(ctx, msg, payload) {
 			msg, payload = fromUser(msg, payload)
@@ -585,8 +596,12 @@ func (c *conn) op(req request) opResult {
 }
 
 // reconnect answers Carbon's reconnect: true while an agent chat is on.
-// A chat the engine is itself re-attaching (after a restart) is waited for.
+// A chat the engine is itself re-attaching (after a restart) is waited
+// for: every change of state is an event, so the next event is when to
+// look again.
 func (c *conn) reconnect(ctx context.Context) opResult {
+	sub := c.sess.Subscribe(c.sess.LastSeq())
+	defer func() { sub.Close() }()
 	for {
 		snap, err := c.sess.Snapshot(ctx)
 		if err != nil {
@@ -594,11 +609,16 @@ func (c *conn) reconnect(ctx context.Context) opResult {
 		}
 		switch snap.State {
 		case flow.StateReconnecting, flow.StateStarting:
-			select {
-			case <-time.After(50 * time.Millisecond):
-				continue
-			case <-ctx.Done():
-				return opResult{err: fmt.Errorf("gateway: session %s: reconnect: %w", c.sid, errDeadline)}
+			if _, err := sub.Next(ctx); err != nil {
+				if ctx.Err() != nil {
+					return opResult{err: fmt.Errorf("gateway: session %s: reconnect: %w", c.sid, errDeadline)}
+				}
+				if errors.Is(err, flow.ErrEventsTrimmed) {
+					sub.Close()
+					sub = c.sess.Subscribe(c.sess.LastSeq())
+					continue
+				}
+				return opResult{err: err}
 			}
 		case flow.StateConnected, flow.StateAgentLeft, flow.StateTransferring, flow.StateDisconnected:
 			return opResult{v: map[string]any{"reconnected": true, "state": snap.State, "profile": snap.Profile, "last_seq": snap.LastSeq}}

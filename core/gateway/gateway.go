@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"cmp"
-	"container/list"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,7 +29,10 @@ type Options struct {
 	Factory servicedesk.Factory
 	// Flow configures the engine the gateway builds. Its OpenFile defaults
 	// to the gateway's upload store, its Store to a MemoryStore keeping
-	// 1024 events per session, its Files to Files.
+	// 1024 events per session, its Files to Files. The sessions' lifetime
+	// is the engine's: MaxSessions, ChatlessTTL, IdleTTL, AbandonAfter,
+	// PresenceAfter and MaxChatDuration are set here (a socket holds its
+	// session attached while it is open).
 	Flow flow.Options
 	// Files keeps the bytes of uploads until their chat ends. Default:
 	// Flow.Files, else Flow.Store when it is a flow.FileStore (so uploads
@@ -95,8 +97,6 @@ type Options struct {
 	// Defaults 1 MiB and 200.
 	MaxHistoryBytes int64
 	MaxHistoryItems int
-	// MaxSessions bounds live sessions. Default 100000.
-	MaxSessions int
 	// MaxConnsPerSession bounds the sockets of one session. Default 4.
 	MaxConnsPerSession int
 
@@ -123,18 +123,6 @@ type Options struct {
 	// and read receipts are coalesced instead: one a second and one every
 	// two seconds, the latest last. Default 120; negative: no bound.
 	DeskOpsPerMinute int
-	// MaxChatDuration ends a chat this long after it started, socket or
-	// not. Default 8h; negative: never.
-	MaxChatDuration time.Duration
-	// PresenceAfter is how long a socket must stay open to count as the
-	// user's presence for AbandonAfter: sockets that come and go sooner do
-	// not keep an abandoned chat alive. Default 5s.
-	PresenceAfter time.Duration
-
-	// ChatlessTTL forgets a session that never started a chat after this
-	// long without a socket; when MaxSessions is reached, the oldest such
-	// session without a socket is forgotten to make room. Default 2m.
-	ChatlessTTL time.Duration
 
 	// HelloTimeout closes a socket that sent no hello. Default 10s.
 	HelloTimeout time.Duration
@@ -146,12 +134,6 @@ type Options struct {
 	WriteTimeout time.Duration
 	// OpTimeout bounds one op. Default 30s.
 	OpTimeout time.Duration
-	// AbandonAfter ends a running chat whose session had no socket for
-	// this long. Default 15m; negative: never.
-	AbandonAfter time.Duration
-	// IdleTTL forgets a session without a chat and without a socket after
-	// this long. Default 30m.
-	IdleTTL time.Duration
 
 	// TrustConnectMessage reports whether a startChat's connect message
 	// and preStartChatPayload, which come from the browser, carry the bot
@@ -201,22 +183,16 @@ func (o Options) withDefaults() Options {
 	positive(&o.MaxMessageBytes, 16<<10)
 	positive(&o.MaxHistoryBytes, 1<<20)
 	positive(&o.MaxHistoryItems, 200)
-	positive(&o.MaxSessions, 100000)
 	positive(&o.MaxConnsPerSession, 4)
 	nonzero(&o.MaxConnsPerAddr, 100)
 	nonzero(&o.NewSessionsPerMinute, 60)
 	nonzero(&o.StartChatsPerMinute, 20)
 	nonzero(&o.DeskOpsPerMinute, 120)
-	nonzero(&o.MaxChatDuration, 8*time.Hour)
-	nonzero(&o.PresenceAfter, 5*time.Second)
-	nonzero(&o.ChatlessTTL, 2*time.Minute)
 	positive(&o.TokenTTL, 24*time.Hour)
 	nonzero(&o.HelloTimeout, 10*time.Second)
 	nonzero(&o.Heartbeat, 20*time.Second)
 	nonzero(&o.WriteTimeout, 10*time.Second)
 	nonzero(&o.OpTimeout, 30*time.Second)
-	nonzero(&o.AbandonAfter, 15*time.Minute)
-	nonzero(&o.IdleTTL, 30*time.Minute)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -255,9 +231,8 @@ type Gateway struct {
 	sampler sampler
 
 	mu       sync.Mutex
-	sessions map[string]*sessionInfo
+	budgets  map[string]*budget
 	addrs    map[string]*addrState
-	chatless chatless
 	conns    map[*conn]struct{}
 	draining bool
 	connWG   sync.WaitGroup
@@ -270,13 +245,14 @@ type Gateway struct {
 	store storeWatch
 }
 
-// sessionInfo is what the gateway knows of a session beside the engine.
-type sessionInfo struct {
-	conns       int
-	lastSeen    time.Time     // when the user was last there: a socket of PresenceAfter closed
-	chatless    *list.Element // on g.chatless while no chat was started
-	chatStarted time.Time     // for MaxChatDuration
-	ops         *sessionOps   // costly ops, once there were some
+// budget is what the gateway counts of a session for its browsers (under
+// g.mu): its sockets here and its costly ops. The session itself, and
+// when it is forgotten, is the engine's; a budget is forgotten once it
+// has no socket and was not used for a minute (full again).
+type budget struct {
+	conns int
+	last  time.Time   // when a socket or an op last used it
+	ops   *sessionOps // costly ops, once there were some
 }
 
 // New returns a Gateway. It fails when neither Engine nor Factory is set.
@@ -287,17 +263,17 @@ func New(opts Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: new: TrustedProxies: %w", err)
 	}
 	g := &Gateway{
-		proxies:  px,
-		addrs:    make(map[string]*addrState),
-		opts:     opts,
-		tokens:   newTokens(opts.TokenSecret, opts.TokenTTL, opts.Now),
-		origins:  newOrigins(opts.AllowedOrigins, newHosts(opts.AllowedHosts), px),
-		hosts:    newHosts(opts.AllowedHosts),
-		log:      opts.Logger,
-		sessions: make(map[string]*sessionInfo),
-		conns:    make(map[*conn]struct{}),
-		janitor:  make(chan struct{}),
-		jDone:    make(chan struct{}),
+		proxies: px,
+		addrs:   make(map[string]*addrState),
+		opts:    opts,
+		tokens:  newTokens(opts.TokenSecret, opts.TokenTTL, opts.Now),
+		origins: newOrigins(opts.AllowedOrigins, newHosts(opts.AllowedHosts), px),
+		hosts:   newHosts(opts.AllowedHosts),
+		log:     opts.Logger,
+		budgets: make(map[string]*budget),
+		conns:   make(map[*conn]struct{}),
+		janitor: make(chan struct{}),
+		jDone:   make(chan struct{}),
 	}
 	fo := opts.Flow
 	if opts.Engine == nil && fo.Store == nil {
@@ -357,12 +333,11 @@ func New(opts Options) (*Gateway, error) {
 
 // Resume loads every session of the engine's Store (flow.Engine.ResumeAll),
 // so that chats that were running before a restart reconnect to their desk
-// now, and counts them as sessions whose socket is away: a chat whose user
-// never comes back is ended after AbandonAfter, as if the socket had just
-// closed. Call it once after New, before serving.
+// now; a chat whose user never comes back is ended by the engine after
+// AbandonAfter, counted from the load. Call it once after New, before
+// serving.
 func (g *Gateway) Resume(ctx context.Context) (int, error) {
 	n, err := g.engine.ResumeAll(ctx)
-	g.watchLive()
 	if err != nil {
 		return n, fmt.Errorf("gateway: resume: %w", err)
 	}
@@ -370,30 +345,14 @@ func (g *Gateway) Resume(ctx context.Context) (int, error) {
 }
 
 // Adopt takes over chats whose instance is gone (flow.Engine.Adopt; a
-// store several instances share) and, like Resume, puts them under the
-// abandon sweep.
+// store several instances share); like Resume's, they end after
+// AbandonAfter if their user never comes back.
 func (g *Gateway) Adopt(ctx context.Context, limit int) (int, error) {
 	n, err := g.engine.Adopt(ctx, limit)
-	if n > 0 {
-		g.watchLive()
-	}
 	if err != nil {
 		return n, fmt.Errorf("gateway: adopt: %w", err)
 	}
 	return n, nil
-}
-
-// watchLive counts every live session of the engine that the gateway does
-// not know yet as one whose socket just went away.
-func (g *Gateway) watchLive() {
-	now := g.opts.Now()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, id := range g.engine.IDs() {
-		if _, ok := g.sessions[id]; !ok {
-			g.sessions[id] = &sessionInfo{lastSeen: now}
-		}
-	}
 }
 
 // Engine returns the engine the gateway runs sessions on.
@@ -473,139 +432,87 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	g.stats.add(&g.stats.connsClosed)
 }
 
-// attach counts a socket on a session; false when the session has too
-// many, or when it is new and the gateway has MaxSessions none of which
-// can make room (the oldest chat-less session without a socket does).
-func (g *Gateway) attach(id string) (bool, string) {
-	evicted := ""
-	defer func() {
-		if evicted != "" {
-			g.stats.add(&g.stats.evicted)
-			g.forget(evicted)
-		}
-	}()
+// attach counts a socket on session id; false when the session has
+// MaxConnsPerSession sockets here.
+func (g *Gateway) attach(id string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	si, ok := g.sessions[id]
-	if !ok {
-		if len(g.sessions) >= g.opts.MaxSessions {
-			var room bool
-			if evicted, room = g.evictLocked(); !room {
-				g.limited(LimitSessions, "sessions", len(g.sessions))
-				return false, CodeTooManySessions
-			}
-		}
-		si = &sessionInfo{}
-		g.sessions[id] = si
-		g.chatless.add(si, id)
-	}
-	if si.conns >= g.opts.MaxConnsPerSession {
+	b := g.budgetLocked(id)
+	if b.conns >= g.opts.MaxConnsPerSession {
 		g.limited(LimitConnsPerSession, "session", id)
-		return false, CodeTooManyConns
+		return false
 	}
-	si.conns++
-	return true, ""
+	b.conns++
+	return true
 }
 
-// detach uncounts a socket opened at opened; one that stayed
-// PresenceAfter counts as the user's presence.
-func (g *Gateway) detach(id string, opened time.Time) {
+// detach uncounts a socket of session id.
+func (g *Gateway) detach(id string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if si, ok := g.sessions[id]; ok {
-		si.conns--
-		now := g.opts.Now()
-		if si.lastSeen.IsZero() || now.Sub(opened) >= g.opts.PresenceAfter {
-			si.lastSeen = now
+	if b, ok := g.budgets[id]; ok {
+		b.conns--
+		b.last = g.opts.Now()
+	}
+}
+
+// budgetLocked returns session id's budget, made on first use (under g.mu).
+func (g *Gateway) budgetLocked(id string) *budget {
+	b, ok := g.budgets[id]
+	if !ok {
+		b = &budget{}
+		g.budgets[id] = b
+	}
+	b.last = g.opts.Now()
+	return b
+}
+
+// sweepBudgetsLocked forgets the budgets without sockets that were not
+// used for a minute (their buckets are full again) and wait for no
+// coalesced op (under g.mu).
+func (g *Gateway) sweepBudgetsLocked(now time.Time) {
+	for id, b := range g.budgets {
+		if b.conns > 0 || now.Sub(b.last) <= time.Minute {
+			continue
 		}
+		if b.ops != nil && (b.ops.typing.timer != nil || b.ops.read.timer != nil) {
+			continue
+		}
+		delete(g.budgets, id)
 	}
 }
 
-// touch marks a session used by an HTTP call.
+// touch marks session id used by an HTTP call: the user is there.
 func (g *Gateway) touch(id string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if si, ok := g.sessions[id]; ok {
-		si.lastSeen = g.opts.Now()
+	if s, ok := g.engine.Lookup(id); ok {
+		s.Touch()
 	}
 }
 
-// sweep ends abandoned chats and forgets idle sessions.
+// sweep forgets what the gateway counts of addresses, sessions and
+// uploads nobody uses any more. The sessions themselves are the engine's
+// to forget or end (flow.Options: ChatlessTTL, IdleTTL, AbandonAfter).
 func (g *Gateway) sweep() {
 	defer close(g.jDone)
-	every := min(g.opts.IdleTTL, g.opts.ChatlessTTL, time.Minute)
-	if g.opts.AbandonAfter > 0 {
-		every = min(every, g.opts.AbandonAfter)
-	}
-	if g.opts.MaxChatDuration > 0 {
-		every = min(every, g.opts.MaxChatDuration)
-	}
-	t := time.NewTicker(max(every/2, 10*time.Millisecond))
+	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-g.janitor:
 			return
 		case <-t.C:
-			g.sweepOnce()
+			now := g.opts.Now()
+			g.mu.Lock()
+			g.sweepAddrsLocked(now)
+			g.sweepBudgetsLocked(now)
+			g.mu.Unlock()
+			g.releaseEndedUploads()
 		}
 	}
 }
 
-func (g *Gateway) sweepOnce() {
-	now := g.opts.Now()
-	type todo struct {
-		id  string
-		end bool
-		why string
-	}
-	var work []todo
-	g.mu.Lock()
-	for id, si := range g.sessions {
-		s, ok := g.engine.Lookup(id)
-		active := ok && s.State().Active()
-		if active && g.opts.MaxChatDuration > 0 && !si.chatStarted.IsZero() && now.Sub(si.chatStarted) > g.opts.MaxChatDuration {
-			si.chatStarted = now // once; a chat that will not end is not asked again at once
-			g.limited(LimitChatLifetime, "session", id)
-			work = append(work, todo{id, true, "it reached MaxChatDuration"})
-			continue
-		}
-		if si.conns > 0 {
-			continue
-		}
-		idle := now.Sub(si.lastSeen)
-		switch {
-		case si.chatless != nil && !active && idle > g.opts.ChatlessTTL:
-			g.chatless.remove(si)
-			delete(g.sessions, id)
-			work = append(work, todo{id: id})
-		case !ok && g.fwd != nil && idle > g.opts.IdleTTL:
-			// Another instance's session, seen through a socket here: its
-			// owner forgets it, not this instance.
-			delete(g.sessions, id)
-		case active && g.opts.AbandonAfter > 0 && idle > g.opts.AbandonAfter:
-			work = append(work, todo{id, true, "abandoned"})
-		case !active && idle > g.opts.IdleTTL:
-			delete(g.sessions, id)
-			work = append(work, todo{id: id})
-		}
-	}
-	g.sweepAddrsLocked(now)
-	g.mu.Unlock()
-	g.releaseEndedUploads()
-	for _, w := range work {
-		ctx, cancel := context.WithTimeout(g.ctx, g.opts.OpTimeout)
-		if w.end {
-			if s, ok := g.engine.Lookup(w.id); ok {
-				g.log.Info("gateway: ending a chat", "session", w.id, "why", w.why)
-				_ = s.EndChat(ctx, flow.EndOptions{})
-			}
-		} else {
-			g.forget(w.id)
-		}
-		cancel()
-	}
-}
+// sweepEvery is the interval of the gateway's sweep.
+const sweepEvery = 10 * time.Second
 
 // Shutdown drains the gateway: new sockets are refused with 503, every
 // open socket gets the events it has not seen yet and then a close frame
@@ -633,8 +540,8 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		close(g.janitor)
 		g.cancel()
 		g.mu.Lock()
-		for _, si := range g.sessions {
-			g.stopCoalescedLocked(si)
+		for _, b := range g.budgets {
+			g.stopCoalescedLocked(b)
 		}
 		g.mu.Unlock()
 		// Sockets with a session flush and close themselves; the others
@@ -675,6 +582,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 
 // Stats are the gateway's counters, for metrics.
 type Stats struct {
+	// Sessions counts the engine's live sessions.
 	Sessions       int              `json:"sessions"`
 	Connections    int              `json:"connections"`
 	ConnsOpened    uint64           `json:"conns_opened"`
@@ -696,15 +604,15 @@ type Stats struct {
 	// Limited counts, by limit name (LimitConnsPerAddr, …), the requests
 	// a limit refused or cut.
 	Limited map[string]int64 `json:"limited"`
-	// Evicted counts chat-less sessions forgotten to make room for new
-	// ones at MaxSessions.
+	// Evicted counts chat-less sessions the engine forgot to make room for
+	// new ones at MaxSessions.
 	Evicted uint64 `json:"evicted"`
 }
 
 type counters struct {
 	forwardedSockets, forwardedOps                           atomic.Uint64
 	connsOpened, connsClosed, framesIn, framesOut, eventsOut atomic.Uint64
-	originRejected, uploads, uploadBytes, evicted            atomic.Uint64
+	originRejected, uploads, uploadBytes                     atomic.Uint64
 	errMu                                                    sync.Mutex
 	errs                                                     map[string]int64
 	limits                                                   map[string]int64
@@ -728,19 +636,23 @@ func (c *counters) count(m *map[string]int64, key string) {
 // Stats returns a snapshot of the counters.
 func (g *Gateway) Stats() Stats {
 	g.mu.Lock()
-	st := Stats{Sessions: len(g.sessions), Connections: len(g.conns)}
+	st := Stats{Sessions: g.engine.Len(), Connections: len(g.conns)}
 	g.mu.Unlock()
 	c := &g.stats
 	st.ConnsOpened, st.ConnsClosed = c.connsOpened.Load(), c.connsClosed.Load()
 	st.FramesIn, st.FramesOut, st.EventsOut = c.framesIn.Load(), c.framesOut.Load(), c.eventsOut.Load()
 	st.OriginRejected, st.Uploads, st.UploadBytes = c.originRejected.Load(), c.uploads.Load(), c.uploadBytes.Load()
 	st.ForwardedSockets, st.ForwardedOps = c.forwardedSockets.Load(), c.forwardedOps.Load()
-	st.Evicted = c.evicted.Load()
+	life := g.engine.SessionStats()
+	st.Evicted = life.Evicted
 	st.UploadBytesHeld = g.files.heldBytes()
 	c.errMu.Lock()
 	st.Limited = maps.Clone(c.limits)
 	if st.Limited == nil {
 		st.Limited = map[string]int64{}
+	}
+	if life.Expired > 0 {
+		st.Limited[LimitChatLifetime] += int64(life.Expired)
 	}
 	st.Errors = make(map[string]int64, len(c.errs))
 	for k, v := range c.errs {

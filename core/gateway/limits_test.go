@@ -383,7 +383,10 @@ func TestShutdownDrains(t *testing.T) {
 // TestAbandonedChatEnds: a chat whose tab is gone ends after AbandonAfter,
 // and the desk is told.
 func TestAbandonedChatEnds(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.AbandonAfter = 100 * time.Millisecond; o.IdleTTL = 150 * time.Millisecond })
+	e := newEnv(t, func(o *Options) {
+		o.Flow.AbandonAfter = 100 * time.Millisecond
+		o.Flow.IdleTTL = 150 * time.Millisecond
+	})
 	c := e.connect("", ModeDesk, 0)
 	chat := e.startAndJoin(c)
 	c.ws.Close()

@@ -19,14 +19,9 @@ const (
 	LimitChatLifetime = "chat_lifetime"
 )
 
-// Intervals of the coalesced ops.
-const (
-	typingEvery = time.Second
-	readEvery   = 2 * time.Second
-)
-
 // sessionOps is what a session's costly ops are counted with (under g.mu;
-// made on first use, so an idle session holds none of it).
+// made on first use, so an idle session holds none of it). Which ops are
+// bounded and which coalesced is opTable's.
 type sessionOps struct {
 	starts       bucket
 	desk         bucket
@@ -41,7 +36,7 @@ type coalescer struct {
 	timer   *time.Timer
 }
 
-func (g *Gateway) opsLocked(si *sessionInfo) *sessionOps {
+func (g *Gateway) opsLocked(si *budget) *sessionOps {
 	if si.ops == nil {
 		now := g.opts.Now()
 		perSession := max(g.opts.StartChatsPerMinute/4, 1)
@@ -65,10 +60,16 @@ func rateLimited(wait time.Duration, format string, args ...any) *errFrame {
 func (c *conn) admitAddrOp(op string) *errFrame {
 	g := c.g
 	var b func(*addrState) *bucket
-	switch {
-	case op == OpStartChat && g.opts.StartChatsPerMinute > 0:
+	switch opTable[op].budget {
+	case startBudget:
+		if g.opts.StartChatsPerMinute <= 0 {
+			return nil
+		}
 		b = func(a *addrState) *bucket { return &a.starts }
-	case deskBound(op) && g.opts.DeskOpsPerMinute > 0:
+	case deskBudget:
+		if g.opts.DeskOpsPerMinute <= 0 {
+			return nil
+		}
 		b = func(a *addrState) *bucket { return &a.desk }
 	default:
 		return nil
@@ -79,7 +80,7 @@ func (c *conn) admitAddrOp(op string) *errFrame {
 	if ok {
 		return nil
 	}
-	if op == OpStartChat {
+	if opTable[op].budget == startBudget {
 		g.limited(LimitStartChat, "addr", c.addr)
 		return rateLimited(wait, "too many chats were started from this address; try again later")
 	}
@@ -87,32 +88,20 @@ func (c *conn) admitAddrOp(op string) *errFrame {
 	return rateLimited(wait, "too many requests to the desk from this address; try again in a moment")
 }
 
-// deskBound reports the ops that call the desk (besides startChat).
-func deskBound(op string) bool {
-	switch op {
-	case OpSendMessageToAgent, OpUserTyping, OpUserReadMessages, OpFilesSelectedForUpload, OpScreenShareStop, OpScreenShareAnswer:
-		return true
-	}
-	return false
-}
-
 // admitSessionOp applies the per-session bounds to op (startChat and the
-// uncoalesced desk ops); nil when it may go on.
+// uncoalesced desk ops); nil when it may go on. The budget is counted
+// where the session is driven, so forwarded requests count too.
 func (g *Gateway) admitSessionOp(sid, op string) *errFrame {
-	if op != OpStartChat && !(deskBound(op) && op != OpUserTyping && op != OpUserReadMessages) {
+	spec := opTable[op]
+	if spec.budget == noBudget || spec.every > 0 {
 		return nil
 	}
 	g.mu.Lock()
-	si, ok := g.sessions[sid]
-	if !ok {
-		g.mu.Unlock()
-		return nil
-	}
-	ops := g.opsLocked(si)
+	ops := g.opsLocked(g.budgetLocked(sid))
 	now := g.opts.Now()
 	var took bool
 	var wait time.Duration
-	if op == OpStartChat {
+	if spec.budget == startBudget {
 		took, wait = ops.starts.take(now)
 	} else if g.opts.DeskOpsPerMinute > 0 {
 		took, wait = ops.desk.take(now)
@@ -123,7 +112,7 @@ func (g *Gateway) admitSessionOp(sid, op string) *errFrame {
 	switch {
 	case took:
 		return nil
-	case op == OpStartChat:
+	case spec.budget == startBudget:
 		g.limited(LimitStartChat, "session", sid)
 		return rateLimited(wait, "this chat was started too often; try again later")
 	default:
@@ -136,17 +125,13 @@ func (g *Gateway) admitSessionOp(sid, op string) *errFrame {
 // once when the last one went at least every ago; else it answers at once
 // and f (or a later one) goes at the end of the interval.
 func (g *Gateway) coalesced(ctx context.Context, sid, op string, f func(context.Context) error) error {
-	every := typingEvery
-	if op == OpUserReadMessages {
-		every = readEvery
-	}
+	every := opTable[op].every
 	g.mu.Lock()
-	si, ok := g.sessions[sid]
-	if !ok || g.draining {
+	if g.draining {
 		g.mu.Unlock()
 		return f(ctx)
 	}
-	ops := g.opsLocked(si)
+	ops := g.opsLocked(g.budgetLocked(sid))
 	co := &ops.typing
 	if op == OpUserReadMessages {
 		co = &ops.read
@@ -181,7 +166,7 @@ func (g *Gateway) coalesced(ctx context.Context, sid, op string, f func(context.
 }
 
 // stopCoalescedLocked drops the pending coalesced ops of a session.
-func (g *Gateway) stopCoalescedLocked(si *sessionInfo) {
+func (g *Gateway) stopCoalescedLocked(si *budget) {
 	if si.ops == nil {
 		return
 	}

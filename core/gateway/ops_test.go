@@ -122,7 +122,7 @@ func drain(t *testing.T, await func(context.Context) (bool, error)) (int, bool) 
 // TestChatLifetime: a chat is ended MaxChatDuration after it started,
 // whatever its sockets do.
 func TestChatLifetime(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.MaxChatDuration = 150 * time.Millisecond; o.IdleTTL = time.Hour })
+	e := newEnv(t, func(o *Options) { o.Flow.MaxChatDuration = 150 * time.Millisecond; o.Flow.IdleTTL = time.Hour })
 	c := e.connect("", ModeFlow, 0)
 	chat := e.startAndJoin(c)
 	if err := chat.AwaitEnded(ctxT(t)); err != nil {
@@ -139,7 +139,7 @@ func TestChatLifetime(t *testing.T) {
 // for 50 ms every few seconds kept the chat for ever.
 func TestBriefReconnectsDoNotKeepAChat(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
-		o.AbandonAfter, o.IdleTTL, o.PresenceAfter = 400*time.Millisecond, time.Hour, 5*time.Second
+		o.Flow.AbandonAfter, o.Flow.IdleTTL, o.Flow.PresenceAfter = 400*time.Millisecond, time.Hour, 5*time.Second
 	})
 	c := e.connect("", ModeFlow, 0)
 	chat := e.startAndJoin(c)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -40,6 +41,44 @@ const (
 	OpSnapshot               = "snapshot"
 	OpPing                   = "ping"
 )
+
+// opSpec is how the gateway runs an op.
+type opSpec struct {
+	// slow: the op waits on the desk for seconds (an availability check,
+	// a reconnect): it runs off the socket's reader, one of each at a
+	// time, and stops with the socket, as nobody awaits it then.
+	slow bool
+	// budget is what bounds the op, per session and per client address.
+	budget opBudget
+	// every coalesces the op to one desk call per interval, the latest
+	// last, instead of bounding it (per session; per address it counts).
+	every time.Duration
+}
+
+type opBudget int
+
+const (
+	noBudget    opBudget = iota
+	startBudget          // StartChatsPerMinute
+	deskBudget           // DeskOpsPerMinute
+)
+
+// opTable lists every op a browser sends, and how it runs.
+var opTable = map[string]opSpec{
+	OpHello:                  {},
+	OpPing:                   {},
+	OpSnapshot:               {},
+	OpEndChat:                {},
+	OpAreAnyAgentsOnline:     {slow: true},
+	OpReconnect:              {slow: true},
+	OpStartChat:              {budget: startBudget},
+	OpSendMessageToAgent:     {budget: deskBudget},
+	OpFilesSelectedForUpload: {budget: deskBudget},
+	OpScreenShareStop:        {budget: deskBudget},
+	OpScreenShareAnswer:      {budget: deskBudget},
+	OpUserTyping:             {budget: deskBudget, every: time.Second},
+	OpUserReadMessages:       {budget: deskBudget, every: 2 * time.Second},
+}
 
 // Mode says how a connection receives events.
 type Mode string
@@ -151,10 +190,10 @@ func decodeRequest(b []byte) (request, *errFrame) {
 		if r.Mode != ModeDesk && r.Mode != ModeFlow {
 			return r, protoErr(CodeBadArgs, "mode %q: want %q or %q", r.Mode, ModeDesk, ModeFlow)
 		}
-	case OpAreAnyAgentsOnline, OpStartChat, OpSendMessageToAgent, OpUserTyping, OpUserReadMessages,
-		OpFilesSelectedForUpload, OpScreenShareStop, OpScreenShareAnswer, OpEndChat, OpReconnect,
-		OpSnapshot, OpPing:
 	default:
+		if _, known := opTable[r.Op]; known {
+			break
+		}
 		if len(r.Op) > 64 {
 			r.Op = r.Op[:64]
 		}

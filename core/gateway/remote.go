@@ -50,12 +50,11 @@ func (c *conn) helloRemote(req request, id string, resumed bool) bool {
 	defer cancel()
 	snap, err := g.remoteSnapshot(ctx, id)
 	if err != nil {
-		g.detach(id, c.opened)
+		g.detach(id)
 		c.failRemote(req, err)
 		return true
 	}
-	c.remote = &remoteSession{id: id, fwd: g.fwd}
-	g.markChatted(id, false) // its owner decides when it is forgotten
+	c.remote = &remoteSession{id: id, fwd: g.fwd} // its owner decides when it is forgotten
 	c.sid, c.mode = id, req.Mode
 	from := c.welcome(ctx, req, resumed, snap, newStoredLog(ctx, g.engine.Store(), id))
 	g.log.Debug("gateway: hello for a session another instance owns", "session", id, "from", from)
@@ -98,7 +97,7 @@ func (c *conn) handleRemote(req request, frame []byte) bool {
 		}
 		return c.writeBytes(out)
 	}
-	if req.Op == OpAreAnyAgentsOnline || req.Op == OpReconnect {
+	if opTable[req.Op].slow {
 		c.run1(req, func() { run() })
 		return true
 	}
@@ -198,7 +197,10 @@ func (g *Gateway) handleForwarded(ctx context.Context, id string, body []byte) [
 	if err != nil {
 		return mustJSON(errorFrame{Type: typeError, Re: req.ID, Op: req.Op, Error: g.publicError(id, req.Op, err)})
 	}
-	g.seenRemotely(id)
+	s.Touch() // a socket on another instance: the user is there
+	g.mu.Lock()
+	g.budgetLocked(id) // forwarded ops count where the session is driven
+	g.mu.Unlock()
 	if req.Op == opTouch {
 		return mustJSON(resultFrame{Type: typeResult, Re: req.ID, Result: struct{}{}})
 	}
@@ -206,19 +208,6 @@ func (g *Gateway) handleForwarded(ctx context.Context, id string, body []byte) [
 	// context that ends with the drain.
 	hc := &conn{g: g, sess: s, sid: id, mode: f.Mode, ctx: g.ctx}
 	return mustJSON(g.frameFor(id, req, hc.op(req)))
-}
-
-// seenRemotely notes that a session has a socket on another instance: the
-// abandon sweep counts it as just seen.
-func (g *Gateway) seenRemotely(id string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	si, ok := g.sessions[id]
-	if !ok {
-		si = &sessionInfo{}
-		g.sessions[id] = si
-	}
-	si.lastSeen = g.opts.Now()
 }
 
 func mustJSON(v any) []byte {

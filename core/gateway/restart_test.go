@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -91,4 +92,82 @@ func TestRestartResumesTheChatTheSocketAndTheFiles(t *testing.T) {
 	// And the chat ends normally.
 	c2.mustCall(OpEndChat, nil)
 	mustf(t, chat.AwaitEnded(ctxT(t)), "await ended")
+}
+
+// heldReconnect is a desk whose Reconnect waits for release: a chat the
+// engine is re-attaching after a restart.
+type heldReconnect struct {
+	servicedesk.ServiceDesk
+	release chan struct{}
+}
+
+func (d heldReconnect) Unwrap() servicedesk.ServiceDesk { return d.ServiceDesk }
+
+func (d heldReconnect) Reconnect(ctx context.Context) (bool, error) {
+	select {
+	case <-d.release:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	return servicedesk.NewController(d.ServiceDesk).Reconnect(ctx)
+}
+
+// TestReconnectWaitsForTheResume: Carbon's reconnect during the engine's
+// own re-attach after a restart answers once the desk did, at once: it
+// waits on the session's events, not on a timer.
+func TestReconnectWaitsForTheResume(t *testing.T) {
+	r := newRestartable(t)
+	c := r.connect("", ModeDesk, 0)
+	r.startAndJoin(c)
+	token := c.welcome.Token
+	r.stop()
+	<-c.done
+
+	release := make(chan struct{})
+	inner := r.desk.Factory()
+	gw, err := New(Options{TokenSecret: r.secret, Flow: flow.Options{Store: r.store, AssistantReturnDelay: -1},
+		Factory: func(ctx context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error) {
+			d, err := inner(ctx, p)
+			return heldReconnect{d, release}, err
+		}})
+	mustf(t, err, "new")
+	_, err = gw.Resume(ctxT(t))
+	mustf(t, err, "resume")
+	r.gw, r.srv = gw, httptest.NewServer(gw)
+	c2 := r.connect(token, ModeDesk, c.lastSeq)
+	if st := c2.welcome.Snapshot.State; st != flow.StateReconnecting {
+		t.Fatalf("state after the restart %s; want reconnecting", st)
+	}
+	c2.send(map[string]any{"op": OpReconnect, "id": "rc"})
+	answered := func() bool {
+		for _, f := range c2.pending {
+			if f.Re == "rc" {
+				return true
+			}
+		}
+		select {
+		case f := <-c2.frames:
+			c2.pending = append(c2.pending, f)
+			return f.Re == "rc"
+		case <-time.After(200 * time.Millisecond):
+			return false
+		}
+	}
+	if answered() {
+		t.Fatal("reconnect answered before the desk re-attached")
+	}
+	released := time.Now()
+	close(release)
+	f := c2.next("reconnect answer", func(f frame) bool { return f.Re == "rc" })
+	var res struct {
+		Reconnected bool       `json:"reconnected"`
+		State       flow.State `json:"state"`
+	}
+	mustf(t, json.Unmarshal(f.Result, &res), "decode")
+	if !res.Reconnected || res.State != flow.StateConnected {
+		t.Fatalf("reconnect %+v (%+v)", res, f.Error)
+	}
+	if took := time.Since(released); took > time.Second {
+		t.Fatalf("reconnect answered %s after the desk re-attached", took)
+	}
 }

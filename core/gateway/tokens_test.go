@@ -76,7 +76,7 @@ func TestTokenExpiry(t *testing.T) {
 // TestTokenOfForgottenSession: once a session is forgotten its token opens
 // nothing; before, it opened a new, empty session under the old id.
 func TestTokenOfForgottenSession(t *testing.T) {
-	e := newEnv(t, func(o *Options) { o.ChatlessTTL = 30 * time.Millisecond })
+	e := newEnv(t, func(o *Options) { o.Flow.ChatlessTTL = 30 * time.Millisecond })
 	c := e.connect("", ModeFlow, 0)
 	c.ws.Close()
 	deadline := time.Now().Add(5 * time.Second)
