@@ -1,0 +1,4 @@
+package salesforce
+
+// NewUUID is newUUID for the external tests.
+var NewUUID = newUUID
