@@ -186,7 +186,7 @@ func TestServeRuns(t *testing.T) {
 	}
 	// The default store is a file in the data directory, with a token
 	// secret made there so that tokens outlive the process.
-	for _, name := range []string{"deskbridge.db", "token-secret"} {
+	for _, name := range []string{"deskbridge.db", "token-secret", "uploading"} {
 		if _, err := os.Stat(filepath.Join(dataDir, name)); err != nil {
 			t.Errorf("data directory after serve: %v", err)
 		}

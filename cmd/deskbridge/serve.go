@@ -214,6 +214,10 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			}
 		}
 	}
+	uploadDir, err := prepareUploadDir(filepath.Join(cfg.DataDir, "uploading"))
+	if err != nil {
+		log.Warn("deskbridge: uploads are received into the system's temporary directory", "err", err)
+	}
 	srv, err := startServer(serverConfig{
 		Listen: cfg.Listen,
 		Kit:    kitConfig{Name: cfg.Kit, DeskURL: cfg.DeskURL, PublicURL: cfg.PublicURL, Settings: cfg.KitSettings, Logger: log},
@@ -236,6 +240,7 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			MaxChatUploadBytes:   cfg.Limits.MaxChatUploadBytes,
 			MaxUploadBytesTotal:  cfg.Limits.MaxUploadBytesTotal,
 			MaxUploadsInFlight:   cfg.Limits.MaxUploadsInFlight,
+			UploadDir:            uploadDir,
 			MaxHistoryBytes:      cfg.Limits.MaxHistoryBytes,
 			TokenTTL:             time.Duration(cfg.Limits.TokenTTL),
 		},

@@ -157,6 +157,25 @@ func tokenSecretFile(dataDir string, log *slog.Logger) ([]byte, error) {
 	return []byte(secret), nil
 }
 
+// prepareUploadDir makes dir, where uploads are received, and clears it of
+// what a crash left there; "" and the error when it cannot (the gateway
+// then uses the system's temporary directory).
+func prepareUploadDir(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("deskbridge: upload directory: %w", err)
+	}
+	left, err := filepath.Glob(filepath.Join(dir, "deskbridge-upload-*"))
+	if err != nil {
+		return "", fmt.Errorf("deskbridge: upload directory %s: %w", dir, err)
+	}
+	for _, f := range left {
+		if err := os.Remove(f); err != nil {
+			return "", fmt.Errorf("deskbridge: upload directory %s: remove what a crash left: %w", dir, err)
+		}
+	}
+	return dir, nil
+}
+
 // defaultDataDir is where serve keeps its data unless told: the XDG state
 // directory of the user, else ./deskbridge-data.
 func defaultDataDir(getenv func(string) string) string {

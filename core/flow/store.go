@@ -104,6 +104,16 @@ type FileStore interface {
 	DeleteFiles(ctx context.Context, sessionID string) error
 }
 
+// FileStreamer is a FileStore that takes a file's bytes from a reader, so
+// that a large file need not be in memory whole: the gateway stores uploads
+// with it when the store has it (a store on disk does).
+type FileStreamer interface {
+	// PutFileFrom stores the info.Size bytes read from r, as PutFile
+	// stores data; a reader that ends short or long is an error and
+	// stores nothing.
+	PutFileFrom(ctx context.Context, sessionID string, info FileInfo, r io.Reader) error
+}
+
 // FileInfo describes a stored file.
 type FileInfo struct {
 	ID   string `json:"id"`

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -29,6 +30,8 @@ import (
 type fileStore struct {
 	lim     uploadLimits
 	backend flow.FileStore
+	dir     string        // where bodies are spilled while received ("": os.TempDir())
+	loading chan struct{} // bounds the files read into memory for a backend that is no FileStreamer
 
 	mu       sync.Mutex
 	bySes    map[string]*sessionFiles
@@ -52,8 +55,12 @@ type sessionFiles struct {
 	inFlight int
 }
 
-func newFileStore(lim uploadLimits, backend flow.FileStore) *fileStore {
-	return &fileStore{lim: lim, backend: backend, bySes: make(map[string]*sessionFiles)}
+// maxLoading is how many files at once are read into memory to be stored
+// in a backend that takes bytes only (the memory and Redis stores).
+const maxLoading = 2
+
+func newFileStore(lim uploadLimits, backend flow.FileStore, dir string) *fileStore {
+	return &fileStore{lim: lim, backend: backend, dir: dir, loading: make(chan struct{}, maxLoading), bySes: make(map[string]*sessionFiles)}
 }
 
 // Upload refusals before the body is read.
@@ -128,16 +135,111 @@ func (u *upload) end(kept *flow.FileInfo) {
 	s.held += kept.Size
 }
 
-// put stores an upload's bytes and records it.
-func (s *fileStore) put(ctx context.Context, u *upload, info flow.FileInfo, data []byte) error {
-	if err := s.backend.PutFile(ctx, u.sid, info, data); err != nil {
+// put stores an upload's info.Size bytes, spilled to f, and records it. A
+// backend that takes a reader streams them from f; for another, the bytes
+// are read into memory, by at most maxLoading uploads at once.
+func (s *fileStore) put(ctx context.Context, u *upload, info flow.FileInfo, f *os.File) error {
+	err := s.store(ctx, u.sid, info, f)
+	if err != nil {
 		u.end(nil)
 		return err
 	}
-	info.Size = int64(len(data))
 	u.end(&info)
 	return nil
 }
+
+func (s *fileStore) store(ctx context.Context, sid string, info flow.FileInfo, f *os.File) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("gateway: reread upload %s: %w", info.ID, err)
+	}
+	if st, ok := s.backend.(flow.FileStreamer); ok {
+		return st.PutFileFrom(ctx, sid, info, f)
+	}
+	select {
+	case s.loading <- struct{}{}:
+		defer func() { <-s.loading }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	data := make([]byte, info.Size)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return fmt.Errorf("gateway: reread upload %s: %w", info.ID, err)
+	}
+	return s.backend.PutFile(ctx, sid, info, data)
+}
+
+// spill is an upload's body on its way to a temporary file: the bytes
+// written, the first 512 for sniffing, and whether they are UTF-8.
+type spill struct {
+	f    *os.File
+	n    int64
+	head []byte
+	text utf8Stream
+	werr error // a failed write to f (a full disk), not a failed read
+}
+
+func (s *fileStore) newSpill() (*spill, error) {
+	f, err := os.CreateTemp(s.dir, "deskbridge-upload-*")
+	if err != nil {
+		return nil, fmt.Errorf("gateway: spill an upload: %w", err)
+	}
+	return &spill{f: f}, nil
+}
+
+func (sp *spill) Write(p []byte) (int, error) {
+	if k := min(len(p), 512-len(sp.head)); k > 0 {
+		sp.head = append(sp.head, p[:k]...)
+	}
+	sp.text.write(p)
+	n, err := sp.f.Write(p)
+	sp.n += int64(n)
+	if err != nil {
+		sp.werr = err
+	}
+	return n, err
+}
+
+// remove closes and deletes the temporary file.
+func (sp *spill) remove() {
+	_ = sp.f.Close()
+	_ = os.Remove(sp.f.Name())
+}
+
+// utf8Stream checks that bytes written in pieces are UTF-8, a rune split
+// between two pieces included.
+type utf8Stream struct {
+	carry []byte // the start of a rune the last piece ended in
+	bad   bool
+}
+
+func (u *utf8Stream) write(p []byte) {
+	for len(u.carry) > 0 && len(p) > 0 && !u.bad {
+		u.carry = append(u.carry, p[0])
+		p = p[1:]
+		if utf8.FullRune(u.carry) {
+			r, size := utf8.DecodeRune(u.carry)
+			u.bad = r == utf8.RuneError && size <= 1
+			u.carry = u.carry[:0]
+		}
+	}
+	if u.bad || len(p) == 0 {
+		return
+	}
+	cut := len(p)
+	for i := len(p) - 1; i >= 0 && i >= len(p)-utf8.UTFMax+1; i-- {
+		if utf8.RuneStart(p[i]) {
+			if !utf8.FullRune(p[i:]) {
+				cut = i
+			}
+			break
+		}
+	}
+	u.bad = !utf8.Valid(p[:cut])
+	u.carry = append(u.carry, p[cut:]...)
+}
+
+// valid reports whether everything written was UTF-8.
+func (u *utf8Stream) valid() bool { return !u.bad && len(u.carry) == 0 }
 
 // forgetChat drops what the gateway counts of a session's uploads once its
 // chat is over (the engine deletes the bytes when no message needs them).
@@ -433,8 +535,22 @@ func (g *Gateway) takeFile(ctx context.Context, w http.ResponseWriter, up *uploa
 		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
 		return
 	}
-	data, err := io.ReadAll(io.LimitReader(p, max+1))
+	sp, err := g.files.newSpill()
 	if err != nil {
+		g.log.Error("gateway: upload: no room for its body", "session", sid, "err", err)
+		w.Header().Set("Retry-After", "2")
+		fail(http.StatusServiceUnavailable, CodeUnavailable, "the file could not be received now; try again")
+		return
+	}
+	defer sp.remove()
+	_, err = io.Copy(sp, io.LimitReader(p, max+1))
+	if err != nil {
+		if sp.werr != nil {
+			g.log.Error("gateway: upload: spilling its body", "session", sid, "dir", g.files.dir, "err", sp.werr)
+			w.Header().Set("Retry-After", "30")
+			fail(http.StatusInsufficientStorage, CodeStoreFull, "the server has no room for the file now; try again later")
+			return
+		}
 		if isTooLarge(err) {
 			fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
 			return
@@ -443,21 +559,21 @@ func (g *Gateway) takeFile(ctx context.Context, w http.ResponseWriter, up *uploa
 		fail(http.StatusBadRequest, CodeBadArgs, "the file could not be read completely")
 		return
 	}
-	if int64(len(data)) > max {
+	if sp.n > max {
 		fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
 		return
 	}
-	if ok, why := caps.Accepts(name, claimed, int64(len(data))); !ok {
+	if ok, why := caps.Accepts(name, claimed, sp.n); !ok {
 		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
 		return
 	}
-	typ, why := checkContent(g.opts.UploadTypes, name, claimed, data)
+	typ, why := checkContent(g.opts.UploadTypes, name, claimed, sp.head, sp.text.valid())
 	if why != "" {
 		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
 		return
 	}
 	ended = true
-	if err := g.files.put(ctx, up, flow.FileInfo{ID: fileID, Name: name, Type: typ}, data); err != nil {
+	if err := g.files.put(ctx, up, flow.FileInfo{ID: fileID, Name: name, Type: typ, Size: sp.n}, sp.f); err != nil {
 		switch {
 		case errors.Is(err, flow.ErrStoreFull):
 			g.log.Warn("gateway: the file store is full", "session", sid, "err", err)
@@ -470,10 +586,10 @@ func (g *Gateway) takeFile(ctx context.Context, w http.ResponseWriter, up *uploa
 		return
 	}
 	g.stats.add(&g.stats.uploads)
-	g.stats.uploadBytes.Add(uint64(len(data)))
+	g.stats.uploadBytes.Add(uint64(sp.n))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
-	writeJSON(w, uploadResult{FileID: fileID, Name: name, Size: int64(len(data)), Type: typ})
+	writeJSON(w, uploadResult{FileID: fileID, Name: name, Size: sp.n, Type: typ})
 }
 
 // uploadExts is what a file may be: its extension, with the one type its
@@ -504,9 +620,10 @@ func checkName(name string) string {
 
 // checkContent applies the extension allowlist and the gateway's own
 // accept list, and checks that the name, the declared type and the
-// content agree: the type a browser sends is a claim, the magic bytes are
-// evidence. It returns the type to pass on.
-func checkContent(accept, name, claimed string, data []byte) (string, string) {
+// content agree: the type a browser sends is a claim, the magic bytes (in
+// head, the content's first 512 bytes) are evidence; text must be UTF-8
+// throughout (isUTF8). It returns the type to pass on.
+func checkContent(accept, name, claimed string, head []byte, isUTF8 bool) (string, string) {
 	ext := strings.ToLower(path.Ext(name))
 	want, ok := uploadExts[ext]
 	if !ok {
@@ -520,9 +637,9 @@ func checkContent(accept, name, claimed string, data []byte) (string, string) {
 	if typ != "" && typ != "application/octet-stream" && typ != want {
 		return "", "the file's declared type does not match its name"
 	}
-	sniffed, _, _ := strings.Cut(http.DetectContentType(data), ";")
+	sniffed, _, _ := strings.Cut(http.DetectContentType(head), ";")
 	if want == "text/plain" {
-		if !strings.HasPrefix(sniffed, "text/plain") || !utf8.Valid(data) {
+		if !strings.HasPrefix(sniffed, "text/plain") || !isUTF8 {
 			return "", "the file is not plain text"
 		}
 		return want, ""

@@ -87,6 +87,11 @@ type Options struct {
 	// 429 before their body is read. Defaults 16 and 2.
 	MaxUploadsInFlight        int
 	MaxSessionUploadsInFlight int
+	// UploadDir holds the bodies of uploads while they are received and
+	// checked, one temporary file each, removed once the file is stored or
+	// refused: however many uploads come at once, the server's memory
+	// holds none of them whole. Default os.TempDir().
+	UploadDir string
 	// MaxMessageBytes bounds the text of one user message; a longer one is
 	// refused with message_too_long. Default 16 KiB.
 	MaxMessageBytes int
@@ -289,7 +294,7 @@ func New(opts Options) (*Gateway, error) {
 	g.files = newFileStore(uploadLimits{
 		files: opts.MaxSessionFiles, chatBytes: opts.MaxChatUploadBytes, totalBytes: opts.MaxUploadBytesTotal,
 		inFlight: opts.MaxUploadsInFlight, inFlightSession: opts.MaxSessionUploadsInFlight,
-	}, files)
+	}, files, opts.UploadDir)
 	switch {
 	case opts.Engine != nil:
 		g.engine = opts.Engine

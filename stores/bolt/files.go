@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -45,13 +46,20 @@ func newFileName(fileID string) string {
 // PutFile implements flow.FileStore. The bytes are written to a temporary
 // file, fsynced and renamed before the metadata is committed.
 func (s *Store) PutFile(ctx context.Context, sessionID string, info flow.FileInfo, data []byte) error {
-	if err := s.putFile(ctx, sessionID, info, data); err != nil {
-		return fmt.Errorf("boltstore: put file %s of session %s (%d bytes): %w", info.ID, sessionID, len(data), err)
+	info.Size = int64(len(data))
+	return s.PutFileFrom(ctx, sessionID, info, bytes.NewReader(data))
+}
+
+// PutFileFrom implements flow.FileStreamer: the info.Size bytes of r go
+// to the temporary file as they are read.
+func (s *Store) PutFileFrom(ctx context.Context, sessionID string, info flow.FileInfo, r io.Reader) error {
+	if err := s.putFile(ctx, sessionID, info, r); err != nil {
+		return fmt.Errorf("boltstore: put file %s of session %s (%d bytes): %w", info.ID, sessionID, info.Size, err)
 	}
 	return nil
 }
 
-func (s *Store) putFile(ctx context.Context, sessionID string, info flow.FileInfo, data []byte) error {
+func (s *Store) putFile(ctx context.Context, sessionID string, info flow.FileInfo, r io.Reader) error {
 	if err := checkID(sessionID); err != nil {
 		return err
 	}
@@ -62,7 +70,9 @@ func (s *Store) putFile(ctx context.Context, sessionID string, info flow.FileInf
 	if err != nil && !errors.Is(err, flow.ErrNotFound) {
 		return err
 	}
-	info.Size = int64(len(data))
+	if info.Size < 0 {
+		return fmt.Errorf("%w: negative size", flow.ErrInvalid)
+	}
 	delta := info.Size - old.Info.Size
 	s.fileMu.Lock()
 	if s.fileBytes+delta > s.maxFiles {
@@ -80,7 +90,7 @@ func (s *Store) putFile(ctx context.Context, sessionID string, info flow.FileInf
 
 	dir := s.sessionDir(sessionID)
 	name := newFileName(info.ID)
-	if err := s.writeFile(dir, name, data); err != nil {
+	if err := s.writeFile(dir, name, r, info.Size); err != nil {
 		release()
 		return mapErr(err)
 	}
@@ -108,9 +118,10 @@ func (s *Store) putFile(ctx context.Context, sessionID string, info flow.FileInf
 	return nil
 }
 
-// writeFile writes data durably as dir/name: temp file, fsync, rename,
-// fsync of the directory. It leaves nothing behind when it fails.
-func (s *Store) writeFile(dir, name string, data []byte) error {
+// writeFile writes the size bytes of r durably as dir/name: temp file,
+// fsync, rename, fsync of the directory. It leaves nothing behind when it
+// fails, or when r holds more or fewer bytes.
+func (s *Store) writeFile(dir, name string, r io.Reader, size int64) error {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
@@ -124,7 +135,10 @@ func (s *Store) writeFile(dir, name string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	n, err := io.Copy(f, io.LimitReader(r, size+1))
+	if err == nil && n != size {
+		err = fmt.Errorf("%w: the file has %d bytes, not %d", flow.ErrInvalid, n, size)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

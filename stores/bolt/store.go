@@ -51,8 +51,9 @@ const (
 	DefaultLockTimeout  = time.Second
 )
 
-// Store is a flow.Store, flow.FileStore and flow.Pinger over one bbolt
-// file. It is safe for concurrent use. Close it to release the file.
+// Store is a flow.Store, flow.FileStore, flow.FileStreamer and flow.Pinger
+// over one bbolt file. It is safe for concurrent use. Close it to release
+// the file.
 type Store struct {
 	db       *bolt.DB
 	path     string
@@ -74,10 +75,11 @@ type Store struct {
 }
 
 var (
-	_ flow.Store     = (*Store)(nil)
-	_ flow.FileStore = (*Store)(nil)
-	_ flow.Pinger    = (*Store)(nil)
-	_ io.Closer      = (*Store)(nil)
+	_ flow.Store        = (*Store)(nil)
+	_ flow.FileStore    = (*Store)(nil)
+	_ flow.FileStreamer = (*Store)(nil)
+	_ flow.Pinger       = (*Store)(nil)
+	_ io.Closer         = (*Store)(nil)
 )
 
 // Root buckets. Records, events and file metadata live under their own

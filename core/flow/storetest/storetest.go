@@ -75,6 +75,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness, opts Options) {
 		{"concurrent_sessions", false, checkConcurrent},
 		{"files", false, checkFiles},
 		{"files_bounded", false, checkFilesBounded},
+		{"files_streamed", false, checkFilesStreamed},
 		{"reopen_keeps_everything", true, checkReopen},
 		{"reopen_then_append", true, checkReopenAppend},
 		{"reopen_keeps_files", true, checkReopenFiles},
@@ -710,6 +711,36 @@ func checkFiles(t *testing.T, s *suite) {
 	// Files do not make a session.
 	if ids, _ := s.store.List(s.ctx); len(ids) != 0 {
 		t.Fatalf("List after files only: %v", ids)
+	}
+}
+
+// checkFilesStreamed: a FileStreamer stores what its reader yields, and
+// nothing when the reader ends short of info.Size or runs past it.
+func checkFilesStreamed(t *testing.T, s *suite) {
+	fs := fileStore(t, s)
+	st, ok := fs.(flow.FileStreamer)
+	if !ok {
+		t.Skip("the store is not a flow.FileStreamer")
+	}
+	data := bytes.Repeat([]byte{0, 1, 2, 254, 255}, 100_000) // 500 KB
+	info := flow.FileInfo{ID: "f1", Name: "scan.pdf", Type: "application/pdf", Size: int64(len(data))}
+	if err := st.PutFileFrom(s.ctx, "s", info, bytes.NewReader(data)); err != nil {
+		t.Fatalf("PutFileFrom: %v", err)
+	}
+	if got, b := readFile(t, s, fs, "s", "f1"); got != info || !bytes.Equal(b, data) {
+		t.Fatalf("file back: %+v, %d bytes; want %+v, %d bytes", got, len(b), info, len(data))
+	}
+	for _, c := range []struct {
+		what string
+		size int64
+	}{{"short", int64(len(data)) + 1}, {"long", int64(len(data)) - 1}} {
+		bad := flow.FileInfo{ID: "f1", Name: "v2.pdf", Size: c.size}
+		if err := st.PutFileFrom(s.ctx, "s", bad, bytes.NewReader(data)); err == nil {
+			t.Fatalf("PutFileFrom with a reader %s of info.Size: no error", c.what)
+		}
+		if got, b := readFile(t, s, fs, "s", "f1"); got != info || !bytes.Equal(b, data) {
+			t.Fatalf("after a %s PutFileFrom the file is %+v, %d bytes; want the first", c.what, got, len(b))
+		}
 	}
 }
 
