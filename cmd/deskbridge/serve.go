@@ -38,6 +38,7 @@ type serveConfig struct {
 	LeaseTTL       duration
 	Limits         limits
 	TokenSecret    string
+	Identity       identitySettings
 	// KitSettings are the kit's own settings, by variable.
 	KitSettings map[string]string
 
@@ -162,6 +163,9 @@ func (c serveConfig) validate(spec kitSpec) error {
 	if c.LeaseTTL != 0 && time.Duration(c.LeaseTTL) < time.Second {
 		errs = append(errs, fmt.Errorf("lease TTL %v (from %s): use at least 1s", time.Duration(c.LeaseTTL), from("lease-ttl")))
 	}
+	if err := c.Identity.check(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.TokenSecret != "" && len(c.TokenSecret) < 32 {
 		errs = append(errs, errors.New("DESKBRIDGE_TOKEN_SECRET: use at least 32 characters (head -c 32 /dev/urandom | base64 makes one)"))
 	}
@@ -218,6 +222,10 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 	if err != nil {
 		log.Warn("deskbridge: uploads are received into the system's temporary directory", "err", err)
 	}
+	ids, err := cfg.Identity.verifier()
+	if err != nil {
+		return err
+	}
 	srv, err := startServer(serverConfig{
 		Listen: cfg.Listen,
 		Kit:    kitConfig{Name: cfg.Kit, DeskURL: cfg.DeskURL, PublicURL: cfg.PublicURL, Settings: cfg.KitSettings, Logger: log},
@@ -243,6 +251,8 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			UploadDir:            uploadDir,
 			MaxHistoryBytes:      cfg.Limits.MaxHistoryBytes,
 			TokenTTL:             time.Duration(cfg.Limits.TokenTTL),
+			Identity:             ids,
+			RequireIdentity:      cfg.Identity.Required == "true",
 		},
 		Flow: flow.Options{Store: store, Logger: log.With("component", "flow"),
 			MaxSessions: cfg.Limits.MaxSessions, MaxChatDuration: time.Duration(cfg.Limits.MaxChatDuration)},

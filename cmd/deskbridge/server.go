@@ -295,6 +295,7 @@ type gatewayCollector struct {
 	sessions, conns, opened, framesIn, framesOut *prometheus.Desc
 	events, errs, origins, uploads, uploadBytes  *prometheus.Desc
 	limited, evicted, uploadHeld                 *prometheus.Desc
+	identities                                   *prometheus.Desc
 }
 
 func newGatewayCollector(gw *gateway.Gateway) *gatewayCollector {
@@ -316,11 +317,12 @@ func newGatewayCollector(gw *gateway.Gateway) *gatewayCollector {
 		limited:     d("limited_total", "Requests a limit refused or cut, by limit (docs/limits.md).", "limit"),
 		evicted:     d("sessions_evicted_total", "Chat-less sessions forgotten to make room at the session limit."),
 		uploadHeld:  d("upload_bytes_held", "Bytes of uploads kept for running chats and being received."),
+		identities:  d("identities_total", "Identity token checks of hellos, by outcome: verified, refused, missing, mismatch.", "outcome"),
 	}
 }
 
 func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.sessions, c.conns, c.opened, c.framesIn, c.framesOut, c.events, c.errs, c.origins, c.uploads, c.uploadBytes, c.limited, c.evicted, c.uploadHeld} {
+	for _, d := range []*prometheus.Desc{c.sessions, c.conns, c.opened, c.framesIn, c.framesOut, c.events, c.errs, c.origins, c.uploads, c.uploadBytes, c.limited, c.evicted, c.uploadHeld, c.identities} {
 		ch <- d
 	}
 }
@@ -344,6 +346,9 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 	n(c.evicted, st.Evicted)
 	for limit, v := range st.Limited {
 		ch <- prometheus.MustNewConstMetric(c.limited, prometheus.CounterValue, float64(v), limit)
+	}
+	for outcome, v := range st.Identities {
+		ch <- prometheus.MustNewConstMetric(c.identities, prometheus.CounterValue, float64(v), outcome)
 	}
 	for code, v := range st.Errors {
 		ch <- prometheus.MustNewConstMetric(c.errs, prometheus.CounterValue, float64(v), code)

@@ -95,6 +95,7 @@ func (s *Session) beginChat(connectMsg servicedesk.MessageResponse) {
 	s.agentTyping, s.userTyping, s.sharing = false, false, false
 	s.profile, s.lastAvail = nil, nil
 	s.profiles = nil
+	s.handoff = nil
 	s.staged = nil
 	s.connectMsg = &connectMsg
 	s.dirty = true
@@ -116,6 +117,9 @@ func (s *Session) startDesk(payload json.RawMessage, handoff servicedesk.Handoff
 	}
 	msg := *s.connectMsg
 	desk := s.desk
+	if !handoff.IsZero() {
+		s.handoff = &handoff
+	}
 	s.deskCall("StartChat", "", s.opts.StartChatTimeout, func(ctx context.Context) error {
 		return desk.StartChat(ctx, msg, servicedesk.StartChatOptions{PreStartChatPayload: payload, Handoff: handoff})
 	}, func(err error) {

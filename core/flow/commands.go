@@ -116,6 +116,11 @@ func (s *Session) StartChat(ctx context.Context, connectMsg servicedesk.MessageR
 				s.endWaiters = append(s.endWaiters, ending)
 				return nil
 			}
+			h, err := s.withCustomer(opts.Handoff)
+			if err != nil {
+				return err
+			}
+			opts.Handoff = h
 			return s.beginStart(connectMsg, &chat)
 		})
 		if err != nil {
@@ -512,6 +517,8 @@ type Snapshot struct {
 	ShareAsked   bool                           `json:"share_asked,omitempty"`
 	Outbox       int                            `json:"outbox,omitempty"`
 	Desk         string                         `json:"desk,omitempty"`
+	// Subject is the verified customer's id, "" while anonymous.
+	Subject string `json:"subject,omitempty"`
 }
 
 // Snapshot returns the session's current view.
@@ -525,6 +532,9 @@ func (s *Session) Snapshot(ctx context.Context) (Snapshot, error) {
 		}
 		if s.desk != nil {
 			snap.Desk = s.desk.Name()
+		}
+		if s.customer != nil {
+			snap.Subject = s.customer.ID
 		}
 		return nil
 	})

@@ -12,6 +12,8 @@ var (
 	ErrNoChat = servicedesk.ErrNoChat
 	// ErrChatRunning: StartChat while a chat is in progress.
 	ErrChatRunning = errors.New("flow: a chat is already running")
+	// ErrOtherCustomer: the session belongs to another verified customer.
+	ErrOtherCustomer = errors.New("flow: the session belongs to another customer")
 	// ErrStartCancelled: the pre-start hook cancelled the chat.
 	ErrStartCancelled = errors.New("flow: start cancelled by the pre-start hook")
 	// ErrEndCancelled: the pre-end hook kept the chat going.

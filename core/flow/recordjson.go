@@ -51,6 +51,12 @@ type recordCache struct {
 	profile     *servicedesk.AgentProfile
 	profileJSON []byte
 
+	customer     *servicedesk.Customer
+	customerJSON []byte
+
+	handoff     *servicedesk.Handoff
+	handoffJSON []byte
+
 	profiles     uintptr // the map's identity
 	profilesJSON []byte
 
@@ -101,6 +107,24 @@ func (c *recordCache) encode(b []byte, r *Record) ([]byte, error) {
 			c.profiles = id
 		}
 		b = append(append(b, `,"profiles":`...), c.profilesJSON...)
+	}
+	if r.Customer != nil {
+		if c.customer != r.Customer || c.customerJSON == nil {
+			if c.customerJSON, err = json.Marshal(r.Customer); err != nil {
+				return nil, err
+			}
+			c.customer = r.Customer
+		}
+		b = append(append(b, `,"customer":`...), c.customerJSON...)
+	}
+	if r.Handoff != nil {
+		if c.handoff != r.Handoff || c.handoffJSON == nil {
+			if c.handoffJSON, err = json.Marshal(r.Handoff); err != nil {
+				return nil, err
+			}
+			c.handoff = r.Handoff
+		}
+		b = append(append(b, `,"handoff":`...), c.handoffJSON...)
 	}
 	if len(r.DeskState) > 0 {
 		if !sameBytes(c.desk, r.DeskState) || c.deskJSON == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
@@ -40,6 +41,9 @@ func liveRecord() *Record {
 		Outbox:       []PendingMessage{{ID: "m-1", Message: servicedesk.NewTextRequest("hello <b>there</b> & you")}},
 		Suspended:    true,
 		LastSeq:      123,
+		Customer:     &servicedesk.Customer{ID: "c-42", Name: "Ada <L>", Claims: map[string]string{"tier": "gold"}},
+		Handoff: &servicedesk.Handoff{Summary: "card", Unverified: map[string]string{"order": "42"},
+			Transcript: []servicedesk.Turn{{From: servicedesk.TurnUser, Text: "my card", At: time.Unix(1795568773, 0).UTC()}}},
 	}
 	for i := range 32 {
 		r.RecentSent = append(r.RecentSent, fmt.Sprintf("m-%016x", i))
@@ -57,6 +61,7 @@ func TestRecordJSONIsEncodingJSON(t *testing.T) {
 		"bad state":    func(r *Record) { r.State = State(200) },
 		"no extras": func(r *Record) {
 			r.ConnectMessage, r.Profile, r.Profiles, r.DeskState, r.Outbox, r.RecentSent = nil, nil, nil, nil, nil, nil
+			r.Customer, r.Handoff = nil, nil
 			r.Joined, r.Started, r.Suspended = false, false, false
 		},
 		"empty desk state": func(r *Record) { r.DeskState = json.RawMessage{} },

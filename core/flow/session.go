@@ -56,6 +56,8 @@ type Session struct {
 	warned           bool
 	endPending       bool
 	connectMsg       *servicedesk.MessageResponse
+	customer         *servicedesk.Customer // the verified user, nil while anonymous; replaced, never changed in place
+	handoff          *servicedesk.Handoff  // what the desk was given for this chat
 	profile          *servicedesk.AgentProfile
 	profiles         map[string]servicedesk.AgentProfile
 	caps             servicedesk.Capabilities
@@ -436,6 +438,8 @@ func (s *Session) record() Record {
 		Joined:       s.joined,
 		Started:      s.started,
 		Profile:      s.profile,
+		Customer:     s.customer,
+		Handoff:      s.handoff,
 		Capabilities: s.caps,
 		Suspended:    s.suspended,
 		LastSeq:      s.lastSeq,
@@ -467,6 +471,8 @@ func (s *Session) restore(r Record) {
 	s.joined = r.Joined
 	s.started = r.Started
 	s.connectMsg = r.ConnectMessage
+	s.customer = r.Customer
+	s.handoff = r.Handoff
 	s.profile = r.Profile
 	s.profiles = maps.Clone(r.Profiles)
 	s.caps = r.Capabilities

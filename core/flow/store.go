@@ -29,6 +29,11 @@ type Record struct {
 	ConnectMessage *servicedesk.MessageResponse        `json:"connect_message,omitempty"`
 	Profile        *servicedesk.AgentProfile           `json:"profile,omitempty"`
 	Profiles       map[string]servicedesk.AgentProfile `json:"profiles,omitempty"`
+	// Customer is the session's verified user (Session.Identify), nil
+	// while it is anonymous.
+	Customer *servicedesk.Customer `json:"customer,omitempty"`
+	// Handoff is what the desk was given with StartChat for this chat.
+	Handoff *servicedesk.Handoff `json:"handoff,omitempty"`
 	// DeskState is what the desk stored with UpdatePersistedState.
 	DeskState    json.RawMessage          `json:"desk_state,omitempty"`
 	Capabilities servicedesk.Capabilities `json:"capabilities"`

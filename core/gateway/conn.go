@@ -277,6 +277,11 @@ func (c *conn) hello(req request) bool {
 		c.fail(req.ID, req.Op, protoErr(CodeBadToken, "the token is not valid here; send hello without a token to start a new session"))
 		return true
 	}
+	customer, ierr := g.helloIdentity(c.ctx, req)
+	if ierr != nil {
+		c.fail(req.ID, req.Op, ierr)
+		return true
+	}
 	if resumed {
 		var ok bool
 		if id, legacy, ok = g.tokens.verify(req.Token); !ok || !g.known(c.ctx, id) {
@@ -305,7 +310,7 @@ func (c *conn) hello(req request) bool {
 	defer cancel()
 	s, err := g.engine.Session(ctx, id)
 	if errors.Is(err, flow.ErrOwnedElsewhere) && g.fwd != nil {
-		return c.helloRemote(req, id, resumed)
+		return c.helloRemote(req, id, resumed, customer)
 	}
 	if errors.Is(err, flow.ErrTooManySessions) {
 		g.detach(id)
@@ -329,6 +334,22 @@ func (c *conn) hello(req request) bool {
 		leave()
 		g.detach(id)
 		return badToken()
+	}
+	e := sameSubject(snap.Subject, customer)
+	if e == nil {
+		e = identify(ctx, s, customer)
+	}
+	if e == nil && customer != nil {
+		snap.Subject = customer.ID
+	}
+	if e != nil {
+		leave()
+		g.detach(id)
+		if e.Code == CodeBadIdentity {
+			g.stats.identity("mismatch")
+		}
+		c.fail(req.ID, req.Op, e)
+		return true
 	}
 	c.sess, c.leave, c.sid, c.mode = s, leave, id, req.Mode
 	from := c.welcome(ctx, req, resumed, snap, s)
@@ -496,10 +517,11 @@ func (c *conn) op(req request) opResult {
 			return bad(e)
 		}
 		payload := a.Options.PreStartChatPayload
+		var h servicedesk.Handoff
 		if trust := c.g.opts.TrustConnectMessage; trust == nil || !trust(ctx, msg, payload) {
-			msg, payload = fromUser(msg, payload)
+			msg, payload, h.Unverified = fromUser(msg, payload)
 		}
-		err := s.StartChat(ctx, msg, flow.StartOptions{Payload: payload})
+		err := s.StartChat(ctx, msg, flow.StartOptions{Payload: payload, Handoff: h})
 		return opResult{err: err}
 	case OpSendMessageToAgent:
 		var a sendArgs

@@ -151,6 +151,15 @@ type Options struct {
 	// marked.
 	TrustConnectMessage func(ctx context.Context, msg servicedesk.MessageResponse, payload json.RawMessage) bool
 
+	// Identity verifies the identity token a hello carries (identity.New
+	// makes one for JWTs). A verified customer is bound to the session
+	// (flow.Session.Identify) and reaches the desk in the hand-off; a
+	// session bound to one customer is resumed only with a token for the
+	// same one. Default: nil, a hello with an identity token is refused.
+	Identity IdentityVerifier
+	// RequireIdentity refuses a hello without an identity token.
+	RequireIdentity bool
+
 	// Logger receives connection, auth and limit events, never message
 	// content or tokens. Default: discard.
 	Logger *slog.Logger
@@ -612,6 +621,11 @@ type Stats struct {
 	// Evicted counts chat-less sessions the engine forgot to make room for
 	// new ones at MaxSessions.
 	Evicted uint64 `json:"evicted"`
+	// Identities counts hellos' identity checks by outcome: verified,
+	// refused (a bad token, or none taken here), missing (none given where
+	// one is required), mismatch (a token for another customer than the
+	// session's).
+	Identities map[string]int64 `json:"identities"`
 }
 
 type counters struct {
@@ -621,7 +635,10 @@ type counters struct {
 	errMu                                                    sync.Mutex
 	errs                                                     map[string]int64
 	limits                                                   map[string]int64
+	identities                                               map[string]int64
 }
+
+func (c *counters) identity(outcome string) { c.count(&c.identities, outcome) }
 
 func (c *counters) limit(name string) { c.count(&c.limits, name) }
 
@@ -658,6 +675,10 @@ func (g *Gateway) Stats() Stats {
 	}
 	if life.Expired > 0 {
 		st.Limited[LimitChatLifetime] += int64(life.Expired)
+	}
+	st.Identities = maps.Clone(c.identities)
+	if st.Identities == nil {
+		st.Identities = map[string]int64{}
 	}
 	st.Errors = make(map[string]int64, len(c.errs))
 	for k, v := range c.errs {

@@ -102,6 +102,7 @@ const (
 	CodeBadArgs         = "bad_args"
 	CodeHelloFirst      = "hello_first"
 	CodeBadToken        = "bad_token"
+	CodeBadIdentity     = "bad_identity"
 	CodeBadSeq          = "bad_seq"
 	CodeRateLimited     = "rate_limited"
 	CodeNoChat          = "no_chat"
@@ -139,9 +140,11 @@ type request struct {
 	ID   string          `json:"id,omitempty"`
 	Args json.RawMessage `json:"args,omitempty"`
 	// hello only
-	Token   string `json:"token,omitempty"`
-	Mode    Mode   `json:"mode,omitempty"`
-	LastSeq uint64 `json:"last_seq,omitempty"`
+	Token string `json:"token,omitempty"`
+	// Identity is the site's signed identity token for the user (a JWT).
+	Identity string `json:"identity,omitempty"`
+	Mode     Mode   `json:"mode,omitempty"`
+	LastSeq  uint64 `json:"last_seq,omitempty"`
 }
 
 // maxRequestID bounds the id a client picks for a request.
@@ -351,6 +354,8 @@ func codeOf(err error) string {
 		return CodeNoScreenShare
 	case errors.Is(err, flow.ErrNotSharing):
 		return CodeNotSharing
+	case errors.Is(err, flow.ErrOtherCustomer):
+		return CodeBadIdentity
 	case errors.Is(err, flow.ErrInvalid):
 		return CodeBadArgs
 	case errors.Is(err, flow.ErrClosed):
@@ -404,6 +409,7 @@ var sentences = map[string]string{
 	CodeNoScreenShare:  "there is no screen share request to answer",
 	CodeNotSharing:     "no screen share is running",
 	CodeBadArgs:        "the arguments are not valid for this op",
+	CodeBadIdentity:    "the session belongs to another identity",
 	CodeShuttingDown:   "the server is shutting down; reconnect",
 	CodeEventsTrimmed:  "those events are no longer kept; reload the history",
 	CodeTimeout:        "the operation took too long; try again",

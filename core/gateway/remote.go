@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/gorilla/websocket"
 )
 
@@ -44,7 +45,7 @@ func (c *conn) forward(ctx context.Context, frame []byte) ([]byte, error) {
 }
 
 // helloRemote completes a hello for a session another instance owns.
-func (c *conn) helloRemote(req request, id string, resumed bool) bool {
+func (c *conn) helloRemote(req request, id string, resumed bool, customer *servicedesk.Customer) bool {
 	g := c.g
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), g.opts.OpTimeout)
 	defer cancel()
@@ -52,6 +53,15 @@ func (c *conn) helloRemote(req request, id string, resumed bool) bool {
 	if err != nil {
 		g.detach(id)
 		c.failRemote(req, err)
+		return true
+	}
+	// The owner keeps the session's customer; an anonymous session
+	// resumed here with an identity stays anonymous (its owner binds
+	// identities, at its own hellos).
+	if e := sameSubject(snap.Subject, customer); e != nil {
+		g.detach(id)
+		g.stats.identity("mismatch")
+		c.fail(req.ID, req.Op, e)
 		return true
 	}
 	c.remote = &remoteSession{id: id, fwd: g.fwd} // its owner decides when it is forgotten

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -12,9 +13,21 @@ import (
 // take it as the bot's word ("the bot verified this user").
 const FromUserLabel = "Sent by the user's browser, not verified by the bot:"
 
+// Bounds of what the browser's unverified context may hold.
+const (
+	maxUnverifiedKeys       = 32
+	maxUnverifiedKeyBytes   = 64
+	maxUnverifiedValueBytes = 1024
+)
+
 // fromUser marks the hand-off summary, the message to the agent and the
-// payload of a connect message from the browser as the user's.
-func fromUser(m servicedesk.MessageResponse, payload json.RawMessage) (servicedesk.MessageResponse, json.RawMessage) {
+// payload of a connect message from the browser as the user's. The
+// connect message's additional_data and the payload's members are the
+// user's claims, not routing attributes: they come back as unverified
+// context (Handoff.Unverified), and leave the connect message, so that no
+// kit routes on them.
+func fromUser(m servicedesk.MessageResponse, payload json.RawMessage) (servicedesk.MessageResponse, json.RawMessage, map[string]string) {
+	unverified := map[string]string{}
 	m.Output.Generic = slices.Clone(m.Output.Generic)
 	for i := range m.Output.Generic {
 		it := &m.Output.Generic[i]
@@ -24,14 +37,53 @@ func fromUser(m servicedesk.MessageResponse, payload json.RawMessage) (servicede
 		if it.MessageToHumanAgent != "" {
 			it.MessageToHumanAgent = FromUserLabel + " " + it.MessageToHumanAgent
 		}
-		if it.TransferInfo != nil && len(it.TransferInfo.SummaryMessageToAgent) > 0 {
-			ti := *it.TransferInfo
-			ti.SummaryMessageToAgent = append([]servicedesk.GenericItem{servicedesk.TextItem(FromUserLabel)}, ti.SummaryMessageToAgent...)
-			it.TransferInfo = &ti
+		if it.TransferInfo == nil {
+			continue
 		}
+		ti := *it.TransferInfo
+		if len(ti.SummaryMessageToAgent) > 0 {
+			ti.SummaryMessageToAgent = append([]servicedesk.GenericItem{servicedesk.TextItem(FromUserLabel)}, ti.SummaryMessageToAgent...)
+		}
+		for _, k := range slices.Sorted(maps.Keys(ti.AdditionalData)) {
+			addUnverified(unverified, k, ti.AdditionalData[k])
+		}
+		ti.AdditionalData = nil
+		it.TransferInfo = &ti
 	}
 	if len(payload) > 0 && string(payload) != "null" {
+		var members map[string]json.RawMessage
+		if json.Unmarshal(payload, &members) == nil {
+			for _, k := range slices.Sorted(maps.Keys(members)) {
+				addUnverified(unverified, k, jsonText(members[k]))
+			}
+		} else {
+			addUnverified(unverified, "payload", string(payload))
+		}
 		payload, _ = json.Marshal(map[string]json.RawMessage{"from_user": payload})
 	}
-	return m, payload
+	if len(unverified) == 0 {
+		unverified = nil
+	}
+	return m, payload, unverified
+}
+
+// addUnverified adds one claim of the browser, within the bounds; the
+// first of a clash wins.
+func addUnverified(into map[string]string, k, v string) {
+	if k == "" || len(k) > maxUnverifiedKeyBytes || len(into) >= maxUnverifiedKeys {
+		return
+	}
+	if _, ok := into[k]; !ok {
+		into[k] = servicedesk.Truncate(v, maxUnverifiedValueBytes)
+	}
+}
+
+// jsonText is a JSON value as text: a string as itself, anything else as
+// its JSON.
+func jsonText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -197,6 +198,17 @@ func fullRecord(id string) *flow.Record {
 		},
 		RecentSent: []string{"m-2", "m-1", "m0"},
 		Suspended:  true,
+		Customer: &servicedesk.Customer{ID: "c-42", Name: "Ada Lovelace", Email: "ada@example.com", Locale: "en-GB",
+			Claims: map[string]string{"tier": "gold"}},
+		Handoff: &servicedesk.Handoff{
+			Customer:   &servicedesk.Customer{ID: "c-42", Name: "Ada Lovelace"},
+			Unverified: map[string]string{"order": "42"}, Attributes: map[string]string{"queue": "billing"},
+			Summary: "wants a refund",
+			Transcript: []servicedesk.Turn{
+				{From: servicedesk.TurnUser, Text: "my card was declined", At: time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC)},
+				{From: servicedesk.TurnBot, Text: "I will get you a person", At: time.Date(2026, 12, 2, 4, 0, 1, 500_000_000, time.UTC)},
+			},
+		},
 	}
 }
 

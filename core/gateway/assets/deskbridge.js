@@ -27,6 +27,11 @@ const DEFAULTS = {
   // A socket lost this long during an agent chat is shown to the user as
   // a lost connection (Carbon's DISCONNECTED status), until it is back.
   lostAfterMs: 2000,
+  // identity is the identity token the site's server signed for the
+  // logged-in user (a JWT), or a function returning one (or a Promise of
+  // one), asked again at every connection so that a short-lived token is
+  // renewed. Without it the session is anonymous.
+  identity: null,
   texts: {
     waitEndedOnReload:
       "Your request for an agent was cancelled when the page reloaded. Ask again to be connected.",
@@ -55,6 +60,7 @@ const DEFAULTS = {
     shutting_down: "The service is restarting. Try again in a moment.",
     store_full: "The service is busy right now. Try again later.",
     bad_token: "Your chat session has expired. Reload the page to start again.",
+    bad_identity: "We could not confirm who you are. Sign in again or reload the page.",
     unauthorized: "Your chat session has expired. Reload the page to start again.",
     not_delivered: "Your message could not be delivered to the agent.",
   },
@@ -148,7 +154,24 @@ class Connection {
     return p;
   }
 
-  open() {
+  /** identityToken asks the page for the user's identity token, if any. */
+  async identityToken() {
+    const id = this.opts.identity;
+    const token = typeof id === "function" ? await id() : id;
+    return token ? String(token) : undefined;
+  }
+
+  async open() {
+    let identity;
+    try {
+      identity = await this.identityToken();
+    } catch (e) {
+      throw new GatewayError("bad_identity", "the page's identity function failed: " + String(e));
+    }
+    return this.openWith(identity);
+  }
+
+  openWith(identity) {
     return new Promise((resolve, reject) => {
       let ws;
       try {
@@ -161,7 +184,7 @@ class Connection {
       let welcomed = false;
       const helloId = "h" + this.nextId++;
       ws.onopen = () => {
-        ws.send(JSON.stringify({ op: "hello", id: helloId, token: this.token || undefined, mode: this.h.mode, last_seq: this.lastSeq }));
+        ws.send(JSON.stringify({ op: "hello", id: helloId, token: this.token || undefined, identity, mode: this.h.mode, last_seq: this.lastSeq }));
       };
       ws.onmessage = (m) => {
         let f;
@@ -187,7 +210,7 @@ class Connection {
             this.token = null;
             this.lastSeq = 0;
             this.h.onWelcome && this.h.onWelcome({ type: "welcome", reset: true, lost: true });
-            ws.send(JSON.stringify({ op: "hello", id: helloId, mode: this.h.mode, last_seq: 0 }));
+            ws.send(JSON.stringify({ op: "hello", id: helloId, identity, mode: this.h.mode, last_seq: 0 }));
           } else {
             reject(new GatewayError(f.error ? f.error.code : "bad_frame", f.error ? f.error.message : "hello refused"));
             ws.close();
@@ -833,7 +856,8 @@ async function loadHistory(bridge) {
 /**
  * createDeskbridge returns a serviceDeskFactory and a customLoadHistory for
  * one gateway. Options: baseURL (default: where this module was loaded
- * from), name, reconnectTimeoutMs, callTimeoutMs, texts.
+ * from), name, identity (the signed identity token of the logged-in user,
+ * or a function that returns one), reconnectTimeoutMs, callTimeoutMs, texts.
  */
 export function createDeskbridge(options) {
   const bridge = { opts: withDefaults(options), historySeq: new Map() };
