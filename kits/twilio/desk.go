@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -76,7 +77,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.Begin(false)
 	d.resetChat()
 	log := p.Logger
-	if log == nil {
+	if log == nil || os.Getenv("KIT_DEBUG") != "" {
 		log = k.log
 	}
 	d.log = log.With("kit", "twilio")

@@ -537,9 +537,8 @@ func TestMediaUpload(t *testing.T) {
 		return httpmock.NewStringResponse(201, `{"sid":"ME22222222222222222222222222222222","service_sid":"`+service+`","size":4,"content_type":"image/png","filename":"receipt.png","links":{"content":"x","content_direct_temporary":"y"}}`), nil
 	})
 	f := file("f1", "receipt.png", "image/png", []byte("\x89PNG"))
-	bad := file("f2", "tool.exe", "application/x-msdownload", []byte("MZ"))
 	require.NoError(t, w.desk.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest("see"), "msg-4",
-		servicedesk.AdditionalDataToAgent{FilesToUpload: []servicedesk.FileUpload{f, bad}}))
+		servicedesk.AdditionalDataToAgent{FilesToUpload: []servicedesk.FileUpload{f}}))
 	assert.Equal(t, []byte("\x89PNG"), got)
 	assert.Equal(t, "image/png", ctype)
 	assert.Equal(t, "receipt.png", filename)
@@ -551,7 +550,10 @@ func TestMediaUpload(t *testing.T) {
 	assert.Equal(t, "see", posted[0].Get("Body"))
 	calls := w.rec.Calls()
 	assert.Contains(t, calls, "file(f1,false,)")
-	assert.Contains(t, calls, "file(f2,true,This type of file can't be uploaded.)")
+	// A file selected outside the offered types is warned about at once.
+	bad := file("f2", "tool.exe", "application/x-msdownload", []byte("MZ"))
+	require.NoError(t, w.desk.(servicedesk.FileSelectionValidator).FilesSelectedForUpload(context.Background(), []servicedesk.FileUpload{bad}))
+	w.waitFor("file(f2,true,This type of file can't be uploaded.)")
 
 	// The media service refuses a file: its message is the reason.
 	w.mt.RegisterResponder(http.MethodPost, mediaBase+"/Services/"+service+"/Media",

@@ -45,7 +45,11 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 			form.Set("MediaSid", media[i])
 		}
 		if _, err := d.post(ctx, form, messageID, i); err != nil {
-			d.filesDone(sent, cantSend)
+			why := cantSend
+			if te := (*Error)(nil); errors.As(err, &te) && te.ErrorCode() == servicedesk.CodeRejected && te.Message != "" && len(media) > 0 {
+				why = te.Message // Twilio refused the message for its media
+			}
+			d.filesDone(sent, why)
 			return err
 		}
 	}
@@ -155,9 +159,6 @@ func (d *desk) findOwn(ctx context.Context, conv, id string, part int) (wire.Mes
 // upload sends one file to the media service of the conversation's chat
 // service and returns its media sid.
 func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (string, error) {
-	if ok, why := d.capabilities().Accepts(f.File.Name, f.File.Type, f.File.Size); !ok {
-		return "", &Error{Op: "upload", Status: http.StatusBadRequest, Message: why}
-	}
 	content, err := f.File.ReadAll(ctx)
 	if err != nil {
 		return "", fmt.Errorf("twilio: upload %s: %w", f.ID, err)
