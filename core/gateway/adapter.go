@@ -6,12 +6,11 @@ import (
 	"strconv"
 )
 
+// adapterJS is the browser adapter, the ES module served at
+// /deskbridge.js.
+//
 //go:embed assets/deskbridge.js
 var adapterJS []byte
-
-// AdapterJS returns the browser adapter, the ES module served at
-// /deskbridge.js.
-func AdapterJS() []byte { return adapterJS }
 
 // serveAdapter serves the adapter module to any origin: it is public code
 // without credentials, and a page on another origin imports it as a

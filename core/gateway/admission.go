@@ -23,16 +23,16 @@ import (
 
 // Limit names, in Stats.Limited, the log and the metrics.
 const (
-	LimitConnsPerAddr    = "conns_per_addr"
-	LimitNewSessionsAddr = "new_sessions_per_addr"
-	LimitSessions        = "sessions"
-	LimitConnsPerSession = "conns_per_session"
-	LimitFrameRate       = "frame_rate"
-	LimitFrameSize       = "frame_size"
-	LimitUploadsInFlight = "uploads_in_flight"
-	LimitUploadBytes     = "upload_bytes"
-	LimitMessageBytes    = "message_bytes"
-	LimitHistoryBytes    = "history_bytes"
+	limitConnsPerAddr    = "conns_per_addr"
+	limitNewSessionsAddr = "new_sessions_per_addr"
+	limitSessions        = "sessions"
+	limitConnsPerSession = "conns_per_session"
+	limitFrameRate       = "frame_rate"
+	limitFrameSize       = "frame_size"
+	limitUploadsInFlight = "uploads_in_flight"
+	limitUploadBytes     = "upload_bytes"
+	limitMessageBytes    = "message_bytes"
+	limitHistoryBytes    = "history_bytes"
 )
 
 // proxies is the set of addresses whose X-Forwarded-For is believed.

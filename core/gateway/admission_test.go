@@ -17,7 +17,7 @@ import (
 // tryHello sends a hello and returns the answer (welcome or error).
 func (c *client) tryHello(token string) frame {
 	c.t.Helper()
-	c.send(map[string]any{"op": "hello", "id": "h", "token": token, "mode": ModeFlow})
+	c.send(map[string]any{"op": "hello", "id": "h", "token": token, "mode": modeFlow})
 	return c.next("hello answer", func(f frame) bool { return f.Re == "h" })
 }
 
@@ -85,7 +85,7 @@ func TestFloodDoesNotLockOthersOut(t *testing.T) {
 	}
 	e.startAndJoin(v)
 	st := e.gw.Stats()
-	if st.Limited[LimitNewSessionsAddr] == 0 || st.Limited[LimitConnsPerAddr] == 0 {
+	if st.Limited[limitNewSessionsAddr] == 0 || st.Limited[limitConnsPerAddr] == 0 {
 		t.Errorf("limits bit but were not counted: %v", st.Limited)
 	}
 }
@@ -98,7 +98,7 @@ func TestEvictOldestChatless(t *testing.T) {
 		o.Flow.MaxSessions = 10
 		o.NewSessionsPerMinute = -1
 	})
-	a := e.connect("", ModeFlow, 0)
+	a := e.connect("", modeFlow, 0)
 	e.startAndJoin(a)
 	a.ws.Close()
 	<-a.done
@@ -108,7 +108,7 @@ func TestEvictOldestChatless(t *testing.T) {
 	if st := e.gw.Stats(); st.Sessions != 10 || st.Evicted < 20 {
 		t.Fatalf("sessions %d, evicted %d: want 10 and at least 20", st.Sessions, st.Evicted)
 	}
-	back := e.connect(a.welcome.Token, ModeFlow, 0)
+	back := e.connect(a.welcome.Token, modeFlow, 0)
 	if back.welcome.Snapshot.State != flow.StateConnected || back.welcome.Snapshot.Chat != 1 {
 		t.Fatalf("the session with a chat was evicted: %+v", back.welcome.Snapshot)
 	}
@@ -119,12 +119,12 @@ func TestEvictOldestChatless(t *testing.T) {
 // kept.
 func TestChatlessTTL(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Flow.ChatlessTTL = 50 * time.Millisecond; o.Flow.IdleTTL = time.Hour })
-	a := e.connect("", ModeFlow, 0)
+	a := e.connect("", modeFlow, 0)
 	e.startAndJoin(a)
-	a.mustCall(OpEndChat, nil)
+	a.mustCall(opEndChat, nil)
 	a.ws.Close()
 	for range 5 {
-		c := e.connect("", ModeFlow, 0)
+		c := e.connect("", modeFlow, 0)
 		c.ws.Close()
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -217,18 +217,18 @@ func TestLimitLogsSampled(t *testing.T) {
 		o.RatePerSecond, o.Burst = 1, 1
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	const n = 300
 	for i := range n {
-		c.send(map[string]any{"op": OpPing, "id": strconv.Itoa(i)})
+		c.send(map[string]any{"op": opPing, "id": strconv.Itoa(i)})
 	}
 	last := strconv.Itoa(n - 1)
 	c.next("the last answer", func(f frame) bool { return f.Re == last })
-	refused := e.gw.Stats().Limited[LimitFrameRate]
+	refused := e.gw.Stats().Limited[limitFrameRate]
 	if refused < n-5 {
 		t.Fatalf("%d of %d frames counted as rate-limited", refused, n)
 	}
-	if lines := logs.count("limit=" + LimitFrameRate); lines != 1 {
+	if lines := logs.count("limit=" + limitFrameRate); lines != 1 {
 		t.Fatalf("%d log lines for %d rate-limited frames; want 1", lines, refused)
 	}
 }

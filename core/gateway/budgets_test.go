@@ -21,13 +21,13 @@ import (
 // refused and never reaches the desk; one of exactly the limit is sent.
 func TestMessageTooLong(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.MaxMessageBytes = 1000 })
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	chat := e.startAndJoin(c)
-	f := c.call(OpSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest(strings.Repeat("x", 1001)), "messageID": "long"})
-	if f.Type != typeError || f.Error.Code != CodeMessageTooLong {
+	f := c.call(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest(strings.Repeat("x", 1001)), "messageID": "long"})
+	if f.Type != typeError || f.Error.Code != codeMessageTooLong {
 		t.Fatalf("a 1001-byte message: %+v", f)
 	}
-	c.mustCall(OpSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest(strings.Repeat("y", 1000)), "messageID": "ok"})
+	c.mustCall(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest(strings.Repeat("y", 1000)), "messageID": "ok"})
 	m, err := chat.AwaitMessage(ctxT(t))
 	if err != nil || m.ID != "ok" {
 		t.Fatalf("the desk got %+v (%v); want only the message within the limit", m, err)
@@ -44,7 +44,7 @@ func TestEventMemoryBounded(t *testing.T) {
 	big := servicedesk.TextResponse(strings.Repeat("z", 8<<10))
 	peak := int64(0)
 	for range 3 {
-		c := e.connect("", ModeFlow, 0)
+		c := e.connect("", modeFlow, 0)
 		chat := e.startAndJoin(c)
 		for range 60 {
 			mustf(t, chat.Say(ctxT(t), big), "say")
@@ -100,24 +100,24 @@ func status(t *testing.T, conn net.Conn) (int, string) {
 // gateway read 10 MiB first.
 func TestUploadRefusedBeforeBody(t *testing.T) {
 	e := newEnv(t, nil)
-	idle := e.connect("", ModeFlow, 0)
-	if code, ecode := status(t, e.rawUpload(idle.welcome.Token, 10<<20)); code != http.StatusConflict || ecode != CodeNoChat {
+	idle := e.connect("", modeFlow, 0)
+	if code, ecode := status(t, e.rawUpload(idle.welcome.Token, 10<<20)); code != http.StatusConflict || ecode != codeNoChat {
 		t.Fatalf("upload without a chat: %d %s", code, ecode)
 	}
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	e.startAndJoin(c)
-	if code, ecode := status(t, e.rawUpload(c.welcome.Token, 20<<20)); code != http.StatusRequestEntityTooLarge || ecode != CodeFileTooLarge {
+	if code, ecode := status(t, e.rawUpload(c.welcome.Token, 20<<20)); code != http.StatusRequestEntityTooLarge || ecode != codeFileTooLarge {
 		t.Fatalf("upload declaring 20 MiB: %d %s", code, ecode)
 	}
 	if code, _ := e.upload(c.welcome.Token, "f1", "a.png", "image/png", pngBytes); code != http.StatusCreated {
 		t.Fatalf("upload in the chat: %d", code)
 	}
-	c.mustCall(OpEndChat, nil) // ending, or ended: no more files either way
-	if code, ecode := status(t, e.rawUpload(c.welcome.Token, 1<<20)); code != http.StatusConflict || ecode != CodeNoChat {
+	c.mustCall(opEndChat, nil) // ending, or ended: no more files either way
+	if code, ecode := status(t, e.rawUpload(c.welcome.Token, 1<<20)); code != http.StatusConflict || ecode != codeNoChat {
 		t.Fatalf("upload once the chat was ended: %d %s", code, ecode)
 	}
 	c.event(flow.EventChatEnded)
-	if code, ecode := status(t, e.rawUpload(c.welcome.Token, 1<<20)); code != http.StatusConflict || ecode != CodeNoChat {
+	if code, ecode := status(t, e.rawUpload(c.welcome.Token, 1<<20)); code != http.StatusConflict || ecode != codeNoChat {
 		t.Fatalf("upload after the chat ended: %d %s", code, ecode)
 	}
 }
@@ -127,11 +127,11 @@ func TestUploadRefusedBeforeBody(t *testing.T) {
 // more are answered 429 at once, and room comes back when they end.
 func TestUploadsInFlightBounded(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.MaxUploadsInFlight = 2; o.MaxSessionUploadsInFlight = 1 })
-	a := e.connect("", ModeFlow, 0)
+	a := e.connect("", modeFlow, 0)
 	e.startAndJoin(a)
-	b := e.connect("", ModeFlow, 0)
+	b := e.connect("", modeFlow, 0)
 	e.startAndJoin(b)
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	e.startAndJoin(c)
 	slowA := e.rawUpload(a.welcome.Token, 512<<10)
 	waitHeld(t, e, 1)
@@ -156,7 +156,7 @@ func TestUploadsInFlightBounded(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if n := e.gw.Stats().Limited[LimitUploadsInFlight]; n < 2 {
+	if n := e.gw.Stats().Limited[limitUploadsInFlight]; n < 2 {
 		t.Fatalf("uploads_in_flight counted %d times", n)
 	}
 }
@@ -190,28 +190,28 @@ func TestUploadByteBudgets(t *testing.T) {
 		o.Flow.IdleTTL, o.Flow.AbandonAfter = time.Hour, time.Hour
 	})
 	data := append(append([]byte{}, pngBytes...), bytes.Repeat([]byte{0}, file-len(pngBytes))...)
-	a := e.connect("", ModeFlow, 0)
+	a := e.connect("", modeFlow, 0)
 	e.startAndJoin(a)
-	b := e.connect("", ModeFlow, 0)
+	b := e.connect("", modeFlow, 0)
 	e.startAndJoin(b)
 	for i := range 2 {
 		if code, _ := e.upload(a.welcome.Token, fmt.Sprint("a", i), "a.png", "image/png", data); code != http.StatusCreated {
 			t.Fatalf("upload %d of a: %d", i, code)
 		}
 	}
-	if code, ecode := e.upload(a.welcome.Token, "a2", "a.png", "image/png", data); code != http.StatusRequestEntityTooLarge || ecode != CodeFileTooLarge {
+	if code, ecode := e.upload(a.welcome.Token, "a2", "a.png", "image/png", data); code != http.StatusRequestEntityTooLarge || ecode != codeFileTooLarge {
 		t.Fatalf("a third file past the chat's budget: %d %s", code, ecode)
 	}
 	if code, _ := e.upload(b.welcome.Token, "b0", "a.png", "image/png", data); code != http.StatusCreated {
 		t.Fatalf("upload of b: %d", code)
 	}
-	if code, ecode := e.upload(b.welcome.Token, "b1", "a.png", "image/png", data); code != http.StatusInsufficientStorage || ecode != CodeStoreFull {
+	if code, ecode := e.upload(b.welcome.Token, "b1", "a.png", "image/png", data); code != http.StatusInsufficientStorage || ecode != codeStoreFull {
 		t.Fatalf("an upload past the total: %d %s", code, ecode)
 	}
 	if held := e.gw.Stats().UploadBytesHeld; held > 150<<10 {
 		t.Fatalf("%d upload bytes held; bound %d", held, 150<<10)
 	}
-	a.mustCall(OpEndChat, nil)
+	a.mustCall(opEndChat, nil)
 	a.event(flow.EventChatEnded)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -239,14 +239,14 @@ func TestUploadByteBudgets(t *testing.T) {
 func TestHistoryBounded(t *testing.T) {
 	const maxBytes = 64 << 10
 	e := newEnv(t, func(o *Options) { o.MaxHistoryBytes = maxBytes; o.MaxHistoryItems = 20 })
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	chat := e.startAndJoin(c)
 	const n = 60
 	for i := range n {
 		mustf(t, chat.Say(ctxT(t), servicedesk.TextResponse(fmt.Sprintf("%03d %s", i, strings.Repeat("h", 2<<10)))), "say")
 		c.event(flow.EventAgentMessage)
 	}
-	page := func(before uint64) (History, int) {
+	page := func(before uint64) (historyAnswer, int) {
 		url := e.srv.URL + "/v1/history"
 		if before > 0 {
 			url += fmt.Sprintf("?before=%d", before)
@@ -257,7 +257,7 @@ func TestHistoryBounded(t *testing.T) {
 		mustf(t, err, "history")
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		var h History
+		var h historyAnswer
 		mustf(t, json.Unmarshal(b, &h), "decode %s", b)
 		return h, len(b)
 	}
@@ -294,7 +294,7 @@ func TestHistoryBounded(t *testing.T) {
 	ws, _, err := websocket.DefaultDialer.Dial(e.wsURL(), nil)
 	mustf(t, err, "dial")
 	defer ws.Close()
-	mustf(t, ws.WriteJSON(map[string]any{"op": "hello", "id": "h", "token": c.welcome.Token, "mode": ModeFlow}), "hello")
+	mustf(t, ws.WriteJSON(map[string]any{"op": "hello", "id": "h", "token": c.welcome.Token, "mode": modeFlow}), "hello")
 	replayed, trimmed := 0, false
 	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
@@ -302,7 +302,7 @@ func TestHistoryBounded(t *testing.T) {
 		mustf(t, err, "read")
 		var f frame
 		_ = json.Unmarshal(b, &f)
-		if f.Type == typeError && f.Error.Code == CodeEventsTrimmed {
+		if f.Type == typeError && f.Error.Code == codeEventsTrimmed {
 			trimmed = true
 		}
 		if f.Type == typeEvent {

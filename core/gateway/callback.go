@@ -5,28 +5,28 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
-// Callback is a Carbon ServiceDeskCallback call that a desk-mode client
+// carbonCall is a Carbon ServiceDeskCallback call that a desk-mode client
 // makes when it receives the event carrying it: callback[Method](...Args).
-type Callback struct {
+type carbonCall struct {
 	Method string `json:"method"`
 	Args   []any  `json:"args"`
 }
 
 // Carbon's ServiceDeskCallback method names.
 const (
-	CbUpdateCapabilities          = "updateCapabilities"
-	CbUpdateAgentAvailability     = "updateAgentAvailability"
-	CbAgentJoined                 = "agentJoined"
-	CbAgentReadMessages           = "agentReadMessages"
-	CbAgentTyping                 = "agentTyping"
-	CbSendMessageToUser           = "sendMessageToUser"
-	CbBeginTransferToAnotherAgent = "beginTransferToAnotherAgent"
-	CbAgentLeftChat               = "agentLeftChat"
-	CbAgentEndedChat              = "agentEndedChat"
-	CbSetErrorStatus              = "setErrorStatus"
-	CbSetFileUploadStatus         = "setFileUploadStatus"
-	CbScreenShareRequest          = "screenShareRequest"
-	CbScreenShareEnded            = "screenShareEnded"
+	cbUpdateCapabilities          = "updateCapabilities"
+	cbUpdateAgentAvailability     = "updateAgentAvailability"
+	cbAgentJoined                 = "agentJoined"
+	cbAgentReadMessages           = "agentReadMessages"
+	cbAgentTyping                 = "agentTyping"
+	cbSendMessageToUser           = "sendMessageToUser"
+	cbBeginTransferToAnotherAgent = "beginTransferToAnotherAgent"
+	cbAgentLeftChat               = "agentLeftChat"
+	cbAgentEndedChat              = "agentEndedChat"
+	cbSetErrorStatus              = "setErrorStatus"
+	cbSetFileUploadStatus         = "setFileUploadStatus"
+	cbScreenShareRequest          = "screenShareRequest"
+	cbScreenShareEnded            = "screenShareEnded"
 )
 
 // callbackMapper turns engine events into the Carbon callbacks they stand
@@ -39,45 +39,45 @@ type callbackMapper struct {
 // callbackFor returns the callback event ev stands for, or nil for events
 // Carbon has no callback for (state changes, the user's own messages, lines
 // Carbon writes itself).
-func (m *callbackMapper) callbackFor(ev *flow.Event) *Callback {
-	cb := func(method string, args ...any) *Callback {
+func (m *callbackMapper) callbackFor(ev *flow.Event) *carbonCall {
+	cb := func(method string, args ...any) *carbonCall {
 		if args == nil {
 			args = []any{}
 		}
-		return &Callback{Method: method, Args: args}
+		return &carbonCall{Method: method, Args: args}
 	}
 	switch ev.Type {
 	case flow.EventQueueUpdate:
 		if ev.Availability != nil {
-			return cb(CbUpdateAgentAvailability, ev.Availability)
+			return cb(cbUpdateAgentAvailability, ev.Availability)
 		}
 	case flow.EventAgentJoined:
 		if ev.Profile != nil {
-			return cb(CbAgentJoined, carbonProfile(*ev.Profile))
+			return cb(cbAgentJoined, carbonProfile(*ev.Profile))
 		}
 	case flow.EventAgentMessage:
 		if ev.Message != nil {
 			if ev.Profile != nil {
-				return cb(CbSendMessageToUser, ev.Message, ev.Profile.ID)
+				return cb(cbSendMessageToUser, ev.Message, ev.Profile.ID)
 			}
-			return cb(CbSendMessageToUser, ev.Message)
+			return cb(cbSendMessageToUser, ev.Message)
 		}
 	case flow.EventAgentTyping:
 		if ev.Typing != nil {
-			return cb(CbAgentTyping, *ev.Typing)
+			return cb(cbAgentTyping, *ev.Typing)
 		}
 	case flow.EventAgentRead:
-		return cb(CbAgentReadMessages)
+		return cb(cbAgentReadMessages)
 	case flow.EventTransfer:
 		if ev.Profile != nil {
-			return cb(CbBeginTransferToAnotherAgent, carbonProfile(*ev.Profile))
+			return cb(cbBeginTransferToAnotherAgent, carbonProfile(*ev.Profile))
 		}
-		return cb(CbBeginTransferToAnotherAgent)
+		return cb(cbBeginTransferToAnotherAgent)
 	case flow.EventAgentLeft:
-		return cb(CbAgentLeftChat)
+		return cb(cbAgentLeftChat)
 	case flow.EventMessageStatus:
 		if ev.Status == flow.MessageFailed {
-			return cb(CbSetErrorStatus, servicedesk.UserMessageError(ev.MessageID))
+			return cb(cbSetErrorStatus, servicedesk.UserMessageError(ev.MessageID))
 		}
 	case flow.EventError:
 		if ev.ErrorType == servicedesk.ErrorConnecting {
@@ -86,25 +86,25 @@ func (m *callbackMapper) callbackFor(ev *flow.Event) *Callback {
 			m.errorText = ev.Text
 		}
 	case flow.EventDisconnected:
-		return cb(CbSetErrorStatus, servicedesk.DisconnectedError(true))
+		return cb(cbSetErrorStatus, servicedesk.DisconnectedError(true))
 	case flow.EventReconnected:
-		return cb(CbSetErrorStatus, servicedesk.DisconnectedError(false))
+		return cb(cbSetErrorStatus, servicedesk.DisconnectedError(false))
 	case flow.EventFileStatus:
 		isErr := ev.Status == flow.MessageFailed
 		if isErr {
-			return cb(CbSetFileUploadStatus, ev.FileID, true, ev.Text)
+			return cb(cbSetFileUploadStatus, ev.FileID, true, ev.Text)
 		}
-		return cb(CbSetFileUploadStatus, ev.FileID, false)
+		return cb(cbSetFileUploadStatus, ev.FileID, false)
 	case flow.EventScreenShare:
 		switch ev.ScreenShare {
 		case flow.ScreenShareRequested:
-			return cb(CbScreenShareRequest)
+			return cb(cbScreenShareRequest)
 		case flow.ScreenShareCancelled, flow.ScreenShareEnded:
-			return cb(CbScreenShareEnded)
+			return cb(cbScreenShareEnded)
 		}
 	case flow.EventCapabilities:
 		if ev.Capabilities != nil {
-			return cb(CbUpdateCapabilities, ev.Capabilities)
+			return cb(cbUpdateCapabilities, ev.Capabilities)
 		}
 	case flow.EventChatEnded:
 		text := m.errorText
@@ -117,16 +117,16 @@ func (m *callbackMapper) callbackFor(ev *flow.Event) *Callback {
 		case ev.Reason == flow.EndByAgent:
 			// Carbon handles agentEndedChat while waiting too (it ends the
 			// request without an error line).
-			return cb(CbAgentEndedChat)
+			return cb(cbAgentEndedChat)
 		case ev.RequestCancelled:
 			// No agent had joined: Carbon ends the request on CONNECTING.
 			if text == "" {
 				text = ev.Text
 			}
-			return cb(CbSetErrorStatus, servicedesk.ConnectingError(text))
+			return cb(cbSetErrorStatus, servicedesk.ConnectingError(text))
 		default:
 			// An agent was there: only agentEndedChat ends Carbon's chat.
-			return cb(CbAgentEndedChat)
+			return cb(cbAgentEndedChat)
 		}
 	case flow.EventState:
 		if ev.State == flow.StateStarting || ev.State == flow.StateWaiting {

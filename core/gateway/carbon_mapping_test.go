@@ -19,13 +19,13 @@ func TestChatEndedCallbacks(t *testing.T) {
 		ev   flow.Event
 		want string
 	}{
-		{"agent ended a wait", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndByAgent, EndedByAgent: true, RequestCancelled: true}, CbAgentEndedChat},
-		{"agent ended", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndByAgent, EndedByAgent: true}, CbAgentEndedChat},
+		{"agent ended a wait", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndByAgent, EndedByAgent: true, RequestCancelled: true}, cbAgentEndedChat},
+		{"agent ended", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndByAgent, EndedByAgent: true}, cbAgentEndedChat},
 		{"user", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndByUser}, ""},
 		{"cancelled", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndCancelled, RequestCancelled: true}, ""},
 		{"reconnect failed with an agent", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndReconnectFailed, Text: "could not be resumed"}, ""},
-		{"desk refused", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndConnectingError, RequestCancelled: true}, CbSetErrorStatus},
-		{"join timeout", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndJoinTimeout, RequestCancelled: true}, CbSetErrorStatus},
+		{"desk refused", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndConnectingError, RequestCancelled: true}, cbSetErrorStatus},
+		{"join timeout", flow.Event{Type: flow.EventChatEnded, Reason: flow.EndJoinTimeout, RequestCancelled: true}, cbSetErrorStatus},
 	}
 	for _, c := range cases {
 		var m callbackMapper
@@ -39,7 +39,7 @@ func TestChatEndedCallbacks(t *testing.T) {
 	}
 	var m callbackMapper
 	cb := m.callbackFor(&flow.Event{Type: flow.EventTransfer})
-	if cb == nil || cb.Method != CbBeginTransferToAnotherAgent || len(cb.Args) != 0 {
+	if cb == nil || cb.Method != cbBeginTransferToAnotherAgent || len(cb.Args) != 0 {
 		t.Errorf("transfer without a profile: %+v", cb)
 	}
 	p := servicedesk.AgentProfile{ID: "grace", Nickname: "Grace"}

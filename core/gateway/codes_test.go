@@ -19,12 +19,12 @@ func TestCodeOfDeskErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{deskErr(fmt.Errorf("dial: %w", servicedesk.ErrUnavailable)), CodeUnavailable},
-		{deskErr(servicedesk.ErrRateLimited), CodeUnavailable},
-		{deskErr(context.DeadlineExceeded), CodeTimeout},
-		{deskErr(servicedesk.ErrRejected), CodeInternal},
-		{fmt.Errorf("flow: %w", flow.ErrNoChat), CodeNoChat},
-		{fmt.Errorf("gateway: %w", errDeadline), CodeTimeout},
+		{deskErr(fmt.Errorf("dial: %w", servicedesk.ErrUnavailable)), codeUnavailable},
+		{deskErr(servicedesk.ErrRateLimited), codeUnavailable},
+		{deskErr(context.DeadlineExceeded), codeTimeout},
+		{deskErr(servicedesk.ErrRejected), codeInternal},
+		{fmt.Errorf("flow: %w", flow.ErrNoChat), codeNoChat},
+		{fmt.Errorf("gateway: %w", errDeadline), codeTimeout},
 	} {
 		if got := codeOf(tc.err); got != tc.want {
 			t.Errorf("codeOf(%v) = %s, want %s", tc.err, got, tc.want)

@@ -18,13 +18,13 @@ import (
 
 // Close codes the gateway uses besides the standard ones.
 const (
-	// CloseTooManyConns: the session already has MaxConnsPerSession sockets.
-	CloseTooManyConns = 4001
-	// CloseHelloTimeout: no hello within HelloTimeout.
-	CloseHelloTimeout = 4002
-	// CloseTryAgainLater: the client address created too many sessions
+	// closeTooManyConns: the session already has MaxConnsPerSession sockets.
+	closeTooManyConns = 4001
+	// closeHelloTimeout: no hello within HelloTimeout.
+	closeHelloTimeout = 4002
+	// closeTryAgainLater: the client address created too many sessions
 	// (1013, try again later).
-	CloseTryAgainLater = websocket.CloseTryAgainLater
+	closeTryAgainLater = websocket.CloseTryAgainLater
 )
 
 // conn is one browser socket. Its reader runs on the HTTP handler's
@@ -44,7 +44,7 @@ type conn struct {
 	leave  func()         // detaches sess (flow.Session.Attach)
 	remote *remoteSession // instead of sess: a session another instance owns
 	sid    string
-	mode   Mode
+	mode   socketMode
 	addr   string // the client address key (addrKey)
 
 	helloed atomic.Bool // set once hello succeeded; read by Shutdown
@@ -93,7 +93,7 @@ func (c *conn) run() {
 		mt, r, err := c.ws.NextReader()
 		if err != nil {
 			if c.sess == nil && isTimeout(err) {
-				c.closeWith(CloseHelloTimeout, "no hello in time")
+				c.closeWith(closeHelloTimeout, "no hello in time")
 			}
 			c.g.log.Debug("gateway: socket closed", "session", c.sid, "err", err)
 			return
@@ -111,18 +111,18 @@ func (c *conn) run() {
 			if _, err := io.Copy(io.Discard, r); err != nil {
 				return // past the hard limit: gorilla closed with 1009
 			}
-			c.g.limited(LimitFrameSize, "session", c.sid)
-			c.fail("", "", protoErr(CodeFrameTooLarge, "frame larger than %d bytes; it was dropped", o.MaxFrameBytes))
+			c.g.limited(limitFrameSize, "session", c.sid)
+			c.fail("", "", protoErr(codeFrameTooLarge, "frame larger than %d bytes; it was dropped", o.MaxFrameBytes))
 			continue
 		}
 		if mt != websocket.TextMessage {
-			c.fail("", "", protoErr(CodeBadFrame, "binary frames are not used; send JSON text frames"))
+			c.fail("", "", protoErr(codeBadFrame, "binary frames are not used; send JSON text frames"))
 			continue
 		}
 		if ok, wait := c.bucket.take(o.Now()); !ok {
 			req, _ := decodeRequest(buf.Bytes())
-			c.g.limited(LimitFrameRate, "session", c.sid, "op", req.Op)
-			e := protoErr(CodeRateLimited, "more than %g frames a second; %s was dropped", o.RatePerSecond, opName(req.Op))
+			c.g.limited(limitFrameRate, "session", c.sid, "op", req.Op)
+			e := protoErr(codeRateLimited, "more than %g frames a second; %s was dropped", o.RatePerSecond, opName(req.Op))
 			e.RetryAfterMS = max(wait.Milliseconds(), 1)
 			c.fail(req.ID, req.Op, e)
 			continue
@@ -132,7 +132,7 @@ func (c *conn) run() {
 			c.fail(req.ID, req.Op, perr)
 			continue
 		}
-		if c.remote != nil && req.Op != OpHello {
+		if c.remote != nil && req.Op != opHello {
 			if !c.handleRemote(req, bytes.Clone(buf.Bytes())) {
 				return
 			}
@@ -161,11 +161,11 @@ func isTimeout(err error) bool {
 
 // handle runs one request; false closes the socket.
 func (c *conn) handle(req request) bool {
-	if req.Op == OpHello {
+	if req.Op == opHello {
 		return c.hello(req)
 	}
 	if c.sess == nil {
-		c.fail(req.ID, req.Op, protoErr(CodeHelloFirst, "send hello first"))
+		c.fail(req.ID, req.Op, protoErr(codeHelloFirst, "send hello first"))
 		return true
 	}
 	if e := c.admitAddrOp(req.Op); e != nil {
@@ -187,7 +187,7 @@ func (c *conn) run1(req request, work func()) {
 	select {
 	case c.slow <- struct{}{}:
 	default:
-		c.fail(req.ID, req.Op, protoErr(CodeRateLimited, "%s is already running", req.Op))
+		c.fail(req.ID, req.Op, protoErr(codeRateLimited, "%s is already running", req.Op))
 		return
 	}
 	c.async.Add(1)
@@ -226,7 +226,7 @@ func (g *Gateway) frameFor(sid string, req request, r opResult) any {
 // fail sends an error frame; the socket and the session go on.
 func (c *conn) fail(re, op string, e *errFrame) {
 	c.g.stats.errorCode(e.Code)
-	if e.Code == CodeBadToken {
+	if e.Code == codeBadToken {
 		if n, ok := c.g.sampler.allow(e.Code, c.g.opts.Now()); ok {
 			c.g.log.Info("gateway: request refused", "code", e.Code, "op", op, "addr", c.addr, "times", n)
 		}
@@ -266,7 +266,7 @@ func (c *conn) closeWith(code int, reason string) {
 
 func (c *conn) hello(req request) bool {
 	if c.sess != nil {
-		c.fail(req.ID, req.Op, protoErr(CodeBadFrame, "hello was already sent on this socket"))
+		c.fail(req.ID, req.Op, protoErr(codeBadFrame, "hello was already sent on this socket"))
 		return true
 	}
 	g := c.g
@@ -274,7 +274,7 @@ func (c *conn) hello(req request) bool {
 	id := ""
 	legacy := false
 	badToken := func() bool {
-		c.fail(req.ID, req.Op, protoErr(CodeBadToken, "the token is not valid here; send hello without a token to start a new session"))
+		c.fail(req.ID, req.Op, protoErr(codeBadToken, "the token is not valid here; send hello without a token to start a new session"))
 		return true
 	}
 	customer, ierr := g.helloIdentity(c.ctx, req)
@@ -289,22 +289,22 @@ func (c *conn) hello(req request) bool {
 		}
 	} else {
 		if ok, wait := g.admitNewSession(c.addr); !ok {
-			g.limited(LimitNewSessionsAddr, "addr", c.addr)
-			e := protoErr(CodeRateLimited, "too many new sessions from this address; try again later")
+			g.limited(limitNewSessionsAddr, "addr", c.addr)
+			e := protoErr(codeRateLimited, "too many new sessions from this address; try again later")
 			e.RetryAfterMS = max(wait.Milliseconds(), 1)
 			c.fail(req.ID, req.Op, e)
-			c.closeWith(CloseTryAgainLater, CodeRateLimited)
+			c.closeWith(closeTryAgainLater, codeRateLimited)
 			return false
 		}
 		id = newSessionID()
 	}
 	tooMany := func(code string) bool {
 		c.fail(req.ID, req.Op, protoErr(code, "the session has too many sockets, or the server too many sessions; try again later"))
-		c.closeWith(CloseTooManyConns, code)
+		c.closeWith(closeTooManyConns, code)
 		return false
 	}
 	if !g.attach(id) {
-		return tooMany(CodeTooManyConns)
+		return tooMany(codeTooManyConns)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), g.opts.OpTimeout)
 	defer cancel()
@@ -314,8 +314,8 @@ func (c *conn) hello(req request) bool {
 	}
 	if errors.Is(err, flow.ErrTooManySessions) {
 		g.detach(id)
-		g.limited(LimitSessions, "sessions", g.engine.Len())
-		return tooMany(CodeTooManySessions)
+		g.limited(limitSessions, "sessions", g.engine.Len())
+		return tooMany(codeTooManySessions)
 	}
 	if err != nil {
 		g.detach(id)
@@ -345,7 +345,7 @@ func (c *conn) hello(req request) bool {
 	if e != nil {
 		leave()
 		g.detach(id)
-		if e.Code == CodeBadIdentity {
+		if e.Code == codeBadIdentity {
 			g.stats.identity("mismatch")
 		}
 		c.fail(req.ID, req.Op, e)
@@ -365,7 +365,7 @@ func (c *conn) hello(req request) bool {
 // client is ahead of the session (it reset); and no further back than
 // MaxHistoryBytes of events (an events_trimmed error after the welcome
 // says so: the client reloads the history).
-func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow.Snapshot, log EventLog) uint64 {
+func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow.Snapshot, log eventLog) uint64 {
 	from := req.LastSeq
 	reset := from > snap.LastSeq
 	if reset {
@@ -380,8 +380,8 @@ func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow
 	}
 	defer func() {
 		if trimmed {
-			c.g.limited(LimitHistoryBytes, "session", c.sid)
-			c.fail("", "", protoErr(CodeEventsTrimmed, "events after %d are more than a resume replays; reload the history", req.LastSeq))
+			c.g.limited(limitHistoryBytes, "session", c.sid)
+			c.fail("", "", protoErr(codeEventsTrimmed, "events after %d are more than a resume replays; reload the history", req.LastSeq))
 		}
 	}()
 	_ = c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
@@ -390,7 +390,7 @@ func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow
 	c.write(welcomeFrame{
 		Type: typeWelcome, Re: req.ID, Session: c.sid, Token: c.g.tokens.mint(c.sid), Mode: c.mode,
 		LastSeq: snap.LastSeq, Reset: reset, Resumed: resumed, Snapshot: snap,
-		Limits:           Limits{MaxFrameBytes: o.MaxFrameBytes, MaxUploadBytes: o.MaxUploadBytes, RatePerSecond: o.RatePerSecond, Burst: o.Burst, HeartbeatMS: o.Heartbeat.Milliseconds()},
+		Limits:           welcomeLimits{MaxFrameBytes: o.MaxFrameBytes, MaxUploadBytes: o.MaxUploadBytes, RatePerSecond: o.RatePerSecond, Burst: o.Burst, HeartbeatMS: o.Heartbeat.Milliseconds()},
 		StoreUnavailable: c.g.store.down.Load(),
 	})
 	return from
@@ -431,7 +431,7 @@ func (c *conn) pushEvents(from uint64) {
 				return
 			}
 		case errors.Is(err, flow.ErrEventsTrimmed):
-			c.fail("", "", protoErr(CodeEventsTrimmed, "events after %d are no longer kept; reload the history", sub.Cursor()))
+			c.fail("", "", protoErr(codeEventsTrimmed, "events after %d are no longer kept; reload the history", sub.Cursor()))
 			sub.Close()
 			sub = c.sess.Subscribe(c.sess.LastSeq())
 		default: // the session or engine closed
@@ -457,7 +457,7 @@ func (c *conn) sendEvents(m *callbackMapper, evs []flow.Event) bool {
 	for i := range evs {
 		ev := &evs[i]
 		f := eventFrame{Type: typeEvent, Seq: ev.Seq, Event: ev}
-		if c.mode == ModeDesk {
+		if c.mode == modeDesk {
 			f.Callback = m.callbackFor(ev)
 		}
 		if !c.write(f) {
@@ -484,12 +484,12 @@ func (c *conn) op(req request) opResult {
 		return bad(e)
 	}
 	switch req.Op {
-	case OpPing:
+	case opPing:
 		return opResult{v: map[string]uint64{"last_seq": s.LastSeq()}}
-	case OpSnapshot:
+	case opSnapshot:
 		snap, err := s.Snapshot(ctx)
 		return opResult{snap, err}
-	case OpAreAnyAgentsOnline:
+	case opAreAnyAgentsOnline:
 		a, msg, e := connectArgsOf(req)
 		if e != nil {
 			return bad(e)
@@ -511,7 +511,7 @@ func (c *conn) op(req request) opResult {
 			online = false
 		}
 		return opResult{map[string]any{"online": online, "status": st}, err}
-	case OpStartChat:
+	case opStartChat:
 		a, msg, e := connectArgsOf(req)
 		if e != nil {
 			return bad(e)
@@ -523,7 +523,7 @@ func (c *conn) op(req request) opResult {
 		}
 		err := s.StartChat(ctx, msg, flow.StartOptions{Payload: payload, Handoff: h})
 		return opResult{err: err}
-	case OpSendMessageToAgent:
+	case opSendMessageToAgent:
 		var a sendArgs
 		if e := req.args(&a); e != nil {
 			return bad(e)
@@ -531,42 +531,42 @@ func (c *conn) op(req request) opResult {
 		var msg servicedesk.MessageRequest
 		if len(a.Message) > 0 {
 			if err := json.Unmarshal(a.Message, &msg); err != nil {
-				return bad(protoErr(CodeBadArgs, "sendMessageToAgent: message: %s", jsonProblem(err)))
+				return bad(protoErr(codeBadArgs, "sendMessageToAgent: message: %s", jsonProblem(err)))
 			}
 		}
 		if a.MessageID != "" {
 			msg.ID = a.MessageID
 		}
 		if len(msg.ID) > 128 {
-			return bad(protoErr(CodeBadArgs, "sendMessageToAgent: messageID longer than 128 bytes"))
+			return bad(protoErr(codeBadArgs, "sendMessageToAgent: messageID longer than 128 bytes"))
 		}
 		if n := len(msg.Input.Text); n > c.g.opts.MaxMessageBytes {
-			c.g.limited(LimitMessageBytes, "session", c.sid)
-			return bad(protoErr(CodeMessageTooLong, "the message is %d bytes long; the most is %d", n, c.g.opts.MaxMessageBytes))
+			c.g.limited(limitMessageBytes, "session", c.sid)
+			return bad(protoErr(codeMessageTooLong, "the message is %d bytes long; the most is %d", n, c.g.opts.MaxMessageBytes))
 		}
 		files := make([]servicedesk.FileUpload, 0, len(a.FileIDs))
 		for _, fid := range a.FileIDs {
 			f, ok := c.g.files.get(ctx, c.sid, fid)
 			if !ok {
-				return bad(protoErr(CodeUnknownFile, "sendMessageToAgent: file %q was not uploaded in this session", fid))
+				return bad(protoErr(codeUnknownFile, "sendMessageToAgent: file %q was not uploaded in this session", fid))
 			}
 			files = append(files, f)
 		}
 		id, err := s.SendMessage(ctx, msg, files)
 		return opResult{map[string]string{"messageID": id}, err}
-	case OpUserTyping:
+	case opUserTyping:
 		var a typingArgs
 		if e := req.args(&a); e != nil {
 			return bad(e)
 		}
 		if a.IsTyping == nil {
-			return bad(protoErr(CodeBadArgs, "userTyping: isTyping is required"))
+			return bad(protoErr(codeBadArgs, "userTyping: isTyping is required"))
 		}
 		typing := *a.IsTyping
 		return opResult{err: c.g.coalesced(ctx, c.sid, req.Op, func(ctx context.Context) error { return s.UserTyping(ctx, typing) })}
-	case OpUserReadMessages:
+	case opUserReadMessages:
 		return opResult{err: c.g.coalesced(ctx, c.sid, req.Op, s.UserRead)}
-	case OpFilesSelectedForUpload:
+	case opFilesSelectedForUpload:
 		var a filesArgs
 		if e := req.args(&a); e != nil {
 			return bad(e)
@@ -574,15 +574,15 @@ func (c *conn) op(req request) opResult {
 		ups := make([]servicedesk.FileUpload, 0, len(a.Uploads))
 		for _, u := range a.Uploads {
 			if u.ID == "" || len(u.ID) > 128 {
-				return bad(protoErr(CodeBadArgs, "filesSelectedForUpload: each upload needs an id of 1 to 128 bytes"))
+				return bad(protoErr(codeBadArgs, "filesSelectedForUpload: each upload needs an id of 1 to 128 bytes"))
 			}
 			ups = append(ups, servicedesk.FileUpload{ID: u.ID, Status: servicedesk.FileEdit,
 				File: servicedesk.File{Name: u.File.Name, Size: u.File.Size, Type: u.File.Type}})
 		}
 		return opResult{err: s.SelectFiles(ctx, ups)}
-	case OpScreenShareStop:
+	case opScreenShareStop:
 		return opResult{err: s.StopScreenShare(ctx)}
-	case OpScreenShareAnswer:
+	case opScreenShareAnswer:
 		var a shareAnswerArgs
 		if e := req.args(&a); e != nil {
 			return bad(e)
@@ -595,8 +595,8 @@ func (c *conn) op(req request) opResult {
 		case servicedesk.ScreenShareCancelled:
 			return opResult{err: s.CancelScreenShare(ctx)}
 		}
-		return bad(protoErr(CodeBadArgs, "screenShareAnswer: state %q: want accepted, declined or cancelled", a.State))
-	case OpEndChat:
+		return bad(protoErr(codeBadArgs, "screenShareAnswer: state %q: want accepted, declined or cancelled", a.State))
+	case opEndChat:
 		var a endArgs
 		if e := req.args(&a); e != nil {
 			return bad(e)
@@ -604,17 +604,17 @@ func (c *conn) op(req request) opResult {
 		// A desk-mode client is Carbon, which has ended the chat on screen
 		// before it calls endChat: the server's pre-end hook cannot keep it.
 		err := s.EndChat(ctx, flow.EndOptions{Payload: a.Info.PreEndChatPayload,
-			EndedByAgent: a.Info.EndedByHumanAgent, Committed: c.mode == ModeDesk})
+			EndedByAgent: a.Info.EndedByHumanAgent, Committed: c.mode == modeDesk})
 		if errors.Is(err, flow.ErrNoChat) {
 			// Carbon's endChat must be idempotent (it calls it again after
 			// agentEndedChat).
 			return opResult{v: map[string]bool{"ended": false}}
 		}
 		return opResult{map[string]bool{"ended": err == nil}, err}
-	case OpReconnect:
+	case opReconnect:
 		return c.reconnect(ctx)
 	}
-	return bad(protoErr(CodeUnknownOp, "unknown op %q", req.Op))
+	return bad(protoErr(codeUnknownOp, "unknown op %q", req.Op))
 }
 
 // reconnect answers Carbon's reconnect: true while an agent chat is on.
@@ -668,7 +668,7 @@ func decodeResponse(raw json.RawMessage) (servicedesk.MessageResponse, *errFrame
 		return m, nil
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return m, protoErr(CodeBadArgs, "connectMessage: %s", jsonProblem(err))
+		return m, protoErr(codeBadArgs, "connectMessage: %s", jsonProblem(err))
 	}
 	return m, nil
 }

@@ -44,8 +44,8 @@
 // # Errors
 //
 // Protocol errors are frames {"type":"error","re":id,"error":{"code":…,
-// "message":…}} with the codes listed as Code… constants; HTTP endpoints
-// answer {"error":{"code":…,"message":…}}. New fails without an Engine or a
+// "message":…}} with the codes listed in docs/gateway-protocol.md; HTTP
+// endpoints answer {"error":{"code":…,"message":…}}. New fails without an Engine or a
 // Factory; Shutdown returns ctx's error when the sockets did not close in
 // time.
 package gateway

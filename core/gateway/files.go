@@ -325,7 +325,7 @@ func (g *Gateway) cors(w http.ResponseWriter, r *http.Request, methods string) b
 	origin, ok := g.origins.check(r)
 	if !ok {
 		g.stats.add(&g.stats.originRejected)
-		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin "+origin+" is not allowed")
+		writeHTTPError(w, http.StatusForbidden, codeForbiddenOrigin, "origin "+origin+" is not allowed")
 		return false
 	}
 	if origin != "" {
@@ -361,8 +361,8 @@ func (g *Gateway) endpoint(w http.ResponseWriter, r *http.Request, method string
 func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (string, bool) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || tok == "" {
-		writeHTTPError(w, http.StatusUnauthorized, CodeUnauthorized, "Authorization: Bearer <session token> is required")
-		g.stats.errorCode(CodeUnauthorized)
+		writeHTTPError(w, http.StatusUnauthorized, codeUnauthorized, "Authorization: Bearer <session token> is required")
+		g.stats.errorCode(codeUnauthorized)
 		return "", false
 	}
 	sid, legacy, ok := g.tokens.verify(tok)
@@ -371,8 +371,8 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (string, boo
 		ok = live && s.State().Active()
 	}
 	if !ok || !g.known(r.Context(), sid) {
-		writeHTTPError(w, http.StatusUnauthorized, CodeBadToken, "the session token is not valid here")
-		g.stats.errorCode(CodeBadToken)
+		writeHTTPError(w, http.StatusUnauthorized, codeBadToken, "the session token is not valid here")
+		g.stats.errorCode(codeBadToken)
 		return "", false
 	}
 	return sid, true
@@ -407,7 +407,7 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 	// read: the chat, its capabilities, the size the client declares, and
 	// room for it.
 	if _, live := g.engine.Lookup(sid); !live && !g.ownedElsewhere(sid) {
-		fail(http.StatusConflict, CodeNoChat, "the session has no chat; connect first")
+		fail(http.StatusConflict, codeNoChat, "the session has no chat; connect first")
 		return
 	}
 	g.touch(sid)
@@ -421,11 +421,11 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if !snap.State.Active() || snap.State == flow.StateEnding {
 		g.files.forgetChat(sid)
-		fail(http.StatusConflict, CodeNoChat, "no chat with an agent is running; files go with a running chat")
+		fail(http.StatusConflict, codeNoChat, "no chat with an agent is running; files go with a running chat")
 		return
 	}
 	if !snap.Capabilities.AllowFileUploads {
-		fail(http.StatusForbidden, CodeUploadsOff, "the desk does not take files in this chat")
+		fail(http.StatusForbidden, codeUploadsOff, "the desk does not take files in this chat")
 		return
 	}
 	max := g.opts.MaxUploadBytes
@@ -434,7 +434,7 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	const envelope = 64 << 10 // multipart headers and the file_id field
 	if r.ContentLength > max+envelope {
-		fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
+		fail(http.StatusRequestEntityTooLarge, codeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
 		return
 	}
 	reserve := max
@@ -448,18 +448,18 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		switch {
 		case errors.Is(err, errUploadsBusy):
-			g.limited(LimitUploadsInFlight, "session", sid)
+			g.limited(limitUploadsInFlight, "session", sid)
 			w.Header().Set("Retry-After", "2")
-			fail(http.StatusTooManyRequests, CodeRateLimited, "too many uploads are being received now; try again in a moment")
+			fail(http.StatusTooManyRequests, codeRateLimited, "too many uploads are being received now; try again in a moment")
 		case errors.Is(err, errTooManyFiles):
-			fail(http.StatusConflict, CodeTooManyFiles, fmt.Sprintf("a chat takes at most %d files", g.opts.MaxSessionFiles))
+			fail(http.StatusConflict, codeTooManyFiles, fmt.Sprintf("a chat takes at most %d files", g.opts.MaxSessionFiles))
 		case errors.Is(err, errChatBytes):
-			g.limited(LimitUploadBytes, "session", sid)
-			fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the files of a chat may hold at most %d bytes", g.opts.MaxChatUploadBytes))
+			g.limited(limitUploadBytes, "session", sid)
+			fail(http.StatusRequestEntityTooLarge, codeFileTooLarge, fmt.Sprintf("the files of a chat may hold at most %d bytes", g.opts.MaxChatUploadBytes))
 		default:
-			g.limited(LimitUploadBytes, "session", sid, "err", err)
+			g.limited(limitUploadBytes, "session", sid, "err", err)
 			w.Header().Set("Retry-After", "30")
-			fail(http.StatusInsufficientStorage, CodeStoreFull, "the server has no room for the file now; try again later")
+			fail(http.StatusInsufficientStorage, codeStoreFull, "the server has no room for the file now; try again later")
 		}
 		return
 	}
@@ -472,7 +472,7 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, max+envelope)
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		fail(http.StatusBadRequest, CodeBadArgs, "the body must be multipart/form-data")
+		fail(http.StatusBadRequest, codeBadArgs, "the body must be multipart/form-data")
 		return
 	}
 	mr := multipart.NewReader(r.Body, params["boundary"])
@@ -480,16 +480,16 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {
-			fail(http.StatusBadRequest, CodeBadArgs, `no "file" part`)
+			fail(http.StatusBadRequest, codeBadArgs, `no "file" part`)
 			return
 		}
 		if err != nil {
 			if isTooLarge(err) {
-				fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
+				fail(http.StatusRequestEntityTooLarge, codeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
 				return
 			}
 			g.log.Debug("gateway: upload: malformed multipart body", "session", sid, "err", err)
-			fail(http.StatusBadRequest, CodeBadArgs, "the body is not a well-formed multipart/form-data message")
+			fail(http.StatusBadRequest, codeBadArgs, "the body is not a well-formed multipart/form-data message")
 			return
 		}
 		switch p.FormName() {
@@ -497,12 +497,12 @@ func (g *Gateway) serveUpload(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(io.LimitReader(p, 129))
 			fileID = string(b)
 			if fileID == "" || len(fileID) > 128 || !utf8.ValidString(fileID) {
-				fail(http.StatusBadRequest, CodeBadArgs, "file_id must be 1 to 128 bytes of text")
+				fail(http.StatusBadRequest, codeBadArgs, "file_id must be 1 to 128 bytes of text")
 				return
 			}
 		case "file":
 			if fileID == "" {
-				fail(http.StatusBadRequest, CodeBadArgs, `send the "file_id" field before "file"`)
+				fail(http.StatusBadRequest, codeBadArgs, `send the "file_id" field before "file"`)
 				return
 			}
 			kept = true // takeFile ends the reservation
@@ -527,19 +527,19 @@ func (g *Gateway) takeFile(ctx context.Context, w http.ResponseWriter, up *uploa
 	sid := up.sid
 	name := path.Base(strings.ReplaceAll(p.FileName(), `\`, "/"))
 	if why := checkName(name); why != "" {
-		fail(http.StatusBadRequest, CodeBadArgs, why)
+		fail(http.StatusBadRequest, codeBadArgs, why)
 		return
 	}
 	claimed := p.Header.Get("Content-Type")
 	if ok, why := caps.Accepts(name, claimed, 0); !ok {
-		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
+		fail(http.StatusUnsupportedMediaType, codeFileType, why)
 		return
 	}
 	sp, err := g.files.newSpill()
 	if err != nil {
 		g.log.Error("gateway: upload: no room for its body", "session", sid, "err", err)
 		w.Header().Set("Retry-After", "2")
-		fail(http.StatusServiceUnavailable, CodeUnavailable, "the file could not be received now; try again")
+		fail(http.StatusServiceUnavailable, codeUnavailable, "the file could not be received now; try again")
 		return
 	}
 	defer sp.remove()
@@ -548,28 +548,28 @@ func (g *Gateway) takeFile(ctx context.Context, w http.ResponseWriter, up *uploa
 		if sp.werr != nil {
 			g.log.Error("gateway: upload: spilling its body", "session", sid, "dir", g.files.dir, "err", sp.werr)
 			w.Header().Set("Retry-After", "30")
-			fail(http.StatusInsufficientStorage, CodeStoreFull, "the server has no room for the file now; try again later")
+			fail(http.StatusInsufficientStorage, codeStoreFull, "the server has no room for the file now; try again later")
 			return
 		}
 		if isTooLarge(err) {
-			fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
+			fail(http.StatusRequestEntityTooLarge, codeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
 			return
 		}
 		g.log.Debug("gateway: upload: reading the file", "session", sid, "err", err)
-		fail(http.StatusBadRequest, CodeBadArgs, "the file could not be read completely")
+		fail(http.StatusBadRequest, codeBadArgs, "the file could not be read completely")
 		return
 	}
 	if sp.n > max {
-		fail(http.StatusRequestEntityTooLarge, CodeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
+		fail(http.StatusRequestEntityTooLarge, codeFileTooLarge, fmt.Sprintf("the file is larger than %d bytes", max))
 		return
 	}
 	if ok, why := caps.Accepts(name, claimed, sp.n); !ok {
-		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
+		fail(http.StatusUnsupportedMediaType, codeFileType, why)
 		return
 	}
 	typ, why := checkContent(g.opts.UploadTypes, name, claimed, sp.head, sp.text.valid())
 	if why != "" {
-		fail(http.StatusUnsupportedMediaType, CodeFileType, why)
+		fail(http.StatusUnsupportedMediaType, codeFileType, why)
 		return
 	}
 	ended = true
@@ -577,11 +577,11 @@ func (g *Gateway) takeFile(ctx context.Context, w http.ResponseWriter, up *uploa
 		switch {
 		case errors.Is(err, flow.ErrStoreFull):
 			g.log.Warn("gateway: the file store is full", "session", sid, "err", err)
-			fail(http.StatusInsufficientStorage, CodeStoreFull, "the server has no room for the file now; try again later")
+			fail(http.StatusInsufficientStorage, codeStoreFull, "the server has no room for the file now; try again later")
 		default:
 			g.log.Error("gateway: store an upload", "session", sid, "err", err)
 			w.Header().Set("Retry-After", "2")
-			fail(http.StatusServiceUnavailable, CodeUnavailable, "the file could not be stored now; try again")
+			fail(http.StatusServiceUnavailable, codeUnavailable, "the file could not be stored now; try again")
 		}
 		return
 	}

@@ -145,7 +145,8 @@ type Options struct {
 	// server's word (a signature the bot server put in them, say): then
 	// they reach the desk as they are. Otherwise what they say reaches the
 	// agent marked as the user's: the hand-off summary and
-	// message_to_human_agent under FromUserLabel, the payload as
+	// message_to_human_agent under "Sent by the user's browser, not
+	// verified by the bot:", the payload as
 	// {"from_user": payload}. A PreStartChat hook of the engine, which
 	// runs on the server, may still set the payload. Default: nil, always
 	// marked.
@@ -336,7 +337,7 @@ func New(opts Options) (*Gateway, error) {
 		CheckOrigin:      func(r *http.Request) bool { _, ok := g.origins.check(r); return ok },
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			g.log.Debug("gateway: not a WebSocket handshake", "status", status, "err", reason)
-			writeHTTPError(w, status, CodeBadFrame, "this endpoint takes WebSocket handshakes (GET with Upgrade: websocket, version 13)")
+			writeHTTPError(w, status, codeBadFrame, "this endpoint takes WebSocket handshakes (GET with Upgrade: websocket, version 13)")
 		},
 	}
 	g.store.done = make(chan struct{})
@@ -375,8 +376,8 @@ func (g *Gateway) Engine() *flow.Engine { return g.engine }
 // ServeHTTP routes the gateway's endpoints.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !g.hosts.allows(r.Host) {
-		g.stats.errorCode(CodeHostNotAllowed)
-		writeHTTPError(w, http.StatusMisdirectedRequest, CodeHostNotAllowed, "this server is not reached under that host name")
+		g.stats.errorCode(codeHostNotAllowed)
+		writeHTTPError(w, http.StatusMisdirectedRequest, codeHostNotAllowed, "this server is not reached under that host name")
 		return
 	}
 	switch r.URL.Path {
@@ -397,15 +398,15 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	if origin, ok := g.origins.check(r); !ok {
 		g.stats.add(&g.stats.originRejected)
 		g.log.Warn("gateway: origin not allowed", "origin", origin, "remote", r.RemoteAddr)
-		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin "+origin+" is not allowed")
+		writeHTTPError(w, http.StatusForbidden, codeForbiddenOrigin, "origin "+origin+" is not allowed")
 		return
 	}
 	addr := addrKey(g.proxies.clientAddr(r))
 	if !g.admitSocket(addr) {
-		g.limited(LimitConnsPerAddr, "addr", addr)
-		g.stats.errorCode(CodeTooManyConns)
+		g.limited(limitConnsPerAddr, "addr", addr)
+		g.stats.errorCode(codeTooManyConns)
 		w.Header().Set("Retry-After", "5")
-		writeHTTPError(w, http.StatusTooManyRequests, CodeTooManyConns, fmt.Sprintf("more than %d sockets from one address", g.opts.MaxConnsPerAddr))
+		writeHTTPError(w, http.StatusTooManyRequests, codeTooManyConns, fmt.Sprintf("more than %d sockets from one address", g.opts.MaxConnsPerAddr))
 		return
 	}
 	admitted := true
@@ -422,7 +423,7 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	g.mu.Unlock()
 	if draining {
 		w.Header().Set("Retry-After", "1")
-		writeHTTPError(w, http.StatusServiceUnavailable, CodeShuttingDown, "the gateway is shutting down")
+		writeHTTPError(w, http.StatusServiceUnavailable, codeShuttingDown, "the gateway is shutting down")
 		return
 	}
 	defer g.connWG.Done()
@@ -453,7 +454,7 @@ func (g *Gateway) attach(id string) bool {
 	defer g.mu.Unlock()
 	b := g.budgetLocked(id)
 	if b.conns >= g.opts.MaxConnsPerSession {
-		g.limited(LimitConnsPerSession, "session", id)
+		g.limited(limitConnsPerSession, "session", id)
 		return false
 	}
 	b.conns++
@@ -615,8 +616,8 @@ type Stats struct {
 	// ForwardedOps the requests they forwarded to it.
 	ForwardedSockets uint64 `json:"forwarded_sockets"`
 	ForwardedOps     uint64 `json:"forwarded_ops"`
-	// Limited counts, by limit name (LimitConnsPerAddr, …), the requests
-	// a limit refused or cut.
+	// Limited counts, by limit name (conns_per_addr, frame_rate, …; the
+	// list is in docs/limits.md), the requests a limit refused or cut.
 	Limited map[string]int64 `json:"limited"`
 	// Evicted counts chat-less sessions the engine forgot to make room for
 	// new ones at MaxSessions.
@@ -674,7 +675,7 @@ func (g *Gateway) Stats() Stats {
 		st.Limited = map[string]int64{}
 	}
 	if life.Expired > 0 {
-		st.Limited[LimitChatLifetime] += int64(life.Expired)
+		st.Limited[limitChatLifetime] += int64(life.Expired)
 	}
 	st.Identities = maps.Clone(c.identities)
 	if st.Identities == nil {

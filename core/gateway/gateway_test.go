@@ -15,32 +15,32 @@ import (
 // that every desk callback reaches the browser as the Carbon call.
 func TestDeskModeHandOff(t *testing.T) {
 	e := newEnv(t, nil)
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	if c.welcome.Token == "" || c.welcome.Session == "" || c.welcome.Resumed {
 		t.Fatalf("welcome %+v", c.welcome)
 	}
 	var avail struct {
 		Online *bool `json:"online"`
 	}
-	mustf(t, json.Unmarshal(c.mustCall(OpAreAnyAgentsOnline, map[string]any{"connectMessage": connectMessage()}), &avail), "decode")
+	mustf(t, json.Unmarshal(c.mustCall(opAreAnyAgentsOnline, map[string]any{"connectMessage": connectMessage()}), &avail), "decode")
 	if avail.Online == nil || !*avail.Online {
 		t.Fatalf("online = %v", avail.Online)
 	}
-	caps := c.callback(CbUpdateCapabilities)
+	caps := c.callback(cbUpdateCapabilities)
 	if !strings.Contains(string(caps.Callback.Args[0]), `"allowFileUploads":true`) {
 		t.Fatalf("capabilities %s", caps.Callback.Args[0])
 	}
 
-	c.mustCall(OpStartChat, map[string]any{"connectMessage": connectMessage(), "options": map[string]any{"preStartChatPayload": map[string]string{"topic": "refund"}}})
+	c.mustCall(opStartChat, map[string]any{"connectMessage": connectMessage(), "options": map[string]any{"preStartChatPayload": map[string]string{"topic": "refund"}}})
 	chat, err := e.desk.NextChat(ctxT(t))
 	mustf(t, err, "next chat")
 	mustf(t, chat.QueueUpdate(ctxT(t), 2, -1), "queue")
-	q := c.callback(CbUpdateAgentAvailability)
+	q := c.callback(cbUpdateAgentAvailability)
 	if string(q.Callback.Args[0]) != `{"positionInQueue":2}` {
 		t.Fatalf("availability %s", q.Callback.Args[0])
 	}
 	mustf(t, chat.Join(ctxT(t), servicedesk.AgentProfile{ID: "ada", Nickname: "Ada"}), "join")
-	j := c.callback(CbAgentJoined)
+	j := c.callback(cbAgentJoined)
 	if !strings.Contains(string(j.Callback.Args[0]), `"user_type":"human"`) {
 		t.Fatalf("agentJoined without user_type: %s", j.Callback.Args[0])
 	}
@@ -49,54 +49,54 @@ func TestDeskModeHandOff(t *testing.T) {
 	var sent struct {
 		MessageID string `json:"messageID"`
 	}
-	mustf(t, json.Unmarshal(c.mustCall(OpSendMessageToAgent, map[string]any{"message": msg, "messageID": "carbon-7"}), &sent), "decode")
+	mustf(t, json.Unmarshal(c.mustCall(opSendMessageToAgent, map[string]any{"message": msg, "messageID": "carbon-7"}), &sent), "decode")
 	got, err := chat.AwaitMessage(ctxT(t))
 	mustf(t, err, "await message")
 	if got.ID != "carbon-7" || got.Text != "My card was declined" || sent.MessageID != "carbon-7" {
 		t.Fatalf("desk got %+v, answer %+v: the message id must be Carbon's, end to end", got, sent)
 	}
 
-	c.mustCall(OpUserTyping, map[string]bool{"isTyping": true})
+	c.mustCall(opUserTyping, map[string]bool{"isTyping": true})
 	if on, err := chat.AwaitTyping(ctxT(t)); err != nil || !on {
 		t.Fatalf("typing %v %v", on, err)
 	}
 	mustf(t, chat.Typing(ctxT(t), true), "agent typing")
-	if f := c.callback(CbAgentTyping); string(f.Callback.Args[0]) != "true" {
+	if f := c.callback(cbAgentTyping); string(f.Callback.Args[0]) != "true" {
 		t.Fatalf("agentTyping %s", f.Callback.Args[0])
 	}
 	mustf(t, chat.Say(ctxT(t), servicedesk.TextResponse("Let me check.")), "say")
-	f := c.callback(CbSendMessageToUser)
+	f := c.callback(cbSendMessageToUser)
 	if len(f.Callback.Args) != 2 || !strings.Contains(string(f.Callback.Args[0]), "Let me check.") || string(f.Callback.Args[1]) != `"ada"` {
 		t.Fatalf("sendMessageToUser args %s", f.Callback.Args)
 	}
-	c.mustCall(OpUserReadMessages, nil)
+	c.mustCall(opUserReadMessages, nil)
 	mustf(t, chat.AwaitRead(ctxT(t)), "read")
 	mustf(t, chat.Read(ctxT(t)), "agent read")
-	c.callback(CbAgentReadMessages)
+	c.callback(cbAgentReadMessages)
 
 	// Screen share: the desk asks, the browser answers.
 	mustf(t, chat.RequestScreenShare(ctxT(t)), "request share")
-	c.callback(CbScreenShareRequest)
-	c.mustCall(OpScreenShareAnswer, map[string]string{"state": "accepted"})
+	c.callback(cbScreenShareRequest)
+	c.mustCall(opScreenShareAnswer, map[string]string{"state": "accepted"})
 	if st, err := chat.AwaitScreenShare(ctxT(t)); err != nil || st != servicedesk.ScreenShareAccepted {
 		t.Fatalf("share %v %v", st, err)
 	}
-	c.mustCall(OpScreenShareStop, nil)
+	c.mustCall(opScreenShareStop, nil)
 	if st, err := chat.AwaitScreenShare(ctxT(t)); err != nil || st != servicedesk.ScreenShareEnded {
 		t.Fatalf("share stop %v %v", st, err)
 	}
 
 	mustf(t, chat.Transfer(ctxT(t), servicedesk.AgentProfile{ID: "grace", Nickname: "Grace"}), "transfer")
-	c.callback(CbBeginTransferToAnotherAgent)
-	c.callback(CbAgentJoined)
+	c.callback(cbBeginTransferToAnotherAgent)
+	c.callback(cbAgentJoined)
 
 	mustf(t, chat.End(ctxT(t)), "agent ends")
-	c.callback(CbAgentEndedChat)
+	c.callback(cbAgentEndedChat)
 	// Carbon calls endChat after agentEndedChat: it must be harmless.
 	var end struct {
 		Ended bool `json:"ended"`
 	}
-	mustf(t, json.Unmarshal(c.mustCall(OpEndChat, map[string]any{"info": map[string]bool{"endedByHumanAgent": true}}), &end), "decode")
+	mustf(t, json.Unmarshal(c.mustCall(opEndChat, map[string]any{"info": map[string]bool{"endedByHumanAgent": true}}), &end), "decode")
 	if end.Ended {
 		t.Fatal("endChat after the agent ended reported a second end")
 	}
@@ -106,9 +106,9 @@ func TestDeskModeHandOff(t *testing.T) {
 // refused request ends with Carbon's CONNECTING error and its text.
 func TestUserEndsAndRefusedStart(t *testing.T) {
 	e := newEnv(t, nil)
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	chat := e.startAndJoin(c)
-	c.mustCall(OpEndChat, nil)
+	c.mustCall(opEndChat, nil)
 	mustf(t, chat.AwaitEnded(ctxT(t)), "desk told")
 	ended := c.event(flow.EventChatEnded)
 	if ended.Callback != nil {
@@ -116,8 +116,8 @@ func TestUserEndsAndRefusedStart(t *testing.T) {
 	}
 
 	mustf(t, e.desk.RefuseNextChat(ctxT(t), "All our agents are busy"), "refuse")
-	c.mustCall(OpStartChat, map[string]any{"connectMessage": connectMessage()})
-	f := c.callback(CbSetErrorStatus)
+	c.mustCall(opStartChat, map[string]any{"connectMessage": connectMessage()})
+	f := c.callback(cbSetErrorStatus)
 	var info servicedesk.ErrorInfo
 	mustf(t, json.Unmarshal(f.Callback.Args[0], &info), "decode error info")
 	if info.Type != servicedesk.ErrorConnecting || info.MessageToUser != "All our agents are busy" {
@@ -129,10 +129,10 @@ func TestUserEndsAndRefusedStart(t *testing.T) {
 // next socket with the token and the last seq gets exactly what it missed.
 func TestResumeFromLastSeq(t *testing.T) {
 	e := newEnv(t, nil)
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	chat := e.startAndJoin(c)
 	mustf(t, chat.Say(ctxT(t), servicedesk.TextResponse("one")), "say")
-	c.callback(CbSendMessageToUser)
+	c.callback(cbSendMessageToUser)
 	token, last := c.welcome.Token, c.lastSeq
 	c.ws.Close()
 	<-c.done
@@ -147,7 +147,7 @@ func TestResumeFromLastSeq(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 
-	c2 := e.connect(token, ModeDesk, last)
+	c2 := e.connect(token, modeDesk, last)
 	if !c2.welcome.Resumed || c2.welcome.Reset || c2.welcome.Session != c.welcome.Session {
 		t.Fatalf("welcome %+v", c2.welcome)
 	}
@@ -157,7 +157,7 @@ func TestResumeFromLastSeq(t *testing.T) {
 	var texts []string
 	first := uint64(0)
 	for range 3 {
-		f := c2.callback(CbSendMessageToUser)
+		f := c2.callback(cbSendMessageToUser)
 		if first == 0 {
 			first = f.Seq
 		}
@@ -172,12 +172,12 @@ func TestResumeFromLastSeq(t *testing.T) {
 	var r struct {
 		Reconnected bool `json:"reconnected"`
 	}
-	mustf(t, json.Unmarshal(c2.mustCall(OpReconnect, nil), &r), "decode")
+	mustf(t, json.Unmarshal(c2.mustCall(opReconnect, nil), &r), "decode")
 	if !r.Reconnected {
 		t.Fatal("reconnect answered false during a connected chat")
 	}
 	// Nothing more arrives: no duplicate of "one".
-	c2.mustCall(OpPing, nil)
+	c2.mustCall(opPing, nil)
 	select {
 	case f := <-c2.frames:
 		t.Fatalf("unexpected frame %+v", f)
@@ -186,7 +186,7 @@ func TestResumeFromLastSeq(t *testing.T) {
 
 	// A client whose last seq is ahead of the session (a lost session) is
 	// told to reset.
-	c3 := e.connect(token, ModeFlow, 10_000)
+	c3 := e.connect(token, modeFlow, 10_000)
 	if !c3.welcome.Reset {
 		t.Fatalf("welcome %+v: want reset", c3.welcome)
 	}
@@ -195,7 +195,7 @@ func TestResumeFromLastSeq(t *testing.T) {
 // TestFlowMode: events carry the engine's texts and no callbacks.
 func TestFlowMode(t *testing.T) {
 	e := newEnv(t, nil)
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	chat := e.startAndJoin(c)
 	_ = chat
 	// The joined event seen by startAndJoin had no callback in flow mode;
@@ -209,13 +209,13 @@ func TestFlowMode(t *testing.T) {
 		t.Fatalf("agent message without the agent: %+v", f.Event)
 	}
 	// Reconnect outside a chat answers false.
-	c.mustCall(OpEndChat, nil)
+	c.mustCall(opEndChat, nil)
 	c.event(flow.EventChatEnded)
 	var r struct {
 		Reconnected bool       `json:"reconnected"`
 		State       flow.State `json:"state"`
 	}
-	mustf(t, json.Unmarshal(c.mustCall(OpReconnect, nil), &r), "decode")
+	mustf(t, json.Unmarshal(c.mustCall(opReconnect, nil), &r), "decode")
 	if r.Reconnected || r.State != flow.StateEnded {
 		t.Fatalf("reconnect %+v", r)
 	}
@@ -224,8 +224,8 @@ func TestFlowMode(t *testing.T) {
 // TestTwoSocketsOneSession: both sockets of a session see every event.
 func TestTwoSocketsOneSession(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.connect("", ModeDesk, 0)
-	b := e.connect(a.welcome.Token, ModeFlow, 0)
+	a := e.connect("", modeDesk, 0)
+	b := e.connect(a.welcome.Token, modeFlow, 0)
 	chat := e.startAndJoin(a)
 	mustf(t, chat.Say(ctxT(t), servicedesk.TextResponse("both")), "say")
 	a.event(flow.EventAgentMessage)
@@ -235,27 +235,27 @@ func TestTwoSocketsOneSession(t *testing.T) {
 // TestHeartbeat: an idle socket gets heartbeats with the last seq.
 func TestHeartbeat(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Heartbeat = 50 * time.Millisecond })
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	hb := c.next("heartbeat", func(f frame) bool { return f.Type == typeHeartbeat })
 	if hb.LastSeq != 0 {
 		t.Fatalf("heartbeat %+v", hb)
 	}
 	// The socket outlives several heartbeat intervals (pongs keep it).
 	time.Sleep(300 * time.Millisecond)
-	c.mustCall(OpPing, nil)
+	c.mustCall(opPing, nil)
 }
 
 // TestHistory: the transcript comes back as Carbon HistoryItems, with the
 // seq to resume from.
 func TestHistory(t *testing.T) {
 	e := newEnv(t, nil)
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	chat := e.startAndJoin(c)
-	c.mustCall(OpSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("hello agent"), "messageID": "u1"})
+	c.mustCall(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("hello agent"), "messageID": "u1"})
 	_, err := chat.AwaitMessage(ctxT(t))
 	mustf(t, err, "await")
 	mustf(t, chat.Say(ctxT(t), servicedesk.TextResponse("hello user")), "say")
-	c.callback(CbSendMessageToUser)
+	c.callback(cbSendMessageToUser)
 
 	req, _ := http.NewRequest("GET", e.srv.URL+"/v1/history", nil)
 	req.Header.Set("Authorization", "Bearer "+c.welcome.Token)

@@ -122,7 +122,7 @@ func (e *env) dialFrom(src string, header http.Header) (*client, *http.Response,
 	return c, resp, nil
 }
 
-func (e *env) connect(token string, mode Mode, lastSeq uint64) *client {
+func (e *env) connect(token string, mode socketMode, lastSeq uint64) *client {
 	e.t.Helper()
 	c, _, err := e.dial(nil)
 	if err != nil {
@@ -157,7 +157,7 @@ func (c *client) send(v any) {
 	}
 }
 
-func (c *client) hello(token string, mode Mode, lastSeq uint64) frame {
+func (c *client) hello(token string, mode socketMode, lastSeq uint64) frame {
 	c.t.Helper()
 	c.send(map[string]any{"op": "hello", "id": "h", "token": token, "mode": mode, "last_seq": lastSeq})
 	f := c.next("welcome", func(f frame) bool { return f.Type == typeWelcome || f.Type == typeError })
@@ -245,7 +245,7 @@ func ctxT(t *testing.T) context.Context {
 // startAndJoin starts a chat and lets agent Ada join.
 func (e *env) startAndJoin(c *client) conformance.Chat {
 	e.t.Helper()
-	c.mustCall(OpStartChat, map[string]any{"connectMessage": connectMessage()})
+	c.mustCall(opStartChat, map[string]any{"connectMessage": connectMessage()})
 	chat, err := e.desk.NextChat(ctxT(e.t))
 	if err != nil {
 		e.t.Fatal(err)

@@ -13,9 +13,9 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
-// HistoryItem is Carbon's HistoryItem: one message of the transcript, for
+// carbonHistoryItem is Carbon's HistoryItem: one message of the transcript, for
 // messaging.customLoadHistory.
-type HistoryItem struct {
+type carbonHistoryItem struct {
 	// Message is a MessageRequest (the user's) or a MessageResponse (the
 	// agent's, or a status line such as "Ada joined").
 	Message any `json:"message"`
@@ -23,12 +23,12 @@ type HistoryItem struct {
 	Time string `json:"time"`
 }
 
-// History is what GET /v1/history answers.
-type History struct {
+// historyAnswer is what GET /v1/history answers.
+type historyAnswer struct {
 	// LastSeq is the newest event the items account for: a client resumes
 	// its socket from here, so nothing shows twice.
-	LastSeq uint64        `json:"last_seq"`
-	Items   []HistoryItem `json:"items"`
+	LastSeq uint64              `json:"last_seq"`
+	Items   []carbonHistoryItem `json:"items"`
 	// Complete is false when older events are left out: no longer kept,
 	// or past the answer's bounds (then Before pages on).
 	Complete bool `json:"complete"`
@@ -47,18 +47,18 @@ func (g *Gateway) serveHistory(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	page := HistoryPage{MaxBytes: g.opts.MaxHistoryBytes, MaxItems: g.opts.MaxHistoryItems}
+	page := historyPage{MaxBytes: g.opts.MaxHistoryBytes, MaxItems: g.opts.MaxHistoryItems}
 	if v := r.URL.Query().Get("before"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil || n == 0 {
-			writeHTTPError(w, http.StatusBadRequest, CodeBadArgs, "before must be a positive event seq")
+			writeHTTPError(w, http.StatusBadRequest, codeBadArgs, "before must be a positive event seq")
 			return
 		}
 		page.Before = n
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), g.opts.OpTimeout)
 	defer cancel()
-	var log EventLog
+	var log eventLog
 	s, err := g.engine.Session(ctx, sid)
 	switch {
 	case errors.Is(err, flow.ErrOwnedElsewhere) && g.fwd != nil:
@@ -71,30 +71,30 @@ func (g *Gateway) serveHistory(w http.ResponseWriter, r *http.Request) {
 		log = s
 	}
 	g.touch(sid)
-	h, err := BuildHistory(ctx, log, page)
+	h, err := buildHistory(ctx, log, page)
 	if err != nil {
 		g.log.Warn("gateway: history: read the events", "session", sid, "err", err)
 		writeHTTPError(w, http.StatusServiceUnavailable, codeOf(err), "the history cannot be read now; try again")
 		return
 	}
 	if h.Before != 0 {
-		g.limited(LimitHistoryBytes, "session", sid)
+		g.limited(limitHistoryBytes, "session", sid)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, h)
 }
 
-// EventLog is what a transcript is read from: a *flow.Session, or the
+// eventLog is what a transcript is read from: a *flow.Session, or the
 // stored log of a session another instance owns.
-type EventLog interface {
+type eventLog interface {
 	LastSeq() uint64
 	State() flow.State
 	EventsSince(ctx context.Context, seq uint64, limit int) ([]flow.Event, error)
 }
 
-// HistoryPage bounds one history answer. The zero value is the whole log.
-type HistoryPage struct {
+// historyPage bounds one history answer. The zero value is the whole log.
+type historyPage struct {
 	// Before: only events older than this seq (0: up to the newest).
 	Before uint64
 	// MaxBytes bounds the encoded events read; MaxItems the items (0: no
@@ -103,11 +103,11 @@ type HistoryPage struct {
 	MaxItems int
 }
 
-// BuildHistory reads a session's event log and returns its transcript,
+// buildHistory reads a session's event log and returns its transcript,
 // the newest part of it within page's bounds.
-func BuildHistory(ctx context.Context, s EventLog, page HistoryPage) (History, error) {
+func buildHistory(ctx context.Context, s eventLog, page historyPage) (historyAnswer, error) {
 	last := s.LastSeq()
-	h := History{Items: []HistoryItem{}, Complete: true, LastSeq: last}
+	h := historyAnswer{Items: []carbonHistoryItem{}, Complete: true, LastSeq: last}
 	upto := last
 	if page.Before > 0 && page.Before-1 < upto {
 		upto = page.Before - 1
@@ -117,7 +117,7 @@ func BuildHistory(ctx context.Context, s EventLog, page HistoryPage) (History, e
 		return h, err
 	}
 	h.Complete = complete
-	var items []HistoryItem
+	var items []carbonHistoryItem
 	var seqs []uint64
 	for i := range evs {
 		ev := &evs[i]
@@ -152,7 +152,7 @@ func BuildHistory(ctx context.Context, s EventLog, page HistoryPage) (History, e
 // until maxBytes of encoded events (0: no bound), and returns them in
 // order, with whether they reach back to from (nothing kept was left out).
 // The newest event is always read, whatever its size.
-func tailEvents(ctx context.Context, s EventLog, from, upto uint64, maxBytes int64) ([]flow.Event, bool, error) {
+func tailEvents(ctx context.Context, s eventLog, from, upto uint64, maxBytes int64) ([]flow.Event, bool, error) {
 	const pageSize = 64
 	var pages [][]flow.Event
 	var used int64
@@ -202,30 +202,30 @@ func isoTime(ms int64) string {
 }
 
 // historyItem turns one event into a transcript line, if it is one.
-func historyItem(ev *flow.Event) (HistoryItem, bool) {
+func historyItem(ev *flow.Event) (carbonHistoryItem, bool) {
 	t := isoTime(ev.Time)
 	switch ev.Type {
 	case flow.EventUserMessage:
 		if ev.UserMessage == nil {
-			return HistoryItem{}, false
+			return carbonHistoryItem{}, false
 		}
 		m := *ev.UserMessage
 		if m.ID == "" {
 			m.ID = ev.MessageID
 		}
-		return HistoryItem{Message: m, Time: t}, true
+		return carbonHistoryItem{Message: m, Time: t}, true
 	case flow.EventAgentMessage:
 		if ev.Message == nil {
-			return HistoryItem{}, false
+			return carbonHistoryItem{}, false
 		}
 		m := *ev.Message
 		if m.ID == "" {
 			m.ID = ev.MessageID
 		}
-		return HistoryItem{Message: m, Time: t}, true
+		return carbonHistoryItem{Message: m, Time: t}, true
 	case flow.EventAgentJoined, flow.EventAgentLeft, flow.EventTransfer, flow.EventChatEnded, flow.EventDisconnected, flow.EventReconnected:
 		if ev.Text == "" {
-			return HistoryItem{}, false
+			return carbonHistoryItem{}, false
 		}
 		it := servicedesk.TextItem(ev.Text)
 		it.AgentMessageType = ev.Kind
@@ -235,9 +235,9 @@ func historyItem(ev *flow.Event) (HistoryItem, bool) {
 			p := carbonProfile(*ev.Profile)
 			m.MessageOptions = &servicedesk.ResponseOptions{ResponseUserProfile: &p}
 		}
-		return HistoryItem{Message: m, Time: t}, true
+		return carbonHistoryItem{Message: m, Time: t}, true
 	}
-	return HistoryItem{}, false
+	return carbonHistoryItem{}, false
 }
 
 func jsonSeq(n uint64) string {

@@ -22,18 +22,18 @@ func (g *Gateway) helloIdentity(ctx context.Context, req request) (*servicedesk.
 	if req.Identity == "" {
 		if g.opts.RequireIdentity {
 			g.stats.identity("missing")
-			return nil, protoErr(CodeBadIdentity, "this server needs an identity token in hello (identity)")
+			return nil, protoErr(codeBadIdentity, "this server needs an identity token in hello (identity)")
 		}
 		return nil, nil
 	}
 	if g.opts.Identity == nil {
 		g.stats.identity("refused")
-		return nil, protoErr(CodeBadIdentity, "this server takes no identity tokens; send hello without identity")
+		return nil, protoErr(codeBadIdentity, "this server takes no identity tokens; send hello without identity")
 	}
 	c, err := g.opts.Identity.Verify(ctx, req.Identity)
 	if err != nil || c == nil || c.ID == "" {
 		g.stats.identity("refused")
-		return nil, protoErr(CodeBadIdentity, "the identity token was refused: %s", errText(err))
+		return nil, protoErr(codeBadIdentity, "the identity token was refused: %s", errText(err))
 	}
 	g.stats.identity("verified")
 	return c, nil
@@ -53,9 +53,9 @@ func sameSubject(subject string, c *servicedesk.Customer) *errFrame {
 	case subject == "":
 		return nil
 	case c == nil:
-		return protoErr(CodeBadIdentity, "this session was opened with an identity; resume it with an identity token for the same customer")
+		return protoErr(codeBadIdentity, "this session was opened with an identity; resume it with an identity token for the same customer")
 	case c.ID != subject:
-		return protoErr(CodeBadIdentity, "this session belongs to another customer; send hello without a token to start a new session")
+		return protoErr(codeBadIdentity, "this session belongs to another customer; send hello without a token to start a new session")
 	}
 	return nil
 }
@@ -67,7 +67,7 @@ func identify(ctx context.Context, s *flow.Session, c *servicedesk.Customer) *er
 	}
 	if err := s.Identify(ctx, c); err != nil {
 		if errors.Is(err, flow.ErrOtherCustomer) {
-			return protoErr(CodeBadIdentity, "this session belongs to another customer; send hello without a token to start a new session")
+			return protoErr(codeBadIdentity, "this session belongs to another customer; send hello without a token to start a new session")
 		}
 		return protoErr(codeOf(err), "%s", sentences[codeOf(err)])
 	}

@@ -46,7 +46,7 @@ func withIdentity(seen *servicedesk.Handoff, mu *sync.Mutex) func(*Options) {
 // helloWith sends a hello with an identity token and returns the answer.
 func (c *client) helloWith(token, identityToken string) frame {
 	c.t.Helper()
-	c.send(map[string]any{"op": "hello", "id": "h", "token": token, "identity": identityToken, "mode": ModeFlow})
+	c.send(map[string]any{"op": "hello", "id": "h", "token": token, "identity": identityToken, "mode": modeFlow})
 	f := c.next("welcome", func(f frame) bool { return f.Type == typeWelcome || f.Type == typeError })
 	if f.Type == typeWelcome {
 		c.welcome = f
@@ -74,7 +74,7 @@ func TestIdentityReachesDesk(t *testing.T) {
 	}
 	msg := servicedesk.NewResponse(servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent,
 		TransferInfo: &servicedesk.TransferInfo{AdditionalData: map[string]string{"customer_id": "c-1", "queue": "vip"}}})
-	c.mustCall(OpStartChat, map[string]any{"connectMessage": msg, "options": map[string]any{"preStartChatPayload": map[string]any{"name": "Mallory", "age": 3}}})
+	c.mustCall(opStartChat, map[string]any{"connectMessage": msg, "options": map[string]any{"preStartChatPayload": map[string]any{"name": "Mallory", "age": 3}}})
 	_, err := e.desk.NextChat(ctxT(t))
 	mustf(t, err, "chat")
 	mu.Lock()
@@ -113,7 +113,7 @@ func TestIdentityRefused(t *testing.T) {
 	} {
 		c := e.socket()
 		f := c.helloWith("", tok)
-		if f.Type != typeError || f.Error.Code != CodeBadIdentity || !strings.Contains(f.Error.Message, "identity token was refused") {
+		if f.Type != typeError || f.Error.Code != codeBadIdentity || !strings.Contains(f.Error.Message, "identity token was refused") {
 			t.Errorf("%s: %+v", name, f)
 		}
 		// The socket goes on: a hello without the identity opens a session.
@@ -132,7 +132,7 @@ func TestIdentityRefused(t *testing.T) {
 func TestIdentityNotTaken(t *testing.T) {
 	e := newEnv(t, nil)
 	f := e.socket().helloWith("", idToken(t, "c-42", nil))
-	if f.Type != typeError || f.Error.Code != CodeBadIdentity {
+	if f.Type != typeError || f.Error.Code != codeBadIdentity {
 		t.Errorf("identity where none is taken: %+v", f)
 	}
 }
@@ -141,7 +141,7 @@ func TestIdentityRequired(t *testing.T) {
 	var seen servicedesk.Handoff
 	var mu sync.Mutex
 	e := newEnv(t, func(o *Options) { withIdentity(&seen, &mu)(o); o.RequireIdentity = true })
-	if f := e.socket().helloWith("", ""); f.Type != typeError || f.Error.Code != CodeBadIdentity {
+	if f := e.socket().helloWith("", ""); f.Type != typeError || f.Error.Code != codeBadIdentity {
 		t.Errorf("anonymous hello: %+v", f)
 	}
 	if f := e.socket().helloWith("", idToken(t, "c-42", nil)); f.Type != typeWelcome {
@@ -163,7 +163,7 @@ func TestResumeOtherSubjectRefused(t *testing.T) {
 	}
 	for name, tok := range map[string]string{"another customer": idToken(t, "c-43", nil), "no identity": ""} {
 		f := e.socket().helloWith(w.Token, tok)
-		if f.Type != typeError || f.Error.Code != CodeBadIdentity {
+		if f.Type != typeError || f.Error.Code != codeBadIdentity {
 			t.Errorf("resume with %s: %+v", name, f)
 		}
 	}
@@ -180,7 +180,7 @@ func TestResumeOtherSubjectRefused(t *testing.T) {
 	if got.Type != typeWelcome || got.Snapshot.Subject != "c-44" {
 		t.Fatalf("an anonymous session takes an identity: %+v", got)
 	}
-	if f := e.socket().helloWith(anon.Token, idToken(t, "c-42", nil)); f.Type != typeError || f.Error.Code != CodeBadIdentity {
+	if f := e.socket().helloWith(anon.Token, idToken(t, "c-42", nil)); f.Type != typeError || f.Error.Code != codeBadIdentity {
 		t.Errorf("then another one: %+v", f)
 	}
 }

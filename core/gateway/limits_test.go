@@ -21,15 +21,15 @@ import (
 // a token opens only its own session.
 func TestTokens(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.connect("", ModeDesk, 0)
-	b := e.connect("", ModeDesk, 0)
+	a := e.connect("", modeDesk, 0)
+	b := e.connect("", modeDesk, 0)
 	chatA := e.startAndJoin(a)
 	_ = chatA
 
 	// Ops before hello are refused; hello then works on the same socket.
 	c, _, err := e.dial(nil)
 	mustf(t, err, "dial")
-	if f := c.call(OpStartChat, nil); f.Type != typeError || f.Error.Code != CodeHelloFirst {
+	if f := c.call(opStartChat, nil); f.Type != typeError || f.Error.Code != codeHelloFirst {
 		t.Fatalf("op before hello: %+v", f)
 	}
 	// Bad tokens: garbage, the right id with another session's tag, a
@@ -39,18 +39,18 @@ func TestTokens(t *testing.T) {
 	for _, tok := range []string{"nope", "s1." + idA + tagB, other.mint(idA), a.welcome.Token + "x", strings.Repeat("s1.", 300)} {
 		c.send(map[string]any{"op": "hello", "id": "h", "token": tok})
 		f := c.next("bad token answer", func(f frame) bool { return f.Re == "h" })
-		if f.Type != typeError || f.Error.Code != CodeBadToken {
+		if f.Type != typeError || f.Error.Code != codeBadToken {
 			t.Fatalf("token %q: %+v", tok, f)
 		}
 	}
 	// The socket is unharmed: a fresh hello works.
-	c.hello("", ModeDesk, 0)
+	c.hello("", modeDesk, 0)
 	if c.welcome.Session == idA || c.welcome.Session == b.welcome.Session {
 		t.Fatal("a new session reused an existing id")
 	}
 
 	// HTTP: no token, a bad token, and another session's token.
-	get := func(tok string) (int, History) {
+	get := func(tok string) (int, historyAnswer) {
 		req, _ := http.NewRequest("GET", e.srv.URL+"/v1/history", nil)
 		if tok != "" {
 			req.Header.Set("Authorization", "Bearer "+tok)
@@ -58,7 +58,7 @@ func TestTokens(t *testing.T) {
 		resp, err := http.DefaultClient.Do(req)
 		mustf(t, err, "history")
 		defer resp.Body.Close()
-		var h History
+		var h historyAnswer
 		_ = json.NewDecoder(resp.Body).Decode(&h)
 		return resp.StatusCode, h
 	}
@@ -77,8 +77,8 @@ func TestTokens(t *testing.T) {
 	if code != 201 {
 		t.Fatalf("upload: %d", code)
 	}
-	f := b.call(OpSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("x"), "messageID": "m", "fileIDs": []string{"f1"}})
-	if f.Type != typeError || f.Error.Code != CodeUnknownFile {
+	f := b.call(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("x"), "messageID": "m", "fileIDs": []string{"f1"}})
+	if f.Type != typeError || f.Error.Code != codeUnknownFile {
 		t.Fatalf("B sent A's file: %+v", f)
 	}
 }
@@ -109,7 +109,7 @@ func TestOrigins(t *testing.T) {
 				t.Errorf("origin %q refused: %v", tc.origin, err)
 				continue
 			}
-			c.hello("", ModeDesk, 0)
+			c.hello("", modeDesk, 0)
 			continue
 		}
 		if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
@@ -120,7 +120,7 @@ func TestOrigins(t *testing.T) {
 			Error errFrame `json:"error"`
 		}
 		_ = json.NewDecoder(resp.Body).Decode(&body)
-		if body.Error.Code != CodeForbiddenOrigin {
+		if body.Error.Code != codeForbiddenOrigin {
 			t.Errorf("origin %q: body %+v", tc.origin, body)
 		}
 	}
@@ -145,16 +145,16 @@ func TestOrigins(t *testing.T) {
 // closes the socket with 1009; the session survives both.
 func TestFrameLimits(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.MaxFrameBytes = 1024 })
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	chat := e.startAndJoin(c)
 	big := strings.Repeat("x", 2000)
-	c.send(map[string]any{"op": OpSendMessageToAgent, "id": "big", "args": map[string]any{"message": servicedesk.NewTextRequest(big)}})
+	c.send(map[string]any{"op": opSendMessageToAgent, "id": "big", "args": map[string]any{"message": servicedesk.NewTextRequest(big)}})
 	f := c.next("frame_too_large", func(f frame) bool { return f.Type == typeError })
-	if f.Error.Code != CodeFrameTooLarge {
+	if f.Error.Code != codeFrameTooLarge {
 		t.Fatalf("oversized frame: %+v", f.Error)
 	}
 	// Still usable, and the message that fits arrives.
-	c.mustCall(OpSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("small"), "messageID": "s"})
+	c.mustCall(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("small"), "messageID": "s"})
 	if m, err := chat.AwaitMessage(ctxT(t)); err != nil || m.Text != "small" {
 		t.Fatalf("after the big frame: %+v %v", m, err)
 	}
@@ -168,11 +168,11 @@ func TestFrameLimits(t *testing.T) {
 		t.Fatalf("huge frame closed with %v; want 1009", c.closed)
 	}
 	// The session is unharmed: resume and chat on.
-	c2 := e.connect(c.welcome.Token, ModeDesk, c.lastSeq)
+	c2 := e.connect(c.welcome.Token, modeDesk, c.lastSeq)
 	if c2.welcome.Snapshot.State != flow.StateConnected {
 		t.Fatalf("state after 1009: %s", c2.welcome.Snapshot.State)
 	}
-	c2.mustCall(OpSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("again"), "messageID": "a"})
+	c2.mustCall(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("again"), "messageID": "a"})
 	if m, err := chat.AwaitMessage(ctxT(t)); err != nil || m.Text != "again" {
 		t.Fatalf("after 1009: %+v %v", m, err)
 	}
@@ -183,12 +183,12 @@ func TestFrameLimits(t *testing.T) {
 // works again.
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.RatePerSecond = 10; o.Burst = 5 })
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	chat := e.startAndJoin(c)
 	time.Sleep(600 * time.Millisecond) // refill after the setup calls
 	const n = 40
 	for i := range n {
-		c.send(map[string]any{"op": OpSendMessageToAgent, "id": jsonSeq(uint64(i)), "args": map[string]any{
+		c.send(map[string]any{"op": opSendMessageToAgent, "id": jsonSeq(uint64(i)), "args": map[string]any{
 			"message": servicedesk.NewTextRequest("m" + jsonSeq(uint64(i))), "messageID": "m" + jsonSeq(uint64(i))}})
 	}
 	var accepted []string
@@ -199,7 +199,7 @@ func TestRateLimit(t *testing.T) {
 		switch {
 		case f.Type == typeResult:
 			accepted = append(accepted, "m"+id)
-		case f.Error.Code == CodeRateLimited && f.Error.RetryAfterMS > 0:
+		case f.Error.Code == codeRateLimited && f.Error.RetryAfterMS > 0:
 			limited++
 		default:
 			t.Fatalf("answer %s: %+v", id, f)
@@ -215,8 +215,8 @@ func TestRateLimit(t *testing.T) {
 		}
 	}
 	time.Sleep(200 * time.Millisecond)
-	c.mustCall(OpPing, nil)
-	if e.gw.Stats().Errors[CodeRateLimited] != int64(limited) {
+	c.mustCall(opPing, nil)
+	if e.gw.Stats().Errors[codeRateLimited] != int64(limited) {
 		t.Errorf("stats %v, limited %d", e.gw.Stats().Errors, limited)
 	}
 }
@@ -225,25 +225,25 @@ func TestRateLimit(t *testing.T) {
 // the session go on.
 func TestMalformedFrames(t *testing.T) {
 	e := newEnv(t, nil)
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	e.startAndJoin(c)
 	cases := []struct {
 		raw  string
 		code string
 	}{
-		{`not json`, CodeBadFrame},
-		{`[1,2]`, CodeBadFrame},
-		{`{"op":"ping"} {"op":"ping"}`, CodeBadFrame},
-		{`{"id":"x"}`, CodeBadFrame},
-		{`{"op":"launchMissiles","id":"x"}`, CodeUnknownOp},
-		{`{"op":"userTyping","id":"x","args":{"isTyping":"yes"}}`, CodeBadArgs},
-		{`{"op":"userTyping","id":"x","args":{}}`, CodeBadArgs},
-		{`{"op":"startChat","id":"x","args":{"connectMessage":{"output":{"generic":7}}}}`, CodeBadArgs},
-		{`{"op":"screenShareAnswer","id":"x","args":{"state":"maybe"}}`, CodeBadArgs},
-		{`{"op":"filesSelectedForUpload","id":"x","args":{"uploads":[{"id":""}]}}`, CodeBadArgs},
-		{`{"op":"hello","id":"x"}`, CodeBadFrame},
-		{`{"op":"startChat","id":"x"}`, CodeChatRunning},
-		{`{"op":"ping","id":"` + strings.Repeat("i", 100) + `"}`, CodeBadFrame},
+		{`not json`, codeBadFrame},
+		{`[1,2]`, codeBadFrame},
+		{`{"op":"ping"} {"op":"ping"}`, codeBadFrame},
+		{`{"id":"x"}`, codeBadFrame},
+		{`{"op":"launchMissiles","id":"x"}`, codeUnknownOp},
+		{`{"op":"userTyping","id":"x","args":{"isTyping":"yes"}}`, codeBadArgs},
+		{`{"op":"userTyping","id":"x","args":{}}`, codeBadArgs},
+		{`{"op":"startChat","id":"x","args":{"connectMessage":{"output":{"generic":7}}}}`, codeBadArgs},
+		{`{"op":"screenShareAnswer","id":"x","args":{"state":"maybe"}}`, codeBadArgs},
+		{`{"op":"filesSelectedForUpload","id":"x","args":{"uploads":[{"id":""}]}}`, codeBadArgs},
+		{`{"op":"hello","id":"x"}`, codeBadFrame},
+		{`{"op":"startChat","id":"x"}`, codeChatRunning},
+		{`{"op":"ping","id":"` + strings.Repeat("i", 100) + `"}`, codeBadFrame},
 	}
 	for _, tc := range cases {
 		mustf(t, c.ws.WriteMessage(websocket.TextMessage, []byte(tc.raw)), "write")
@@ -253,10 +253,10 @@ func TestMalformedFrames(t *testing.T) {
 		}
 	}
 	mustf(t, c.ws.WriteMessage(websocket.BinaryMessage, []byte{0, 1, 2}), "binary")
-	if f := c.next("binary", func(f frame) bool { return f.Type == typeError }); f.Error.Code != CodeBadFrame {
+	if f := c.next("binary", func(f frame) bool { return f.Type == typeError }); f.Error.Code != codeBadFrame {
 		t.Errorf("binary frame: %+v", f.Error)
 	}
-	snap := c.mustCall(OpSnapshot, nil)
+	snap := c.mustCall(opSnapshot, nil)
 	if !strings.Contains(string(snap), `"state":"connected"`) {
 		t.Fatalf("session harmed: %s", snap)
 	}
@@ -304,7 +304,7 @@ var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x
 // file reaches the desk with its message.
 func TestUploads(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.MaxUploadBytes = 4096 })
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	chat := e.startAndJoin(c)
 	tok := c.welcome.Token
 	for _, tc := range []struct {
@@ -313,36 +313,36 @@ func TestUploads(t *testing.T) {
 		status    int
 		code      string
 	}{
-		{"big.txt", "text/plain", bytes.Repeat([]byte("a"), 5000), 413, CodeFileTooLarge},
-		{"run.exe", "application/x-msdownload", []byte("MZ\x90\x00"), 415, CodeFileType},
-		{"cat.png", "image/png", []byte("<script>alert(1)</script>"), 415, CodeFileType},
-		{"notes.txt", "text/plain", []byte("<html><script>alert(1)</script></html>"), 415, CodeFileType},
-		{"pic.svg", "image/svg+xml", []byte(`<svg onload="alert(1)"/>`), 415, CodeFileType},
-		{"", "text/plain", []byte("x"), 400, CodeBadArgs},
+		{"big.txt", "text/plain", bytes.Repeat([]byte("a"), 5000), 413, codeFileTooLarge},
+		{"run.exe", "application/x-msdownload", []byte("MZ\x90\x00"), 415, codeFileType},
+		{"cat.png", "image/png", []byte("<script>alert(1)</script>"), 415, codeFileType},
+		{"notes.txt", "text/plain", []byte("<html><script>alert(1)</script></html>"), 415, codeFileType},
+		{"pic.svg", "image/svg+xml", []byte(`<svg onload="alert(1)"/>`), 415, codeFileType},
+		{"", "text/plain", []byte("x"), 400, codeBadArgs},
 	} {
 		if st, code := e.upload(tok, "f-"+tc.name, tc.name, tc.typ, tc.data); st != tc.status || code != tc.code {
 			t.Errorf("%s: %d %s, want %d %s", tc.name, st, code, tc.status, tc.code)
 		}
 	}
-	if st, code := e.upload("", "f", "a.txt", "text/plain", []byte("x")); st != 401 || code != CodeUnauthorized {
+	if st, code := e.upload("", "f", "a.txt", "text/plain", []byte("x")); st != 401 || code != codeUnauthorized {
 		t.Errorf("no token: %d %s", st, code)
 	}
 	if st, _ := e.upload(tok, "img-1", "cat.png", "image/png", pngBytes); st != 201 {
 		t.Fatalf("good upload: %d", st)
 	}
-	c.mustCall(OpSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("see picture"), "messageID": "m1", "fileIDs": []string{"img-1"}})
+	c.mustCall(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("see picture"), "messageID": "m1", "fileIDs": []string{"img-1"}})
 	m, err := chat.AwaitMessage(ctxT(t))
 	mustf(t, err, "await")
 	if len(m.Files) != 1 || !bytes.Equal(m.Files[0].Data, pngBytes) || m.Files[0].Type != "image/png" {
 		t.Fatalf("desk got %+v", m)
 	}
-	f := c.callback(CbSetFileUploadStatus)
+	f := c.callback(cbSetFileUploadStatus)
 	if string(f.Callback.Args[0]) != `"img-1"` || string(f.Callback.Args[1]) != "false" {
 		t.Fatalf("file status callback %s", f.Callback.Args)
 	}
 	// Files the user picked are checked early against the desk's rules.
-	c.mustCall(OpFilesSelectedForUpload, map[string]any{"uploads": []map[string]any{{"id": "sel-1", "file": map[string]any{"name": "x.exe", "size": 10, "type": "application/x-msdownload"}}}})
-	f = c.callback(CbSetFileUploadStatus)
+	c.mustCall(opFilesSelectedForUpload, map[string]any{"uploads": []map[string]any{{"id": "sel-1", "file": map[string]any{"name": "x.exe", "size": 10, "type": "application/x-msdownload"}}}})
+	f = c.callback(cbSetFileUploadStatus)
 	if string(f.Callback.Args[0]) != `"sel-1"` || string(f.Callback.Args[1]) != "true" {
 		t.Fatalf("selected file status %s", f.Callback.Args)
 	}
@@ -352,7 +352,7 @@ func TestUploads(t *testing.T) {
 // new sockets get 503.
 func TestShutdownDrains(t *testing.T) {
 	e := newEnv(t, nil)
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	idle, _, err := e.dial(nil) // never says hello
 	mustf(t, err, "dial")
 	chat := e.startAndJoin(c)
@@ -387,7 +387,7 @@ func TestAbandonedChatEnds(t *testing.T) {
 		o.Flow.AbandonAfter = 100 * time.Millisecond
 		o.Flow.IdleTTL = 150 * time.Millisecond
 	})
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	chat := e.startAndJoin(c)
 	c.ws.Close()
 	<-c.done
@@ -404,16 +404,16 @@ func TestAbandonedChatEnds(t *testing.T) {
 // TestTooManySockets: a session's sockets are bounded.
 func TestTooManySockets(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.MaxConnsPerSession = 1 })
-	a := e.connect("", ModeDesk, 0)
+	a := e.connect("", modeDesk, 0)
 	b, _, err := e.dial(nil)
 	mustf(t, err, "dial")
 	b.send(map[string]any{"op": "hello", "id": "h", "token": a.welcome.Token})
 	f := b.next("refusal", func(f frame) bool { return f.Type == typeError })
-	if f.Error.Code != CodeTooManyConns {
+	if f.Error.Code != codeTooManyConns {
 		t.Fatalf("%+v", f.Error)
 	}
 	<-b.done
-	a.mustCall(OpPing, nil)
+	a.mustCall(opPing, nil)
 }
 
 // FuzzDecodeRequest: the frame decoder never panics, and what it accepts
@@ -440,7 +440,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if r.Op == "" {
 			t.Fatal("accepted a frame without op")
 		}
-		if r.Op == OpHello && r.Mode != ModeDesk && r.Mode != ModeFlow {
+		if r.Op == opHello && r.Mode != modeDesk && r.Mode != modeFlow {
 			t.Fatalf("accepted mode %q", r.Mode)
 		}
 		// Argument decoding of every op must not panic either.

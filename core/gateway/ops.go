@@ -14,9 +14,9 @@ import (
 
 // Limit names of the costly ops.
 const (
-	LimitStartChat    = "start_chat"
-	LimitDeskOps      = "desk_ops"
-	LimitChatLifetime = "chat_lifetime"
+	limitStartChat    = "start_chat"
+	limitDeskOps      = "desk_ops"
+	limitChatLifetime = "chat_lifetime"
 )
 
 // sessionOps is what a session's costly ops are counted with (under g.mu;
@@ -50,7 +50,7 @@ func (g *Gateway) opsLocked(si *budget) *sessionOps {
 
 // rateLimited is the answer to an op past one of its bounds.
 func rateLimited(wait time.Duration, format string, args ...any) *errFrame {
-	e := protoErr(CodeRateLimited, format, args...)
+	e := protoErr(codeRateLimited, format, args...)
 	e.RetryAfterMS = max(wait.Milliseconds(), 1)
 	return e
 }
@@ -81,10 +81,10 @@ func (c *conn) admitAddrOp(op string) *errFrame {
 		return nil
 	}
 	if opTable[op].budget == startBudget {
-		g.limited(LimitStartChat, "addr", c.addr)
+		g.limited(limitStartChat, "addr", c.addr)
 		return rateLimited(wait, "too many chats were started from this address; try again later")
 	}
-	g.limited(LimitDeskOps, "addr", c.addr)
+	g.limited(limitDeskOps, "addr", c.addr)
 	return rateLimited(wait, "too many requests to the desk from this address; try again in a moment")
 }
 
@@ -113,10 +113,10 @@ func (g *Gateway) admitSessionOp(sid, op string) *errFrame {
 	case took:
 		return nil
 	case spec.budget == startBudget:
-		g.limited(LimitStartChat, "session", sid)
+		g.limited(limitStartChat, "session", sid)
 		return rateLimited(wait, "this chat was started too often; try again later")
 	default:
-		g.limited(LimitDeskOps, "session", sid)
+		g.limited(limitDeskOps, "session", sid)
 		return rateLimited(wait, "too many requests to the desk in this chat; try again in a moment")
 	}
 }
@@ -133,7 +133,7 @@ func (g *Gateway) coalesced(ctx context.Context, sid, op string, f func(context.
 	}
 	ops := g.opsLocked(g.budgetLocked(sid))
 	co := &ops.typing
-	if op == OpUserReadMessages {
+	if op == opUserReadMessages {
 		co = &ops.read
 	}
 	now := g.opts.Now()

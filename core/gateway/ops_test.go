@@ -17,12 +17,12 @@ func TestStartChatBounded(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.StartChatsPerMinute = 4; o.NewSessionsPerMinute = -1 })
 	started, limited := 0, 0
 	for range 8 {
-		c := e.connect("", ModeFlow, 0)
-		f := c.call(OpStartChat, map[string]any{"connectMessage": connectMessage()})
+		c := e.connect("", modeFlow, 0)
+		f := c.call(opStartChat, map[string]any{"connectMessage": connectMessage()})
 		switch {
 		case f.Type == typeResult:
 			started++
-		case f.Error.Code == CodeRateLimited && f.Error.RetryAfterMS > 0:
+		case f.Error.Code == codeRateLimited && f.Error.RetryAfterMS > 0:
 			limited++
 		default:
 			t.Fatalf("startChat: %+v", f)
@@ -36,13 +36,13 @@ func TestStartChatBounded(t *testing.T) {
 	if f := v.tryHello(""); f.Type != typeWelcome {
 		t.Fatalf("hello: %+v", f)
 	}
-	v.mustCall(OpStartChat, map[string]any{"connectMessage": connectMessage()})
+	v.mustCall(opStartChat, map[string]any{"connectMessage": connectMessage()})
 	// One session: a start, an end, and a second start within the minute.
-	v.mustCall(OpEndChat, nil)
-	if f := v.call(OpStartChat, map[string]any{"connectMessage": connectMessage()}); f.Type != typeError || f.Error.Code != CodeRateLimited {
+	v.mustCall(opEndChat, nil)
+	if f := v.call(opStartChat, map[string]any{"connectMessage": connectMessage()}); f.Type != typeError || f.Error.Code != codeRateLimited {
 		t.Fatalf("a second chat of one session within the minute: %+v", f)
 	}
-	if n := e.gw.Stats().Limited[LimitStartChat]; n != 5 {
+	if n := e.gw.Stats().Limited[limitStartChat]; n != 5 {
 		t.Fatalf("start_chat limited %d times; want 5", n)
 	}
 }
@@ -51,15 +51,15 @@ func TestStartChatBounded(t *testing.T) {
 // refused ones never reach the desk, the accepted ones all do, in order.
 func TestDeskOpsBounded(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.DeskOpsPerMinute = 8 }) // a burst of 2
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	chat := e.startAndJoin(c)
 	var accepted []string
 	for i := range 6 {
 		id := fmt.Sprint("m", i)
-		f := c.call(OpSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest(id), "messageID": id})
+		f := c.call(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest(id), "messageID": id})
 		if f.Type == typeResult {
 			accepted = append(accepted, id)
-		} else if f.Error.Code != CodeRateLimited {
+		} else if f.Error.Code != codeRateLimited {
 			t.Fatalf("message %s: %+v", id, f)
 		}
 	}
@@ -84,12 +84,12 @@ func TestDeskOpsBounded(t *testing.T) {
 // with the latest typing state. Before, every toggle was a desk call.
 func TestTypingAndReadCoalesced(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.RatePerSecond = -1 })
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	chat := e.startAndJoin(c)
 	const n = 40
 	for i := range n {
-		c.mustCall(OpUserTyping, map[string]any{"isTyping": i%2 == 0})
-		c.mustCall(OpUserReadMessages, nil)
+		c.mustCall(opUserTyping, map[string]any{"isTyping": i%2 == 0})
+		c.mustCall(opUserReadMessages, nil)
 	}
 	// The last toggle said false; the trailing call brings it within a
 	// second.
@@ -123,14 +123,14 @@ func drain(t *testing.T, await func(context.Context) (bool, error)) (int, bool) 
 // whatever its sockets do.
 func TestChatLifetime(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Flow.MaxChatDuration = 150 * time.Millisecond; o.Flow.IdleTTL = time.Hour })
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	chat := e.startAndJoin(c)
 	if err := chat.AwaitEnded(ctxT(t)); err != nil {
 		t.Fatalf("the chat was not ended past its lifetime: %v", err)
 	}
 	c.event(flow.EventChatEnded)
-	if e.gw.Stats().Limited[LimitChatLifetime] != 1 {
-		t.Fatalf("chat_lifetime counted %d times", e.gw.Stats().Limited[LimitChatLifetime])
+	if e.gw.Stats().Limited[limitChatLifetime] != 1 {
+		t.Fatalf("chat_lifetime counted %d times", e.gw.Stats().Limited[limitChatLifetime])
 	}
 }
 
@@ -141,7 +141,7 @@ func TestBriefReconnectsDoNotKeepAChat(t *testing.T) {
 	e := newEnv(t, func(o *Options) {
 		o.Flow.AbandonAfter, o.Flow.IdleTTL, o.Flow.PresenceAfter = 400*time.Millisecond, time.Hour, 5*time.Second
 	})
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	chat := e.startAndJoin(c)
 	c.ws.Close()
 	<-c.done
@@ -154,7 +154,7 @@ func TestBriefReconnectsDoNotKeepAChat(t *testing.T) {
 			return
 		case <-time.After(100 * time.Millisecond):
 		}
-		b := e.connect(c.welcome.Token, ModeFlow, 0)
+		b := e.connect(c.welcome.Token, modeFlow, 0)
 		time.Sleep(20 * time.Millisecond)
 		b.ws.Close()
 		<-b.done

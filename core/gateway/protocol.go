@@ -27,19 +27,19 @@ const (
 // Ops a browser sends (the "op" member). The desk ops carry the names of
 // Carbon's ServiceDesk methods.
 const (
-	OpHello                  = "hello"
-	OpAreAnyAgentsOnline     = "areAnyAgentsOnline"
-	OpStartChat              = "startChat"
-	OpSendMessageToAgent     = "sendMessageToAgent"
-	OpUserTyping             = "userTyping"
-	OpUserReadMessages       = "userReadMessages"
-	OpFilesSelectedForUpload = "filesSelectedForUpload"
-	OpScreenShareStop        = "screenShareStop"
-	OpScreenShareAnswer      = "screenShareAnswer"
-	OpEndChat                = "endChat"
-	OpReconnect              = "reconnect"
-	OpSnapshot               = "snapshot"
-	OpPing                   = "ping"
+	opHello                  = "hello"
+	opAreAnyAgentsOnline     = "areAnyAgentsOnline"
+	opStartChat              = "startChat"
+	opSendMessageToAgent     = "sendMessageToAgent"
+	opUserTyping             = "userTyping"
+	opUserReadMessages       = "userReadMessages"
+	opFilesSelectedForUpload = "filesSelectedForUpload"
+	opScreenShareStop        = "screenShareStop"
+	opScreenShareAnswer      = "screenShareAnswer"
+	opEndChat                = "endChat"
+	opReconnect              = "reconnect"
+	opSnapshot               = "snapshot"
+	opPing                   = "ping"
 )
 
 // opSpec is how the gateway runs an op.
@@ -65,73 +65,73 @@ const (
 
 // opTable lists every op a browser sends, and how it runs.
 var opTable = map[string]opSpec{
-	OpHello:                  {},
-	OpPing:                   {},
-	OpSnapshot:               {},
-	OpEndChat:                {},
-	OpAreAnyAgentsOnline:     {slow: true},
-	OpReconnect:              {slow: true},
-	OpStartChat:              {budget: startBudget},
-	OpSendMessageToAgent:     {budget: deskBudget},
-	OpFilesSelectedForUpload: {budget: deskBudget},
-	OpScreenShareStop:        {budget: deskBudget},
-	OpScreenShareAnswer:      {budget: deskBudget},
-	OpUserTyping:             {budget: deskBudget, every: time.Second},
-	OpUserReadMessages:       {budget: deskBudget, every: 2 * time.Second},
+	opHello:                  {},
+	opPing:                   {},
+	opSnapshot:               {},
+	opEndChat:                {},
+	opAreAnyAgentsOnline:     {slow: true},
+	opReconnect:              {slow: true},
+	opStartChat:              {budget: startBudget},
+	opSendMessageToAgent:     {budget: deskBudget},
+	opFilesSelectedForUpload: {budget: deskBudget},
+	opScreenShareStop:        {budget: deskBudget},
+	opScreenShareAnswer:      {budget: deskBudget},
+	opUserTyping:             {budget: deskBudget, every: time.Second},
+	opUserReadMessages:       {budget: deskBudget, every: 2 * time.Second},
 }
 
-// Mode says how a connection receives events.
-type Mode string
+// socketMode says how a connection receives events.
+type socketMode string
 
 // Modes.
 const (
-	// ModeDesk: every event that stands for a Carbon ServiceDeskCallback
+	// modeDesk: every event that stands for a Carbon ServiceDeskCallback
 	// call carries it (method and arguments), for the @carbon/ai-chat
 	// adapter.
-	ModeDesk Mode = "desk"
-	// ModeFlow: events are the flow engine's, with the texts a person sees,
+	modeDesk socketMode = "desk"
+	// modeFlow: events are the flow engine's, with the texts a person sees,
 	// for pages that draw the hand-off themselves.
-	ModeFlow Mode = "flow"
+	modeFlow socketMode = "flow"
 )
 
 // Error codes, in error frames and in HTTP error bodies.
 const (
-	CodeBadFrame        = "bad_frame"
-	CodeFrameTooLarge   = "frame_too_large"
-	CodeUnknownOp       = "unknown_op"
-	CodeBadArgs         = "bad_args"
-	CodeHelloFirst      = "hello_first"
-	CodeBadToken        = "bad_token"
-	CodeBadIdentity     = "bad_identity"
-	CodeBadSeq          = "bad_seq"
-	CodeRateLimited     = "rate_limited"
-	CodeNoChat          = "no_chat"
-	CodeChatRunning     = "chat_running"
-	CodeStartCancelled  = "start_cancelled"
-	CodeEndCancelled    = "end_cancelled"
-	CodeNoScreenShare   = "no_screen_share"
-	CodeNotSharing      = "not_sharing"
-	CodeUnknownFile     = "unknown_file"
-	CodeTooManyConns    = "too_many_connections"
-	CodeTooManySessions = "too_many_sessions"
-	CodeShuttingDown    = "shutting_down"
-	CodeTimeout         = "timeout"
-	CodeInternal        = "internal"
-	CodeUnauthorized    = "unauthorized"
-	CodeBodyTooLarge    = "body_too_large"
-	CodeFileTooLarge    = "file_too_large"
-	CodeFileType        = "file_type_not_allowed"
-	CodeUploadsOff      = "uploads_not_allowed"
-	CodeTooManyFiles    = "too_many_files"
-	CodeForbiddenOrigin = "origin_not_allowed"
-	CodeHostNotAllowed  = "host_not_allowed"
-	CodeEventsTrimmed   = "events_trimmed"
-	CodeMessageTooLong  = "message_too_long"
-	// CodeUnavailable: the server cannot do it now (its store is
+	codeBadFrame        = "bad_frame"
+	codeFrameTooLarge   = "frame_too_large"
+	codeUnknownOp       = "unknown_op"
+	codeBadArgs         = "bad_args"
+	codeHelloFirst      = "hello_first"
+	codeBadToken        = "bad_token"
+	codeBadIdentity     = "bad_identity"
+	codeBadSeq          = "bad_seq"
+	codeRateLimited     = "rate_limited"
+	codeNoChat          = "no_chat"
+	codeChatRunning     = "chat_running"
+	codeStartCancelled  = "start_cancelled"
+	codeEndCancelled    = "end_cancelled"
+	codeNoScreenShare   = "no_screen_share"
+	codeNotSharing      = "not_sharing"
+	codeUnknownFile     = "unknown_file"
+	codeTooManyConns    = "too_many_connections"
+	codeTooManySessions = "too_many_sessions"
+	codeShuttingDown    = "shutting_down"
+	codeTimeout         = "timeout"
+	codeInternal        = "internal"
+	codeUnauthorized    = "unauthorized"
+	codeBodyTooLarge    = "body_too_large"
+	codeFileTooLarge    = "file_too_large"
+	codeFileType        = "file_type_not_allowed"
+	codeUploadsOff      = "uploads_not_allowed"
+	codeTooManyFiles    = "too_many_files"
+	codeForbiddenOrigin = "origin_not_allowed"
+	codeHostNotAllowed  = "host_not_allowed"
+	codeEventsTrimmed   = "events_trimmed"
+	codeMessageTooLong  = "message_too_long"
+	// codeUnavailable: the server cannot do it now (its store is
 	// unreachable); the same call may be tried again.
-	CodeUnavailable = "unavailable"
-	// CodeStoreFull: the server has no room for it now.
-	CodeStoreFull = "store_full"
+	codeUnavailable = "unavailable"
+	// codeStoreFull: the server has no room for it now.
+	codeStoreFull = "store_full"
 )
 
 // request is one frame from the browser.
@@ -142,9 +142,9 @@ type request struct {
 	// hello only
 	Token string `json:"token,omitempty"`
 	// Identity is the site's signed identity token for the user (a JWT).
-	Identity string `json:"identity,omitempty"`
-	Mode     Mode   `json:"mode,omitempty"`
-	LastSeq  uint64 `json:"last_seq,omitempty"`
+	Identity string     `json:"identity,omitempty"`
+	Mode     socketMode `json:"mode,omitempty"`
+	LastSeq  uint64     `json:"last_seq,omitempty"`
 }
 
 // maxRequestID bounds the id a client picks for a request.
@@ -171,27 +171,27 @@ func decodeRequest(b []byte) (request, *errFrame) {
 	var r request
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' {
-		return r, protoErr(CodeBadFrame, "a frame must be one JSON object")
+		return r, protoErr(codeBadFrame, "a frame must be one JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&r); err != nil {
-		return request{}, protoErr(CodeBadFrame, "the frame is not valid JSON: %s", jsonProblem(err))
+		return request{}, protoErr(codeBadFrame, "the frame is not valid JSON: %s", jsonProblem(err))
 	}
 	if dec.More() {
-		return request{}, protoErr(CodeBadFrame, "a frame must hold one JSON object, not several")
+		return request{}, protoErr(codeBadFrame, "a frame must hold one JSON object, not several")
 	}
 	if len(r.ID) > maxRequestID {
-		return request{ID: r.ID[:maxRequestID]}, protoErr(CodeBadFrame, "id longer than %d bytes", maxRequestID)
+		return request{ID: r.ID[:maxRequestID]}, protoErr(codeBadFrame, "id longer than %d bytes", maxRequestID)
 	}
 	switch r.Op {
 	case "":
-		return r, protoErr(CodeBadFrame, `the frame has no "op"`)
-	case OpHello:
+		return r, protoErr(codeBadFrame, `the frame has no "op"`)
+	case opHello:
 		if r.Mode == "" {
-			r.Mode = ModeDesk
+			r.Mode = modeDesk
 		}
-		if r.Mode != ModeDesk && r.Mode != ModeFlow {
-			return r, protoErr(CodeBadArgs, "mode %q: want %q or %q", r.Mode, ModeDesk, ModeFlow)
+		if r.Mode != modeDesk && r.Mode != modeFlow {
+			return r, protoErr(codeBadArgs, "mode %q: want %q or %q", r.Mode, modeDesk, modeFlow)
 		}
 	default:
 		if _, known := opTable[r.Op]; known {
@@ -200,7 +200,7 @@ func decodeRequest(b []byte) (request, *errFrame) {
 		if len(r.Op) > 64 {
 			r.Op = r.Op[:64]
 		}
-		return r, protoErr(CodeUnknownOp, "unknown op %q", r.Op)
+		return r, protoErr(codeUnknownOp, "unknown op %q", r.Op)
 	}
 	return r, nil
 }
@@ -211,7 +211,7 @@ func (r request) args(v any) *errFrame {
 		return nil
 	}
 	if err := json.Unmarshal(r.Args, v); err != nil {
-		return protoErr(CodeBadArgs, "%s: arguments: %s", r.Op, jsonProblem(err))
+		return protoErr(codeBadArgs, "%s: arguments: %s", r.Op, jsonProblem(err))
 	}
 	return nil
 }
@@ -267,11 +267,11 @@ type endArgs struct {
 // Frames the gateway sends.
 
 type welcomeFrame struct {
-	Type    string `json:"type"`
-	Re      string `json:"re,omitempty"`
-	Session string `json:"session"`
-	Token   string `json:"token"`
-	Mode    Mode   `json:"mode"`
+	Type    string     `json:"type"`
+	Re      string     `json:"re,omitempty"`
+	Session string     `json:"session"`
+	Token   string     `json:"token"`
+	Mode    socketMode `json:"mode"`
 	// LastSeq is the session's newest event; events after the client's
 	// last_seq follow the welcome.
 	LastSeq uint64 `json:"last_seq"`
@@ -281,8 +281,8 @@ type welcomeFrame struct {
 	// Resumed: the token named a session this gateway knew.
 	Resumed  bool          `json:"resumed"`
 	Snapshot flow.Snapshot `json:"snapshot"`
-	Limits   Limits        `json:"limits"`
-	// StoreUnavailable: the Store takes no saves now (see statusFrame); a
+	Limits   welcomeLimits `json:"limits"`
+	// storeUnavailable: the Store takes no saves now (see statusFrame); a
 	// status frame says when it does again.
 	StoreUnavailable bool `json:"store_unavailable,omitempty"`
 }
@@ -296,12 +296,12 @@ type statusFrame struct {
 
 // What a status frame's store says.
 const (
-	StoreOK          = "ok"          // saves go through
-	StoreUnavailable = "unavailable" // saves wait: nothing is published or answered until the store is back
+	storeOK          = "ok"          // saves go through
+	storeUnavailable = "unavailable" // saves wait: nothing is published or answered until the store is back
 )
 
-// Limits tell the client what the gateway accepts.
-type Limits struct {
+// welcomeLimits tell the client what the gateway accepts.
+type welcomeLimits struct {
 	MaxFrameBytes  int64   `json:"max_frame_bytes"`
 	MaxUploadBytes int64   `json:"max_upload_bytes"`
 	RatePerSecond  float64 `json:"rate_per_second"`
@@ -326,7 +326,7 @@ type eventFrame struct {
 	Type     string      `json:"type"`
 	Seq      uint64      `json:"seq"`
 	Event    *flow.Event `json:"event"`
-	Callback *Callback   `json:"callback,omitempty"`
+	Callback *carbonCall `json:"callback,omitempty"`
 }
 
 type heartbeatFrame struct {
@@ -343,40 +343,40 @@ func codeOf(err error) string {
 	case errors.As(err, &ef):
 		return ef.Code
 	case errors.Is(err, flow.ErrNoChat):
-		return CodeNoChat
+		return codeNoChat
 	case errors.Is(err, flow.ErrChatRunning):
-		return CodeChatRunning
+		return codeChatRunning
 	case errors.Is(err, flow.ErrStartCancelled):
-		return CodeStartCancelled
+		return codeStartCancelled
 	case errors.Is(err, flow.ErrEndCancelled):
-		return CodeEndCancelled
+		return codeEndCancelled
 	case errors.Is(err, flow.ErrNoScreenShareRequest):
-		return CodeNoScreenShare
+		return codeNoScreenShare
 	case errors.Is(err, flow.ErrNotSharing):
-		return CodeNotSharing
+		return codeNotSharing
 	case errors.Is(err, flow.ErrOtherCustomer):
-		return CodeBadIdentity
+		return codeBadIdentity
 	case errors.Is(err, flow.ErrInvalid):
-		return CodeBadArgs
+		return codeBadArgs
 	case errors.Is(err, flow.ErrClosed):
-		return CodeShuttingDown
+		return codeShuttingDown
 	case errors.Is(err, flow.ErrEventsTrimmed):
-		return CodeEventsTrimmed
+		return codeEventsTrimmed
 	case errors.Is(err, errDeadline):
-		return CodeTimeout
+		return codeTimeout
 	case errors.Is(err, flow.ErrStoreUnavailable):
-		return CodeUnavailable
+		return codeUnavailable
 	case errors.Is(err, flow.ErrStoreFull):
-		return CodeStoreFull
+		return codeStoreFull
 	}
 	// A desk's failure, in the one vocabulary every desk maps onto.
 	switch servicedesk.CodeOf(err) {
 	case servicedesk.CodeUnavailable, servicedesk.CodeRateLimited:
-		return CodeUnavailable
+		return codeUnavailable
 	case servicedesk.CodeDeadlineExceeded:
-		return CodeTimeout
+		return codeTimeout
 	}
-	return CodeInternal
+	return codeInternal
 }
 
 var errDeadline = errors.New("gateway: operation timed out")
@@ -402,20 +402,20 @@ func jsonProblem(err error) string {
 // sentences are what a client is told for a code when the error behind
 // it is the server's own (its Go text goes to the log).
 var sentences = map[string]string{
-	CodeNoChat:         "no chat with an agent is running",
-	CodeChatRunning:    "a chat with an agent is already running",
-	CodeStartCancelled: "the request for an agent was cancelled",
-	CodeEndCancelled:   "the chat was not ended; it goes on",
-	CodeNoScreenShare:  "there is no screen share request to answer",
-	CodeNotSharing:     "no screen share is running",
-	CodeBadArgs:        "the arguments are not valid for this op",
-	CodeBadIdentity:    "the session belongs to another identity",
-	CodeShuttingDown:   "the server is shutting down; reconnect",
-	CodeEventsTrimmed:  "those events are no longer kept; reload the history",
-	CodeTimeout:        "the operation took too long; try again",
-	CodeUnavailable:    "the service cannot be reached now; try again in a moment",
-	CodeStoreFull:      "the server has no room for this now; try again later",
-	CodeInternal:       "something went wrong on the server; try again",
+	codeNoChat:         "no chat with an agent is running",
+	codeChatRunning:    "a chat with an agent is already running",
+	codeStartCancelled: "the request for an agent was cancelled",
+	codeEndCancelled:   "the chat was not ended; it goes on",
+	codeNoScreenShare:  "there is no screen share request to answer",
+	codeNotSharing:     "no screen share is running",
+	codeBadArgs:        "the arguments are not valid for this op",
+	codeBadIdentity:    "the session belongs to another identity",
+	codeShuttingDown:   "the server is shutting down; reconnect",
+	codeEventsTrimmed:  "those events are no longer kept; reload the history",
+	codeTimeout:        "the operation took too long; try again",
+	codeUnavailable:    "the service cannot be reached now; try again in a moment",
+	codeStoreFull:      "the server has no room for this now; try again later",
+	codeInternal:       "something went wrong on the server; try again",
 }
 
 // publicError is the error frame for err of op on session sid: the
@@ -428,13 +428,13 @@ func (g *Gateway) publicError(sid, op string, err error) *errFrame {
 	}
 	code := codeOf(err)
 	level := slog.LevelDebug // the client's doing: it gets the code
-	if code == CodeInternal || code == CodeUnavailable || code == CodeTimeout || code == CodeStoreFull {
+	if code == codeInternal || code == codeUnavailable || code == codeTimeout || code == codeStoreFull {
 		level = slog.LevelWarn
 	}
 	g.log.Log(context.Background(), level, "gateway: op failed", "session", sid, "op", op, "code", code, "err", err)
 	msg, ok := sentences[code]
 	if !ok {
-		msg = sentences[CodeInternal]
+		msg = sentences[codeInternal]
 	}
 	return &errFrame{Code: code, Message: msg}
 }

@@ -29,7 +29,7 @@ type remoteSession struct {
 
 // forwarded is what one instance sends another for a socket's request.
 type forwarded struct {
-	Mode  Mode            `json:"mode"`
+	Mode  socketMode      `json:"mode"`
 	Frame json.RawMessage `json:"frame"`
 }
 
@@ -81,7 +81,7 @@ func (c *conn) helloRemote(req request, id string, resumed bool, customer *servi
 func (c *conn) failRemote(req request, err error) {
 	// Always unavailable: whatever went wrong between the instances, the
 	// browser's answer is to try again (the adapter retries it).
-	c.fail(req.ID, req.Op, &errFrame{Code: CodeUnavailable, Message: "the server could not reach the instance that holds this chat; reconnect"})
+	c.fail(req.ID, req.Op, &errFrame{Code: codeUnavailable, Message: "the server could not reach the instance that holds this chat; reconnect"})
 	c.g.log.Info("gateway: forward to the session's owner failed", "session", c.sid, "op", req.Op, "err", err)
 }
 
@@ -136,7 +136,7 @@ func (c *conn) pushRemoteEvents(from uint64) {
 			cursor = evs[len(evs)-1].Seq
 			continue
 		case errors.Is(err, flow.ErrEventsTrimmed):
-			c.fail("", "", protoErr(CodeEventsTrimmed, "events after %d are no longer kept; reload the history", cursor))
+			c.fail("", "", protoErr(codeEventsTrimmed, "events after %d are no longer kept; reload the history", cursor))
 			if rec, lerr := store.Load(c.ctx, c.sid); lerr == nil {
 				cursor = rec.LastSeq
 			}
@@ -197,7 +197,7 @@ func (g *Gateway) handleForwarded(ctx context.Context, id string, body []byte) [
 	var f forwarded
 	if err := json.Unmarshal(body, &f); err != nil {
 		g.log.Warn("gateway: a forwarded request is not JSON", "session", id, "err", err)
-		return mustJSON(errorFrame{Type: typeError, Error: protoErr(CodeBadFrame, "the forwarded request is not valid")})
+		return mustJSON(errorFrame{Type: typeError, Error: protoErr(codeBadFrame, "the forwarded request is not valid")})
 	}
 	req, perr := decodeRequest(f.Frame)
 	if perr != nil {
@@ -223,7 +223,7 @@ func (g *Gateway) handleForwarded(ctx context.Context, id string, body []byte) [
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b, _ = json.Marshal(errorFrame{Type: typeError, Error: protoErr(CodeInternal, "%s", sentences[CodeInternal])})
+		b, _ = json.Marshal(errorFrame{Type: typeError, Error: protoErr(codeInternal, "%s", sentences[codeInternal])})
 	}
 	return b
 }
@@ -256,7 +256,7 @@ func (g *Gateway) snapshotOf(ctx context.Context, id string) (flow.Snapshot, err
 
 // remoteSnapshot asks the owner of session id for its snapshot.
 func (g *Gateway) remoteSnapshot(ctx context.Context, id string) (flow.Snapshot, error) {
-	body, _ := json.Marshal(forwarded{Mode: ModeFlow, Frame: mustJSON(request{Op: OpSnapshot, ID: "snapshot"})})
+	body, _ := json.Marshal(forwarded{Mode: modeFlow, Frame: mustJSON(request{Op: opSnapshot, ID: "snapshot"})})
 	out, err := g.fwd.Forward(ctx, id, body)
 	if err != nil {
 		return flow.Snapshot{}, err

@@ -57,10 +57,10 @@ func (r *restartable) stop() {
 
 func TestRestartResumesTheChatTheSocketAndTheFiles(t *testing.T) {
 	r := newRestartable(t)
-	c := r.connect("", ModeDesk, 0)
+	c := r.connect("", modeDesk, 0)
 	chat := r.startAndJoin(c)
 	mustf(t, chat.Say(ctxT(t), servicedesk.TextResponse("before")), "say")
-	c.callback(CbSendMessageToUser)
+	c.callback(cbSendMessageToUser)
 	if st, code := r.upload(c.welcome.Token, "img-1", "cat.png", "image/png", pngBytes); st != 201 {
 		t.Fatalf("upload before the restart: %d %s", st, code)
 	}
@@ -72,25 +72,25 @@ func TestRestartResumesTheChatTheSocketAndTheFiles(t *testing.T) {
 	if r.gw.Stats().Sessions != 1 {
 		t.Fatalf("sessions after Resume: %d, want the one restored", r.gw.Stats().Sessions)
 	}
-	c2 := r.connect(token, ModeDesk, last)
+	c2 := r.connect(token, modeDesk, last)
 	if c2.welcome.Session != session || c2.welcome.Reset || !c2.welcome.Resumed {
 		t.Fatalf("welcome after the restart: %+v", c2.welcome)
 	}
 	// The agent is still there. (memdesk keeps nothing said while no kit
 	// was attached; the server's process tests cover that with mock-desk.)
 	mustf(t, chat.Say(ctxT(t), servicedesk.TextResponse("after")), "say")
-	if got := c2.callback(CbSendMessageToUser); got.Event.Message.PlainText() != "after" || got.Seq <= last {
+	if got := c2.callback(cbSendMessageToUser); got.Event.Message.PlainText() != "after" || got.Seq <= last {
 		t.Fatalf("first message after the restart: %q at seq %d (last seen %d)", got.Event.Message.PlainText(), got.Seq, last)
 	}
 	// The file taken before the restart goes with a message after it.
-	c2.mustCall(OpSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("the picture"), "messageID": "m1", "fileIDs": []string{"img-1"}})
+	c2.mustCall(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest("the picture"), "messageID": "m1", "fileIDs": []string{"img-1"}})
 	m, err := chat.AwaitMessage(ctxT(t))
 	mustf(t, err, "await")
 	if m.Text != "the picture" || len(m.Files) != 1 || !bytes.Equal(m.Files[0].Data, pngBytes) {
 		t.Fatalf("desk got %+v", m)
 	}
 	// And the chat ends normally.
-	c2.mustCall(OpEndChat, nil)
+	c2.mustCall(opEndChat, nil)
 	mustf(t, chat.AwaitEnded(ctxT(t)), "await ended")
 }
 
@@ -117,7 +117,7 @@ func (d heldReconnect) Reconnect(ctx context.Context) (bool, error) {
 // waits on the session's events, not on a timer.
 func TestReconnectWaitsForTheResume(t *testing.T) {
 	r := newRestartable(t)
-	c := r.connect("", ModeDesk, 0)
+	c := r.connect("", modeDesk, 0)
 	r.startAndJoin(c)
 	token := c.welcome.Token
 	r.stop()
@@ -134,11 +134,11 @@ func TestReconnectWaitsForTheResume(t *testing.T) {
 	_, err = gw.Resume(ctxT(t))
 	mustf(t, err, "resume")
 	r.gw, r.srv = gw, httptest.NewServer(gw)
-	c2 := r.connect(token, ModeDesk, c.lastSeq)
+	c2 := r.connect(token, modeDesk, c.lastSeq)
 	if st := c2.welcome.Snapshot.State; st != flow.StateReconnecting {
 		t.Fatalf("state after the restart %s; want reconnecting", st)
 	}
-	c2.send(map[string]any{"op": OpReconnect, "id": "rc"})
+	c2.send(map[string]any{"op": opReconnect, "id": "rc"})
 	answered := func() bool {
 		for _, f := range c2.pending {
 			if f.Re == "rc" {

@@ -62,7 +62,7 @@ func (g *Gateway) broadcast(frame any) {
 
 func storeStatus(down bool) string {
 	if down {
-		return StoreUnavailable
+		return storeUnavailable
 	}
-	return StoreOK
+	return storeOK
 }

@@ -29,19 +29,19 @@ func (s *switchedStore) Save(ctx context.Context, id string, rec *flow.Record, e
 func TestSocketsAreToldWhileTheStoreIsDown(t *testing.T) {
 	store := &switchedStore{MemoryStore: flow.NewMemoryStore(0)}
 	e := newEnv(t, func(o *Options) { o.Flow.Store = store })
-	c := e.connect("", ModeDesk, 0)
+	c := e.connect("", modeDesk, 0)
 	if c.welcome.StoreUnavailable {
 		t.Fatal("the welcome says the store is unavailable before it was")
 	}
 	chat := e.startAndJoin(c)
 
 	store.down.Store(true)
-	c.send(map[string]any{"op": OpSendMessageToAgent, "id": "m", "args": map[string]any{"message": map[string]any{"id": "u1", "input": map[string]any{"text": "sent while the store is down"}}}})
+	c.send(map[string]any{"op": opSendMessageToAgent, "id": "m", "args": map[string]any{"message": map[string]any{"id": "u1", "input": map[string]any{"text": "sent while the store is down"}}}})
 	f := c.next("status unavailable", func(f frame) bool { return f.Type == typeStatus || f.Type == typeResult && f.Re == "m" })
-	if f.Type != typeStatus || f.Store != StoreUnavailable {
+	if f.Type != typeStatus || f.Store != storeUnavailable {
 		t.Fatalf("while the store is down the socket got %+v, want a status frame saying unavailable", f)
 	}
-	other := e.connect("", ModeDesk, 0)
+	other := e.connect("", modeDesk, 0)
 	if !other.welcome.StoreUnavailable {
 		t.Fatal("a socket that came while the store was down was not told in its welcome")
 	}
@@ -53,7 +53,7 @@ func TestSocketsAreToldWhileTheStoreIsDown(t *testing.T) {
 	for !answered || !told {
 		f := c.next("the answer and status ok", func(f frame) bool { return f.Type == typeStatus || f.Re == "m" })
 		switch {
-		case f.Type == typeStatus && f.Store == StoreOK:
+		case f.Type == typeStatus && f.Store == storeOK:
 			told = true
 		case f.Type == typeResult:
 			answered = true

@@ -37,7 +37,7 @@ func (e *env) helloAnswer(token string) frame {
 // session; before, the three other spellings of its last character did.
 func TestTokenSpellings(t *testing.T) {
 	e := newEnv(t, nil)
-	tok := e.connect("", ModeFlow, 0).welcome.Token
+	tok := e.connect("", modeFlow, 0).welcome.Token
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	last := strings.IndexByte(alphabet, tok[len(tok)-1])
 	for k := range 4 {
@@ -47,7 +47,7 @@ func TestTokenSpellings(t *testing.T) {
 			if f.Type != typeWelcome {
 				t.Fatalf("the token itself: %+v", f.Error)
 			}
-		} else if f.Type != typeError || f.Error.Code != CodeBadToken {
+		} else if f.Type != typeError || f.Error.Code != codeBadToken {
 			t.Fatalf("the spelling %q of the token opened the session", alt)
 		}
 	}
@@ -58,13 +58,13 @@ func TestTokenSpellings(t *testing.T) {
 func TestTokenExpiry(t *testing.T) {
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
 	e := newEnv(t, func(o *Options) { o.TokenTTL = time.Hour; o.Now = clk.now; o.Heartbeat = 200 * time.Millisecond })
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	e.startAndJoin(c)
 	old := c.welcome.Token
 	clk.add(40 * time.Minute)
 	hb := c.next("a heartbeat with a fresh token", func(f frame) bool { return f.Type == typeHeartbeat && f.Token != "" })
 	clk.add(30 * time.Minute) // the first token is 70 minutes old
-	if f := e.helloAnswer(old); f.Type != typeError || f.Error.Code != CodeBadToken {
+	if f := e.helloAnswer(old); f.Type != typeError || f.Error.Code != codeBadToken {
 		t.Fatalf("an expired token: %+v", f)
 	}
 	f := e.helloAnswer(hb.Token)
@@ -77,7 +77,7 @@ func TestTokenExpiry(t *testing.T) {
 // nothing; before, it opened a new, empty session under the old id.
 func TestTokenOfForgottenSession(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.Flow.ChatlessTTL = 30 * time.Millisecond })
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	c.ws.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	// Forgotten by the gateway, then (just after) by the engine.
@@ -87,7 +87,7 @@ func TestTokenOfForgottenSession(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if f := e.helloAnswer(c.welcome.Token); f.Type != typeError || f.Error.Code != CodeBadToken {
+	if f := e.helloAnswer(c.welcome.Token); f.Type != typeError || f.Error.Code != codeBadToken {
 		t.Fatalf("the token of a forgotten session: %+v", f)
 	}
 }
@@ -98,14 +98,14 @@ func TestLegacyTokens(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.TokenSecret = []byte("a secret of thirty-two bytes ok!") })
 	tk := newTokens([]byte("a secret of thirty-two bytes ok!"), time.Hour, time.Now)
 	legacy := func(id string) string { return "s1." + id + "." + tagEncoding.EncodeToString(tk.tag("s1."+id)) }
-	running := e.connect("", ModeFlow, 0)
+	running := e.connect("", modeFlow, 0)
 	e.startAndJoin(running)
-	idle := e.connect("", ModeFlow, 0)
+	idle := e.connect("", modeFlow, 0)
 	f := e.helloAnswer(legacy(running.welcome.Session))
 	if f.Type != typeWelcome || !strings.HasPrefix(f.Token, tokenPrefix) {
 		t.Fatalf("a legacy token of a running chat: %+v", f)
 	}
-	if f := e.helloAnswer(legacy(idle.welcome.Session)); f.Type != typeError || f.Error.Code != CodeBadToken {
+	if f := e.helloAnswer(legacy(idle.welcome.Session)); f.Type != typeError || f.Error.Code != codeBadToken {
 		t.Fatalf("a legacy token of a session without a chat: %+v", f)
 	}
 }

@@ -8,10 +8,10 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
-// FromUserLabel heads what the browser says about the hand-off when it
+// fromUserLabel heads what the browser says about the hand-off when it
 // reaches the agent: the page, not the bot, wrote it, so an agent must not
 // take it as the bot's word ("the bot verified this user").
-const FromUserLabel = "Sent by the user's browser, not verified by the bot:"
+const fromUserLabel = "Sent by the user's browser, not verified by the bot:"
 
 // Bounds of what the browser's unverified context may hold.
 const (
@@ -35,14 +35,14 @@ func fromUser(m servicedesk.MessageResponse, payload json.RawMessage) (servicede
 			continue
 		}
 		if it.MessageToHumanAgent != "" {
-			it.MessageToHumanAgent = FromUserLabel + " " + it.MessageToHumanAgent
+			it.MessageToHumanAgent = fromUserLabel + " " + it.MessageToHumanAgent
 		}
 		if it.TransferInfo == nil {
 			continue
 		}
 		ti := *it.TransferInfo
 		if len(ti.SummaryMessageToAgent) > 0 {
-			ti.SummaryMessageToAgent = append([]servicedesk.GenericItem{servicedesk.TextItem(FromUserLabel)}, ti.SummaryMessageToAgent...)
+			ti.SummaryMessageToAgent = append([]servicedesk.GenericItem{servicedesk.TextItem(fromUserLabel)}, ti.SummaryMessageToAgent...)
 		}
 		for _, k := range slices.Sorted(maps.Keys(ti.AdditionalData)) {
 			addUnverified(unverified, k, ti.AdditionalData[k])

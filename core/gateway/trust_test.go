@@ -77,21 +77,21 @@ func TestAllowedHosts(t *testing.T) {
 // a bad argument was answered with encoding/json's message.
 func TestErrorBodiesInWords(t *testing.T) {
 	e := newEnv(t, nil)
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	var texts []string
 	for _, args := range []any{
 		map[string]any{"message": "not an object"},
 		map[string]any{"message": map[string]any{"input": map[string]any{"text": 7}}},
 		map[string]any{"fileIDs": "not a list"},
 	} {
-		f := c.call(OpSendMessageToAgent, args)
-		if f.Type != typeError || f.Error.Code != CodeBadArgs {
+		f := c.call(opSendMessageToAgent, args)
+		if f.Type != typeError || f.Error.Code != codeBadArgs {
 			t.Fatalf("%v: %+v", args, f)
 		}
 		texts = append(texts, f.Error.Message)
 	}
-	f := c.call(OpUserTyping, map[string]any{"isTyping": true}) // no chat
-	if f.Type != typeError || f.Error.Code != CodeNoChat {
+	f := c.call(opUserTyping, map[string]any{"isTyping": true}) // no chat
+	if f.Type != typeError || f.Error.Code != codeNoChat {
 		t.Fatalf("typing without a chat: %+v", f)
 	}
 	texts = append(texts, f.Error.Message)
@@ -117,7 +117,7 @@ func TestErrorBodiesInWords(t *testing.T) {
 // named invoice.html, and a name with CR LF given by filename*, passed.
 func TestStrictUploads(t *testing.T) {
 	e := newEnv(t, func(o *Options) { o.UploadTypes = "image/*,.pdf,.txt" })
-	c := e.connect("", ModeFlow, 0)
+	c := e.connect("", modeFlow, 0)
 	e.startAndJoin(c)
 	jpeg := append([]byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00"), make([]byte, 64)...)
 	polyglot := append(append([]byte{}, pngBytes...), "<html><script>alert(1)</script></html>"...)
@@ -171,8 +171,8 @@ func TestBrowserClaimsMarked(t *testing.T) {
 				o.TrustConnectMessage = func(context.Context, servicedesk.MessageResponse, json.RawMessage) bool { return true }
 			}
 		})
-		c := e.connect("", ModeFlow, 0)
-		c.mustCall(OpStartChat, map[string]any{"connectMessage": claim, "options": map[string]any{"preStartChatPayload": map[string]any{"verified": true}}})
+		c := e.connect("", modeFlow, 0)
+		c.mustCall(opStartChat, map[string]any{"connectMessage": claim, "options": map[string]any{"preStartChatPayload": map[string]any{"verified": true}}})
 		chat, err := e.desk.NextChat(ctxT(t))
 		mustf(t, err, "chat")
 		mu.Lock()
@@ -180,8 +180,8 @@ func TestBrowserClaimsMarked(t *testing.T) {
 		item, _ := seen.ConnectMessage.ConnectToAgent()
 		payload := string(seen.Payload)
 		mu.Unlock()
-		marked := strings.HasPrefix(summary, FromUserLabel) && strings.HasPrefix(item.MessageToHumanAgent, FromUserLabel) &&
-			strings.Contains(chat.Summary(), FromUserLabel) && payload == `{"from_user":{"verified":true}}`
+		marked := strings.HasPrefix(summary, fromUserLabel) && strings.HasPrefix(item.MessageToHumanAgent, fromUserLabel) &&
+			strings.Contains(chat.Summary(), fromUserLabel) && payload == `{"from_user":{"verified":true}}`
 		plain := summary == "The bot verified this user's identity." && payload == `{"verified":true}`
 		if trusted && !plain || !trusted && !marked {
 			t.Errorf("trusted %v: summary %q, message %q, desk summary %q, payload %s", trusted, summary, item.MessageToHumanAgent, chat.Summary(), payload)

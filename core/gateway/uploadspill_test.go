@@ -120,7 +120,7 @@ func TestConcurrentUploadsSpillToDisk(t *testing.T) {
 	})
 	tokens := make([]string, n)
 	for i := range tokens {
-		c := e.connect("", ModeFlow, 0)
+		c := e.connect("", modeFlow, 0)
 		e.startAndJoin(c)
 		tokens[i] = c.welcome.Token
 	}
@@ -246,7 +246,7 @@ func TestUploadsLoadedForAByteStoreBounded(t *testing.T) {
 	const n = 6
 	tokens := make([]string, n)
 	for i := range tokens {
-		c := e.connect("", ModeFlow, 0)
+		c := e.connect("", modeFlow, 0)
 		e.startAndJoin(c)
 		tokens[i] = c.welcome.Token
 	}
