@@ -143,18 +143,27 @@ func (c *CustomerChat) Events(ctx context.Context, after uint64, wait time.Durat
 	return c.d.waitEvents(ctx, c.id, c.token, after, wait)
 }
 
-// Follow starts following the chat's events after seq after, for a face
-// that pushes them to its customer (over its WebSocket, SSE or webhooks).
-// It fails at once while the chat is cut off.
+// Latest, as Follow's after, starts a follower at the present: it gets
+// only the events logged after Follow.
+const Latest = ^uint64(0)
+
+// Follow starts following the chat's events after seq after (0: from the
+// start; Latest: from now), for a face that pushes them to its customer
+// over its own WebSocket, SSE or webhooks. Like a connection the desk
+// already accepted, a follower reads through a partition; DropConnections
+// ends it (see Next).
 func (c *CustomerChat) Follow(ctx context.Context, after uint64) (*Follower, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mockdesk: follow chat %s: %w", c.id, err)
 	}
 	c.d.mu.RLock()
 	defer c.d.mu.RUnlock()
-	ch, err := c.d.lookup(c.id, c.token)
+	ch, err := c.d.lookupToken(c.id, c.token)
 	if err != nil {
 		return nil, fmt.Errorf("mockdesk: follow: %w", err)
+	}
+	if after == Latest {
+		after = ch.seq
 	}
 	if after > ch.seq {
 		return nil, fmt.Errorf("mockdesk: follow chat %s after %d, at %d: %w", c.id, after, ch.seq, ErrBadCursor)
@@ -171,11 +180,11 @@ type Follower struct {
 }
 
 // Next returns the events after the last it returned, waiting until there
-// is at least one. It fails with ErrUnavailable once DropConnections cut
-// the chat off since Follow (the face drops its connection, abruptly, as
-// a network failure would: the follower is done), ErrChatEnded once the
-// events of an ended chat are all read, ErrClosed when the desk closes,
-// or ctx's error.
+// is at least one. It fails with ErrUnavailable once DropConnections was
+// called for the chat after Follow (the face drops its connection,
+// abruptly, as a network failure would: the follower is done),
+// ErrChatEnded once the events of an ended chat are all read, ErrClosed
+// when the desk closes, or ctx's error.
 func (f *Follower) Next(ctx context.Context) ([]deskproto.Event, error) {
 	d, id := f.c.d, f.c.id
 	for {
@@ -185,7 +194,7 @@ func (f *Follower) Next(ctx context.Context) ([]deskproto.Event, error) {
 		default:
 		}
 		d.mu.RLock()
-		ch, err := d.lookup(id, f.c.token)
+		ch, err := d.lookupToken(id, f.c.token)
 		if err != nil {
 			d.mu.RUnlock()
 			return nil, fmt.Errorf("mockdesk: follow: %w", err)

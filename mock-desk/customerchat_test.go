@@ -177,20 +177,26 @@ func TestFollower(t *testing.T) {
 	if err := desk.DropConnections(ctx, cc.ID()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cc.Follow(ctx, 0); !errors.Is(err, mockdesk.ErrUnavailable) {
-		t.Fatalf("follow while cut off: %v", err)
+	if _, err := cc.Info(ctx); !errors.Is(err, mockdesk.ErrUnavailable) {
+		t.Fatalf("info while cut off: %v", err)
 	}
-	time.Sleep(80 * time.Millisecond)
+	// A follower from the present, begun during the partition (a
+	// connection the face accepted), reads through it.
+	f2, err := cc.Follow(ctx, mockdesk.Latest)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ac.SayText(ctx, "still there?"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.Next(ctx); !errors.Is(err, mockdesk.ErrUnavailable) {
 		t.Fatalf("Next after a drop: %v", err)
 	}
-
-	// A new follower from the present sees only what comes next, then the end.
-	info, _ := cc.Info(ctx)
-	f2, err := cc.Follow(ctx, info.LastSeq)
+	if evs, err := f2.Next(ctx); err != nil || len(evs) != 1 || evs[0].Type != deskproto.EventAgentMessage {
+		t.Fatalf("Next of a follower begun in the partition: %+v, %v", evs, err)
+	}
+	time.Sleep(80 * time.Millisecond)
+	info, err := cc.Info(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +225,7 @@ func TestFollower(t *testing.T) {
 
 	// Closing the desk ends a waiting follower.
 	cc3, _ := desk.StartCustomerChat(ctx, mockdesk.ChatStart{})
-	info, _ = cc3.Info(ctx)
-	f3, _ := cc3.Follow(ctx, info.LastSeq)
+	f3, _ := cc3.Follow(ctx, mockdesk.Latest)
 	done := make(chan error, 1)
 	go func() {
 		_, err := f3.Next(ctx)

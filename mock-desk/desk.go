@@ -432,17 +432,27 @@ func (c *chat) touch() {
 	c.changed = make(chan struct{})
 }
 
-// lookup finds a chat and checks its token. Callers hold d.mu.
+// lookup finds a chat, checks its token, and fails while the chat is cut
+// off. Callers hold d.mu.
 func (d *Desk) lookup(id, token string) (*chat, error) {
+	c, err := d.lookupToken(id, token)
+	if err != nil {
+		return nil, err
+	}
+	if time.Now().Before(c.partitionUntil) {
+		return nil, fmt.Errorf("chat %s: connection dropped: %w", id, ErrUnavailable)
+	}
+	return c, nil
+}
+
+// lookupToken finds a chat and checks its token. Callers hold d.mu.
+func (d *Desk) lookupToken(id, token string) (*chat, error) {
 	c, ok := d.chats[id]
 	if !ok {
 		return nil, fmt.Errorf("chat %q: %w", id, ErrChatNotFound)
 	}
 	if !tokenEqual(c.token, token) {
 		return nil, fmt.Errorf("chat %s: %w", id, ErrUnauthorized)
-	}
-	if time.Now().Before(c.partitionUntil) {
-		return nil, fmt.Errorf("chat %s: connection dropped: %w", id, ErrUnavailable)
 	}
 	return c, nil
 }

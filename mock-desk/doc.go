@@ -16,11 +16,12 @@
 //
 // The Desk is an http.Handler: /v1/… is the customer protocol, /control/…
 // the control API for tests and the console, /console/ the agent console.
-// The same desk can also speak a real vendor's customer-side wire format:
-// NewConnectFace (Amazon Connect: StartChatContact, the Participant
-// Service, its WebSocket) and NewGenesysFace (Genesys Cloud Web Messaging:
-// the guest WebSocket and the history call) are handlers that serve the
-// vendor's paths and pass every other path to the desk (cmd/mock-desk
+// The same desk can also speak a real vendor's customer-side wire format
+// through a vendor face, each its own package under faces/: connectface
+// (Amazon Connect: StartChatContact, the Participant Service, its
+// WebSocket) and genesysface (Genesys Cloud Web Messaging: the guest
+// WebSocket and the history call) are handlers that serve the vendor's
+// paths and pass every other path to the desk (cmd/mock-desk
 // -face connect|genesys).
 //
 // A vendor face in its own package is built on the customer side alone:

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/deskbridge/deskbridge/kits/amazonconnect"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	connectface "github.com/deskbridge/deskbridge/mock-desk/faces/connect"
 )
 
 // The Amazon Connect kit. For a real instance its settings come from the
@@ -42,7 +43,7 @@ func init() {
 			}
 			return &kit{factory: k.Factory, close: k.Close}, nil
 		},
-		MockFace: func(d *mockdesk.Desk) http.Handler { return mockdesk.NewConnectFace(d, mockdesk.ConnectOptions{}) },
+		MockFace: func(d *mockdesk.Desk) http.Handler { return connectface.New(d, connectface.Options{}) },
 		order:    -2,
 	})
 }

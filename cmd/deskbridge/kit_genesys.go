@@ -8,6 +8,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/kits/genesys"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	genesysface "github.com/deskbridge/deskbridge/mock-desk/faces/genesys"
 )
 
 // The Genesys Cloud Web Messaging kit, as a guest: no credentials, the
@@ -44,7 +45,7 @@ func init() {
 			}
 			return &kit{factory: k.Factory, close: k.Close}, nil
 		},
-		MockFace: func(d *mockdesk.Desk) http.Handler { return mockdesk.NewGenesysFace(d, mockdesk.GenesysOptions{}) },
+		MockFace: func(d *mockdesk.Desk) http.Handler { return genesysface.New(d, genesysface.Options{}) },
 		order:    -1,
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/deskbridge/deskbridge/kits/amazonconnect"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/mock-desk/conformdesk"
+	connectface "github.com/deskbridge/deskbridge/mock-desk/faces/connect"
 )
 
 // Features is what the kit declares to the conformance suite; the
@@ -37,7 +38,7 @@ var Features = conformance.Features{
 // kit pointed at it.
 type world struct {
 	desk *mockdesk.Desk
-	face *mockdesk.ConnectFace
+	face *connectface.Face
 	srv  *httptest.Server // closed by conformdesk
 	kit  *amazonconnect.Kit
 }
@@ -47,7 +48,7 @@ func newWorld(t testing.TB, mutate func(*amazonconnect.Config)) *world {
 	caps := amazonconnect.DefaultAttachments
 	caps.MaxFileSizeBytes = 1 << 20 // small, so the too-large case stays cheap
 	desk := conformdesk.NewDesk(t, mockdesk.Options{Capabilities: &caps, PingInterval: mockdesk.Duration(time.Second), Faults: conformdesk.BackgroundFaults(1)})
-	face := mockdesk.NewConnectFace(desk, mockdesk.ConnectOptions{})
+	face := connectface.New(desk, connectface.Options{})
 	srv := conformdesk.ServeHandler(t, desk, face)
 	hc := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(hc.CloseIdleConnections)

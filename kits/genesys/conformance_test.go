@@ -16,6 +16,7 @@ import (
 	"github.com/deskbridge/deskbridge/kits/genesys"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/mock-desk/conformdesk"
+	genesysface "github.com/deskbridge/deskbridge/mock-desk/faces/genesys"
 )
 
 // Features is what the kit declares to the conformance suite; the
@@ -29,7 +30,7 @@ var Features = conformance.Features{
 
 type world struct {
 	desk *mockdesk.Desk
-	face *mockdesk.GenesysFace
+	face *genesysface.Face
 	srv  *httptest.Server
 	kit  *genesys.Kit
 }
@@ -37,7 +38,7 @@ type world struct {
 func newWorld(t testing.TB, mutate func(*genesys.Config)) *world {
 	t.Helper()
 	desk := conformdesk.NewDesk(t, mockdesk.Options{PingInterval: mockdesk.Duration(time.Second), Faults: conformdesk.BackgroundFaults(1)})
-	face := mockdesk.NewGenesysFace(desk, mockdesk.GenesysOptions{DeploymentID: "dep-1"})
+	face := genesysface.New(desk, genesysface.Options{DeploymentID: "dep-1"})
 	srv := conformdesk.ServeHandler(t, desk, face)
 	hc := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(hc.CloseIdleConnections)

@@ -207,7 +207,7 @@ func Serve(t testing.TB, d *mockdesk.Desk) *httptest.Server {
 }
 
 // ServeHandler is Serve with another handler in front of d: one of its
-// vendor faces (mockdesk.NewConnectFace, mockdesk.NewGenesysFace).
+// vendor faces (connectface.New, genesysface.New in mock-desk/faces).
 func ServeHandler(t testing.TB, d *mockdesk.Desk, h http.Handler) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(h)

@@ -20,6 +20,8 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	connectface "github.com/deskbridge/deskbridge/mock-desk/faces/connect"
+	genesysface "github.com/deskbridge/deskbridge/mock-desk/faces/genesys"
 )
 
 func main() {
@@ -115,9 +117,9 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	switch *face {
 	case "desk":
 	case "connect":
-		handler = mockdesk.NewConnectFace(desk, mockdesk.ConnectOptions{})
+		handler = connectface.New(desk, connectface.Options{})
 	case "genesys":
-		handler = mockdesk.NewGenesysFace(desk, mockdesk.GenesysOptions{})
+		handler = genesysface.New(desk, genesysface.Options{})
 	default:
 		_ = desk.Close()
 		return fmt.Errorf("-face %q: want desk, connect or genesys", *face)

@@ -1,4 +1,4 @@
-package mockdesk
+package genesysface_test
 
 import (
 	"context"
@@ -13,15 +13,17 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	genesysface "github.com/deskbridge/deskbridge/mock-desk/faces/genesys"
 )
 
 // TestGenesysFace walks the Genesys face as a raw guest: configureSession,
 // autostart, agent events, messages with customMessageId, attachments,
 // getJwt and the history, action faults, resume and closeSession.
 func TestGenesysFace(t *testing.T) {
-	d, err := New(Options{})
+	d, err := mockdesk.New(mockdesk.Options{})
 	must(t, err)
-	face := NewGenesysFace(d, GenesysOptions{DeploymentID: "dep"})
+	face := genesysface.New(d, genesysface.Options{DeploymentID: "dep"})
 	srv := httptest.NewServer(face)
 	client := &http.Client{Transport: &http.Transport{}}
 	defer func() { client.CloseIdleConnections(); _ = d.Close(); srv.Close() }()
@@ -44,14 +46,14 @@ func TestGenesysFace(t *testing.T) {
 		v["token"] = token
 		must(t, c.WriteJSON(v))
 	}
-	read := func(c *websocket.Conn) genesysEnvelope {
+	read := func(c *websocket.Conn) envelope {
 		t.Helper()
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		var env genesysEnvelope
+		var env envelope
 		must(t, c.ReadJSON(&env))
 		return env
 	}
-	body := func(env genesysEnvelope) map[string]any {
+	body := func(env envelope) map[string]any {
 		m, _ := env.Body.(map[string]any)
 		return m
 	}
@@ -99,7 +101,7 @@ func TestGenesysFace(t *testing.T) {
 		t.Fatalf("stored %v", msgs)
 	}
 	// Action faults: a 429 with retryAfter.
-	must(t, d.InjectFault(FaultWSAction429, 1))
+	must(t, d.InjectFault(mockdesk.FaultWSAction429, 1))
 	send(conn, map[string]any{"action": "onMessage", "tracingId": "m2", "message": map[string]any{"type": "Text", "text": "x"}})
 	if env := read(conn); env.Code != 429 || env.Class != "TooManyRequestsErrorMessage" || body(env)["retryAfter"] == nil {
 		t.Fatalf("429 %+v", env)
@@ -163,7 +165,7 @@ func TestGenesysFace(t *testing.T) {
 			t.Fatalf("after closeSession %+v", env)
 		}
 	}
-	if st, _ := d.ChatState(chatID); st != StateEnded {
+	if st, _ := d.ChatState(chatID); st != mockdesk.StateEnded {
 		t.Fatalf("state after closeSession %s", st)
 	}
 }
@@ -171,4 +173,13 @@ func TestGenesysFace(t *testing.T) {
 func mustString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// envelope is a frame of the face, as a guest reads it.
+type envelope struct {
+	Type      string `json:"type"`
+	Class     string `json:"class"`
+	Code      int    `json:"code"`
+	Body      any    `json:"body"`
+	TracingID string `json:"tracingId,omitempty"`
 }

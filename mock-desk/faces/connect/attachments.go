@@ -1,4 +1,4 @@
-package mockdesk
+package connectface
 
 import (
 	"fmt"
@@ -6,16 +6,31 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/deskproto"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 )
 
-func (f *ConnectFace) startAttachmentUpload(w http.ResponseWriter, r *http.Request, p *connectParticipant) {
-	req, ok := decodeConnect[struct {
+// Attachments: StartAttachmentUpload, the pre-signed S3 PUT, and
+// CompleteAttachmentUpload.
+
+type upload struct {
+	p           *participant
+	id          string
+	name, ctype string
+	size        int64
+	clientToken string
+	data        []byte
+	uploaded    bool
+}
+
+func (f *Face) startAttachmentUpload(w http.ResponseWriter, r *http.Request, p *participant) {
+	req, ok := decode[struct {
 		ContentType           string
 		AttachmentSizeInBytes int64
 		AttachmentName        string
 		ClientToken           string
-	}](w, r, f.d.opts.MaxBodyBytes)
+	}](w, r, f.maxBody)
 	if !ok {
 		return
 	}
@@ -23,38 +38,36 @@ func (f *ConnectFace) startAttachmentUpload(w http.ResponseWriter, r *http.Reque
 		connectError(w, http.StatusBadRequest, "ValidationException", "AttachmentName, ContentType, ClientToken and a positive AttachmentSizeInBytes are required.")
 		return
 	}
-	f.d.mu.Lock()
-	c, ok := f.d.chats[p.chatID]
-	var caps servicedesk.Capabilities
-	if ok {
-		caps = c.caps
+	info, err := p.chat.Info(r.Context())
+	if err != nil {
+		errorOf(w, err)
+		return
 	}
-	f.d.mu.Unlock()
-	id := newID("att_", 12)
-	if accepted, _ := caps.Accepts(req.AttachmentName, req.ContentType, req.AttachmentSizeInBytes); !accepted {
+	id := facekit.NewID("att_", 12)
+	if accepted, _ := info.Capabilities.Accepts(req.AttachmentName, req.ContentType, req.AttachmentSizeInBytes); !accepted {
 		// The desk records the refused file (the agent's side sees it),
 		// then the caller gets Connect's error with the desk's reason.
-		_, err := f.d.sendMessage(r.Context(), p.chatID, p.chatToken, req.ClientToken, servicedesk.MessageRequest{}, []string{id})
+		_, err := p.chat.Send(r.Context(), deskproto.Message{IdempotencyKey: req.ClientToken, FileIDs: []string{id}})
 		if err == nil {
-			_, err = f.d.uploadFile(r.Context(), p.chatID, p.chatToken, id, req.ClientToken, req.AttachmentName, req.ContentType, nil, req.AttachmentSizeInBytes > caps.MaxFileSizeBytes && caps.MaxFileSizeBytes > 0)
+			_, err = p.chat.Upload(r.Context(), mockdesk.Upload{FileID: id, MessageID: req.ClientToken, Name: req.AttachmentName, Type: req.ContentType, Size: req.AttachmentSizeInBytes})
 		}
 		if err == nil {
-			err = fmt.Errorf("attachment %s: %w", id, ErrBadRequest)
+			err = fmt.Errorf("attachment %s: %w", id, mockdesk.ErrBadRequest)
 		}
-		connectErrorOf(w, err)
+		errorOf(w, err)
 		return
 	}
 	f.mu.Lock()
-	f.uploads[id] = &connectUpload{p: p, id: id, name: req.AttachmentName, ctype: req.ContentType, size: req.AttachmentSizeInBytes, clientToken: req.ClientToken}
+	f.uploads[id] = &upload{p: p, id: id, name: req.AttachmentName, ctype: req.ContentType, size: req.AttachmentSizeInBytes, clientToken: req.ClientToken}
 	f.mu.Unlock()
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	writeConnectJSON(w, map[string]any{
+	writeJSON(w, map[string]any{
 		"AttachmentId": id,
 		"UploadMetadata": map[string]any{
-			"Url":              scheme + "://" + r.Host + "/connect/s3/" + id + "?X-Amz-Signature=" + newID("", 16),
+			"Url":              scheme + "://" + r.Host + "/connect/s3/" + id + "?X-Amz-Signature=" + facekit.NewID("", 16),
 			"UrlExpiry":        connectTime(time.Now().Add(5 * time.Minute)),
 			"HeadersToInclude": map[string]string{"Content-Type": req.ContentType, "x-amz-server-side-encryption": "AES256"},
 		},
@@ -62,7 +75,7 @@ func (f *ConnectFace) startAttachmentUpload(w http.ResponseWriter, r *http.Reque
 }
 
 // putAttachment is the pre-signed S3 PUT.
-func (f *ConnectFace) putAttachment(w http.ResponseWriter, r *http.Request) {
+func (f *Face) putAttachment(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	u := f.uploads[r.PathValue("id")]
 	f.mu.Unlock()
@@ -90,11 +103,11 @@ func (f *ConnectFace) putAttachment(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (f *ConnectFace) completeAttachmentUpload(w http.ResponseWriter, r *http.Request, p *connectParticipant) {
-	req, ok := decodeConnect[struct {
+func (f *Face) completeAttachmentUpload(w http.ResponseWriter, r *http.Request, p *participant) {
+	req, ok := decode[struct {
 		AttachmentIDs []string `json:"AttachmentIds"`
 		ClientToken   string
-	}](w, r, f.d.opts.MaxBodyBytes)
+	}](w, r, f.maxBody)
 	if !ok {
 		return
 	}
@@ -105,23 +118,28 @@ func (f *ConnectFace) completeAttachmentUpload(w http.ResponseWriter, r *http.Re
 	for _, id := range req.AttachmentIDs {
 		f.mu.Lock()
 		u := f.uploads[id]
+		var data []byte
+		uploaded := false
+		if u != nil {
+			data, uploaded = u.data, u.uploaded
+		}
 		f.mu.Unlock()
 		if u == nil || u.p != p {
 			connectError(w, http.StatusBadRequest, "ValidationException", "Attachment "+id+" is not known.")
 			return
 		}
-		if !u.uploaded {
+		if !uploaded {
 			connectError(w, http.StatusConflict, "ConflictException", "Attachment "+id+" has not been uploaded.")
 			return
 		}
-		if _, err := f.d.sendMessage(r.Context(), p.chatID, p.chatToken, u.clientToken, servicedesk.MessageRequest{}, []string{id}); err != nil {
-			connectErrorOf(w, err)
+		if _, err := p.chat.Send(r.Context(), deskproto.Message{IdempotencyKey: u.clientToken, FileIDs: []string{id}}); err != nil {
+			errorOf(w, err)
 			return
 		}
-		if _, err := f.d.uploadFile(r.Context(), p.chatID, p.chatToken, id, u.clientToken, u.name, u.ctype, u.data, false); err != nil {
-			connectErrorOf(w, err)
+		if _, err := p.chat.Upload(r.Context(), mockdesk.Upload{FileID: id, MessageID: u.clientToken, Name: u.name, Type: u.ctype, Content: data}); err != nil {
+			errorOf(w, err)
 			return
 		}
 	}
-	writeConnectJSON(w, struct{}{})
+	writeJSON(w, struct{}{})
 }

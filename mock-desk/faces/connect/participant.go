@@ -1,4 +1,4 @@
-package mockdesk
+package connectface
 
 import (
 	"context"
@@ -10,11 +10,15 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 )
 
-// connectStartChatContactRequest is StartChatContact's body (the members
-// the face reads).
-type connectStartChatContactRequest struct {
+// The contact's start and the Participant Service's calls.
+
+// startChatContactRequest is StartChatContact's body (the members the
+// face reads).
+type startChatContactRequest struct {
 	InstanceID         string            `json:"InstanceId"`
 	ContactFlowID      string            `json:"ContactFlowId"`
 	Attributes         map[string]string `json:"Attributes,omitempty"`
@@ -28,12 +32,25 @@ type connectStartChatContactRequest struct {
 	ClientToken string `json:"ClientToken,omitempty"`
 }
 
-func (f *ConnectFace) startChatContact(w http.ResponseWriter, r *http.Request) {
+// Connect content types the face speaks.
+const (
+	connectEvent        = "application/vnd.amazonaws.connect.event."
+	ctParticipantJoined = connectEvent + "participant.joined"
+	ctParticipantLeft   = connectEvent + "participant.left"
+	ctTyping            = connectEvent + "typing"
+	ctTransferSucceeded = connectEvent + "transfer.succeeded"
+	ctChatEnded         = connectEvent + "chat.ended"
+	ctMessageRead       = connectEvent + "message.read"
+	ctMessageDelivered  = connectEvent + "message.delivered"
+	ctConnectionAck     = connectEvent + "connection.acknowledged"
+)
+
+func (f *Face) startChatContact(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 ") {
 		connectError(w, http.StatusForbidden, "AccessDeniedException", "Missing SigV4 authorization.")
 		return
 	}
-	req, ok := decodeConnect[connectStartChatContactRequest](w, r, f.d.opts.MaxBodyBytes)
+	req, ok := decode[startChatContactRequest](w, r, f.maxBody)
 	if !ok {
 		return
 	}
@@ -41,20 +58,23 @@ func (f *ConnectFace) startChatContact(w http.ResponseWriter, r *http.Request) {
 		connectError(w, http.StatusBadRequest, "InvalidParameterException", "InstanceId, ContactFlowId and ParticipantDetails.DisplayName are required.")
 		return
 	}
-	item := servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent, MessageToHumanAgent: req.Attributes[f.opts.SummaryAttribute]}
-	res, err := f.d.StartChat(r.Context(), deskproto.StartRequest{Customer: &deskproto.Customer{Name: req.ParticipantDetails.DisplayName}, ConnectItem: &item})
+	cc, err := f.d.StartCustomerChat(r.Context(), mockdesk.ChatStart{
+		Customer:   deskproto.Customer{Name: req.ParticipantDetails.DisplayName},
+		Summary:    req.Attributes[f.opts.SummaryAttribute],
+		Attributes: req.Attributes,
+	})
 	if err != nil {
-		connectErrorOf(w, err)
+		errorOf(w, err)
 		return
 	}
-	p := &connectParticipant{chatID: res.ChatID, chatToken: res.ChatToken, participantID: "cp-" + res.ChatID[3:], participantToken: newID("pt_", 24)}
+	p := &participant{chat: cc, participantID: "cp-" + strings.TrimPrefix(cc.ID(), "ch_"), participantToken: facekit.NewID("pt_", 24)}
 	f.mu.Lock()
 	f.participants[p.participantToken] = p
 	f.mu.Unlock()
-	writeConnectJSON(w, map[string]string{"ContactId": res.ChatID, "ParticipantId": p.participantID, "ParticipantToken": p.participantToken})
+	writeJSON(w, map[string]string{"ContactId": cc.ID(), "ParticipantId": p.participantID, "ParticipantToken": p.participantToken})
 }
 
-func (f *ConnectFace) createParticipantConnection(w http.ResponseWriter, r *http.Request) {
+func (f *Face) createParticipantConnection(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	p := f.participants[bearerToken(r)]
 	f.mu.Unlock()
@@ -62,18 +82,19 @@ func (f *ConnectFace) createParticipantConnection(w http.ResponseWriter, r *http
 		connectError(w, http.StatusForbidden, "AccessDeniedException", "The participant token is not valid.")
 		return
 	}
-	req, ok := decodeConnect[struct {
+	req, ok := decode[struct {
 		Type               []string
 		ConnectParticipant bool
-	}](w, r, f.d.opts.MaxBodyBytes)
+	}](w, r, f.maxBody)
 	if !ok {
 		return
 	}
-	if err := f.reachable(p); err != nil {
-		connectErrorOf(w, err)
+	info, err := p.chat.Info(r.Context())
+	if err != nil {
+		errorOf(w, err)
 		return
 	}
-	if st, err := f.d.ChatState(p.chatID); err != nil || st == StateEnded {
+	if info.State == mockdesk.StateEnded {
 		connectError(w, http.StatusForbidden, "AccessDeniedException", "The contact has ended.")
 		return
 	}
@@ -82,18 +103,18 @@ func (f *ConnectFace) createParticipantConnection(w http.ResponseWriter, r *http
 	for _, t := range req.Type {
 		switch t {
 		case "WEBSOCKET":
-			grant := newID("ws_", 16)
+			g := facekit.NewID("ws_", 16)
 			exp := now.Add(f.opts.URLTTL)
 			f.mu.Lock()
-			f.grants[grant] = connectGrant{p: p, expiry: exp}
+			f.grants[g] = grant{p: p, expiry: exp}
 			f.mu.Unlock()
 			scheme := "ws"
 			if r.TLS != nil {
 				scheme = "wss"
 			}
-			out["Websocket"] = map[string]string{"Url": scheme + "://" + r.Host + "/connect/ws?AuthToken=" + grant, "ConnectionExpiry": connectTime(exp)}
+			out["Websocket"] = map[string]string{"Url": scheme + "://" + r.Host + "/connect/ws?AuthToken=" + g, "ConnectionExpiry": connectTime(exp)}
 		case "CONNECTION_CREDENTIALS":
-			tok := newID("ct_", 24)
+			tok := facekit.NewID("ct_", 24)
 			exp := now.Add(f.opts.TokenTTL)
 			f.mu.Lock()
 			f.connections[tok] = p
@@ -109,17 +130,17 @@ func (f *ConnectFace) createParticipantConnection(w http.ResponseWriter, r *http
 		connectError(w, http.StatusBadRequest, "ValidationException", "Type is required.")
 		return
 	}
-	writeConnectJSON(w, out)
+	writeJSON(w, out)
 }
 
-type connectSendRequest struct {
+type sendRequest struct {
 	ContentType string `json:"ContentType"`
 	Content     string `json:"Content"`
 	ClientToken string `json:"ClientToken,omitempty"`
 }
 
-func (f *ConnectFace) sendMessage(w http.ResponseWriter, r *http.Request, p *connectParticipant) {
-	req, ok := decodeConnect[connectSendRequest](w, r, f.d.opts.MaxBodyBytes)
+func (f *Face) sendMessage(w http.ResponseWriter, r *http.Request, p *participant) {
+	req, ok := decode[sendRequest](w, r, f.maxBody)
 	if !ok {
 		return
 	}
@@ -135,56 +156,61 @@ func (f *ConnectFace) sendMessage(w http.ResponseWriter, r *http.Request, p *con
 	}
 	msg := servicedesk.NewTextRequest(req.Content)
 	msg.ID = req.ClientToken
-	res, err := f.d.sendMessage(r.Context(), p.chatID, p.chatToken, req.ClientToken, msg, nil)
+	res, err := p.chat.Send(r.Context(), deskproto.Message{IdempotencyKey: req.ClientToken, Message: msg})
 	if err != nil {
-		connectErrorOf(w, err)
+		errorOf(w, err)
 		return
 	}
-	writeConnectJSON(w, map[string]string{"Id": res.MessageID, "AbsoluteTime": connectTime(res.CreatedAt)})
+	writeJSON(w, map[string]string{"Id": res.MessageID, "AbsoluteTime": connectTime(res.CreatedAt)})
 }
 
-func (f *ConnectFace) sendEvent(w http.ResponseWriter, r *http.Request, p *connectParticipant) {
-	req, ok := decodeConnect[connectSendRequest](w, r, f.d.opts.MaxBodyBytes)
+func (f *Face) sendEvent(w http.ResponseWriter, r *http.Request, p *participant) {
+	req, ok := decode[sendRequest](w, r, f.maxBody)
 	if !ok {
 		return
 	}
 	var err error
 	switch req.ContentType {
 	case ctTyping:
-		err = f.d.customerTyping(r.Context(), p.chatID, p.chatToken, true)
+		err = p.chat.Typing(r.Context(), true)
 		if err == nil {
-			f.mu.Lock()
-			if t := f.typingStop[p.chatID]; t != nil {
-				t.Stop()
-			}
-			chatID, token := p.chatID, p.chatToken
-			f.typingStop[p.chatID] = time.AfterFunc(f.opts.TypingValidity, func() {
-				_ = f.d.customerTyping(context.Background(), chatID, token, false)
-			})
-			f.mu.Unlock()
+			f.typingFor(p.chat)
 		}
 	case ctMessageRead:
 		var c struct {
 			MessageID string `json:"messageId"`
 		}
 		_ = json.Unmarshal([]byte(req.Content), &c)
-		err = f.d.customerRead(r.Context(), p.chatID, p.chatToken, c.MessageID)
+		err = p.chat.Read(r.Context(), c.MessageID)
 	case ctMessageDelivered, ctConnectionAck:
 	default:
 		connectError(w, http.StatusBadRequest, "ValidationException", "ContentType "+strconv.Quote(req.ContentType)+" is not supported.")
 		return
 	}
 	if err != nil {
-		connectErrorOf(w, err)
+		errorOf(w, err)
 		return
 	}
-	writeConnectJSON(w, map[string]string{"Id": newID("ev_", 8), "AbsoluteTime": connectTime(time.Now())})
+	writeJSON(w, map[string]string{"Id": facekit.NewID("ev_", 8), "AbsoluteTime": connectTime(time.Now())})
 }
 
-func (f *ConnectFace) disconnect(w http.ResponseWriter, r *http.Request, p *connectParticipant) {
-	if err := f.d.customerEnd(r.Context(), p.chatID, p.chatToken); err != nil {
-		connectErrorOf(w, err)
+// typingFor ends the customer's typing once the event's validity is over
+// (Connect has no "stopped typing").
+func (f *Face) typingFor(cc *mockdesk.CustomerChat) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t := f.typingStop[cc.ID()]; t != nil {
+		t.Stop()
+	}
+	f.typingStop[cc.ID()] = time.AfterFunc(f.opts.TypingValidity, func() {
+		_ = cc.Typing(context.Background(), false)
+	})
+}
+
+func (f *Face) disconnect(w http.ResponseWriter, r *http.Request, p *participant) {
+	if err := p.chat.End(r.Context()); err != nil {
+		errorOf(w, err)
 		return
 	}
-	writeConnectJSON(w, struct{}{})
+	writeJSON(w, struct{}{})
 }

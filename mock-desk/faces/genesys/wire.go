@@ -1,13 +1,17 @@
-package mockdesk
+package genesysface
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
+
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 )
 
-// genesysEnvelope is every frame the face sends.
-type genesysEnvelope struct {
+// envelope is every frame the face sends.
+type envelope struct {
 	Type      string `json:"type"`
 	Class     string `json:"class"`
 	Code      int    `json:"code"`
@@ -15,34 +19,34 @@ type genesysEnvelope struct {
 	TracingID string `json:"tracingId,omitempty"`
 }
 
-// genesysMessage is a StructuredMessage.
-type genesysMessage struct {
+// message is a StructuredMessage.
+type message struct {
 	ID                string            `json:"id"`
 	Type              string            `json:"type"`
 	Text              string            `json:"text,omitempty"`
 	Direction         string            `json:"direction"`
-	Channel           *genesysChannel   `json:"channel,omitempty"`
+	Channel           *channel          `json:"channel,omitempty"`
 	Content           []map[string]any  `json:"content,omitempty"`
 	Events            []map[string]any  `json:"events,omitempty"`
 	Metadata          map[string]string `json:"metadata,omitempty"`
 	OriginatingEntity string            `json:"originatingEntity,omitempty"`
 }
 
-// genesysChannel is a StructuredMessage's channel.
-type genesysChannel struct {
-	Time      string              `json:"time,omitempty"`
-	MessageID string              `json:"messageId,omitempty"`
-	From      *genesysParticipant `json:"from,omitempty"`
+// channel is a StructuredMessage's channel.
+type channel struct {
+	Time      string       `json:"time,omitempty"`
+	MessageID string       `json:"messageId,omitempty"`
+	From      *participant `json:"from,omitempty"`
 }
 
-// genesysParticipant is channel.from.
-type genesysParticipant struct {
+// participant is channel.from.
+type participant struct {
 	Nickname string `json:"nickname,omitempty"`
 	Image    string `json:"image,omitempty"`
 }
 
-// genesysRequest is a guest request (the members the face reads).
-type genesysRequest struct {
+// request is a guest request (the members the face reads).
+type request struct {
 	Action       string `json:"action"`
 	Token        string `json:"token"`
 	TracingID    string `json:"tracingId"`
@@ -79,38 +83,38 @@ type genesysRequest struct {
 	FileSize     int64  `json:"fileSize"`
 }
 
-func genesysTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+func wireTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// genesysError is an error answer: a string body with a 4xxx (or 429, 500)
+// errorEnvelope is an error answer: a string body with a 4xxx (or 429, 500)
 // code.
-func genesysError(tracingID string, code int, msg string) genesysEnvelope {
-	return genesysEnvelope{Type: "response", Class: "string", Code: code, Body: msg, TracingID: tracingID}
+func errorEnvelope(tracingID string, code int, msg string) envelope {
+	return envelope{Type: "response", Class: "string", Code: code, Body: msg, TracingID: tracingID}
 }
 
-// genesysCodeOf maps a desk error onto Genesys's error codes.
-func genesysCodeOf(err error) int {
+// codeOf maps a desk error onto Genesys's error codes.
+func codeOf(err error) int {
 	switch {
-	case errors.Is(err, ErrFileTooLarge):
+	case errors.Is(err, mockdesk.ErrFileTooLarge):
 		return 4002
-	case errors.Is(err, ErrFileTypeNotAllowed), errors.Is(err, ErrUploadsDisabled):
+	case errors.Is(err, mockdesk.ErrFileTypeNotAllowed), errors.Is(err, mockdesk.ErrUploadsDisabled):
 		return 4001
-	case errors.Is(err, ErrFileRejected):
+	case errors.Is(err, mockdesk.ErrFileRejected):
 		return 4003
-	case errors.Is(err, ErrChatEnded), errors.Is(err, ErrChatNotFound), errors.Is(err, ErrUnauthorized):
+	case errors.Is(err, mockdesk.ErrChatEnded), errors.Is(err, mockdesk.ErrChatNotFound), errors.Is(err, mockdesk.ErrUnauthorized):
 		return 4007
-	case errors.Is(err, ErrRateLimited):
+	case errors.Is(err, mockdesk.ErrRateLimited):
 		return 4029
-	case errors.Is(err, ErrUnavailable):
+	case errors.Is(err, mockdesk.ErrUnavailable):
 		return 503
-	case errors.Is(err, ErrMessageRejected), errors.Is(err, ErrBadRequest):
+	case errors.Is(err, mockdesk.ErrMessageRejected), errors.Is(err, mockdesk.ErrBadRequest):
 		return 4000
 	}
 	return 500
 }
 
-// genesysFileTypes writes an accept list as Genesys's fileTypes: MIME
+// fileTypes writes an accept list as Genesys's fileTypes: MIME
 // types (wildcards kept), extensions turned into their usual MIME type.
-func genesysFileTypes(accept string) []map[string]string {
+func fileTypes(accept string) []map[string]string {
 	ext := map[string]string{".pdf": "application/pdf", ".txt": "text/plain", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 	var out []map[string]string
 	for _, a := range strings.Split(accept, ",") {
@@ -123,4 +127,12 @@ func genesysFileTypes(accept string) []map[string]string {
 		}
 	}
 	return out
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("genesysface: encode %T: %v", v, err))
+	}
+	return b
 }

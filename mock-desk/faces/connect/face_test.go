@@ -1,4 +1,4 @@
-package mockdesk
+package connectface_test
 
 import (
 	"bytes"
@@ -14,15 +14,17 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	connectface "github.com/deskbridge/deskbridge/mock-desk/faces/connect"
 )
 
 // TestConnectFace walks the Amazon Connect face as a raw client would:
 // StartChatContact, CreateParticipantConnection, the WebSocket, messages,
 // receipts, the transcript with paging, attachments, errors, disconnect.
 func TestConnectFace(t *testing.T) {
-	d, err := New(Options{})
+	d, err := mockdesk.New(mockdesk.Options{})
 	must(t, err)
-	face := NewConnectFace(d, ConnectOptions{})
+	face := connectface.New(d, connectface.Options{})
 	srv := httptest.NewServer(face)
 	client := &http.Client{Transport: &http.Transport{}}
 	defer func() { client.CloseIdleConnections(); _ = d.Close(); srv.Close() }()
@@ -220,19 +222,19 @@ func TestConnectFace(t *testing.T) {
 // TestConnectFaceFaults: REST faults answer Connect's throttling and
 // server errors.
 func TestConnectFaceFaults(t *testing.T) {
-	d, err := New(Options{})
+	d, err := mockdesk.New(mockdesk.Options{})
 	must(t, err)
-	face := NewConnectFace(d, ConnectOptions{})
+	face := connectface.New(d, connectface.Options{})
 	srv := httptest.NewServer(face)
 	defer func() { _ = d.Close(); srv.Close() }()
-	must(t, d.InjectFault(FaultREST429, 1))
+	must(t, d.InjectFault(mockdesk.FaultREST429, 1))
 	resp, err := http.Post(srv.URL+"/participant/message", "application/json", strings.NewReader(`{}`))
 	must(t, err)
 	resp.Body.Close()
 	if resp.StatusCode != 429 || resp.Header.Get("x-amzn-ErrorType") != "ThrottlingException" || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("429: %d %v", resp.StatusCode, resp.Header)
 	}
-	must(t, d.InjectFault(FaultREST5xx, 1))
+	must(t, d.InjectFault(mockdesk.FaultREST5xx, 1))
 	resp, err = http.Post(srv.URL+"/participant/message", "application/json", strings.NewReader(`{}`))
 	must(t, err)
 	resp.Body.Close()

@@ -1,4 +1,4 @@
-package mockdesk
+package connectface
 
 import (
 	"encoding/base64"
@@ -8,41 +8,45 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 )
 
-// connectChatItem is a Connect transcript item (the members the face writes).
-type connectChatItem struct {
-	AbsoluteTime    string               `json:"AbsoluteTime"`
-	Content         string               `json:"Content,omitempty"`
-	ContentType     string               `json:"ContentType"`
-	ID              string               `json:"Id"`
-	Type            string               `json:"Type"`
-	ParticipantID   string               `json:"ParticipantId,omitempty"`
-	DisplayName     string               `json:"DisplayName,omitempty"`
-	ParticipantRole string               `json:"ParticipantRole,omitempty"`
-	ContactID       string               `json:"ContactId,omitempty"`
-	InitialContact  string               `json:"InitialContactId,omitempty"`
-	MessageMetadata *connectItemMetadata `json:"MessageMetadata,omitempty"`
+// The desk's events as Connect transcript items, and GetTranscript.
+
+// chatItem is a Connect transcript item (the members the face writes).
+type chatItem struct {
+	AbsoluteTime    string        `json:"AbsoluteTime"`
+	Content         string        `json:"Content,omitempty"`
+	ContentType     string        `json:"ContentType"`
+	ID              string        `json:"Id"`
+	Type            string        `json:"Type"`
+	ParticipantID   string        `json:"ParticipantId,omitempty"`
+	DisplayName     string        `json:"DisplayName,omitempty"`
+	ParticipantRole string        `json:"ParticipantRole,omitempty"`
+	ContactID       string        `json:"ContactId,omitempty"`
+	InitialContact  string        `json:"InitialContactId,omitempty"`
+	MessageMetadata *itemMetadata `json:"MessageMetadata,omitempty"`
 }
 
-// connectItemMetadata is an item's MessageMetadata (receipts).
-type connectItemMetadata struct {
-	MessageID string           `json:"MessageId"`
-	Receipts  []connectReceipt `json:"Receipts,omitempty"`
+// itemMetadata is an item's MessageMetadata (receipts).
+type itemMetadata struct {
+	MessageID string    `json:"MessageId"`
+	Receipts  []receipt `json:"Receipts,omitempty"`
 }
 
-// connectReceipt is one receipt of MessageMetadata.
-type connectReceipt struct {
+// receipt is one receipt of MessageMetadata.
+type receipt struct {
 	DeliveredTimestamp     string `json:"DeliveredTimestamp,omitempty"`
 	ReadTimestamp          string `json:"ReadTimestamp,omitempty"`
 	RecipientParticipantID string `json:"RecipientParticipantId"`
 }
 
-// items maps one desk event onto Connect transcript items. It records the
-// agents it sees for Agent.
-func (f *ConnectFace) items(c *chat, e deskproto.Event) []connectChatItem {
-	base := connectChatItem{AbsoluteTime: connectTime(e.Time), ID: e.ID, Type: "EVENT", ContactID: c.id, InitialContact: c.id}
-	agent := func(it connectChatItem) connectChatItem {
+// items maps one desk event of contact onto Connect transcript items;
+// inChat is the agent in the chat, for the events that name none. It
+// records the agents it sees for Agent.
+func (f *Face) items(contact string, e deskproto.Event, inChat *servicedesk.AgentProfile) []chatItem {
+	base := chatItem{AbsoluteTime: connectTime(e.Time), ID: e.ID, Type: "EVENT", ContactID: contact, InitialContact: contact}
+	agent := func(it chatItem) chatItem {
 		if e.Agent != nil {
 			it.ParticipantID, it.DisplayName, it.ParticipantRole = e.Agent.ID, e.Agent.Nickname, "AGENT"
 		}
@@ -50,63 +54,67 @@ func (f *ConnectFace) items(c *chat, e deskproto.Event) []connectChatItem {
 	}
 	switch e.Type {
 	case deskproto.EventAgentJoined:
-		f.remember(e.Agent)
+		f.agents.Remember(e.Agent)
 		it := agent(base)
 		it.ContentType = ctParticipantJoined
-		return []connectChatItem{it}
+		return []chatItem{it}
 	case deskproto.EventAgentLeft:
 		it := agent(base)
 		it.ContentType = ctParticipantLeft
-		return []connectChatItem{it}
+		return []chatItem{it}
 	case deskproto.EventAgentMessage:
 		it := agent(base)
 		it.ID, it.Type, it.ContentType = e.MessageID, "MESSAGE", "text/markdown"
-		it.Content = connectMarkdown(*e.Message)
-		return []connectChatItem{it}
+		it.Content = markdown(*e.Message)
+		return []chatItem{it}
 	case deskproto.EventAgentTyping:
-		if e.Typing == nil || !*e.Typing || c.profile == nil {
+		if e.Typing == nil || !*e.Typing || inChat == nil {
 			return nil
 		}
 		it := base
-		it.ContentType, it.ParticipantID, it.DisplayName, it.ParticipantRole = ctTyping, c.profile.ID, c.profile.Nickname, "AGENT"
-		return []connectChatItem{it}
+		it.ContentType, it.ParticipantID, it.DisplayName, it.ParticipantRole = ctTyping, inChat.ID, inChat.Nickname, "AGENT"
+		return []chatItem{it}
 	case deskproto.EventAgentRead:
 		it := base
 		it.Type, it.ContentType = "MESSAGEMETADATA", "application/vnd.amazonaws.connect.message.metadata"
 		reader := ""
-		if c.profile != nil {
-			reader = c.profile.ID
+		if inChat != nil {
+			reader = inChat.ID
 		}
-		it.MessageMetadata = &connectItemMetadata{MessageID: e.ReadMessageID, Receipts: []connectReceipt{{ReadTimestamp: it.AbsoluteTime, RecipientParticipantID: reader}}}
-		return []connectChatItem{it}
+		it.MessageMetadata = &itemMetadata{MessageID: e.ReadMessageID, Receipts: []receipt{{ReadTimestamp: it.AbsoluteTime, RecipientParticipantID: reader}}}
+		return []chatItem{it}
 	case deskproto.EventTransferStarted:
-		f.remember(e.Agent)
+		f.agents.Remember(e.Agent)
 		it := base
 		it.ContentType, it.ParticipantRole = ctTransferSucceeded, "SYSTEM"
-		return []connectChatItem{it}
+		return []chatItem{it}
 	case deskproto.EventChatEnded:
 		it := base
 		it.ContentType, it.ParticipantRole = ctChatEnded, "SYSTEM"
-		return []connectChatItem{it}
+		return []chatItem{it}
 	case deskproto.EventError:
 		it := base
 		it.Type, it.ContentType, it.ParticipantRole, it.DisplayName, it.Content = "MESSAGE", "text/plain", "SYSTEM", "SYSTEM_MESSAGE", e.Reason
-		return []connectChatItem{it}
+		return []chatItem{it}
 	}
 	return nil
 }
 
-// connectMarkdown writes an agent message as Connect text/markdown: one
+// markdown writes an agent message as Connect text/markdown: one
 // paragraph per item; an image is "![alt](source)", a link button
 // "[label](url)", a video "[title](source)".
-func connectMarkdown(m servicedesk.MessageResponse) string {
+func markdown(m servicedesk.MessageResponse) string {
 	var parts []string
 	for _, it := range m.Output.Generic {
 		switch it.ResponseType {
 		case servicedesk.ResponseImage:
 			parts = append(parts, "!["+it.AltText+"]("+it.Source+")")
 		case servicedesk.ResponseVideo, servicedesk.ResponseAudio:
-			parts = append(parts, "["+strOr(it.Title, it.Source)+"]("+it.Source+")")
+			title := it.Title
+			if title == "" {
+				title = it.Source
+			}
+			parts = append(parts, "["+title+"]("+it.Source+")")
 		case servicedesk.ResponseButton:
 			parts = append(parts, "["+it.Label+"]("+it.URL+")")
 		default:
@@ -118,28 +126,26 @@ func connectMarkdown(m servicedesk.MessageResponse) string {
 	return strings.Join(parts, "\n\n")
 }
 
-// transcript returns every item of the chat, oldest first.
-func (f *ConnectFace) transcript(chatID string) ([]connectChatItem, error) {
-	f.d.mu.Lock()
-	c, ok := f.d.chats[chatID]
-	if !ok {
-		f.d.mu.Unlock()
-		return nil, ErrChatNotFound
+// transcript returns every item of p's chat, oldest first; the events
+// that name no agent are rendered with the agent in the chat now.
+func (f *Face) transcript(r *http.Request, p *participant) ([]chatItem, error) {
+	info, err := p.chat.Info(r.Context())
+	if err != nil {
+		return nil, err
 	}
-	events := append([]deskproto.Event(nil), c.events...)
-	f.d.mu.Unlock()
-	var out []connectChatItem
+	events, err := facekit.History(r.Context(), p.chat)
+	if err != nil {
+		return nil, err
+	}
+	var out []chatItem
 	for _, e := range events {
-		f.d.mu.Lock()
-		its := f.items(c, e)
-		f.d.mu.Unlock()
-		out = append(out, its...)
+		out = append(out, f.items(p.chat.ID(), e, info.Agent)...)
 	}
 	return out, nil
 }
 
-// connectTranscriptRequest is GetTranscript's body.
-type connectTranscriptRequest struct {
+// transcriptRequest is GetTranscript's body.
+type transcriptRequest struct {
 	ContactID     string `json:"ContactId,omitempty"`
 	MaxResults    int    `json:"MaxResults,omitempty"`
 	NextToken     string `json:"NextToken,omitempty"`
@@ -152,8 +158,8 @@ type connectTranscriptRequest struct {
 	} `json:"StartPosition,omitempty"`
 }
 
-func (f *ConnectFace) getTranscript(w http.ResponseWriter, r *http.Request, p *connectParticipant) {
-	req, ok := decodeConnect[connectTranscriptRequest](w, r, f.d.opts.MaxBodyBytes)
+func (f *Face) getTranscript(w http.ResponseWriter, r *http.Request, p *participant) {
+	req, ok := decode[transcriptRequest](w, r, f.maxBody)
 	if !ok {
 		return
 	}
@@ -164,9 +170,9 @@ func (f *ConnectFace) getTranscript(w http.ResponseWriter, r *http.Request, p *c
 		connectError(w, http.StatusBadRequest, "ValidationException", "MaxResults must be 1 to 100.")
 		return
 	}
-	all, err := f.transcript(p.chatID)
+	all, err := f.transcript(r, p)
 	if err != nil {
-		connectErrorOf(w, err)
+		errorOf(w, err)
 		return
 	}
 	// The window [lo, hi) of the scan, from the start position.
@@ -215,15 +221,15 @@ func (f *ConnectFace) getTranscript(w http.ResponseWriter, r *http.Request, p *c
 			return
 		}
 	}
-	var page []connectChatItem
+	var page []chatItem
 	if forward {
 		page = window[skip:min(skip+req.MaxResults, len(window))]
 	} else {
 		end := len(window) - skip
 		page = window[max(end-req.MaxResults, 0):end]
 	}
-	page = append([]connectChatItem(nil), page...)
-	out := map[string]any{"InitialContactId": p.chatID}
+	page = append([]chatItem(nil), page...)
+	out := map[string]any{"InitialContactId": p.chat.ID()}
 	if skip+len(page) < len(window) {
 		out["NextToken"] = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(skip + len(page))))
 	}
@@ -233,5 +239,5 @@ func (f *ConnectFace) getTranscript(w http.ResponseWriter, r *http.Request, p *c
 		}
 	}
 	out["Transcript"] = page
-	writeConnectJSON(w, out)
+	writeJSON(w, out)
 }
