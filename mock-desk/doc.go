@@ -30,7 +30,8 @@
 // with, and Follow to push the chat's events to the face's customer as
 // they come. RequestFault and FrameFaults apply the desk's faults to the
 // face's requests and frames, Go ties its goroutines to the desk's
-// lifetime.
+// lifetime. faces/salesforce is one (Salesforce Messaging for In-App and
+// Web; cmd/mock-desk -face salesforce).
 //
 // Agents are scripted (a Script runs for every chat routed to them: join
 // after a delay, say rich messages, echo, type, read, transfer, leave, end,

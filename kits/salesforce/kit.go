@@ -33,7 +33,7 @@ type Config struct {
 	// (user-verified) call: it returns the customer's identity token, a
 	// JWT signed with a key of the channel's keyset (see SignIdentity).
 	// Chats without a verified customer stay unauthenticated.
-	IdentityToken func(ctx context.Context, c servicedesk.Customer) (string, error)
+	IdentityToken IdentityTokenFunc
 
 	// SummaryField and TranscriptField are the routing attributes
 	// (hidden pre-chat fields) that carry the bot's summary and the bot
@@ -75,6 +75,9 @@ type Config struct {
 	// Logger defaults to a discarding one.
 	Logger *slog.Logger
 }
+
+// IdentityTokenFunc returns a verified customer's identity token.
+type IdentityTokenFunc = func(ctx context.Context, c servicedesk.Customer) (string, error)
 
 // Kit makes Salesforce Messaging for In-App and Web desks, one end user
 // (one access token, one SSE stream) per chat session.

@@ -125,7 +125,7 @@ func jwtExpiry(tok string) time.Time {
 // RS256 JWT with the key's id (kid) in its header and iss, sub (the
 // customer's id), iat and exp claims. The channel's keyset must hold the
 // public key under keyID, with issuer as its issuer.
-func SignIdentity(key *rsa.PrivateKey, keyID, issuer string, ttl time.Duration) func(context.Context, servicedesk.Customer) (string, error) {
+func SignIdentity(key *rsa.PrivateKey, keyID, issuer string, ttl time.Duration) IdentityTokenFunc {
 	if ttl <= 0 {
 		ttl = 10 * time.Minute
 	}

@@ -14,8 +14,9 @@ import (
 // the console stays where it was.
 func TestFaceFlag(t *testing.T) {
 	for _, c := range []struct{ face, method, path string }{
-		{"connect", "PUT", "/contact/chat"},                 // StartChatContact without SigV4: 403
-		{"genesys", "GET", "/api/v2/webmessaging/messages"}, // history without a JWT: 401
+		{"connect", "PUT", "/contact/chat"},                      // StartChatContact without SigV4: 403
+		{"genesys", "GET", "/api/v2/webmessaging/messages"},      // history without a JWT: 401
+		{"salesforce", "POST", "/iamessage/api/v2/conversation"}, // a conversation without an access token: 401
 	} {
 		t.Run(c.face, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())

@@ -15,6 +15,7 @@
 // GET …/entries lists them as conversation entries. The desk's REST faults
 // refuse calls (429 with Retry-After, 503), its WebSocket faults cut and
 // duplicate the stream's frames, and DropConnections ends the stream.
+// Every other path is the desk's own (its console, its control API).
 //
 // # Concurrency
 //

@@ -65,6 +65,8 @@ func New(d *mockdesk.Desk, opts Options) *Face {
 	f.mux.HandleFunc("GET "+v2+"/conversation/{id}/entries", f.authed(f.conv(f.entries)))
 	f.mux.HandleFunc("DELETE "+v2+"/conversation/{id}", f.authed(f.conv(f.close)))
 	f.mux.HandleFunc("GET /eventrouter/v1/sse", f.sse)
+	// The rest is the desk's own: its console and control API.
+	f.mux.Handle("/", d)
 	return f
 }
 
