@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -91,4 +92,36 @@ func ExampleSession_EventsSince() {
 	// Output:
 	// first missed seq: true
 	// first missed event: state starting
+}
+
+// A front end that shows a session to its user holds it attached; once it
+// lets go, a chat nobody comes back to is ended after AbandonAfter (and
+// the session forgotten after IdleTTL), with or without the gateway.
+func ExampleSession_Attach() {
+	ctx := context.Background()
+	engine, err := flow.NewEngine(func(_ context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error) {
+		return &echoDesk{cb: p.Callback}, nil
+	}, flow.Options{AbandonAfter: 100 * time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	defer engine.Close(ctx)
+
+	session, _ := engine.Session(ctx, "user-42")
+	detach := session.Attach() // the user's tab is open
+	bot := servicedesk.NewResponse(servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent})
+	if err := session.StartChat(ctx, bot, flow.StartOptions{}); err != nil {
+		panic(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	fmt.Println("attached:", session.State())
+
+	detach() // the tab is gone
+	for session.State() != flow.StateEnded {
+		time.Sleep(10 * time.Millisecond)
+	}
+	fmt.Println("gone:", session.State(), engine.SessionStats().Abandoned)
+	// Output:
+	// attached: connected
+	// gone: ended 1
 }
