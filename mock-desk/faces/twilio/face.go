@@ -172,8 +172,13 @@ func deskError(w http.ResponseWriter, err error) {
 	}
 }
 
-// ServeHTTP serves Twilio's REST APIs.
+// ServeHTTP serves Twilio's REST APIs; other paths are the desk's own
+// (its agent console, its control API).
 func (f *Face) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !twilioPath(r.URL.Path) {
+		f.d.ServeHTTP(w, r)
+		return
+	}
 	user, pass, ok := r.BasicAuth()
 	if !ok || (pass != f.opts.AuthToken && !strings.HasPrefix(user, "SK")) {
 		twilioError(w, http.StatusUnauthorized, 20003, "Authenticate")
@@ -200,6 +205,16 @@ func (f *Face) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		twilioError(w, http.StatusNotFound, 20404, "The requested resource was not found")
 	}
+}
+
+// twilioPath reports whether p is one of the Twilio APIs the face serves.
+func twilioPath(p string) bool {
+	for _, api := range []string{"/v1/Conversations", "/v1/Users/", "/v1/Interactions", "/v1/Services/"} {
+		if strings.HasPrefix(p, api) {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *Face) user(w http.ResponseWriter, identity string) {
