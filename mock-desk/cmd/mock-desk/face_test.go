@@ -17,6 +17,7 @@ func TestFaceFlag(t *testing.T) {
 		{"connect", "PUT", "/contact/chat"},                      // StartChatContact without SigV4: 403
 		{"genesys", "GET", "/api/v2/webmessaging/messages"},      // history without a JWT: 401
 		{"salesforce", "POST", "/iamessage/api/v2/conversation"}, // a conversation without an access token: 401
+		{"twilio", "GET", "/v1/Conversations/CH1"},               // no Basic auth: 401
 	} {
 		t.Run(c.face, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
