@@ -72,4 +72,5 @@ replace github.com/deskbridge/deskbridge/stores/bolt => ../../stores/bolt
 replace github.com/deskbridge/deskbridge/stores/redis => ../../stores/redis
 
 replace github.com/deskbridge/deskbridge/kits/salesforce => ../../kits/salesforce
+
 replace github.com/deskbridge/deskbridge/kits/twilio => ../../kits/twilio
