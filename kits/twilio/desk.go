@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -77,7 +76,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.Begin(false)
 	d.resetChat()
 	log := p.Logger
-	if log == nil || os.Getenv("KIT_DEBUG") != "" {
+	if log == nil {
 		log = k.log
 	}
 	d.log = log.With("kit", "twilio")

@@ -749,3 +749,80 @@ func TestAPIKeyAuth(t *testing.T) {
 	})
 	w.start(servicedesk.Handoff{})
 }
+
+// TestOutageMidChat: Twilio cannot be reached for a while mid-chat and the
+// webhooks of that time never come; DISCONNECTED is raised and cleared,
+// and what the agent said meanwhile arrives once, in order, before the
+// clear.
+func TestOutageMidChat(t *testing.T) {
+	w := newWorld(t, nil)
+	w.start(servicedesk.Handoff{})
+	w.joined()
+	require.Equal(t, 200, w.send(w.agentMessage("before"), authToken))
+	w.waitFor("message(before,ada@example.com)")
+	down := 3
+	w.mt.RegisterResponder(http.MethodPost, convBase+"/Conversations/"+convSID+"/Messages", func(r *http.Request) (*http.Response, error) {
+		w.mu.Lock()
+		out := down > 0
+		down--
+		w.mu.Unlock()
+		if out {
+			return nil, fmt.Errorf("connection refused")
+		}
+		return w.postMessage(r)
+	})
+	w.agentMessage("during one") // their webhooks are lost
+	w.agentMessage("during two")
+	require.NoError(t, w.desk.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest("still there?"), "m-out", servicedesk.AdditionalDataToAgent{}))
+	calls := w.waitFor("error(DISCONNECTED,false,)")
+	var seen []string
+	for _, c := range calls {
+		if strings.HasPrefix(c, "message(") || strings.HasPrefix(c, "error(DISCONNECTED") {
+			seen = append(seen, c)
+		}
+	}
+	assert.Equal(t, []string{"message(before,ada@example.com)", "error(DISCONNECTED,true,)", "message(during one,ada@example.com)",
+		"message(during two,ada@example.com)", "error(DISCONNECTED,false,)"}, seen)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, p := range w.posted {
+		if p.Get("Body") == "still there?" {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "the customer's message once")
+}
+
+// TestWebhookRelayedToTheInstanceThatFollows: with two instances behind
+// one public URL, a webhook that reaches the one that does not follow the
+// conversation is passed to the one that does.
+func TestWebhookRelayedToTheInstanceThatFollows(t *testing.T) {
+	owner := newWorld(t, nil)
+	owner.start(servicedesk.Handoff{})
+	owner.joined()
+	var relayErr error
+	other, err := twilio.New(twilio.Config{AccountSID: "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", AuthToken: authToken, WorkspaceSID: "WSaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		WebhookURL: owner.hook, HTTPClient: &http.Client{Transport: owner.mt},
+		Elsewhere: func(delivery []byte) error {
+			if relayErr != nil {
+				return relayErr
+			}
+			assert.True(t, owner.kit.Deliver(delivery), "the owner follows the conversation")
+			return nil
+		}})
+	require.NoError(t, err)
+	defer other.Close()
+	post := func(form url.Values) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, owner.hook, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", sign(authToken, owner.hook, form))
+		other.WebhookHandler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, 200, post(owner.agentMessage("via the other instance")))
+	owner.waitFor("message(via the other instance,ada@example.com)")
+	relayErr = fmt.Errorf("no instance listens")
+	assert.Equal(t, http.StatusServiceUnavailable, post(owner.agentMessage("nobody")), "Twilio is told it failed")
+}
