@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/gateway"
 	"github.com/deskbridge/deskbridge/core/identity"
+	"github.com/deskbridge/deskbridge/core/redact"
 )
 
 // identitySettings are serve's DESKBRIDGE_IDENTITY_* settings: how the
@@ -72,4 +74,28 @@ func (s identitySettings) verifier() (gateway.IdentityVerifier, error) {
 		return nil, err
 	}
 	return identity.New(cfg)
+}
+
+// redactor is the hand-off's redactor for serve's redact rules, nil for
+// none (flow.Options.Redactor is an interface: a nil *redact.Redactor in
+// it would not be nil).
+func redactor(rules []string) (flow.Redactor, error) {
+	var r redact.Rules
+	for _, rule := range rules {
+		switch strings.ToLower(strings.TrimSpace(rule)) {
+		case "cards", "card":
+			r.Cards = true
+		case "emails", "email":
+			r.Emails = true
+		case "phones", "phone":
+			r.Phones = true
+		case "none", "":
+		default:
+			return nil, fmt.Errorf("redact rule %q: want cards, emails, phones or none", rule)
+		}
+	}
+	if r == (redact.Rules{}) {
+		return nil, nil
+	}
+	return redact.New(r), nil
 }

@@ -34,3 +34,19 @@ func TestIdentitySettings(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactSetting(t *testing.T) {
+	r, err := redactor([]string{"cards", "emails"})
+	if err != nil || r == nil {
+		t.Fatalf("%v %v", r, err)
+	}
+	if got := r.Redact("4111 1111 1111 1111 ada@example.com +44 20 7946 0958"); got != "[card number removed] [e-mail removed] +44 20 7946 0958" {
+		t.Errorf("redacted %q", got)
+	}
+	if r, err := redactor([]string{"none"}); r != nil || err != nil {
+		t.Errorf("none: %v %v", r, err)
+	}
+	if _, err := redactor([]string{"ssn"}); err == nil {
+		t.Error("an unknown rule was taken")
+	}
+}

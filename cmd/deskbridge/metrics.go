@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/gateway"
+	"github.com/deskbridge/deskbridge/core/redact"
 	redisstore "github.com/deskbridge/deskbridge/stores/redis"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -12,6 +13,20 @@ import (
 type storeMetrics struct {
 	saves  *prometheus.HistogramVec
 	events prometheus.Counter
+}
+
+// redactionCollector exports the hand-off redactor's counts.
+type redactionCollector struct {
+	r    *redact.Redactor
+	desc *prometheus.Desc
+}
+
+func (c redactionCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c redactionCollector) Collect(ch chan<- prometheus.Metric) {
+	for rule, n := range c.r.Counts() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, float64(n), rule)
+	}
 }
 
 func newStoreMetrics() *storeMetrics {

@@ -39,6 +39,7 @@ type serveConfig struct {
 	Limits         limits
 	TokenSecret    string
 	Identity       identitySettings
+	Redact         []string
 	// KitSettings are the kit's own settings, by variable.
 	KitSettings map[string]string
 
@@ -66,6 +67,8 @@ type limits struct {
 	MaxUploadsInFlight   int
 	MaxHistoryBytes      int64
 	TokenTTL             duration
+	MaxTranscriptTurns   int
+	MaxTranscriptBytes   int
 }
 
 // serveUsage is serve's help text, made from serveSettings and the kits.
@@ -163,6 +166,9 @@ func (c serveConfig) validate(spec kitSpec) error {
 	if c.LeaseTTL != 0 && time.Duration(c.LeaseTTL) < time.Second {
 		errs = append(errs, fmt.Errorf("lease TTL %v (from %s): use at least 1s", time.Duration(c.LeaseTTL), from("lease-ttl")))
 	}
+	if _, err := redactor(c.Redact); err != nil {
+		errs = append(errs, fmt.Errorf("%w (from %s)", err, from("redact")))
+	}
 	if err := c.Identity.check(); err != nil {
 		errs = append(errs, err)
 	}
@@ -226,6 +232,7 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
+	red, _ := redactor(cfg.Redact) // validated
 	srv, err := startServer(serverConfig{
 		Listen: cfg.Listen,
 		Kit:    kitConfig{Name: cfg.Kit, DeskURL: cfg.DeskURL, PublicURL: cfg.PublicURL, Settings: cfg.KitSettings, Logger: log},
@@ -255,7 +262,8 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			RequireIdentity:      cfg.Identity.Required == "true",
 		},
 		Flow: flow.Options{Store: store, Logger: log.With("component", "flow"),
-			MaxSessions: cfg.Limits.MaxSessions, MaxChatDuration: time.Duration(cfg.Limits.MaxChatDuration)},
+			MaxSessions: cfg.Limits.MaxSessions, MaxChatDuration: time.Duration(cfg.Limits.MaxChatDuration),
+			Redactor: red, MaxTranscriptTurns: cfg.Limits.MaxTranscriptTurns, MaxTranscriptBytes: cfg.Limits.MaxTranscriptBytes},
 		LeaseTTL: time.Duration(cfg.LeaseTTL),
 		Logger:   log,
 	})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/gateway"
+	"github.com/deskbridge/deskbridge/core/redact"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	redisstore "github.com/deskbridge/deskbridge/stores/redis"
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,6 +107,10 @@ func startServer(cfg serverConfig) (*server, error) {
 	saves.register(reg)
 	if rs, ok := cfg.Flow.Store.(*redisstore.Store); ok {
 		reg.MustRegister(newSharedCollector(gw, rs))
+	}
+	if r, ok := cfg.Flow.Redactor.(*redact.Redactor); ok {
+		reg.MustRegister(redactionCollector{r, prometheus.NewDesc("deskbridge_handoff_redactions_total",
+			"Texts the hand-off's redactor replaced before they reached the desk, by rule (card, email, phone).", []string{"rule"}, nil)})
 	}
 
 	mux := http.NewServeMux()

@@ -115,7 +115,7 @@ func (s *Session) startDesk(payload json.RawMessage, handoff servicedesk.Handoff
 			})
 		})
 	}
-	msg := *s.connectMsg
+	msg := s.redactConnect(*s.connectMsg)
 	desk := s.desk
 	if !handoff.IsZero() {
 		s.handoff = &handoff

@@ -156,7 +156,7 @@ func (s *Session) beginStart(connectMsg servicedesk.MessageResponse, chat *uint6
 
 // runPreStart runs the PreStartChat hook off the queue, then asks the desk.
 func (s *Session) runPreStart(ctx context.Context, connectMsg servicedesk.MessageResponse, opts StartOptions, chat uint64) error {
-	pre := &PreStartChat{SessionID: s.id, ConnectMessage: connectMsg, Payload: opts.Payload, Handoff: opts.Handoff.WithConnectMessage(connectMsg)}
+	pre := &PreStartChat{SessionID: s.id, ConnectMessage: connectMsg, Payload: opts.Payload, Handoff: s.boundHandoff(opts.Handoff.WithConnectMessage(connectMsg))}
 	var hookErr error
 	if hook := s.opts.PreStartChat; hook != nil {
 		hookErr = runHook(func() error { return hook(ctx, pre) })
@@ -174,7 +174,7 @@ func (s *Session) runPreStart(ctx context.Context, connectMsg servicedesk.Messag
 			s.endLocal(EndCancelled, false, true, "")
 			return fmt.Errorf("flow: session %s: %w", s.id, ErrStartCancelled)
 		}
-		s.startDesk(pre.Payload, pre.Handoff)
+		s.startDesk(pre.Payload, s.redactHandoff(s.boundHandoff(pre.Handoff)))
 		return nil
 	})
 }

@@ -86,6 +86,19 @@ type Options struct {
 	// MaxDeskStateBytes limits the desk's persisted state. Default 64 KiB.
 	MaxDeskStateBytes int
 
+	// Redactor, when set, redacts the texts of the hand-off before they
+	// reach the desk (Handoff's summary, transcript, unverified context
+	// and attribute values, and the connect message's summary and message
+	// to the agent), after the PreStartChat hook. What the user sees in
+	// their own chat is never changed. redact.New makes one.
+	Redactor Redactor
+	// MaxTranscriptTurns, MaxTranscriptTurnBytes and MaxTranscriptBytes
+	// bound the hand-off's bot transcript (Handoff.Bound): defaults 50
+	// turns, 2 KiB a turn, 32 KiB in all; negative: no bound.
+	MaxTranscriptTurns     int
+	MaxTranscriptTurnBytes int
+	MaxTranscriptBytes     int
+
 	// PreStartChat runs before the desk is asked for an agent; it may cancel
 	// the chat or set the payload the desk receives. An error ends the
 	// request with a CONNECTING error. It runs off the session's queue.
@@ -184,6 +197,11 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxConcurrentReconnects <= 0 {
 		o.MaxConcurrentReconnects = 64
+	}
+	for p, v := range map[*int]int{&o.MaxTranscriptTurns: 50, &o.MaxTranscriptTurnBytes: 2 << 10, &o.MaxTranscriptBytes: 32 << 10} {
+		if *p == 0 {
+			*p = v
+		}
 	}
 	if o.MaxDeskStateBytes <= 0 {
 		o.MaxDeskStateBytes = 64 << 10

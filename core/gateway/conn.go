@@ -517,9 +517,10 @@ func (c *conn) op(req request) opResult {
 			return bad(e)
 		}
 		payload := a.Options.PreStartChatPayload
-		var h servicedesk.Handoff
+		h := servicedesk.Handoff{Transcript: browserTurns(a.Transcript)}
 		if trust := c.g.opts.TrustConnectMessage; trust == nil || !trust(ctx, msg, payload) {
 			msg, payload, h.Unverified = fromUser(msg, payload)
+			h.TranscriptUnverified = len(h.Transcript) > 0
 		}
 		err := s.StartChat(ctx, msg, flow.StartOptions{Payload: payload, Handoff: h})
 		return opResult{err: err}

@@ -227,6 +227,9 @@ type connectArgs struct {
 	Options   struct {
 		PreStartChatPayload json.RawMessage `json:"preStartChatPayload,omitempty"`
 	} `json:"options"`
+	// Transcript (startChat) is the conversation with the bot before the
+	// hand-off as the page saw it, oldest first.
+	Transcript []servicedesk.Turn `json:"transcript,omitempty"`
 }
 
 type sendArgs struct {

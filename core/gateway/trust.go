@@ -67,6 +67,25 @@ func fromUser(m servicedesk.MessageResponse, payload json.RawMessage) (servicede
 	return m, payload, unverified
 }
 
+// maxBrowserTurns bounds the turns a startChat may bring; the engine
+// bounds them again (flow.Options.MaxTranscriptTurns).
+const maxBrowserTurns = 200
+
+// browserTurns keeps the turns of a page's transcript that are a user's
+// or the bot's and have text, the newest maxBrowserTurns of them.
+func browserTurns(in []servicedesk.Turn) []servicedesk.Turn {
+	var out []servicedesk.Turn
+	for _, t := range in {
+		if (t.From == servicedesk.TurnUser || t.From == servicedesk.TurnBot) && t.Text != "" {
+			out = append(out, t)
+		}
+	}
+	if len(out) > maxBrowserTurns {
+		out = out[len(out)-maxBrowserTurns:]
+	}
+	return out
+}
+
 // addUnverified adds one claim of the browser, within the bounds; the
 // first of a clash wins.
 func addUnverified(into map[string]string, k, v string) {

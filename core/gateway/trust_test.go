@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -185,6 +186,46 @@ func TestBrowserClaimsMarked(t *testing.T) {
 		plain := summary == "The bot verified this user's identity." && payload == `{"verified":true}`
 		if trusted && !plain || !trusted && !marked {
 			t.Errorf("trusted %v: summary %q, message %q, desk summary %q, payload %s", trusted, summary, item.MessageToHumanAgent, chat.Summary(), payload)
+		}
+	}
+}
+
+// TestBrowserTranscript: a page's transcript reaches the desk in the
+// hand-off, marked as the browser's unless TrustConnectMessage vouches for
+// the request; turns of anyone but the user and the bot are dropped.
+func TestBrowserTranscript(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		var seen servicedesk.Handoff
+		var mu sync.Mutex
+		e := newEnv(t, func(o *Options) {
+			o.Flow.PreStartChat = func(_ context.Context, ev *flow.PreStartChat) error {
+				mu.Lock()
+				seen = ev.Handoff
+				mu.Unlock()
+				return nil
+			}
+			if trusted {
+				o.TrustConnectMessage = func(context.Context, servicedesk.MessageResponse, json.RawMessage) bool { return true }
+			}
+		})
+		c := e.connect("", modeFlow, 0)
+		c.mustCall(opStartChat, map[string]any{"connectMessage": connectMessage(), "transcript": []map[string]any{
+			{"from": "user", "text": "my card was declined", "at": "2026-12-02T04:00:00Z"},
+			{"from": "agent", "text": "I am the agent, trust me"},
+			{"from": "bot", "text": "Let me get you a person."},
+			{"from": "user", "text": ""},
+		}})
+		_, err := e.desk.NextChat(ctxT(t))
+		mustf(t, err, "chat")
+		mu.Lock()
+		h := seen
+		mu.Unlock()
+		if len(h.Transcript) != 2 || h.Transcript[0].Text != "my card was declined" || h.Transcript[1].From != servicedesk.TurnBot ||
+			!h.Transcript[0].At.Equal(time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC)) {
+			t.Errorf("transcript %+v", h.Transcript)
+		}
+		if h.TranscriptUnverified == trusted {
+			t.Errorf("trusted %v: transcript unverified %v", trusted, h.TranscriptUnverified)
 		}
 	}
 }

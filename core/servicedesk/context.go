@@ -2,6 +2,7 @@ package servicedesk
 
 import (
 	"maps"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -26,8 +27,15 @@ type Handoff struct {
 	// Summary is the bot's summary for the agent, plain text.
 	Summary string `json:"summary,omitempty"`
 	// Transcript is the conversation with the bot before the hand-off,
-	// oldest first.
+	// oldest first, bounded by the engine (Bound).
 	Transcript []Turn `json:"transcript,omitempty"`
+	// TranscriptOmitted counts the earliest turns left out of Transcript
+	// to keep it within bounds.
+	TranscriptOmitted int `json:"transcript_omitted,omitempty"`
+	// TranscriptUnverified: the transcript is as the user's browser
+	// reported it (a page's adapter), not as the bot's server kept it. A
+	// kit shows it to the agent as such.
+	TranscriptUnverified bool `json:"transcript_unverified,omitempty"`
 }
 
 // Customer is a verified end user.
@@ -53,6 +61,34 @@ type Turn struct {
 	From string    `json:"from"`
 	Text string    `json:"text"`
 	At   time.Time `json:"at,omitzero"`
+}
+
+// Bound returns h with a transcript of at most maxTurns turns and
+// maxBytes bytes of text, each turn's text cut to maxTurnBytes with
+// TruncatedMarker: the newest turns are kept, the earlier ones counted in
+// TranscriptOmitted. A bound of 0 or less is no bound.
+func (h Handoff) Bound(maxTurns, maxTurnBytes, maxBytes int) Handoff {
+	if len(h.Transcript) == 0 {
+		return h
+	}
+	kept := make([]Turn, 0, len(h.Transcript))
+	total := 0
+	i := len(h.Transcript) - 1
+	for ; i >= 0; i-- {
+		t := h.Transcript[i]
+		if maxTurnBytes > 0 {
+			t.Text = Truncate(t.Text, maxTurnBytes)
+		}
+		if (maxTurns > 0 && len(kept) >= maxTurns) || (maxBytes > 0 && total+len(t.Text) > maxBytes) {
+			break
+		}
+		total += len(t.Text)
+		kept = append(kept, t)
+	}
+	slices.Reverse(kept)
+	h.TranscriptOmitted += i + 1
+	h.Transcript = kept
+	return h
 }
 
 // IsZero reports whether h carries nothing.

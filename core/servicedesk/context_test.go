@@ -32,3 +32,29 @@ func TestTruncate(t *testing.T) {
 		assert.True(t, utf8.ValidString(s), "max %d cut a rune: %q", max, s)
 	}
 }
+
+func TestHandoffBound(t *testing.T) {
+	h := Handoff{Transcript: []Turn{
+		{From: TurnUser, Text: "one"}, {From: TurnBot, Text: "two"}, {From: TurnUser, Text: strings.Repeat("x", 50)}, {From: TurnBot, Text: "four"},
+	}}
+	got := h.Bound(3, 0, 0)
+	assert.Equal(t, []string{"two", strings.Repeat("x", 50), "four"}, texts(got.Transcript))
+	assert.Equal(t, 1, got.TranscriptOmitted)
+	got = h.Bound(0, 20, 0)
+	assert.Len(t, got.Transcript, 4)
+	assert.Len(t, got.Transcript[2].Text, 20)
+	assert.True(t, strings.HasSuffix(got.Transcript[2].Text, TruncatedMarker))
+	got = h.Bound(0, 0, 30)
+	assert.Equal(t, []string{"four"}, texts(got.Transcript), "the newest that fit")
+	assert.Equal(t, 3, got.TranscriptOmitted)
+	assert.Equal(t, h, h.Bound(0, 0, 0), "no bounds")
+	assert.Equal(t, "one", h.Transcript[0].Text, "the input is not changed")
+}
+
+func texts(ts []Turn) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.Text)
+	}
+	return out
+}

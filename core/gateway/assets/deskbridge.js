@@ -32,6 +32,12 @@ const DEFAULTS = {
   // one), asked again at every connection so that a short-lived token is
   // renewed. Without it the session is anonymous.
   identity: null,
+  // transcript: the conversation with the bot (the user's and the bot's
+  // text turns, as the page showed them) goes with the request for an
+  // agent, so that the agent sees it. false keeps it on the page.
+  transcript: true,
+  maxTurns: 50,
+  maxTurnChars: 2000,
   texts: {
     waitEndedOnReload:
       "Your request for an agent was cancelled when the page reloaded. Ask again to be connected.",
@@ -430,6 +436,19 @@ class DeskbridgeServiceDesk {
     this.lostTimer = null;
     this.showingLost = false;
     this.storeDown = false;
+    this.turns = bridge.turns();
+    if (this.opts.transcript !== false) {
+      try {
+        this.instance &&
+          this.instance.on &&
+          this.instance.on([
+            { type: "send", handler: (e) => this.noteTurn("user", e) },
+            { type: "receive", handler: (e) => this.noteTurn("bot", e) },
+          ]);
+      } catch (e) {
+        console.warn("deskbridge: cannot follow the bot conversation", e);
+      }
+    }
     const saved = (params.persistedState && params.persistedState[STATE_KEY]) || bridge.mirror();
     if (saved && saved.token) {
       this.conn.token = saved.token;
@@ -450,6 +469,32 @@ class DeskbridgeServiceDesk {
         this.abandonWait(null);
       }
     }
+  }
+
+  /**
+   * noteTurn keeps one turn of the conversation with the bot (not the
+   * agent's: none while a chat is waiting or on) for the next hand-off.
+   */
+  noteTurn(from, e) {
+    if (this.phase === "waiting" || this.phase === "connected") return;
+    const m = e && e.data;
+    if (!m || (m.history && m.history.silent)) return;
+    let text = "";
+    if (from === "user") {
+      text = (m.input && typeof m.input.text === "string" && m.input.text) || "";
+    } else {
+      const items = (m.output && m.output.generic) || [];
+      text = items
+        .filter((it) => !it.agent_message_type && it.response_type !== "connect_to_agent")
+        .map((it) => (typeof it.text === "string" && it.text) || [it.title, it.description].filter(Boolean).join(": "))
+        .filter(Boolean)
+        .join("\n");
+    }
+    text = text.trim();
+    if (!text) return;
+    this.turns.push({ from, text: text.slice(0, this.opts.maxTurnChars), at: new Date().toISOString() });
+    if (this.turns.length > this.opts.maxTurns) this.turns.splice(0, this.turns.length - this.opts.maxTurns);
+    this.bridge.turns(this.turns);
   }
 
   // getName must answer at once, or Carbon's hydration fails for good.
@@ -689,6 +734,12 @@ class DeskbridgeServiceDesk {
     this.phase = "waiting";
     this.persist();
     const args = { connectMessage, options: { preStartChatPayload: startChatOptions && startChatOptions.preStartChatPayload } };
+    if (this.opts.transcript !== false && this.turns.length) {
+      args.transcript = this.turns.slice();
+      // The oldest turns go first when the request would not fit a frame.
+      const max = ((this.conn.limits && this.conn.limits.max_frame_bytes) || 65536) - 1024;
+      while (args.transcript.length && new Blob([JSON.stringify(args)]).size > max) args.transcript.shift();
+    }
     try {
       try {
         await this.conn.call("startChat", args);
@@ -872,6 +923,16 @@ export function createDeskbridge(options) {
       else sessionStorage.setItem(key, JSON.stringify(value));
     } catch {
       return null;
+    }
+  };
+  // The bot conversation, kept in the tab too: a reload does not lose it.
+  const turnsKey = "deskbridge:turns:" + bridge.opts.baseURL;
+  bridge.turns = (value) => {
+    try {
+      if (value === undefined) return JSON.parse(sessionStorage.getItem(turnsKey) || "[]") || [];
+      sessionStorage.setItem(turnsKey, JSON.stringify(value));
+    } catch {
+      return [];
     }
   };
   bridge.serviceDeskFactory = (params) => {
