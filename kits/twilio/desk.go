@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
@@ -45,16 +46,16 @@ type desk struct {
 	log            *slog.Logger
 	once           sync.Once
 
-	mu      sync.Mutex
-	st      saved
-	queue   []wire.Event
-	wake    chan struct{}
-	down    bool                                // a REST outage was reported
-	agents  map[string]servicedesk.AgentProfile // agent participants, by sid
-	names   map[string]servicedesk.AgentProfile // profiles, by identity
-	ours    map[string]bool                     // message sids the desk posted
-	held    map[int]wire.Message                // messages waiting for a fill
-	readIdx int                                 // the agents' read horizon told
+	mu       sync.Mutex
+	st       saved
+	inbox    lifetime.Queue[wire.Event]          // the worker's events
+	unfollow func()                              // stops the webhooks of the conversation followed
+	down     bool                                // a REST outage was reported
+	agents   map[string]servicedesk.AgentProfile // agent participants, by sid
+	names    map[string]servicedesk.AgentProfile // profiles, by identity
+	ours     map[string]bool                     // message sids the desk posted
+	held     map[int]wire.Message                // messages waiting for a fill
+	readIdx  int                                 // the agents' read horizon told
 }
 
 // The optional methods the desk has, checked by the compiler.
@@ -71,7 +72,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &desk{k: k, cb: p.Callback, inst: p.Instance, st: st, wake: make(chan struct{}, 1)}
+	d := &desk{k: k, cb: p.Callback, inst: p.Instance, st: st}
 	d.Callback = p.Callback
 	d.Begin(false)
 	d.resetChat()
@@ -85,12 +86,32 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 
 func (d *desk) resetChat() {
 	d.mu.Lock()
-	d.queue, d.down, d.readIdx = nil, false, -1
+	d.inbox.Clear()
+	d.down, d.readIdx = false, -1
 	d.agents, d.names, d.ours, d.held = map[string]servicedesk.AgentProfile{}, map[string]servicedesk.AgentProfile{}, map[string]bool{}, map[int]wire.Message{}
 	d.mu.Unlock()
 }
 
 func (d *desk) Name() string { return Name }
+
+// follow routes conversation sid's webhooks to the worker instead of the
+// last one's; "" only stops those.
+func (d *desk) follow(sid string) {
+	d.mu.Lock()
+	stop := d.unfollow
+	d.unfollow = nil
+	d.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	if sid == "" {
+		return
+	}
+	stop = d.k.routes.Follow(sid, func(ev wire.Event) { d.inbox.Push(ev) })
+	d.mu.Lock()
+	d.unfollow = stop
+	d.mu.Unlock()
+}
 
 func (d *desk) state() saved {
 	d.mu.Lock()
@@ -112,9 +133,6 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	defer done()
 	d.start()
 	h := opts.Handoff.WithConnectMessage(connectMessage)
-	if old := d.state().Conversation; old != "" {
-		d.k.unfollow(old, d)
-	}
 	identity := "deskbridge-" + newID()
 	if d.k.cfg.Identity != nil {
 		identity = d.k.cfg.Identity(d.inst)
@@ -132,10 +150,10 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.mu.Lock()
 	d.st.Conversation, d.st.Service = conv.SID, conv.ChatServiceSID
 	d.mu.Unlock()
-	d.k.follow(conv.SID, d)
+	d.follow(conv.SID)
 	d.persist()
 	fail := func(err error) error {
-		d.k.unfollow(conv.SID, d)
+		d.follow("")
 		_ = d.closeConversation(context.WithoutCancel(ctx))
 		return err
 	}
@@ -191,9 +209,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 	st := d.state()
 	defer func() {
 		d.Finish()
-		if st.Conversation != "" {
-			d.k.unfollow(st.Conversation, d)
-		}
+		d.follow("")
 	}()
 	if already || info.EndedByHumanAgent || st.Conversation == "" {
 		return nil
@@ -258,9 +274,9 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	if err := d.ensureWebhook(ctx, st.Conversation); err != nil {
 		return false, fmt.Errorf("twilio: Reconnect %s: %w", st.Conversation, err)
 	}
-	d.k.follow(st.Conversation, d)
+	d.follow(st.Conversation)
 	d.start()
-	d.push(wire.Event{Type: evFill, ConversationSID: st.Conversation})
+	d.inbox.Push(wire.Event{Type: evFill, ConversationSID: st.Conversation})
 	return true, nil
 }
 
@@ -268,9 +284,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 // idempotent.
 func (d *desk) Close() error {
 	if d.Chat.Close() {
-		if c := d.state().Conversation; c != "" {
-			d.k.unfollow(c, d)
-		}
+		d.follow("")
 		d.k.desks.Forget(d)
 	}
 	return nil

@@ -13,29 +13,6 @@ import (
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
 
-// push queues events for the desk's worker; it never blocks (the webhook
-// handler answers Twilio at once).
-func (d *desk) push(evs ...wire.Event) {
-	d.mu.Lock()
-	d.queue = append(d.queue, evs...)
-	d.mu.Unlock()
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (d *desk) pop() (wire.Event, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.queue) == 0 {
-		return wire.Event{}, false
-	}
-	ev := d.queue[0]
-	d.queue = d.queue[1:]
-	return ev, true
-}
-
 // run is the desk's worker: every event of the conversation is applied
 // here, one at a time, in the order messages have in the conversation.
 func (d *desk) run() {
@@ -52,15 +29,15 @@ func (d *desk) run() {
 		select {
 		case <-ctx.Done():
 			return
-		case <-d.wake:
+		case <-d.inbox.Ready():
 		case <-tick:
-			d.push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation})
+			d.inbox.Push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation})
 		case <-retry:
 			retry = nil
-			d.push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation})
+			d.inbox.Push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation})
 		}
 		for {
-			ev, ok := d.pop()
+			ev, ok := d.inbox.Pop()
 			if !ok {
 				break
 			}
@@ -367,10 +344,10 @@ func (d *desk) over(reason string) {
 	if reason == "" {
 		reason = "The chat was closed."
 	}
+	// Unfollowed first: once the engine hears of the end, the next chat's
+	// StartChat may follow its own conversation.
+	d.follow("")
 	d.EndedByDesk(reason, false)
-	if c := d.state().Conversation; c != "" {
-		d.k.unfollow(c, d)
-	}
 }
 
 // toResponse turns an agent's message into a Carbon message: each

@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
@@ -113,22 +113,9 @@ type Kit struct {
 	log        *slog.Logger
 	seen       *stream.Deduper
 
-	desks vendorkit.Desks[*desk]
-
-	mu    sync.Mutex
-	chats map[string]*desk    // by conversation sid
-	early map[string][]parked // by conversation sid
+	desks  vendorkit.Desks[*desk]
+	routes webhook.Router[wire.Event] // by conversation sid
 }
-
-// parked is a webhook of a conversation no desk here follows (yet), kept
-// a while: its StartChat's answers may still be on their way.
-type parked struct {
-	at time.Time
-	ev wire.Event
-}
-
-// How many parked webhooks, of how many conversations, for how long.
-const parkPerChat, parkChats, parkFor = 64, 4096, 30 * time.Second
 
 // New checks cfg and returns a Kit. It does no network work.
 func New(cfg Config) (*Kit, error) {
@@ -165,7 +152,8 @@ func New(cfg Config) (*Kit, error) {
 	}
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	k := &Kit{cfg: cfg, user: cfg.AccountSID, pass: cfg.AuthToken, hookURL: u, log: cfg.Logger.With("kit", "twilio"),
-		seen: stream.NewDeduper(1 << 16), chats: map[string]*desk{}, early: map[string][]parked{}}
+		seen: stream.NewDeduper(1 << 16)}
+	k.routes.Elsewhere = cfg.Elsewhere
 	if cfg.APIKeySID != "" {
 		k.user, k.pass = cfg.APIKeySID, cfg.APIKeySecret
 	}
@@ -185,68 +173,3 @@ func (k *Kit) Factory(ctx context.Context, p servicedesk.FactoryParams) (service
 // Close closes every desk the kit made that is still open. It is
 // idempotent.
 func (k *Kit) Close() error { return k.desks.Close() }
-
-// follow routes conversation sid's webhooks to d, with the parked ones.
-func (k *Kit) follow(sid string, d *desk) {
-	k.mu.Lock()
-	k.chats[sid] = d
-	waiting := k.early[sid]
-	delete(k.early, sid)
-	k.mu.Unlock()
-	for _, p := range waiting {
-		if time.Since(p.at) < parkFor {
-			d.push(p.ev)
-		}
-	}
-}
-
-// unfollow stops routing sid's webhooks to d (not to a desk that
-// followed it since).
-func (k *Kit) unfollow(sid string, d *desk) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.chats[sid] == d {
-		delete(k.chats, sid)
-	}
-}
-
-// route hands ev to its conversation's desk. An event of a conversation
-// nobody here follows goes Elsewhere, and is parked in case its desk is
-// about to follow it.
-func (k *Kit) route(ev wire.Event, delivery []byte) error {
-	if k.deliverHere(ev) {
-		return nil
-	}
-	var err error
-	if k.cfg.Elsewhere != nil && delivery != nil {
-		err = k.cfg.Elsewhere(delivery)
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if d := k.chats[ev.ConversationSID]; d != nil {
-		d.push(ev) // followed meanwhile
-		return nil
-	}
-	if len(k.early) >= parkChats {
-		for sid, ps := range k.early {
-			if time.Since(ps[len(ps)-1].at) > parkFor {
-				delete(k.early, sid)
-			}
-		}
-	}
-	if q := k.early[ev.ConversationSID]; len(q) < parkPerChat && (q != nil || len(k.early) < parkChats) {
-		k.early[ev.ConversationSID] = append(q, parked{at: time.Now(), ev: ev})
-	}
-	return err
-}
-
-// deliverHere queues ev for the desk here that follows its conversation.
-func (k *Kit) deliverHere(ev wire.Event) bool {
-	k.mu.Lock()
-	d := k.chats[ev.ConversationSID]
-	k.mu.Unlock()
-	if d != nil {
-		d.push(ev)
-	}
-	return d != nil
-}

@@ -135,7 +135,7 @@ func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (
 	d.mu.Lock()
 	d.ours[m.SID] = true
 	d.mu.Unlock()
-	d.push(wire.Event{Type: evOwnMessage, ConversationSID: st.Conversation, MessageSID: m.SID, Index: m.Index, Author: m.Author})
+	d.inbox.Push(wire.Event{Type: evOwnMessage, ConversationSID: st.Conversation, MessageSID: m.SID, Index: m.Index, Author: m.Author})
 	return m, nil
 }
 
@@ -227,7 +227,7 @@ func (d *desk) health(err error) {
 		conv := d.st.Conversation
 		d.mu.Unlock()
 		if was {
-			d.push(wire.Event{Type: evFill, ConversationSID: conv, Reason: "outage over"})
+			d.inbox.Push(wire.Event{Type: evFill, ConversationSID: conv, Reason: "outage over"})
 		}
 	case servicedesk.CodeUnavailable:
 		if !d.AgentIn() {

@@ -95,7 +95,7 @@ func (k *Kit) take(form url.Values, token string, raw []byte) error {
 	if !k.seen.First(key) {
 		return nil
 	}
-	if err := k.route(ev, raw); err != nil {
+	if err := k.routes.Route(ev.ConversationSID, ev, raw); err != nil {
 		k.seen.Forget(key)
 		return errors.Join(errRelay, err)
 	}
@@ -125,7 +125,7 @@ func (k *Kit) Deliver(delivery []byte) bool {
 	if !k.seen.First(key) {
 		return true // here already
 	}
-	if !k.deliverHere(ev) {
+	if !k.routes.Here(ev.ConversationSID, ev) {
 		k.seen.Forget(key)
 		return false
 	}

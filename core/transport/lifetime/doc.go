@@ -2,11 +2,12 @@
 // Lifecycle (a context that ends with Close, tracked goroutines, callers'
 // contexts bound to it), a Set of open desks that one Close closes, and an
 // Indicator that turns itself off unless renewed (an agent's typing, for a
-// desk that never says "stopped").
+// desk that never says "stopped"), and a Queue that never blocks its
+// producers, for a desk's worker goroutine.
 //
 // # Concurrency
 //
-// Lifecycle, Set and Indicator are safe for concurrent use.
+// Lifecycle, Set, Indicator and Queue are safe for concurrent use.
 //
 // # Errors
 //

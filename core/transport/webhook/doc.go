@@ -1,12 +1,15 @@
 // Package webhook signs and verifies the desk protocol's webhooks:
 // HMAC-SHA256 over a timestamp and the raw body (Sign), checked by a
 // Verifier in constant time within a time window, with two secrets during
-// a rotation.
+// a rotation. Router hands the events that reach one webhook URL to the
+// desk that follows their chat, parking early ones and passing the others
+// to other instances.
 //
 // # Concurrency
 //
 // Sign is a function of its arguments and Verifier is a value: both are
-// safe to share.
+// safe to share. A Router is safe for concurrent use; it calls deliver
+// functions without its lock held.
 //
 // # Errors
 //
