@@ -23,7 +23,9 @@ type ChatView struct {
 	Summary  string             `json:"summary,omitempty"`
 	// Attributes are the contact's custom attributes a vendor face passed
 	// on at the start (StartCustomerChat).
-	Attributes     map[string]string         `json:"attributes,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+	// Handoff is the desk protocol's hand-off context of the start.
+	Handoff        *servicedesk.Handoff      `json:"handoff,omitempty"`
 	Agent          *servicedesk.AgentProfile `json:"agent,omitempty"`
 	TransferTo     *servicedesk.AgentProfile `json:"transfer_to,omitempty"`
 	Position       int                       `json:"position,omitempty"`
@@ -40,7 +42,7 @@ type ChatView struct {
 func (c *chat) viewLocked() ChatView {
 	v := ChatView{
 		ChatID: c.id, State: c.state, EndedBy: c.endedBy, Created: c.created, Customer: c.customer,
-		Summary: c.summary, Attributes: maps.Clone(c.attributes), Agent: c.profile, TransferTo: c.transferTo, Position: c.queuePos,
+		Summary: c.summary, Attributes: maps.Clone(c.attributes), Handoff: c.handoff, Agent: c.profile, TransferTo: c.transferTo, Position: c.queuePos,
 		WaitMinutes: c.queueWait, CustomerTyping: c.typing, LastRead: c.lastRead,
 		ScreenShare: c.shareState, LastSeq: c.seq, Capabilities: c.caps,
 		Transcript: append([]TranscriptEntry{}, c.transcript...),

@@ -311,6 +311,7 @@ type chat struct {
 	connect    servicedesk.GenericItem
 	summary    string
 	attributes map[string]string // a vendor face's contact attributes
+	handoff    *servicedesk.Handoff
 	caps       servicedesk.Capabilities
 	state      string
 	endedBy    string
@@ -529,6 +530,7 @@ func (d *Desk) startChat(ctx context.Context, req deskproto.StartRequest, attrs 
 		c.customer = *req.Customer
 	}
 	c.attributes = maps.Clone(attrs)
+	c.handoff = req.Handoff
 	if req.ConnectItem != nil {
 		c.connect = *req.ConnectItem
 		c.summary = summaryOf(*req.ConnectItem)

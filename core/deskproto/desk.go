@@ -189,6 +189,13 @@ func (d *Desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	} else if d.cfg.Params.Instance != nil {
 		req.Customer = &Customer{ID: d.cfg.Params.Instance.SessionID()}
 	}
+	if !opts.Handoff.IsZero() {
+		h := opts.Handoff
+		req.Handoff = &h
+		if c := h.Customer; c != nil && req.Customer != nil && req.Customer.Name == "" {
+			req.Customer.Name = c.Name // the verified name, for the agent's queue
+		}
+	}
 	d.begin(0)
 	info, err := d.link.Start(ctx, req)
 	if err != nil {

@@ -86,6 +86,10 @@ type StartRequest struct {
 	ConnectItem *servicedesk.GenericItem `json:"connect_item,omitempty"`
 	WebhookURL  string                   `json:"webhook_url,omitempty"`
 	PreChat     json.RawMessage          `json:"pre_chat,omitempty"`
+	// Handoff is what the desk shows the agent and routes on: the
+	// verified customer, the user's unverified claims, routing
+	// attributes, the bot's summary and the bot transcript.
+	Handoff *servicedesk.Handoff `json:"handoff,omitempty"`
 }
 
 // ChatInfo is a chat's state as the desk reports it.

@@ -185,6 +185,49 @@ function renderItem(li, from, item) {
   }
 }
 
+// renderContext shows the hand-off's context: who the customer is (verified
+// by the site, or only the browser's claim), routing attributes, and the
+// conversation the customer had with the bot before.
+function renderContext(c) {
+  const h = c.handoff || {};
+  const attrs = { ...(c.attributes || {}), ...(h.attributes || {}) };
+  const unverified = h.unverified || {};
+  const turns = h.transcript || [];
+  const any = h.customer || Object.keys(attrs).length || Object.keys(unverified).length || turns.length;
+  $("context-box").hidden = !any;
+  if (!any) return;
+  const who = $("customer-identity");
+  if (h.customer) {
+    const cu = h.customer;
+    const parts = [cu.name || cu.id, "id " + cu.id];
+    if (cu.email) parts.push(cu.email);
+    if (cu.locale) parts.push(cu.locale);
+    who.textContent = "Verified: " + parts.join(" · ");
+    for (const [k, v] of Object.entries(cu.claims || {})) attrs[k] = v;
+  } else {
+    who.textContent = "Not verified (anonymous)";
+  }
+  const dl = $("context-attributes");
+  dl.replaceChildren();
+  for (const [k, v] of Object.entries(attrs).sort()) dl.append(el("dt", "", k), el("dd", "", v));
+  for (const [k, v] of Object.entries(unverified).sort()) {
+    dl.append(el("dt", "unverified", k), el("dd", "unverified", v + " (the customer's claim, not verified)"));
+  }
+  $("bot-box").hidden = !turns.length;
+  $("bot-heading").textContent = h.transcript_unverified
+    ? "Conversation with the bot (as the customer's browser reported it)"
+    : "Conversation with the bot";
+  const ol = $("bot-transcript");
+  ol.replaceChildren();
+  if (h.transcript_omitted) ol.append(el("li", "muted", "… " + h.transcript_omitted + " earlier messages left out"));
+  for (const t of turns) {
+    const li = el("li", t.from);
+    li.append(el("span", "who", t.from === "bot" ? "bot" : "customer"), el("span", "", t.text));
+    if (t.at) li.title = new Date(t.at).toLocaleString();
+    ol.append(li);
+  }
+}
+
 function renderChat(d) {
   const c = chat();
   $("chat-pane").hidden = !c;
@@ -197,6 +240,7 @@ function renderChat(d) {
   if (c.screen_share) meta += " · screen share " + c.screen_share;
   $("chat-meta").textContent = meta;
   $("summary").textContent = c.summary || "(none)";
+  renderContext(c);
   const ol = $("transcript");
   const atBottom = ol.scrollTop + ol.clientHeight >= ol.scrollHeight - 4;
   ol.replaceChildren();
