@@ -377,7 +377,7 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 	}))
 	handle("/control/webhook", put(func(w http.ResponseWriter, r *http.Request) {
 		d.jsonAction(w, r, func(body []byte) (int, any, error) {
-			b, err := decodeJSON[webhookBody](body)
+			b, err := decodeJSON[deskproto.WebhookRequest](body)
 			if err != nil {
 				return 0, nil, err
 			}

@@ -59,7 +59,7 @@ func (d *Desk) sendMessage(ctx context.Context, chatID, token, key string, msg s
 	if msg.Input.Text == "" && msg.Input.MessageType != servicedesk.InputEvent && len(fileIDs) == 0 {
 		return deskproto.SendResult{}, fmt.Errorf("mockdesk: send message in chat %s: empty input.text: %w", chatID, ErrBadRequest)
 	}
-	sum := sha256.Sum256(mustJSON(messageBody{Message: &msg, FileIDs: fileIDs}))
+	sum := sha256.Sum256(mustJSON(deskproto.Message{Message: msg, FileIDs: fileIDs}))
 	hash := hex.EncodeToString(sum[:])
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -116,7 +116,7 @@ func (c *CustomerChat) Upload(ctx context.Context, u Upload) (deskproto.FileResu
 		tooLarge = limit > 0 && u.Size > limit
 	}
 	res, err := c.d.uploadFile(ctx, c.id, c.token, u.FileID, u.MessageID, u.Name, u.Type, u.Content, tooLarge)
-	return deskproto.FileResult(res), err
+	return res, err
 }
 
 // End ends the chat as the customer.

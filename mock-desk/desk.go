@@ -391,7 +391,7 @@ type TranscriptEntry struct {
 	// Message is the agent's rich message, for agent lines.
 	Message *servicedesk.MessageResponse `json:"message,omitempty"`
 	// File is set for uploads (accepted or not).
-	File *FileResult `json:"file,omitempty"`
+	File *deskproto.FileResult `json:"file,omitempty"`
 }
 
 func (c *chat) addLine(e TranscriptEntry) {
@@ -480,38 +480,29 @@ func (d *Desk) observe(c *chat, o observation) {
 	d.touchDesk()
 }
 
-// StartResult answers a started chat. The token authorises every later
-// call for the chat; keep it to resume.
-type StartResult struct {
-	ChatID       string                   `json:"chat_id"`
-	ChatToken    string                   `json:"chat_token"`
-	State        string                   `json:"state"`
-	Capabilities servicedesk.Capabilities `json:"capabilities"`
-	// LastSeq is the sequence number of the last event logged so far.
-	LastSeq uint64 `json:"last_seq"`
-}
-
-// StartChat opens a chat for a customer. The chat's first events are
+// StartChat opens a chat for a customer and answers its id, its token
+// (which authorises every later call for the chat: keep it to resume), its
+// state, capabilities and last seq. The chat's first events are
 // capabilities and queue_update (or error and chat_ended when refused).
-func (d *Desk) StartChat(ctx context.Context, req deskproto.StartRequest) (StartResult, error) {
+func (d *Desk) StartChat(ctx context.Context, req deskproto.StartRequest) (deskproto.ChatInfo, error) {
 	return d.startChat(ctx, req, nil)
 }
 
 // startChat opens a chat with the contact's custom attributes (a vendor
 // face's), shown to the agent side.
-func (d *Desk) startChat(ctx context.Context, req deskproto.StartRequest, attrs map[string]string) (StartResult, error) {
+func (d *Desk) startChat(ctx context.Context, req deskproto.StartRequest, attrs map[string]string) (deskproto.ChatInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return StartResult{}, fmt.Errorf("mockdesk: start chat: %w", err)
+		return deskproto.ChatInfo{}, fmt.Errorf("mockdesk: start chat: %w", err)
 	}
 	if req.WebhookURL != "" {
 		if err := checkWebhookURL(req.WebhookURL); err != nil {
-			return StartResult{}, fmt.Errorf("mockdesk: start chat: %w", err)
+			return deskproto.ChatInfo{}, fmt.Errorf("mockdesk: start chat: %w", err)
 		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return StartResult{}, fmt.Errorf("mockdesk: start chat: %w", ErrClosed)
+		return deskproto.ChatInfo{}, fmt.Errorf("mockdesk: start chat: %w", ErrClosed)
 	}
 	c := &chat{
 		id:         newID("ch_", 8),
@@ -553,7 +544,8 @@ func (d *Desk) startChat(ctx context.Context, req deskproto.StartRequest, attrs 
 		d.updateQueueLocked()
 		d.routeLocked()
 	}
-	return StartResult{ChatID: c.id, ChatToken: c.token, State: c.state, Capabilities: c.caps, LastSeq: c.seq}, nil
+	startCaps := c.caps
+	return deskproto.ChatInfo{ChatID: c.id, ChatToken: c.token, State: c.state, Capabilities: &startCaps, LastSeq: c.seq}, nil
 }
 
 func (d *Desk) refuseChat(c *chat, code, msg string) {

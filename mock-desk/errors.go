@@ -82,24 +82,8 @@ func Reason(err error) string {
 	return msg
 }
 
-// ErrorBody is the JSON error shape of every transport.
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail is the inside of ErrorBody.
-type ErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	// FileID names the rejected file of an upload.
-	FileID string `json:"file_id,omitempty"`
-	// RetryAfter, in seconds, is how long to wait before resending, on
-	// WebSocket error frames with code rate_limited or unavailable (HTTP
-	// answers carry the Retry-After header instead).
-	RetryAfter int `json:"retry_after,omitempty"`
-}
-
-func errorBody(err error) ErrorBody {
+// errorBody is err as the protocol's error answer.
+func errorBody(err error) deskproto.ErrorBody {
 	ce := codeOf(err)
 	msg := err.Error()
 	if ce.Code == deskproto.CodeInternal {
@@ -110,7 +94,7 @@ func errorBody(err error) ErrorBody {
 	if errors.As(err, &fe) {
 		fileID = fe.fileID
 	}
-	return ErrorBody{Error: ErrorDetail{Code: ce.Code, Message: msg, FileID: fileID}}
+	return deskproto.ErrorBody{Error: deskproto.ErrorDetail{Code: ce.Code, Message: msg, FileID: fileID}}
 }
 
 // fileError carries the id of a rejected file next to its reason.

@@ -24,7 +24,7 @@ func Example() {
 
 	// Customer: start a chat.
 	resp, _ := http.Post(srv.URL+"/v1/chats", "application/json", strings.NewReader(`{"customer":{"name":"Uma"}}`))
-	var chat mockdesk.StartResult
+	var chat deskproto.ChatInfo
 	_ = json.NewDecoder(resp.Body).Decode(&chat)
 	resp.Body.Close()
 

@@ -11,17 +11,6 @@ import (
 	"github.com/deskbridge/deskbridge/core/deskproto"
 )
 
-// FileResult is the answer to one uploaded file.
-type FileResult struct {
-	FileID string `json:"file_id"`
-	// Status is "ok" or "error".
-	Status string `json:"status"`
-	Reason string `json:"reason,omitempty"`
-	Name   string `json:"name,omitempty"`
-	Size   int64  `json:"size"`
-	Type   string `json:"type,omitempty"`
-}
-
 const maxFileName = 255
 
 // checkFileName refuses names that are no plain file name: empty, too
@@ -44,28 +33,28 @@ func checkFileName(name string) error {
 // uploadFile checks one file against the chat's capabilities and stores it
 // when it passes. Either way the customer gets a file_status event and the
 // agent side an observation; a rejected file is never stored.
-func (d *Desk) uploadFile(ctx context.Context, chatID, token, fileID, messageID, name, mimeType string, content []byte, tooLarge bool) (FileResult, error) {
+func (d *Desk) uploadFile(ctx context.Context, chatID, token, fileID, messageID, name, mimeType string, content []byte, tooLarge bool) (deskproto.FileResult, error) {
 	if err := ctx.Err(); err != nil {
-		return FileResult{}, fmt.Errorf("mockdesk: upload to chat %s: %w", chatID, err)
+		return deskproto.FileResult{}, fmt.Errorf("mockdesk: upload to chat %s: %w", chatID, err)
 	}
 	if fileID == "" {
 		fileID = newID("f_", 8)
 	}
 	size := int64(len(content))
-	res := FileResult{FileID: fileID, Name: name, Size: size, Type: mimeType, Status: "ok"}
+	res := deskproto.FileResult{FileID: fileID, Name: name, Size: size, Type: mimeType, Status: "ok"}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c, err := d.lookup(chatID, token)
 	if err != nil {
-		return FileResult{}, fmt.Errorf("mockdesk: upload: %w", err)
+		return deskproto.FileResult{}, fmt.Errorf("mockdesk: upload: %w", err)
 	}
 	if c.state == StateEnded {
-		return FileResult{}, fmt.Errorf("mockdesk: upload to chat %s: %w", chatID, ErrChatEnded)
+		return deskproto.FileResult{}, fmt.Errorf("mockdesk: upload to chat %s: %w", chatID, ErrChatEnded)
 	}
 	if err := checkFileName(name); err != nil {
-		return FileResult{}, fmt.Errorf("mockdesk: upload to chat %s: %w", chatID, err)
+		return deskproto.FileResult{}, fmt.Errorf("mockdesk: upload to chat %s: %w", chatID, err)
 	}
-	reject := func(code *CodeError, reason string) (FileResult, error) {
+	reject := func(code *CodeError, reason string) (deskproto.FileResult, error) {
 		res.Status, res.Reason = "error", reason
 		d.emit(c, deskproto.Event{Type: deskproto.EventFileStatus, FileID: fileID, FileStatus: "error", Reason: reason})
 		fu := fileUpload(fileID, name, mimeType, size, nil, reason)

@@ -139,31 +139,8 @@ func decodeJSON[T any](b []byte) (T, error) {
 	return v, nil
 }
 
-// Request bodies of the customer protocol. The decoders are the only code
-// that reads outside input; each is fuzzed.
-
-type messageBody struct {
-	Message *servicedesk.MessageRequest `json:"message"`
-	// FileIDs announces files uploaded with the message (separately).
-	FileIDs []string `json:"file_ids,omitempty"`
-}
-
-type typingBody struct {
-	Typing *bool `json:"typing"`
-}
-
-type readBodyJSON struct {
-	MessageID string `json:"message_id"`
-}
-
-type screenShareBody struct {
-	ScreenShareID string                       `json:"screen_share_id"`
-	State         servicedesk.ScreenShareState `json:"state"`
-}
-
-type webhookBody struct {
-	URL string `json:"url"`
-}
+// The customer protocol's request bodies are deskproto's types. The
+// decoders are the only code that reads outside input; each is fuzzed.
 
 func decodeStart(b []byte) (deskproto.StartRequest, error) {
 	v, err := decodeJSON[deskproto.StartRequest](b)
@@ -179,12 +156,14 @@ func decodeStart(b []byte) (deskproto.StartRequest, error) {
 	return v, nil
 }
 
-func decodeMessage(b []byte) (messageBody, error) {
-	v, err := decodeJSON[messageBody](b)
+func decodeMessage(b []byte) (deskproto.Message, error) {
+	v, err := decodeJSON[deskproto.Message](b)
 	if err != nil {
 		return v, err
 	}
-	if v.Message == nil {
+	// deskproto.Message holds the message by value: ask the body whether
+	// it has one.
+	if m, _ := decodeJSON[map[string]json.RawMessage](b); len(m["message"]) == 0 || string(m["message"]) == "null" {
 		return v, fmt.Errorf("missing message: %w", ErrBadRequest)
 	}
 	for _, id := range v.FileIDs {
@@ -196,7 +175,7 @@ func decodeMessage(b []byte) (messageBody, error) {
 }
 
 func decodeTyping(b []byte) (bool, error) {
-	v, err := decodeJSON[typingBody](b)
+	v, err := decodeJSON[deskproto.TypingRequest](b)
 	if err != nil {
 		return false, err
 	}
@@ -206,8 +185,8 @@ func decodeTyping(b []byte) (bool, error) {
 	return *v.Typing, nil
 }
 
-func decodeScreenShare(b []byte) (screenShareBody, error) {
-	v, err := decodeJSON[screenShareBody](b)
+func decodeScreenShare(b []byte) (deskproto.ScreenShareRequest, error) {
+	v, err := decodeJSON[deskproto.ScreenShareRequest](b)
 	if err != nil {
 		return v, err
 	}
@@ -346,7 +325,7 @@ func (d *Desk) handleMessage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return 0, nil, err
 		}
-		res, err := d.sendMessage(r.Context(), r.PathValue("id"), bearer(r), r.Header.Get("Idempotency-Key"), *mb.Message, mb.FileIDs)
+		res, err := d.sendMessage(r.Context(), r.PathValue("id"), bearer(r), r.Header.Get("Idempotency-Key"), mb.Message, mb.FileIDs)
 		if res.Replayed {
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
@@ -366,7 +345,7 @@ func (d *Desk) handleTyping(w http.ResponseWriter, r *http.Request) {
 
 func (d *Desk) handleRead(w http.ResponseWriter, r *http.Request) {
 	d.jsonAction(w, r, func(body []byte) (int, any, error) {
-		v, err := decodeJSON[readBodyJSON](body)
+		v, err := decodeJSON[deskproto.ReadRequest](body)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -404,7 +383,7 @@ func (d *Desk) handleScreenShareStop(w http.ResponseWriter, r *http.Request) {
 
 func (d *Desk) handleSetWebhook(w http.ResponseWriter, r *http.Request) {
 	d.jsonAction(w, r, func(body []byte) (int, any, error) {
-		v, err := decodeJSON[webhookBody](body)
+		v, err := decodeJSON[deskproto.WebhookRequest](body)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -522,7 +501,7 @@ func (d *Desk) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("mockdesk: upload to chat %s: %w", id, err))
 		return
 	}
-	var results []FileResult
+	var results []deskproto.FileResult
 	var firstErr error
 	for _, p := range parts {
 		res, err := d.uploadFile(r.Context(), id, token, p.fileID, p.messageID, p.name, p.mimeType, p.content, p.tooLarge)
@@ -539,7 +518,7 @@ func (d *Desk) handleUpload(w http.ResponseWriter, r *http.Request) {
 		writeError(w, firstErr)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"files": results})
+	writeJSON(w, http.StatusCreated, deskproto.UploadResult{Files: results})
 }
 
 type uploadPart struct {

@@ -86,7 +86,7 @@ func invariantREST(ctx context.Context, h *harness, n, msgs int, webhook string)
 	if webhook != "" {
 		name = "webhook"
 	}
-	var chat StartResult
+	var chat deskproto.ChatInfo
 	if err := h.call(ctx, "POST", "/v1/chats", "", deskproto.StartRequest{Customer: &deskproto.Customer{Name: name}, WebhookURL: webhook}, nil, &chat); err != nil {
 		return err
 	}
@@ -142,13 +142,15 @@ func invariantWS(ctx context.Context, h *harness, n, msgs int) error {
 	}
 	// read returns the next frame, checking that events come in seq order
 	// with no gap and no repeat, across reconnects.
-	read := func() (ServerFrame, error) {
+	read := func() (deskproto.ServerFrame, error) {
 		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
-		var f ServerFrame
+		var f deskproto.ServerFrame
 		err := conn.ReadJSON(&f)
 		if err == nil && f.Type == "event" {
-			var e deskproto.Event
-			_ = json.Unmarshal(f.Event, &e)
+			if f.Event == nil {
+				return f, fmt.Errorf("ws: event frame without an event")
+			}
+			e := *f.Event
 			if e.Seq != last+1 {
 				return f, fmt.Errorf("ws: seq %d after %d", e.Seq, last)
 			}
@@ -175,7 +177,7 @@ func invariantWS(ctx context.Context, h *harness, n, msgs int) error {
 				if err != nil {
 					return err
 				}
-				if f.Type == "event" && strings.Contains(string(f.Event), `"type":"agent_message"`) {
+				if f.Type == "event" && f.Event.Type == deskproto.EventAgentMessage {
 					break
 				}
 			}
@@ -213,7 +215,7 @@ func invariantWS(ctx context.Context, h *harness, n, msgs int) error {
 		if err != nil {
 			return err
 		}
-		echoed = f.Type == "event" && strings.Contains(string(f.Event), `"type":"agent_message"`)
+		echoed = f.Type == "event" && f.Event.Type == deskproto.EventAgentMessage
 	}
 	return exchange(half+1, msgs)
 }
@@ -252,7 +254,7 @@ func (h *harness) call(ctx context.Context, method, path, token string, body any
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		var eb ErrorBody
+		var eb deskproto.ErrorBody
 		_ = json.NewDecoder(resp.Body).Decode(&eb)
 		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, eb.Error.Code)
 	}

@@ -107,7 +107,7 @@ func (h *harness) mustDo(want int, out any, method, path, token string, body any
 func (h *harness) wantError(status int, code string, method, path, token string, body any, hdr ...string) {
 	h.t.Helper()
 	st, b, _ := h.do(method, path, token, body, hdr...)
-	var eb ErrorBody
+	var eb deskproto.ErrorBody
 	if err := json.Unmarshal(b, &eb); err != nil || st != status || eb.Error.Code != code || eb.Error.Message == "" {
 		h.t.Fatalf("%s %s: got %d %s, want %d with code %q", method, path, st, b, status, code)
 	}
@@ -121,15 +121,15 @@ func connectItem(summary string) *servicedesk.GenericItem {
 	}
 }
 
-func (h *harness) start(req deskproto.StartRequest) StartResult {
+func (h *harness) start(req deskproto.StartRequest) deskproto.ChatInfo {
 	h.t.Helper()
-	var res StartResult
+	var res deskproto.ChatInfo
 	h.mustDo(http.StatusCreated, &res, "POST", "/v1/chats", "", req)
 	return res
 }
 
 // poll reads events after cursor, waiting up to wait.
-func (h *harness) poll(chat StartResult, cursor uint64, wait string) deskproto.Page {
+func (h *harness) poll(chat deskproto.ChatInfo, cursor uint64, wait string) deskproto.Page {
 	h.t.Helper()
 	var p deskproto.Page
 	h.mustDo(http.StatusOK, &p, "GET", "/v1/chats/"+chat.ChatID+"/events?cursor="+itoa(cursor)+"&wait="+wait, chat.ChatToken, nil)
@@ -138,7 +138,7 @@ func (h *harness) poll(chat StartResult, cursor uint64, wait string) deskproto.P
 
 // pollUntil polls until an event of type typ arrives and returns every
 // event read so far, in order.
-func (h *harness) pollUntil(chat StartResult, cursor *uint64, typ deskproto.EventType) []deskproto.Event {
+func (h *harness) pollUntil(chat deskproto.ChatInfo, cursor *uint64, typ deskproto.EventType) []deskproto.Event {
 	h.t.Helper()
 	var all []deskproto.Event
 	deadline := time.Now().Add(10 * time.Second)

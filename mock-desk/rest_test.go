@@ -251,7 +251,7 @@ func TestRESTBadInput(t *testing.T) {
 		})
 	}
 	h.t = t
-	for _, c := range []StartResult{chat, other} {
+	for _, c := range []deskproto.ChatInfo{chat, other} {
 		msgs, _ := h.desk.CustomerMessages(c.ChatID)
 		files, _ := h.desk.Files(c.ChatID)
 		evs, _ := h.desk.Events(c.ChatID)
@@ -268,7 +268,7 @@ func TestRESTBadInput(t *testing.T) {
 }
 
 // upload posts files as multipart; each file is name, type, content, id.
-func (h *harness) upload(chat StartResult, files ...[4]string) (int, []byte) {
+func (h *harness) upload(chat deskproto.ChatInfo, files ...[4]string) (int, []byte) {
 	h.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -331,7 +331,7 @@ func TestRESTFileUploads(t *testing.T) {
 	var cur uint64
 	for _, r := range rejects {
 		st, b := h.upload(chat, r.file)
-		var eb ErrorBody
+		var eb deskproto.ErrorBody
 		_ = json.Unmarshal(b, &eb)
 		if st != r.status || eb.Error.Code != r.code || eb.Error.FileID != r.file[3] {
 			t.Fatalf("%s: %d %s", r.file[0], st, b)
@@ -394,7 +394,7 @@ func TestRESTFileUploads(t *testing.T) {
 func TestRESTQueueUpdatesAsAgentsFreeUp(t *testing.T) {
 	h := newHarness(t, Options{Agents: []AgentConfig{{Profile: ada, Online: true, Capacity: 1}}, AverageHandleTime: Duration(2 * 60e9)})
 	ctx := ctxT(t)
-	chats := []StartResult{h.start(deskproto.StartRequest{}), h.start(deskproto.StartRequest{}), h.start(deskproto.StartRequest{})}
+	chats := []deskproto.ChatInfo{h.start(deskproto.StartRequest{}), h.start(deskproto.StartRequest{}), h.start(deskproto.StartRequest{})}
 	ids := make([]string, 3)
 	for i := range ids {
 		id, err := h.desk.AwaitChatID(ctx)

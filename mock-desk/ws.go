@@ -2,7 +2,6 @@ package mockdesk
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,24 +17,6 @@ import (
 type clientMsg struct {
 	deskproto.ClientFrame
 	start deskproto.StartRequest
-}
-
-// ServerFrame is a frame from the desk on a WebSocket.
-type ServerFrame struct {
-	// Type: welcome, event, ack, error, pong, availability.
-	Type      string `json:"type"`
-	RequestID string `json:"request_id,omitempty"`
-	// welcome (ChatToken only after start)
-	Chat      *deskproto.ChatInfo `json:"chat,omitempty"`
-	ChatToken string              `json:"chat_token,omitempty"`
-	// event
-	Event json.RawMessage `json:"event,omitempty"`
-	// ack of a message
-	Result *deskproto.SendResult `json:"result,omitempty"`
-	// availability
-	Availability *deskproto.Availability `json:"availability,omitempty"`
-	// error
-	Error *ErrorDetail `json:"error,omitempty"`
 }
 
 func decodeClientFrame(b []byte) (clientMsg, error) {
@@ -106,7 +87,7 @@ type wsConn struct {
 }
 
 type outFrame struct {
-	frame ServerFrame
+	frame deskproto.ServerFrame
 	// attach, on a welcome, starts the event stream after seq from.
 	attach *attachment
 }
@@ -193,9 +174,9 @@ func (s *wsConn) send(f outFrame) bool {
 	}
 }
 
-func errFrame(reqID string, err error) ServerFrame {
+func errFrame(reqID string, err error) deskproto.ServerFrame {
 	eb := errorBody(err)
-	return ServerFrame{Type: "error", RequestID: reqID, Error: &eb.Error}
+	return deskproto.ServerFrame{Type: "error", RequestID: reqID, Error: &eb.Error}
 }
 
 // handle runs one client frame and returns the answer.
@@ -206,17 +187,17 @@ func (s *wsConn) handle(f clientMsg) outFrame {
 		if err != nil {
 			return outFrame{frame: errFrame(f.RequestID, err)}
 		}
-		return outFrame{frame: ServerFrame{Type: "ack", RequestID: f.RequestID}}
+		return outFrame{frame: deskproto.ServerFrame{Type: "ack", RequestID: f.RequestID}}
 	}
 	switch f.Type {
 	case "ping":
-		return outFrame{frame: ServerFrame{Type: "pong", RequestID: f.RequestID}}
+		return outFrame{frame: deskproto.ServerFrame{Type: "pong", RequestID: f.RequestID}}
 	case "availability":
 		a, err := d.Availability(ctx)
 		if err != nil {
 			return ack(err)
 		}
-		return outFrame{frame: ServerFrame{Type: "availability", RequestID: f.RequestID, Availability: &a}}
+		return outFrame{frame: deskproto.ServerFrame{Type: "availability", RequestID: f.RequestID, Availability: &a}}
 	case "hello", "start":
 		if s.chatID != "" {
 			return ack(fmt.Errorf("this connection already follows chat %s: %w", s.chatID, ErrWrongState))
@@ -243,7 +224,7 @@ func (s *wsConn) handle(f clientMsg) outFrame {
 		d.mu.Lock()
 		d.chats[f.ChatID].conns[s] = struct{}{}
 		d.mu.Unlock()
-		fr := ServerFrame{Type: "welcome", RequestID: f.RequestID, Chat: &info}
+		fr := deskproto.ServerFrame{Type: "welcome", RequestID: f.RequestID, Chat: &info}
 		if f.Type == "start" {
 			fr.ChatToken = token
 		}
@@ -261,7 +242,7 @@ func (s *wsConn) handle(f clientMsg) outFrame {
 		if err != nil {
 			return ack(err)
 		}
-		return outFrame{frame: ServerFrame{Type: "ack", RequestID: f.RequestID, Result: &res}}
+		return outFrame{frame: deskproto.ServerFrame{Type: "ack", RequestID: f.RequestID, Result: &res}}
 	case "typing":
 		return ack(d.customerTyping(ctx, s.chatID, s.token, *f.Typing))
 	case "read":
@@ -278,10 +259,10 @@ func (s *wsConn) handle(f clientMsg) outFrame {
 
 // refuseAction injects the action faults: an error frame instead of the
 // work.
-func (s *wsConn) refuseAction(f clientMsg) (ServerFrame, bool) {
+func (s *wsConn) refuseAction(f clientMsg) (deskproto.ServerFrame, bool) {
 	var fe *FaultError
 	if !errors.As(s.d.RequestFault(s.d.ctx, SiteWSAction), &fe) {
-		return ServerFrame{}, false
+		return deskproto.ServerFrame{}, false
 	}
 	fr := errFrame(f.RequestID, fmt.Errorf("%s (injected): %w", f.Type, fe.code))
 	fr.Error.RetryAfter = max(1, int(fe.RetryAfter.Round(time.Second)/time.Second))

@@ -44,13 +44,13 @@ func (c *wsClient) send(v any) {
 }
 
 // read returns the next server frame.
-func (c *wsClient) read() (ServerFrame, error) {
+func (c *wsClient) read() (deskproto.ServerFrame, error) {
 	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, b, err := c.conn.ReadMessage()
 	if err != nil {
-		return ServerFrame{}, err
+		return deskproto.ServerFrame{}, err
 	}
-	var f ServerFrame
+	var f deskproto.ServerFrame
 	if err := json.Unmarshal(b, &f); err != nil {
 		c.t.Fatalf("bad server frame %s: %v", b, err)
 	}
@@ -60,14 +60,14 @@ func (c *wsClient) read() (ServerFrame, error) {
 // until reads frames until one of type typ (for "event", of event type
 // evType) and returns the events read on the way, checking their order.
 // Events read while waiting for another frame are kept for the next call.
-func (c *wsClient) until(typ string, evType deskproto.EventType) (ServerFrame, []deskproto.Event) {
+func (c *wsClient) until(typ string, evType deskproto.EventType) (deskproto.ServerFrame, []deskproto.Event) {
 	c.t.Helper()
 	if typ == "event" {
 		for i, e := range c.pending {
 			if e.Type == evType {
 				evs := c.pending[:i+1]
 				c.pending = c.pending[i+1:]
-				return ServerFrame{Type: "event", Event: eventJSON(e)}, evs
+				return deskproto.ServerFrame{Type: "event", Event: &e}, evs
 			}
 		}
 	}
@@ -77,8 +77,10 @@ func (c *wsClient) until(typ string, evType deskproto.EventType) (ServerFrame, [
 			c.t.Fatalf("waiting for %s %s: %v (events so far %v)", typ, evType, err, types(c.pending))
 		}
 		if f.Type == "event" {
-			var e deskproto.Event
-			must(c.t, json.Unmarshal(f.Event, &e))
+			if f.Event == nil {
+				c.t.Fatalf("event frame without an event")
+			}
+			e := *f.Event
 			if e.Seq != c.last+1 {
 				c.t.Fatalf("event seq %d after %d", e.Seq, c.last)
 			}
@@ -114,7 +116,7 @@ func TestWSFullChatAndResume(t *testing.T) {
 	if w.ChatToken == "" || w.Chat.ChatID == "" || w.RequestID != "s" {
 		t.Fatalf("welcome = %+v", w)
 	}
-	chat := StartResult{ChatID: w.Chat.ChatID, ChatToken: w.ChatToken}
+	chat := deskproto.ChatInfo{ChatID: w.Chat.ChatID, ChatToken: w.ChatToken}
 	c.until("event", deskproto.EventQueueUpdate)
 
 	ac, _ := h.desk.AwaitChat(ctx)

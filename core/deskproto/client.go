@@ -332,22 +332,18 @@ func (c *Client) Send(ctx context.Context, ref ChatRef, m Message) (SendResult, 
 
 // Typing reports the customer typing or not.
 func (c *Client) Typing(ctx context.Context, ref ChatRef, on bool) error {
-	return c.do(ctx, request{op: "typing", method: http.MethodPost, path: chatPath(ref, "/typing"), chat: &ref, body: map[string]bool{"typing": on}, keyed: true})
+	return c.do(ctx, request{op: "typing", method: http.MethodPost, path: chatPath(ref, "/typing"), chat: &ref, body: TypingRequest{Typing: &on}, keyed: true})
 }
 
 // Read reports agent messages read, up to messageID ("" for all).
 func (c *Client) Read(ctx context.Context, ref ChatRef, messageID string) error {
-	body := map[string]string{}
-	if messageID != "" {
-		body["message_id"] = messageID
-	}
-	return c.do(ctx, request{op: "read", method: http.MethodPost, path: chatPath(ref, "/read"), chat: &ref, body: body, keyed: true})
+	return c.do(ctx, request{op: "read", method: http.MethodPost, path: chatPath(ref, "/read"), chat: &ref, body: ReadRequest{MessageID: messageID}, keyed: true})
 }
 
 // ScreenShare answers a screen share request.
 func (c *Client) ScreenShare(ctx context.Context, ref ChatRef, id string, state servicedesk.ScreenShareState) error {
 	return c.do(ctx, request{op: "screen share " + id, method: http.MethodPost, path: chatPath(ref, "/screen_share"), chat: &ref,
-		body: map[string]string{"screen_share_id": id, "state": string(state)}, keyed: true})
+		body: ScreenShareRequest{ScreenShareID: id, State: state}, keyed: true})
 }
 
 // StopScreenShare ends an accepted screen share.
@@ -367,7 +363,7 @@ func (c *Client) End(ctx context.Context, ref ChatRef) error {
 
 // SetWebhook points the chat's events at url.
 func (c *Client) SetWebhook(ctx context.Context, ref ChatRef, url string) error {
-	return c.do(ctx, request{op: "set webhook", method: http.MethodPut, path: chatPath(ref, "/webhook"), chat: &ref, body: map[string]string{"url": url}})
+	return c.do(ctx, request{op: "set webhook", method: http.MethodPut, path: chatPath(ref, "/webhook"), chat: &ref, body: WebhookRequest{URL: url}})
 }
 
 // Events reads the events after cursor, holding up to wait for new ones.
@@ -423,9 +419,7 @@ func (c *Client) Upload(ctx context.Context, ref ChatRef, messageID string, file
 	if err := mw.Close(); err != nil {
 		return nil, fmt.Errorf("deskproto: upload chat %s: %w", ref.ID, err)
 	}
-	var out struct {
-		Files []FileResult `json:"files"`
-	}
+	var out UploadResult
 	err := c.do(ctx, request{op: "upload files", method: http.MethodPost, path: chatPath(ref, "/files"), chat: &ref, raw: buf.Bytes(), ctype: mw.FormDataContentType(), keyed: true, out: &out})
 	return out.Files, err
 }

@@ -79,14 +79,14 @@ func KindOf(code string) servicedesk.ErrorCode {
 	return servicedesk.CodeUnknown
 }
 
-// Error is the protocol's error: {"error": {"code", "message"}} with the
+// Error is the protocol's error as a Go error: an ErrorDetail with the
 // HTTP status (0 over WebSocket) and any Retry-After.
 type Error struct {
-	Status     int           `json:"-"`
-	Code       string        `json:"code"`
-	Message    string        `json:"message"`
-	FileID     string        `json:"file_id,omitempty"`
-	RetryAfter time.Duration `json:"-"`
+	Status     int
+	Code       string
+	Message    string
+	FileID     string
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -123,18 +123,17 @@ func (e *Error) Unwrap() error { return e.ErrorCode().Err() }
 // decodeError reads an error body; a body that is not the protocol's shape
 // still yields an *Error with the status.
 func decodeError(status int, body []byte) *Error {
-	var env struct {
-		Error *Error `json:"error"`
-	}
-	if err := json.Unmarshal(body, &env); err != nil || env.Error == nil || env.Error.Code == "" {
+	var env ErrorBody
+	if err := json.Unmarshal(body, &env); err != nil || env.Error.Code == "" {
 		msg := string(body)
 		if len(msg) > 200 {
 			msg = msg[:200]
 		}
 		return &Error{Status: status, Code: http.StatusText(status), Message: msg}
 	}
-	env.Error.Status = status
-	return env.Error
+	e := env.Error.AsError(status)
+	e.RetryAfter = 0 // HTTP answers carry the Retry-After header
+	return e
 }
 
 // ErrClosed is returned by a Desk's methods after Close.

@@ -142,8 +142,38 @@ type FileResult struct {
 	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
 	Name   string `json:"name,omitempty"`
-	Size   int64  `json:"size,omitempty"`
+	Size   int64  `json:"size"`
 	Type   string `json:"type,omitempty"`
+}
+
+// UploadResult answers an upload (POST /v1/chats/{id}/files): one
+// FileResult per file, in order.
+type UploadResult struct {
+	Files []FileResult `json:"files"`
+}
+
+// TypingRequest is the body of POST /v1/chats/{id}/typing; Typing is
+// required.
+type TypingRequest struct {
+	Typing *bool `json:"typing"`
+}
+
+// ReadRequest is the body of POST /v1/chats/{id}/read: the agent messages
+// read up to MessageID (all when empty).
+type ReadRequest struct {
+	MessageID string `json:"message_id,omitempty"`
+}
+
+// ScreenShareRequest is the body of POST /v1/chats/{id}/screen_share: the
+// answer to a screen share request.
+type ScreenShareRequest struct {
+	ScreenShareID string                       `json:"screen_share_id"`
+	State         servicedesk.ScreenShareState `json:"state"`
+}
+
+// WebhookRequest is the body of PUT /v1/chats/{id}/webhook.
+type WebhookRequest struct {
+	URL string `json:"url"`
 }
 
 // Page answers a long poll.
@@ -178,4 +208,48 @@ type ClientFrame struct {
 	// screen_share
 	ScreenShareID string                       `json:"screen_share_id,omitempty"`
 	State         servicedesk.ScreenShareState `json:"state,omitempty"`
+}
+
+// ServerFrame is a frame from the desk on the WebSocket transport
+// (docs/desk-protocol.md, "WebSocket").
+type ServerFrame struct {
+	// Type: welcome, event, ack, error, pong, availability.
+	Type string `json:"type"`
+	// RequestID echoes the client frame's.
+	RequestID string `json:"request_id,omitempty"`
+	// welcome (ChatToken only after start)
+	Chat      *ChatInfo `json:"chat,omitempty"`
+	ChatToken string    `json:"chat_token,omitempty"`
+	// event
+	Event *Event `json:"event,omitempty"`
+	// ack of a message
+	Result *SendResult `json:"result,omitempty"`
+	// availability
+	Availability *Availability `json:"availability,omitempty"`
+	// error
+	Error *ErrorDetail `json:"error,omitempty"`
+}
+
+// ErrorBody is the error answer of every transport: {"error": {…}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the inside of ErrorBody, and a WebSocket error frame's
+// error.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// FileID names the rejected file of an upload.
+	FileID string `json:"file_id,omitempty"`
+	// RetryAfter, in seconds, is how long to wait before resending, on
+	// WebSocket error frames with code rate_limited or unavailable (HTTP
+	// answers carry the Retry-After header instead).
+	RetryAfter int `json:"retry_after,omitempty"`
+}
+
+// AsError returns the detail as the protocol's error, with the HTTP
+// status it came with (0 on a WebSocket).
+func (d ErrorDetail) AsError(status int) *Error {
+	return &Error{Status: status, Code: d.Code, Message: d.Message, FileID: d.FileID, RetryAfter: time.Duration(d.RetryAfter) * time.Second}
 }

@@ -94,33 +94,13 @@ func (k *Kit) Close() error {
 	return nil
 }
 
-// serverFrame is a frame from the desk.
-type serverFrame struct {
-	Type      string                `json:"type"`
-	RequestID string                `json:"request_id,omitempty"`
-	Chat      *deskproto.ChatInfo   `json:"chat,omitempty"`
-	Event     *deskproto.Event      `json:"event,omitempty"`
-	Result    *deskproto.SendResult `json:"result,omitempty"`
-	Error     *frameError           `json:"error,omitempty"`
-}
-
-type frameError struct {
-	Code       string `json:"code"`
-	Message    string `json:"message"`
-	RetryAfter int    `json:"retry_after,omitempty"`
-}
-
-func (e *frameError) err() *deskproto.Error {
-	return &deskproto.Error{Code: e.Code, Message: e.Message, RetryAfter: time.Duration(e.RetryAfter) * time.Second}
-}
-
 // request is an action frame waiting for its answer. It is resent after a
 // reconnect until answered.
 type request struct {
 	n     uint64
 	gen   uint64 // the connection open when it was sent (or later)
 	frame []byte
-	reply chan serverFrame
+	reply chan deskproto.ServerFrame
 }
 
 // link follows one chat over one socket.
@@ -206,7 +186,7 @@ func (l *link) hello() []byte {
 
 // receive handles one frame from the desk, on the socket's read goroutine.
 func (l *link) receive(data []byte) {
-	var f serverFrame
+	var f deskproto.ServerFrame
 	if err := json.Unmarshal(data, &f); err != nil {
 		l.log.Warn("websocket: bad frame from the desk ignored", "err", err)
 		return
@@ -231,7 +211,7 @@ func (l *link) receive(data []byte) {
 	}
 }
 
-func (l *link) answer(f serverFrame) {
+func (l *link) answer(f deskproto.ServerFrame) {
 	l.mu.Lock()
 	r, ok := l.pending[f.RequestID]
 	if ok {
@@ -279,11 +259,11 @@ func (l *link) welcome() {
 
 // helloFailed retries a refused hello on the same connection, unless the
 // chat is gone.
-func (l *link) helloFailed(e *frameError) {
+func (l *link) helloFailed(e *deskproto.ErrorDetail) {
 	if e == nil {
 		return
 	}
-	err := e.err()
+	err := e.AsError(0)
 	if !servicedesk.IsTemporary(err) {
 		l.log.Warn("websocket: the desk refused to resume the chat", "err", err)
 		return
@@ -300,13 +280,13 @@ func (l *link) helloFailed(e *frameError) {
 
 // call sends an action and waits for its answer, resending while the desk
 // says "not now" (rate_limited, unavailable) or the frame beat the hello.
-func (l *link) call(ctx context.Context, f deskproto.ClientFrame) (serverFrame, error) {
+func (l *link) call(ctx context.Context, f deskproto.ClientFrame) (deskproto.ServerFrame, error) {
 	// An action belongs to the chat (socket) it was made in: once that chat
 	// is left, a retry must not land in the next one.
 	l.mu.Lock()
 	chatSock := l.sock
 	l.mu.Unlock()
-	var reply serverFrame
+	var reply deskproto.ServerFrame
 	err := retry.Policy{Backoff: l.kit.cfg.Backoff, Retryable: notNow}.Do(ctx, func(int) error {
 		var err error
 		reply, err = l.try(ctx, chatSock, f)
@@ -324,18 +304,18 @@ func notNow(err error) bool {
 
 // try sends the action once on chatSock and waits for its answer. A
 // refusal is the desk's *deskproto.Error, with the reply.
-func (l *link) try(ctx context.Context, chatSock *stream.Socket, f deskproto.ClientFrame) (serverFrame, error) {
+func (l *link) try(ctx context.Context, chatSock *stream.Socket, f deskproto.ClientFrame) (deskproto.ServerFrame, error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return serverFrame{}, deskproto.ErrClosed
+		return deskproto.ServerFrame{}, deskproto.ErrClosed
 	}
 	if l.sock != chatSock {
 		l.mu.Unlock()
-		return serverFrame{}, fmt.Errorf("%w: the chat was left", servicedesk.ErrNoChat)
+		return deskproto.ServerFrame{}, fmt.Errorf("%w: the chat was left", servicedesk.ErrNoChat)
 	}
 	l.next++
-	r := &request{n: l.next, gen: l.gen, reply: make(chan serverFrame, 1)}
+	r := &request{n: l.next, gen: l.gen, reply: make(chan deskproto.ServerFrame, 1)}
 	f.RequestID = "r" + strconv.FormatUint(l.next, 10)
 	r.frame, _ = json.Marshal(f)
 	l.pending[f.RequestID] = r
@@ -343,35 +323,35 @@ func (l *link) try(ctx context.Context, chatSock *stream.Socket, f deskproto.Cli
 	if sock == nil {
 		delete(l.pending, f.RequestID)
 		l.mu.Unlock()
-		return serverFrame{}, servicedesk.ErrNoChat
+		return deskproto.ServerFrame{}, servicedesk.ErrNoChat
 	}
 	l.mu.Unlock()
 	if err := sock.Send(ctx, r.frame); err != nil {
 		l.forget(f.RequestID)
 		if errors.Is(err, stream.ErrSocketClosed) {
-			return serverFrame{}, deskproto.ErrClosed
+			return deskproto.ServerFrame{}, deskproto.ErrClosed
 		}
-		return serverFrame{}, fmt.Errorf("%w: %w", servicedesk.ErrUnavailable, err)
+		return deskproto.ServerFrame{}, fmt.Errorf("%w: %w", servicedesk.ErrUnavailable, err)
 	}
-	var reply serverFrame
+	var reply deskproto.ServerFrame
 	select {
 	case reply = <-r.reply:
 	case <-ctx.Done():
 		l.forget(f.RequestID)
-		return serverFrame{}, ctx.Err()
+		return deskproto.ServerFrame{}, ctx.Err()
 	case <-l.done:
-		return serverFrame{}, deskproto.ErrClosed
+		return deskproto.ServerFrame{}, deskproto.ErrClosed
 	}
 	if reply.Type != "error" || reply.Error == nil {
 		return reply, nil
 	}
-	err := reply.Error.err()
+	err := reply.Error.AsError(0)
 	if err.Code == deskproto.CodeUnauthorized && !servicedesk.IsTemporary(err) {
 		// Sent before the hello was accepted: once it is, send it again.
 		select {
 		case <-welcomed:
 		case <-ctx.Done():
-			return serverFrame{}, ctx.Err()
+			return deskproto.ServerFrame{}, ctx.Err()
 		}
 	}
 	return reply, err
@@ -445,7 +425,7 @@ func (l *link) Leave() error {
 	// resent to the next one.
 	for id, r := range l.pending {
 		delete(l.pending, id)
-		r.reply <- serverFrame{Type: "error", Error: &frameError{Code: deskproto.CodeChatEnded, Message: "the chat was left"}}
+		r.reply <- deskproto.ServerFrame{Type: "error", Error: &deskproto.ErrorDetail{Code: deskproto.CodeChatEnded, Message: "the chat was left"}}
 	}
 	l.mu.Unlock()
 	if sock != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/conformance"
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"go.uber.org/goleak"
@@ -48,7 +49,7 @@ func TestAdapter(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	var start mockdesk.StartResult
+	var start deskproto.ChatInfo
 	resp, err := client.Post(srv.URL+"/v1/chats", "application/json", bytes.NewReader([]byte(`{"connect_item":{"response_type":"connect_to_agent","message_to_human_agent":"Help with a refund"}}`)))
 	if err != nil {
 		t.Fatal(err)
