@@ -69,6 +69,7 @@ type limits struct {
 	TokenTTL             duration
 	MaxTranscriptTurns   int
 	MaxTranscriptBytes   int
+	EndedChatHistory     duration
 }
 
 // serveUsage is serve's help text, made from serveSettings and the kits.
@@ -260,6 +261,7 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 			TokenTTL:             time.Duration(cfg.Limits.TokenTTL),
 			Identity:             ids,
 			RequireIdentity:      cfg.Identity.Required == "true",
+			EndedChatHistory:     time.Duration(cfg.Limits.EndedChatHistory),
 		},
 		Flow: flow.Options{Store: store, Logger: log.With("component", "flow"),
 			MaxSessions: cfg.Limits.MaxSessions, MaxChatDuration: time.Duration(cfg.Limits.MaxChatDuration),

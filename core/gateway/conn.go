@@ -372,10 +372,14 @@ func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow
 		from = 0
 	}
 	trimmed := false
+	var skipped uint64
 	if from < snap.LastSeq {
 		evs, complete, err := tailEvents(ctx, log, from, snap.LastSeq, c.g.opts.MaxHistoryBytes)
 		if err == nil && !complete && len(evs) > 0 {
 			from, trimmed = evs[0].Seq-1, true
+		}
+		if n := c.g.chatView().skip(evs, snap); n > from {
+			from, skipped, trimmed = n, n, false
 		}
 	}
 	defer func() {
@@ -389,7 +393,7 @@ func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow
 	c.tokenAt = o.Now()
 	c.write(welcomeFrame{
 		Type: typeWelcome, Re: req.ID, Session: c.sid, Token: c.g.tokens.mint(c.sid), Mode: c.mode,
-		LastSeq: snap.LastSeq, Reset: reset, Resumed: resumed, Snapshot: snap,
+		LastSeq: snap.LastSeq, Reset: reset, SkippedTo: skipped, Resumed: resumed, Snapshot: snap,
 		Limits:           welcomeLimits{MaxFrameBytes: o.MaxFrameBytes, MaxUploadBytes: o.MaxUploadBytes, RatePerSecond: o.RatePerSecond, Burst: o.Burst, HeartbeatMS: o.Heartbeat.Milliseconds()},
 		StoreUnavailable: c.g.store.down.Load(),
 	})

@@ -102,6 +102,12 @@ type Options struct {
 	// Defaults 1 MiB and 200.
 	MaxHistoryBytes int64
 	MaxHistoryItems int
+	// EndedChatHistory is how long after a chat ended its transcript is
+	// still given to the session's token (GET /v1/history and a resume
+	// replay), so that a reload shows the end; after it the token reads
+	// nothing of that chat, and a new chat of the session never shows an
+	// earlier one. Default 10 minutes; negative: nothing once it ended.
+	EndedChatHistory time.Duration
 	// MaxConnsPerSession bounds the sockets of one session. Default 4.
 	MaxConnsPerSession int
 
@@ -198,6 +204,9 @@ func (o Options) withDefaults() Options {
 	positive(&o.MaxMessageBytes, 16<<10)
 	positive(&o.MaxHistoryBytes, 1<<20)
 	positive(&o.MaxHistoryItems, 200)
+	if o.EndedChatHistory == 0 {
+		o.EndedChatHistory = 10 * time.Minute
+	}
 	positive(&o.MaxConnsPerSession, 4)
 	nonzero(&o.MaxConnsPerAddr, 100)
 	nonzero(&o.NewSessionsPerMinute, 60)

@@ -72,12 +72,14 @@ type frame struct {
 		Method string            `json:"method"`
 		Args   []json.RawMessage `json:"args"`
 	} `json:"callback"`
-	Session  string        `json:"session"`
-	Token    string        `json:"token"`
-	LastSeq  uint64        `json:"last_seq"`
-	Reset    bool          `json:"reset"`
-	Resumed  bool          `json:"resumed"`
-	Snapshot flow.Snapshot `json:"snapshot"`
+	Session string `json:"session"`
+	Token   string `json:"token"`
+	LastSeq uint64 `json:"last_seq"`
+	Reset   bool   `json:"reset"`
+	// SkippedTo: events up to it are not this token's to see.
+	SkippedTo uint64        `json:"skipped_to"`
+	Resumed   bool          `json:"resumed"`
+	Snapshot  flow.Snapshot `json:"snapshot"`
 	// status frames and the welcome
 	Store            string `json:"store"`
 	StoreUnavailable bool   `json:"store_unavailable"`

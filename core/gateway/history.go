@@ -40,14 +40,15 @@ type historyAnswer struct {
 	State  flow.State `json:"state"`
 }
 
-// serveHistory answers the session's agent conversation (every chat the
-// session had) as Carbon HistoryItems.
+// serveHistory answers the session's agent conversation as Carbon
+// HistoryItems: that of its current chat, while it runs and for
+// EndedChatHistory after it ended (chatView).
 func (g *Gateway) serveHistory(w http.ResponseWriter, r *http.Request) {
 	sid, ok := g.endpoint(w, r, http.MethodGet)
 	if !ok {
 		return
 	}
-	page := historyPage{MaxBytes: g.opts.MaxHistoryBytes, MaxItems: g.opts.MaxHistoryItems}
+	page := historyPage{MaxBytes: g.opts.MaxHistoryBytes, MaxItems: g.opts.MaxHistoryItems, View: g.chatView()}
 	if v := r.URL.Query().Get("before"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil || n == 0 {
@@ -93,7 +94,8 @@ type eventLog interface {
 	EventsSince(ctx context.Context, seq uint64, limit int) ([]flow.Event, error)
 }
 
-// historyPage bounds one history answer. The zero value is the whole log.
+// historyPage bounds one history answer. The zero value is the whole of
+// the session's current chat.
 type historyPage struct {
 	// Before: only events older than this seq (0: up to the newest).
 	Before uint64
@@ -101,10 +103,75 @@ type historyPage struct {
 	// bound). The newest are kept.
 	MaxBytes int64
 	MaxItems int
+	// View says how long an ended chat stays readable.
+	View readView
+}
+
+// readView is what a session's token may read of the session's events:
+// those of its current chat (the chat of the newest event), never an
+// earlier chat's, and, once the current chat ended, only for Grace after
+// its chat_ended event.
+type readView struct {
+	// Grace is how long an ended chat's events stay readable: 0 for
+	// always, negative for not at all.
+	Grace time.Duration
+	// Now is when it is (zero: time.Now()).
+	Now time.Time
+}
+
+// cut returns the index in evs (in seq order) after the last event of
+// another chat than chat, the session's current one: where what the token
+// may read begins.
+func (readView) cut(evs []flow.Event, chat uint64) int {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Chat != chat {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// over reports whether evs (in seq order, the session's newest last) show
+// that chat ended more than Grace ago.
+func (v readView) over(evs []flow.Event, chat uint64) bool {
+	for i := len(evs) - 1; i >= 0 && evs[i].Chat == chat; i-- {
+		if evs[i].Type != flow.EventChatEnded {
+			continue
+		}
+		now := v.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		return v.Grace < 0 || (v.Grace > 0 && now.Sub(time.UnixMilli(evs[i].Time)) > v.Grace)
+	}
+	return false
+}
+
+// skip returns the seq up to which a replay of evs (the events after the
+// client's last seq, up to the newest) must leave events out, as not the
+// token's to read; 0 when none.
+func (v readView) skip(evs []flow.Event, snap flow.Snapshot) uint64 {
+	if len(evs) == 0 {
+		return 0
+	}
+	chat := evs[len(evs)-1].Chat
+	if !snap.State.Active() && v.over(evs, chat) {
+		return evs[len(evs)-1].Seq
+	}
+	if cut := v.cut(evs, chat); cut > 0 {
+		return evs[cut-1].Seq
+	}
+	return 0
+}
+
+// chatView is the gateway's readView now.
+func (g *Gateway) chatView() readView {
+	return readView{Grace: g.opts.EndedChatHistory, Now: g.opts.Now()}
 }
 
 // buildHistory reads a session's event log and returns its transcript,
-// the newest part of it within page's bounds.
+// the newest part of it within page's bounds, of the chat page.View lets
+// the token read.
 func buildHistory(ctx context.Context, s eventLog, page historyPage) (historyAnswer, error) {
 	last := s.LastSeq()
 	h := historyAnswer{Items: []carbonHistoryItem{}, Complete: true, LastSeq: last}
@@ -117,6 +184,26 @@ func buildHistory(ctx context.Context, s eventLog, page historyPage) (historyAns
 		return h, err
 	}
 	h.Complete = complete
+	// The chat is the newest event's, and whether it ended long ago is
+	// told by the newest events: an older page reads them apart.
+	newest := evs
+	if upto < last {
+		if newest, _, err = tailEvents(ctx, s, 0, last, 64<<10); err != nil {
+			return h, err
+		}
+	}
+	h.State = s.State()
+	h.Active = h.State.Active()
+	if len(newest) > 0 {
+		chat := newest[len(newest)-1].Chat
+		cut := page.View.cut(evs, chat)
+		if !h.Active && page.View.over(newest, chat) {
+			cut = len(evs)
+		}
+		if cut > 0 {
+			evs, h.Complete = evs[cut:], true // what is before is not the token's
+		}
+	}
 	var items []carbonHistoryItem
 	var seqs []uint64
 	for i := range evs {
@@ -143,8 +230,6 @@ func buildHistory(ctx context.Context, s eventLog, page historyPage) (historyAns
 		h.Before = oldest
 	}
 	h.Items = append(h.Items, items...)
-	h.State = s.State()
-	h.Active = h.State.Active()
 	return h, nil
 }
 

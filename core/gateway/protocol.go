@@ -281,6 +281,11 @@ type welcomeFrame struct {
 	// Reset: the client's last_seq is unknown here (the session is new or
 	// was lost); it must drop what it shows and start from 0.
 	Reset bool `json:"reset,omitempty"`
+	// SkippedTo: the events up to this seq are not replayed, being no
+	// longer the token's to read (an earlier chat of the session, or a
+	// chat that ended more than EndedChatHistory ago); the client counts
+	// on from it.
+	SkippedTo uint64 `json:"skipped_to,omitempty"`
 	// Resumed: the token named a session this gateway knew.
 	Resumed  bool          `json:"resumed"`
 	Snapshot flow.Snapshot `json:"snapshot"`

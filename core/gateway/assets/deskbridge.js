@@ -209,6 +209,9 @@ class Connection {
             this.session = f.session;
             this.limits = f.limits;
             if (f.reset) this.lastSeq = 0;
+            // Events up to skipped_to are no longer this token's to read
+            // (an earlier chat, or one that ended a while ago): none come.
+            if (f.skipped_to > this.lastSeq) this.lastSeq = f.skipped_to;
             this.h.onWelcome && this.h.onWelcome(f);
             resolve(f);
           } else if (f.type === "error" && f.error && f.error.code === "bad_token") {
