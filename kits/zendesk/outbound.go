@@ -108,10 +108,11 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 		}
 		err = d.post(ctx, "post message", userAuthor(st.UserID), contents[i], map[string]any{}, key)
 	}
-	// A file is sent once its message is.
+	// A file is sent once its message is; a refused message's reason
+	// (Zendesk's file validation) is the file's.
 	why := ""
 	if err != nil {
-		why = "The file could not be sent."
+		why = refusal(err)
 	}
 	for _, id := range uploaded {
 		d.cb.SetFileUploadStatus(id, err != nil, why)
