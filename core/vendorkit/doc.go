@@ -5,13 +5,17 @@
 // # Overview
 //
 // A kit's desk embeds a Chat: the desk's lifetime (goroutines that Close
-// stops), the slot of its live socket, the agent's typing indicator, and
-// the flags of one chat (an agent joined, the chat ended, and by whom),
-// with the one rule for a chat the desk ended (DeskEnded: AgentEndedChat
+// stops), the slot of its live socket or SSE stream, the agent's typing
+// indicator, and the flags of one chat (an agent joined, the chat ended,
+// and by whom), with the one rule for a chat the desk ended (DeskEnded: AgentEndedChat
 // when an agent had joined, else a CONNECTING error; nothing when the
 // customer ended it). LoadState decodes the session's persisted state into
 // the kit's own type and says when it cannot, instead of starting from an
 // empty state. Desks is a kit's set of open desks: its Factory and Close.
+// NewUUID and NameUUID make the UUIDs vendors want their clients to choose
+// (NameUUID the same for the same engine id, for resends); TokenExpiry
+// reads when a vendor's JWT access token expires, SignRS256 signs an
+// identity token for a vendor's user verification.
 //
 // # Concurrency
 //

@@ -9,6 +9,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/lifetime"
+	"github.com/deskbridge/deskbridge/core/transport/sse"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
 )
 
@@ -20,8 +21,10 @@ type Chat struct {
 
 	// Life ends with Close: the desk's goroutines and callers' contexts.
 	Life lifetime.Lifecycle
-	// Socket holds the chat's live connection, if the vendor has one.
+	// Socket holds the chat's live connection, if the vendor has one;
+	// Stream its SSE stream, for vendors that push events that way.
 	Socket stream.SocketSlot
+	Stream lifetime.Slot[*sse.Stream]
 	// AgentTyping shows the agent typing; Begin wires it to the callback.
 	AgentTyping lifetime.Indicator
 
@@ -89,13 +92,18 @@ func (c *Chat) EndingByUs() (already bool) {
 	return c.ended
 }
 
-// Finish marks the chat ended and stops its socket (off the caller's
-// goroutine).
+// Finish marks the chat ended and stops its socket or stream (off the
+// caller's goroutine).
 func (c *Chat) Finish() {
 	c.mu.Lock()
 	c.ended = true
 	c.mu.Unlock()
+	c.stopConnections()
+}
+
+func (c *Chat) stopConnections() {
 	c.Socket.Stop(&c.Life)
+	c.Stream.Stop(&c.Life)
 }
 
 // EndedByDesk applies the one rule for a chat the desk ended (the agent
@@ -113,7 +121,7 @@ func (c *Chat) EndedByDesk(reason string, quiet bool) {
 	c.mu.Unlock()
 	// The socket first: once the engine hears of the end, the next chat's
 	// StartChat may open its own socket, which this must not be taken for.
-	c.Socket.Stop(&c.Life)
+	c.stopConnections()
 	if !already && !byUs {
 		DeskEnded(c.Callback, joined, reason)
 	}
@@ -141,11 +149,12 @@ func (c *Chat) OpenSocket(config func() stream.SocketConfig) error {
 	return nil
 }
 
-// Close stops the socket, the typing indicator and every goroutine of the
+// Close stops the socket or stream, the typing indicator and every goroutine of the
 // desk; it reports whether this call did the closing. It does not end the
 // chat. It is idempotent.
 func (c *Chat) Close() (first bool) {
 	c.Socket.Close()
+	c.Stream.Close()
 	c.AgentTyping.Stop()
 	return c.Life.Close()
 }

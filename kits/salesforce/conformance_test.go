@@ -12,6 +12,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/sse"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/salesforce"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/mock-desk/conformdesk"
@@ -32,7 +33,7 @@ var Features = conformance.Features{
 
 // uuidID makes the engine's message ids lowercase UUIDs, as Salesforce
 // wants its entry ids, so the desk sees the engine's ids as they are.
-func uuidID() string { return salesforce.NewUUID() }
+func uuidID() string { return vendorkit.NewUUID() }
 
 func newWorld(t testing.TB) (*salesforce.Kit, *mockdesk.Desk) {
 	t.Helper()

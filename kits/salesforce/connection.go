@@ -23,63 +23,47 @@ func (d *desk) openStream() error {
 	if d.Life.Closed() {
 		return fmt.Errorf("salesforce: open stream: %w", errEnded)
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.stream != nil {
-		return nil
-	}
-	cfg := d.k.cfg
-	d.stream = sse.Open(sse.Config{
-		URL:         d.k.base + "/eventrouter/v1/sse",
-		Client:      cfg.StreamClient,
-		LastEventID: d.st.LastEventID,
-		Header: func(ctx context.Context) (http.Header, error) {
-			tok, err := d.bearer(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return http.Header{"Authorization": {"Bearer " + tok}, "X-Org-Id": {cfg.OrgID}}, nil
-		},
-		OnEvent: d.onEvent,
-		OnState: d.recovery.Handle(&d.Life),
-		Fatal: func(err error) bool {
-			var se *sse.StatusError
-			if errors.As(err, &se) && (se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden) {
-				// An expired token: renew it for the next connection; only a
-				// token that cannot be renewed ends the chat.
-				tok, _ := d.bearer(d.Life.Context())
-				return d.renew(d.Life.Context(), tok) != nil
-			}
-			return errors.Is(err, errExpired) || errors.Is(err, servicedesk.ErrNoChat)
-		},
-		OnStop:           func(err error) { d.streamLost(err) },
-		HeartbeatTimeout: cfg.HeartbeatTimeout,
-		Delay:            cfg.StreamBackoff.Delay,
-		MaxAttempts:      cfg.StreamAttempts,
-		Logger:           d.log,
+	d.Stream.Open(func() *sse.Stream {
+		cfg := d.k.cfg
+		d.mu.Lock()
+		last := d.st.LastEventID
+		d.mu.Unlock()
+		return sse.Open(sse.Config{
+			URL:         d.k.base + "/eventrouter/v1/sse",
+			Client:      cfg.StreamClient,
+			LastEventID: last,
+			Header: func(ctx context.Context) (http.Header, error) {
+				tok, err := d.bearer(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return http.Header{"Authorization": {"Bearer " + tok}, "X-Org-Id": {cfg.OrgID}}, nil
+			},
+			OnEvent: d.onEvent,
+			OnState: d.recovery.Handle(&d.Life),
+			Fatal:   d.streamFatal,
+			OnStop: func(err error) {
+				d.log.Warn("salesforce: event stream lost for good", "err", err)
+				d.over("The connection to the agent was lost.")
+			},
+			HeartbeatTimeout: cfg.HeartbeatTimeout,
+			Delay:            cfg.StreamBackoff.Delay,
+			MaxAttempts:      cfg.StreamAttempts,
+			Logger:           d.log,
+		})
 	})
 	return nil
 }
 
-// streamLost ends a chat whose stream cannot be had back.
-func (d *desk) streamLost(err error) {
-	d.log.Warn("salesforce: event stream lost for good", "err", err)
-	d.over("The connection to the agent was lost.")
-}
-
-// stopStream takes the stream out and closes it off the caller's
-// goroutine (which may be the stream's own).
-func (d *desk) stopStream() {
-	d.mu.Lock()
-	s := d.stream
-	d.stream = nil
-	d.mu.Unlock()
-	if s == nil {
-		return
+// streamFatal tells the stream's errors that end the chat: an expired
+// token is renewed for the next connection; only one that cannot be is.
+func (d *desk) streamFatal(err error) bool {
+	var se *sse.StatusError
+	if errors.As(err, &se) && (se.Code == http.StatusUnauthorized || se.Code == http.StatusForbidden) {
+		tok, _ := d.bearer(d.Life.Context())
+		return d.renew(d.Life.Context(), tok) != nil
 	}
-	if !d.Life.Go(func() { _ = s.Close() }) {
-		go func() { _ = s.Close() }()
-	}
+	return errors.Is(err, errExpired) || errors.Is(err, servicedesk.ErrNoChat)
 }
 
 // onEvent routes one SSE event: entries of this conversation through the
@@ -127,9 +111,7 @@ func (d *desk) saveEventID(id string) {
 	d.st.LastEventID = id
 	d.mu.Unlock()
 	if changed {
-		if err := d.cb.UpdatePersistedState(map[string]any{"last_event_id": id}); err != nil {
-			d.log.Warn("salesforce: persist state", "err", err)
-		}
+		d.persist(map[string]any{"last_event_id": id})
 	}
 }
 
@@ -146,8 +128,9 @@ func (d *desk) fetchEntries(ctx context.Context) ([]wire.Entry, error) {
 	if !created {
 		return nil, nil // nothing to read yet; the stream brings it all
 	}
+	// Page forward from the last entry delivered; the gap filler drops
+	// what was delivered already (a page starts at its last timestamp).
 	var out []wire.Entry
-	seen := map[string]bool{}
 	for page := 0; page < 40; page++ {
 		q := url.Values{"limit": {"50"}, "direction": {"FromStart"}}
 		if since > 0 {
@@ -161,21 +144,12 @@ func (d *desk) fetchEntries(ctx context.Context) ([]wire.Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("salesforce: list entries: %w", err)
 		}
-		// Oldest first, whatever order the answer came in.
 		slices.SortStableFunc(entries, func(a, b wire.Entry) int { return cmp.Compare(a.TranscriptedTimestamp, b.TranscriptedTimestamp) })
-		fresh := 0
-		for _, e := range entries {
-			if seen[e.Identifier] {
-				continue
-			}
-			seen[e.Identifier] = true
-			fresh++
-			out = append(out, e)
-			since = max(since, e.TranscriptedTimestamp)
-		}
-		if len(entries) < 50 || fresh == 0 {
+		out = append(out, entries...)
+		if len(entries) < 50 || entries[len(entries)-1].TranscriptedTimestamp <= since {
 			break
 		}
+		since = entries[len(entries)-1].TranscriptedTimestamp
 	}
 	open, err := d.isOpen(ctx)
 	if err != nil {

@@ -2,8 +2,6 @@ package salesforce
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha1"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
-	"github.com/deskbridge/deskbridge/core/transport/sse"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/salesforce/internal/wire"
@@ -38,7 +35,6 @@ var errEnded = errors.New("salesforce: the conversation is over")
 type desk struct {
 	vendorkit.Chat // lifetime, typing indicator, joined and ended
 	k              *Kit
-	cb             servicedesk.Callback
 	log            *slog.Logger
 
 	gap      *stream.GapFiller[wire.Entry]
@@ -48,7 +44,6 @@ type desk struct {
 
 	mu           sync.Mutex
 	st           saved
-	stream       *sse.Stream
 	created      bool   // POST /conversation succeeded (the gap fill has something to read)
 	resuming     bool   // Reconnect: a desk-side end is quiet
 	transferring bool   // a Transfer routing result came; the old agent's leave is part of it
@@ -61,7 +56,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &desk{k: k, cb: p.Callback, st: st}
+	d := &desk{k: k, st: st}
 	d.Callback = p.Callback
 	d.Begin(false)
 	log := p.Logger
@@ -94,53 +89,13 @@ func (d *desk) conversation() string {
 
 func (d *desk) Name() string { return "salesforce" }
 
-// newUUID returns a random lowercase UUID (version 4).
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// entryID is the id of the entry for the engine's message id: the id
-// itself when it is a UUID (lowercased), else a UUID named by it (version
-// 5), so that a resend carries the same id and Salesforce stores it once.
-func entryID(messageID string) string {
-	if isUUID(messageID) {
-		return strings.ToLower(messageID)
-	}
-	sum := sha1.Sum([]byte("deskbridge:" + messageID))
-	b := sum[:16]
-	b[6] = b[6]&0x0f | 0x50
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case i == 8 || i == 13 || i == 18 || i == 23:
-			if c != '-' {
-				return false
-			}
-		case !strings.ContainsRune("0123456789abcdefABCDEF", c):
-			return false
-		}
-	}
-	return true
-}
-
 // StartChat gets a new end user's access token, opens its stream, and
 // creates the conversation with the hand-off as routing attributes.
 func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, opts servicedesk.StartChatOptions) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	h := opts.Handoff.WithConnectMessage(connectMessage)
-	d.stopStream()
+	d.Stream.Stop(&d.Life)
 	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate, with a new end user.
@@ -151,14 +106,14 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	if err != nil {
 		return err
 	}
-	conv := newUUID()
+	conv := vendorkit.NewUUID()
 	d.mu.Lock()
 	d.st = saved{Token: tok.AccessToken, ConversationID: conv, LastEventID: tok.LastEventID}
 	st := d.st
 	d.mu.Unlock()
 	// Persisted before the conversation exists: a restart in between finds
 	// it (or learns it was never made) instead of losing it.
-	if err := d.cb.ReplacePersistedState(st); err != nil {
+	if err := d.Callback.ReplacePersistedState(st); err != nil {
 		d.log.Warn("salesforce: persist state", "err", err)
 	}
 	if err := d.openStream(); err != nil {
@@ -169,7 +124,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		body["routingAttributes"] = attrs
 	}
 	if err := d.call(ctx, "create conversation", http.MethodPost, "/iamessage/api/v2/conversation", body, nil); err != nil {
-		d.stopStream()
+		d.Stream.Stop(&d.Life)
 		return err
 	}
 	d.mu.Lock()
@@ -190,10 +145,7 @@ func (d *desk) over(reason string) {
 	if reason == "" {
 		reason = "The conversation was closed."
 	}
-	// The stream first: once the engine hears of the end, the next chat's
-	// StartChat may open its own, which this must not be taken for.
-	d.stopStream()
-	d.EndedByDesk(reason, quiet)
+	d.EndedByDesk(reason, quiet) // the stream stopped first
 }
 
 // EndChat closes the conversation (DELETE …/conversation/{id}), unless the
@@ -202,10 +154,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	already := d.EndingByUs()
-	defer func() {
-		d.Finish()
-		d.stopStream()
-	}()
+	defer d.Finish()
 	conv := d.conversation()
 	if already || info.EndedByHumanAgent || conv == "" {
 		return nil
@@ -280,13 +229,6 @@ func (d *desk) isOpen(ctx context.Context) (bool, error) {
 // Close stops the stream and every goroutine of the desk; it does not end
 // the chat. It is idempotent.
 func (d *desk) Close() error {
-	d.mu.Lock()
-	s := d.stream
-	d.stream = nil
-	d.mu.Unlock()
-	if s != nil {
-		_ = s.Close()
-	}
 	if d.Chat.Close() {
 		d.k.desks.Forget(d)
 	}

@@ -59,11 +59,12 @@
 //
 // # Errors
 //
-// Error answers are *Error values (the HTTP status and Salesforce's
-// message) that match servicedesk.ErrRateLimited (429), ErrChatNotFound
-// (404, 410, 417, a 401 the continuation token cannot cure), ErrUnavailable
-// (5xx) or ErrRejected (the rest) with errors.Is, and report that
-// servicedesk.ErrorCode. The kit adds only the operation to errors.
+// Error answers are *httpjson.Error values (the HTTP status and
+// Salesforce's message) that match servicedesk.ErrRateLimited (429),
+// ErrChatNotFound (404, 410, 417, a 401 the continuation token cannot
+// cure), ErrUnavailable (5xx) or ErrRejected (the rest) with errors.Is,
+// and report that servicedesk.ErrorCode. The kit adds only the operation
+// to errors.
 //
 // # As
 //

@@ -37,6 +37,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/sse"
 	"github.com/deskbridge/deskbridge/kits/salesforce"
@@ -363,7 +364,7 @@ func TestConversationFromStartToClose(t *testing.T) {
 	ack := f.awaitSent(t, "POST", "/iamessage/api/v2/conversation/"+conv+"/acknowledge-entries", 1)[0]
 	assert.Equal(t, "Delivery", ack.body["acks"].([]any)[0].(map[string]any)["entryType"])
 	assert.Equal(t, "m1", ack.body["acks"].([]any)[0].(map[string]any)["conversationEntryId"])
-	assert.Equal(t, "c1", f.rec.State()["last_event_id"], "the stream position is persisted")
+	assert.Eventually(t, func() bool { return f.rec.State()["last_event_id"] == "c1" }, 5*time.Second, 5*time.Millisecond, "the stream position is persisted")
 }
 
 func sendText(t *testing.T, d servicedesk.ServiceDesk, id, text string) error {
@@ -405,7 +406,7 @@ func TestSendMessageRetriedWithOneID(t *testing.T) {
 	_ = start
 
 	err := sendText(t, f.desk, "engine-id-1", "too long")
-	var e *salesforce.Error
+	var e *httpjson.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 400, e.Status)
 	assert.True(t, errors.Is(err, servicedesk.ErrRejected), "%v", err)
@@ -522,7 +523,7 @@ func TestGapFillAfterDrop(t *testing.T) {
 		assert.Equal(t, 1, count(calls, "message("+m+",005xx0000012345)"), "%s in %s", m, sdtest.Join(calls))
 	}
 	awaitCalls(t, f.rec, "error(DISCONNECTED,true,)", "error(DISCONNECTED,false,)")
-	assert.GreaterOrEqual(t, len(f.sent("GET", "/iamessage/api/v2/conversation/list")), 2, "after each connection")
+	assert.NotEmpty(t, f.sent("GET", "/iamessage/api/v2/conversation/list"), "the fill checks the conversation is open")
 }
 
 // TestClosedDuringOutage: the fill finds the conversation no longer open:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/salesforce/internal/wire"
 )
 
@@ -19,9 +20,7 @@ func (d *desk) deliver(e wire.Entry) {
 		}
 		d.mu.Unlock()
 		if later {
-			if err := d.cb.UpdatePersistedState(map[string]any{"last_entry_time": e.TranscriptedTimestamp}); err != nil {
-				d.log.Warn("salesforce: persist state", "err", err)
-			}
+			d.persist(map[string]any{"last_entry_time": e.TranscriptedTimestamp})
 		}
 	}
 	if d.Ended() {
@@ -44,7 +43,7 @@ func (d *desk) deliver(e wire.Entry) {
 		}
 	case wire.EntryRead:
 		if e.Sender.Role != wire.RoleEndUser {
-			d.cb.AgentReadMessages()
+			d.Callback.AgentReadMessages()
 		}
 	case wire.EntryDelivered:
 		// Carbon shows no "delivered" state of the user's messages.
@@ -81,11 +80,9 @@ func (d *desk) join(p servicedesk.AgentProfile) {
 	d.mu.Unlock()
 	d.Join()
 	if first {
-		if err := d.cb.UpdatePersistedState(map[string]any{"joined": true}); err != nil {
-			d.log.Warn("salesforce: persist state", "err", err)
-		}
+		d.persist(map[string]any{"joined": true})
 	}
-	d.cb.AgentJoined(p)
+	d.Callback.AgentJoined(p)
 }
 
 func (d *desk) onMessage(e wire.Entry) {
@@ -100,10 +97,10 @@ func (d *desk) onMessage(e wire.Entry) {
 			d.mu.Lock()
 			d.lastText = text
 			d.mu.Unlock()
-			d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: text})
+			d.Callback.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: text})
 			return
 		}
-		d.cb.SendMessageToUser(m, "")
+		d.Callback.SendMessageToUser(m, "")
 		return
 	}
 	p := d.profile(e.Sender.Subject, e.SenderDisplayName, role)
@@ -114,7 +111,7 @@ func (d *desk) onMessage(e wire.Entry) {
 	d.mu.Lock()
 	d.lastAgent = e.Identifier
 	d.mu.Unlock()
-	d.cb.SendMessageToUser(m, p.ID)
+	d.Callback.SendMessageToUser(m, p.ID)
 	d.acknowledge(e.Identifier, wire.AckDelivery)
 }
 
@@ -133,7 +130,7 @@ func (d *desk) onParticipants(e wire.Entry) {
 			d.mu.Unlock()
 			if !transferring && d.Joined() {
 				d.AgentTyping.Off()
-				d.cb.AgentLeftChat()
+				d.Callback.AgentLeftChat()
 			}
 		default:
 			d.log.Info("salesforce: ignored a participant operation", "operation", c.Operation)
@@ -149,13 +146,13 @@ func (d *desk) onRouting(e wire.Entry) {
 		d.mu.Lock()
 		d.transferring = true
 		d.mu.Unlock()
-		d.cb.BeginTransferToAnotherAgent(nil)
+		d.Callback.BeginTransferToAnotherAgent(nil)
 	case p.RoutingType == wire.RoutingTransfer:
 		d.log.Info("salesforce: transfer failed", "failure", p.FailureType, "reason", p.FailureReason)
 	case ok:
 		if w := p.EstimatedWaitTime; w != nil && w.IsEWTRequested && w.EstimatedWaitTimeInSeconds != nil && *w.EstimatedWaitTimeInSeconds >= 0 {
 			mins := float64(*w.EstimatedWaitTimeInSeconds) / 60
-			d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{EstimatedWaitTime: &mins})
+			d.Callback.UpdateAgentAvailability(servicedesk.AgentAvailability{EstimatedWaitTime: &mins})
 		}
 	case !d.Joined():
 		reason := p.FailureReason
@@ -176,7 +173,7 @@ func (d *desk) acknowledge(entryID, kind string) {
 		return
 	}
 	d.Life.Go(func() {
-		body := map[string]any{"acks": []map[string]string{{"id": newUUID(), "entryType": kind, "conversationEntryId": entryID}}}
+		body := map[string]any{"acks": []map[string]string{{"id": vendorkit.NewUUID(), "entryType": kind, "conversationEntryId": entryID}}}
 		if err := d.call(d.Life.Context(), "acknowledge entries", http.MethodPost, "/iamessage/api/v2/conversation/"+conv+"/acknowledge-entries", body, nil); err != nil {
 			d.log.Info("salesforce: acknowledgement not sent", "kind", kind, "entry", entryID, "err", err)
 		}

@@ -3,7 +3,6 @@ package salesforce
 import (
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
@@ -57,32 +56,7 @@ func FuzzDecodeEntries(f *testing.F) {
 	f.Add([]byte(`{"conversationEntries":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = wire.DecodeEntries(b)
-		_ = errorMessage(b)
-		_ = jwtExpiry(string(b))
 		var l wire.ConversationList
 		_ = json.Unmarshal(b, &l)
 	})
-}
-
-func TestEntryID(t *testing.T) {
-	if got := entryID("7F0D9B0C-8E3B-4B1E-9C55-2D2E3A4B5C6D"); got != "7f0d9b0c-8e3b-4b1e-9c55-2d2e3a4b5c6d" {
-		t.Fatalf("uuid kept: %s", got)
-	}
-	a, b := entryID("abc"), entryID("abc")
-	if a != b || !isUUID(a) || a == entryID("abd") {
-		t.Fatalf("derived ids %s %s", a, b)
-	}
-	if isUUID("7f0d9b0c-8e3b-4b1e-9c55-2d2e3a4b5c6") || isUUID("7f0d9b0c+8e3b-4b1e-9c55-2d2e3a4b5c6d") {
-		t.Fatal("not uuids accepted")
-	}
-}
-
-func TestJWTExpiry(t *testing.T) {
-	if !jwtExpiry("a.b").IsZero() || !jwtExpiry("x.!!.y").IsZero() {
-		t.Fatal("garbage has an expiry")
-	}
-	exp := jwtExpiry("e30.eyJleHAiOjE3MTQ1NjcyMDB9.c2ln")
-	if !exp.Equal(time.Unix(1714567200, 0)) {
-		t.Fatalf("exp %v", exp)
-	}
 }

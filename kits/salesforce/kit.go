@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/sse"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
@@ -84,6 +85,7 @@ type IdentityTokenFunc = func(ctx context.Context, c servicedesk.Customer) (stri
 type Kit struct {
 	cfg  Config
 	base string
+	api  *httpjson.Client
 	log  *slog.Logger
 
 	desks vendorkit.Desks[*desk]
@@ -118,7 +120,9 @@ func New(cfg Config) (*Kit, error) {
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	// The SSE endpoint wants the 15-character org id.
 	cfg.OrgID = cfg.OrgID[:15]
-	return &Kit{cfg: cfg, base: strings.TrimSuffix(cfg.URL, "/"), log: cfg.Logger.With("kit", "salesforce")}, nil
+	base := strings.TrimSuffix(cfg.URL, "/")
+	api := &httpjson.Client{Name: "salesforce", Base: base, HTTP: cfg.HTTPClient, Header: http.Header{"X-Org-Id": {cfg.OrgID}}, Kinds: errorKinds}
+	return &Kit{cfg: cfg, base: base, api: api, log: cfg.Logger.With("kit", "salesforce")}, nil
 }
 
 // Factory builds the desk of one chat session; it has the

@@ -2,7 +2,6 @@ package salesforce
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/salesforce/internal/wire"
 )
 
@@ -29,7 +29,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	for _, f := range data.FilesToUpload {
-		d.cb.SetFileUploadStatus(f.ID, true, "Files can't be sent to this desk.")
+		d.Callback.SetFileUploadStatus(f.ID, true, "Files can't be sent to this desk.")
 	}
 	conv := d.conversation()
 	if conv == "" || d.Ended() {
@@ -40,7 +40,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	}
 	body := map[string]any{
 		"message": map[string]any{
-			"id":            entryID(messageID),
+			"id":            vendorkit.NameUUID(messageID),
 			"messageType":   "StaticContentMessage",
 			"staticContent": map[string]string{"formatType": "Text", "text": message.Input.Text},
 		},
@@ -48,8 +48,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 		"isNewMessagingSession": false,
 	}
 	err := d.call(ctx, "send message", http.MethodPost, "/iamessage/api/v2/conversation/"+conv+"/message", body, nil)
-	var e *Error
-	if errors.As(err, &e) && e.Status == http.StatusConflict {
+	if statusOf(err) == http.StatusConflict {
 		return nil // an entry with this id is there already: a resend of a message that arrived
 	}
 	return err
@@ -73,7 +72,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 	} else {
 		d.typing.Reset()
 	}
-	err := d.call(ctx, "typing", http.MethodPost, "/iamessage/api/v2/conversation/"+conv+"/entry", map[string]string{"entryType": kind, "id": newUUID()}, nil)
+	err := d.call(ctx, "typing", http.MethodPost, "/iamessage/api/v2/conversation/"+conv+"/entry", map[string]string{"entryType": kind, "id": vendorkit.NewUUID()}, nil)
 	if err != nil && isTyping {
 		d.typing.Reset()
 	}
@@ -93,7 +92,7 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 	if last == "" {
 		return nil
 	}
-	body := map[string]any{"acks": []map[string]string{{"id": newUUID(), "entryType": wire.AckRead, "conversationEntryId": last}}}
+	body := map[string]any{"acks": []map[string]string{{"id": vendorkit.NewUUID(), "entryType": wire.AckRead, "conversationEntryId": last}}}
 	return d.call(ctx, "acknowledge entries", http.MethodPost, "/iamessage/api/v2/conversation/"+conv+"/acknowledge-entries", body, nil)
 }
 
@@ -121,36 +120,10 @@ func (d *desk) routingAttributes(h servicedesk.Handoff) map[string]string {
 		attrs[cfg.SummaryField] = h.Summary
 	}
 	if len(h.Transcript) > 0 && cfg.TranscriptField != "-" {
-		var b strings.Builder
-		for _, t := range h.Transcript {
-			b.WriteString(t.From)
-			b.WriteString(": ")
-			b.WriteString(t.Text)
-			b.WriteString("\n")
-		}
-		// The newest turns matter most: cut from the start.
-		text := strings.TrimSuffix(b.String(), "\n")
-		if len(text) > cfg.MaxAttributeBytes {
-			text = reverseTruncate(text, cfg.MaxAttributeBytes)
-		}
-		attrs[cfg.TranscriptField] = text
+		attrs[cfg.TranscriptField] = servicedesk.TranscriptText(h.Transcript, cfg.MaxAttributeBytes) // the newest turns kept
 	}
 	for k, v := range attrs {
 		attrs[k] = servicedesk.Truncate(v, cfg.MaxAttributeBytes)
 	}
 	return attrs
-}
-
-// reverseTruncate keeps the end of s within max bytes, marked at the
-// start.
-func reverseTruncate(s string, max int) string {
-	const mark = "[…] "
-	if max <= len(mark) {
-		return servicedesk.Truncate(s, max)
-	}
-	cut := len(s) - (max - len(mark))
-	for cut < len(s) && (s[cut]&0xC0) == 0x80 {
-		cut++ // a rune boundary
-	}
-	return mark + s[cut:]
 }

@@ -2,19 +2,14 @@ package salesforce
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/salesforce/internal/wire"
 )
 
@@ -38,7 +33,7 @@ func (k *Kit) accessToken(ctx context.Context, customer *servicedesk.Customer) (
 		path, op = "/iamessage/api/v2/authorization/authenticated/access-token", "authenticated access token"
 	}
 	var out wire.TokenResponse
-	err := retryPolicy(k).Do(ctx, func(int) error { return k.do(ctx, op, http.MethodPost, path, "", req, &out) })
+	err := retryPolicy(k).Do(ctx, func(int) error { return k.api.Do(ctx, op, http.MethodPost, path, "", req, &out) })
 	if err == nil && out.AccessToken == "" {
 		err = fmt.Errorf("salesforce: %s: no accessToken in the answer", op)
 	}
@@ -54,7 +49,7 @@ func (d *desk) bearer(ctx context.Context) (string, error) {
 	if tok == "" {
 		return "", servicedesk.ErrNoChat
 	}
-	if exp := jwtExpiry(tok); !exp.IsZero() && time.Until(exp) < d.k.cfg.TokenRefresh {
+	if exp := vendorkit.TokenExpiry(tok); !exp.IsZero() && time.Until(exp) < d.k.cfg.TokenRefresh {
 		if err := d.renew(ctx, tok); err != nil {
 			return "", err
 		}
@@ -78,10 +73,9 @@ func (d *desk) renew(ctx context.Context, old string) error {
 	}
 	var out wire.TokenResponse
 	err := retryPolicy(d.k).Do(ctx, func(int) error {
-		return d.k.do(ctx, "continuation access token", http.MethodGet, "/iamessage/api/v2/authorization/continuation-access-token", old, nil, &out)
+		return d.k.api.Do(ctx, "continuation access token", http.MethodGet, "/iamessage/api/v2/authorization/continuation-access-token", old, nil, &out)
 	})
-	var e *Error
-	if errors.As(err, &e) && (e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden) {
+	if s := statusOf(err); s == http.StatusUnauthorized || s == http.StatusForbidden {
 		return errExpired
 	}
 	if err != nil {
@@ -93,31 +87,8 @@ func (d *desk) renew(ctx context.Context, old string) error {
 	d.mu.Lock()
 	d.st.Token = out.AccessToken
 	d.mu.Unlock()
-	if err := d.cb.UpdatePersistedState(map[string]any{"token": out.AccessToken}); err != nil {
-		d.log.Warn("salesforce: persist state", "err", err)
-	}
+	d.persist(map[string]any{"token": out.AccessToken})
 	return nil
-}
-
-// jwtExpiry reads a JWT's exp claim without checking the signature (the
-// token is Salesforce's own; the kit only wants to renew it in time). The
-// zero time when there is none.
-func jwtExpiry(tok string) time.Time {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return time.Time{}
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return time.Time{}
-	}
-	var c struct {
-		Exp float64 `json:"exp"`
-	}
-	if json.Unmarshal(b, &c) != nil || c.Exp <= 0 {
-		return time.Time{}
-	}
-	return time.Unix(int64(c.Exp), 0)
 }
 
 // SignIdentity returns a Config.IdentityToken that signs the customer's
@@ -134,15 +105,6 @@ func SignIdentity(key *rsa.PrivateKey, keyID, issuer string, ttl time.Duration) 
 			return "", errors.New("salesforce: a verified customer without an id")
 		}
 		now := time.Now()
-		head, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT", "kid": keyID})
-		claims, _ := json.Marshal(map[string]any{"iss": issuer, "sub": c.ID, "iat": now.Unix(), "exp": now.Add(ttl).Unix()})
-		enc := base64.RawURLEncoding
-		signed := enc.EncodeToString(head) + "." + enc.EncodeToString(claims)
-		sum := sha256.Sum256([]byte(signed))
-		sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
-		if err != nil {
-			return "", fmt.Errorf("salesforce: sign identity: %w", err)
-		}
-		return signed + "." + enc.EncodeToString(sig), nil
+		return vendorkit.SignRS256(key, keyID, map[string]any{"iss": issuer, "sub": c.ID, "iat": now.Unix(), "exp": now.Add(ttl).Unix()})
 	}
 }

@@ -336,51 +336,5 @@ func (s *Socket) closeHandshake(conn *websocket.Conn, readErr <-chan error, code
 }
 
 // SocketSlot holds a desk's current Socket: at most one, stopped off the
-// caller's goroutine when the chat ends (the caller may be the socket's own
-// read goroutine), closed and waited for on Close.
-type SocketSlot struct {
-	mu sync.Mutex
-	s  *Socket
-}
-
-// Open stores the socket open makes, unless one is there; it reports
-// whether it made one.
-func (h *SocketSlot) Open(open func() *Socket) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.s != nil {
-		return false
-	}
-	h.s = open()
-	return true
-}
-
-// Get returns the current socket, or nil.
-func (h *SocketSlot) Get() *Socket {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.s
-}
-
-func (h *SocketSlot) take() *Socket {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s := h.s
-	h.s = nil
-	return s
-}
-
-// Stop takes the socket out and closes it on a goroutine of l (or one of
-// its own once l is closed).
-func (h *SocketSlot) Stop(l *lifetime.Lifecycle) {
-	if s := h.take(); s != nil && !l.Go(func() { _ = s.Close() }) {
-		go func() { _ = s.Close() }()
-	}
-}
-
-// Close takes the socket out and closes it, waiting for its goroutines.
-func (h *SocketSlot) Close() {
-	if s := h.take(); s != nil {
-		_ = s.Close()
-	}
-}
+// caller's goroutine when the chat ends, closed and waited for on Close.
+type SocketSlot = lifetime.Slot[*Socket]

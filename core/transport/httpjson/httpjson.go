@@ -1,0 +1,151 @@
+package httpjson
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+)
+
+// MaxBody bounds an answer's body.
+const MaxBody = 8 << 20
+
+// Error is a non-2xx answer: its status and the server's message. Its
+// kind (ErrorCode) is Kind when set, else 429 rate limited, 5xx and 408
+// unavailable, 404 and 410 not found, the rest rejected; it matches that
+// servicedesk sentinel with errors.Is.
+type Error struct {
+	Name, Op   string // the kit and the operation, for the message
+	Status     int
+	Message    string
+	RetryAfter time.Duration
+	Kind       servicedesk.ErrorCode
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s: HTTP %d: %s", e.Name, e.Op, e.Status, e.Message)
+}
+
+// ErrorCode implements servicedesk.Coder.
+func (e *Error) ErrorCode() servicedesk.ErrorCode {
+	switch {
+	case e.Kind != servicedesk.CodeOK:
+		return e.Kind
+	case e.Status == http.StatusTooManyRequests:
+		return servicedesk.CodeRateLimited
+	case e.Status >= 500, e.Status == http.StatusRequestTimeout:
+		return servicedesk.CodeUnavailable
+	case e.Status == http.StatusNotFound, e.Status == http.StatusGone:
+		return servicedesk.CodeNotFound
+	}
+	return servicedesk.CodeRejected
+}
+
+// Unwrap returns the servicedesk sentinel of the error's kind.
+func (e *Error) Unwrap() error { return e.ErrorCode().Err() }
+
+// RetryDelay implements retry.Delayer: the answer's Retry-After.
+func (e *Error) RetryDelay() time.Duration { return e.RetryAfter }
+
+// Client sends requests to one API.
+type Client struct {
+	// Name prefixes errors ("salesforce").
+	Name string
+	// Base is prepended to request paths.
+	Base string
+	HTTP *http.Client
+	// Header is set on every request (an org id).
+	Header http.Header
+	// Kinds overrides the kind of some statuses (a 401 that means the
+	// chat is out of reach).
+	Kinds map[int]servicedesk.ErrorCode
+}
+
+// Do sends one request: body (when not nil) as JSON, bearer (when not
+// empty) as the Authorization. A 2xx answer is decoded into out when out
+// is not nil and the body is not empty; out may be a *[]byte for the raw
+// body.
+func (c *Client) Do(ctx context.Context, op, method, path, bearer string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("%s: %s: encode: %w", c.Name, op, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", c.Name, op, err)
+	}
+	for k, v := range c.Header {
+		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %s: %w", c.Name, op, ctx.Err())
+		}
+		return fmt.Errorf("%s: %s: %w: %w", c.Name, op, servicedesk.ErrUnavailable, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w: %w", c.Name, op, servicedesk.ErrUnavailable, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		e := &Error{Name: c.Name, Op: op, Status: resp.StatusCode, Message: Message(b), Kind: c.Kinds[resp.StatusCode]}
+		if d, ok := retry.RetryAfter(resp, time.Now()); ok {
+			e.RetryAfter = d
+		}
+		return e
+	}
+	if out == nil || len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if raw, ok := out.(*[]byte); ok {
+		*raw = b
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s: %s: decode: %w", c.Name, op, err)
+	}
+	return nil
+}
+
+// Message reads an error body's message: the members APIs commonly put
+// it in (message, error_description, error, detail, errorCode), or the
+// body's start.
+func Message(b []byte) string {
+	var m map[string]any
+	if json.Unmarshal(b, &m) == nil {
+		var parts []string
+		for _, k := range []string{"errorCode", "code", "message", "error_description", "error", "detail"} {
+			if s, ok := m[k].(string); ok && s != "" {
+				parts = append(parts, s)
+			}
+		}
+		if len(parts) > 0 {
+			return strings.Join(parts, " ")
+		}
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}

@@ -1,0 +1,86 @@
+package httpjson
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+func TestDo(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		switch r.URL.Path {
+		case "/ok":
+			fmt.Fprintf(w, `{"echo":%s,"auth":%q,"org":%q,"type":%q}`, b, r.Header.Get("Authorization"), r.Header.Get("X-Org-Id"), r.Header.Get("Content-Type"))
+		case "/empty":
+			w.WriteHeader(http.StatusNoContent)
+		case "/slow":
+			w.Header().Set("Retry-After", "3")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"message":"Too Many Requests"}`)
+		default:
+			http.Error(w, r.URL.Path, map[string]int{"/down": 503, "/gone": 404, "/bad": 400, "/auth": 401}[r.URL.Path])
+		}
+	}))
+	defer srv.Close()
+	c := &Client{Name: "acme", Base: srv.URL, HTTP: srv.Client(), Header: http.Header{"X-Org-Id": {"o-1"}}, Kinds: map[int]servicedesk.ErrorCode{401: servicedesk.CodeNotFound}}
+	ctx := context.Background()
+	var out struct {
+		Echo            map[string]int
+		Auth, Org, Type string
+	}
+	if err := c.Do(ctx, "ok", "POST", "/ok", "tok", map[string]int{"a": 1}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Echo["a"] != 1 || out.Auth != "Bearer tok" || out.Org != "o-1" || out.Type != "application/json" {
+		t.Fatalf("request as the server saw it: %+v", out)
+	}
+	if err := c.Do(ctx, "empty", "DELETE", "/empty", "", nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	var raw []byte
+	if err := c.Do(ctx, "raw", "GET", "/ok", "", nil, &raw); err != nil || len(raw) == 0 {
+		t.Fatalf("raw %q %v", raw, err)
+	}
+	for path, want := range map[string]error{"/slow": servicedesk.ErrRateLimited, "/down": servicedesk.ErrUnavailable, "/gone": servicedesk.ErrChatNotFound, "/bad": servicedesk.ErrRejected, "/auth": servicedesk.ErrChatNotFound} {
+		err := c.Do(ctx, "op", "GET", path, "", nil, nil)
+		var e *Error
+		if !errors.As(err, &e) || !errors.Is(err, want) {
+			t.Errorf("%s: %v, want %v", path, err, want)
+		}
+		if path == "/slow" && (e.RetryDelay() != 3*time.Second || e.Message != "Too Many Requests" || e.Error() != "acme: op: HTTP 429: Too Many Requests") {
+			t.Errorf("429: %v %v", e, e.RetryDelay())
+		}
+	}
+	// Unreachable is temporary, so retry.Policy tries again.
+	srv.Close()
+	err := c.Do(ctx, "op", "GET", "/ok", "", nil, nil)
+	if !errors.Is(err, servicedesk.ErrUnavailable) {
+		t.Fatalf("closed server: %v", err)
+	}
+}
+
+func TestMessage(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"message":"Jwt is expired","errorCode":"UNAUTHORIZED"}`: "UNAUTHORIZED Jwt is expired",
+		`{"error":"invalid_grant","error_description":"expired"}`: "expired invalid_grant",
+		`not json`:    "not json",
+		`{"other":1}`: `{"other":1}`,
+	} {
+		if got := Message([]byte(body)); got != want {
+			t.Errorf("%s: %q, want %q", body, got, want)
+		}
+	}
+}
+
+func FuzzMessage(f *testing.F) {
+	f.Add([]byte(`{"message":"x"}`))
+	f.Fuzz(func(t *testing.T, b []byte) { _ = Message(b) })
+}

@@ -1,4 +1,0 @@
-package salesforce
-
-// NewUUID is newUUID for the external tests.
-var NewUUID = newUUID
