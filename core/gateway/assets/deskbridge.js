@@ -753,6 +753,12 @@ class DeskbridgeServiceDesk {
         await this.conn.call("endChat", {}).catch(() => {});
         await this.conn.call("startChat", args);
       }
+      // The agent has these turns now; the next hand-off carries what
+      // comes after.
+      if (args.transcript) {
+        this.turns = [];
+        this.bridge.turns(this.turns);
+      }
     } catch (e) {
       if (e.code === "start_cancelled") {
         // The server's pre-start hook cancelled: as when a Carbon
@@ -929,7 +935,8 @@ export function createDeskbridge(options) {
     }
   };
   // The bot conversation, kept in the tab too: a reload does not lose it.
-  const turnsKey = "deskbridge:turns:" + bridge.opts.baseURL;
+  // Not under "deskbridge:": that is the chat's state, gone with the chat.
+  const turnsKey = "deskbridge-turns:" + bridge.opts.baseURL;
   bridge.turns = (value) => {
     try {
       if (value === undefined) return JSON.parse(sessionStorage.getItem(turnsKey) || "[]") || [];

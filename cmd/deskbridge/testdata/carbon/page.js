@@ -15,7 +15,10 @@ const adapter = await import(/* @vite-ignore */ new URL("deskbridge.js", gateway
 // "sd" is Carbon's serviceDesk config (JSON), given to Carbon and to the
 // adapter alike, as an integrator does.
 const serviceDesk = JSON.parse(params.get("sd") || "{}");
-const bridge = adapter.createDeskbridge({ reconnectTimeoutMs: 8000, baseURL: params.get("desk") || undefined, serviceDesk });
+// "identity" is the user's identity token, as a site's server would sign
+// it for its page (here the test signs it).
+const identity = params.get("identity") || undefined;
+const bridge = adapter.createDeskbridge({ reconnectTimeoutMs: 8000, baseURL: params.get("desk") || undefined, serviceDesk, identity });
 
 const connectMessage = {
   output: {
