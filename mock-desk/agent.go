@@ -133,10 +133,10 @@ func (d *Desk) AgentRead(ctx context.Context, chatID string) error {
 	})
 }
 
-// AgentTransfer hands the chat to another agent: the customer gets
+// agentTransfer hands the chat to another agent: the customer gets
 // transfer_started naming it, then agent_joined when it joins. A scripted
 // roster agent joins by itself; any other must be joined with AgentJoin.
-func (d *Desk) AgentTransfer(ctx context.Context, chatID string, to servicedesk.AgentProfile) error {
+func (d *Desk) agentTransfer(ctx context.Context, chatID string, to servicedesk.AgentProfile) error {
 	return d.agentAct(ctx, "transfer", chatID, func(c *chat) error {
 		if err := needAgent(c); err != nil {
 			return err
@@ -164,8 +164,8 @@ func (d *Desk) AgentTransfer(ctx context.Context, chatID string, to servicedesk.
 	})
 }
 
-// AgentLeave takes the agent out; the chat stays open (agent_left).
-func (d *Desk) AgentLeave(ctx context.Context, chatID string) error {
+// agentLeave takes the agent out; the chat stays open (agent_left).
+func (d *Desk) agentLeave(ctx context.Context, chatID string) error {
 	return d.agentAct(ctx, "leave", chatID, func(c *chat) error {
 		if err := needAgent(c); err != nil {
 			return err
@@ -180,8 +180,8 @@ func (d *Desk) AgentLeave(ctx context.Context, chatID string) error {
 	})
 }
 
-// AgentEnd ends the chat as the agent: agent_ended, then chat_ended.
-func (d *Desk) AgentEnd(ctx context.Context, chatID string) error {
+// agentEnd ends the chat as the agent: agent_ended, then chat_ended.
+func (d *Desk) agentEnd(ctx context.Context, chatID string) error {
 	return d.agentAct(ctx, "end", chatID, func(c *chat) error {
 		if c.profile != nil {
 			p := *c.profile
@@ -219,9 +219,9 @@ func (d *Desk) AgentRequestScreenShareAsync(ctx context.Context, chatID string) 
 	return id, err
 }
 
-// AgentRequestScreenShare asks the customer to share their screen and
+// agentRequestScreenShare asks the customer to share their screen and
 // waits for the answer: accepted, declined or cancelled.
-func (d *Desk) AgentRequestScreenShare(ctx context.Context, chatID string) (servicedesk.ScreenShareState, error) {
+func (d *Desk) agentRequestScreenShare(ctx context.Context, chatID string) (servicedesk.ScreenShareState, error) {
 	d.skipObservations(chatID, obsShare)
 	if _, err := d.AgentRequestScreenShareAsync(ctx, chatID); err != nil {
 		return "", err
@@ -233,9 +233,9 @@ func (d *Desk) AgentRequestScreenShare(ctx context.Context, chatID string) (serv
 	return o.share, nil
 }
 
-// AgentEndScreenShare stops an active share, or withdraws a pending request
+// agentEndScreenShare stops an active share, or withdraws a pending request
 // (the customer gets screen_share_ended with state ended or cancelled).
-func (d *Desk) AgentEndScreenShare(ctx context.Context, chatID string) error {
+func (d *Desk) agentEndScreenShare(ctx context.Context, chatID string) error {
 	return d.agentAct(ctx, "end screen share", chatID, func(c *chat) error {
 		if c.shareState == "" {
 			return ErrNoScreenShare
@@ -261,9 +261,9 @@ func (d *Desk) SetChatCapabilities(ctx context.Context, chatID string, caps serv
 	})
 }
 
-// AgentRequestFiles asks the customer for files: it turns uploads on for
+// agentRequestFiles asks the customer for files: it turns uploads on for
 // the chat (if they were off) and says text.
-func (d *Desk) AgentRequestFiles(ctx context.Context, chatID, text string) error {
+func (d *Desk) agentRequestFiles(ctx context.Context, chatID, text string) error {
 	err := d.agentAct(ctx, "request files", chatID, func(c *chat) error {
 		if err := needAgent(c); err != nil {
 			return err
@@ -385,9 +385,9 @@ func (d *Desk) AwaitScreenShare(ctx context.Context, chatID string) (servicedesk
 	return o.share, err
 }
 
-// AwaitChatEnded waits for the chat to end and says who ended it:
+// awaitChatEnded waits for the chat to end and says who ended it:
 // "customer", "agent" or "desk".
-func (d *Desk) AwaitChatEnded(ctx context.Context, chatID string) (string, error) {
+func (d *Desk) awaitChatEnded(ctx context.Context, chatID string) (string, error) {
 	o, err := d.await(ctx, chatID, obsEnded, nil)
 	return o.endedBy, err
 }
@@ -571,28 +571,28 @@ func (c *AgentChat) Read(ctx context.Context) error { return c.d.AgentRead(ctx, 
 
 // Transfer hands the chat to another agent.
 func (c *AgentChat) Transfer(ctx context.Context, to servicedesk.AgentProfile) error {
-	return c.d.AgentTransfer(ctx, c.id, to)
+	return c.d.agentTransfer(ctx, c.id, to)
 }
 
 // Leave leaves the chat open without an agent.
-func (c *AgentChat) Leave(ctx context.Context) error { return c.d.AgentLeave(ctx, c.id) }
+func (c *AgentChat) Leave(ctx context.Context) error { return c.d.agentLeave(ctx, c.id) }
 
 // End ends the chat as the agent.
-func (c *AgentChat) End(ctx context.Context) error { return c.d.AgentEnd(ctx, c.id) }
+func (c *AgentChat) End(ctx context.Context) error { return c.d.agentEnd(ctx, c.id) }
 
 // RequestScreenShare asks for the customer's screen and waits for the answer.
 func (c *AgentChat) RequestScreenShare(ctx context.Context) (servicedesk.ScreenShareState, error) {
-	return c.d.AgentRequestScreenShare(ctx, c.id)
+	return c.d.agentRequestScreenShare(ctx, c.id)
 }
 
 // EndScreenShare ends an active share or withdraws a request.
 func (c *AgentChat) EndScreenShare(ctx context.Context) error {
-	return c.d.AgentEndScreenShare(ctx, c.id)
+	return c.d.agentEndScreenShare(ctx, c.id)
 }
 
 // RequestFiles asks the customer for files.
-func (c *AgentChat) RequestFiles(ctx context.Context, text string) error {
-	return c.d.AgentRequestFiles(ctx, c.id, text)
+func (c *AgentChat) requestFiles(ctx context.Context, text string) error {
+	return c.d.agentRequestFiles(ctx, c.id, text)
 }
 
 // AwaitCustomerMessage waits for the customer's next message.
@@ -622,7 +622,7 @@ func (c *AgentChat) AwaitScreenShare(ctx context.Context) (servicedesk.ScreenSha
 
 // AwaitEnded waits for the chat to end and says who ended it.
 func (c *AgentChat) AwaitEnded(ctx context.Context) (string, error) {
-	return c.d.AwaitChatEnded(ctx, c.id)
+	return c.d.awaitChatEnded(ctx, c.id)
 }
 
 // pause waits for d or until ctx or the desk is done.

@@ -14,8 +14,8 @@ var consoleFiles embed.FS
 // so that the agent and the customer see a message the same way.
 var MarkdownJS = mustRead("console/markdown.js")
 
-// Favicon is the console's icon (an SVG).
-var Favicon = mustRead("console/favicon.svg")
+// faviconSVG is the console's icon (an SVG).
+var faviconSVG = mustRead("console/favicon.svg")
 
 func mustRead(name string) []byte {
 	b, err := consoleFiles.ReadFile(name)
@@ -38,12 +38,12 @@ func consoleHandler() http.Handler {
 	})
 }
 
-// FaviconHandler serves Favicon, for /favicon.ico (browsers ask for it
+// FaviconHandler serves faviconSVG, for /favicon.ico (browsers ask for it
 // whatever the page's icon link says).
 func FaviconHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/svg+xml")
 		w.Header().Set("Cache-Control", "public, max-age=86400")
-		_, _ = w.Write(Favicon)
+		_, _ = w.Write(faviconSVG)
 	})
 }

@@ -242,7 +242,7 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 		})
 	}
 	handle("/control/chats/{id}/join", post(agentAction(d.AgentJoin)))
-	handle("/control/chats/{id}/transfer", post(agentAction(d.AgentTransfer)))
+	handle("/control/chats/{id}/transfer", post(agentAction(d.agentTransfer)))
 	handle("/control/chats/{id}/say", post(chatAct(func(ctx context.Context, id string, body []byte) (any, error) {
 		b, err := decodeJSON[controlSayBody](body)
 		if err != nil {
@@ -265,19 +265,19 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 		return nil, d.AgentTyping(ctx, id, on)
 	})))
 	handle("/control/chats/{id}/read", post(noBody(d.AgentRead)))
-	handle("/control/chats/{id}/leave", post(noBody(d.AgentLeave)))
-	handle("/control/chats/{id}/end", post(noBody(d.AgentEnd)))
+	handle("/control/chats/{id}/leave", post(noBody(d.agentLeave)))
+	handle("/control/chats/{id}/end", post(noBody(d.agentEnd)))
 	handle("/control/chats/{id}/screen_share", post(chatAct(func(ctx context.Context, id string, _ []byte) (any, error) {
 		sid, err := d.AgentRequestScreenShareAsync(ctx, id)
 		return map[string]string{"screen_share_id": sid}, err
 	})))
-	handle("/control/chats/{id}/screen_share/end", post(noBody(d.AgentEndScreenShare)))
+	handle("/control/chats/{id}/screen_share/end", post(noBody(d.agentEndScreenShare)))
 	handle("/control/chats/{id}/request_files", post(chatAct(func(ctx context.Context, id string, body []byte) (any, error) {
 		b, err := decodeJSON[controlSayBody](body)
 		if err != nil {
 			return nil, err
 		}
-		return nil, d.AgentRequestFiles(ctx, id, b.Text)
+		return nil, d.agentRequestFiles(ctx, id, b.Text)
 	})))
 	handle("/control/chats/{id}/capabilities", put(chatAct(func(ctx context.Context, id string, body []byte) (any, error) {
 		caps, err := decodeJSON[servicedesk.Capabilities](body)
@@ -297,7 +297,7 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 		switch kind {
 		case obsMessage, obsTyping, obsRead, obsFile, obsShare, obsEnded:
 		default:
-			writeError(w, fmt.Errorf("await kind %q: %w", kind, ErrNotFound))
+			writeError(w, fmt.Errorf("await kind %q: %w", kind, errNotFound))
 			return
 		}
 		o, err := d.await(ctx, r.PathValue("id"), kind, nil)
@@ -332,7 +332,7 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 				return
 			}
 		}
-		writeError(w, fmt.Errorf("file %q: %w", r.PathValue("file"), ErrNotFound))
+		writeError(w, fmt.Errorf("file %q: %w", r.PathValue("file"), errNotFound))
 	}))
 	handle("/control/agents", get(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, d.Agents())
@@ -351,7 +351,7 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 	}))
 	handle("/control/faults",
 		get(func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, map[string]any{"config": d.CurrentFaults(), "counts": d.FaultCounts()})
+			writeJSON(w, http.StatusOK, map[string]any{"config": d.currentFaults(), "counts": d.FaultCounts()})
 		}),
 		put(func(w http.ResponseWriter, r *http.Request) {
 			d.jsonAction(w, r, func(body []byte) (int, any, error) {
@@ -381,7 +381,7 @@ func (d *Desk) controlRoutes(handle func(string, ...route), get, post, put func(
 			if err != nil {
 				return 0, nil, err
 			}
-			return http.StatusNoContent, nil, d.SetDefaultWebhook(b.URL)
+			return http.StatusNoContent, nil, d.setDefaultWebhook(b.URL)
 		})
 	}))
 }

@@ -25,20 +25,20 @@ const controlCookie = "mockdesk_control"
 func (d *Desk) controlGuard(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !d.controlHost(r.Host) {
-			writeError(w, fmt.Errorf("host %q: %w", r.Host, ErrControlForbidden))
+			writeError(w, fmt.Errorf("host %q: %w", r.Host, errControlForbidden))
 			return
 		}
 		if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r) {
-			writeError(w, fmt.Errorf("origin %q: %w", o, ErrControlForbidden))
+			writeError(w, fmt.Errorf("origin %q: %w", o, errControlForbidden))
 			return
 		}
 		if !d.controlAuthorized(r) {
-			writeError(w, ErrControlToken)
+			writeError(w, errControlToken)
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.ContentLength != 0 {
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-				writeError(w, ErrNotJSON)
+				writeError(w, errNotJSON)
 				return
 			}
 		}
@@ -51,7 +51,7 @@ func (d *Desk) controlGuard(h http.HandlerFunc) http.HandlerFunc {
 func (d *Desk) consoleGate(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !d.controlHost(r.Host) {
-			writeError(w, fmt.Errorf("host %q: %w", r.Host, ErrControlForbidden))
+			writeError(w, fmt.Errorf("host %q: %w", r.Host, errControlForbidden))
 			return
 		}
 		if tok := d.opts.ControlToken; tok != "" {

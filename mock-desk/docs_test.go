@@ -21,7 +21,7 @@ func TestProtocolDocCoversEverything(t *testing.T) {
 			t.Errorf("no JSON example of event %s in the protocol doc", typ)
 		}
 	}
-	for _, e := range []*CodeError{ErrBadJSON, ErrBadRequest, ErrUnauthorized, ErrChatNotFound, ErrNotFound, ErrMethodNotAllowed, ErrChatEnded, ErrWrongState, ErrNoAgent, ErrIdempotencyReused, ErrBodyTooLarge, ErrFileTooLarge, ErrFileTypeNotAllowed, ErrUploadsDisabled, ErrFileRejected, ErrTooManyFiles, ErrBadCursor, ErrRateLimited, ErrUnavailable, ErrMessageRejected, ErrNoScreenShare, ErrUnknownAgent} {
+	for _, e := range []*CodeError{errBadJSON, ErrBadRequest, ErrUnauthorized, ErrChatNotFound, errNotFound, errMethodNotAllowed, ErrChatEnded, ErrWrongState, ErrNoAgent, ErrIdempotencyReused, errBodyTooLarge, ErrFileTooLarge, ErrFileTypeNotAllowed, ErrUploadsDisabled, ErrFileRejected, errTooManyFiles, ErrBadCursor, ErrRateLimited, ErrUnavailable, ErrMessageRejected, ErrNoScreenShare, ErrUnknownAgent} {
 		if !strings.Contains(string(doc), "`"+e.Code+"`") || !strings.Contains(string(api), e.Code) {
 			t.Errorf("error code %s undocumented", e.Code)
 		}

@@ -15,8 +15,8 @@ type FaultSite int
 const (
 	// SiteREST is a REST call: Faults.REST (latency, then 429 or 5xx).
 	SiteREST FaultSite = iota + 1
-	// SitePoll is a long poll's request: Faults.Poll's latency, 429, 5xx.
-	SitePoll
+	// sitePoll is a long poll's request: Faults.Poll's latency, 429, 5xx.
+	sitePoll
 	// SiteWSHandshake is a WebSocket handshake: Faults.WS's 429 or 5xx
 	// before the upgrade.
 	SiteWSHandshake
@@ -54,7 +54,7 @@ func (d *Desk) RequestFault(ctx context.Context, site FaultSite) error {
 	switch site {
 	case SiteREST:
 		return d.refusal(ctx, "rest", cfg.REST, FaultRESTLatency, FaultREST429, FaultREST5xx)
-	case SitePoll:
+	case sitePoll:
 		return d.refusal(ctx, "poll", cfg.Poll.HTTPFaults, FaultPollLatency, FaultPoll429, FaultPoll5xx)
 	case SiteWSHandshake:
 		hs := HTTPFaults{Rate5xx: cfg.WS.Rate5xx, Rate429: cfg.WS.Rate429, RetryAfter: cfg.WS.RetryAfter}

@@ -171,8 +171,8 @@ func (f *faultInjector) count(kind string) {
 // streams from the seed. Forced faults (InjectFault) stay pending.
 func (d *Desk) SetFaults(f Faults) { d.faults.set(f) }
 
-// CurrentFaults returns the fault configuration.
-func (d *Desk) CurrentFaults() Faults { return d.faults.config() }
+// currentFaults returns the fault configuration.
+func (d *Desk) currentFaults() Faults { return d.faults.config() }
 
 // InjectFault forces the next n occurrences of kind (one of FaultKinds),
 // whatever the rates: "the next 2 REST calls answer 503".

@@ -42,7 +42,7 @@ func (d *Desk) routes() http.Handler {
 				allow[i] = rt.method
 			}
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeError(w, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, ErrMethodNotAllowed))
+			writeError(w, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, errMethodNotAllowed))
 		})
 	}
 	get := func(h http.HandlerFunc) route { return route{http.MethodGet, h} }
@@ -77,7 +77,7 @@ func (d *Desk) routes() http.Handler {
 		http.Redirect(w, r, "/console/", http.StatusFound)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, fmt.Errorf("%s: %w", r.URL.Path, ErrNotFound))
+		writeError(w, fmt.Errorf("%s: %w", r.URL.Path, errNotFound))
 	})
 	return mux
 }
@@ -113,7 +113,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, fmt.Errorf("body over %d bytes: %w", limit, ErrBodyTooLarge)
+			return nil, fmt.Errorf("body over %d bytes: %w", limit, errBodyTooLarge)
 		}
 		return nil, fmt.Errorf("read body: %w", ErrBadRequest)
 	}
@@ -128,13 +128,13 @@ func decodeJSON[T any](b []byte) (T, error) {
 	var v T
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&v); err != nil {
-		return v, fmt.Errorf("%v: %w", err, ErrBadJSON)
+		return v, fmt.Errorf("%v: %w", err, errBadJSON)
 	}
 	if dec.More() {
-		return v, fmt.Errorf("data after the JSON value: %w", ErrBadJSON)
+		return v, fmt.Errorf("data after the JSON value: %w", errBadJSON)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return v, fmt.Errorf("data after the JSON value: %w", ErrBadJSON)
+		return v, fmt.Errorf("data after the JSON value: %w", errBadJSON)
 	}
 	return v, nil
 }
@@ -394,7 +394,7 @@ func (d *Desk) handleSetWebhook(w http.ResponseWriter, r *http.Request) {
 // handlePoll is the long poll: events after cursor, held up to wait.
 func (d *Desk) handlePoll(w http.ResponseWriter, r *http.Request) {
 	cfg := d.faults.config().Poll
-	if !d.injectHTTP(w, r, SitePoll) {
+	if !d.injectHTTP(w, r, sitePoll) {
 		return
 	}
 	q := r.URL.Query()
@@ -541,7 +541,7 @@ func readUploadParts(mr *multipart.Reader, limit int64, maxFiles int) ([]uploadP
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				return nil, ErrBodyTooLarge
+				return nil, errBodyTooLarge
 			}
 			return nil, fmt.Errorf("multipart: %v: %w", err, ErrBadRequest)
 		}
@@ -560,13 +560,13 @@ func readUploadParts(mr *multipart.Reader, limit int64, maxFiles int) ([]uploadP
 			messageID = string(b)
 		case "file":
 			if len(parts) == maxFiles {
-				return nil, fmt.Errorf("more than %d files: %w", maxFiles, ErrTooManyFiles)
+				return nil, fmt.Errorf("more than %d files: %w", maxFiles, errTooManyFiles)
 			}
 			b, err := io.ReadAll(io.LimitReader(p, limit+1))
 			if err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
-					return nil, ErrBodyTooLarge
+					return nil, errBodyTooLarge
 				}
 				return nil, fmt.Errorf("file part: %v: %w", err, ErrBadRequest)
 			}

@@ -385,7 +385,7 @@ func TestRESTFileUploads(t *testing.T) {
 		t.Fatalf("uploads off = %d %s", st, b)
 	}
 	// The agent asks for files: uploads come back on.
-	must(t, ac.RequestFiles(ctx, "Please send a screenshot."))
+	must(t, ac.requestFiles(ctx, "Please send a screenshot."))
 	if st, _ := h.upload(chat, [4]string{"n.txt", "text/plain", "x", "f-10"}); st != 201 {
 		t.Fatalf("after request_files = %d", st)
 	}

@@ -16,7 +16,10 @@ import (
 // wait. When the script ends the agent stays in the chat until it ends.
 type Script []Step
 
-// Step is one action of a Script. Do names it; Delay waits before it.
+// Step is one action of a Script. Do names it (join, wait, say, echo,
+// typing, read, transfer, leave, end, request_files, await_message,
+// await_file, screen_share, end_screen_share: the constructors below make
+// each); Delay waits before it.
 type Step struct {
 	Do    string   `json:"do"`
 	Delay Duration `json:"delay,omitempty"`
@@ -33,83 +36,83 @@ type Step struct {
 	Prefix *string `json:"prefix,omitempty"`
 }
 
-// Step names.
+// Step names (Step.Do).
 const (
-	DoJoin           = "join"
-	DoWait           = "wait"
-	DoSay            = "say"
-	DoEcho           = "echo"
-	DoTyping         = "typing"
-	DoRead           = "read"
-	DoTransfer       = "transfer"
-	DoLeave          = "leave"
-	DoEnd            = "end"
-	DoRequestFiles   = "request_files"
-	DoAwaitMessage   = "await_message"
-	DoAwaitFile      = "await_file"
-	DoScreenShare    = "screen_share"
-	DoEndScreenShare = "end_screen_share"
+	doJoin           = "join"
+	doWait           = "wait"
+	doSay            = "say"
+	doEcho           = "echo"
+	doTyping         = "typing"
+	doRead           = "read"
+	doTransfer       = "transfer"
+	doLeave          = "leave"
+	doEnd            = "end"
+	doRequestFiles   = "request_files"
+	doAwaitMessage   = "await_message"
+	doAwaitFile      = "await_file"
+	doScreenShare    = "screen_share"
+	doEndScreenShare = "end_screen_share"
 )
 
 // JoinAfter joins the chat after d.
-func JoinAfter(d time.Duration) Step { return Step{Do: DoJoin, Delay: Duration(d)} }
+func JoinAfter(d time.Duration) Step { return Step{Do: doJoin, Delay: Duration(d)} }
 
 // Wait pauses the script.
-func Wait(d time.Duration) Step { return Step{Do: DoWait, Delay: Duration(d)} }
+func Wait(d time.Duration) Step { return Step{Do: doWait, Delay: Duration(d)} }
 
 // Say sends a text message (markdown allowed).
-func Say(text string) Step { return Step{Do: DoSay, Text: text} }
+func Say(text string) Step { return Step{Do: doSay, Text: text} }
 
 // SayMessage sends a rich message: any mix of text, image and link button
 // items (servicedesk.TextItem, ImageItem, LinkButtonItem).
-func SayMessage(m servicedesk.MessageResponse) Step { return Step{Do: DoSay, Message: &m} }
+func SayMessage(m servicedesk.MessageResponse) Step { return Step{Do: doSay, Message: &m} }
 
 // Echo answers the next n customer messages with their text ("echo: …");
 // n = 0 echoes until the chat ends.
-func Echo(n int) Step { return Step{Do: DoEcho, Count: n} }
+func Echo(n int) Step { return Step{Do: doEcho, Count: n} }
 
 // EchoWithPrefix is Echo with another prefix ("" for a bare echo).
-func EchoWithPrefix(n int, prefix string) Step { return Step{Do: DoEcho, Count: n, Prefix: &prefix} }
+func EchoWithPrefix(n int, prefix string) Step { return Step{Do: doEcho, Count: n, Prefix: &prefix} }
 
 // Typing shows (on) or hides the typing indicator.
-func Typing(on bool) Step { return Step{Do: DoTyping, Typing: &on} }
+func Typing(on bool) Step { return Step{Do: doTyping, Typing: &on} }
 
 // Read marks the customer's messages read.
-func Read() Step { return Step{Do: DoRead} }
+func Read() Step { return Step{Do: doRead} }
 
 // TransferTo hands the chat to the roster agent with id agentID.
-func TransferTo(agentID string) Step { return Step{Do: DoTransfer, To: agentID} }
+func TransferTo(agentID string) Step { return Step{Do: doTransfer, To: agentID} }
 
 // Leave leaves the chat without ending it.
-func Leave() Step { return Step{Do: DoLeave} }
+func Leave() Step { return Step{Do: doLeave} }
 
 // End ends the chat.
-func End() Step { return Step{Do: DoEnd} }
+func End() Step { return Step{Do: doEnd} }
 
 // RequestFiles asks the customer for files.
-func RequestFiles(text string) Step { return Step{Do: DoRequestFiles, Text: text} }
+func RequestFiles(text string) Step { return Step{Do: doRequestFiles, Text: text} }
 
 // AwaitMessage waits for the customer's next message.
-func AwaitMessage() Step { return Step{Do: DoAwaitMessage} }
+func AwaitMessage() Step { return Step{Do: doAwaitMessage} }
 
 // AwaitFile waits for the customer's next upload.
-func AwaitFile() Step { return Step{Do: DoAwaitFile} }
+func AwaitFile() Step { return Step{Do: doAwaitFile} }
 
 // RequestScreenShare asks for the customer's screen and waits for the answer.
-func RequestScreenShare() Step { return Step{Do: DoScreenShare} }
+func RequestScreenShare() Step { return Step{Do: doScreenShare} }
 
 // EndScreenShare ends the screen share.
-func EndScreenShare() Step { return Step{Do: DoEndScreenShare} }
+func EndScreenShare() Step { return Step{Do: doEndScreenShare} }
 
 func (s Script) validate() error {
 	for i, st := range s {
 		switch st.Do {
-		case DoJoin, DoWait, DoEcho, DoTyping, DoRead, DoLeave, DoEnd, DoRequestFiles, DoAwaitMessage, DoAwaitFile, DoScreenShare, DoEndScreenShare:
-		case DoSay:
+		case doJoin, doWait, doEcho, doTyping, doRead, doLeave, doEnd, doRequestFiles, doAwaitMessage, doAwaitFile, doScreenShare, doEndScreenShare:
+		case doSay:
 			if st.Text == "" && st.Message == nil {
 				return fmt.Errorf("script step %d: say needs text or message: %w", i, ErrBadRequest)
 			}
-		case DoTransfer:
+		case doTransfer:
 			if st.To == "" {
 				return fmt.Errorf("script step %d: transfer needs to: %w", i, ErrBadRequest)
 			}
@@ -151,7 +154,7 @@ func (d *Desk) runScript(a *agent, chatID string) {
 			return
 		}
 		var err error
-		if st.Do != DoWait {
+		if st.Do != doWait {
 			err = join()
 		}
 		if err == nil {
@@ -181,16 +184,16 @@ func (d *Desk) scriptJoin(ctx context.Context, a *agent, chatID string) error {
 
 func (d *Desk) runStep(ctx context.Context, st Step, chatID string, cur cursor) error {
 	switch st.Do {
-	case DoJoin, DoWait:
+	case doJoin, doWait:
 		return nil
-	case DoSay:
+	case doSay:
 		m := servicedesk.TextResponse(st.Text)
 		if st.Message != nil {
 			m = *st.Message
 		}
 		_, err := d.AgentSay(ctx, chatID, m)
 		return err
-	case DoEcho:
+	case doEcho:
 		prefix := "echo: "
 		if st.Prefix != nil {
 			prefix = *st.Prefix
@@ -209,47 +212,47 @@ func (d *Desk) runStep(ctx context.Context, st Step, chatID string, cur cursor) 
 			}
 		}
 		return nil
-	case DoTyping:
+	case doTyping:
 		return d.AgentTyping(ctx, chatID, st.Typing == nil || *st.Typing)
-	case DoRead:
+	case doRead:
 		return d.AgentRead(ctx, chatID)
-	case DoTransfer:
+	case doTransfer:
 		d.mu.Lock()
 		target := d.agentByID(st.To)
 		d.mu.Unlock()
 		if target == nil {
 			return fmt.Errorf("transfer to %q: %w", st.To, ErrUnknownAgent)
 		}
-		if err := d.AgentTransfer(ctx, chatID, target.cfg.Profile); err != nil {
+		if err := d.agentTransfer(ctx, chatID, target.cfg.Profile); err != nil {
 			return err
 		}
 		return ErrChatEnded // this agent is done with the chat
-	case DoLeave:
-		if err := d.AgentLeave(ctx, chatID); err != nil {
+	case doLeave:
+		if err := d.agentLeave(ctx, chatID); err != nil {
 			return err
 		}
 		return ErrChatEnded
-	case DoEnd:
-		if err := d.AgentEnd(ctx, chatID); err != nil {
+	case doEnd:
+		if err := d.agentEnd(ctx, chatID); err != nil {
 			return err
 		}
 		return ErrChatEnded
-	case DoRequestFiles:
-		return d.AgentRequestFiles(ctx, chatID, st.Text)
-	case DoAwaitMessage:
+	case doRequestFiles:
+		return d.agentRequestFiles(ctx, chatID, st.Text)
+	case doAwaitMessage:
 		_, err := d.await(ctx, chatID, obsMessage, cur)
 		return err
-	case DoAwaitFile:
+	case doAwaitFile:
 		_, err := d.await(ctx, chatID, obsFile, cur)
 		return err
-	case DoScreenShare:
+	case doScreenShare:
 		if _, err := d.AgentRequestScreenShareAsync(ctx, chatID); err != nil {
 			return err
 		}
 		_, err := d.await(ctx, chatID, obsShare, cur)
 		return err
-	case DoEndScreenShare:
-		return d.AgentEndScreenShare(ctx, chatID)
+	case doEndScreenShare:
+		return d.agentEndScreenShare(ctx, chatID)
 	}
 	return fmt.Errorf("step %q: %w", st.Do, ErrBadRequest)
 }
@@ -261,10 +264,10 @@ func ParseScenario(b []byte) (Options, error) {
 	var o Options
 	dec := jsonStrictDecoder(b)
 	if err := dec.Decode(&o); err != nil {
-		return Options{}, fmt.Errorf("mockdesk: scenario: %v: %w", err, ErrBadJSON)
+		return Options{}, fmt.Errorf("mockdesk: scenario: %v: %w", err, errBadJSON)
 	}
 	if dec.More() {
-		return Options{}, fmt.Errorf("mockdesk: scenario: data after the JSON value: %w", ErrBadJSON)
+		return Options{}, fmt.Errorf("mockdesk: scenario: data after the JSON value: %w", errBadJSON)
 	}
 	for _, a := range o.Agents {
 		if err := a.Script.validate(); err != nil {

@@ -117,7 +117,7 @@ func TestScenarioFiles(t *testing.T) {
 		`{"average_handle_time":"soon"}`,
 		`{} x`,
 	} {
-		if _, err := ParseScenario([]byte(bad)); !errors.Is(err, ErrBadJSON) && !errors.Is(err, ErrBadRequest) {
+		if _, err := ParseScenario([]byte(bad)); !errors.Is(err, errBadJSON) && !errors.Is(err, ErrBadRequest) {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}

@@ -208,9 +208,9 @@ func (d *Desk) setWebhook(ctx context.Context, chatID, token, url string) error 
 	})
 }
 
-// SetDefaultWebhook sets the URL that gets the events of chats that
+// setDefaultWebhook sets the URL that gets the events of chats that
 // registered none ("" for none).
-func (d *Desk) SetDefaultWebhook(url string) error {
+func (d *Desk) setDefaultWebhook(url string) error {
 	if url != "" {
 		if err := checkWebhookURL(url); err != nil {
 			return fmt.Errorf("mockdesk: set default webhook: %w", err)
