@@ -127,20 +127,23 @@ func (c *Client) Do(ctx context.Context, op, method, path, bearer string, body, 
 	return nil
 }
 
-// Message reads an error body's message: the members APIs commonly put
-// it in (message, error_description, error, detail, errorCode), or the
-// body's start.
+// Message reads an error body's message: its first of message,
+// error_description, detail and error, after its errorCode (or code) when
+// it has one; else the body's start.
 func Message(b []byte) string {
 	var m map[string]any
 	if json.Unmarshal(b, &m) == nil {
-		var parts []string
-		for _, k := range []string{"errorCode", "code", "message", "error_description", "error", "detail"} {
+		code, _ := m["errorCode"].(string)
+		if code == "" {
+			code, _ = m["code"].(string)
+		}
+		for _, k := range []string{"message", "error_description", "detail", "error"} {
 			if s, ok := m[k].(string); ok && s != "" {
-				parts = append(parts, s)
+				return strings.TrimSpace(code + " " + s)
 			}
 		}
-		if len(parts) > 0 {
-			return strings.Join(parts, " ")
+		if code != "" {
+			return code
 		}
 	}
 	s := strings.TrimSpace(string(b))

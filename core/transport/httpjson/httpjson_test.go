@@ -69,10 +69,12 @@ func TestDo(t *testing.T) {
 
 func TestMessage(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"message":"Jwt is expired","errorCode":"UNAUTHORIZED"}`: "UNAUTHORIZED Jwt is expired",
-		`{"error":"invalid_grant","error_description":"expired"}`: "expired invalid_grant",
-		`not json`:    "not json",
-		`{"other":1}`: `{"other":1}`,
+		`{"message":"Jwt is expired","errorCode":"UNAUTHORIZED"}`:          "UNAUTHORIZED Jwt is expired",
+		`{"error":"invalid_grant","error_description":"expired"}`:          "expired",
+		`{"status":401,"error":"Unauthorized","message":"Jwt is expired"}`: "Jwt is expired",
+		`{"errorCode":"LIMIT"}`: "LIMIT",
+		`not json`:              "not json",
+		`{"other":1}`:           `{"other":1}`,
 	} {
 		if got := Message([]byte(body)); got != want {
 			t.Errorf("%s: %q, want %q", body, got, want)
