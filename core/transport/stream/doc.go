@@ -5,11 +5,13 @@
 // reconnecting WebSocket client (Socket: heartbeats, a single writer, a
 // lifetime per connection to recycle before a desk-announced expiry) held
 // in a SocketSlot, and a Recovery that puts the socket and the gap filler
-// together: it reports an outage once and its end after the fill.
+// together: it reports an outage once and its end after the fill. Calls
+// pairs requests sent over a socket with their answers by request id, and
+// a Gate holds requests until the current connection's login is answered.
 //
 // # Concurrency
 //
-// Deduper, Sequencer, GapFiller, Recovery and SocketSlot are safe for
+// Deduper, Sequencer, GapFiller, Recovery, SocketSlot, Calls and Gate are safe for
 // concurrent use. A Socket's Send and Close may be called from any
 // goroutine; its handlers run on its read goroutine, one at a time.
 //
