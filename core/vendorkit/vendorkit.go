@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/actioncable"
 	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/transport/sse"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
@@ -25,6 +26,9 @@ type Chat struct {
 	// Stream its SSE stream, for vendors that push events that way.
 	Socket stream.SocketSlot
 	Stream lifetime.Slot[*sse.Stream]
+	// Cable holds its ActionCable subscription, for vendors on Rails'
+	// ActionCable (Chatwoot).
+	Cable lifetime.Slot[*actioncable.Client]
 	// AgentTyping shows the agent typing; Begin wires it to the callback.
 	AgentTyping lifetime.Indicator
 
@@ -104,6 +108,7 @@ func (c *Chat) Finish() {
 func (c *Chat) stopConnections() {
 	c.Socket.Stop(&c.Life)
 	c.Stream.Stop(&c.Life)
+	c.Cable.Stop(&c.Life)
 }
 
 // EndedByDesk applies the one rule for a chat the desk ended (the agent
@@ -155,6 +160,7 @@ func (c *Chat) OpenSocket(config func() stream.SocketConfig) error {
 func (c *Chat) Close() (first bool) {
 	c.Socket.Close()
 	c.Stream.Close()
+	c.Cable.Close()
 	c.AgentTyping.Stop()
 	return c.Life.Close()
 }

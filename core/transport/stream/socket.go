@@ -75,6 +75,7 @@ type Socket struct {
 	mu        sync.Mutex
 	connected bool
 	closed    bool
+	cur       *websocket.Conn // the live connection, for Drop
 }
 
 type outFrame struct {
@@ -141,6 +142,19 @@ func (s *Socket) Send(ctx context.Context, frame []byte) error {
 		return ErrSocketClosed
 	case <-ctx.Done():
 		return fmt.Errorf("stream: send: %w", ctx.Err())
+	}
+}
+
+// Drop cuts the live connection without a close frame, as a network
+// failure would, so that the socket reconnects: for a protocol's own
+// watchdog (an application heartbeat that stopped while the transport's
+// pongs still come). It does nothing while no connection is up.
+func (s *Socket) Drop() {
+	s.mu.Lock()
+	c := s.cur
+	s.mu.Unlock()
+	if c != nil {
+		_ = c.NetConn().Close()
 	}
 }
 
@@ -247,6 +261,14 @@ func (s *Socket) open(conn *websocket.Conn, first bool) error {
 
 // serve runs one connection: a read goroutine, and writes here.
 func (s *Socket) serve(conn *websocket.Conn) error {
+	s.mu.Lock()
+	s.cur = conn
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.cur = nil
+		s.mu.Unlock()
+	}()
 	readErr := make(chan error, 1)
 	deadline := func() { _ = conn.SetReadDeadline(time.Now().Add(s.cfg.PongWait)) }
 	deadline()
