@@ -35,7 +35,7 @@ func (p *podmanCLI) must(args ...string) string {
 
 // sandboxRunFlags are what podman run needs where the container runtime
 // may not set resource limits or use a hybrid cgroup tree (crun refuses
-// both; some sandboxes, such as the one this project is developed in,
+// both, saying "setrlimit"; runc says "error setting rlimit"; some sandboxes, such as the one this project is developed in,
 // have them): runc, and limits no higher than the current ones.
 var sandboxRunFlags = []string{"--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"}
 
@@ -57,7 +57,7 @@ func (p *podmanCLI) start(name, image, volume string, args ...string) string {
 		switch {
 		case attempt < 3 && strings.Contains(out, "address already in use"):
 			continue // the free port was taken meanwhile
-		case len(p.global) == 0 && (strings.Contains(out, "setrlimit") || strings.Contains(out, "cgroups in hybrid mode")):
+		case len(p.global) == 0 && (strings.Contains(out, "rlimit") || strings.Contains(out, "cgroups in hybrid mode")):
 			if _, lerr := exec.LookPath("runc"); lerr != nil {
 				p.t.Fatalf("podman run: %s; this machine needs runc (apt-get install -y runc)", out)
 			}
