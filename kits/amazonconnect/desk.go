@@ -134,23 +134,27 @@ func connectTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:0
 // StartChat starts a chat contact (StartChatContact, SigV4) and connects
 // the customer participant (CreateParticipantConnection, then the
 // WebSocket, subscribed to aws/chat).
-func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, _ servicedesk.StartChatOptions) error {
+func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, opts servicedesk.StartChatOptions) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	cfg := d.k.cfg
-	attrs := map[string]string{}
-	for k, v := range cfg.Attributes {
-		attrs[k] = v
-	}
+	h := opts.Handoff
 	summary, data, _ := connectMessage.Handoff()
-	maps.Copy(attrs, data)
-	if summary != "" {
-		attrs[cfg.SummaryAttribute] = summary
+	if len(data) > 0 {
+		// A host without a hand-off: the connect message's additional_data
+		// routes, under the hand-off's own attributes.
+		merged := maps.Clone(data)
+		maps.Copy(merged, h.Attributes)
+		h.Attributes = merged
+	}
+	attrs, dropped := contactAttributes(cfg, h, summary)
+	if dropped > 0 {
+		d.log.Warn("amazonconnect: hand-off attributes left out: Connect takes 32 KiB of contact attributes", "left_out", dropped)
 	}
 	in := &connect.StartChatContactInput{
 		InstanceId:                     aws.String(cfg.InstanceID),
 		ContactFlowId:                  aws.String(cfg.ContactFlowID),
-		ParticipantDetails:             &types.ParticipantDetails{DisplayName: aws.String(cfg.DisplayName)},
+		ParticipantDetails:             &types.ParticipantDetails{DisplayName: aws.String(displayName(cfg, h))},
 		Attributes:                     attrs,
 		ClientToken:                    aws.String(randomToken()),
 		SupportedMessagingContentTypes: []string{wire.CTTextPlain, wire.CTTextMarkdown, wire.CTInteractive},
