@@ -77,12 +77,6 @@ func ExampleScript() {
 	// Output: true active
 }
 
-// Webhook deliveries carry Deskbridge-Signature: t=…,v1=hex(HMAC-SHA256(secret, "t.body")).
-func ExampleSignWebhook() {
-	fmt.Println(mockdesk.SignWebhook([]byte("whsec_example"), time.Unix(1767225600, 0), []byte(`{"id":"evt_ch_1_1"}`)))
-	// Output: t=1767225600,v1=f6bdb3c9178888483598d3aa83682e612ad70dcbd23f0a167daca4f537e32761
-}
-
 // Faults are deterministic from a seed; forced ones hit the next requests.
 func ExampleDesk_InjectFault() {
 	desk, _ := mockdesk.New(mockdesk.Options{})

@@ -3,9 +3,6 @@ package mockdesk
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -14,30 +11,8 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 )
-
-// Webhook headers.
-const (
-	// SignatureHeader carries "t=<unix seconds>,v1=<hex HMAC-SHA256 of
-	// "<unix seconds>.<raw body>">". Receivers recompute it over the raw
-	// body, compare in constant time and reject timestamps more than five
-	// minutes from their clock.
-	SignatureHeader = "Deskbridge-Signature"
-	// EventIDHeader repeats the event id, for dedupe before parsing.
-	EventIDHeader = "Deskbridge-Event-Id"
-	// AttemptHeader counts delivery attempts of this event, from 1.
-	AttemptHeader = "Deskbridge-Delivery-Attempt"
-)
-
-// SignWebhook returns the SignatureHeader value for body sent at t.
-func SignWebhook(secret []byte, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
-}
 
 // webhooks delivers each chat's events in order, one delivery at a time
 // per chat, retrying each until the receiver answers 2xx or the desk
@@ -178,9 +153,9 @@ func (h *webhooks) post(url, eventID string, attempt int, body []byte) (int, tim
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "mock-desk")
-	req.Header.Set(SignatureHeader, SignWebhook(h.secret, time.Now(), body))
-	req.Header.Set(EventIDHeader, eventID)
-	req.Header.Set(AttemptHeader, strconv.Itoa(attempt))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(h.secret, time.Now(), body))
+	req.Header.Set(webhook.EventIDHeader, eventID)
+	req.Header.Set(webhook.AttemptHeader, strconv.Itoa(attempt))
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return 0, 0, fmt.Errorf("webhook %s: %w", eventID, err)

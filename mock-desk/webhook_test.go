@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 )
 
 // verifySignature is the receiver side of the documented scheme, written
@@ -80,7 +81,7 @@ func newReceiver(t *testing.T, secret []byte) *receiver {
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	if err := verifySignature(r.secret, req.Header.Get(SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
+	if err := verifySignature(r.secret, req.Header.Get(webhook.SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
 		r.mu.Lock()
 		r.rejected++
 		r.mu.Unlock()
@@ -88,11 +89,11 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var e deskproto.Event
-	if err := json.Unmarshal(body, &e); err != nil || e.ID != req.Header.Get(EventIDHeader) {
+	if err := json.Unmarshal(body, &e); err != nil || e.ID != req.Header.Get(webhook.EventIDHeader) {
 		http.Error(w, "bad event", http.StatusBadRequest)
 		return
 	}
-	attempt, _ := strconv.Atoi(req.Header.Get(AttemptHeader))
+	attempt, _ := strconv.Atoi(req.Header.Get(webhook.AttemptHeader))
 	r.mu.Lock()
 	r.attempts[e.ID] = append(r.attempts[e.ID], attempt)
 	fail := attempt <= r.failFirst
@@ -142,12 +143,12 @@ func TestWebhookSignatureVerification(t *testing.T) {
 	secret := []byte("s3cret")
 	body := []byte(`{"id":"evt_1"}`)
 	now := time.Unix(1_800_000_000, 0)
-	good := SignWebhook(secret, now, body)
+	good := webhook.Sign(secret, now, body)
 	if err := verifySignature(secret, good, body, now.Add(4*time.Minute), 5*time.Minute); err != nil {
 		t.Fatalf("good signature: %v", err)
 	}
 	// The documented example in docs/desk-protocol.md.
-	if got := SignWebhook([]byte("whsec_example"), time.Unix(1767225600, 0), []byte(`{"id":"evt_ch_1_1"}`)); got != "t=1767225600,v1=f6bdb3c9178888483598d3aa83682e612ad70dcbd23f0a167daca4f537e32761" {
+	if got := webhook.Sign([]byte("whsec_example"), time.Unix(1767225600, 0), []byte(`{"id":"evt_ch_1_1"}`)); got != "t=1767225600,v1=f6bdb3c9178888483598d3aa83682e612ad70dcbd23f0a167daca4f537e32761" {
 		t.Errorf("documented example signature: %s", got)
 	}
 	bad := []struct {
@@ -157,7 +158,7 @@ func TestWebhookSignatureVerification(t *testing.T) {
 		at     time.Time
 	}{
 		{"tampered body", good, []byte(`{"id":"evt_2"}`), now},
-		{"wrong secret", SignWebhook([]byte("other"), now, body), body, now},
+		{"wrong secret", webhook.Sign([]byte("other"), now, body), body, now},
 		{"stale", good, body, now.Add(5*time.Minute + time.Second)},
 		{"from the future", good, body, now.Add(-6 * time.Minute)},
 		{"malformed", "v1=abc", body, now},

@@ -10,9 +10,6 @@ import (
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
 )
 
-// EventIDHeader carries a delivery's event id.
-const EventIDHeader = "Deskbridge-Event-Id"
-
 // WebhookHandler receives the desk's event deliveries: it checks the
 // signature over the raw body and its timestamp window (in constant time,
 // against every configured secret), drops redeliveries by event id, and
@@ -54,7 +51,7 @@ func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		webhookError(w, http.StatusBadRequest, "bad_json", err.Error())
 		return
 	}
-	if id := r.Header.Get(EventIDHeader); id != "" && id != ev.ID {
+	if id := r.Header.Get(webhook.EventIDHeader); id != "" && id != ev.ID {
 		webhookError(w, http.StatusBadRequest, "bad_request", "the event id header does not match the body")
 		return
 	}

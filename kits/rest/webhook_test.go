@@ -45,7 +45,7 @@ func post(h http.Handler, body, sig, eventID string) *httptest.ResponseRecorder 
 		req.Header.Set(webhook.SignatureHeader, sig)
 	}
 	if eventID != "" {
-		req.Header.Set(rest.EventIDHeader, eventID)
+		req.Header.Set(webhook.EventIDHeader, eventID)
 	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)

@@ -11,8 +11,15 @@ import (
 	"time"
 )
 
-// SignatureHeader is the header that carries a webhook signature.
-const SignatureHeader = "Deskbridge-Signature"
+// The headers of a desk protocol webhook delivery.
+const (
+	// SignatureHeader carries the delivery's signature (Sign).
+	SignatureHeader = "Deskbridge-Signature"
+	// EventIDHeader repeats the event id, for dedupe before parsing.
+	EventIDHeader = "Deskbridge-Event-Id"
+	// AttemptHeader counts delivery attempts of this event, from 1.
+	AttemptHeader = "Deskbridge-Delivery-Attempt"
+)
 
 // Errors from Verify.
 var (
