@@ -53,6 +53,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/deskbridge/deskbridge/kits/salesforce v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/twilio v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/kits/zendesk v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/stores/bolt v0.0.0
 	github.com/deskbridge/deskbridge/stores/redis v0.0.0
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
@@ -74,3 +75,5 @@ replace github.com/deskbridge/deskbridge/stores/redis => ../../stores/redis
 replace github.com/deskbridge/deskbridge/kits/salesforce => ../../kits/salesforce
 
 replace github.com/deskbridge/deskbridge/kits/twilio => ../../kits/twilio
+
+replace github.com/deskbridge/deskbridge/kits/zendesk => ../../kits/zendesk

@@ -111,7 +111,7 @@ func TestServeErrorsNameWhatWasSet(t *testing.T) {
 	bad := file("bad.json", "{\"kit\": \"rest\",\n \"desk_url\": http://d}")
 	secret := file("secret.json", `{"desk_url": "http://d", "token_secret": "x"}`)
 	origins := file("origins.json", `{"desk_url": "http://d", "allowed_origins": "https://a.example"}`)
-	zen := file("zen.json", `{"kit": "zendesk"}`)
+	zen := file("zen.json", `{"kit": "nosuchkit"}`)
 	burst := file("burst.json", `{"desk_url": "http://d", "limits": {"burst": "7"}}`)
 	for _, tc := range []struct {
 		name string
@@ -119,9 +119,9 @@ func TestServeErrorsNameWhatWasSet(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{"unknown kit flag", []string{"--kit", "zendesk"}, nil, []string{`unknown kit "zendesk" (from --kit); known: websocket, rest, polling, amazonconnect, genesys`}},
-		{"unknown kit variable", nil, map[string]string{"DESKBRIDGE_KIT": "zendesk"}, []string{`unknown kit "zendesk" (from DESKBRIDGE_KIT)`}},
-		{"unknown kit in the file", []string{"--config", zen}, nil, []string{`unknown kit "zendesk" (from member "kit" of ` + zen + `)`}},
+		{"unknown kit flag", []string{"--kit", "nosuchkit"}, nil, []string{`unknown kit "nosuchkit" (from --kit); known: websocket, rest, polling, amazonconnect, genesys`}},
+		{"unknown kit variable", nil, map[string]string{"DESKBRIDGE_KIT": "nosuchkit"}, []string{`unknown kit "nosuchkit" (from DESKBRIDGE_KIT)`}},
+		{"unknown kit in the file", []string{"--config", zen}, nil, []string{`unknown kit "nosuchkit" (from member "kit" of ` + zen + `)`}},
 		{"no desk URL", nil, nil, []string{"kit websocket needs the desk's URL: set --desk-url, DESKBRIDGE_DESK_URL or the config-file member \"desk_url\""}},
 		{"connect settings", []string{"--kit", "amazonconnect"}, nil, []string{"kit amazonconnect: set DESKBRIDGE_CONNECT_INSTANCE_ID", "DESKBRIDGE_CONNECT_CONTACT_FLOW_ID"}},
 		{"genesys settings", []string{"--kit", "genesys"}, nil, []string{"kit genesys: set DESKBRIDGE_GENESYS_DEPLOYMENT_ID"}},
@@ -159,7 +159,7 @@ func TestServeErrorsNameWhatWasSet(t *testing.T) {
 		})
 	}
 	// The kit is checked first: an unknown kit is the only error.
-	_, err := loadServeConfig([]string{"--kit", "zendesk", "--desk-url", "ftp://x"}, io.Discard, func(string) string { return "" })
+	_, err := loadServeConfig([]string{"--kit", "nosuchkit", "--desk-url", "ftp://x"}, io.Discard, func(string) string { return "" })
 	if err == nil || strings.Contains(err.Error(), "desk URL") {
 		t.Errorf("unknown kit with a bad URL: %v", err)
 	}

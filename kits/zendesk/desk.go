@@ -105,6 +105,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	h := handoffOf(connectMessage, opts, d.session)
+	d.k.pointWebhook(ctx)
 	d.leave()
 	d.update(func(s *saved) { *s = saved{} })
 	d.Begin(false)
@@ -207,6 +208,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	if st.ConversationID == "" {
 		return false, nil
 	}
+	d.k.pointWebhook(ctx)
 	var conv struct{ Conversation wire.Conversation }
 	err := d.k.call(ctx, request{op: "get conversation", method: http.MethodGet, path: d.path(""), out: &conv, safe: true, health: &d.health})
 	if gone(err) {

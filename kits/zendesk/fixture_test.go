@@ -410,6 +410,25 @@ func TestAnonymousCustomerAndLongTranscript(t *testing.T) {
 	assert.NotContains(t, pm, "dataCapture.systemField.requester.email")
 }
 
+func TestWebhookPointedHere(t *testing.T) {
+	w := newWorld(t, func(c *zendesk.Config) {
+		c.WebhookURL, c.IntegrationID, c.WebhookID = "https://bridge.example.com/desk/webhook", "5f11a650e4e987667c2051d1", "5f4eaef81e3dcc117c7ba48a"
+	})
+	route := "PATCH /integrations/5f11a650e4e987667c2051d1/webhooks/5f4eaef81e3dcc117c7ba48a"
+	w.api.route(http.MethodPatch, base+"/integrations/5f11a650e4e987667c2051d1/webhooks/5f4eaef81e3dcc117c7ba48a", func(req map[string]any) (int, any) {
+		return 200, map[string]any{"webhook": map[string]any{"id": "5f4eaef81e3dcc117c7ba48a", "version": "v2", "target": req["target"], "triggers": req["triggers"], "secret": "8564b3e6a8b20a4bdb68b05ce9bc5936"}}
+	})
+	w.api.failNext(route, 404)
+	w.start(t, servicedesk.Handoff{}) // not pointed: the chat goes on, tried again next time
+	w.start(t, servicedesk.Handoff{})
+	w.start(t, servicedesk.Handoff{})
+	assert.Equal(t, 2, w.api.countCalls(route), "tried until it worked, then not again")
+	got := w.api.bodies[route]
+	require.Len(t, got, 2)
+	assert.Equal(t, "https://bridge.example.com/desk/webhook", got[1]["target"])
+	assert.Equal(t, []any{"conversation:message", "conversation:typing", "switchboard:passControl", "switchboard:passControl:failure", "switchboard:releaseControl", "conversation:remove"}, got[1]["triggers"])
+}
+
 func TestUserThatExistsIsFound(t *testing.T) {
 	w := newWorld(t, nil)
 	w.api.failNext("POST /users", http.StatusConflict)

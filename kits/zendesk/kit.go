@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
+	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
 
 // Name is the desk name the kit reports (Carbon's getName).
@@ -49,6 +51,14 @@ type Config struct {
 	WebhookSecrets []string
 	// MaxWebhookBytes bounds a webhook body. Default 1 MiB.
 	MaxWebhookBytes int64
+	// WebhookURL, IntegrationID and WebhookID, when all set, make the kit
+	// point the custom integration's webhook at WebhookURL (Update
+	// Webhook, with the triggers the kit reads) before its first chat, so
+	// that a server whose address changed need not be configured again in
+	// Admin Center.
+	WebhookURL    string
+	IntegrationID string
+	WebhookID     string
 
 	// HandoffTo is the switchboard integration passControl makes active:
 	// an id, a name or an integration type. Default AgentWorkspace.
@@ -106,8 +116,9 @@ type Kit struct {
 
 	desks vendorkit.Desks[*desk]
 
-	mu    sync.Mutex
-	chats map[string]*desk // by conversation id
+	mu      sync.Mutex
+	chats   map[string]*desk // by conversation id
+	pointed bool             // the webhook points at WebhookURL
 }
 
 // New checks cfg and returns a Kit. It does no network work.
@@ -178,6 +189,35 @@ func (k *Kit) Close() error {
 	err := k.desks.Close()
 	k.cfg.HTTPClient.CloseIdleConnections()
 	return err
+}
+
+// Triggers are the webhook triggers the kit reads.
+var Triggers = []string{wire.EventMessage, wire.EventTyping, wire.EventPassControl, wire.EventPassControlFail, wire.EventReleaseControl, wire.EventRemove}
+
+// pointWebhook points the integration's webhook at Config.WebhookURL, once
+// it succeeded; a failure is logged (the webhook may point here already)
+// and tried again at the next chat.
+func (k *Kit) pointWebhook(ctx context.Context) {
+	c := k.cfg
+	if c.WebhookURL == "" || c.IntegrationID == "" || c.WebhookID == "" {
+		return
+	}
+	k.mu.Lock()
+	done := k.pointed
+	k.mu.Unlock()
+	if done {
+		return
+	}
+	err := k.call(ctx, request{op: "update webhook", method: http.MethodPatch, safe: true,
+		path: "/integrations/" + url.PathEscape(c.IntegrationID) + "/webhooks/" + url.PathEscape(c.WebhookID),
+		body: map[string]any{"target": c.WebhookURL, "triggers": Triggers}})
+	if err != nil {
+		k.log.Warn("zendesk: the webhook could not be pointed at this server", "url", c.WebhookURL, "err", err)
+		return
+	}
+	k.mu.Lock()
+	k.pointed = true
+	k.mu.Unlock()
 }
 
 // follow routes conversation id's events to d.

@@ -47,7 +47,7 @@ type Options struct {
 
 // The switchboard's two integrations.
 var (
-	integration    = switchboardIntegration{ID: "5eecde2dcdbffb08f5c3ed37", Name: "deskbridge", IntegrationID: "5f11a650e4e987667c2051d1", IntegrationType: "custom"}
+	integration    = switchboardIntegration{ID: "5eecde2dcdbffb08f5c3ed37", Name: "deskbridge", IntegrationID: IntegrationID, IntegrationType: "custom"}
 	agentWorkspace = switchboardIntegration{ID: "5eecde2dcdbffb08f5c3ed38", Name: "zd-agentWorkspace", IntegrationType: "zd:agentWorkspace"}
 )
 
@@ -106,6 +106,7 @@ func New(d *mockdesk.Desk, opts Options) *Face {
 	mux.HandleFunc("POST "+api+"/conversations/{conv}/passControl", f.api(f.conv(f.passControl)))
 	mux.HandleFunc("POST "+api+"/conversations/{conv}/releaseControl", f.api(f.conv(f.releaseControl)))
 	mux.HandleFunc("POST "+api+"/attachments", f.api(f.uploadAttachment))
+	mux.HandleFunc("PATCH "+api+"/integrations/{integration}/webhooks/{webhook}", f.api(f.updateWebhook))
 	mux.HandleFunc("GET /sc/attachments/v2/{id}/{name}", f.media)
 	mux.Handle("/", d)
 	f.mux = mux
@@ -120,6 +121,40 @@ func (f *Face) SetWebhookURL(url string) {
 	f.mu.Lock()
 	f.webhookURL = url
 	f.mu.Unlock()
+}
+
+// WebhookID is the id of the custom integration's one webhook, and
+// IntegrationID the integration's.
+const (
+	WebhookID     = "5f4eaef81e3dcc117c7ba48a"
+	IntegrationID = "5f11a650e4e987667c2051d1"
+)
+
+// updateWebhook is Update Webhook: its target (and triggers) change.
+func (f *Face) updateWebhook(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("integration") != IntegrationID || r.PathValue("webhook") != WebhookID {
+		apiError(w, http.StatusNotFound, "not_found", "Resource not found")
+		return
+	}
+	var body struct {
+		Target   string   `json:"target"`
+		Triggers []string `json:"triggers"`
+	}
+	if !decode(w, r, &body) {
+		return
+	}
+	if u, err := url.Parse(body.Target); body.Target != "" && (err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https")) {
+		apiError(w, http.StatusBadRequest, "bad_request", "target must be an http or https URL")
+		return
+	}
+	f.mu.Lock()
+	if body.Target != "" {
+		f.webhookURL = body.Target
+	}
+	target := f.webhookURL
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"webhook": map[string]any{"id": WebhookID, "version": "v2", "target": target,
+		"triggers": body.Triggers, "secret": f.opts.WebhookSecret, "includeFullUser": false, "includeFullSource": false}})
 }
 
 // WebhookSecret is the webhook's shared secret (X-API-Key).

@@ -94,7 +94,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 func (o *outbox) deliver(ctx context.Context, ev map[string]any, firstFails bool) bool {
 	f := o.f
 	body, err := json.Marshal(map[string]any{"app": map[string]string{"id": f.opts.AppID},
-		"webhook": map[string]string{"id": "5f4eaef81e3dcc117c7ba48a", "version": "v2"}, "events": []any{ev}})
+		"webhook": map[string]string{"id": WebhookID, "version": "v2"}, "events": []any{ev}})
 	if err != nil {
 		return false
 	}
