@@ -1,12 +1,11 @@
 package amazonconnect
 
 import (
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 )
 
 // Amazon Connect's documented limits (StartChatContact): up to 32,768
@@ -16,18 +15,7 @@ import (
 const (
 	maxAttributeBytes   = 32768
 	maxDisplayNameBytes = 256
-)
-
-// Contact attributes the hand-off fills (see README.md).
-const (
-	attrCustomerID       = "customer_id"
-	attrCustomerName     = "customer_name"
-	attrCustomerEmail    = "customer_email"
-	attrCustomerLocale   = "customer_locale"
-	attrCustomerVerified = "customer_verified"
-	attrTranscript       = "bot_transcript"
-	prefixClaim          = "customer_"
-	prefixUnverified     = "unverified_"
+	attrTranscript      = "bot_transcript"
 )
 
 // displayName is the customer participant's name: the verified
@@ -40,96 +28,40 @@ func displayName(cfg Config, h servicedesk.Handoff) string {
 }
 
 // contactAttributes are the contact's attributes for a hand-off, within
-// Connect's 32 KiB: first the kit's own and the routing attributes, then
-// the verified customer, the summary, the user's unverified claims, and
-// last the bot transcript, cut to what room is left (its newest turns
-// kept). What does not fit is left out, never the hand-off refused;
-// dropped counts the attributes left out.
+// Connect's 32 KiB: the kit's own, then the hand-off's (vendorkit's
+// order), and last the bot transcript in the room left, its newest turns
+// kept. What does not fit is cut or left out (dropped counts it), never
+// the hand-off refused.
 func contactAttributes(cfg Config, h servicedesk.Handoff, summary string) (attrs map[string]string, dropped int) {
-	attrs = map[string]string{}
-	used := 0
-	put := func(k, v string) {
-		k = attributeKey(k)
-		if k == "" {
-			return
-		}
-		if old, ok := attrs[k]; ok {
-			used -= len(k) + len(old)
-		}
-		if used+len(k)+len(v) > maxAttributeBytes {
-			room := maxAttributeBytes - used - len(k)
-			if room < 64 {
-				dropped++
-				return
-			}
-			v = servicedesk.Truncate(v, room)
-		}
-		attrs[k] = v
-		used += len(k) + len(v)
+	a := &vendorkit.Attributes{MaxBytes: maxAttributeBytes, Key: attributeKey}
+	for k, v := range cfg.Attributes {
+		a.Put(k, v)
 	}
-	for _, src := range []map[string]string{cfg.Attributes, h.Attributes} {
-		for _, k := range slices.Sorted(maps.Keys(src)) {
-			put(k, src[k])
-		}
-	}
-	if c := h.Customer; c != nil {
-		put(attrCustomerID, c.ID)
-		put(attrCustomerVerified, "true")
-		for k, v := range map[string]string{attrCustomerName: c.Name, attrCustomerEmail: c.Email, attrCustomerLocale: c.Locale} {
-			if v != "" {
-				put(k, v)
-			}
-		}
-		for _, k := range slices.Sorted(maps.Keys(c.Claims)) {
-			put(prefixClaim+k, c.Claims[k])
-		}
-	}
-	if summary == "" {
-		summary = h.Summary
-	}
-	if summary != "" {
-		put(cfg.SummaryAttribute, summary)
-	}
-	for _, k := range slices.Sorted(maps.Keys(h.Unverified)) {
-		put(prefixUnverified+k, h.Unverified[k])
-	}
+	a.PutHandoff(h, cfg.SummaryAttribute, summary)
 	if len(h.Transcript) > 0 {
-		room := maxAttributeBytes - used - len(attrTranscript)
-		if t := transcriptText(h, room); t != "" {
-			put(attrTranscript, t)
+		if t := transcriptText(h, a.Room(attrTranscript)); t != "" {
+			a.Put(attrTranscript, t)
 		} else {
-			dropped++
+			a.Dropped++
 		}
 	}
-	return attrs, dropped
+	return a.Map(), a.Dropped
 }
 
-// transcriptText is the bot transcript as lines "user: …" / "bot: …",
-// oldest first, within max bytes: the newest turns that fit, after a line
-// saying how many earlier ones are left out.
+// transcriptText is the bot transcript, one line per turn, within max
+// bytes: the newest turns that fit, after a line saying how many earlier
+// ones are left out.
 func transcriptText(h servicedesk.Handoff, max int) string {
 	var head string
 	if h.TranscriptUnverified {
 		head = "(as the customer's browser reported it)\n"
 	}
-	lines := make([]string, 0, len(h.Transcript))
-	size := len(head)
-	i := len(h.Transcript) - 1
-	for ; i >= 0; i-- {
-		t := h.Transcript[i]
-		line := t.From + ": " + strings.ReplaceAll(t.Text, "\n", " ")
-		if size+len(line)+1 > max-40 { // room for the "left out" line
-			break
-		}
-		lines = append(lines, line)
-		size += len(line) + 1
-	}
+	lines, omitted := vendorkit.TranscriptLines(h, max-len(head)-40, 0) // room for the "left out" line
 	if len(lines) == 0 {
 		return ""
 	}
-	slices.Reverse(lines)
-	if n := i + 1 + h.TranscriptOmitted; n > 0 {
-		head += "[" + strconv.Itoa(n) + " earlier messages left out]\n"
+	if omitted > 0 {
+		head += "[" + strconv.Itoa(omitted) + " earlier messages left out]\n"
 	}
 	return head + strings.Join(lines, "\n")
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"strconv"
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -101,16 +102,19 @@ func (d *desk) token() string {
 // StartChat configures a new guest session (a fresh token) and starts the
 // conversation with a Presence Join event carrying the summary as a custom
 // attribute, as the SDKs' autostart does.
-func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, _ servicedesk.StartChatOptions) error {
+func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.MessageResponse, opts servicedesk.StartChatOptions) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
+	h := opts.Handoff
 	summary, data, _ := connectMessage.Handoff()
-	attrs := maps.Clone(data)
-	if summary != "" {
-		if attrs == nil {
-			attrs = map[string]string{}
-		}
-		attrs[d.k.cfg.SummaryAttribute] = summary
+	if len(data) > 0 {
+		merged := maps.Clone(data)
+		maps.Copy(merged, h.Attributes)
+		h.Attributes = merged
+	}
+	attrs, dropped := customAttributes(d.k.cfg, h, summary)
+	if dropped > 0 {
+		d.log.Warn("genesys: hand-off attributes left out: custom attributes take 2 KB", "left_out", dropped)
 	}
 	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
@@ -136,6 +140,15 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	}
 	if _, err := d.request(ctx, "autostart", map[string]any{"action": "onMessage", "message": join}, false); err != nil {
 		return err
+	}
+	// The bot transcript as the opening messages, for the agent to read
+	// first; a failure costs the transcript, not the chat.
+	for i, text := range transcriptMessages(h) {
+		msg := map[string]any{"type": "Text", "text": text, "metadata": map[string]string{"customMessageId": "handoff-" + strconv.Itoa(i+1)}}
+		if _, err := d.request(ctx, "onMessage", map[string]any{"action": "onMessage", "message": msg}, false); err != nil {
+			d.log.Warn("genesys: the bot transcript could not be sent", "err", err)
+			break
+		}
 	}
 	return nil
 }
