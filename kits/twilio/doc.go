@@ -57,7 +57,7 @@
 //
 // # Errors
 //
-// Twilio's error answers are *Error, matching servicedesk.ErrRateLimited,
-// ErrChatNotFound, ErrUnavailable or ErrRejected with errors.Is; New fails
-// on a missing or malformed setting.
+// Twilio's error answers are *httpjson.Error (Twilio's message in it),
+// matching servicedesk.ErrRateLimited, ErrChatNotFound, ErrUnavailable or
+// ErrRejected with errors.Is; New fails on a missing or malformed setting.
 package twilio

@@ -37,6 +37,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/kits/twilio"
 )
@@ -510,9 +511,10 @@ func TestSendMessageRefused(t *testing.T) {
 		httpmock.NewStringResponder(400, twilioError(400, 50511, "Message body is too long")))
 	err := w.desk.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest("x"), "msg-2", servicedesk.AdditionalDataToAgent{})
 	require.ErrorIs(t, err, servicedesk.ErrRejected)
-	var te *twilio.Error
+	var te *httpjson.Error
 	require.ErrorAs(t, err, &te)
-	assert.Equal(t, 50511, te.Code)
+	assert.Equal(t, 400, te.Status)
+	assert.Equal(t, "Message body is too long", te.Message, "Twilio's message")
 }
 
 func TestLongMessageSplit(t *testing.T) {

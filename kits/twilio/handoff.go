@@ -90,7 +90,7 @@ func (d *desk) createConversation(ctx context.Context, h servicedesk.Handoff) (w
 	var conv wire.Conversation
 	base := d.k.cfg.ConversationsURL + "/v1/Conversations"
 	err := d.k.send(ctx, call{op: "create conversation", method: http.MethodPost, url: base, form: form}, &conv, nil)
-	if hasCode(err, codeConversationExists) {
+	if conflict(err) {
 		// A retry of a create whose answer was lost: the unique name finds it.
 		err = d.k.send(ctx, call{op: "fetch conversation", method: http.MethodGet, url: base + "/" + unique}, &conv, nil)
 	}
@@ -102,7 +102,7 @@ func (d *desk) addCustomer(ctx context.Context, conv, identity string, h service
 	form := url.Values{"Identity": {identity}, "Attributes": {jsonString(attrs)}}
 	var p wire.Participant
 	err := d.k.send(ctx, call{op: "add participant", method: http.MethodPost, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + conv + "/Participants", form: form}, &p, nil)
-	if hasCode(err, codeParticipantExists) {
+	if conflict(err) {
 		parts, lerr := d.listParticipants(ctx, conv)
 		if lerr != nil {
 			return p, lerr

@@ -3,6 +3,7 @@ package twilio
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
@@ -106,12 +108,12 @@ type Config struct {
 // Kit makes Twilio Flex desks, one customer identity per chat, and routes
 // the webhooks of every conversation to its desk.
 type Kit struct {
-	cfg        Config
-	user, pass string
-	tokens     []string
-	hookURL    *url.URL
-	log        *slog.Logger
-	seen       *stream.Deduper
+	cfg     Config
+	api     *httpjson.Client
+	tokens  []string
+	hookURL *url.URL
+	log     *slog.Logger
+	seen    *stream.Deduper
 
 	desks  vendorkit.Desks[*desk]
 	routes webhook.Router[wire.Event] // by conversation sid
@@ -151,12 +153,14 @@ func New(cfg Config) (*Kit, error) {
 		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 30 * time.Second}
 	}
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
-	k := &Kit{cfg: cfg, user: cfg.AccountSID, pass: cfg.AuthToken, hookURL: u, log: cfg.Logger.With("kit", "twilio"),
+	user, pass := cfg.AccountSID, cfg.AuthToken
+	if cfg.APIKeySID != "" {
+		user, pass = cfg.APIKeySID, cfg.APIKeySecret
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+	k := &Kit{cfg: cfg, api: &httpjson.Client{Name: "twilio", HTTP: cfg.HTTPClient, Header: http.Header{"Authorization": {basic}}}, hookURL: u, log: cfg.Logger.With("kit", "twilio"),
 		seen: stream.NewDeduper(1 << 16)}
 	k.routes.Elsewhere = cfg.Elsewhere
-	if cfg.APIKeySID != "" {
-		k.user, k.pass = cfg.APIKeySID, cfg.APIKeySecret
-	}
 	k.tokens = []string{cfg.AuthToken}
 	if cfg.SecondaryAuthToken != "" {
 		k.tokens = append(k.tokens, cfg.SecondaryAuthToken)

@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,10 +46,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 			form.Set("MediaSid", media[i])
 		}
 		if _, err := d.post(ctx, form, messageID, i); err != nil {
-			why := cantSend
-			if te := (*Error)(nil); errors.As(err, &te) && te.ErrorCode() == servicedesk.CodeRejected && te.Message != "" && len(media) > 0 {
-				why = te.Message // Twilio refused the message for its media
-			}
+			why := cmp.Or(refusal(err), cantSend) // Twilio refused the message for its media
 			d.filesDone(sent, why)
 			return err
 		}
@@ -69,11 +67,7 @@ func (d *desk) uploads(ctx context.Context, files []servicedesk.FileUpload) (med
 			continue
 		}
 		d.log.Warn("twilio: media upload failed", "file", f.ID, "err", err)
-		why := cantSend
-		if te := (*Error)(nil); errors.As(err, &te) && te.ErrorCode() == servicedesk.CodeRejected && te.Message != "" {
-			why = te.Message
-		}
-		d.cb.SetFileUploadStatus(f.ID, true, why)
+		d.cb.SetFileUploadStatus(f.ID, true, cmp.Or(refusal(err), cantSend))
 	}
 	return media, ids
 }

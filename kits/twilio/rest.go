@@ -1,127 +1,33 @@
 package twilio
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
-	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
-	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
 
-// Error is an error answer of a Twilio API: the HTTP status, Twilio's
-// error code (20404, 20429, 50353, ...) and message. It matches
-// servicedesk.ErrRateLimited (429), ErrChatNotFound (404), ErrUnavailable
-// (5xx) or ErrRejected (the other 4xx) with errors.Is.
-type Error struct {
-	Op         string
-	Status     int
-	Code       int
-	Message    string
-	RetryAfter time.Duration
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("twilio: %s: HTTP %d (code %d): %s", e.Op, e.Status, e.Code, e.Message)
-}
-
-// ErrorCode implements servicedesk.Coder.
-func (e *Error) ErrorCode() servicedesk.ErrorCode {
-	if e.Code == 20429 {
-		return servicedesk.CodeRateLimited
-	}
-	return servicedesk.CodeForStatus(e.Status)
-}
-
-// Unwrap returns the servicedesk sentinel of the error's kind.
-func (e *Error) Unwrap() error { return e.ErrorCode().Err() }
-
-// RetryDelay implements retry.Delayer: a 429's or 503's Retry-After.
-func (e *Error) RetryDelay() time.Duration { return e.RetryAfter }
-
-// Twilio's codes for a unique name or participant that exists already (a
-// create retried after an answer that was lost).
-const (
-	codeConversationExists = 50353
-	codeParticipantExists  = 50433
-)
-
-// call is one request to a Twilio API.
+// call is one request to a Twilio API: a form (Conversations, Flex) or
+// raw bytes (a media upload).
 type call struct {
-	op     string
-	method string
-	url    string
-	form   url.Values
-	body   []byte // raw body (media) when form is nil
-	ctype  string
-	header http.Header
+	op, method, url string
+	form            url.Values
+	body            []byte
+	ctype           string
 }
 
-// do sends c with Basic auth and decodes a 2xx answer into out. A failed
-// request is an *Error, or wraps servicedesk.ErrUnavailable when no answer
-// came.
+// do sends c once. Twilio's error answers are *httpjson.Error (its
+// message is Twilio's); no answer wraps servicedesk.ErrUnavailable.
 func (k *Kit) do(ctx context.Context, c call, out any) error {
-	var body io.Reader
-	ctype := c.ctype
-	switch {
-	case c.form != nil:
-		body = strings.NewReader(c.form.Encode())
-		ctype = "application/x-www-form-urlencoded"
-	case c.body != nil:
-		body = bytes.NewReader(c.body)
+	if c.form != nil {
+		c.body, c.ctype = []byte(c.form.Encode()), "application/x-www-form-urlencoded"
 	}
-	req, err := http.NewRequestWithContext(ctx, c.method, c.url, body)
-	if err != nil {
-		return fmt.Errorf("twilio: %s: %w", c.op, err)
-	}
-	for h, v := range c.header {
-		req.Header[h] = v
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(k.user, k.pass)
-	resp, err := k.cfg.HTTPClient.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("twilio: %s: %w", c.op, ctx.Err())
-		}
-		return fmt.Errorf("twilio: %s: %w: %w", c.op, servicedesk.ErrUnavailable, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return fmt.Errorf("twilio: %s: %w: %w", c.op, servicedesk.ErrUnavailable, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		e := &Error{Op: c.op, Status: resp.StatusCode}
-		var we wire.Error
-		if json.Unmarshal(b, &we) == nil && (we.Code != 0 || we.Message != "") {
-			e.Code, e.Message = we.Code, we.Message
-		} else {
-			e.Message = strings.TrimSpace(string(b))
-		}
-		if wait, ok := retry.RetryAfter(resp, time.Now()); ok {
-			e.RetryAfter = wait
-		}
-		return e
-	}
-	if out == nil || len(b) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("twilio: %s: decode: %w", c.op, err)
-	}
-	return nil
+	return k.api.Send(ctx, c.op, c.method, c.url, c.ctype, c.body, out)
 }
 
 // send is do with the kit's retries: rate limits (Retry-After honoured),
@@ -146,8 +52,20 @@ func jsonString(v any) string {
 	return string(b)
 }
 
-// hasCode reports whether err is a Twilio answer with that code.
-func hasCode(err error, code int) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Code == code
+// conflict reports a 409: what a create makes exists already (Twilio's
+// 50353 for a unique name, 50433 for a participant), a retry of a create
+// whose answer was lost.
+func conflict(err error) bool {
+	var e *httpjson.Error
+	return errors.As(err, &e) && e.Status == http.StatusConflict
+}
+
+// refusal is the message of an answer that refused a request, "" for any
+// other error.
+func refusal(err error) string {
+	var e *httpjson.Error
+	if errors.As(err, &e) && e.ErrorCode() == servicedesk.CodeRejected {
+		return e.Message
+	}
+	return ""
 }

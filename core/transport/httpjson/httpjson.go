@@ -73,13 +73,28 @@ type Client struct {
 // is not nil and the body is not empty; out may be a *[]byte for the raw
 // body.
 func (c *Client) Do(ctx context.Context, op, method, path, bearer string, body, out any) error {
-	var rd io.Reader
+	var raw []byte
+	ctype := ""
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return fmt.Errorf("%s: %s: encode: %w", c.Name, op, err)
 		}
-		rd = bytes.NewReader(b)
+		raw, ctype = b, "application/json"
+	}
+	return c.send(ctx, op, method, path, bearer, ctype, raw, out)
+}
+
+// Send is Do for a body that is not JSON (a form, a file's bytes), sent
+// as it is with its content type; answers are read as Do reads them.
+func (c *Client) Send(ctx context.Context, op, method, path, contentType string, body []byte, out any) error {
+	return c.send(ctx, op, method, path, "", contentType, body, out)
+}
+
+func (c *Client) send(ctx context.Context, op, method, path, bearer, ctype string, body []byte, out any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
 	if err != nil {
@@ -88,8 +103,8 @@ func (c *Client) Do(ctx context.Context, op, method, path, bearer string, body, 
 	for k, v := range c.Header {
 		req.Header[k] = v
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
 	}
 	req.Header.Set("Accept", "application/json")
 	if bearer != "" {

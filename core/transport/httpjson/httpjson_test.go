@@ -86,3 +86,25 @@ func FuzzMessage(f *testing.F) {
 	f.Add([]byte(`{"message":"x"}`))
 	f.Fuzz(func(t *testing.T, b []byte) { _ = Message(b) })
 }
+
+func TestSendRawBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" || string(b) != "A=1&B=2" || r.Header.Get("Authorization") != "Basic x" {
+			http.Error(w, `{"message":"bad form"}`, http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	defer srv.Close()
+	c := &Client{Name: "kit", Base: srv.URL, HTTP: srv.Client(), Header: http.Header{"Authorization": {"Basic x"}}}
+	var out struct{ OK bool }
+	if err := c.Send(context.Background(), "post form", http.MethodPost, "/f", "application/x-www-form-urlencoded", []byte("A=1&B=2"), &out); err != nil || !out.OK {
+		t.Fatalf("send: %v %+v", err, out)
+	}
+	err := c.Send(context.Background(), "post form", http.MethodPost, "/f", "text/plain", []byte("x"), nil)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != http.StatusBadRequest || e.Message != "bad form" {
+		t.Fatalf("error %v", err)
+	}
+}

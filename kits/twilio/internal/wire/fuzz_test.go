@@ -54,7 +54,7 @@ func FuzzAnswers(f *testing.F) {
 	f.Add([]byte(`{"sid":"KD1","channel":{"sid":"UO1","type":"web"}}`))
 	f.Add([]byte(`{"code":20404,"message":"not found","status":404}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, v := range []any{&MessagePage{}, &ParticipantPage{}, &WebhookPage{}, &Conversation{}, &Interaction{}, &MediaResource{}, &User{}, &Error{}} {
+		for _, v := range []any{&MessagePage{}, &ParticipantPage{}, &WebhookPage{}, &Conversation{}, &Interaction{}, &MediaResource{}, &User{}} {
 			_ = json.Unmarshal(b, v)
 		}
 	})

@@ -124,14 +124,6 @@ type MediaResource struct {
 	} `json:"links"`
 }
 
-// Error is Twilio's error answer.
-type Error struct {
-	Code     int    `json:"code"`
-	Message  string `json:"message"`
-	MoreInfo string `json:"more_info"`
-	Status   int    `json:"status"`
-}
-
 // Conversations webhook event types the kit acts on, and the TaskRouter
 // event types that end a chat.
 const (
