@@ -306,6 +306,7 @@ func newID(prefix string, nbytes int) string {
 // chat is one conversation. Everything in it is guarded by Desk.mu.
 type chat struct {
 	id, token  string
+	hookSecret []byte // signs this chat's webhook deliveries, and no other chat's
 	created    time.Time
 	customer   deskproto.Customer
 	connect    servicedesk.GenericItem
@@ -481,8 +482,10 @@ func (d *Desk) observe(c *chat, o observation) {
 }
 
 // StartChat opens a chat for a customer and answers its id, its token
-// (which authorises every later call for the chat: keep it to resume), its
-// state, capabilities and last seq. The chat's first events are
+// (which authorises every later call for the chat: keep it to resume), the
+// secret that signs its webhook deliveries (its own: no other chat's
+// deliveries are signed with it), its state, capabilities and last seq.
+// The chat's first events are
 // capabilities and queue_update (or error and chat_ended when refused).
 func (d *Desk) StartChat(ctx context.Context, req deskproto.StartRequest) (deskproto.ChatInfo, error) {
 	return d.startChat(ctx, req, nil)
@@ -507,6 +510,7 @@ func (d *Desk) startChat(ctx context.Context, req deskproto.StartRequest, attrs 
 	c := &chat{
 		id:         newID("ch_", 8),
 		token:      newID("", 24),
+		hookSecret: []byte(newID("whsec_", 24)),
 		created:    time.Now().UTC(),
 		caps:       *d.opts.Capabilities,
 		state:      StateQueued,
@@ -545,7 +549,7 @@ func (d *Desk) startChat(ctx context.Context, req deskproto.StartRequest, attrs 
 		d.routeLocked()
 	}
 	startCaps := c.caps
-	return deskproto.ChatInfo{ChatID: c.id, ChatToken: c.token, State: c.state, Capabilities: &startCaps, LastSeq: c.seq}, nil
+	return deskproto.ChatInfo{ChatID: c.id, ChatToken: c.token, WebhookSecret: string(c.hookSecret), State: c.state, Capabilities: &startCaps, LastSeq: c.seq}, nil
 }
 
 func (d *Desk) refuseChat(c *chat, code, msg string) {

@@ -28,6 +28,7 @@ func TestInvariantsManyConcurrentChats(t *testing.T) {
 	h := newHarness(t, Options{WebhookSecret: secret, Agents: []AgentConfig{
 		{Profile: ada, Online: true, Capacity: chats, Script: Script{Echo(0)}},
 	}})
+	rcv.perChat(h.desk)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup

@@ -42,9 +42,21 @@ func (h *webhooks) close() {
 	}
 }
 
-// WebhookSecret returns the secret that signs deliveries (a random one
-// when Options gave none).
+// WebhookSecret returns the desk-wide secret (a random one when Options
+// gave none). It signs the deliveries of a chat that has no secret of its
+// own; every chat started here has one (ChatWebhookSecret).
 func (d *Desk) WebhookSecret() []byte { return bytes.Clone(d.hooks.secret) }
+
+// ChatWebhookSecret returns the secret that signs chat id's deliveries,
+// handed out in its start answer; nil for no such chat.
+func (d *Desk) ChatWebhookSecret(id string) []byte {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if c := d.chats[id]; c != nil {
+		return bytes.Clone(c.hookSecret)
+	}
+	return nil
+}
 
 // enqueueLocked queues e for c's webhook, if it has one. Callers hold d.mu.
 func (h *webhooks) enqueueLocked(c *chat, e deskproto.Event) {
@@ -79,12 +91,16 @@ func (h *webhooks) run(c *chat) {
 		if url == "" {
 			url = d.defaultW
 		}
+		secret := h.secret
+		if len(c.hookSecret) > 0 {
+			secret = c.hookSecret
+		}
 		d.mu.Unlock()
-		if !h.deliver(url, e) {
+		if !h.deliver(url, secret, e) {
 			return
 		}
 		if d.faults.hit("webhook", FaultWebhookDuplicate, d.faults.config().Webhook.DuplicateRate) {
-			if !h.deliver(url, e) {
+			if !h.deliver(url, secret, e) {
 				return
 			}
 		}
@@ -99,8 +115,9 @@ func (h *webhooks) partitioned(id string) bool {
 	return c != nil && time.Now().Before(c.partitionUntil)
 }
 
-// deliver posts e until a 2xx answer; false when the desk closed first.
-func (h *webhooks) deliver(url string, e deskproto.Event) bool {
+// deliver posts e, signed with secret, until a 2xx answer; false when the
+// desk closed first.
+func (h *webhooks) deliver(url string, secret []byte, e deskproto.Event) bool {
 	d := h.d
 	body := eventJSON(e)
 	for attempt := 1; ; attempt++ {
@@ -117,7 +134,7 @@ func (h *webhooks) deliver(url string, e deskproto.Event) bool {
 		} else if d.faults.hit("webhook", FaultWebhookUnreachable, cfg.UnreachableRate) {
 			d.log.Debug("webhook unreachable (injected)", "event", e.ID, "attempt", attempt)
 		} else {
-			status, ra, err := h.post(url, e.ID, attempt, body)
+			status, ra, err := h.post(url, secret, e.ID, attempt, body)
 			if err == nil && status >= 200 && status < 300 {
 				return true
 			}
@@ -144,7 +161,7 @@ func (h *webhooks) backoff(attempt int) time.Duration {
 	return lo/2 + rand.N(ceil-lo/2+1)
 }
 
-func (h *webhooks) post(url, eventID string, attempt int, body []byte) (int, time.Duration, error) {
+func (h *webhooks) post(url string, secret []byte, eventID string, attempt int, body []byte) (int, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(h.d.ctx, time.Duration(h.d.opts.WebhookTimeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -153,7 +170,7 @@ func (h *webhooks) post(url, eventID string, attempt int, body []byte) (int, tim
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "mock-desk")
-	req.Header.Set(webhook.SignatureHeader, webhook.Sign(h.secret, time.Now(), body))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, time.Now(), body))
 	req.Header.Set(webhook.EventIDHeader, eventID)
 	req.Header.Set(webhook.AttemptHeader, strconv.Itoa(attempt))
 	resp, err := h.client.Do(req)

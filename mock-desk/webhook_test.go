@@ -1,6 +1,7 @@
 package mockdesk
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -59,13 +60,14 @@ func verifySignature(secret []byte, header string, body []byte, now time.Time, t
 // receiver is a webhook endpoint that verifies, records and answers.
 type receiver struct {
 	t      *testing.T
-	secret []byte
+	secret []byte // when desk is nil
 	srv    *httptest.Server
 	// fail answers this status to an event's first n attempts.
 	failFirst int
 	failWith  int
 
 	mu       sync.Mutex
+	desk     *Desk             // verifies each chat's deliveries with the chat's own secret
 	got      []deskproto.Event // every verified delivery, in arrival order
 	attempts map[string][]int
 	rejected int
@@ -79,18 +81,31 @@ func newReceiver(t *testing.T, secret []byte) *receiver {
 	return r
 }
 
+// perChat makes r verify each chat's deliveries with that chat's secret.
+func (r *receiver) perChat(d *Desk) {
+	r.mu.Lock()
+	r.desk = d
+	r.mu.Unlock()
+}
+
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	if err := verifySignature(r.secret, req.Header.Get(webhook.SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
+	var e deskproto.Event
+	if err := json.Unmarshal(body, &e); err != nil || e.ID != req.Header.Get(webhook.EventIDHeader) {
+		http.Error(w, "bad event", http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	secret := r.secret
+	if r.desk != nil {
+		secret = r.desk.ChatWebhookSecret(e.ChatID)
+	}
+	r.mu.Unlock()
+	if err := verifySignature(secret, req.Header.Get(webhook.SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
 		r.mu.Lock()
 		r.rejected++
 		r.mu.Unlock()
 		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
-	var e deskproto.Event
-	if err := json.Unmarshal(body, &e); err != nil || e.ID != req.Header.Get(webhook.EventIDHeader) {
-		http.Error(w, "bad event", http.StatusBadRequest)
 		return
 	}
 	attempt, _ := strconv.Atoi(req.Header.Get(webhook.AttemptHeader))
@@ -177,6 +192,7 @@ func TestWebhookDeliveryInOrderWithRetries(t *testing.T) {
 	rcv := newReceiver(t, secret)
 	rcv.failFirst, rcv.failWith = 2, http.StatusInternalServerError
 	h := newHarness(t, Options{WebhookSecret: secret})
+	rcv.perChat(h.desk)
 	ctx := ctxT(t)
 	chat := h.start(deskproto.StartRequest{WebhookURL: rcv.srv.URL})
 	ac, _ := h.desk.AwaitChat(ctx)
@@ -205,6 +221,34 @@ func TestWebhookDeliveryInOrderWithRetries(t *testing.T) {
 	}
 }
 
+// TestWebhookSignedPerChat: a chat's deliveries are signed with the secret
+// of its start answer, which signs no other chat's; the desk-wide secret
+// signs none of them.
+func TestWebhookSignedPerChat(t *testing.T) {
+	rcv := newReceiver(t, nil)
+	h := newHarness(t, Options{WebhookSecret: []byte("desk-wide")})
+	rcv.perChat(h.desk)
+	a := h.start(deskproto.StartRequest{WebhookURL: rcv.srv.URL})
+	b := h.start(deskproto.StartRequest{WebhookURL: rcv.srv.URL})
+	if a.WebhookSecret == "" || a.WebhookSecret == b.WebhookSecret || !bytes.Equal(h.desk.ChatWebhookSecret(a.ChatID), []byte(a.WebhookSecret)) {
+		t.Fatalf("start answers' webhook secrets %q and %q", a.WebhookSecret, b.WebhookSecret)
+	}
+	got := rcv.waitUnique(a.ChatID, 1)
+	body := eventJSON(got[0])
+	rcv.mu.Lock()
+	rejected := rcv.rejected
+	rcv.mu.Unlock()
+	if rejected != 0 {
+		t.Fatalf("%d deliveries did not verify under their chat's secret", rejected)
+	}
+	now := time.Now()
+	for what, key := range map[string]string{"chat b's secret": b.WebhookSecret, "the desk-wide secret": "desk-wide"} {
+		if verifySignature([]byte(key), webhook.Sign([]byte(a.WebhookSecret), now, body), body, now, time.Minute) == nil {
+			t.Fatalf("chat a's delivery verifies under %s", what)
+		}
+	}
+}
+
 func TestWebhookWrongSecretIsRejectedAndRetried(t *testing.T) {
 	rcv := newReceiver(t, []byte("receiver-secret"))
 	h := newHarness(t, Options{WebhookSecret: []byte("desk-secret")})
@@ -222,6 +266,7 @@ func TestWebhookFaults(t *testing.T) {
 	rcv := newReceiver(t, secret)
 	h := newHarness(t, Options{WebhookSecret: secret, WebhookURL: rcv.srv.URL,
 		Faults: Faults{Seed: 7, Webhook: WebhookFaults{DuplicateRate: 0.3, ReorderRate: 0.3, UnreachableRate: 0.3}}})
+	rcv.perChat(h.desk)
 	ctx := ctxT(t)
 	chat := h.start(deskproto.StartRequest{}) // the desk-wide URL
 	ac, _ := h.desk.AwaitChat(ctx)
@@ -260,6 +305,7 @@ func TestWebhookRegisteredLater(t *testing.T) {
 	secret := []byte("later")
 	rcv := newReceiver(t, secret)
 	h := newHarness(t, Options{WebhookSecret: secret})
+	rcv.perChat(h.desk)
 	ctx := ctxT(t)
 	chat := h.start(deskproto.StartRequest{})
 	h.mustDo(204, nil, "PUT", "/v1/chats/"+chat.ChatID+"/webhook", chat.ChatToken, map[string]string{"url": rcv.srv.URL})

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/kits/rest"
 )
 
@@ -19,7 +18,7 @@ func init() {
 		About:        "the desk protocol's REST actions, events by signed webhooks to --public-url",
 		NeedsDeskURL: true,
 		Settings: []envSetting{
-			{Env: "DESKBRIDGE_WEBHOOK_SECRET", Secret: true, Required: true, Usage: "the secret the desk signs its webhooks with"},
+			{Env: "DESKBRIDGE_WEBHOOK_SECRET", Secret: true, Required: true, Usage: "the secret the desk signs its webhooks with when it gives a chat no secret of its own (each chat's own, from its start answer, is checked otherwise)"},
 		},
 		Start: func(c kitConfig) (*kit, error) {
 			hook := strings.TrimSuffix(c.PublicURL, "/") + webhookPath
@@ -27,9 +26,10 @@ func init() {
 			topic := c.Name + "-webhook"
 			if c.Relay != nil {
 				// A webhook may reach any instance: one that does not follow
-				// the chat passes the (verified) event on to the others.
-				rc.Elsewhere = func(ev deskproto.Event) error {
-					b, err := json.Marshal(ev)
+				// the chat passes the delivery on to the others, where the
+				// one that follows it checks it against the chat's secret.
+				rc.Elsewhere = func(d rest.Delivery) error {
+					b, err := json.Marshal(d)
 					if err != nil {
 						return err
 					}
@@ -48,8 +48,9 @@ func init() {
 			}
 			if c.Relay != nil {
 				c.Relay.OnBroadcast(topic, func(payload []byte) {
-					if ev, err := deskproto.DecodeEvent(payload); err == nil {
-						k.Deliver(ev)
+					var d rest.Delivery
+					if err := json.Unmarshal(payload, &d); err == nil {
+						k.Deliver(d)
 					}
 				})
 			}

@@ -38,7 +38,7 @@ func (a *RESTActions) Start(ctx context.Context, req StartRequest) (ChatInfo, er
 	info, err := a.Client.Start(a.ctx(ctx), req)
 	if err == nil {
 		a.mu.Lock()
-		a.ref = ChatRef{ID: info.ChatID, Token: info.ChatToken}
+		a.ref = ChatRef{ID: info.ChatID, Token: info.ChatToken, WebhookSecret: info.WebhookSecret}
 		a.mu.Unlock()
 	}
 	return info, err

@@ -26,10 +26,12 @@ import (
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
-// ChatRef names a chat and carries its token.
+// ChatRef names a chat and carries its token, and the secret its webhook
+// deliveries are signed with when the desk issued one.
 type ChatRef struct {
-	ID    string `json:"chat_id"`
-	Token string `json:"chat_token"`
+	ID            string `json:"chat_id"`
+	Token         string `json:"chat_token"`
+	WebhookSecret string `json:"webhook_secret,omitempty"`
 }
 
 // ClientConfig configures a Client.

@@ -2,6 +2,7 @@ package deskproto
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,6 +91,12 @@ type Desk struct {
 	seq     *stream.Sequencer[Event]
 	want    uint64 // the highest seq known to exist
 	filling bool
+	// sums holds a digest of the event taken at each recent seq: a copy
+	// that differs (a forged or corrupted delivery, or the genuine event
+	// after one) is checked against the desk's event log, which decides,
+	// so that no delivery can make the genuine event be dropped.
+	sums     map[uint64][sha256.Size]byte
+	checking map[uint64]bool
 
 	mu       sync.Mutex
 	ref      ChatRef
@@ -108,7 +115,14 @@ type Desk struct {
 type savedState struct {
 	ChatID    string `json:"chat_id,omitempty"`
 	ChatToken string `json:"chat_token,omitempty"`
-	LastSeq   uint64 `json:"last_seq,omitempty"`
+	// WebhookSecret is the chat's own webhook signing secret, when the
+	// desk issued one.
+	WebhookSecret string `json:"webhook_secret,omitempty"`
+	LastSeq       uint64 `json:"last_seq,omitempty"`
+}
+
+func savedFor(ref ChatRef, last uint64) savedState {
+	return savedState{ChatID: ref.ID, ChatToken: ref.Token, WebhookSecret: ref.WebhookSecret, LastSeq: last}
 }
 
 var (
@@ -204,7 +218,7 @@ func (d *Desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		d.mu.Unlock()
 		return err
 	}
-	return d.attached(info, ChatRef{ID: info.ChatID, Token: info.ChatToken})
+	return d.attached(info, ChatRef{ID: info.ChatID, Token: info.ChatToken, WebhookSecret: info.WebhookSecret})
 }
 
 // begin resets the per-chat state before a chat is started or attached.
@@ -212,6 +226,7 @@ func (d *Desk) begin(after uint64) {
 	d.applyMu.Lock()
 	d.seq = stream.NewSequencer[Event](after, 0)
 	d.want = after
+	d.sums, d.checking = map[uint64][sha256.Size]byte{}, map[uint64]bool{}
 	d.applyMu.Unlock()
 	d.mu.Lock()
 	d.active, d.over, d.joined, d.endNoted, d.down = true, false, false, false, false
@@ -228,7 +243,7 @@ func (d *Desk) attached(info ChatInfo, ref ChatRef) error {
 		d.caps = &c
 	}
 	d.mu.Unlock()
-	if err := d.cb.UpdatePersistedState(savedState{ChatID: ref.ID, ChatToken: ref.Token, LastSeq: d.Last()}); err != nil {
+	if err := d.cb.UpdatePersistedState(savedFor(ref, d.Last())); err != nil {
 		return fmt.Errorf("deskproto: chat %s: persist state: %w", ref.ID, err)
 	}
 	d.applyMu.Lock()
@@ -378,7 +393,7 @@ func (d *Desk) Reconnect(ctx context.Context) (bool, error) {
 	if saved.ChatID == "" {
 		return false, nil
 	}
-	ref := ChatRef{ID: saved.ChatID, Token: saved.ChatToken}
+	ref := ChatRef{ID: saved.ChatID, Token: saved.ChatToken, WebhookSecret: saved.WebhookSecret}
 	d.begin(saved.LastSeq)
 	info, err := d.link.Attach(ctx, ref, saved.LastSeq)
 	if err == nil && info.State == StateEnded && info.LastSeq <= saved.LastSeq {
@@ -442,10 +457,25 @@ func (d *Desk) Connected(up bool) {
 }
 
 // Deliver implements Inbox.
-func (d *Desk) Deliver(evs ...Event) {
+func (d *Desk) Deliver(evs ...Event) { d.deliver(evs, false) }
+
+// sumWindow is how many recent seqs keep the digest of their event.
+const sumWindow = 1024
+
+func eventSum(ev Event) [sha256.Size]byte {
+	b, _ := json.Marshal(ev)
+	return sha256.Sum256(b)
+}
+
+// deliver orders evs by seq and applies them; fromLog marks events read
+// from the desk's event log, which settle a conflict between two copies of
+// a seq: the log's is the genuine one, applied even when another copy was
+// applied first.
+func (d *Desk) deliver(evs []Event, fromLog bool) {
 	d.mu.Lock()
-	chatID, active := d.ref.ID, d.active
+	ref, active := d.ref, d.active
 	d.mu.Unlock()
+	chatID := ref.ID
 	d.applyMu.Lock()
 	defer d.applyMu.Unlock()
 	var last uint64
@@ -454,6 +484,25 @@ func (d *Desk) Deliver(evs ...Event) {
 			d.log.Debug("deskproto: event for another chat dropped", "event", ev.ID, "chat", ev.ChatID)
 			continue
 		}
+		sum := eventSum(ev)
+		if old, ok := d.sums[ev.Seq]; ok && old != sum {
+			if !fromLog {
+				d.log.Warn("deskproto: two different events with one seq; the desk's log decides", "chat", ev.ChatID, "seq", ev.Seq, "event", ev.ID)
+				d.checkLocked(ref, ev.Seq)
+				continue
+			}
+			d.sums[ev.Seq] = sum
+			if ev.Seq <= d.seq.Last() {
+				// What was applied at this seq is not in the desk's log:
+				// the genuine event still reaches the session.
+				d.log.Warn("deskproto: an event applied was not the desk's; its genuine one applied after it", "chat", ev.ChatID, "seq", ev.Seq, "event", ev.ID)
+				d.apply(ev)
+				last = max(last, d.seq.Last())
+				continue
+			}
+			// Still waiting behind a gap: the push below replaces it.
+		}
+		d.sums[ev.Seq] = sum
 		d.want = max(d.want, ev.Seq)
 		ready, _ := d.seq.Push(ev.Seq, ev)
 		for _, r := range ready {
@@ -461,11 +510,18 @@ func (d *Desk) Deliver(evs ...Event) {
 			last = r.Seq
 		}
 	}
+	if n := d.seq.Last(); len(d.sums) > 2*sumWindow && n > sumWindow {
+		for s := range d.sums {
+			if s+sumWindow < n {
+				delete(d.sums, s)
+			}
+		}
+	}
 	if last > 0 {
 		// The whole (small) state, replaced: cheaper for the engine than a
 		// deep merge, and the desk owns all of it.
 		d.mu.Lock()
-		st := savedState{ChatID: d.ref.ID, ChatToken: d.ref.Token, LastSeq: last}
+		st := savedFor(d.ref, last)
 		d.mu.Unlock()
 		if st.ChatID != "" {
 			if err := d.cb.ReplacePersistedState(st); err != nil {
@@ -478,19 +534,26 @@ func (d *Desk) Deliver(evs ...Event) {
 	}
 }
 
+// working counts a goroutine of the desk in d.wg, unless the desk closed.
+func (d *Desk) working() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return false
+	}
+	d.wg.Add(1)
+	return true
+}
+
 // scheduleFillLocked polls for the events behind a gap after GapWait,
 // unless a fill is already on its way.
 func (d *Desk) scheduleFillLocked() {
 	if d.filling {
 		return
 	}
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
+	if !d.working() {
 		return
 	}
-	d.wg.Add(1)
-	d.mu.Unlock()
 	d.filling = true
 	go d.fill()
 }
@@ -523,12 +586,50 @@ func (d *Desk) fill() {
 			}
 			return
 		}
-		d.Deliver(p.Events...)
+		d.deliver(p.Events, true)
 		if len(p.Events) == 0 || p.Cursor <= after {
 			return
 		}
 		after = p.Cursor
 	}
+}
+
+// checkLocked reads the event at seq from the desk's log (off the event
+// path) and delivers it as the genuine one. Called with applyMu.
+func (d *Desk) checkLocked(ref ChatRef, seq uint64) {
+	if d.checking[seq] || seq == 0 {
+		return
+	}
+	if !d.working() {
+		return
+	}
+	d.checking[seq] = true
+	go func() {
+		defer d.wg.Done()
+		defer func() {
+			d.applyMu.Lock()
+			delete(d.checking, seq)
+			d.applyMu.Unlock()
+		}()
+		for attempt := 0; attempt < 5; attempt++ {
+			p, err := d.cfg.Client.Events(d.ctx, ref, seq-1, 1)
+			if err == nil {
+				d.deliver(p.Events, true)
+				return
+			}
+			if d.ctx.Err() != nil {
+				return
+			}
+			d.log.Warn("deskproto: read an event from the desk's log", "chat", ref.ID, "seq", seq, "err", err)
+			t := time.NewTimer(d.cfg.GapWait << attempt)
+			select {
+			case <-t.C:
+			case <-d.ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+	}()
 }
 
 // apply maps one in-order event onto the callback. Called with applyMu.
@@ -605,13 +706,9 @@ func profile(p *servicedesk.AgentProfile) servicedesk.AgentProfile {
 // askScreenShare asks the user off the event path (the answer can take
 // minutes) and sends the answer to the desk.
 func (d *Desk) askScreenShare(id string) {
-	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
+	if !d.working() {
 		return
 	}
-	d.wg.Add(1)
-	d.mu.Unlock()
 	go func() {
 		defer d.wg.Done()
 		st, err := d.cb.ScreenShareRequest(d.ctx)

@@ -94,15 +94,18 @@ type StartRequest struct {
 
 // ChatInfo is a chat's state as the desk reports it.
 type ChatInfo struct {
-	ChatID       string                    `json:"chat_id"`
-	ChatToken    string                    `json:"chat_token,omitempty"`
-	State        string                    `json:"state"`
-	Capabilities *servicedesk.Capabilities `json:"capabilities,omitempty"`
-	LastSeq      uint64                    `json:"last_seq"`
-	Agent        *servicedesk.AgentProfile `json:"agent,omitempty"`
-	Position     *int                      `json:"position,omitempty"`
-	WaitMinutes  *int                      `json:"wait_minutes,omitempty"`
-	EndedBy      string                    `json:"ended_by,omitempty"`
+	ChatID    string `json:"chat_id"`
+	ChatToken string `json:"chat_token,omitempty"`
+	// WebhookSecret (a start answer's) signs this chat's webhook
+	// deliveries and no other chat's.
+	WebhookSecret string                    `json:"webhook_secret,omitempty"`
+	State         string                    `json:"state"`
+	Capabilities  *servicedesk.Capabilities `json:"capabilities,omitempty"`
+	LastSeq       uint64                    `json:"last_seq"`
+	Agent         *servicedesk.AgentProfile `json:"agent,omitempty"`
+	Position      *int                      `json:"position,omitempty"`
+	WaitMinutes   *int                      `json:"wait_minutes,omitempty"`
+	EndedBy       string                    `json:"ended_by,omitempty"`
 }
 
 // Chat states the desk reports.

@@ -10,9 +10,11 @@
 // Config.WebhookURL. Actions go through github.com/hashicorp/go-retryablehttp
 // with a policy that only resends what is safe (see core/deskproto). The
 // handler verifies each delivery's HMAC-SHA256 signature and timestamp in
-// constant time, drops redeliveries by event id, and routes the event to
-// the session following its chat, which orders events by seq and fills
-// gaps from the desk's log.
+// constant time against the secret of the event's chat (from its start
+// answer; Config.WebhookSecrets only for a chat without one), drops
+// redeliveries (the same id and bytes), and routes the event to the
+// session following its chat, which orders events by seq, fills gaps from
+// the desk's log, and lets the log settle two different events at one seq.
 //
 // # Concurrency
 //
@@ -29,7 +31,7 @@
 //
 // # Errors
 //
-// New fails without a WebhookURL or a secret. Calls return
+// New fails without a WebhookURL, or with an empty secret. Calls return
 // *deskproto.Error for the desk's refusals (errors.Is works with the
 // servicedesk sentinels) and wrap servicedesk.ErrUnavailable when the desk
 // cannot be reached after the retries. The webhook handler answers 401 for

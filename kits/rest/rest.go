@@ -2,6 +2,7 @@ package rest
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,8 +27,11 @@ type Config struct {
 	// WebhookURL is the public URL at which WebhookHandler is served: the
 	// desk posts each chat's events there.
 	WebhookURL string
-	// WebhookSecrets verify the desk's signatures; give two while rotating.
-	// Take them from the environment, never from a file in the repository.
+	// WebhookSecrets verify the signatures of chats that have no secret of
+	// their own (a desk whose start answer names no webhook_secret); give
+	// two while rotating. A chat whose start answer named one is checked
+	// against it alone, so no other key signs for it. Take them from the
+	// environment, never from a file in the repository.
 	WebhookSecrets []string
 	// SignatureTolerance is how far a signature's timestamp may be from
 	// now. Default 5 minutes.
@@ -43,12 +47,23 @@ type Config struct {
 	Customer func(servicedesk.Instance) *deskproto.Customer
 	// Logger receives the kit's logs. Default: discard.
 	Logger *slog.Logger
-	// Elsewhere, when set, is given every event of a chat no session here
-	// follows: with several instances behind one public URL, it carries the
-	// event to the others (which Deliver it). The event is also kept here a
-	// while, for a chat whose start answer is on its way. An error makes
-	// the webhook fail (503), so that the desk delivers it again.
-	Elsewhere func(ev deskproto.Event) error
+	// Elsewhere, when set, is given every delivery for a chat no session
+	// here follows, unverified (its chat's secret is known where the chat
+	// is followed): with several instances behind one public URL, it
+	// carries the delivery to the others (which Deliver it). It is also
+	// kept here a while, for a chat whose start answer is on its way. An
+	// error makes the webhook fail (503), so that the desk delivers it
+	// again.
+	Elsewhere func(d Delivery) error
+}
+
+// A Delivery is one webhook request as it came: its raw body, its
+// signature header and when it was received (the signature's timestamp is
+// checked against that). Config.Elsewhere carries it, Deliver takes it.
+type Delivery struct {
+	Body      []byte    `json:"body"`
+	Signature string    `json:"signature"`
+	Received  time.Time `json:"received"`
 }
 
 // Kit is the REST + webhooks kit: one per process. Its WebhookHandler
@@ -60,20 +75,23 @@ type Kit struct {
 	verifier webhook.Verifier
 	seen     *stream.Deduper
 
-	mu    sync.Mutex
-	chats map[string]*link
-	early map[string]*early // events of chats not (yet) followed here
+	mu         sync.Mutex
+	chats      map[string]*link
+	early      map[string]*early // deliveries for chats not (yet) followed here
+	earlyBytes int
 }
 
-// early holds events that arrived before their chat's start answer.
+// early holds deliveries that arrived before their chat's start answer,
+// unverified until then (the answer brings the chat's secret).
 type early struct {
-	since  time.Time
-	events []deskproto.Event
+	since      time.Time
+	deliveries []Delivery
 }
 
 const (
 	maxEarlyChats  = 4096
 	maxEarlyEvents = 256
+	maxEarlyBytes  = 8 << 20
 	earlyTTL       = 30 * time.Second
 )
 
@@ -81,9 +99,6 @@ const (
 func New(cfg Config) (*Kit, error) {
 	if cfg.WebhookURL == "" {
 		return nil, errors.New("rest: a WebhookURL is required: the desk posts events there")
-	}
-	if len(cfg.WebhookSecrets) == 0 {
-		return nil, errors.New("rest: at least one webhook secret is required")
 	}
 	if cfg.MaxWebhookBytes <= 0 {
 		cfg.MaxWebhookBytes = 1 << 20
@@ -123,17 +138,62 @@ func (k *Kit) Close() error {
 	return nil
 }
 
-// follow routes chat id's events to l, with any that came early.
+// follow routes chat id's events to l, with those that came early and
+// pass the check against the chat's secret.
 func (k *Kit) follow(id string, l *link) {
 	k.mu.Lock()
 	k.chats[id] = l
 	e := k.early[id]
 	delete(k.early, id)
+	if e != nil {
+		for _, d := range e.deliveries {
+			k.earlyBytes -= len(d.Body)
+		}
+	}
 	k.mu.Unlock()
 	if e != nil {
-		l.in.Deliver(e.events...)
+		for _, d := range e.deliveries {
+			k.take(l, d)
+		}
 	}
 }
+
+// verify checks d's signature with the chat's own secret when it has
+// one, else with the configured ones, at the time d was received.
+func (k *Kit) verify(secret string, d Delivery) error {
+	v := k.verifier
+	if secret != "" {
+		v.Secrets = [][]byte{[]byte(secret)}
+	}
+	if !d.Received.IsZero() {
+		at := d.Received
+		v.Now = func() time.Time { return at }
+	}
+	return v.Verify(d.Signature, d.Body)
+}
+
+// take verifies d for the chat l follows and hands its event over, once:
+// the result says which (errBadDelivery, errDuplicate, nil).
+func (k *Kit) take(l *link, d Delivery) error {
+	if err := k.verify(l.secret(), d); err != nil {
+		k.cfg.Logger.Warn("rest: webhook refused", "err", err)
+		return err
+	}
+	ev, err := deskproto.DecodeEvent(d.Body)
+	if err != nil {
+		return err
+	}
+	// Two deliveries of an event are the same bytes: a same id with other
+	// bytes goes on, for the desk to settle against the desk's log.
+	sum := sha256.Sum256(d.Body)
+	if !k.seen.First(ev.ID + "\x00" + string(sum[:16])) {
+		return errDuplicate
+	}
+	l.in.Deliver(ev)
+	return nil
+}
+
+var errDuplicate = errors.New("rest: a delivery seen before")
 
 func (k *Kit) unfollow(id string, l *link) {
 	k.mu.Lock()
@@ -143,56 +203,65 @@ func (k *Kit) unfollow(id string, l *link) {
 	k.mu.Unlock()
 }
 
-// route hands ev to its chat's desk, or keeps it a while for a chat whose
-// start answer is still on its way. What is not kept is not lost: a desk
-// fills gaps from the desk's event log.
-func (k *Kit) route(ev deskproto.Event) error {
+// route hands d (for chat chatID) to the chat's desk, or keeps it a while
+// for a chat whose start answer is still on its way. What is not kept is
+// not lost: a desk fills gaps from the desk's event log.
+func (k *Kit) route(chatID string, d Delivery) error {
 	k.mu.Lock()
-	l := k.chats[ev.ChatID]
+	l := k.chats[chatID]
 	var relayErr error
 	if l == nil && k.cfg.Elsewhere != nil {
 		k.mu.Unlock()
-		relayErr = k.cfg.Elsewhere(ev)
+		relayErr = k.cfg.Elsewhere(d)
 		k.mu.Lock()
-		l = k.chats[ev.ChatID] // followed meanwhile?
+		l = k.chats[chatID] // followed meanwhile?
 	}
 	if l == nil {
 		now := time.Now()
-		e := k.early[ev.ChatID]
+		e := k.early[chatID]
 		if e == nil {
-			if len(k.early) >= maxEarlyChats {
+			if len(k.early) >= maxEarlyChats || k.earlyBytes+len(d.Body) > maxEarlyBytes {
 				for id, old := range k.early {
 					if now.Sub(old.since) > earlyTTL {
+						for _, d := range old.deliveries {
+							k.earlyBytes -= len(d.Body)
+						}
 						delete(k.early, id)
 					}
 				}
 			}
 			if len(k.early) < maxEarlyChats {
 				e = &early{since: now}
-				k.early[ev.ChatID] = e
+				k.early[chatID] = e
 			}
 		}
-		if e != nil && len(e.events) < maxEarlyEvents {
-			e.events = append(e.events, ev)
+		if e != nil && len(e.deliveries) < maxEarlyEvents && k.earlyBytes+len(d.Body) <= maxEarlyBytes {
+			e.deliveries = append(e.deliveries, d)
+			k.earlyBytes += len(d.Body)
 		}
 		k.mu.Unlock()
 		return relayErr
 	}
 	k.mu.Unlock()
-	l.in.Deliver(ev)
-	return nil
+	return k.take(l, d)
 }
 
-// Deliver hands an event that another instance received to the session
-// here that follows its chat; false when none does (nothing is kept).
-func (k *Kit) Deliver(ev deskproto.Event) bool {
+// Deliver hands a delivery that another instance received to the session
+// here that follows its chat, once its signature checks out against the
+// chat's secret; false when no session here follows the chat (nothing is
+// kept).
+func (k *Kit) Deliver(d Delivery) bool {
+	ev, err := deskproto.DecodeEvent(d.Body)
+	if err != nil {
+		return false
+	}
 	k.mu.Lock()
 	l := k.chats[ev.ChatID]
 	k.mu.Unlock()
 	if l == nil {
 		return false
 	}
-	l.in.Deliver(ev)
+	_ = k.take(l, d)
 	return true
 }
 
@@ -203,9 +272,16 @@ type link struct {
 	kit *Kit
 	in  deskproto.Inbox
 
-	mu     sync.Mutex
-	chatID string
-	closed bool
+	mu         sync.Mutex
+	chatID     string
+	hookSecret string // the chat's own webhook secret, if the desk issued one
+	closed     bool
+}
+
+func (l *link) secret() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.hookSecret
 }
 
 func (l *link) Start(ctx context.Context, req deskproto.StartRequest) (deskproto.ChatInfo, error) {
@@ -214,7 +290,7 @@ func (l *link) Start(ctx context.Context, req deskproto.StartRequest) (deskproto
 	if err != nil {
 		return info, err
 	}
-	return info, l.follow(info.ChatID)
+	return info, l.follow(info.ChatID, info.WebhookSecret)
 }
 
 // Attach re-attaches after a restart: the chat's webhook is pointed here
@@ -230,19 +306,20 @@ func (l *link) Attach(ctx context.Context, ref deskproto.ChatRef, _ uint64) (des
 			return info, err
 		}
 	}
-	return info, l.follow(ref.ID)
+	return info, l.follow(ref.ID, ref.WebhookSecret)
 }
 
-func (l *link) follow(id string) error {
+func (l *link) follow(id, secret string) error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.closed {
+		l.mu.Unlock()
 		return deskproto.ErrClosed
 	}
 	if l.chatID != "" && l.chatID != id {
 		l.kit.unfollow(l.chatID, l)
 	}
-	l.chatID = id
+	l.chatID, l.hookSecret = id, secret
+	l.mu.Unlock()
 	l.kit.follow(id, l)
 	return nil
 }

@@ -5,17 +5,21 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
 )
 
 // WebhookHandler receives the desk's event deliveries: it checks the
-// signature over the raw body and its timestamp window (in constant time,
-// against every configured secret), drops redeliveries by event id, and
-// routes the event to the desk of the session that follows its chat.
-// Answers: 204 delivered, 200 a duplicate, 400 not an event, 401 a bad or
-// stale signature, 405 not a POST, 413 too large. Mount it at the path of
+// signature over the raw body and its timestamp window, in constant time,
+// against the secret of the event's chat (the one its start answer named;
+// the configured secrets for a chat without one), drops redeliveries (the
+// same event id and bytes), and routes the event to the desk of the
+// session that follows its chat. A delivery for a chat not followed here
+// yet is checked once its start answer brings the secret. Answers: 204
+// delivered, 200 a duplicate, 400 not an event, 401 a bad or stale
+// signature, 405 not a POST, 413 too large. Mount it at the path of
 // Config.WebhookURL.
 func (k *Kit) WebhookHandler() http.Handler {
 	return http.HandlerFunc(k.serveWebhook)
@@ -37,13 +41,17 @@ func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		webhookError(w, http.StatusBadRequest, "bad_request", "could not read the body")
 		return
 	}
-	if err := k.verifier.Verify(r.Header.Get(webhook.SignatureHeader), body); err != nil {
+	sig := r.Header.Get(webhook.SignatureHeader)
+	refuse := func(err error) {
 		code := "bad_signature"
 		if errors.Is(err, webhook.ErrStaleSignature) {
 			code = "stale_signature"
 		}
 		k.cfg.Logger.Warn("rest: webhook refused", "err", err, "remote", r.RemoteAddr)
 		webhookError(w, http.StatusUnauthorized, code, err.Error())
+	}
+	if err := k.verifier.CheckTime(sig); err != nil {
+		refuse(err)
 		return
 	}
 	ev, err := deskproto.DecodeEvent(body)
@@ -55,19 +63,19 @@ func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		webhookError(w, http.StatusBadRequest, "bad_request", "the event id header does not match the body")
 		return
 	}
-	if !k.seen.First(ev.ID) {
+	switch err := k.route(ev.ChatID, Delivery{Body: body, Signature: sig, Received: time.Now()}); {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, errDuplicate):
 		w.WriteHeader(http.StatusOK) // a redelivery: acknowledged, not applied twice
-		return
-	}
-	if err := k.route(ev); err != nil {
+	case errors.Is(err, webhook.ErrBadSignature), errors.Is(err, webhook.ErrStaleSignature):
+		refuse(err)
+	default:
 		// Nobody took it: the desk delivers it again later.
-		k.seen.Forget(ev.ID)
 		k.cfg.Logger.Warn("rest: webhook for a chat followed elsewhere could not be passed on", "chat", ev.ChatID, "err", err)
 		w.Header().Set("Retry-After", "1")
 		webhookError(w, http.StatusServiceUnavailable, "unavailable", "the event could not be handed to the instance that follows its chat")
-		return
 	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func webhookError(w http.ResponseWriter, status int, code, msg string) {

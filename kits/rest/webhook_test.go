@@ -61,6 +61,13 @@ const joined = `{"id":"evt_ch_1_1","chat_id":"ch_1","seq":1,"type":"agent_joined
 func TestWebhookRefusesBadDeliveries(t *testing.T) {
 	kit, _ := newKit(t)
 	h := kit.WebhookHandler()
+	// Chat ch_1 is followed here (its signatures can be checked at once;
+	// those of a chat not followed yet are checked when it is).
+	rec := &sdtest.Recorder{}
+	desk, err := kit.Factory(context.Background(), servicedesk.FactoryParams{Callback: rec, Instance: sdtest.Instance("s-1")})
+	require.NoError(t, err)
+	defer desk.(interface{ Close() error }).Close()
+	require.NoError(t, desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{}))
 	now := time.Now()
 	for _, tc := range []struct {
 		name, body, sig, id string
@@ -126,7 +133,6 @@ func TestWebhookRoutesOnceAndKeepsEarlyEvents(t *testing.T) {
 func TestNewNeedsWebhookURLAndSecrets(t *testing.T) {
 	for _, cfg := range []rest.Config{
 		{BaseURL: deskURL, WebhookSecrets: []string{"s"}},
-		{BaseURL: deskURL, WebhookURL: "https://b/h"},
 		{BaseURL: deskURL, WebhookURL: "https://b/h", WebhookSecrets: []string{""}},
 		{BaseURL: "desk.test", WebhookURL: "https://b/h", WebhookSecrets: []string{"s"}},
 	} {
@@ -143,10 +149,12 @@ func TestWebhookPassedOnElsewhere(t *testing.T) {
 	var passed []string
 	fail := true
 	kit, err := rest.New(rest.Config{BaseURL: deskURL, WebhookURL: "https://bridge.test/hook", WebhookSecrets: []string{"new"},
-		Elsewhere: func(ev deskproto.Event) error {
+		Elsewhere: func(d rest.Delivery) error {
 			if fail {
 				return errors.New("redis away")
 			}
+			ev, err := deskproto.DecodeEvent(d.Body)
+			require.NoError(t, err)
 			passed = append(passed, ev.ID)
 			return nil
 		}})
@@ -162,7 +170,7 @@ func TestWebhookPassedOnElsewhere(t *testing.T) {
 	if len(passed) != 1 || passed[0] != "evt_ch_1_1" {
 		t.Fatalf("passed on %v", passed)
 	}
-	if kit.Deliver(deskproto.Event{ID: "x", ChatID: "ch_1", Seq: 1}) {
+	if kit.Deliver(rest.Delivery{Body: []byte(joined), Signature: signed("new", joined, time.Now()), Received: time.Now()}) {
 		t.Fatal("Deliver took an event of a chat nobody here follows")
 	}
 }

@@ -57,6 +57,35 @@ type Verifier struct {
 // timestamp within the window, and a v1 signature that matches one secret
 // (compared in constant time).
 func (v Verifier) Verify(header string, body []byte) error {
+	ts, sigs, err := v.check(header)
+	if err != nil {
+		return err
+	}
+	// Every secret and signature is compared, so timing tells nothing.
+	match := false
+	for _, secret := range v.Secrets {
+		want := mac(secret, ts, body)
+		for _, s := range sigs {
+			if hmac.Equal(want, s) {
+				match = true
+			}
+		}
+	}
+	if !match {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// CheckTime checks what can be checked of header without the secret: its
+// form and its timestamp's window. A receiver that learns the secret later
+// (a chat's own, once the chat is known) checks this at receipt.
+func (v Verifier) CheckTime(header string) error {
+	_, _, err := v.check(header)
+	return err
+}
+
+func (v Verifier) check(header string) (string, [][]byte, error) {
 	var ts string
 	var sigs [][]byte
 	for _, part := range strings.Split(header, ",") {
@@ -74,11 +103,11 @@ func (v Verifier) Verify(header string, body []byte) error {
 		}
 	}
 	if ts == "" || len(sigs) == 0 {
-		return fmt.Errorf("%w: malformed header", ErrBadSignature)
+		return "", nil, fmt.Errorf("%w: malformed header", ErrBadSignature)
 	}
 	unix, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: bad timestamp", ErrBadSignature)
+		return "", nil, fmt.Errorf("%w: bad timestamp", ErrBadSignature)
 	}
 	tol := v.Tolerance
 	if tol <= 0 {
@@ -89,20 +118,7 @@ func (v Verifier) Verify(header string, body []byte) error {
 		now = v.Now
 	}
 	if d := now().Sub(time.Unix(unix, 0)); d > tol || d < -tol {
-		return fmt.Errorf("%w: %v off", ErrStaleSignature, d.Round(time.Second))
+		return "", nil, fmt.Errorf("%w: %v off", ErrStaleSignature, d.Round(time.Second))
 	}
-	// Every secret and signature is compared, so timing tells nothing.
-	match := false
-	for _, secret := range v.Secrets {
-		want := mac(secret, ts, body)
-		for _, s := range sigs {
-			if hmac.Equal(want, s) {
-				match = true
-			}
-		}
-	}
-	if !match {
-		return ErrBadSignature
-	}
-	return nil
+	return ts, sigs, nil
 }
