@@ -3,10 +3,12 @@ package connectface
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -56,6 +58,10 @@ func (f *Face) startChatContact(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.InstanceID == "" || req.ContactFlowID == "" || req.ParticipantDetails == nil || req.ParticipantDetails.DisplayName == "" {
 		connectError(w, http.StatusBadRequest, "InvalidParameterException", "InstanceId, ContactFlowId and ParticipantDetails.DisplayName are required.")
+		return
+	}
+	if msg := attributesProblem(req.Attributes, req.ParticipantDetails.DisplayName); msg != "" {
+		connectError(w, http.StatusBadRequest, "InvalidParameterException", msg)
 		return
 	}
 	cc, err := f.d.StartCustomerChat(r.Context(), mockdesk.ChatStart{
@@ -213,4 +219,27 @@ func (f *Face) disconnect(w http.ResponseWriter, r *http.Request, p *participant
 		return
 	}
 	writeJSON(w, struct{}{})
+}
+
+// attributesProblem checks StartChatContact's documented limits: up to
+// 32,768 UTF-8 bytes across all attribute keys and values, keys of
+// alphanumerics, dashes and underscores; a display name of at most 256
+// characters.
+func attributesProblem(attrs map[string]string, displayName string) string {
+	if utf8.RuneCountInString(displayName) > 256 {
+		return "ParticipantDetails.DisplayName is longer than 256 characters."
+	}
+	n := 0
+	for k, v := range attrs {
+		n += len(k) + len(v)
+		if k == "" || strings.TrimFunc(k, func(r rune) bool {
+			return r == '-' || r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
+		}) != "" {
+			return fmt.Sprintf("Attribute key %q: only alphanumeric, dash and underscore characters.", k)
+		}
+	}
+	if n > 32768 {
+		return fmt.Sprintf("Attributes are %d bytes; at most 32768.", n)
+	}
+	return ""
 }
