@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/genesys/internal/wire"
 )
 
@@ -32,14 +33,14 @@ func (d *desk) socketConfig() stream.SocketConfig {
 		Header: header,
 		Dialer: cfg.Dialer,
 		OnOpen: func(_ context.Context, _ bool, send func([]byte) error) error {
-			b, _ := json.Marshal(map[string]any{"action": "configureSession", "token": d.token(), "deploymentId": cfg.DeploymentID, "startNew": false, "tracingId": "configure-" + newUUID()})
+			b, _ := json.Marshal(map[string]any{"action": "configureSession", "token": d.token(), "deploymentId": cfg.DeploymentID, "startNew": false, "tracingId": "configure-" + vendorkit.NewUUID()})
 			return send(b)
 		},
 		OnMessage:    d.onFrame,
 		OnState:      d.onState(d.recovery.Handle(&d.Life)),
 		PingInterval: cfg.EchoInterval,
 		Heartbeat: func() []byte {
-			b, _ := json.Marshal(map[string]any{"action": "echo", "token": d.token(), "tracingId": newUUID(),
+			b, _ := json.Marshal(map[string]any{"action": "echo", "token": d.token(), "tracingId": vendorkit.NewUUID(),
 				"message": map[string]any{"type": "Text", "text": "ping", "metadata": map[string]string{"customMessageId": wire.HealthCheckID}}})
 			return b
 		},

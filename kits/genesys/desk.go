@@ -119,7 +119,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate, with a new session token.
-	d.st = saved{Token: newUUID()}
+	d.st = saved{Token: vendorkit.NewUUID()}
 	d.ready, d.session, d.configured, d.resuming = make(chan struct{}), wire.SessionResponse{}, false, false
 	d.lastText = ""
 	st := d.st

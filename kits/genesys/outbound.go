@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/genesys/internal/wire"
 )
 
@@ -64,7 +65,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 
 // upload sends one file and returns its attachment id once Genesys has it.
 func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (string, error) {
-	id := newUUID()
+	id := vendorkit.NewUUID()
 	ch := make(chan wire.Envelope, 1)
 	d.mu.Lock()
 	d.uploads[id] = ch

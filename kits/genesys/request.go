@@ -2,7 +2,6 @@ package genesys
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,16 +9,9 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/genesys/internal/wire"
 )
-
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
 
 // request sends one request with the session token and a fresh tracingId,
 // paced when it is an onMessage. With wait it returns the answer; an error
@@ -60,7 +52,7 @@ func (d *desk) request(ctx context.Context, op string, req map[string]any, wait 
 
 // send writes one request and, with wait, waits for its answer.
 func (d *desk) send(ctx context.Context, op, token string, req map[string]any, wait bool) (wire.Envelope, error) {
-	tracing := newUUID()
+	tracing := vendorkit.NewUUID()
 	msg := map[string]any{"token": token, "tracingId": tracing}
 	for k, v := range req {
 		msg[k] = v
