@@ -350,38 +350,16 @@ func (d *desk) over(reason string) {
 	d.EndedByDesk(reason, false)
 }
 
-// toResponse turns an agent's message into a Carbon message: each
-// paragraph of the body a text item, but a paragraph that is only
-// "![alt](url)" an image and one that is only "[label](url)" a link
-// button; then each media item, an image or a link to the file, at the
-// media service's temporary URL.
+// toResponse turns an agent's message into a Carbon message: the body's
+// items (servicedesk.MarkdownItems: its image and link paragraphs as
+// images and link buttons), then each media item, an image or a link to
+// the file, at the media service's temporary URL.
 func (d *desk) toResponse(ctx context.Context, m wire.Message) servicedesk.MessageResponse {
-	var items []servicedesk.GenericItem
-	var text []string
-	flush := func() {
-		if len(text) > 0 {
-			items = append(items, servicedesk.TextItem(strings.Join(text, "\n\n")))
-			text = nil
-		}
-	}
-	for _, para := range strings.Split(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n\n") {
-		if alt, src, ok := mdLink(para, true); ok {
-			flush()
-			items = append(items, servicedesk.ImageItem(src, alt))
-		} else if label, href, ok := mdLink(para, false); ok {
-			flush()
-			items = append(items, servicedesk.LinkButtonItem(label, href))
-		} else if strings.TrimSpace(para) != "" {
-			text = append(text, para)
-		}
-	}
-	flush()
+	items := servicedesk.MarkdownItems(m.Body)
 	for _, md := range m.Media {
-		link := d.mediaURL(ctx, md.SID)
-		if link == "" {
+		if link := d.mediaURL(ctx, md.SID); link == "" {
 			continue
-		}
-		if strings.HasPrefix(md.ContentType, "image/") {
+		} else if strings.HasPrefix(md.ContentType, "image/") {
 			items = append(items, servicedesk.ImageItem(link, md.Filename))
 		} else {
 			items = append(items, servicedesk.LinkButtonItem(md.Filename, link))
@@ -391,29 +369,6 @@ func (d *desk) toResponse(ctx context.Context, m wire.Message) servicedesk.Messa
 		items = append(items, servicedesk.TextItem(m.Body))
 	}
 	return servicedesk.NewResponse(items...)
-}
-
-// mdLink reads a paragraph that is one markdown link (image: "![a](u)").
-func mdLink(p string, image bool) (text, href string, ok bool) {
-	p = strings.TrimSpace(p)
-	if image {
-		if !strings.HasPrefix(p, "!") {
-			return "", "", false
-		}
-		p = p[1:]
-	}
-	if !strings.HasPrefix(p, "[") || !strings.HasSuffix(p, ")") {
-		return "", "", false
-	}
-	mid := strings.Index(p, "](")
-	if mid < 0 || strings.ContainsAny(p[1:mid], "[]") {
-		return "", "", false
-	}
-	href = p[mid+2 : len(p)-1]
-	if strings.ContainsAny(href, " ()") || !(strings.HasPrefix(href, "https://") || strings.HasPrefix(href, "http://")) {
-		return "", "", false
-	}
-	return p[1:mid], href, true
 }
 
 // mediaURL is the media service's temporary link to a media's content.
