@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -118,7 +117,7 @@ func startZendesk(c kitConfig) (*kit, error) {
 	// conversation passes the (verified) event on to the others.
 	topic := c.Name + "-webhook"
 	if r := c.Relay; r != nil {
-		zc.Elsewhere = func(ev json.RawMessage) error { return relayEvent(r, topic, ev) }
+		zc.Elsewhere = func(ev []byte) error { return relayEvent(r, topic, ev) }
 	}
 	k, err := zendesk.New(zc)
 	if err != nil {

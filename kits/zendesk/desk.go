@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
@@ -41,11 +42,12 @@ type desk struct {
 	session        string
 	log            *slog.Logger
 	health         health
-	events         inbox
+	events         lifetime.Queue[item]
 	outage         atomic.Bool // DISCONNECTED was reported
 
-	mu sync.Mutex
-	st saved
+	mu       sync.Mutex
+	st       saved
+	unfollow func() // stops routing the conversation's events here
 }
 
 // The optional methods the desk has: read receipts, file checks, resume.
@@ -67,7 +69,6 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.Callback = p.Callback
 	d.Begin(st.Agent != nil)
 	d.log = cmp.Or(p.Logger, k.log).With("kit", Name)
-	d.events.wake = make(chan struct{}, 1)
 	d.health.onChange = d.reachable
 	if !d.Life.Go(d.run) {
 		return nil, errors.New("closed")
@@ -126,7 +127,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		return fmt.Errorf("zendesk: create conversation: no id in the answer: %w", servicedesk.ErrUnavailable)
 	}
 	d.update(func(s *saved) { s.UserID, s.ConversationID = userID, conv.Conversation.ID })
-	d.k.follow(conv.Conversation.ID, d)
+	d.follow(conv.Conversation.ID)
 	first, last, err := d.postHandoff(ctx, h)
 	if err != nil {
 		return err
@@ -137,7 +138,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		body: map[string]any{"switchboardIntegration": d.k.cfg.HandoffTo, "metadata": md}}); err != nil {
 		return err
 	}
-	d.events.push(item{kind: itemFill})
+	d.events.Push(item{kind: itemFill})
 	return nil
 }
 
@@ -220,8 +221,8 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	if !d.isHandoffTarget(conv.Conversation.ActiveSwitchboardIntegration) {
 		return false, nil
 	}
-	d.k.follow(st.ConversationID, d)
-	d.events.push(item{kind: itemFill})
+	d.follow(st.ConversationID)
+	d.events.Push(item{kind: itemFill})
 	return true, nil
 }
 
@@ -232,10 +233,22 @@ func (d *desk) isHandoffTarget(si *wire.SwitchboardIntegration) bool {
 	return si != nil && (si.ID == t || si.Name == t || si.IntegrationType == t || si.IntegrationID == t)
 }
 
+// follow routes conversation id's events here.
+func (d *desk) follow(id string) {
+	stop := d.k.router.Follow(id, d.onEvent)
+	d.mu.Lock()
+	d.unfollow = stop
+	d.mu.Unlock()
+}
+
 // leave stops routing the conversation's events here.
 func (d *desk) leave() {
-	if id := d.state().ConversationID; id != "" {
-		d.k.unfollow(id, d)
+	d.mu.Lock()
+	stop := d.unfollow
+	d.unfollow = nil
+	d.mu.Unlock()
+	if stop != nil {
+		stop()
 	}
 }
 

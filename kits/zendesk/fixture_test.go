@@ -732,7 +732,7 @@ func TestSeveralInstancesShareTheWebhook(t *testing.T) {
 	var mu sync.Mutex
 	b, err := zendesk.New(zendesk.Config{Subdomain: "acme", AppID: appID, KeyID: "k", KeySecret: "s", WebhookSecrets: []string{"old", hookKey},
 		HTTPClient: &http.Client{Transport: a.api.mt},
-		Elsewhere: func(ev json.RawMessage) error {
+		Elsewhere: func(ev []byte) error {
 			mu.Lock()
 			defer mu.Unlock()
 			relayed = append(relayed, ev)

@@ -36,7 +36,7 @@ func fuzzDesk(t *testing.T, status int, body []byte) (*Kit, *desk) {
 		t.Fatal(err)
 	}
 	d.st = saved{UserID: "u", ConversationID: "c1", Cursor: "m1"}
-	k.follow("c1", d)
+	d.follow("c1")
 	return k, d
 }
 

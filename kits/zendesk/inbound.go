@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -103,23 +102,15 @@ func decodeWebhook(body []byte) (wire.Webhook, []wire.Event, error) {
 	return hook, events, nil
 }
 
-// route hands ev to the desk following its conversation, or passes it to
-// another instance; false when it could not be passed on. Events of
-// conversations nobody follows are dropped: a desk that resumes later
-// reads the conversation itself.
+// route hands ev to the desk following its conversation, or passes it
+// Elsewhere; false when it could not be passed on. A desk that resumes
+// later reads the conversation itself: what nobody takes is not lost.
 func (k *Kit) route(ev wire.Event, raw json.RawMessage) bool {
 	conv := ev.Payload.Conversation
 	if conv == nil || conv.ID == "" {
 		return true
 	}
-	if d := k.follower(conv.ID); d != nil {
-		d.onEvent(ev)
-		return true
-	}
-	if k.cfg.Elsewhere == nil {
-		return true
-	}
-	if err := k.cfg.Elsewhere(raw); err != nil {
+	if err := k.router.Route(conv.ID, ev, raw); err != nil {
 		k.log.Warn("zendesk: event for a conversation followed elsewhere could not be passed on", "conversation", conv.ID, "err", err)
 		return false
 	}
@@ -128,19 +119,14 @@ func (k *Kit) route(ev wire.Event, raw json.RawMessage) bool {
 
 // Deliver hands an event another instance received (and verified) to the
 // desk here that follows its conversation; false when none does.
-func (k *Kit) Deliver(event json.RawMessage) bool {
+func (k *Kit) Deliver(event []byte) bool {
 	var ev wire.Event
 	if json.Unmarshal(event, &ev) != nil || ev.Payload.Conversation == nil {
 		return false
 	}
-	d := k.follower(ev.Payload.Conversation.ID)
-	if d == nil {
-		return false
-	}
-	if k.seen.First(ev.ID) {
-		d.onEvent(ev)
-	}
-	return true
+	// Not deduplicated: the instance that received it did, and an event
+	// twice is harmless (a bell, typing, an end once).
+	return k.router.Here(ev.Payload.Conversation.ID, ev)
 }
 
 // What a desk's worker does, in order.
@@ -162,38 +148,6 @@ type item struct {
 	reason string
 }
 
-// inbox queues a desk's work; consecutive fills are one.
-type inbox struct {
-	mu    sync.Mutex
-	items []item
-	wake  chan struct{}
-}
-
-const maxInbox = 1024
-
-func (q *inbox) push(it item) {
-	q.mu.Lock()
-	switch n := len(q.items); {
-	case it.kind == itemFill && n > 0 && q.items[n-1].kind == itemFill:
-	case it.kind == itemTyping && n >= maxInbox:
-	default:
-		q.items = append(q.items, it)
-	}
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (q *inbox) take() []item {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	items := q.items
-	q.items = nil
-	return items
-}
-
 // onEvent turns a webhook event into the desk's work. A message is only
 // a bell: the worker reads the conversation after its cursor, so that the
 // agent's messages are shown once each and in the conversation's order,
@@ -203,24 +157,24 @@ func (d *desk) onEvent(ev wire.Event) {
 	switch ev.Type {
 	case wire.EventMessage:
 		if p.Message != nil && p.Message.Author.Type == wire.AuthorBusiness {
-			d.events.push(item{kind: itemFill})
+			d.events.Push(item{kind: itemFill})
 		}
 	case wire.EventTyping:
 		if a := p.Activity; a != nil && a.Author.Type == wire.AuthorBusiness {
-			d.events.push(item{kind: itemTyping, on: a.Type == wire.ActivityTypingStart, author: a.Author, at: ev.CreatedAt})
+			d.events.Push(item{kind: itemTyping, on: a.Type == wire.ActivityTypingStart, author: a.Author, at: ev.CreatedAt})
 		}
 	case wire.EventPassControl:
 		if !d.isHandoffTarget(p.Conversation.ActiveSwitchboardIntegration) {
-			d.events.push(item{kind: itemEnd, reason: endReason(p.Reason)})
+			d.events.Push(item{kind: itemEnd, reason: endReason(p.Reason)})
 		}
 	case wire.EventReleaseControl, wire.EventRemove:
-		d.events.push(item{kind: itemEnd, reason: endReason(p.Reason)})
+		d.events.Push(item{kind: itemEnd, reason: endReason(p.Reason)})
 	case wire.EventPassControlFail:
 		reason := "The chat could not be handed to an agent."
 		if p.Error != nil && p.Error.Message != "" {
 			reason = p.Error.Message
 		}
-		d.events.push(item{kind: itemFailed, reason: reason})
+		d.events.Push(item{kind: itemFailed, reason: reason})
 	}
 }
 
@@ -243,9 +197,16 @@ func (d *desk) run() {
 		select {
 		case <-ctx.Done():
 			return
-		case <-d.events.wake:
+		case <-d.events.Ready():
 		}
-		for _, it := range d.events.take() {
+		var items []item
+		for it, ok := d.events.Pop(); ok; it, ok = d.events.Pop() {
+			// Bells rung together are one read.
+			if n := len(items); it.kind != itemFill || n == 0 || items[n-1].kind != itemFill {
+				items = append(items, it)
+			}
+		}
+		for _, it := range items {
 			switch it.kind {
 			case itemFill:
 				d.fillRetry(ctx)
@@ -292,7 +253,7 @@ func (d *desk) reachable(down bool) {
 		}
 		return
 	}
-	d.events.push(item{kind: itemRecovered})
+	d.events.Push(item{kind: itemRecovered})
 }
 
 // fillRetry fills until it succeeds, the conversation is gone (the chat

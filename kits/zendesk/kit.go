@@ -3,7 +3,6 @@ package zendesk
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
@@ -101,7 +101,7 @@ type Config struct {
 	// session here follows (another instance may): with several instances
 	// behind one webhook URL it carries the event to them, which Deliver
 	// it. An error makes the webhook answer 503, so that Zendesk retries.
-	Elsewhere func(event json.RawMessage) error
+	Elsewhere func(event []byte) error
 }
 
 // Kit makes Sunshine Conversations desks, one conversation per chat, and
@@ -114,11 +114,11 @@ type Kit struct {
 	log  *slog.Logger
 	seen *stream.Deduper
 
-	desks vendorkit.Desks[*desk]
+	desks  vendorkit.Desks[*desk]
+	router webhook.Router[wire.Event] // by conversation id
 
 	mu      sync.Mutex
-	chats   map[string]*desk // by conversation id
-	pointed bool             // the webhook points at WebhookURL
+	pointed bool // the webhook points at WebhookURL
 }
 
 // New checks cfg and returns a Kit. It does no network work.
@@ -156,8 +156,10 @@ func New(cfg Config) (*Kit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Kit{cfg: cfg, base: strings.TrimSuffix(base, "/") + "/v2/apps/" + cfg.AppID, auth: auth, caps: caps,
-		log: cfg.Logger.With("kit", Name), seen: stream.NewDeduper(1 << 16), chats: map[string]*desk{}}, nil
+	k := &Kit{cfg: cfg, base: strings.TrimSuffix(base, "/") + "/v2/apps/" + cfg.AppID, auth: auth, caps: caps,
+		log: cfg.Logger.With("kit", Name), seen: stream.NewDeduper(1 << 16)}
+	k.router.Elsewhere = cfg.Elsewhere
+	return k, nil
 }
 
 // authorization is the Authorization header of every call: Basic with the
@@ -218,25 +220,4 @@ func (k *Kit) pointWebhook(ctx context.Context) {
 	k.mu.Lock()
 	k.pointed = true
 	k.mu.Unlock()
-}
-
-// follow routes conversation id's events to d.
-func (k *Kit) follow(id string, d *desk) {
-	k.mu.Lock()
-	k.chats[id] = d
-	k.mu.Unlock()
-}
-
-func (k *Kit) unfollow(id string, d *desk) {
-	k.mu.Lock()
-	if k.chats[id] == d {
-		delete(k.chats, id)
-	}
-	k.mu.Unlock()
-}
-
-func (k *Kit) follower(id string) *desk {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.chats[id]
 }

@@ -14,7 +14,6 @@ const (
 const (
 	EventMessage         = "conversation:message"
 	EventTyping          = "conversation:typing"
-	EventRead            = "conversation:read"
 	EventRemove          = "conversation:remove"
 	EventPassControl     = "switchboard:passControl"
 	EventPassControlFail = "switchboard:passControl:failure"
@@ -26,7 +25,6 @@ const (
 const (
 	ActivityRead        = "conversation:read"
 	ActivityTypingStart = "typing:start"
-	ActivityTypingStop  = "typing:stop"
 )
 
 // Content types.
@@ -38,11 +36,10 @@ const (
 
 // Author is a message's or an activity's author.
 type Author struct {
-	Type        string   `json:"type"`
-	UserID      string   `json:"userId,omitempty"`
-	DisplayName string   `json:"displayName,omitempty"`
-	AvatarURL   string   `json:"avatarUrl,omitempty"`
-	Subtypes    []string `json:"subtypes,omitempty"`
+	Type        string `json:"type"`
+	UserID      string `json:"userId,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+	AvatarURL   string `json:"avatarUrl,omitempty"`
 }
 
 // Action is a message action; the kit shows link actions.
@@ -59,8 +56,6 @@ type Content struct {
 	Text         string   `json:"text,omitempty"`
 	MarkdownText string   `json:"markdownText,omitempty"`
 	MediaURL     string   `json:"mediaUrl,omitempty"`
-	MediaType    string   `json:"mediaType,omitempty"`
-	MediaSize    float64  `json:"mediaSize,omitempty"`
 	AltText      string   `json:"altText,omitempty"`
 	Actions      []Action `json:"actions,omitempty"`
 }
@@ -68,7 +63,6 @@ type Content struct {
 // Message is a message of a conversation (API responses and webhooks).
 type Message struct {
 	ID       string         `json:"id"`
-	Received string         `json:"received,omitempty"`
 	Author   Author         `json:"author"`
 	Content  Content        `json:"content"`
 	Metadata map[string]any `json:"metadata,omitempty"`
@@ -86,8 +80,6 @@ type SwitchboardIntegration struct {
 // Conversation is conversationTruncated and conversation.
 type Conversation struct {
 	ID                           string                  `json:"id"`
-	Type                         string                  `json:"type,omitempty"`
-	Metadata                     map[string]any          `json:"metadata,omitempty"`
 	ActiveSwitchboardIntegration *SwitchboardIntegration `json:"activeSwitchboardIntegration,omitempty"`
 }
 
@@ -100,7 +92,6 @@ type User struct {
 // Profile is a user's profile.
 type Profile struct {
 	GivenName string `json:"givenName,omitempty"`
-	Surname   string `json:"surname,omitempty"`
 	Email     string `json:"email,omitempty"`
 	Locale    string `json:"locale,omitempty"`
 }
@@ -114,12 +105,11 @@ type Activity struct {
 // Payload is an event's payload: the members of the event types the kit
 // reads.
 type Payload struct {
-	Conversation *Conversation  `json:"conversation,omitempty"`
-	Message      *Message       `json:"message,omitempty"`
-	Activity     *Activity      `json:"activity,omitempty"`
-	Metadata     map[string]any `json:"metadata,omitempty"`
-	Reason       string         `json:"reason,omitempty"`
-	Error        *EventError    `json:"error,omitempty"`
+	Conversation *Conversation `json:"conversation,omitempty"`
+	Message      *Message      `json:"message,omitempty"`
+	Activity     *Activity     `json:"activity,omitempty"`
+	Reason       string        `json:"reason,omitempty"`
+	Error        *EventError   `json:"error,omitempty"`
 }
 
 // EventError is the error of a switchboard failure event.
@@ -141,10 +131,6 @@ type Webhook struct {
 	App struct {
 		ID string `json:"id"`
 	} `json:"app"`
-	Webhook struct {
-		ID      string `json:"id"`
-		Version string `json:"version,omitempty"`
-	} `json:"webhook"`
 	Events []json.RawMessage `json:"events"`
 }
 
@@ -152,7 +138,6 @@ type Webhook struct {
 type Meta struct {
 	HasMore      bool   `json:"hasMore"`
 	BeforeCursor string `json:"beforeCursor,omitempty"`
-	AfterCursor  string `json:"afterCursor,omitempty"`
 }
 
 // MessageList is a List Messages answer.
