@@ -159,24 +159,21 @@ func limitMetadata(m map[string]string, max int, first ...string) map[string]any
 func (d *desk) postHandoff(ctx context.Context, h handoff) (first, last string, err error) {
 	st := d.state()
 	bot := wire.Author{Type: wire.AuthorBusiness, DisplayName: d.k.cfg.BotName}
-	turns := h.Transcript
-	var posts []struct {
+	type post struct {
 		author wire.Author
 		text   string
 	}
+	var posts []post
 	add := func(a wire.Author, text string) {
 		if text = strings.TrimSpace(text); text != "" {
-			posts = append(posts, struct {
-				author wire.Author
-				text   string
-			}{a, servicedesk.Truncate(text, maxTextBytes)})
+			posts = append(posts, post{a, servicedesk.Truncate(text, maxTextBytes)})
 		}
 	}
-	if n := len(turns) - maxTranscript; n > 0 {
-		add(bot, fmt.Sprintf("[%d earlier messages with the assistant are not shown]", n))
-		turns = turns[n:]
+	b := h.Bound(maxTranscript, maxTextBytes, 0)
+	if b.TranscriptOmitted > 0 {
+		add(bot, fmt.Sprintf("[%d earlier messages with the assistant are not shown]", b.TranscriptOmitted))
 	}
-	for _, t := range turns {
+	for _, t := range b.Transcript {
 		if t.From == servicedesk.TurnUser {
 			add(userAuthor(st.UserID), t.Text)
 		} else {
