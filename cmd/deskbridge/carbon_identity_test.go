@@ -87,4 +87,20 @@ func TestCarbonIdentityHandoff(t *testing.T) {
 	console.until("verified name", `document.getElementById('customer-identity').textContent.includes('Verified: Ada Lovelace')`)
 	console.until("bot conversation", `[...document.querySelectorAll('#bot-transcript li')].some(li => li.textContent.includes('marker-t1'))`)
 	console.until("marked as the browser's", `document.getElementById('bot-heading').textContent.includes("browser")`)
+
+	// The agent answers and ends the chat: the page's bot hears who has
+	// the conversation all along, and the end with the agent's last words.
+	check(t, "join", chat.Join(actx, ada))
+	p.deepUntil("agent joined", `deepText().includes('Ada connected')`)
+	_, err = chat.SayText(actx, "Your card works again, marker-t2. Bye!")
+	check(t, "say", err)
+	p.deepUntil("agent message", `visibleCount('marker-t2') >= 1`)
+	check(t, "agent ends", chat.End(actx))
+	p.until("the end told to the page", `(() => { const e = window.deskbridgeTest.ended; return !!e && e.reason === 'agent' && e.lastAgentText.includes('marker-t2'); })()`)
+	if got := p.eval(`window.deskbridgeTest.owners.join(',')`); got != "queued,agent,bot" {
+		t.Errorf("owners told to the page: %s", got)
+	}
+	// The next message goes to the page's bot again.
+	p.typeToCarbon("hello again bot")
+	p.deepUntil("the bot answers again", `visibleCount("Bot: say 'talk to a person'.") >= 2`)
 }

@@ -194,6 +194,9 @@ func (c *callback) SendMessageToUser(m servicedesk.MessageResponse, agentID stri
 			s.agentTyping = false
 			s.emit(Event{Type: EventAgentTyping, Typing: ptr(false)})
 		}
+		if t := m.PlainText(); t != "" {
+			s.lastAgentText = servicedesk.Truncate(t, 4<<10)
+		}
 		s.emit(Event{Type: EventAgentMessage, Message: &m, MessageID: m.ID, Profile: profile})
 	})
 }

@@ -96,6 +96,7 @@ func (s *Session) beginChat(connectMsg servicedesk.MessageResponse) {
 	s.profile, s.lastAvail = nil, nil
 	s.profiles = nil
 	s.handoff = nil
+	s.lastAgentText = ""
 	s.staged = nil
 	s.connectMsg = &connectMsg
 	s.dirty = true
@@ -255,7 +256,8 @@ func (s *Session) endLocal(reason EndReason, byAgent, cancelled bool, text strin
 	// The desk's persisted state outlives the chat, as Carbon's
 	// serviceDeskState does: a desk may keep what spans chats in it, and
 	// clears the rest itself (ReplacePersistedState).
-	s.emit(Event{Type: EventChatEnded, Reason: reason, EndedByAgent: byAgent, RequestCancelled: cancelled, Text: text, Kind: endKind(reason)})
+	s.emit(Event{Type: EventChatEnded, Reason: reason, EndedByAgent: byAgent, RequestCancelled: cancelled, Text: text, Kind: endKind(reason),
+		LastAgentText: s.lastAgentText})
 	s.setState(StateEnded)
 	s.dirty = true
 	s.wakeEndWaiters()

@@ -517,6 +517,8 @@ type Snapshot struct {
 	ShareAsked   bool                           `json:"share_asked,omitempty"`
 	Outbox       int                            `json:"outbox,omitempty"`
 	Desk         string                         `json:"desk,omitempty"`
+	// Owner is who answers the user now.
+	Owner ConversationOwner `json:"owner"`
 	// Subject is the verified customer's id, "" while anonymous.
 	Subject string `json:"subject,omitempty"`
 }
@@ -536,6 +538,7 @@ func (s *Session) Snapshot(ctx context.Context) (Snapshot, error) {
 		if s.customer != nil {
 			snap.Subject = s.customer.ID
 		}
+		snap.Owner = s.ownerNow()
 		return nil
 	})
 	return snap, err

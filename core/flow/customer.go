@@ -55,3 +55,37 @@ func (s *Session) withCustomer(h servicedesk.Handoff) (servicedesk.Handoff, erro
 	}
 	return h, nil
 }
+
+// ownerNow is who answers the user in the session's state.
+func (s *Session) ownerNow() ConversationOwner {
+	switch {
+	case !s.st.Active():
+		return OwnerBot
+	case s.joined:
+		return OwnerAgent
+	}
+	return OwnerQueued
+}
+
+// noteOwner emits an owner event when the batch changed who answers the
+// user (on the queue, before the batch is saved).
+func (s *Session) noteOwner() {
+	now := s.ownerNow()
+	was := s.owner
+	if was == "" {
+		was = OwnerBot
+	}
+	if now != was {
+		s.emit(Event{Type: EventOwner, Owner: now})
+	}
+	s.owner = now
+}
+
+// ConversationOwner returns who answers the user now: while it is OwnerQueued or
+// OwnerAgent, the host's bot must not answer the user's messages (send
+// them with SendMessage: they go to the agent).
+func (s *Session) ConversationOwner(ctx context.Context) (ConversationOwner, error) {
+	var o ConversationOwner
+	err := s.call(ctx, func() error { o = s.ownerNow(); return nil })
+	return o, err
+}

@@ -57,6 +57,11 @@ const (
 	EventChatEnded EventType = "chat_ended"
 	// EventAssistantReturned: the bot is back after an agent chat (Text).
 	EventAssistantReturned EventType = "assistant_returned"
+	// EventOwner: who answers the user changed (Owner): the host's bot
+	// must not answer while the owner is OwnerQueued or OwnerAgent, and
+	// takes the conversation back at OwnerBot (after chat_ended, which
+	// says why, with the agent's last words).
+	EventOwner EventType = "owner"
 )
 
 // MessageStatus is how a user message fared on its way to the desk.
@@ -67,6 +72,20 @@ const (
 	MessageQueued MessageStatus = "queued"
 	MessageSent   MessageStatus = "sent"
 	MessageFailed MessageStatus = "failed"
+)
+
+// ConversationOwner says who answers the user (not the instance that owns a
+// session: see Owners).
+type ConversationOwner string
+
+// Owners.
+const (
+	// OwnerBot: no agent chat is on; the host's bot answers.
+	OwnerBot ConversationOwner = "bot"
+	// OwnerQueued: the user waits for an agent; the bot stays silent.
+	OwnerQueued ConversationOwner = "queued"
+	// OwnerAgent: an agent has the chat; the bot stays silent.
+	OwnerAgent ConversationOwner = "agent"
 )
 
 // EndReason says why a chat ended.
@@ -129,6 +148,11 @@ type Event struct {
 	Reason           EndReason                      `json:"reason,omitempty"`
 	EndedByAgent     bool                           `json:"ended_by_agent,omitempty"`
 	RequestCancelled bool                           `json:"request_cancelled,omitempty"`
+	// Owner (owner events) is who answers the user now.
+	Owner ConversationOwner `json:"owner,omitempty"`
+	// LastAgentText (chat_ended) is the agent's last message, plain text,
+	// for the host's bot to take the conversation back from.
+	LastAgentText string `json:"last_agent_text,omitempty"`
 
 	// enc holds the event's JSON once made: a published event is encoded
 	// by its store and again for every socket that shows it, and never

@@ -58,6 +58,8 @@ type Session struct {
 	connectMsg       *servicedesk.MessageResponse
 	customer         *servicedesk.Customer // the verified user, nil while anonymous; replaced, never changed in place
 	handoff          *servicedesk.Handoff  // what the desk was given for this chat
+	owner            ConversationOwner     // as the last owner event told ("" before any: the bot)
+	lastAgentText    string                // the agent's last message of this chat
 	profile          *servicedesk.AgentProfile
 	profiles         map[string]servicedesk.AgentProfile
 	caps             servicedesk.Capabilities
@@ -207,6 +209,7 @@ func (s *Session) call(ctx context.Context, fn func() error) error {
 // the events and answers wait, later batches add to them, and the save is
 // tried again with backoff until it succeeds (or the session closes).
 func (s *Session) flush() {
+	s.noteOwner()
 	events := s.pending
 	var rec *Record
 	if s.dirty || s.lastSeq-s.recordAsOf >= checkpointEvery {
@@ -473,6 +476,7 @@ func (s *Session) restore(r Record) {
 	s.connectMsg = r.ConnectMessage
 	s.customer = r.Customer
 	s.handoff = r.Handoff
+	s.owner = s.ownerNow()
 	s.profile = r.Profile
 	s.profiles = maps.Clone(r.Profiles)
 	s.caps = r.Capabilities

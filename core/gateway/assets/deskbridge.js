@@ -475,6 +475,23 @@ class DeskbridgeServiceDesk {
   }
 
   /**
+   * tellHost passes who answers the user (onOwner: "bot", "queued",
+   * "agent") and the end of an agent chat (onChatEnded: why, and the
+   * agent's last words) to the page, so that its bot stays silent while a
+   * person has the chat and takes it back after.
+   */
+  tellHost(ev) {
+    try {
+      if (ev.type === "owner" && this.opts.onOwner) this.opts.onOwner(ev.owner);
+      if (ev.type === "chat_ended" && this.opts.onChatEnded) {
+        this.opts.onChatEnded({ reason: ev.reason, endedByAgent: !!ev.ended_by_agent, lastAgentText: ev.last_agent_text || "", text: ev.text || "" });
+      }
+    } catch (e) {
+      console.warn("deskbridge: the page's handler failed", e);
+    }
+  }
+
+  /**
    * noteTurn keeps one turn of the conversation with the bot (not the
    * agent's: none while a chat is waiting or on) for the next hand-off.
    */
@@ -674,6 +691,7 @@ class DeskbridgeServiceDesk {
     const ev = f.event || {};
     const cb = f.callback;
     if (ev.chat) this.chatNo = ev.chat;
+    this.tellHost(ev);
     if (ev.type === "chat_ended" && ev.chat && ev.chat === this.carbonEnded) {
       // The end of a chat Carbon ended itself. A new chat may already be
       // under way (the user asked again at once): leave that one be.
@@ -917,7 +935,9 @@ async function loadHistory(bridge) {
  * createDeskbridge returns a serviceDeskFactory and a customLoadHistory for
  * one gateway. Options: baseURL (default: where this module was loaded
  * from), name, identity (the signed identity token of the logged-in user,
- * or a function that returns one), reconnectTimeoutMs, callTimeoutMs, texts.
+ * or a function that returns one), transcript (false: the bot conversation
+ * stays on the page), onOwner(owner) and onChatEnded({reason, endedByAgent,
+ * lastAgentText, text}), reconnectTimeoutMs, callTimeoutMs, texts.
  */
 export function createDeskbridge(options) {
   const bridge = { opts: withDefaults(options), historySeq: new Map() };

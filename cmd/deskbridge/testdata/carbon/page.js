@@ -18,7 +18,10 @@ const serviceDesk = JSON.parse(params.get("sd") || "{}");
 // "identity" is the user's identity token, as a site's server would sign
 // it for its page (here the test signs it).
 const identity = params.get("identity") || undefined;
-const bridge = adapter.createDeskbridge({ reconnectTimeoutMs: 8000, baseURL: params.get("desk") || undefined, serviceDesk, identity });
+// The page's bot hears who answers the user and how an agent chat ended.
+const onOwner = (owner) => window.deskbridgeTest.owners.push(owner);
+const onChatEnded = (end) => (window.deskbridgeTest.ended = end);
+const bridge = adapter.createDeskbridge({ reconnectTimeoutMs: 8000, baseURL: params.get("desk") || undefined, serviceDesk, identity, onOwner, onChatEnded });
 
 const connectMessage = {
   output: {
@@ -50,7 +53,7 @@ async function customSendMessage(request, _options, instance) {
   }
 }
 
-window.deskbridgeTest = { log: [], instance: null };
+window.deskbridgeTest = { log: [], instance: null, owners: [], ended: null };
 
 createRoot(document.getElementById("root")).render(
   React.createElement(ChatContainer, {
