@@ -174,13 +174,19 @@ func (s *Socket) writeLoop(desk context.Context) {
 
 // write sends one frame with the desk's frame faults; false once the
 // connection is gone (then cut abruptly).
-func (s *Socket) write(b []byte) bool {
-	err := s.faults.Write(s.ctx, b, func(b []byte) error {
-		_ = s.conn.SetWriteDeadline(time.Now().Add(writeWait))
-		return s.conn.WriteMessage(websocket.TextMessage, b)
+func (s *Socket) write(b []byte) bool { return WriteFrame(s.ctx, s.faults, s.conn, b) }
+
+// WriteFrame writes one text frame to conn with the connection's frame
+// faults ff; false once the connection is gone, then cut abruptly (no
+// close frame), as a network failure would. For faces that run a
+// WebSocket of their own.
+func WriteFrame(ctx context.Context, ff *mockdesk.FrameFaults, conn *websocket.Conn, b []byte) bool {
+	err := ff.Write(ctx, b, func(b []byte) error {
+		_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
+		return conn.WriteMessage(websocket.TextMessage, b)
 	})
 	if err != nil {
-		s.drop()
+		_ = conn.NetConn().Close()
 		return false
 	}
 	return true

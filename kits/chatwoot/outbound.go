@@ -1,0 +1,159 @@
+package chatwoot
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+)
+
+// The optional methods the kit has (what it declares, no more).
+var _ interface {
+	servicedesk.ServiceDesk
+	servicedesk.TypingNotifier
+	servicedesk.ReadNotifier
+	servicedesk.Reconnector
+	io.Closer
+} = (*desk)(nil)
+
+// SendMessageToAgent posts a text message with the engine's message id as
+// its echo_id. Files are refused: the kit declares no uploads.
+func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	refuseFiles(d.Callback, data.FilesToUpload)
+	switch {
+	case d.Ended(), d.state().ConversationID == 0:
+		return fmt.Errorf("chatwoot: send message %s: %w", messageID, servicedesk.ErrNoChat)
+	case strings.TrimSpace(message.Input.Text) == "":
+		return nil
+	}
+	return d.post(ctx, messageID, message.Input.Text, nil)
+}
+
+func refuseFiles(cb servicedesk.Callback, files []servicedesk.FileUpload) {
+	for _, f := range files {
+		cb.SetFileUploadStatus(f.ID, true, "Chatwoot takes no files from this chat.")
+	}
+}
+
+// post sends a message of the contact. Chatwoot stores every POST, echo_id
+// or not: before each resend the kit looks for the echo of the earlier
+// try on the cable (message.created with that echo_id), and sends again
+// only when Chatwoot has not shown it back.
+func (d *desk) post(ctx context.Context, echo, text string, files []upload) error {
+	path := d.conversationPath() + "/messages"
+	if len(files) > 0 {
+		return d.k.postMultipart(ctx, "send message", path, map[string]string{"content": text, "echo_id": echo}, files, nil)
+	}
+	body := map[string]string{"content": text, "echo_id": echo}
+	return d.k.retry(ctx, "send message", func(ctx context.Context) error {
+		if d.echoed(echo) {
+			return nil
+		}
+		return d.k.api.Do(ctx, "send message", http.MethodPost, path, "", body, nil)
+	})
+}
+
+// UserTyping toggles the contact's typing (at most one "on" per
+// TypingInterval; a failed one lets the next keystroke try again).
+func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	if d.state().ConversationID == 0 {
+		return fmt.Errorf("chatwoot: typing: %w", servicedesk.ErrNoChat)
+	}
+	toggle := func(status string) error {
+		return d.k.call(ctx, "toggle typing", http.MethodPost, d.conversationPath()+"/toggle_typing", map[string]string{"typing_status": status}, nil)
+	}
+	if !isTyping {
+		d.typing.Reset()
+		return toggle("off")
+	}
+	if !d.typing.Allow() {
+		return nil
+	}
+	err := toggle("on")
+	if err != nil {
+		d.typing.Reset()
+	}
+	return err
+}
+
+// UserReadMessages marks the conversation seen by the contact
+// (update_last_seen: the agent's messages until now read).
+func (d *desk) UserReadMessages(ctx context.Context) error {
+	ctx, done := d.Life.Bind(ctx)
+	defer done()
+	if d.state().ConversationID == 0 {
+		return fmt.Errorf("chatwoot: read: %w", servicedesk.ErrNoChat)
+	}
+	return d.k.call(ctx, "update last seen", http.MethodPost, d.conversationPath()+"/update_last_seen", nil, nil)
+}
+
+// contactBody is the contact of the hand-off: a verified customer's id as
+// its identifier (with identifier_hash when the inbox's HMAC token is
+// set), name and email; an anonymous one has neither.
+func (d *desk) contactBody(h servicedesk.Handoff) map[string]any {
+	body := map[string]any{}
+	c := h.Customer
+	if c == nil {
+		return body
+	}
+	if c.ID != "" {
+		body["identifier"] = c.ID
+		if tok := d.k.cfg.HMACToken; tok != "" {
+			mac := hmac.New(sha256.New, []byte(tok))
+			mac.Write([]byte(c.ID))
+			body["identifier_hash"] = hex.EncodeToString(mac.Sum(nil))
+		}
+	}
+	if c.Name != "" {
+		body["name"] = c.Name
+	}
+	if c.Email != "" {
+		body["email"] = c.Email
+	}
+	return body
+}
+
+// attributes are the conversation's custom attributes: the routing
+// attributes, the browser's own claims under "unverified_", and the
+// summary, each cut to MaxAttributeBytes.
+func (d *desk) attributes(h servicedesk.Handoff) map[string]string {
+	max := d.k.cfg.MaxAttributeBytes
+	attrs := map[string]string{}
+	for k, v := range h.Unverified {
+		attrs["unverified_"+k] = v
+	}
+	maps.Copy(attrs, h.Attributes)
+	if h.Summary != "" {
+		attrs["bot_summary"] = h.Summary
+	}
+	for k, v := range attrs {
+		attrs[k] = servicedesk.Truncate(v, max)
+	}
+	return attrs
+}
+
+// opening is the bot transcript as one text (the newest turns kept),
+// within MaxOpeningBytes; the summary travels as the bot_summary
+// attribute.
+func (d *desk) opening(h servicedesk.Handoff) string {
+	if len(h.Transcript) == 0 {
+		return ""
+	}
+	head := "Conversation with the bot"
+	if h.TranscriptUnverified {
+		head += " (as the user's browser reported it)"
+	}
+	head += ":\n"
+	return head + servicedesk.TranscriptText(h.Transcript, d.k.cfg.MaxOpeningBytes-len(head))
+}
