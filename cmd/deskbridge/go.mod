@@ -23,13 +23,13 @@ require (
 	github.com/deskbridge/deskbridge/kits/rest v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/websocket v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/mock-desk v0.0.0-00010101000000-000000000000
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/gorilla/websocket v1.5.3
 	github.com/prometheus/client_golang v1.23.2
 	github.com/redis/go-redis/v9 v9.22.0
 )
 
 require (
-	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	go.etcd.io/bbolt v1.5.0 // indirect
 	go.uber.org/atomic v1.11.0 // indirect
 )
@@ -51,6 +51,7 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/deskbridge/deskbridge/kits/chatwoot v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/salesforce v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/twilio v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/zendesk v0.0.0-00010101000000-000000000000
@@ -77,3 +78,5 @@ replace github.com/deskbridge/deskbridge/kits/salesforce => ../../kits/salesforc
 replace github.com/deskbridge/deskbridge/kits/twilio => ../../kits/twilio
 
 replace github.com/deskbridge/deskbridge/kits/zendesk => ../../kits/zendesk
+
+replace github.com/deskbridge/deskbridge/kits/chatwoot => ../../kits/chatwoot
