@@ -10,6 +10,7 @@ replace (
 require (
 	github.com/deskbridge/deskbridge/core v0.0.0
 	github.com/deskbridge/deskbridge/mock-desk v0.0.0-00010101000000-000000000000
+	github.com/stretchr/testify v1.11.1
 )
 
 require (
@@ -18,7 +19,6 @@ require (
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
 	github.com/pmezard/go-difflib v1.0.0 // indirect
-	github.com/stretchr/testify v1.11.1 // indirect
 	go.uber.org/goleak v1.3.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )

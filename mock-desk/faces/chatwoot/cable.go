@@ -123,12 +123,16 @@ func (cb *cable) follow(c *conversation, after uint64) {
 	}
 	cb.follows[c.id] = true
 	cb.mu.Unlock()
+	// A chat the desk cuts off now cannot be followed: the connection goes
+	// the way of a network failure, and the client comes again.
 	info, err := chat.Info(cb.ctx)
 	if err != nil {
+		cb.drop()
 		return
 	}
 	fl, err := chat.Follow(cb.ctx, after)
 	if err != nil {
+		cb.drop()
 		return
 	}
 	agent := info.Agent
