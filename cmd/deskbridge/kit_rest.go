@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"strings"
-	"time"
 
 	"github.com/deskbridge/deskbridge/kits/rest"
 )
@@ -23,37 +20,28 @@ func init() {
 		Start: func(c kitConfig) (*kit, error) {
 			hook := strings.TrimSuffix(c.PublicURL, "/") + webhookPath
 			rc := rest.Config{BaseURL: c.DeskURL, WebhookURL: hook, WebhookSecrets: []string{c.Settings["DESKBRIDGE_WEBHOOK_SECRET"]}, Logger: c.Logger}
-			topic := c.Name + "-webhook"
-			if c.Relay != nil {
-				// A webhook may reach any instance: one that does not follow
-				// the chat passes the delivery on to the others, where the
-				// one that follows it checks it against the chat's secret.
+			wr := newWebhookRelay(c)
+			if wr != nil {
+				// The one instance that follows the chat checks the
+				// delivery against the chat's secret.
 				rc.Elsewhere = func(d rest.Delivery) error {
 					b, err := json.Marshal(d)
 					if err != nil {
 						return err
 					}
-					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-					defer cancel()
-					n, err := c.Relay.Broadcast(ctx, topic, b)
-					if err == nil && n == 0 {
-						err = errors.New("no instance listens")
-					}
-					return err
+					return wr.Send(b)
 				}
 			}
 			k, err := rest.New(rc)
 			if err != nil {
 				return nil, err
 			}
-			if c.Relay != nil {
-				c.Relay.OnBroadcast(topic, func(payload []byte) {
-					var d rest.Delivery
-					if err := json.Unmarshal(payload, &d); err == nil {
-						k.Deliver(d)
-					}
-				})
-			}
+			wr.OnReceive(func(payload []byte) {
+				var d rest.Delivery
+				if err := json.Unmarshal(payload, &d); err == nil {
+					k.Deliver(d)
+				}
+			})
 			return &kit{factory: k.Factory, close: k.Close, webhook: k.WebhookHandler(), webhookPath: webhookPath}, nil
 		},
 		order: -4,

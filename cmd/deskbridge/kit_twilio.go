@@ -2,14 +2,12 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/deskbridge/deskbridge/kits/twilio"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
@@ -80,26 +78,16 @@ func startTwilio(c kitConfig) (*kit, error) {
 		twilioSID("DESKBRIDGE_TWILIO_WORKFLOW_SID", "WW", tc.WorkflowSID), twilioSID("DESKBRIDGE_TWILIO_API_KEY_SID", "SK", tc.APIKeySID)); err != nil {
 		return nil, err
 	}
-	topic := c.Name + "-webhook"
-	if c.Relay != nil {
-		// A webhook may reach any instance: one that does not follow the
-		// conversation passes the (verified) delivery on to the others.
-		tc.Elsewhere = func(delivery []byte) error {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			n, err := c.Relay.Broadcast(ctx, topic, delivery)
-			if err == nil && n == 0 {
-				err = errors.New("no instance listens")
-			}
-			return err
-		}
+	// The conversation's follower takes a (verified) delivery another
+	// instance got.
+	wr := newWebhookRelay(c)
+	if wr != nil {
+		tc.Elsewhere = wr.Send
 	}
 	k, err := twilio.New(tc)
 	if err != nil {
 		return nil, err
 	}
-	if c.Relay != nil {
-		c.Relay.OnBroadcast(topic, func(payload []byte) { k.Deliver(payload) })
-	}
+	wr.OnReceive(func(payload []byte) { k.Deliver(payload) })
 	return &kit{factory: k.Factory, close: k.Close, webhook: k.WebhookHandler(), webhookPath: webhookPath}, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/deskbridge/deskbridge/kits/zendesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
@@ -113,30 +111,16 @@ func startZendesk(c kitConfig) (*kit, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	// A webhook may reach any instance: one that does not follow the
-	// conversation passes the (verified) event on to the others.
-	topic := c.Name + "-webhook"
-	if r := c.Relay; r != nil {
-		zc.Elsewhere = func(ev []byte) error { return relayEvent(r, topic, ev) }
+	// The conversation's follower takes a (verified) event another
+	// instance got.
+	wr := newWebhookRelay(c)
+	if wr != nil {
+		zc.Elsewhere = wr.Send
 	}
 	k, err := zendesk.New(zc)
 	if err != nil {
 		return nil, err
 	}
-	if r := c.Relay; r != nil {
-		r.OnBroadcast(topic, func(ev []byte) { k.Deliver(ev) })
-	}
+	wr.OnReceive(func(ev []byte) { k.Deliver(ev) })
 	return &kit{factory: k.Factory, close: k.Close, webhook: k.WebhookHandler(), webhookPath: webhookPath}, nil
-}
-
-// relayEvent hands payload to the other instances; an error when none
-// listens, so that the webhook fails and Zendesk delivers it again.
-func relayEvent(r relay, topic string, payload []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	n, err := r.Broadcast(ctx, topic, payload)
-	if err == nil && n == 0 {
-		return errors.New("no instance listens")
-	}
-	return err
 }
