@@ -2,40 +2,21 @@ package amazonconnect
 
 import (
 	"encoding/json"
-	"regexp"
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/kits/amazonconnect/internal/wire"
 )
 
-var (
-	imageParagraph = regexp.MustCompile(`^!\[([^\]]*)\]\((\S+)\)$`)
-	linkParagraph  = regexp.MustCompile(`^\[([^\]]+)\]\((\S+)\)$`)
-)
-
 // decodeContent turns a MESSAGE item's content into a Carbon message.
-// text/markdown is split into paragraphs: a paragraph that is only an image
-// becomes an image item, only a link a link button, the rest text items
-// (Carbon renders their markdown). Interactive messages become their title
+// text/markdown is read by servicedesk.MarkdownItems: a paragraph that is
+// only an image becomes an image item, only an http(s) link a link button,
+// the paragraphs between them one text item (Carbon renders its markdown). Interactive messages become their title
 // and choices as text. Other content types are shown as text.
 func decodeContent(contentType, content string) servicedesk.MessageResponse {
 	switch contentType {
 	case wire.CTTextMarkdown:
-		var items []servicedesk.GenericItem
-		for _, p := range strings.Split(content, "\n\n") {
-			p = strings.TrimSpace(p)
-			if p == "" {
-				continue
-			}
-			if m := imageParagraph.FindStringSubmatch(p); m != nil {
-				items = append(items, servicedesk.ImageItem(m[2], m[1]))
-			} else if m := linkParagraph.FindStringSubmatch(p); m != nil {
-				items = append(items, servicedesk.LinkButtonItem(m[1], m[2]))
-			} else {
-				items = append(items, servicedesk.TextItem(p))
-			}
-		}
+		items := servicedesk.MarkdownItems(content)
 		if len(items) == 0 {
 			items = append(items, servicedesk.TextItem(content))
 		}
