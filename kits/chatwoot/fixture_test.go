@@ -1,0 +1,252 @@
+package chatwoot_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/kits/chatwoot"
+)
+
+// fixture is a loopback Chatwoot answering the documented JSON, with a
+// RoomChannel the test pushes documented frames into.
+type fixture struct {
+	t     *testing.T
+	srv   *httptest.Server
+	mu    sync.Mutex
+	calls []string // "METHOD path"
+	at    map[string][]time.Time
+	body  map[string][]byte // last body per path
+	fail  map[string][]int  // statuses to answer first, per "METHOD path"
+	push  chan string       // frames for the subscribed cable
+}
+
+const (
+	fxInbox  = "inb0x"
+	fxSource = "5d7a1f2e-0c4b-4f5e-9a1b-2c3d4e5f6a7b"
+	fxToken  = "pubsub-tok-1"
+)
+
+func newFixture(t *testing.T) *fixture {
+	f := &fixture{t: t, at: map[string][]time.Time{}, body: map[string][]byte{}, fail: map[string][]int{}, push: make(chan string, 16)}
+	mux := http.NewServeMux()
+	base := "/public/api/v1/inboxes/" + fxInbox + "/contacts"
+	conv := base + "/" + fxSource + "/conversations/7"
+	f.route(mux, "POST "+base, `{"id":5,"source_id":"`+fxSource+`","pubsub_token":"`+fxToken+`","name":"Ada Lovelace","email":"ada@example.com"}`)
+	f.route(mux, "POST "+base+"/"+fxSource+"/conversations", `{"id":7,"uuid":"8b7e","inbox_id":2,"contact_last_seen_at":0,"status":"open","agent_last_seen_at":0,"messages":[],"contact":{"id":5}}`)
+	f.route(mux, "POST "+conv+"/messages", `{"id":120,"content":"hi","message_type":0,"content_type":"text","content_attributes":{},"created_at":1700000000,"conversation_id":7}`)
+	f.route(mux, "POST "+conv+"/toggle_status", `{"id":7,"status":"resolved"}`)
+	f.route(mux, "GET "+conv, `{"id":7,"status":"open"}`)
+	f.route(mux, "GET "+conv+"/messages", `[]`)
+	mux.HandleFunc("GET /cable", f.cable)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) route(mux *http.ServeMux, pattern, answer string) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		f.mu.Lock()
+		key := r.Method + " " + r.URL.Path
+		f.calls = append(f.calls, key)
+		f.at[key] = append(f.at[key], time.Now())
+		f.body[key] = b
+		var status int
+		if q := f.fail[key]; len(q) > 0 {
+			status, f.fail[key] = q[0], q[1:]
+		}
+		f.mu.Unlock()
+		switch status {
+		case 0:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, answer)
+		case http.StatusTooManyRequests:
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "Retry later", status) // Rack::Attack's throttled answer
+		default:
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, `{"error":"boom"}`)
+		}
+	})
+}
+
+func (f *fixture) cable(w http.ResponseWriter, r *http.Request) {
+	up := websocket.Upgrader{Subprotocols: []string{"actioncable-v1-json"}}
+	conn, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_ = conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"welcome"}`))
+	var cmd struct{ Command, Identifier string }
+	if conn.ReadJSON(&cmd) != nil || cmd.Command != "subscribe" {
+		return
+	}
+	var id map[string]string
+	_ = json.Unmarshal([]byte(cmd.Identifier), &id)
+	if id["channel"] != "RoomChannel" || id["pubsub_token"] != fxToken {
+		_ = conn.WriteJSON(map[string]string{"type": "reject_subscription", "identifier": cmd.Identifier})
+		return
+	}
+	_ = conn.WriteJSON(map[string]string{"type": "confirm_subscription", "identifier": cmd.Identifier})
+	go func() { // the client says nothing more; its close ends the read
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	ping := time.NewTicker(time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case fr := <-f.push:
+			b, _ := json.Marshal(map[string]any{"identifier": cmd.Identifier, "message": json.RawMessage(fr)})
+			if conn.WriteMessage(websocket.TextMessage, b) != nil {
+				return
+			}
+		case <-ping.C:
+			if conn.WriteJSON(map[string]any{"type": "ping", "message": time.Now().Unix()}) != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func (f *fixture) kit(tweak func(*chatwoot.Config)) *chatwoot.Kit {
+	cfg := chatwoot.Config{URL: f.srv.URL, InboxIdentifier: fxInbox, MinInterval: time.Millisecond,
+		Backoff: retry.Backoff{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond}, HTTPClient: f.srv.Client()}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	k, err := chatwoot.New(cfg)
+	require.NoError(f.t, err)
+	f.t.Cleanup(func() { _ = k.Close() })
+	return k
+}
+
+func (f *fixture) start(k *chatwoot.Kit, h servicedesk.Handoff) (servicedesk.ServiceDesk, *sdtest.Recorder, error) {
+	rec := &sdtest.Recorder{}
+	sd, err := k.Factory(context.Background(), servicedesk.FactoryParams{Callback: rec, Instance: sdtest.Instance("s1")})
+	require.NoError(f.t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return sd, rec, sd.StartChat(ctx, servicedesk.NewResponse(servicedesk.TextItem("to a person")), servicedesk.StartChatOptions{Handoff: h})
+}
+
+// TestFixtureStart: the contact carries the verified identity and its
+// HMAC, the conversation the hand-off's attributes (cut with the marker);
+// a 429 pauses the kit for its Retry-After, a 503 is retried.
+func TestFixtureStart(t *testing.T) {
+	f := newFixture(t)
+	contacts := "POST /public/api/v1/inboxes/" + fxInbox + "/contacts"
+	convs := contacts + "/" + fxSource + "/conversations"
+	f.fail[contacts] = []int{http.StatusTooManyRequests}
+	f.fail[convs] = []int{http.StatusServiceUnavailable}
+	k := f.kit(func(c *chatwoot.Config) { c.HMACToken = "inbox-secret"; c.MaxAttributeBytes = 40 })
+	_, _, err := f.start(k, servicedesk.Handoff{
+		Customer:   &servicedesk.Customer{ID: "cust-42", Name: "Ada Lovelace", Email: "ada@example.com"},
+		Unverified: map[string]string{"plan": "gold"},
+		Attributes: map[string]string{"queue": "billing", "long": strings.Repeat("x", 100)},
+		Summary:    "card declined",
+	})
+	require.NoError(t, err)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var contact map[string]string
+	require.NoError(t, json.Unmarshal(f.body[contacts], &contact))
+	mac := hmac.New(sha256.New, []byte("inbox-secret"))
+	mac.Write([]byte("cust-42"))
+	assert.Equal(t, map[string]string{"identifier": "cust-42", "identifier_hash": hex.EncodeToString(mac.Sum(nil)), "name": "Ada Lovelace", "email": "ada@example.com"}, contact)
+	var conv struct {
+		CustomAttributes map[string]string `json:"custom_attributes"`
+	}
+	require.NoError(t, json.Unmarshal(f.body[convs], &conv))
+	attrs := conv.CustomAttributes
+	assert.Equal(t, "billing", attrs["queue"])
+	assert.Equal(t, "gold", attrs["unverified_plan"])
+	assert.Equal(t, "card declined", attrs["bot_summary"])
+	assert.LessOrEqual(t, len(attrs["long"]), 40)
+	assert.True(t, strings.HasSuffix(attrs["long"], servicedesk.TruncatedMarker), "cut with the marker: %q", attrs["long"])
+	tries := f.at[contacts]
+	require.Len(t, tries, 2, "the 429 was retried once")
+	assert.GreaterOrEqual(t, tries[1].Sub(tries[0]), 900*time.Millisecond, "Retry-After honoured")
+	assert.Len(t, f.at[convs], 2, "the 503 was retried")
+}
+
+// TestFixtureRefusals: an inbox Chatwoot does not know (404) and a
+// refused identity (401) fail the start without retries; a rejected
+// subscription is the chat's end.
+func TestFixtureRefusals(t *testing.T) {
+	f := newFixture(t)
+	contacts := "POST /public/api/v1/inboxes/" + fxInbox + "/contacts"
+	f.fail[contacts] = []int{http.StatusNotFound, http.StatusUnauthorized}
+	k := f.kit(nil)
+	_, _, err := f.start(k, servicedesk.Handoff{})
+	assert.True(t, errors.Is(err, servicedesk.ErrChatNotFound), "404: %v", err)
+	_, _, err = f.start(k, servicedesk.Handoff{})
+	assert.True(t, errors.Is(err, servicedesk.ErrRejected), "401: %v", err)
+	f.mu.Lock()
+	assert.Len(t, f.at[contacts], 2, "no retries of a refusal")
+	f.mu.Unlock()
+}
+
+// TestFixtureEvents: the documented RoomChannel events become the chat:
+// the assignment joins Ada, her message (twice on the wire) shows once,
+// the echo of the user's own message does not, typing shows, the
+// resolution ends the chat.
+func TestFixtureEvents(t *testing.T) {
+	f := newFixture(t)
+	k := f.kit(nil)
+	sd, rec, err := f.start(k, servicedesk.Handoff{})
+	require.NoError(t, err)
+	require.NoError(t, sd.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest("hi"), "m-1", servicedesk.AdditionalDataToAgent{}))
+	f.mu.Lock()
+	var sent map[string]string
+	require.NoError(t, json.Unmarshal(f.body["POST /public/api/v1/inboxes/"+fxInbox+"/contacts/"+fxSource+"/conversations/7/messages"], &sent))
+	f.mu.Unlock()
+	assert.Equal(t, map[string]string{"content": "hi", "echo_id": "m-1"}, sent)
+	msg := `{"event":"message.created","data":{"id":121,"content":"Hello, I'm Ada","message_type":1,"content_type":"text","content_attributes":{},"created_at":1700000001,"conversation_id":7,"private":false,"sender":{"id":3,"name":"Ada","available_name":"Ada","avatar_url":"https://x/ada.png","type":"user"}}}`
+	for _, fr := range []string{
+		`{"event":"message.created","data":{"id":120,"content":"hi","message_type":0,"echo_id":"m-1","conversation_id":7,"sender":{"id":5,"type":"contact"}}}`,
+		`{"event":"conversation.updated","data":{"id":7,"status":"open","meta":{"assignee":{"id":3,"name":"Ada","available_name":"Ada","avatar_url":"https://x/ada.png","type":"user"}}}}`,
+		`{"event":"conversation.typing_on","data":{"conversation":{"id":7},"user":{"id":3,"name":"Ada","type":"user"},"is_private":false}}`,
+		msg, msg,
+		`{"event":"conversation.status_changed","data":{"id":7,"status":"resolved","meta":{"assignee":{"id":3,"type":"user"}}}}`,
+	} {
+		f.push <- fr
+	}
+	calls := rec.Wait(5, 5*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(sdtest.Join(calls), "ended") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		calls = rec.Calls()
+	}
+	var kept []string
+	for _, c := range calls {
+		if !strings.HasPrefix(c, "state(") {
+			kept = append(kept, c)
+		}
+	}
+	assert.Equal(t, "joined(Ada) | typing(true) | typing(false) | message(Hello, I'm Ada,3) | ended", sdtest.Join(kept))
+}
