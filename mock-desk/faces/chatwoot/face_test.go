@@ -1,0 +1,144 @@
+package chatwootface_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
+	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	chatwootface "github.com/deskbridge/deskbridge/mock-desk/faces/chatwoot"
+)
+
+func do(t *testing.T, method, url, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestFace: refusals Chatwoot makes (an unknown inbox, a bad identifier
+// hash, a rejected subscription), then a contact's conversation: the
+// cable's welcome and confirmation, the agent's assignment and message as
+// events, the messages list with the contact's and the agent's.
+func TestFace(t *testing.T) {
+	d, err := mockdesk.New(mockdesk.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	srv := httptest.NewServer(chatwootface.New(d, chatwootface.Options{InboxIdentifier: "inb", HMACToken: "sekrit"}))
+	defer srv.Close()
+	base := srv.URL + "/public/api/v1/inboxes/inb/contacts"
+	if code, _ := do(t, "POST", srv.URL+"/public/api/v1/inboxes/other/contacts", "{}"); code != 404 {
+		t.Fatalf("unknown inbox: %d", code)
+	}
+	if code, b := do(t, "POST", base, `{"identifier":"u1","identifier_hash":"00"}`); code != 401 || !strings.Contains(string(b), "HMAC failed") {
+		t.Fatalf("bad hash: %d %s", code, b)
+	}
+	_, b := do(t, "POST", base, `{"name":"Ada"}`)
+	var c struct {
+		SourceID    string `json:"source_id"`
+		PubsubToken string `json:"pubsub_token"`
+	}
+	_ = json.Unmarshal(b, &c)
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/cable", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	next := func() map[string]any {
+		t.Helper()
+		for {
+			var m map[string]any
+			if err := ws.ReadJSON(&m); err != nil {
+				t.Fatal(err)
+			}
+			if m["type"] != "ping" {
+				return m
+			}
+		}
+	}
+	if m := next(); m["type"] != "welcome" {
+		t.Fatalf("first frame %v", m)
+	}
+	_ = ws.WriteJSON(map[string]string{"command": "subscribe", "identifier": `{"channel":"RoomChannel","pubsub_token":"nope"}`})
+	if m := next(); m["type"] != "reject_subscription" {
+		t.Fatalf("unknown token: %v", m)
+	}
+	ident := `{"channel":"RoomChannel","pubsub_token":"` + c.PubsubToken + `"}`
+	_ = ws.WriteJSON(map[string]string{"command": "subscribe", "identifier": ident})
+	if m := next(); m["type"] != "confirm_subscription" || m["identifier"] != ident {
+		t.Fatalf("confirm: %v", m)
+	}
+	_, b = do(t, "POST", base+"/"+c.SourceID+"/conversations", `{"custom_attributes":{"bot_summary":"refund"}}`)
+	var conv struct {
+		ID     int64  `json:"id"`
+		Status string `json:"status"`
+	}
+	_ = json.Unmarshal(b, &conv)
+	if conv.Status != "open" {
+		t.Fatalf("conversation %s", b)
+	}
+	path := base + "/" + c.SourceID + "/conversations/" + itoa(conv.ID)
+	if code, _ := do(t, "POST", path+"/messages", `{"content":"hello","echo_id":"e-1"}`); code != 200 {
+		t.Fatalf("post: %d", code)
+	}
+	if m := next(); m["message"].(map[string]any)["data"].(map[string]any)["echo_id"] != "e-1" {
+		t.Fatalf("echo: %v", m)
+	}
+	ctx := context.Background()
+	chat, err := d.AwaitChatID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := d.ChatSummary(chat); s != "refund" {
+		t.Fatalf("summary %q", s)
+	}
+	ada := servicedesk.AgentProfile{ID: "ada", Nickname: "Ada", UserType: servicedesk.UserHuman}
+	if err := d.AgentJoin(ctx, chat, ada); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.AgentSay(ctx, chat, servicedesk.NewResponse(servicedesk.TextItem("hi, Ada here"))); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for len(events) < 2 {
+		m := next()
+		msg := m["message"].(map[string]any)
+		events = append(events, msg["event"].(string))
+	}
+	if strings.Join(events, ",") != "conversation.updated,message.created" {
+		t.Fatalf("events %v", events)
+	}
+	_, b = do(t, "GET", path+"/messages", "")
+	var list []struct {
+		ID          int64  `json:"id"`
+		Content     string `json:"content"`
+		MessageType int    `json:"message_type"`
+	}
+	_ = json.Unmarshal(b, &list)
+	if len(list) != 2 || list[0].Content != "hello" || list[0].MessageType != 0 || list[1].Content != "hi, Ada here" || list[1].MessageType != 1 || list[0].ID >= list[1].ID {
+		t.Fatalf("messages %s", b)
+	}
+	_, b = do(t, "GET", path+"/messages?before="+itoa(list[1].ID), "")
+	if err := json.Unmarshal(b, &list); err != nil || len(list) != 1 || list[0].Content != "hello" {
+		t.Fatalf("before: %s", b)
+	}
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
