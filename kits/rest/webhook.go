@@ -3,7 +3,6 @@ package rest
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -26,19 +25,9 @@ func (k *Kit) WebhookHandler() http.Handler {
 }
 
 func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		webhookError(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are POSTed")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, k.cfg.MaxWebhookBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			webhookError(w, http.StatusRequestEntityTooLarge, "body_too_large", "the webhook body is over the limit")
-			return
-		}
-		webhookError(w, http.StatusBadRequest, "bad_request", "could not read the body")
+	body, ref := webhook.ReadPost(w, r, k.cfg.MaxWebhookBytes)
+	if ref != nil {
+		webhookError(w, ref.Status, ref.Code, ref.Message)
 		return
 	}
 	sig := r.Header.Get(webhook.SignatureHeader)

@@ -3,10 +3,10 @@ package twilio
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
 
@@ -35,19 +35,9 @@ type relayed struct {
 func (k *Kit) WebhookHandler() http.Handler { return http.HandlerFunc(k.serveWebhook) }
 
 func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, k.cfg.MaxWebhookBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "the webhook body is over the limit", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "could not read the body", http.StatusBadRequest)
+	body, ref := webhook.ReadPost(w, r, k.cfg.MaxWebhookBytes)
+	if ref != nil {
+		http.Error(w, ref.Message, ref.Status)
 		return
 	}
 	form, err := url.ParseQuery(string(body))

@@ -5,13 +5,13 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
 
@@ -29,9 +29,8 @@ const APIKeyHeader = "X-API-Key"
 func (k *Kit) WebhookHandler() http.Handler { return http.HandlerFunc(k.serveWebhook) }
 
 func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "webhooks are POSTed", http.StatusMethodNotAllowed)
+	if ref := webhook.CheckPost(w, r); ref != nil {
+		http.Error(w, ref.Message, ref.Status)
 		return
 	}
 	if !k.keyOK(r.Header.Get(APIKeyHeader)) {
@@ -39,14 +38,9 @@ func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "wrong X-API-Key", http.StatusUnauthorized)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, k.cfg.MaxWebhookBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "could not read the body", http.StatusBadRequest)
+	body, ref := webhook.ReadBody(w, r, k.cfg.MaxWebhookBytes)
+	if ref != nil {
+		http.Error(w, ref.Message, ref.Status)
 		return
 	}
 	hook, events, err := decodeWebhook(body)

@@ -7,6 +7,10 @@
 //
 // # Concurrency
 //
+// ReadPost (CheckPost, ReadBody) is the common start of a webhook handler
+// for any desk: POST only, a body of bounded size, and a Refusal saying the
+// status to answer otherwise, written by the kit in its own error form.
+//
 // Sign is a function of its arguments and Verifier is a value: both are
 // safe to share. A Router is safe for concurrent use; it calls deliver
 // functions without its lock held.
