@@ -100,7 +100,9 @@ func TestCarbonIdentityHandoff(t *testing.T) {
 	if got := p.eval(`window.deskbridgeTest.owners.join(',')`); got != "queued,agent,bot" {
 		t.Errorf("owners told to the page: %s", got)
 	}
-	// The next message goes to the page's bot again.
+	// The next message goes to the page's bot again, once Carbon has shown
+	// the end (a message typed before it would still go to the desk).
+	p.deepUntil("the end shown", `deepText().includes('Can I help you with anything else')`)
 	p.typeToCarbon("hello again bot")
 	p.deepUntil("the bot answers again", `visibleCount("Bot: say 'talk to a person'.") >= 2`)
 }
