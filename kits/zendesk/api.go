@@ -1,41 +1,33 @@
 package zendesk
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
 
 // Error is a call Sunshine Conversations answered with an error status:
-// the status, and the first of its errors (code and title).
-type Error struct {
-	Op     string
-	Status int
-	Code   string
-	Title  string
-	wait   time.Duration
+// the status, and the first of its errors (Code, and its title as
+// Message).
+type Error = httpjson.Error
+
+// errorBody reads Sunshine's error body, {"errors":[{code,title}]}.
+func errorBody(b []byte) (code, title string) {
+	var we wire.Errors
+	if json.Unmarshal(b, &we) == nil && len(we.Errors) > 0 {
+		return we.Errors[0].Code, we.Errors[0].Title
+	}
+	return "", ""
 }
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("zendesk: %s: %d %s: %s", e.Op, e.Status, e.Code, e.Title)
-}
-
-// HTTPStatus tells servicedesk.CodeOf what kind of failure this is.
-func (e *Error) HTTPStatus() int { return e.Status }
-
-// RetryDelay is the answer's Retry-After, for the retry policy.
-func (e *Error) RetryDelay() time.Duration { return e.wait }
 
 // request is one REST call.
 type request struct {
@@ -93,62 +85,27 @@ func (k *Kit) call(ctx context.Context, r request) error {
 }
 
 func (k *Kit) once(ctx context.Context, r request) error {
-	body, ctype := r.raw, r.contentType
+	var err error
 	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return fmt.Errorf("zendesk: %s: encode: %w", r.op, err)
-		}
-		body, ctype = b, "application/json"
+		err = k.api.Do(ctx, r.op, r.method, r.path, "", r.body, r.out)
+	} else {
+		err = k.api.Send(ctx, r.op, r.method, r.path, r.contentType, r.raw, r.out)
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, k.base+r.path, rd)
-	if err != nil {
-		return fmt.Errorf("zendesk: %s: %w", r.op, err)
-	}
-	req.Header.Set("Authorization", k.auth)
-	req.Header.Set("Accept", "application/json")
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := k.cfg.HTTPClient.Do(req)
-	if err != nil {
+	var e *Error
+	switch {
+	case err == nil:
+		r.health.result(false)
+	case errors.As(err, &e):
+		r.health.result(e.Status >= 500)
+	case ctx.Err() != nil:
 		r.health.result(true)
-		if ctx.Err() != nil {
-			return fmt.Errorf("zendesk: %s: %w", r.op, ctx.Err())
-		}
-		err = fmt.Errorf("zendesk: %s: %w: %w", r.op, servicedesk.ErrUnavailable, err)
-		if req.Body == nil || isDialError(err) {
+	case errors.Is(err, servicedesk.ErrUnavailable):
+		r.health.result(true)
+		if (r.body == nil && r.raw == nil) || isDialError(err) {
 			return notSent{err}
 		}
-		return err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	r.health.result(resp.StatusCode >= 500)
-	if resp.StatusCode/100 != 2 {
-		e := &Error{Op: r.op, Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode)}
-		var we wire.Errors
-		if json.Unmarshal(b, &we) == nil && len(we.Errors) > 0 {
-			e.Code, e.Title = we.Errors[0].Code, we.Errors[0].Title
-		}
-		if d, ok := retry.RetryAfter(resp, time.Now()); ok {
-			e.wait = d
-		}
-		return e
-	}
-	if err != nil {
-		return fmt.Errorf("zendesk: %s: read answer: %w: %w", r.op, servicedesk.ErrUnavailable, err)
-	}
-	if r.out != nil {
-		if err := json.Unmarshal(b, r.out); err != nil {
-			return fmt.Errorf("zendesk: %s: decode answer: %w", r.op, err)
-		}
-	}
-	return nil
+	return err
 }
 
 // isDialError tells a connection that was never made.

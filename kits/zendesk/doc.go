@@ -41,9 +41,9 @@
 //
 // # Errors
 //
-// A call Sunshine Conversations refuses fails with an *Error (the status,
-// and the first error's code and title); servicedesk.CodeOf reads its
-// status. 429 and 5xx are retried with backoff, honouring Retry-After; a
+// A call Sunshine Conversations refuses fails with an *Error, an
+// *httpjson.Error (the status, and the first error's code and its title as
+// Message); servicedesk.CodeOf reads its kind. 429 and 5xx are retried with backoff, honouring Retry-After; a
 // message whose first try's outcome is unknown is looked up by its id
 // before it is sent again.
 package zendesk

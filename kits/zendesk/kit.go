@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
@@ -108,8 +109,7 @@ type Config struct {
 // serves the integration's webhook for all of them.
 type Kit struct {
 	cfg  Config
-	base string
-	auth string
+	api  *httpjson.Client
 	caps servicedesk.Capabilities
 	log  *slog.Logger
 	seen *stream.Deduper
@@ -156,7 +156,10 @@ func New(cfg Config) (*Kit, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Kit{cfg: cfg, base: strings.TrimSuffix(base, "/") + "/v2/apps/" + cfg.AppID, auth: auth, caps: caps,
+	k := &Kit{cfg: cfg, caps: caps,
+		api: &httpjson.Client{Name: Name, Base: strings.TrimSuffix(base, "/") + "/v2/apps/" + cfg.AppID, HTTP: cfg.HTTPClient,
+			Header: http.Header{"Authorization": {auth}}, Kinds: map[int]servicedesk.ErrorCode{http.StatusNotImplemented: servicedesk.CodeUnimplemented},
+			ErrorBody: errorBody},
 		log: cfg.Logger.With("kit", Name), seen: stream.NewDeduper(1 << 16)}
 	k.router.Elsewhere = cfg.Elsewhere
 	return k, nil

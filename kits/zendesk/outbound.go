@@ -124,8 +124,8 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 // of a refusal (file validation), else a general line.
 func refusal(err error) string {
 	var e *Error
-	if errors.As(err, &e) && e.Status/100 == 4 && e.Status != http.StatusTooManyRequests && e.Title != "" {
-		return e.Title
+	if errors.As(err, &e) && e.Status/100 == 4 && e.Status != http.StatusTooManyRequests && e.Message != "" {
+		return e.Message
 	}
 	return "The file could not be sent."
 }

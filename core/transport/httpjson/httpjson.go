@@ -2,6 +2,7 @@ package httpjson
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ const MaxBody = 8 << 20
 type Error struct {
 	Name, Op   string // the kit and the operation, for the message
 	Status     int
+	Code       string // the vendor's error code, when Client.ErrorBody reads one
 	Message    string
 	RetryAfter time.Duration
 	Kind       servicedesk.ErrorCode
@@ -66,6 +68,10 @@ type Client struct {
 	// Kinds overrides the kind of some statuses (a 401 that means the
 	// chat is out of reach).
 	Kinds map[int]servicedesk.ErrorCode
+	// ErrorBody, when set, reads an error answer's body in the vendor's own
+	// form (a code and a message) in place of Message; an empty message
+	// falls back to the status text.
+	ErrorBody func(body []byte) (code, message string)
 }
 
 // Do sends one request: body (when not nil) as JSON, bearer (when not
@@ -123,7 +129,13 @@ func (c *Client) send(ctx context.Context, op, method, path, bearer, ctype strin
 		return fmt.Errorf("%s: %s: %w: %w", c.Name, op, servicedesk.ErrUnavailable, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		e := &Error{Name: c.Name, Op: op, Status: resp.StatusCode, Message: Message(b), Kind: c.Kinds[resp.StatusCode]}
+		e := &Error{Name: c.Name, Op: op, Status: resp.StatusCode, Kind: c.Kinds[resp.StatusCode]}
+		if c.ErrorBody != nil {
+			e.Code, e.Message = c.ErrorBody(b)
+			e.Message = cmp.Or(e.Message, http.StatusText(resp.StatusCode))
+		} else {
+			e.Message = Message(b)
+		}
 		if d, ok := retry.RetryAfter(resp, time.Now()); ok {
 			e.RetryAfter = d
 		}

@@ -2,6 +2,7 @@ package httpjson
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -106,5 +107,37 @@ func TestSendRawBody(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || e.Status != http.StatusBadRequest || e.Message != "bad form" {
 		t.Fatalf("error %v", err)
+	}
+}
+
+// TestErrorBody: a vendor's own error body is read by the hook, and an
+// answer without a message gets the status text.
+func TestErrorBody(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bare" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusLocked)
+		_, _ = w.Write([]byte(`{"errors":[{"code":"locked","title":"Too many messages"}]}`))
+	}))
+	defer srv.Close()
+	c := &Client{Name: "kit", Base: srv.URL, HTTP: srv.Client(), ErrorBody: func(b []byte) (string, string) {
+		var v struct {
+			Errors []struct{ Code, Title string }
+		}
+		if json.Unmarshal(b, &v) != nil || len(v.Errors) == 0 {
+			return "", ""
+		}
+		return v.Errors[0].Code, v.Errors[0].Title
+	}}
+	var e *Error
+	err := c.Do(context.Background(), "post", http.MethodPost, "/m", "", map[string]int{"a": 1}, nil)
+	if !errors.As(err, &e) || e.Status != http.StatusLocked || e.Code != "locked" || e.Message != "Too many messages" {
+		t.Fatalf("error %#v", err)
+	}
+	err = c.Do(context.Background(), "get", http.MethodGet, "/bare", "", nil, nil)
+	if !errors.As(err, &e) || e.Code != "" || e.Message != "Service Unavailable" {
+		t.Fatalf("error %#v", err)
 	}
 }
