@@ -12,6 +12,9 @@
 // customer ended it). LoadState decodes the session's persisted state into
 // the kit's own type and says when it cannot, instead of starting from an
 // empty state. Desks is a kit's set of open desks: its Factory and Close.
+// Outage turns the outcomes of a desk's own calls into DISCONNECTED: raised
+// after a run of failures while an agent is in, cleared by the read that
+// follows the first answer.
 // NewUUID and NameUUID make the UUIDs vendors want their clients to choose
 // (NameUUID the same for the same engine id, for resends); TokenExpiry
 // reads when a vendor's JWT access token expires, SignRS256 signs an
@@ -19,7 +22,7 @@
 //
 // # Concurrency
 //
-// Chat and Desks are safe for concurrent use; a Chat's callbacks are made
+// Chat, Desks and Outage are safe for concurrent use; a Chat's callbacks are made
 // without its lock held.
 //
 // # Errors

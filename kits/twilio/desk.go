@@ -45,12 +45,12 @@ type desk struct {
 	inst           servicedesk.Instance
 	log            *slog.Logger
 	once           sync.Once
+	outage         vendorkit.Outage // of the customer calls, raised at the first failure
 
 	mu       sync.Mutex
 	st       saved
 	inbox    lifetime.Queue[wire.Event]          // the worker's events
 	unfollow func()                              // stops the webhooks of the conversation followed
-	down     bool                                // a REST outage was reported
 	agents   map[string]servicedesk.AgentProfile // agent participants, by sid
 	names    map[string]servicedesk.AgentProfile // profiles, by identity
 	ours     map[string]bool                     // message sids the desk posted
@@ -87,7 +87,8 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 func (d *desk) resetChat() {
 	d.mu.Lock()
 	d.inbox.Clear()
-	d.down, d.readIdx = false, -1
+	d.readIdx = -1
+	d.outage.Reset()
 	d.agents, d.names, d.ours, d.held = map[string]servicedesk.AgentProfile{}, map[string]servicedesk.AgentProfile{}, map[string]bool{}, map[int]wire.Message{}
 	d.mu.Unlock()
 }

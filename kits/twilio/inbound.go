@@ -69,7 +69,7 @@ func (d *desk) handle(ctx context.Context, ev wire.Event) error {
 			return err
 		}
 		if ev.Reason != "" {
-			d.ReportOutage(false)
+			d.outage.Over(&d.Chat)
 		}
 	case wire.OnParticipantAdded:
 		d.agentAdded(ctx, ev.ParticipantSID, ev.Identity)

@@ -215,24 +215,12 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 func (d *desk) health(err error) {
 	switch servicedesk.CodeOf(err) {
 	case servicedesk.CodeOK:
-		d.mu.Lock()
-		was := d.down
-		d.down = false
-		conv := d.st.Conversation
-		d.mu.Unlock()
-		if was {
-			d.inbox.Push(wire.Event{Type: evFill, ConversationSID: conv, Reason: "outage over"})
+		if d.outage.Answered() {
+			d.inbox.Push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation, Reason: "outage over"})
 		}
 	case servicedesk.CodeUnavailable:
-		if !d.AgentIn() {
-			return
-		}
-		d.mu.Lock()
-		report := !d.down
-		d.down = true
-		d.mu.Unlock()
-		if report {
-			d.ReportOutage(true)
+		if d.AgentIn() {
+			d.outage.Failed(&d.Chat)
 		}
 	}
 }

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
 
@@ -114,37 +114,21 @@ func isDialError(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// health turns the outcomes of a desk's calls into Carbon's DISCONNECTED
-// status: down after three failed tries in a row, up at the next answer.
+// health hears of the outcomes of a desk's calls: DISCONNECTED after
+// three failed tries in a row (vendorkit.Outage); the next answer has the
+// desk fill what it missed, then clear it.
 type health struct {
-	mu    sync.Mutex
-	fails int
-	down  bool
-	// onChange is told true when the desk went down, false when it
-	// answers again.
-	onChange func(down bool)
+	vendorkit.Outage
+	d *desk
 }
 
 func (h *health) result(failed bool) {
 	if h == nil {
 		return
 	}
-	h.mu.Lock()
-	changed := false
 	if failed {
-		h.fails++
-		if h.fails >= 3 && !h.down {
-			h.down, changed = true, true
-		}
-	} else {
-		h.fails = 0
-		if h.down {
-			h.down, changed = false, true
-		}
-	}
-	down := h.down
-	h.mu.Unlock()
-	if changed && h.onChange != nil {
-		h.onChange(down)
+		h.Failed(&h.d.Chat)
+	} else if h.Answered() {
+		h.d.events.Push(item{kind: itemRecovered})
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/lifetime"
@@ -43,7 +42,6 @@ type desk struct {
 	log            *slog.Logger
 	health         health
 	events         lifetime.Queue[item]
-	outage         atomic.Bool // DISCONNECTED was reported
 
 	mu       sync.Mutex
 	st       saved
@@ -69,7 +67,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.Callback = p.Callback
 	d.Begin(st.Agent != nil)
 	d.log = cmp.Or(p.Logger, k.log).With("kit", Name)
-	d.health.onChange = d.reachable
+	d.health.d, d.health.After = d, 3
 	if !d.Life.Go(d.run) {
 		return nil, errors.New("closed")
 	}

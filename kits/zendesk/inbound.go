@@ -205,8 +205,8 @@ func (d *desk) run() {
 			case itemFill:
 				d.fillRetry(ctx)
 			case itemRecovered:
-				if d.fillRetry(ctx) && d.outage.CompareAndSwap(true, false) {
-					d.ReportOutage(false)
+				if d.fillRetry(ctx) {
+					d.health.Over(&d.Chat)
 				}
 			case itemEnd:
 				d.fillRetry(ctx)
@@ -237,17 +237,6 @@ func (d *desk) run() {
 func (d *desk) over(reason string) {
 	d.EndedByDesk(reason, false)
 	d.leave()
-}
-
-// reachable hears of the desk's reachability from the REST calls.
-func (d *desk) reachable(down bool) {
-	if down {
-		if d.AgentIn() && d.outage.CompareAndSwap(false, true) {
-			d.ReportOutage(true)
-		}
-		return
-	}
-	d.events.Push(item{kind: itemRecovered})
 }
 
 // fillRetry fills until it succeeds, the conversation is gone (the chat
