@@ -80,6 +80,5 @@ func init() {
 		MockFace: func(d *mockdesk.Desk) http.Handler {
 			return chatwootface.New(d, chatwootface.Options{InboxIdentifier: mockChatwootInbox})
 		},
-		order: -1,
 	})
 }

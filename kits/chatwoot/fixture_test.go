@@ -250,3 +250,41 @@ func TestFixtureEvents(t *testing.T) {
 	}
 	assert.Equal(t, "joined(Ada) | typing(true) | typing(false) | message(Hello, I'm Ada,3) | ended", sdtest.Join(kept))
 }
+
+// TestFixturePacing: every request of the kit, whichever chat makes it,
+// waits its turn (one IP for every customer): two chats started together
+// never come closer than MinInterval.
+func TestFixturePacing(t *testing.T) {
+	f := newFixture(t)
+	k := f.kit(func(c *chatwoot.Config) { c.MinInterval = 60 * time.Millisecond })
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := f.start(k, servicedesk.Handoff{})
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var all []time.Time
+	for _, ts := range f.at {
+		all = append(all, ts...)
+	}
+	require.Len(t, all, 4, "two contacts, two conversations")
+	// The pacer spaces the sends by 60 ms: the four span at least three
+	// intervals, less what the first one's trip took (bounded loosely, for a
+	// busy machine); unpaced they would come within a few milliseconds.
+	first, last := all[0], all[0]
+	for _, ts := range all {
+		if ts.Before(first) {
+			first = ts
+		}
+		if ts.After(last) {
+			last = ts
+		}
+	}
+	assert.GreaterOrEqual(t, last.Sub(first), 120*time.Millisecond, "requests not paced: %v", all)
+}
