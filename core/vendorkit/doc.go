@@ -14,7 +14,9 @@
 // empty state. Desks is a kit's set of open desks: its Factory and Close.
 // Outage turns the outcomes of a desk's own calls into DISCONNECTED: raised
 // after a run of failures while an agent is in, cleared by the read that
-// follows the first answer.
+// follows the first answer. Resend retries a customer message so that no
+// retry doubles it: after a try whose outcome is unknown it first looks the
+// message up by the engine's id.
 // NewUUID and NameUUID make the UUIDs vendors want their clients to choose
 // (NameUUID the same for the same engine id, for resends); TokenExpiry
 // reads when a vendor's JWT access token expires, SignRS256 signs an

@@ -14,6 +14,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
 
@@ -107,21 +108,23 @@ func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (
 	}
 	c := call{op: "post message", method: http.MethodPost, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Messages", form: form}
 	var m wire.Message
-	var last error
-	err := retry.Policy{Backoff: d.k.cfg.Backoff, Retries: d.k.cfg.Retries}.Do(ctx, func(attempt int) error {
-		if attempt > 0 && id != "" && servicedesk.CodeOf(last) == servicedesk.CodeUnavailable {
-			if found, ok, err := d.findOwn(ctx, st.Conversation, id, part); err != nil {
-				last = err
+	var sent func(context.Context) (bool, error)
+	if id != "" {
+		sent = func(ctx context.Context) (bool, error) {
+			found, ok, err := d.findOwn(ctx, st.Conversation, id, part)
+			if err != nil {
 				d.health(err)
-				return err
 			} else if ok {
 				m = found
-				return nil
 			}
+			return ok, err
 		}
-		last = d.k.do(ctx, c, &m)
-		d.health(last)
-		return last
+	}
+	unknown := func(err error) bool { return servicedesk.CodeOf(err) == servicedesk.CodeUnavailable }
+	err := vendorkit.Resend(ctx, retry.Policy{Backoff: d.k.cfg.Backoff, Retries: d.k.cfg.Retries}, unknown, sent, func(ctx context.Context) error {
+		err := d.k.do(ctx, c, &m)
+		d.health(err)
+		return err
 	})
 	if err != nil {
 		return m, err

@@ -55,33 +55,21 @@ func (e notSent) Unwrap() error { return e.err }
 
 // call runs r with retries (backoff, Retry-After) and decodes its answer.
 func (k *Kit) call(ctx context.Context, r request) error {
-	unknown := false // an earlier try may have been processed
-	policy := retry.Policy{Backoff: k.cfg.Backoff, Retries: k.cfg.Retries}
-	err := policy.Do(ctx, func(attempt int) error {
-		if unknown && !r.safe {
-			if r.sent == nil {
-				return fmt.Errorf("zendesk: %s: the outcome of an earlier try is unknown: %w", r.op, servicedesk.ErrUnavailable)
-			}
-			done, err := r.sent(ctx)
-			if err != nil {
-				return err
-			}
-			if done {
-				return nil
-			}
+	sent := r.sent
+	if sent == nil {
+		sent = func(context.Context) (bool, error) {
+			return false, fmt.Errorf("zendesk: %s: the outcome of an earlier try is unknown: %w", r.op, servicedesk.ErrUnavailable)
 		}
-		err := k.once(ctx, r)
+	}
+	// An earlier try may have been processed unless it surely was not.
+	unknown := func(err error) bool {
 		var ns notSent
 		var e *Error
-		switch {
-		case err == nil:
-		case errors.As(err, &ns), errors.As(err, &e) && e.Status == http.StatusTooManyRequests:
-		default:
-			unknown = true
-		}
-		return err
+		return !r.safe && !errors.As(err, &ns) && !(errors.As(err, &e) && e.Status == http.StatusTooManyRequests)
+	}
+	return vendorkit.Resend(ctx, retry.Policy{Backoff: k.cfg.Backoff, Retries: k.cfg.Retries}, unknown, sent, func(ctx context.Context) error {
+		return k.once(ctx, r)
 	})
-	return err
 }
 
 func (k *Kit) once(ctx context.Context, r request) error {
