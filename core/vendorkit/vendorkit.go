@@ -209,6 +209,17 @@ func (k *Desks[D]) Open(ctx context.Context, kit string, newDesk func() (D, erro
 // Forget stops tracking a desk that closed by itself.
 func (k *Desks[D]) Forget(d D) { k.set.Remove(d) }
 
+// CloseChat is the body of a desk's Close: it closes c, the desk's Chat,
+// and forgets d the first time. It reports whether this was that first
+// time.
+func (k *Desks[D]) CloseChat(d D, c *Chat) (first bool) {
+	if !c.Close() {
+		return false
+	}
+	k.Forget(d)
+	return true
+}
+
 // Close closes every open desk and refuses new ones; it is idempotent.
 func (k *Desks[D]) Close() error { return k.set.Close() }
 

@@ -112,3 +112,30 @@ func TestAs(t *testing.T) {
 	assert.False(t, vendorkit.As(nil, get("c-1")), "a nil target")
 	assert.False(t, vendorkit.As((*contact)(nil), get("c-1")), "a nil pointer")
 }
+
+// chatDesk is a kit's desk: a Chat whose Close is CloseChat.
+type chatDesk struct {
+	vendorkit.Chat
+	desks         *vendorkit.Desks[*chatDesk]
+	calls, closes int
+}
+
+func (d *chatDesk) Close() error {
+	d.calls++
+	if d.desks.CloseChat(d, &d.Chat) {
+		d.closes++
+	}
+	return nil
+}
+
+func TestCloseChatForgetsTheDesk(t *testing.T) {
+	var k vendorkit.Desks[*chatDesk]
+	d, err := k.Open(context.Background(), "kit", func() (*chatDesk, error) { return &chatDesk{desks: &k}, nil })
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	require.NoError(t, d.Close())
+	assert.Equal(t, 1, d.closes, "only the first Close closes the chat")
+	assert.False(t, k.CloseChat(d, &d.Chat), "a closed chat closes once")
+	require.NoError(t, k.Close())
+	assert.Equal(t, 2, d.calls, "a desk that closed itself is forgotten: the kit's Close does not close it again")
+}

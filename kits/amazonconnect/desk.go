@@ -244,9 +244,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 // Close stops the connection and every goroutine of the desk. It does not
 // end the chat (EndChat does). It is idempotent.
 func (d *desk) Close() error {
-	if d.Chat.Close() {
-		d.k.desks.Forget(d)
-	}
+	d.k.desks.CloseChat(d, &d.Chat)
 	return nil
 }
 

@@ -229,8 +229,6 @@ func (d *desk) isOpen(ctx context.Context) (bool, error) {
 // Close stops the stream and every goroutine of the desk; it does not end
 // the chat. It is idempotent.
 func (d *desk) Close() error {
-	if d.Chat.Close() {
-		d.k.desks.Forget(d)
-	}
+	d.k.desks.CloseChat(d, &d.Chat)
 	return nil
 }
