@@ -16,7 +16,12 @@
 // after a run of failures while an agent is in, cleared by the read that
 // follows the first answer. Resend retries a customer message so that no
 // retry doubles it: after a try whose outcome is unknown it first looks the
-// message up by the engine's id.
+// message up by the engine's id. Reader is the one worker of a chat whose
+// vendor's webhooks are a doorbell: it does the chat's work in order,
+// reads the conversation after the kit's cursor on every ring (rings
+// together are one read; a failed read is tried again before later work),
+// and rings by itself now and then; ReadBack reads the messages after the
+// cursor, a page at a time, oldest first and each once.
 // NewUUID and NameUUID make the UUIDs vendors want their clients to choose
 // (NameUUID the same for the same engine id, for resends); TokenExpiry
 // reads when a vendor's JWT access token expires, SignRS256 signs an
@@ -24,8 +29,8 @@
 //
 // # Concurrency
 //
-// Chat, Desks and Outage are safe for concurrent use; a Chat's callbacks are made
-// without its lock held.
+// Chat, Desks and Outage, and Reader's Ring and Do, are safe for
+// concurrent use; a Chat's callbacks are made without its lock held.
 //
 // # Errors
 //

@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
@@ -32,11 +31,9 @@ type saved struct {
 	Joined       bool   `json:"joined,omitempty"`
 }
 
-// Synthetic events the desk queues for its own worker.
-const (
-	evOwnMessage = "deskbridge.own"  // a message the desk posted
-	evFill       = "deskbridge.fill" // compare with the conversation now
-)
+// evOwnMessage is the event the desk queues for a message it posted, so
+// that the cursor moves past it in order.
+const evOwnMessage = "deskbridge.own"
 
 type desk struct {
 	vendorkit.Chat // lifetime, typing indicator, joined and ended
@@ -46,10 +43,10 @@ type desk struct {
 	log            *slog.Logger
 	once           sync.Once
 	outage         vendorkit.Outage // of the customer calls, raised at the first failure
+	reader         vendorkit.Reader // the worker: events in order, reads, reconciles
 
 	mu       sync.Mutex
 	st       saved
-	inbox    lifetime.Queue[wire.Event]          // the worker's events
 	unfollow func()                              // stops the webhooks of the conversation followed
 	agents   map[string]servicedesk.AgentProfile // agent participants, by sid
 	names    map[string]servicedesk.AgentProfile // profiles, by identity
@@ -81,12 +78,14 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 		log = k.log
 	}
 	d.log = log.With("kit", "twilio")
+	d.reader = vendorkit.Reader{Read: d.reconcile, Interval: k.cfg.ReconcileInterval, Backoff: k.cfg.Backoff, Logger: d.log,
+		Gone: func(err error) bool { return errors.Is(err, servicedesk.ErrChatNotFound) }, Over: func(error) { d.over("") }}
 	return d, nil
 }
 
 func (d *desk) resetChat() {
 	d.mu.Lock()
-	d.inbox.Clear()
+	d.reader.Clear()
 	d.readIdx = -1
 	d.outage.Reset()
 	d.agents, d.names, d.ours, d.held = map[string]servicedesk.AgentProfile{}, map[string]servicedesk.AgentProfile{}, map[string]bool{}, map[int]wire.Message{}
@@ -108,7 +107,7 @@ func (d *desk) follow(sid string) {
 	if sid == "" {
 		return
 	}
-	stop = d.k.routes.Follow(sid, func(ev wire.Event) { d.inbox.Push(ev) })
+	stop = d.k.routes.Follow(sid, d.onEvent)
 	d.mu.Lock()
 	d.unfollow = stop
 	d.mu.Unlock()
@@ -197,7 +196,7 @@ func (d *desk) persist() {
 // start runs the desk's worker once: it applies the conversation's events
 // in order, fills gaps, and reconciles now and then.
 func (d *desk) start() {
-	d.once.Do(func() { d.Life.Go(d.run) })
+	d.once.Do(func() { d.Life.Go(func() { d.reader.Run(d.Life.Context()) }) })
 }
 
 // EndChat closes the Flex interaction's channel (the task goes to wrap-up
@@ -277,7 +276,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	}
 	d.follow(st.Conversation)
 	d.start()
-	d.inbox.Push(wire.Event{Type: evFill, ConversationSID: st.Conversation})
+	d.reader.Ring()
 	return true, nil
 }
 

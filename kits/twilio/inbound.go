@@ -1,76 +1,36 @@
 package twilio
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
 
-// run is the desk's worker: every event of the conversation is applied
-// here, one at a time, in the order messages have in the conversation.
-func (d *desk) run() {
-	ctx := d.Life.Context()
-	var tick <-chan time.Time
-	if iv := d.k.cfg.ReconcileInterval; iv > 0 {
-		t := time.NewTicker(iv)
-		defer t.Stop()
-		tick = t.C
-	}
-	var retry <-chan time.Time
-	failures := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.inbox.Ready():
-		case <-tick:
-			d.inbox.Push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation})
-		case <-retry:
-			retry = nil
-			d.inbox.Push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation})
-		}
-		for {
-			ev, ok := d.inbox.Pop()
-			if !ok {
-				break
-			}
-			if err := d.handle(ctx, ev); err != nil && ctx.Err() == nil {
-				// A fill that failed comes back after a backoff; what it
-				// holds waits for it.
-				d.log.Info("twilio: fill failed", "err", err, "attempt", failures)
-				retry = time.After(d.k.cfg.Backoff.Delay(failures))
-				failures++
-			} else if err == nil {
-				failures = 0
-			}
-		}
-	}
+// onEvent queues a webhook's event for the desk's worker (its Reader),
+// which applies the conversation's events one at a time, in the order
+// messages have in the conversation.
+func (d *desk) onEvent(ev wire.Event) {
+	d.reader.Do(func(ctx context.Context) { d.handle(ctx, ev) })
 }
 
 // handle applies one event of the current conversation.
-func (d *desk) handle(ctx context.Context, ev wire.Event) error {
+func (d *desk) handle(ctx context.Context, ev wire.Event) {
 	st := d.state()
 	if ev.ConversationSID != st.Conversation || st.Conversation == "" || d.Ended() {
-		return nil
+		return
 	}
 	switch ev.Type {
 	case wire.OnMessageAdded, evOwnMessage:
-		return d.onMessage(ctx, wire.Message{SID: ev.MessageSID, ConversationSID: ev.ConversationSID, Index: ev.Index,
+		d.onMessage(ctx, wire.Message{SID: ev.MessageSID, ConversationSID: ev.ConversationSID, Index: ev.Index,
 			Author: ev.Author, Body: ev.Body, Media: ev.Media, Attributes: ev.Attributes})
-	case evFill:
-		if err := d.reconcile(ctx); err != nil {
-			return err
-		}
-		if ev.Reason != "" {
-			d.outage.Over(&d.Chat)
-		}
 	case wire.OnParticipantAdded:
 		d.agentAdded(ctx, ev.ParticipantSID, ev.Identity)
 	case wire.OnParticipantRemoved:
@@ -90,13 +50,13 @@ func (d *desk) handle(ctx context.Context, ev wire.Event) error {
 	default:
 		d.log.Debug("twilio: ignored a webhook", "event_type", ev.Type)
 	}
-	return nil
 }
 
 // onMessage delivers m in index order: an index past the next expected
 // one may hide messages whose webhooks are late or lost (indexes may also
-// skip), so the messages after the last one handled are read first.
-func (d *desk) onMessage(ctx context.Context, m wire.Message) error {
+// skip), so the messages after the last one handled are read first (and
+// read again after a backoff until that succeeds: what follows waits).
+func (d *desk) onMessage(ctx context.Context, m wire.Message) {
 	d.mu.Lock()
 	next := d.st.Next
 	if m.Index > next {
@@ -105,40 +65,23 @@ func (d *desk) onMessage(ctx context.Context, m wire.Message) error {
 	d.mu.Unlock()
 	switch {
 	case m.Index < next:
-		return nil // a duplicate, or delivered by a fill
+		// a duplicate, or delivered by a fill
 	case m.Index == next:
 		d.deliver(ctx, m)
-		return nil
+	default:
+		d.reader.Retry(ctx, d.fill)
 	}
-	return d.fill(ctx)
 }
 
-// fill reads the conversation's messages after the last one handled,
-// newest first until it reaches it, and delivers them oldest first; what
-// was held for it goes with them.
+// fill reads the conversation's messages after the last one handled and
+// delivers them oldest first; what was held for it goes with them.
 func (d *desk) fill(ctx context.Context) error {
-	st := d.state()
-	var newer []wire.Message
-	u := d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Messages?Order=desc&PageSize=50"
-	for page := 0; page < 50 && u != ""; page++ {
-		var p wire.MessagePage
-		if err := d.k.send(ctx, call{op: "list messages", method: http.MethodGet, url: u}, &p, nil); err != nil {
-			return err
-		}
-		reached := false
-		for _, m := range p.Messages {
-			if m.Index < st.Next {
-				reached = true
-				break
-			}
-			newer = append(newer, m)
-		}
-		if reached || len(p.Messages) == 0 {
-			break
-		}
-		u = d.nextPage(p.Meta.NextPageURL)
+	next := d.state().Next
+	newer, err := vendorkit.ReadBack(ctx, 50, d.messagePage,
+		func(m wire.Message) bool { return m.Index < next }, func(m wire.Message) string { return m.SID })
+	if err != nil {
+		return err
 	}
-	slices.SortFunc(newer, func(a, b wire.Message) int { return a.Index - b.Index })
 	d.mu.Lock()
 	for i, m := range d.held {
 		if !slices.ContainsFunc(newer, func(n wire.Message) bool { return n.Index == i }) {
@@ -154,6 +97,22 @@ func (d *desk) fill(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// messagePage reads one page of the conversation's messages, newest first
+// from Twilio, returned oldest first (vendorkit.ReadBack's order); before
+// is the URL of the page, "" the latest.
+func (d *desk) messagePage(ctx context.Context, before string) ([]wire.Message, string, error) {
+	u := cmp.Or(before, d.k.cfg.ConversationsURL+"/v1/Conversations/"+d.state().Conversation+"/Messages?Order=desc&PageSize=50")
+	var p wire.MessagePage
+	if err := d.k.send(ctx, call{op: "list messages", method: http.MethodGet, url: u}, &p, nil); err != nil {
+		return nil, "", err
+	}
+	slices.Reverse(p.Messages)
+	if len(p.Messages) == 0 {
+		return nil, "", nil
+	}
+	return p.Messages, d.nextPage(p.Meta.NextPageURL), nil
 }
 
 // nextPage keeps a next page on the configured host (Twilio gives
@@ -295,6 +254,9 @@ func (d *desk) readHorizon(sid string, idx *int) {
 // participants, and its messages after the last one handled.
 func (d *desk) reconcile(ctx context.Context) error {
 	st := d.state()
+	if st.Conversation == "" || d.Ended() {
+		return nil
+	}
 	var conv wire.Conversation
 	err := d.k.send(ctx, call{op: "fetch conversation", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation}, &conv, nil)
 	if errors.Is(err, servicedesk.ErrChatNotFound) || (err == nil && conv.State == "closed") {

@@ -132,7 +132,7 @@ func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (
 	d.mu.Lock()
 	d.ours[m.SID] = true
 	d.mu.Unlock()
-	d.inbox.Push(wire.Event{Type: evOwnMessage, ConversationSID: st.Conversation, MessageSID: m.SID, Index: m.Index, Author: m.Author})
+	d.onEvent(wire.Event{Type: evOwnMessage, ConversationSID: st.Conversation, MessageSID: m.SID, Index: m.Index, Author: m.Author})
 	return m, nil
 }
 
@@ -219,7 +219,7 @@ func (d *desk) health(err error) {
 	switch servicedesk.CodeOf(err) {
 	case servicedesk.CodeOK:
 		if d.outage.Answered() {
-			d.inbox.Push(wire.Event{Type: evFill, ConversationSID: d.state().Conversation, Reason: "outage over"})
+			d.reader.RingAfterOutage(&d.outage, &d.Chat)
 		}
 	case servicedesk.CodeUnavailable:
 		if d.AgentIn() {

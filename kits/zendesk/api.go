@@ -117,6 +117,6 @@ func (h *health) result(failed bool) {
 	if failed {
 		h.Failed(&h.d.Chat)
 	} else if h.Answered() {
-		h.d.events.Push(item{kind: itemRecovered})
+		h.d.reader.RingAfterOutage(&h.Outage, &h.d.Chat)
 	}
 }

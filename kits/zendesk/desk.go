@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
@@ -41,7 +40,8 @@ type desk struct {
 	session        string
 	log            *slog.Logger
 	health         health
-	events         lifetime.Queue[item]
+	reader         vendorkit.Reader // the worker: bells, typing and ends in order
+	lastTyping     string           // the time of the last typing event shown (worker only)
 
 	mu       sync.Mutex
 	st       saved
@@ -68,7 +68,9 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.Begin(st.Agent != nil)
 	d.log = cmp.Or(p.Logger, k.log).With("kit", Name)
 	d.health.d, d.health.After = d, 3
-	if !d.Life.Go(d.run) {
+	d.reader = vendorkit.Reader{Read: d.fill, Gone: gone, Over: func(error) { d.over("The conversation is gone.") },
+		Interval: k.cfg.ReconcileInterval, Backoff: k.cfg.Backoff, Logger: d.log}
+	if !d.Life.Go(func() { d.reader.Run(d.Life.Context()) }) {
 		return nil, errors.New("closed")
 	}
 	return d, nil
@@ -136,7 +138,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		body: map[string]any{"switchboardIntegration": d.k.cfg.HandoffTo, "metadata": md}}); err != nil {
 		return err
 	}
-	d.events.Push(item{kind: itemFill})
+	d.reader.Ring()
 	return nil
 }
 
@@ -220,7 +222,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	d.follow(st.ConversationID)
-	d.events.Push(item{kind: itemFill})
+	d.reader.Ring()
 	return true, nil
 }
 

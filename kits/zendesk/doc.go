@@ -24,7 +24,9 @@
 // joins as the agent; another author is a transfer; conversation:typing
 // from the business is the agent typing. switchboard:passControl to
 // another integration, releaseControl and conversation:remove end the
-// chat (the agent finished), after the last messages are read.
+// chat (the agent finished), after the last messages are read. Every
+// Config.ReconcileInterval an open chat also reads the conversation by
+// itself, in case a webhook never came.
 //
 // # Several instances
 //

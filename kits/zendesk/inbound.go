@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
-	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
 
@@ -123,53 +122,48 @@ func (k *Kit) Deliver(event []byte) bool {
 	return k.router.Here(ev.Payload.Conversation.ID, ev)
 }
 
-// What a desk's worker does, in order.
-type itemKind int
-
-const (
-	itemFill      itemKind = iota // read the messages after the cursor
-	itemTyping                    // the agent's typing
-	itemEnd                       // control left the agent workspace
-	itemFailed                    // passControl failed
-	itemRecovered                 // the desk answers again after an outage
-)
-
-type item struct {
-	kind   itemKind
-	on     bool
-	author wire.Author
-	at     string
-	reason string
-}
-
-// onEvent turns a webhook event into the desk's work. A message is only
-// a bell: the worker reads the conversation after its cursor, so that the
-// agent's messages are shown once each and in the conversation's order,
-// whatever order and how many times Zendesk delivers them.
+// onEvent turns a webhook event into the desk's work, done in order by
+// its worker (a vendorkit.Reader). A message is only a bell: the worker
+// reads the conversation after its cursor, so that the agent's messages
+// are shown once each and in the conversation's order, whatever order and
+// how many times Zendesk delivers them.
 func (d *desk) onEvent(ev wire.Event) {
 	p := ev.Payload
 	switch ev.Type {
 	case wire.EventMessage:
 		if p.Message != nil && p.Message.Author.Type == wire.AuthorBusiness {
-			d.events.Push(item{kind: itemFill})
+			d.reader.Ring()
 		}
 	case wire.EventTyping:
 		if a := p.Activity; a != nil && a.Author.Type == wire.AuthorBusiness {
-			d.events.Push(item{kind: itemTyping, on: a.Type == wire.ActivityTypingStart, author: a.Author, at: ev.CreatedAt})
+			d.reader.Do(func(ctx context.Context) { d.typing(ctx, a.Type == wire.ActivityTypingStart, a.Author, ev.CreatedAt) })
 		}
 	case wire.EventPassControl:
 		if !d.isHandoffTarget(p.Conversation.ActiveSwitchboardIntegration) {
-			d.events.Push(item{kind: itemEnd, reason: endReason(p.Reason)})
+			d.endAfterRead(endReason(p.Reason))
 		}
 	case wire.EventReleaseControl, wire.EventRemove:
-		d.events.Push(item{kind: itemEnd, reason: endReason(p.Reason)})
+		d.endAfterRead(endReason(p.Reason))
 	case wire.EventPassControlFail:
 		reason := "The chat could not be handed to an agent."
 		if p.Error != nil && p.Error.Message != "" {
 			reason = p.Error.Message
 		}
-		d.events.Push(item{kind: itemFailed, reason: reason})
+		d.reader.Do(func(context.Context) {
+			if !d.Joined() {
+				d.over(reason)
+			}
+		})
 	}
+}
+
+// endAfterRead ends the chat once the agent's last messages are shown:
+// control left the agent workspace.
+func (d *desk) endAfterRead(reason string) {
+	d.reader.Do(func(ctx context.Context) {
+		d.reader.Retry(ctx, d.fill)
+		d.over(reason)
+	})
 }
 
 func endReason(reason string) string {
@@ -183,53 +177,19 @@ func endReason(reason string) string {
 // ended.
 const typingTimeout = 10 * time.Second
 
-// run is the desk's worker: one at a time, in order, for its lifetime.
-func (d *desk) run() {
-	ctx := d.Life.Context()
-	lastTyping := ""
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-d.events.Ready():
-		}
-		var items []item
-		for it, ok := d.events.Pop(); ok; it, ok = d.events.Pop() {
-			// Bells rung together are one read.
-			if n := len(items); it.kind != itemFill || n == 0 || items[n-1].kind != itemFill {
-				items = append(items, it)
-			}
-		}
-		for _, it := range items {
-			switch it.kind {
-			case itemFill:
-				d.fillRetry(ctx)
-			case itemRecovered:
-				if d.fillRetry(ctx) {
-					d.health.Over(&d.Chat)
-				}
-			case itemEnd:
-				d.fillRetry(ctx)
-				d.over(it.reason)
-			case itemFailed:
-				if !d.Joined() {
-					d.over(it.reason)
-				}
-			case itemTyping:
-				// Retried deliveries come late: an older typing event than
-				// the last one shown changes nothing.
-				if it.at != "" && it.at < lastTyping || d.Ended() || d.state().ConversationID == "" {
-					continue
-				}
-				lastTyping = it.at
-				d.agent(ctx, it.author)
-				if it.on {
-					d.AgentTyping.On(typingTimeout)
-				} else {
-					d.AgentTyping.Off()
-				}
-			}
-		}
+// typing shows the agent's typing; it runs on the worker.
+func (d *desk) typing(ctx context.Context, on bool, author wire.Author, at string) {
+	// Retried deliveries come late: an older typing event than the last
+	// one shown changes nothing.
+	if at != "" && at < d.lastTyping || d.Ended() || d.state().ConversationID == "" {
+		return
+	}
+	d.lastTyping = at
+	d.agent(ctx, author)
+	if on {
+		d.AgentTyping.On(typingTimeout)
+	} else {
+		d.AgentTyping.Off()
 	}
 }
 
@@ -237,27 +197,6 @@ func (d *desk) run() {
 func (d *desk) over(reason string) {
 	d.EndedByDesk(reason, false)
 	d.leave()
-}
-
-// fillRetry fills until it succeeds, the conversation is gone (the chat
-// ends), or the desk closes; it reports success.
-func (d *desk) fillRetry(ctx context.Context) bool {
-	for attempt := 0; ; attempt++ {
-		err := d.fill(ctx)
-		switch {
-		case err == nil:
-			return true
-		case ctx.Err() != nil:
-			return false
-		case gone(err):
-			d.over("The conversation is gone.")
-			return false
-		}
-		d.log.Warn("zendesk: reading the conversation failed", "err", err, "attempt", attempt)
-		if !retry.Sleep(ctx, d.k.cfg.Backoff.Delay(attempt)) {
-			return false
-		}
-	}
 }
 
 // maxFillPages bounds how far back a fill looks for its cursor (100
@@ -272,25 +211,15 @@ func (d *desk) fill(ctx context.Context) error {
 	if st.ConversationID == "" || d.Ended() {
 		return nil
 	}
-	var fresh []wire.Message
-	before := ""
-	for range maxFillPages {
+	fresh, err := vendorkit.ReadBack(ctx, maxFillPages, func(ctx context.Context, before string) ([]wire.Message, string, error) {
 		page, err := d.messages(ctx, before)
-		if err != nil {
-			return err
+		if st.Cursor == "" || !page.Meta.HasMore {
+			return page.Messages, "", err // no cursor: only the latest are new
 		}
-		if i := slices.IndexFunc(page.Messages, func(m wire.Message) bool { return m.ID == st.Cursor }); i >= 0 {
-			fresh = append(page.Messages[i+1:], fresh...)
-			break
-		}
-		fresh = append(page.Messages, fresh...)
-		if st.Cursor == "" || !page.Meta.HasMore || page.Meta.BeforeCursor == "" {
-			break
-		}
-		before = page.Meta.BeforeCursor
-	}
-	if len(fresh) == 0 {
-		return nil
+		return page.Messages, page.Meta.BeforeCursor, err
+	}, func(m wire.Message) bool { return m.ID == st.Cursor }, func(m wire.Message) string { return m.ID })
+	if err != nil || len(fresh) == 0 {
+		return err
 	}
 	for _, m := range fresh {
 		if m.Author.Type != wire.AuthorBusiness || m.Metadata[metaHandoff] != nil || m.Deleted || d.Ended() {

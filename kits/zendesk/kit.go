@@ -96,6 +96,11 @@ type Config struct {
 	Backoff retry.Backoff
 	// Retries bounds the tries of one call. Default 8.
 	Retries int
+	// ReconcileInterval is how often an open chat reads the conversation
+	// after its cursor by itself, in case a webhook never came (Zendesk
+	// gives up on a delivery after 15 minutes). Default 30 s; negative
+	// turns it off.
+	ReconcileInterval time.Duration
 	// Logger defaults to a discarding one.
 	Logger *slog.Logger
 	// Elsewhere, when set, gets every verified event of a conversation no
@@ -143,6 +148,7 @@ func New(cfg Config) (*Kit, error) {
 	cfg.EndNotice = cmp.Or(cfg.EndNotice, "The customer left the chat.")
 	cfg.MaxWebhookBytes = cmp.Or(cfg.MaxWebhookBytes, 1<<20)
 	cfg.Retries = cmp.Or(cfg.Retries, 8)
+	cfg.ReconcileInterval = cmp.Or(cfg.ReconcileInterval, 30*time.Second)
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 30 * time.Second}
