@@ -97,7 +97,7 @@ func TestCarbonIdentityHandoff(t *testing.T) {
 	p.deepUntil("agent message", `visibleCount('marker-t2') >= 1`)
 	check(t, "agent ends", chat.End(actx))
 	p.until("the end told to the page", `(() => { const e = window.deskbridgeTest.ended; return !!e && e.reason === 'agent' && e.lastAgentText.includes('marker-t2'); })()`)
-	if got := p.eval(`window.deskbridgeTest.owners.join(',')`); got != "queued,agent,bot" {
+	if got := p.eval(`window.deskbridgeTest.owners.join(',')`); got != "queued,agent,ended" {
 		t.Errorf("owners told to the page: %s", got)
 	}
 	// The next message goes to the page's bot again, once Carbon has shown

@@ -194,9 +194,7 @@ func (c *callback) SendMessageToUser(m servicedesk.MessageResponse, agentID stri
 			s.agentTyping = false
 			s.emit(Event{Type: EventAgentTyping, Typing: ptr(false)})
 		}
-		if t := m.PlainText(); t != "" {
-			s.lastAgentText = servicedesk.Truncate(t, 4<<10)
-		}
+		s.noteAgentText(s.chat, &m)
 		s.emit(Event{Type: EventAgentMessage, Message: &m, MessageID: m.ID, Profile: profile})
 	})
 }
@@ -465,4 +463,15 @@ func (c *callback) persist(state any, merge bool) error {
 	// Saved through the queue like everything else.
 	c.on("UpdatePersistedState", func() { s.dirty = true })
 	return nil
+}
+
+// noteAgentText keeps an agent message of the current chat as the agent's
+// last words, which the chat's end gives the host.
+func (s *Session) noteAgentText(chat uint64, m *servicedesk.MessageResponse) {
+	if chat != s.chat || m == nil {
+		return
+	}
+	if t := m.PlainText(); t != "" {
+		s.lastAgentText = servicedesk.Truncate(t, 4<<10)
+	}
 }

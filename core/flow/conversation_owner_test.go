@@ -9,7 +9,7 @@ import (
 )
 
 // TestOwnerEvents: the events say who answers the user: queued while
-// waiting, agent once one joined, bot again after the chat ended; the end
+// waiting, agent once one joined, ended after the chat ended; the end
 // says why, with the agent's last words.
 func TestConversationOwnerEvents(t *testing.T) {
 	bubble(t, Options{}, func(t *testing.T, r *rig) {
@@ -33,16 +33,16 @@ func TestConversationOwnerEvents(t *testing.T) {
 				end = &evs[i]
 			}
 		}
-		if !slices.Equal(owners, []ConversationOwner{OwnerQueued, OwnerAgent, OwnerBot}) {
+		if !slices.Equal(owners, []ConversationOwner{OwnerQueued, OwnerAgent, OwnerEnded}) {
 			t.Errorf("owners %v", owners)
 		}
 		if end == nil || end.Reason != EndByAgent || end.LastAgentText != "Your refund is on its way. Bye!" {
 			t.Fatalf("chat_ended %+v", end)
 		}
-		if o, _ := s.ConversationOwner(bgCtx); o != OwnerBot || mustSnapshot(t, s).Owner != OwnerBot {
+		if o, _ := s.ConversationOwner(bgCtx); o != OwnerEnded || mustSnapshot(t, s).Owner != OwnerEnded {
 			t.Errorf("after the end: %v", o)
 		}
-		// One owner event per change: a second chat starts from the bot.
+		// One owner event per change: a second chat starts from the end.
 		must(t, s.StartChat(bgCtx, connectMsg, StartOptions{}))
 		synctest.Wait()
 		evs, _ = s.EventsSince(bgCtx, evs[len(evs)-1].Seq, 0)

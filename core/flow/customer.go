@@ -59,6 +59,8 @@ func (s *Session) withCustomer(h servicedesk.Handoff) (servicedesk.Handoff, erro
 // ownerNow is who answers the user in the session's state.
 func (s *Session) ownerNow() ConversationOwner {
 	switch {
+	case s.st == StateEnded:
+		return OwnerEnded
 	case !s.st.Active():
 		return OwnerBot
 	case s.joined:
@@ -83,7 +85,8 @@ func (s *Session) noteOwner() {
 
 // ConversationOwner returns who answers the user now: while it is OwnerQueued or
 // OwnerAgent, the host's bot must not answer the user's messages (send
-// them with SendMessage: they go to the agent).
+// them with SendMessage: they go to the agent); at OwnerBot and
+// OwnerEnded the bot answers.
 func (s *Session) ConversationOwner(ctx context.Context) (ConversationOwner, error) {
 	var o ConversationOwner
 	err := s.call(ctx, func() error { o = s.ownerNow(); return nil })

@@ -59,8 +59,8 @@ const (
 	EventAssistantReturned EventType = "assistant_returned"
 	// EventOwner: who answers the user changed (Owner): the host's bot
 	// must not answer while the owner is OwnerQueued or OwnerAgent, and
-	// takes the conversation back at OwnerBot (after chat_ended, which
-	// says why, with the agent's last words).
+	// takes the conversation back at OwnerEnded (right after chat_ended,
+	// which says why, with the agent's last words).
 	EventOwner EventType = "owner"
 )
 
@@ -80,12 +80,17 @@ type ConversationOwner string
 
 // Owners.
 const (
-	// OwnerBot: no agent chat is on; the host's bot answers.
+	// OwnerBot: no agent chat has been asked for yet; the host's bot
+	// answers.
 	OwnerBot ConversationOwner = "bot"
 	// OwnerQueued: the user waits for an agent; the bot stays silent.
 	OwnerQueued ConversationOwner = "queued"
 	// OwnerAgent: an agent has the chat; the bot stays silent.
 	OwnerAgent ConversationOwner = "agent"
+	// OwnerEnded: the last agent chat ended (its chat_ended event says
+	// why); the host's bot answers again, as at OwnerBot, and may say that
+	// it took the conversation back. A new chat makes it OwnerQueued.
+	OwnerEnded ConversationOwner = "ended"
 )
 
 // EndReason says why a chat ended.

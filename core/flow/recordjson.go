@@ -166,6 +166,9 @@ func (c *recordCache) encode(b []byte, r *Record) ([]byte, error) {
 	if r.Suspended {
 		b = append(b, `,"suspended":true`...)
 	}
+	if r.LastAgentText != "" {
+		b = appendString(append(b, `,"last_agent_text":`...), r.LastAgentText)
+	}
 	b = append(b, `,"last_seq":`...)
 	b = strconv.AppendUint(b, r.LastSeq, 10)
 	if r.AsOf != nil {

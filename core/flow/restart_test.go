@@ -420,3 +420,37 @@ func TestFactoryFailureIsAConnectingError(t *testing.T) {
 		t.Errorf("errors %+v", e)
 	}
 }
+
+// The agent's last words survive a restart, whether the record has them or
+// only the events after it: the chat's end after the restart still gives
+// them to the host.
+func TestRestartKeepsTheAgentsLastWords(t *testing.T) {
+	bubble(t, Options{}, func(t *testing.T, r *rig) {
+		s, d := connected(t, r, "s")
+		d.CB().SendMessageToUser(servicedesk.TextResponse("first words"), "ada")
+		must(t, d.CB().UpdatePersistedState(map[string]string{"k": "v"})) // the record is written
+		synctest.Wait()
+		d.CB().SendMessageToUser(servicedesk.TextResponse("last words before the restart"), "ada")
+		synctest.Wait()
+		_ = s
+
+		resumeAfterRestart(t, r, Options{}, 1)
+		s2 := r.session("s")
+		r.desk("s").CB().AgentEndedChat()
+		synctest.Wait()
+		evs, err := s2.EventsSince(bgCtx, 0, 0)
+		must(t, err)
+		var end *Event
+		for i := range evs {
+			if evs[i].Type == EventChatEnded {
+				end = &evs[i]
+			}
+		}
+		if end == nil || end.LastAgentText != "last words before the restart" {
+			t.Fatalf("chat_ended after the restart: %+v", end)
+		}
+		if o := mustSnapshot(t, s2).Owner; o != OwnerEnded {
+			t.Errorf("owner %s", o)
+		}
+	})
+}

@@ -435,18 +435,19 @@ func (st Stats) DroppedCount() uint64 {
 
 func (s *Session) record() Record {
 	r := Record{
-		ID:           s.id,
-		State:        s.st,
-		Chat:         s.chat,
-		Joined:       s.joined,
-		Started:      s.started,
-		Profile:      s.profile,
-		Customer:     s.customer,
-		Handoff:      s.handoff,
-		Capabilities: s.caps,
-		Suspended:    s.suspended,
-		LastSeq:      s.lastSeq,
-		enc:          s.recEnc,
+		ID:            s.id,
+		State:         s.st,
+		Chat:          s.chat,
+		Joined:        s.joined,
+		Started:       s.started,
+		Profile:       s.profile,
+		Customer:      s.customer,
+		Handoff:       s.handoff,
+		Capabilities:  s.caps,
+		Suspended:     s.suspended,
+		LastSeq:       s.lastSeq,
+		LastAgentText: s.lastAgentText,
+		enc:           s.recEnc,
 	}
 	if s.connectMsg != nil {
 		r.ConnectMessage = s.connectMsg
@@ -485,6 +486,7 @@ func (s *Session) restore(r Record) {
 		s.recentSent.add(id)
 	}
 	s.suspended = r.Suspended
+	s.lastAgentText = r.LastAgentText
 	s.deskState = r.DeskState
 	s.lastSeq = r.LastSeq // the store's own count: Save is its authority
 	s.events.last = r.LastSeq
@@ -493,9 +495,10 @@ func (s *Session) restore(r Record) {
 	}
 }
 
-// replay applies to the outbox and the recent ids what the events after
-// the record's AsOf tell: the changes the engine saves as events only (a
-// user message taken, a send's status). They come in Seq order.
+// replay applies to the outbox, the recent ids and the agent's last words
+// what the events after the record's AsOf tell: the changes the engine
+// saves as events only (a user message taken, a send's status, an agent's
+// message). They come in Seq order.
 func (s *Session) replay(events []Event) {
 	for i := range events {
 		ev := &events[i]
@@ -511,6 +514,8 @@ func (s *Session) replay(events []Event) {
 				s.outbox = slices.Delete(slices.Clone(s.outbox), i, i+1)
 			}
 			s.recentSent.add(ev.MessageID)
+		case EventAgentMessage:
+			s.noteAgentText(ev.Chat, ev.Message)
 		}
 	}
 	// The next save writes the record, which is then up to date.

@@ -44,6 +44,10 @@ type Record struct {
 	// takeover is known as a resend, not sent again.
 	RecentSent []string `json:"recent_sent,omitempty"`
 	Suspended  bool     `json:"suspended,omitempty"`
+	// LastAgentText is the agent's last message of this chat as plain
+	// text, for the chat_ended event (the agent messages after AsOf are
+	// applied to it on load).
+	LastAgentText string `json:"last_agent_text,omitempty"`
 	// LastSeq is the Seq of the newest event the store holds for the
 	// session. Load sets it from the store's own event log, whatever the
 	// record said when it was saved: Save is the authority on it.

@@ -476,7 +476,7 @@ class DeskbridgeServiceDesk {
 
   /**
    * tellHost passes who answers the user (onOwner: "bot", "queued",
-   * "agent") and the end of an agent chat (onChatEnded: why, and the
+   * "agent", "ended") and the end of an agent chat (onChatEnded: why, and the
    * agent's last words) to the page, so that its bot stays silent while a
    * person has the chat and takes it back after.
    */
