@@ -23,6 +23,7 @@ func init() {
 			{Env: "DESKBRIDGE_GENESYS_DOMAIN", Usage: "the region's domain, such as mypurecloud.ie, instead of the region"},
 			{Env: "DESKBRIDGE_GENESYS_DEPLOYMENT_ID", Required: true, Usage: "the Web Messaging deployment's id"},
 			{Env: "DESKBRIDGE_GENESYS_ORIGIN", Usage: "the Origin sent to Genesys, when the deployment restricts domains"},
+			{Env: "DESKBRIDGE_GENESYS_AUTH", Usage: "page: authenticated sessions from the auth code the page passes in the pre-chat context (genesys_auth_code, …); empty: guests"},
 		},
 		Start: func(c kitConfig) (*kit, error) {
 			gc := genesys.Config{
@@ -31,6 +32,13 @@ func init() {
 				DeploymentID: c.Settings["DESKBRIDGE_GENESYS_DEPLOYMENT_ID"],
 				Origin:       c.Settings["DESKBRIDGE_GENESYS_ORIGIN"],
 				Logger:       c.Logger,
+			}
+			switch a := c.Settings["DESKBRIDGE_GENESYS_AUTH"]; a {
+			case "":
+			case "page":
+				gc.Authenticate = genesys.PageAuthCode
+			default:
+				return nil, fmt.Errorf("DESKBRIDGE_GENESYS_AUTH=%q: want page, or empty for guests", a)
 			}
 			if c.DeskURL != "" {
 				gc.WebSocketURL = "ws" + strings.TrimPrefix(c.DeskURL, "http") + "/v1"

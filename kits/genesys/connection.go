@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/genesys/internal/wire"
@@ -32,8 +33,16 @@ func (d *desk) socketConfig() stream.SocketConfig {
 		URL:    d.k.wsURL,
 		Header: header,
 		Dialer: cfg.Dialer,
-		OnOpen: func(_ context.Context, _ bool, send func([]byte) error) error {
-			b, _ := json.Marshal(map[string]any{"action": "configureSession", "token": d.token(), "deploymentId": cfg.DeploymentID, "startNew": false, "tracingId": "configure-" + vendorkit.NewUUID()})
+		OnOpen: func(ctx context.Context, first bool, send func([]byte) error) error {
+			req := map[string]any{"action": "configureSession", "token": d.token(), "deploymentId": cfg.DeploymentID, "startNew": false, "tracingId": "configure-" + vendorkit.NewUUID()}
+			jwt, err := d.sessionJWT(ctx, first)
+			if err != nil {
+				return err
+			}
+			if jwt != "" {
+				req["action"], req["data"] = "configureAuthenticatedSession", map[string]string{"code": jwt}
+			}
+			b, _ := json.Marshal(req)
 			return send(b)
 		},
 		OnMessage:    d.onFrame,
@@ -154,12 +163,15 @@ func (d *desk) onFrame(b []byte) {
 	}
 }
 
-// onSession handles configureSession's answer.
+// onSession handles configureSession's (or configureAuthenticatedSession's)
+// answer.
 func (d *desk) onSession(env wire.Envelope) {
 	var s wire.SessionResponse
 	if env.Code != 200 || json.Unmarshal(env.Body, &s) != nil {
 		d.log.Warn("genesys: configureSession refused", "code", env.Code, "body", string(env.Body))
-		if env.Code == 4006 || env.Code == 4007 {
+		switch env.Code {
+		case 4006, 4007, http.StatusUnauthorized, http.StatusForbidden:
+			// The session is gone, or its customer's JWT is refused.
 			d.over("")
 		}
 		return
@@ -184,4 +196,30 @@ func (d *desk) onSession(env wire.Envelope) {
 		close(d.ready)
 	}
 	d.mu.Unlock()
+}
+
+// sessionJWT returns the JWT that configures an authenticated session on a
+// new connection, "" for a guest: the one StartChat got on the first
+// connection, a renewed one on later connections and after a restart.
+// A refresh token Genesys refuses ends the chat: the session cannot be
+// configured again.
+func (d *desk) sessionJWT(ctx context.Context, first bool) (string, error) {
+	d.mu.Lock()
+	jwt, refresh := d.jwt, d.st.RefreshToken
+	d.mu.Unlock()
+	if refresh == "" || (first && jwt != "") {
+		return jwt, nil
+	}
+	jwt, err := d.k.renew(ctx, refresh)
+	if err != nil {
+		if !servicedesk.IsTemporary(err) {
+			d.log.Warn("genesys: the authenticated session's refresh token was refused", "err", err)
+			d.over("")
+		}
+		return "", err
+	}
+	d.mu.Lock()
+	d.jwt = jwt
+	d.mu.Unlock()
+	return jwt, nil
 }

@@ -19,11 +19,13 @@ import (
 
 // saved is what the kit persists so that a reload or restart resumes the
 // guest's session: the session token (re-sent in configureSession) and the
-// last message delivered (where the history fill starts).
+// last message delivered (where the history fill starts); for an
+// authenticated session, the refresh token that renews its JWT.
 type saved struct {
 	Token         string `json:"token,omitempty"`
 	LastMessageID string `json:"last_message_id,omitempty"`
 	Joined        bool   `json:"joined,omitempty"`
+	RefreshToken  string `json:"refresh_token,omitempty"`
 }
 
 // errEnded is returned by calls after the session is over.
@@ -49,6 +51,7 @@ type desk struct {
 	pending    map[string]chan wire.Envelope // answers by tracingId
 	uploads    map[string]chan wire.Envelope // upload outcomes by attachment id
 	lastText   string                        // the last bot text while waiting
+	jwt        string                        // an authenticated session's JWT, "" for a guest
 }
 
 var (
@@ -106,6 +109,19 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	h := opts.Handoff
+	var jwt, refresh string
+	if auth := d.k.cfg.Authenticate; auth != nil {
+		code, err := auth(ctx, h)
+		if err != nil {
+			return fmt.Errorf("genesys: authenticate: %w: %w", servicedesk.ErrRejected, err)
+		}
+		if code != nil {
+			if jwt, refresh, err = d.k.exchange(ctx, *code); err != nil {
+				return err
+			}
+		}
+	}
+	h = withoutAuthKeys(h)
 	summary, data, _ := connectMessage.Handoff()
 	if len(data) > 0 {
 		merged := maps.Clone(data)
@@ -119,9 +135,9 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate, with a new session token.
-	d.st = saved{Token: vendorkit.NewUUID()}
+	d.st = saved{Token: vendorkit.NewUUID(), RefreshToken: refresh}
 	d.ready, d.session, d.configured, d.resuming = make(chan struct{}), wire.SessionResponse{}, false, false
-	d.lastText = ""
+	d.lastText, d.jwt = "", jwt
 	st := d.st
 	d.mu.Unlock()
 	d.Begin(false)

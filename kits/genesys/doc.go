@@ -40,8 +40,15 @@
 //     (a CONNECTING error when no agent ever joined). Unknown classes and
 //     event types are logged and ignored.
 //
-// The session token, whether an agent joined and the last message delivered
-// are persisted through Callback.UpdatePersistedState; Reconnect uses them.
+// With Config.Authenticate a chat is an authenticated session instead of a
+// guest's: the customer's auth code (from the OpenID Connect provider the
+// deployment trusts) is exchanged for a JWT, which configures the session
+// (configureAuthenticatedSession) and is renewed with its refresh token on
+// every later connection; PageAuthCode takes the code from the page.
+//
+// The session token, whether an agent joined, the last message delivered
+// and an authenticated session's refresh token are persisted through
+// Callback.UpdatePersistedState; Reconnect uses them.
 //
 // # Concurrency
 //

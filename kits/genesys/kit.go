@@ -58,6 +58,12 @@ type Config struct {
 	// SummaryAttribute is the custom attribute that carries the bot's
 	// summary to the agent. Default "summary".
 	SummaryAttribute string
+	// Authenticate, when set, makes a chat an authenticated Web Messaging
+	// session (the deployment's authentication integration): it returns
+	// the customer's auth code for the hand-off, which the kit exchanges
+	// for the session's JWT; nil is a guest session. PageAuthCode takes
+	// the code from the page's pre-chat context. An error fails the start.
+	Authenticate func(ctx context.Context, h servicedesk.Handoff) (*AuthCode, error)
 	// AgentProfile completes the profile a guest sees of an agent (a
 	// nickname and an image) from a directory of your own.
 	AgentProfile func(ctx context.Context, p servicedesk.AgentProfile) servicedesk.AgentProfile

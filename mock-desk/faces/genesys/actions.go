@@ -66,7 +66,11 @@ func (f *Face) start(ctx context.Context, sess *session, attrs map[string]string
 	if sess.chat != nil {
 		return nil
 	}
-	cc, err := f.d.StartCustomerChat(ctx, mockdesk.ChatStart{Customer: deskproto.Customer{Name: "Guest"}, Summary: attrs[f.opts.SummaryAttribute], Attributes: attrs})
+	customer := deskproto.Customer{Name: "Guest"}
+	if sess.customer != nil {
+		customer = *sess.customer // an authenticated session
+	}
+	cc, err := f.d.StartCustomerChat(ctx, mockdesk.ChatStart{Customer: customer, Summary: attrs[f.opts.SummaryAttribute], Attributes: attrs})
 	if err != nil {
 		return err
 	}

@@ -4,10 +4,14 @@
 // genesys-messenger-transport-mobile-sdk): one WebSocket per guest at
 // /v1?deploymentId=… whose requests carry an action and the guest's
 // session token (configureSession, onMessage, onAttachment, getJwt, echo,
-// closeSession) and whose answers and events are envelopes
+// closeSession, and configureAuthenticatedSession with the JWT of an
+// authenticated session) and whose answers and events are envelopes
 // {"type","class","code","body","tracingId"}; the pre-signed upload URL;
-// and the history REST call GET /api/v2/webmessaging/messages with the
-// JWT. Paths it does not know go to the Desk (cmd/mock-desk -face
+// the history REST call GET /api/v2/webmessaging/messages with the
+// JWT; and authenticated sessions: the auth code exchange and the JWT
+// refresh of /api/v2/webdeployments/token, with the face as the
+// customer's OpenID Connect provider too (Face.IssueAuthCode), the
+// signed-in customer becoming the chat's customer on the agent side. Paths it does not know go to the Desk (cmd/mock-desk -face
 // genesys).
 //
 // A guest's conversation starts with an autostart (an onMessage carrying a

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
@@ -21,6 +22,10 @@ type Face struct {
 	uploads  map[string]*upload                      // by attachment id
 	sockets  map[string]map[*facekit.Socket]struct{} // the sockets streaming a chat, by chat id
 	agents   facekit.Directory                       // by nickname
+
+	codes     map[string]authCode           // the provider's auth codes, by code
+	refreshes map[string]deskproto.Customer // authenticated sessions' refresh tokens
+	authJWTs  map[string]deskproto.Customer // authenticated sessions' JWTs
 }
 
 // Options configure a Face.
@@ -42,6 +47,7 @@ type session struct {
 	token    string
 	chat     *mockdesk.CustomerChat // nil until the conversation starts
 	jwt      string                 // guarded by Face.mu
+	customer *deskproto.Customer    // the signed-in customer of an authenticated session
 	streamed bool                   // a connection has streamed its chat; guarded by Face.mu
 }
 
@@ -63,10 +69,13 @@ func New(d *mockdesk.Desk, opts Options) *Face {
 	}
 	f := &Face{d: d, opts: opts, sessions: map[string]*session{}, jwts: map[string]*session{},
 		uploads: map[string]*upload{}, sockets: map[string]map[*facekit.Socket]struct{}{},
+		codes: map[string]authCode{}, refreshes: map[string]deskproto.Customer{}, authJWTs: map[string]deskproto.Customer{},
 		agents: facekit.Directory{Key: func(p servicedesk.AgentProfile) string { return p.Nickname }}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1", f.websocket)
 	mux.HandleFunc("GET /api/v2/webmessaging/messages", f.history)
+	mux.HandleFunc("POST /api/v2/webdeployments/token/oauthcodegrantjwtexchange", f.exchangeCode)
+	mux.HandleFunc("POST /api/v2/webdeployments/token/refresh", f.refreshJWT)
 	mux.HandleFunc("PUT /genesys/uploads/{id}", f.putAttachment)
 	mux.Handle("/", d)
 	f.mux = mux

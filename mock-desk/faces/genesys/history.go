@@ -85,13 +85,8 @@ func (f *Face) history(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	sess := f.jwts[tok]
 	f.mu.Unlock()
-	writeErr := func(status int, code, msg string) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(map[string]any{"message": msg, "code": code, "status": status})
-	}
 	if sess == nil {
-		writeErr(http.StatusUnauthorized, "authentication.required", "No authentication bearer token specified in authorization header.")
+		apiError(w, http.StatusUnauthorized, "authentication.required", "No authentication bearer token specified in authorization header.")
 		return
 	}
 	sess.mu.Lock()
@@ -99,7 +94,7 @@ func (f *Face) history(w http.ResponseWriter, r *http.Request) {
 	cc := sess.chat
 	sess.mu.Unlock()
 	if err != nil {
-		writeErr(http.StatusServiceUnavailable, "service.unavailable", "Service unavailable")
+		apiError(w, http.StatusServiceUnavailable, "service.unavailable", "Service unavailable")
 		return
 	}
 	if err := f.d.RequestFault(r.Context(), mockdesk.SiteREST); err != nil {
@@ -107,12 +102,12 @@ func (f *Face) history(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.As(err, &fe) && errors.Is(err, mockdesk.ErrRateLimited):
 			w.Header().Set("Retry-After", strconv.Itoa(fe.RetryAfterSeconds()))
-			writeErr(http.StatusTooManyRequests, "too.many.requests", "Rate limit exceeded")
+			apiError(w, http.StatusTooManyRequests, "too.many.requests", "Rate limit exceeded")
 		case errors.As(err, &fe):
 			w.Header().Set("Retry-After", strconv.Itoa(fe.RetryAfterSeconds()))
-			writeErr(http.StatusServiceUnavailable, "service.unavailable", "Service unavailable")
+			apiError(w, http.StatusServiceUnavailable, "service.unavailable", "Service unavailable")
 		default:
-			writeErr(http.StatusServiceUnavailable, "service.unavailable", err.Error())
+			apiError(w, http.StatusServiceUnavailable, "service.unavailable", err.Error())
 		}
 		return
 	}
@@ -127,7 +122,7 @@ func (f *Face) history(w http.ResponseWriter, r *http.Request) {
 	if cc != nil {
 		events, err := facekit.History(r.Context(), cc)
 		if err != nil {
-			writeErr(http.StatusServiceUnavailable, "service.unavailable", "Service unavailable")
+			apiError(w, http.StatusServiceUnavailable, "service.unavailable", "Service unavailable")
 			return
 		}
 		for _, e := range events {

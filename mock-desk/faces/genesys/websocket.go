@@ -36,7 +36,7 @@ func (f *Face) websocket(w http.ResponseWriter, r *http.Request) {
 			f.reply(s, errorEnvelope("", 4000, "Request is not valid JSON."))
 			continue
 		}
-		if req.Action == "configureSession" {
+		if req.Action == "configureSession" || req.Action == "configureAuthenticatedSession" {
 			var env envelope
 			sess, env = f.configure(req)
 			f.reply(s, env)
@@ -168,10 +168,28 @@ func (f *Face) configure(req request) (*session, envelope) {
 	if req.Token == "" || req.DeploymentID == "" {
 		return nil, errorEnvelope(req.TracingID, 4020, "token and deploymentId are required.")
 	}
+	var customer *deskproto.Customer
+	if req.Action == "configureAuthenticatedSession" {
+		if req.Data == nil || req.Data.Code == "" {
+			return nil, errorEnvelope(req.TracingID, 4020, "data.code is required.")
+		}
+		c, ok := f.authCustomer(req.Data.Code)
+		if !ok {
+			return nil, errorEnvelope(req.TracingID, 401, "Authentication failed: the JWT is not valid.")
+		}
+		customer = &c
+	}
 	f.mu.Lock()
 	sess, known := f.sessions[req.Token]
-	if !known || req.StartNew {
-		sess = &session{token: req.Token}
+	switch {
+	case known && !req.StartNew && (sess.customer == nil) != (customer == nil):
+		f.mu.Unlock()
+		return nil, errorEnvelope(req.TracingID, 4020, "The session was configured with another kind of authentication.")
+	case known && !req.StartNew && customer != nil && sess.customer.ID != customer.ID:
+		f.mu.Unlock()
+		return nil, errorEnvelope(req.TracingID, 403, "The session belongs to another customer.")
+	case !known || req.StartNew:
+		sess = &session{token: req.Token, customer: customer}
 		f.sessions[req.Token] = sess
 	}
 	f.mu.Unlock()

@@ -52,7 +52,10 @@ type request struct {
 	TracingID    string `json:"tracingId"`
 	DeploymentID string `json:"deploymentId"`
 	StartNew     bool   `json:"startNew"`
-	Message      *struct {
+	Data         *struct {
+		Code string `json:"code"` // configureAuthenticatedSession's JWT
+	} `json:"data"`
+	Message *struct {
 		Type     string            `json:"type"`
 		Text     string            `json:"text"`
 		Metadata map[string]string `json:"metadata"`
