@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
@@ -42,17 +43,17 @@ type desk struct {
 	inst           servicedesk.Instance
 	log            *slog.Logger
 	once           sync.Once
-	outage         vendorkit.Outage // of the customer calls, raised at the first failure
-	reader         vendorkit.Reader // the worker: events in order, reads, reconciles
+	outage         vendorkit.Outage  // of the customer calls, raised at the first failure
+	reader         vendorkit.Reader  // the worker: events in order, reads, reconciles
+	following      webhook.Following // the conversation whose webhooks come here
 
-	mu       sync.Mutex
-	st       saved
-	unfollow func()                              // stops the webhooks of the conversation followed
-	agents   map[string]servicedesk.AgentProfile // agent participants, by sid
-	names    map[string]servicedesk.AgentProfile // profiles, by identity
-	ours     map[string]bool                     // message sids the desk posted
-	held     map[int]wire.Message                // messages waiting for a fill
-	readIdx  int                                 // the agents' read horizon told
+	mu      sync.Mutex
+	st      saved
+	agents  map[string]servicedesk.AgentProfile // agent participants, by sid
+	names   map[string]servicedesk.AgentProfile // profiles, by identity
+	ours    map[string]bool                     // message sids the desk posted
+	held    map[int]wire.Message                // messages waiting for a fill
+	readIdx int                                 // the agents' read horizon told
 }
 
 // The optional methods the desk has, checked by the compiler.
@@ -97,20 +98,11 @@ func (d *desk) Name() string { return Name }
 // follow routes conversation sid's webhooks to the worker instead of the
 // last one's; "" only stops those.
 func (d *desk) follow(sid string) {
-	d.mu.Lock()
-	stop := d.unfollow
-	d.unfollow = nil
-	d.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
 	if sid == "" {
+		d.following.Stop()
 		return
 	}
-	stop = d.k.routes.Follow(sid, d.onEvent)
-	d.mu.Lock()
-	d.unfollow = stop
-	d.mu.Unlock()
+	d.following.Set(d.k.routes.Follow(sid, d.onEvent))
 }
 
 func (d *desk) state() saved {

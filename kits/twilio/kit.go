@@ -14,7 +14,6 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
-	"github.com/deskbridge/deskbridge/core/transport/stream"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
@@ -113,10 +112,9 @@ type Kit struct {
 	tokens  []string
 	hookURL *url.URL
 	log     *slog.Logger
-	seen    *stream.Deduper
 
 	desks  vendorkit.Desks[*desk]
-	routes webhook.Router[wire.Event] // by conversation sid
+	routes webhook.Intake[wire.Event] // by conversation sid, each event once
 }
 
 // New checks cfg and returns a Kit. It does no network work.
@@ -158,8 +156,7 @@ func New(cfg Config) (*Kit, error) {
 		user, pass = cfg.APIKeySID, cfg.APIKeySecret
 	}
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
-	k := &Kit{cfg: cfg, api: &httpjson.Client{Name: "twilio", HTTP: cfg.HTTPClient, Header: http.Header{"Authorization": {basic}}}, hookURL: u, log: cfg.Logger.With("kit", "twilio"),
-		seen: stream.NewDeduper(1 << 16)}
+	k := &Kit{cfg: cfg, api: &httpjson.Client{Name: "twilio", HTTP: cfg.HTTPClient, Header: http.Header{"Authorization": {basic}}}, hookURL: u, log: cfg.Logger.With("kit", "twilio")}
 	k.routes.Elsewhere = cfg.Elsewhere
 	k.tokens = []string{cfg.AuthToken}
 	if cfg.SecondaryAuthToken != "" {

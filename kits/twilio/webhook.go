@@ -1,8 +1,8 @@
 package twilio
 
 import (
+	"cmp"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -52,44 +52,22 @@ func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	token := r.Header.Get(IdempotencyHeader)
-	raw, _ := json.Marshal(relayed{Body: string(body), Token: token})
-	if err := k.take(form, token, raw); err != nil {
-		if errors.Is(err, wire.ErrNotEvent) || !errors.Is(err, errRelay) {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		k.log.Warn("twilio: webhook for a conversation followed elsewhere could not be passed on", "err", err)
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "could not reach the instance that follows the conversation", http.StatusServiceUnavailable)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
-var errRelay = errors.New("twilio: relay")
-
-// take decodes, dedupes and routes one delivery.
-func (k *Kit) take(form url.Values, token string, raw []byte) error {
 	ev, err := wire.DecodeEvent(form)
 	if err != nil {
-		return err
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
 	}
-	if ev.ConversationSID == "" {
-		return nil // a TaskRouter event of no conversation
+	token := r.Header.Get(IdempotencyHeader)
+	raw, _ := json.Marshal(relayed{Body: string(body), Token: token})
+	// A TaskRouter event of no conversation is acknowledged and left.
+	if ev.ConversationSID != "" {
+		if err := k.routes.Take(cmp.Or(token, ev.Key()), ev.ConversationSID, ev, raw); err != nil {
+			k.log.Warn("twilio: webhook for a conversation followed elsewhere could not be passed on", "err", err)
+			webhook.Unavailable(w, "could not reach the instance that follows the conversation")
+			return
+		}
 	}
-	key := token
-	if key == "" {
-		key = ev.Key()
-	}
-	if !k.seen.First(key) {
-		return nil
-	}
-	if err := k.routes.Route(ev.ConversationSID, ev, raw); err != nil {
-		k.seen.Forget(key)
-		return errors.Join(errRelay, err)
-	}
-	return nil
+	w.WriteHeader(http.StatusOK)
 }
 
 // Deliver takes a delivery that another instance verified and passed on
@@ -108,16 +86,5 @@ func (k *Kit) Deliver(delivery []byte) bool {
 	if err != nil {
 		return false
 	}
-	key := rd.Token
-	if key == "" {
-		key = ev.Key()
-	}
-	if !k.seen.First(key) {
-		return true // here already
-	}
-	if !k.routes.Here(ev.ConversationSID, ev) {
-		k.seen.Forget(key)
-		return false
-	}
-	return true
+	return k.routes.Relayed(cmp.Or(rd.Token, ev.Key()), ev.ConversationSID, ev)
 }

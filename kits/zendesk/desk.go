@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
@@ -40,12 +41,12 @@ type desk struct {
 	session        string
 	log            *slog.Logger
 	health         health
-	reader         vendorkit.Reader // the worker: bells, typing and ends in order
-	lastTyping     string           // the time of the last typing event shown (worker only)
+	reader         vendorkit.Reader  // the worker: bells, typing and ends in order
+	lastTyping     string            // the time of the last typing event shown (worker only)
+	following      webhook.Following // the conversation whose events come here
 
-	mu       sync.Mutex
-	st       saved
-	unfollow func() // stops routing the conversation's events here
+	mu sync.Mutex
+	st saved
 }
 
 // The optional methods the desk has: read receipts, file checks, resume.
@@ -234,23 +235,10 @@ func (d *desk) isHandoffTarget(si *wire.SwitchboardIntegration) bool {
 }
 
 // follow routes conversation id's events here.
-func (d *desk) follow(id string) {
-	stop := d.k.router.Follow(id, d.onEvent)
-	d.mu.Lock()
-	d.unfollow = stop
-	d.mu.Unlock()
-}
+func (d *desk) follow(id string) { d.following.Set(d.k.router.Follow(id, d.onEvent)) }
 
 // leave stops routing the conversation's events here.
-func (d *desk) leave() {
-	d.mu.Lock()
-	stop := d.unfollow
-	d.unfollow = nil
-	d.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
-}
+func (d *desk) leave() { d.following.Stop() }
 
 // Close stops the desk's goroutines; it does not end the chat. It is
 // idempotent.

@@ -21,10 +21,12 @@ const APIKeyHeader = "X-API-Key"
 // conversation of every session: it checks X-API-Key against the secrets
 // (in constant time), drops redelivered events by id (Zendesk tries a
 // delivery up to 5 times over 15 minutes), and hands each event to the
-// desk that follows its conversation, or to Config.Elsewhere. It answers
-// at once (200); the desks do the work. 401 a wrong key, 400 not a
-// delivery, 405 not a POST, 413 too large, 503 an event could not be
-// passed on (Zendesk delivers it again). Mount it at the webhook's URL.
+// desk that follows its conversation, or to Config.Elsewhere (a desk that
+// resumes later reads the conversation itself: what nobody takes is not
+// lost). It answers at once (200); the desks do the work. 401 a wrong
+// key, 400 not a delivery, 405 not a POST, 413 too large, 503 an event
+// could not be passed on (Zendesk delivers it again). Mount it at the
+// webhook's URL.
 func (k *Kit) WebhookHandler() http.Handler { return http.HandlerFunc(k.serveWebhook) }
 
 func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
@@ -54,17 +56,16 @@ func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	failed := false
 	for i, ev := range events {
-		if !k.seen.First(ev.ID) {
-			continue // a redelivery: acknowledged, not applied twice
-		}
-		if !k.route(ev, hook.Events[i]) {
-			k.seen.Forget(ev.ID)
-			failed = true
+		// A redelivery is acknowledged, not applied twice.
+		if conv := ev.Payload.Conversation; conv != nil && conv.ID != "" {
+			if err := k.router.Take(ev.ID, conv.ID, ev, hook.Events[i]); err != nil {
+				k.log.Warn("zendesk: event for a conversation followed elsewhere could not be passed on", "conversation", conv.ID, "err", err)
+				failed = true
+			}
 		}
 	}
 	if failed {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "an event could not be handed to the instance that follows its conversation", http.StatusServiceUnavailable)
+		webhook.Unavailable(w, "an event could not be handed to the instance that follows its conversation")
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -95,21 +96,6 @@ func decodeWebhook(body []byte) (wire.Webhook, []wire.Event, error) {
 	return hook, events, nil
 }
 
-// route hands ev to the desk following its conversation, or passes it
-// Elsewhere; false when it could not be passed on. A desk that resumes
-// later reads the conversation itself: what nobody takes is not lost.
-func (k *Kit) route(ev wire.Event, raw json.RawMessage) bool {
-	conv := ev.Payload.Conversation
-	if conv == nil || conv.ID == "" {
-		return true
-	}
-	if err := k.router.Route(conv.ID, ev, raw); err != nil {
-		k.log.Warn("zendesk: event for a conversation followed elsewhere could not be passed on", "conversation", conv.ID, "err", err)
-		return false
-	}
-	return true
-}
-
 // Deliver hands an event another instance received (and verified) to the
 // desk here that follows its conversation; false when none does.
 func (k *Kit) Deliver(event []byte) bool {
@@ -117,9 +103,7 @@ func (k *Kit) Deliver(event []byte) bool {
 	if json.Unmarshal(event, &ev) != nil || ev.Payload.Conversation == nil {
 		return false
 	}
-	// Not deduplicated: the instance that received it did, and an event
-	// twice is harmless (a bell, typing, an end once).
-	return k.router.Here(ev.Payload.Conversation.ID, ev)
+	return k.router.Relayed(ev.ID, ev.Payload.Conversation.ID, ev)
 }
 
 // onEvent turns a webhook event into the desk's work, done in order by

@@ -17,7 +17,6 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
-	"github.com/deskbridge/deskbridge/core/transport/stream"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
@@ -117,10 +116,9 @@ type Kit struct {
 	api  *httpjson.Client
 	caps servicedesk.Capabilities
 	log  *slog.Logger
-	seen *stream.Deduper
 
 	desks  vendorkit.Desks[*desk]
-	router webhook.Router[wire.Event] // by conversation id
+	router webhook.Intake[wire.Event] // by conversation id, each event once
 
 	mu      sync.Mutex
 	pointed bool // the webhook points at WebhookURL
@@ -166,7 +164,7 @@ func New(cfg Config) (*Kit, error) {
 		api: &httpjson.Client{Name: Name, Base: strings.TrimSuffix(base, "/") + "/v2/apps/" + cfg.AppID, HTTP: cfg.HTTPClient,
 			Header: http.Header{"Authorization": {auth}}, Kinds: map[int]servicedesk.ErrorCode{http.StatusNotImplemented: servicedesk.CodeUnimplemented},
 			ErrorBody: errorBody},
-		log: cfg.Logger.With("kit", Name), seen: stream.NewDeduper(1 << 16)}
+		log: cfg.Logger.With("kit", Name)}
 	k.router.Elsewhere = cfg.Elsewhere
 	return k, nil
 }

@@ -3,7 +3,12 @@
 // Verifier in constant time within a time window, with two secrets during
 // a rotation. Router hands the events that reach one webhook URL to the
 // desk that follows their chat, parking early ones and passing the others
-// to other instances.
+// to other instances. Intake is a Router that takes each event once (a
+// redelivery is acknowledged and not applied twice; an event that could
+// not be passed on is taken when it comes again), for the events that
+// reach it and those other instances relay; Unavailable is the 503 that
+// makes the vendor try again, and Following a desk's hold on the chat it
+// follows.
 //
 // # Concurrency
 //
@@ -12,8 +17,8 @@
 // status to answer otherwise, written by the kit in its own error form.
 //
 // Sign is a function of its arguments and Verifier is a value: both are
-// safe to share. A Router is safe for concurrent use; it calls deliver
-// functions without its lock held.
+// safe to share. A Router, an Intake and a Following are safe for
+// concurrent use; a Router calls deliver functions without its lock held.
 //
 // # Errors
 //

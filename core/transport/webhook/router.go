@@ -83,6 +83,13 @@ func (r *Router[E]) Here(chat string, ev E) bool {
 	return rt != nil
 }
 
+// Follows reports whether a desk here follows chat.
+func (r *Router[E]) Follows(chat string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.routes[chat] != nil
+}
+
 // Route delivers ev to the desk that follows chat, or passes delivery
 // Elsewhere and parks ev.
 func (r *Router[E]) Route(chat string, ev E, delivery []byte) error {
