@@ -9,7 +9,10 @@
 // indicator, and the flags of one chat (an agent joined, the chat ended,
 // and by whom), with the one rule for a chat the desk ended (DeskEnded: AgentEndedChat
 // when an agent had joined, else a CONNECTING error; nothing when the
-// customer ended it). LoadState decodes the session's persisted state into
+// customer ended it). Chat.EndChat is the frame of a desk's EndChat (the
+// vendor told only of a customer's end of a chat it has), Chat.Resume the
+// start of its Reconnect (a desk-side end quiet until it returns).
+// LoadState decodes the session's persisted state into
 // the kit's own type and says when it cannot, instead of starting from an
 // empty state. Desks is a kit's set of open desks: its Factory and Close.
 // Outage turns the outcomes of a desk's own calls into DISCONNECTED: raised

@@ -3,6 +3,7 @@ package vendorkit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -36,6 +37,7 @@ type Chat struct {
 	joined    bool
 	ended     bool
 	endedByUs bool
+	resuming  bool
 }
 
 // Begin resets the flags for a new chat (the engine keeps one desk per
@@ -44,7 +46,7 @@ type Chat struct {
 func (c *Chat) Begin(joined bool) {
 	c.AgentTyping.Set = c.Callback.AgentTyping
 	c.mu.Lock()
-	c.joined, c.ended, c.endedByUs = joined, false, false
+	c.joined, c.ended, c.endedByUs, c.resuming = joined, false, false, false
 	c.mu.Unlock()
 }
 
@@ -122,7 +124,7 @@ func (c *Chat) EndedByDesk(reason string, quiet bool) {
 	c.mu.Lock()
 	already := c.ended
 	c.ended = true
-	byUs, joined := c.endedByUs || quiet, c.joined
+	byUs, joined := c.endedByUs || quiet || c.resuming, c.joined
 	c.mu.Unlock()
 	// The socket first: once the engine hears of the end, the next chat's
 	// StartChat may open its own socket, which this must not be taken for.
@@ -130,6 +132,42 @@ func (c *Chat) EndedByDesk(reason string, quiet bool) {
 	if !already && !byUs {
 		DeskEnded(c.Callback, joined, reason)
 	}
+}
+
+// Resume begins a resumed chat (Begin, joined: an agent was in it) for a
+// kit's Reconnect, and until done is called a desk-side end is quiet:
+// Reconnect reports the chat over (false) instead of the engine hearing of
+// an end.
+func (c *Chat) Resume(joined bool) (done func()) {
+	c.Begin(joined)
+	c.mu.Lock()
+	c.resuming = true
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		c.resuming = false
+		c.mu.Unlock()
+	}
+}
+
+// EndChat is the frame of a desk's EndChat: bound to the desk's lifetime,
+// the chat marked as ended by the customer (EndingByUs) and finished
+// (Finish) whatever happens. end tells the vendor, unless there is nothing
+// to tell: the chat had ended already, the agent ended it, or it never
+// reached the vendor (started false). A servicedesk.ErrChatNotFound from
+// end is no error: the chat is gone already.
+func (c *Chat) EndChat(ctx context.Context, info servicedesk.EndChatInfo, started bool, end func(context.Context) error) error {
+	ctx, done := c.Life.Bind(ctx)
+	defer done()
+	already := c.EndingByUs()
+	defer c.Finish()
+	if already || info.EndedByHumanAgent || !started {
+		return nil
+	}
+	if err := end(ctx); err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
+		return err
+	}
+	return nil
 }
 
 // DeskEnded tells cb that the desk ended the chat: AgentEndedChat when an

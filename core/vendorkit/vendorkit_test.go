@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
 	"github.com/deskbridge/deskbridge/core/transport/lifetime"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
@@ -138,4 +139,58 @@ func TestCloseChatForgetsTheDesk(t *testing.T) {
 	assert.False(t, k.CloseChat(d, &d.Chat), "a closed chat closes once")
 	require.NoError(t, k.Close())
 	assert.Equal(t, 2, d.calls, "a desk that closed itself is forgotten: the kit's Close does not close it again")
+}
+
+// TestEndChat: the vendor is told of the customer's end once, not after
+// the desk or the agent ended the chat, nor of a chat it never had; a
+// chat the vendor lost already is no error; the chat is over either way.
+func TestEndChat(t *testing.T) {
+	rec := &sdtest.Recorder{}
+	c := &vendorkit.Chat{Callback: rec}
+	defer c.Close()
+	told := 0
+	tell := func(err error) func(context.Context) error {
+		return func(ctx context.Context) error {
+			told++
+			return err
+		}
+	}
+	c.Begin(true)
+	require.NoError(t, c.EndChat(context.Background(), servicedesk.EndChatInfo{}, true, tell(nil)))
+	assert.Equal(t, 1, told)
+	assert.True(t, c.Ended())
+	require.NoError(t, c.EndChat(context.Background(), servicedesk.EndChatInfo{}, true, tell(nil)))
+	assert.Equal(t, 1, told, "an ended chat is not ended again")
+
+	c.Begin(true)
+	require.NoError(t, c.EndChat(context.Background(), servicedesk.EndChatInfo{EndedByHumanAgent: true}, true, tell(nil)))
+	c.Begin(false)
+	require.NoError(t, c.EndChat(context.Background(), servicedesk.EndChatInfo{}, false, tell(nil)))
+	assert.Equal(t, 1, told, "the agent's end, and a chat the vendor never had")
+
+	c.Begin(true)
+	require.NoError(t, c.EndChat(context.Background(), servicedesk.EndChatInfo{}, true, tell(servicedesk.ErrChatNotFound)), "gone already")
+	c.Begin(true)
+	down := errors.New("503")
+	assert.ErrorIs(t, c.EndChat(context.Background(), servicedesk.EndChatInfo{}, true, tell(down)), down)
+	assert.True(t, c.Ended(), "over even when the vendor was not told")
+	c.EndedByDesk("late", false)
+	assert.Empty(t, rec.Calls(), "the customer's end is quiet")
+}
+
+// TestResume: while a Reconnect runs, the desk's end of the chat is
+// quiet (Reconnect reports it over); after it, the rule holds again.
+func TestResume(t *testing.T) {
+	rec := &sdtest.Recorder{}
+	c := &vendorkit.Chat{Callback: rec}
+	defer c.Close()
+	done := c.Resume(true)
+	assert.True(t, c.Joined(), "an agent was in the resumed chat")
+	c.EndedByDesk("over", false)
+	done()
+	assert.Empty(t, rec.Calls())
+	done = c.Resume(true)
+	done()
+	c.EndedByDesk("over", false)
+	assert.Equal(t, []string{"ended"}, rec.Calls())
 }

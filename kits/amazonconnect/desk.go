@@ -194,19 +194,14 @@ func (d *desk) contactGone() {
 // EndChat disconnects the customer (DisconnectParticipant), unless the
 // agent or the desk ended the chat, and closes the connection.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.Life.Bind(ctx)
-	defer done()
 	st := d.state()
-	already := d.EndingByUs()
-	defer d.Finish()
-	if already || info.EndedByHumanAgent || st.ConnectionToken == "" {
+	return d.Chat.EndChat(ctx, info, st.ConnectionToken != "", func(ctx context.Context) error {
+		err := d.k.participant.call(ctx, "DisconnectParticipant", "/participant/disconnect", st.ConnectionToken, disconnectRequest{ClientToken: randomToken()}, nil)
+		if err != nil && !isGone(err) {
+			return fmt.Errorf("contact=%s: %w", st.ContactID, err)
+		}
 		return nil
-	}
-	err := d.k.participant.call(ctx, "DisconnectParticipant", "/participant/disconnect", st.ConnectionToken, disconnectRequest{ClientToken: randomToken()}, nil)
-	if err != nil && !isGone(err) {
-		return fmt.Errorf("contact=%s: %w", st.ContactID, err)
-	}
-	return nil
+	})
 }
 
 // Reconnect finds the chat of the persisted state again: a new connection

@@ -47,7 +47,6 @@ type desk struct {
 	ready      chan struct{} // closed when the current connection's session is configured
 	session    wire.SessionResponse
 	configured bool                          // a wire.SessionResponse came on some connection
-	resuming   bool                          // Reconnect waits for its first wire.SessionResponse
 	pending    map[string]chan wire.Envelope // answers by tracingId
 	uploads    map[string]chan wire.Envelope // upload outcomes by attachment id
 	lastText   string                        // the last bot text while waiting
@@ -136,7 +135,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate, with a new session token.
 	d.st = saved{Token: vendorkit.NewUUID(), RefreshToken: refresh}
-	d.ready, d.session, d.configured, d.resuming = make(chan struct{}), wire.SessionResponse{}, false, false
+	d.ready, d.session, d.configured = make(chan struct{}), wire.SessionResponse{}, false
 	d.lastText, d.jwt = "", jwt
 	st := d.st
 	d.mu.Unlock()
@@ -173,7 +172,6 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 // any agent) the request failed.
 func (d *desk) over(text string) {
 	d.mu.Lock()
-	resuming := d.resuming
 	// This chat's: once EndedByDesk has told the engine, the next chat's
 	// StartChat may already have made a new one, which must stay open.
 	ready := d.ready
@@ -181,7 +179,7 @@ func (d *desk) over(text string) {
 		text = d.lastText
 	}
 	d.mu.Unlock()
-	d.EndedByDesk(text, resuming)
+	d.EndedByDesk(text, false) // quiet during a Reconnect
 	d.mu.Lock()
 	select {
 	case <-ready:
@@ -193,18 +191,10 @@ func (d *desk) over(text string) {
 
 // EndChat closes the session (closeSession), unless the desk ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.Life.Bind(ctx)
-	defer done()
-	already := d.EndingByUs()
-	defer d.Finish()
-	if already || info.EndedByHumanAgent || d.token() == "" {
-		return nil
-	}
-	_, err := d.request(ctx, "closeSession", map[string]any{"action": "closeSession"}, true)
-	if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
+	return d.Chat.EndChat(ctx, info, d.token() != "", func(ctx context.Context) error {
+		_, err := d.request(ctx, "closeSession", map[string]any{"action": "closeSession"}, true)
 		return err
-	}
-	return nil
+	})
 }
 
 // Reconnect resumes the guest session of the persisted token: the
@@ -215,14 +205,8 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	defer done()
 	d.mu.Lock()
 	st := d.st
-	d.resuming = true
 	d.mu.Unlock()
-	d.Begin(st.Joined)
-	defer func() {
-		d.mu.Lock()
-		d.resuming = false
-		d.mu.Unlock()
-	}()
+	defer d.Resume(st.Joined)()
 	if st.Token == "" {
 		return false, nil
 	}

@@ -45,7 +45,6 @@ type desk struct {
 	mu           sync.Mutex
 	st           saved
 	created      bool   // POST /conversation succeeded (the gap fill has something to read)
-	resuming     bool   // Reconnect: a desk-side end is quiet
 	transferring bool   // a Transfer routing result came; the old agent's leave is part of it
 	lastAgent    string // the last agent entry delivered (what a read acknowledges)
 	lastText     string // the last system text before an agent
@@ -99,7 +98,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate, with a new end user.
-	d.st, d.created, d.resuming, d.transferring, d.lastAgent, d.lastText = saved{}, false, false, false, "", ""
+	d.st, d.created, d.transferring, d.lastAgent, d.lastText = saved{}, false, false, "", ""
 	d.mu.Unlock()
 	d.Begin(false)
 	tok, err := d.k.accessToken(ctx, h.Customer)
@@ -137,7 +136,6 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 // token can no longer be renewed).
 func (d *desk) over(reason string) {
 	d.mu.Lock()
-	quiet := d.resuming
 	if reason == "" {
 		reason = d.lastText
 	}
@@ -145,26 +143,17 @@ func (d *desk) over(reason string) {
 	if reason == "" {
 		reason = "The conversation was closed."
 	}
-	d.EndedByDesk(reason, quiet) // the stream stopped first
+	d.EndedByDesk(reason, false) // the stream stopped first; quiet during a Reconnect
 }
 
 // EndChat closes the conversation (DELETE …/conversation/{id}), unless the
 // desk ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.Life.Bind(ctx)
-	defer done()
-	already := d.EndingByUs()
-	defer d.Finish()
 	conv := d.conversation()
-	if already || info.EndedByHumanAgent || conv == "" {
-		return nil
-	}
-	err := d.call(ctx, "close conversation", http.MethodDelete,
-		"/iamessage/api/v2/conversation/"+conv+"?esDeveloperName="+url.QueryEscape(d.k.cfg.DeveloperName), nil, nil)
-	if errors.Is(err, servicedesk.ErrChatNotFound) {
-		err = nil // gone already
-	}
-	return err
+	return d.Chat.EndChat(ctx, info, conv != "", func(ctx context.Context) error {
+		return d.call(ctx, "close conversation", http.MethodDelete,
+			"/iamessage/api/v2/conversation/"+conv+"?esDeveloperName="+url.QueryEscape(d.k.cfg.DeveloperName), nil, nil)
+	})
 }
 
 // Reconnect resumes the persisted end user's conversation: a continuation
@@ -176,14 +165,9 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	defer done()
 	d.mu.Lock()
 	st := d.st
-	d.resuming, d.created = true, st.ConversationID != ""
+	d.created = st.ConversationID != ""
 	d.mu.Unlock()
-	d.Begin(st.Joined)
-	defer func() {
-		d.mu.Lock()
-		d.resuming = false
-		d.mu.Unlock()
-	}()
+	defer d.Resume(st.Joined)()
 	if st.Token == "" || st.ConversationID == "" {
 		return false, nil
 	}

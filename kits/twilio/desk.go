@@ -195,29 +195,19 @@ func (d *desk) start() {
 // and Flex closes the conversation) and the conversation, unless the desk
 // ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.Life.Bind(ctx)
-	defer done()
-	already := d.EndingByUs()
+	defer d.follow("")
 	st := d.state()
-	defer func() {
-		d.Finish()
-		d.follow("")
-	}()
-	if already || info.EndedByHumanAgent || st.Conversation == "" {
-		return nil
-	}
-	if st.Interaction != "" && st.Channel != "" {
-		form := url.Values{"Status": {"closed"}}
-		err := d.k.send(ctx, call{op: "close interaction channel", method: http.MethodPost,
-			url: d.k.cfg.FlexURL + "/v1/Interactions/" + st.Interaction + "/Channels/" + st.Channel, form: form}, nil, nil)
-		if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
-			return err
+	return d.Chat.EndChat(ctx, info, st.Conversation != "", func(ctx context.Context) error {
+		if st.Interaction != "" && st.Channel != "" {
+			form := url.Values{"Status": {"closed"}}
+			err := d.k.send(ctx, call{op: "close interaction channel", method: http.MethodPost,
+				url: d.k.cfg.FlexURL + "/v1/Interactions/" + st.Interaction + "/Channels/" + st.Channel, form: form}, nil, nil)
+			if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
+				return err
+			}
 		}
-	}
-	if err := d.closeConversation(ctx); err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
-		return err
-	}
-	return nil
+		return d.closeConversation(ctx)
+	})
 }
 
 func (d *desk) closeConversation(ctx context.Context) error {

@@ -169,27 +169,22 @@ func (d *desk) ensureUser(ctx context.Context, h handoff) (string, error) {
 // EndChat tells the agent the customer left (a last message) and passes
 // control back to the kit's own integration, unless the desk ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.Life.Bind(ctx)
-	defer done()
-	already := d.EndingByUs()
 	defer d.leave()
-	defer d.Finish()
 	st := d.state()
-	if already || info.EndedByHumanAgent || st.ConversationID == "" {
-		return nil
-	}
-	if d.k.cfg.EndNotice != "-" {
-		if err := d.post(ctx, "end notice", userAuthor(st.UserID), wire.Content{Type: wire.ContentText, Text: d.k.cfg.EndNotice},
-			map[string]any{metaHandoff: "end"}, "end-"+st.ConversationID); err != nil && !gone(err) {
-			return err
+	return d.Chat.EndChat(ctx, info, st.ConversationID != "", func(ctx context.Context) error {
+		if d.k.cfg.EndNotice != "-" {
+			if err := d.post(ctx, "end notice", userAuthor(st.UserID), wire.Content{Type: wire.ContentText, Text: d.k.cfg.EndNotice},
+				map[string]any{metaHandoff: "end"}, "end-"+st.ConversationID); err != nil && !gone(err) {
+				return err
+			}
 		}
-	}
-	err := d.k.call(ctx, request{op: "passControl", method: http.MethodPost, path: d.path("/passControl"), safe: true, health: &d.health,
-		body: map[string]any{"switchboardIntegration": d.k.cfg.Integration, "metadata": map[string]any{metaHandoff: "customer_ended"}}})
-	if err != nil && !gone(err) {
+		err := d.k.call(ctx, request{op: "passControl", method: http.MethodPost, path: d.path("/passControl"), safe: true, health: &d.health,
+			body: map[string]any{"switchboardIntegration": d.k.cfg.Integration, "metadata": map[string]any{metaHandoff: "customer_ended"}}})
+		if gone(err) {
+			return nil
+		}
 		return err
-	}
-	return nil
+	})
 }
 
 // gone tells errors that mean the conversation is no more (or no longer
