@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
@@ -200,8 +201,8 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 	return d.Chat.EndChat(ctx, info, st.Conversation != "", func(ctx context.Context) error {
 		if st.Interaction != "" && st.Channel != "" {
 			form := url.Values{"Status": {"closed"}}
-			err := d.k.send(ctx, call{op: "close interaction channel", method: http.MethodPost,
-				url: d.k.cfg.FlexURL + "/v1/Interactions/" + st.Interaction + "/Channels/" + st.Channel, form: form}, nil, nil)
+			err := d.k.send(ctx, httpjson.Call{Op: "close interaction channel", Method: http.MethodPost,
+				Path: d.k.cfg.FlexURL + "/v1/Interactions/" + st.Interaction + "/Channels/" + st.Channel, Form: form}, nil)
 			if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
 				return err
 			}
@@ -212,8 +213,8 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 
 func (d *desk) closeConversation(ctx context.Context) error {
 	st := d.state()
-	return d.k.send(ctx, call{op: "close conversation", method: http.MethodPost,
-		url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation, form: url.Values{"State": {"closed"}}}, nil, nil)
+	return d.k.send(ctx, httpjson.Call{Op: "close conversation", Method: http.MethodPost,
+		Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation, Form: url.Values{"State": {"closed"}}}, nil)
 }
 
 // Reconnect resumes the persisted conversation: it is followed again, its
@@ -229,7 +230,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	var conv wire.Conversation
-	err := d.k.send(ctx, call{op: "fetch conversation", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation}, &conv, nil)
+	err := d.k.send(ctx, httpjson.Call{Op: "fetch conversation", Method: http.MethodGet, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation, Out: &conv}, nil)
 	if errors.Is(err, servicedesk.ErrChatNotFound) {
 		return false, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
 
@@ -89,10 +90,10 @@ func (d *desk) createConversation(ctx context.Context, h servicedesk.Handoff) (w
 	}
 	var conv wire.Conversation
 	base := d.k.cfg.ConversationsURL + "/v1/Conversations"
-	err := d.k.send(ctx, call{op: "create conversation", method: http.MethodPost, url: base, form: form}, &conv, nil)
+	err := d.k.send(ctx, httpjson.Call{Op: "create conversation", Method: http.MethodPost, Path: base, Form: form, Out: &conv}, nil)
 	if conflict(err) {
 		// A retry of a create whose answer was lost: the unique name finds it.
-		err = d.k.send(ctx, call{op: "fetch conversation", method: http.MethodGet, url: base + "/" + unique}, &conv, nil)
+		err = d.k.send(ctx, httpjson.Call{Op: "fetch conversation", Method: http.MethodGet, Path: base + "/" + unique, Out: &conv}, nil)
 	}
 	return conv, err
 }
@@ -101,7 +102,7 @@ func (d *desk) addCustomer(ctx context.Context, conv, identity string, h service
 	attrs := map[string]any{"name": customerName(h), "verified": h.Customer != nil}
 	form := url.Values{"Identity": {identity}, "Attributes": {jsonString(attrs)}}
 	var p wire.Participant
-	err := d.k.send(ctx, call{op: "add participant", method: http.MethodPost, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + conv + "/Participants", form: form}, &p, nil)
+	err := d.k.send(ctx, httpjson.Call{Op: "add participant", Method: http.MethodPost, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + conv + "/Participants", Form: form, Out: &p}, nil)
 	if conflict(err) {
 		parts, lerr := d.listParticipants(ctx, conv)
 		if lerr != nil {
@@ -118,7 +119,7 @@ func (d *desk) addCustomer(ctx context.Context, conv, identity string, h service
 
 func (d *desk) listParticipants(ctx context.Context, conv string) ([]wire.Participant, error) {
 	var page wire.ParticipantPage
-	err := d.k.send(ctx, call{op: "list participants", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + conv + "/Participants?PageSize=100"}, &page, nil)
+	err := d.k.send(ctx, httpjson.Call{Op: "list participants", Method: http.MethodGet, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + conv + "/Participants?PageSize=100", Out: &page}, nil)
 	return page.Participants, err
 }
 
@@ -127,7 +128,7 @@ func (d *desk) listParticipants(ctx context.Context, conv string) ([]wire.Partic
 func (d *desk) ensureWebhook(ctx context.Context, conv string) error {
 	base := d.k.cfg.ConversationsURL + "/v1/Conversations/" + conv + "/Webhooks"
 	var page wire.WebhookPage
-	if err := d.k.send(ctx, call{op: "list webhooks", method: http.MethodGet, url: base}, &page, nil); err != nil {
+	if err := d.k.send(ctx, httpjson.Call{Op: "list webhooks", Method: http.MethodGet, Path: base, Out: &page}, nil); err != nil {
 		return err
 	}
 	for _, w := range page.Webhooks {
@@ -137,7 +138,7 @@ func (d *desk) ensureWebhook(ctx context.Context, conv string) error {
 	}
 	form := url.Values{"Target": {"webhook"}, "Configuration.Url": {d.k.cfg.WebhookURL}, "Configuration.Method": {"POST"},
 		"Configuration.Filters": wire.Filters}
-	return d.k.send(ctx, call{op: "create webhook", method: http.MethodPost, url: base, form: form}, nil, nil)
+	return d.k.send(ctx, httpjson.Call{Op: "create webhook", Method: http.MethodPost, Path: base, Form: form}, nil)
 }
 
 // postTranscript posts the bot conversation as the opening messages, the
@@ -180,7 +181,7 @@ func (d *desk) createInteraction(ctx context.Context, conv, identity string, h s
 	}
 	form := url.Values{"Channel": {jsonString(channel)}, "Routing": {jsonString(map[string]any{"properties": props})}}
 	var in wire.Interaction
-	err := d.k.send(ctx, call{op: "create interaction", method: http.MethodPost, url: d.k.cfg.FlexURL + "/v1/Interactions", form: form}, &in, nil)
+	err := d.k.send(ctx, httpjson.Call{Op: "create interaction", Method: http.MethodPost, Path: d.k.cfg.FlexURL + "/v1/Interactions", Form: form, Out: &in}, nil)
 	if err == nil && (in.SID == "" || in.Channel.SID == "") {
 		err = errors.New("twilio: create interaction: no interaction or channel sid in the answer")
 	}

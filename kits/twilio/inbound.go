@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
@@ -105,7 +106,7 @@ func (d *desk) fill(ctx context.Context) error {
 func (d *desk) messagePage(ctx context.Context, before string) ([]wire.Message, string, error) {
 	u := cmp.Or(before, d.k.cfg.ConversationsURL+"/v1/Conversations/"+d.state().Conversation+"/Messages?Order=desc&PageSize=50")
 	var p wire.MessagePage
-	if err := d.k.send(ctx, call{op: "list messages", method: http.MethodGet, url: u}, &p, nil); err != nil {
+	if err := d.k.send(ctx, httpjson.Call{Op: "list messages", Method: http.MethodGet, Path: u, Out: &p}, nil); err != nil {
 		return nil, "", err
 	}
 	slices.Reverse(p.Messages)
@@ -165,7 +166,7 @@ func (d *desk) profileOf(ctx context.Context, identity string) servicedesk.Agent
 	}
 	p = servicedesk.AgentProfile{ID: identity, Nickname: identity, UserType: servicedesk.UserHuman}
 	var u wire.User
-	err := d.k.send(ctx, call{op: "fetch user", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Users/" + url.PathEscape(identity)}, &u, nil)
+	err := d.k.send(ctx, httpjson.Call{Op: "fetch user", Method: http.MethodGet, Path: d.k.cfg.ConversationsURL + "/v1/Users/" + url.PathEscape(identity), Out: &u}, nil)
 	if err == nil && u.FriendlyName != "" {
 		p.Nickname = u.FriendlyName
 	} else if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
@@ -258,7 +259,7 @@ func (d *desk) reconcile(ctx context.Context) error {
 		return nil
 	}
 	var conv wire.Conversation
-	err := d.k.send(ctx, call{op: "fetch conversation", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation}, &conv, nil)
+	err := d.k.send(ctx, httpjson.Call{Op: "fetch conversation", Method: http.MethodGet, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation, Out: &conv}, nil)
 	if errors.Is(err, servicedesk.ErrChatNotFound) || (err == nil && conv.State == "closed") {
 		if err := d.fill(ctx); err != nil {
 			return err
@@ -336,7 +337,7 @@ func (d *desk) toResponse(ctx context.Context, m wire.Message) servicedesk.Messa
 // mediaURL is the media service's temporary link to a media's content.
 func (d *desk) mediaURL(ctx context.Context, sid string) string {
 	var m wire.MediaResource
-	err := d.k.send(ctx, call{op: "fetch media", method: http.MethodGet, url: d.k.cfg.MediaURL + "/v1/Services/" + d.mediaService() + "/Media/" + sid}, &m, nil)
+	err := d.k.send(ctx, httpjson.Call{Op: "fetch media", Method: http.MethodGet, Path: d.k.cfg.MediaURL + "/v1/Services/" + d.mediaService() + "/Media/" + sid, Out: &m}, nil)
 	if err != nil {
 		d.log.Warn("twilio: media not read", "media", sid, "err", err)
 		return ""

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
@@ -106,8 +107,8 @@ func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (
 	if id != "" {
 		form.Set("Attributes", jsonString(map[string]any{IDAttribute: id, "deskbridge_part": part}))
 	}
-	c := call{op: "post message", method: http.MethodPost, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Messages", form: form}
 	var m wire.Message
+	c := httpjson.Call{Op: "post message", Method: http.MethodPost, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Messages", Form: form, Out: &m}
 	var sent func(context.Context) (bool, error)
 	if id != "" {
 		sent = func(ctx context.Context) (bool, error) {
@@ -122,7 +123,7 @@ func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (
 	}
 	unknown := func(err error) bool { return servicedesk.CodeOf(err) == servicedesk.CodeUnavailable }
 	err := vendorkit.Resend(ctx, retry.Policy{Backoff: d.k.cfg.Backoff, Retries: d.k.cfg.Retries}, unknown, sent, func(ctx context.Context) error {
-		err := d.k.do(ctx, c, &m)
+		err := d.k.api.Call(ctx, c)
 		d.health(err)
 		return err
 	})
@@ -140,7 +141,7 @@ func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (
 // conversation.
 func (d *desk) findOwn(ctx context.Context, conv, id string, part int) (wire.Message, bool, error) {
 	var page wire.MessagePage
-	err := d.k.do(ctx, call{op: "list messages", method: http.MethodGet, url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + conv + "/Messages?Order=desc&PageSize=50"}, &page)
+	err := d.k.api.Call(ctx, httpjson.Call{Op: "list messages", Method: http.MethodGet, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + conv + "/Messages?Order=desc&PageSize=50", Out: &page})
 	if err != nil {
 		return wire.Message{}, false, err
 	}
@@ -166,9 +167,9 @@ func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (string, er
 		ctype = "application/octet-stream"
 	}
 	var m wire.MediaResource
-	err = d.k.send(ctx, call{op: "upload media", method: http.MethodPost,
-		url:  d.k.cfg.MediaURL + "/v1/Services/" + service + "/Media?" + url.Values{"Filename": {f.File.Name}}.Encode(),
-		body: content, ctype: ctype}, &m, d.health)
+	err = d.k.send(ctx, httpjson.Call{Op: "upload media", Method: http.MethodPost,
+		Path: d.k.cfg.MediaURL + "/v1/Services/" + service + "/Media?" + url.Values{"Filename": {f.File.Name}}.Encode(),
+		Raw:  content, ContentType: ctype, Out: &m}, d.health)
 	if err == nil && m.SID == "" {
 		err = errors.New("twilio: upload media: no media sid in the answer")
 	}
@@ -207,8 +208,8 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 		return nil
 	}
 	form := url.Values{"LastReadMessageIndex": {strconv.Itoa(st.Next - 1)}, "LastReadTimestamp": {time.Now().UTC().Format(time.RFC3339)}}
-	return d.k.send(ctx, call{op: "read horizon", method: http.MethodPost,
-		url: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Participants/" + st.Participant, form: form}, nil, d.health)
+	return d.k.send(ctx, httpjson.Call{Op: "read horizon", Method: http.MethodPost,
+		Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Participants/" + st.Participant, Form: form}, d.health)
 }
 
 // health hears of every customer call's outcome: calls that find Twilio

@@ -29,13 +29,10 @@ func errorBody(b []byte) (code, title string) {
 	return "", ""
 }
 
-// request is one REST call.
+// request is one REST call: its body JSON (Body) or raw bytes of a
+// content type (an upload).
 type request struct {
-	op, method, path string
-	body             any    // encoded as JSON
-	raw              []byte // sent as is with contentType, instead of body
-	contentType      string
-	out              any // decoded from a 2xx answer
+	httpjson.Call
 	// safe: sending it twice does no harm (reads, switchboard actions,
 	// activities). An unsafe call is sent again only when it surely was
 	// not processed (429, no connection), or when sent says it was not.
@@ -58,7 +55,7 @@ func (k *Kit) call(ctx context.Context, r request) error {
 	sent := r.sent
 	if sent == nil {
 		sent = func(context.Context) (bool, error) {
-			return false, fmt.Errorf("zendesk: %s: the outcome of an earlier try is unknown: %w", r.op, servicedesk.ErrUnavailable)
+			return false, fmt.Errorf("zendesk: %s: the outcome of an earlier try is unknown: %w", r.Op, servicedesk.ErrUnavailable)
 		}
 	}
 	// An earlier try may have been processed unless it surely was not.
@@ -73,12 +70,7 @@ func (k *Kit) call(ctx context.Context, r request) error {
 }
 
 func (k *Kit) once(ctx context.Context, r request) error {
-	var err error
-	if r.body != nil {
-		err = k.api.Do(ctx, r.op, r.method, r.path, "", r.body, r.out)
-	} else {
-		err = k.api.Send(ctx, r.op, r.method, r.path, r.contentType, r.raw, r.out)
-	}
+	err := k.api.Call(ctx, r.Call)
 	var e *Error
 	switch {
 	case err == nil:
@@ -89,7 +81,7 @@ func (k *Kit) once(ctx context.Context, r request) error {
 		r.health.result(true)
 	case errors.Is(err, servicedesk.ErrUnavailable):
 		r.health.result(true)
-		if (r.body == nil && r.raw == nil) || isDialError(err) {
+		if (r.Body == nil && r.Raw == nil) || isDialError(err) {
 			return notSent{err}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
@@ -121,7 +122,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	if md := limitMetadata(h.Attributes, maxMetadataBytes); len(md) > 0 {
 		body["metadata"] = md
 	}
-	if err := d.k.call(ctx, request{op: "create conversation", method: http.MethodPost, path: "/conversations", body: body, out: &conv, health: &d.health}); err != nil {
+	if err := d.k.call(ctx, request{Call: httpjson.Call{Op: "create conversation", Method: http.MethodPost, Path: "/conversations", Body: body, Out: &conv}, health: &d.health}); err != nil {
 		return err
 	}
 	if conv.Conversation.ID == "" {
@@ -135,8 +136,8 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	}
 	d.update(func(s *saved) { s.Cursor = last })
 	md := h.passMetadata(d.k.cfg, first)
-	if err := d.k.call(ctx, request{op: "passControl", method: http.MethodPost, path: d.path("/passControl"), safe: true, health: &d.health,
-		body: map[string]any{"switchboardIntegration": d.k.cfg.HandoffTo, "metadata": md}}); err != nil {
+	if err := d.k.call(ctx, request{Call: httpjson.Call{Op: "passControl", Method: http.MethodPost, Path: d.path("/passControl"),
+		Body: map[string]any{"switchboardIntegration": d.k.cfg.HandoffTo, "metadata": md}}, safe: true, health: &d.health}); err != nil {
 		return err
 	}
 	d.reader.Ring()
@@ -151,11 +152,11 @@ func (d *desk) ensureUser(ctx context.Context, h handoff) (string, error) {
 	if p := h.profile(); p != (wire.Profile{}) {
 		body["profile"] = p
 	}
-	err := d.k.call(ctx, request{op: "create user", method: http.MethodPost, path: "/users", body: body, out: &u, health: &d.health,
+	err := d.k.call(ctx, request{Call: httpjson.Call{Op: "create user", Method: http.MethodPost, Path: "/users", Body: body, Out: &u}, health: &d.health,
 		sent: func(context.Context) (bool, error) { return false, nil }})
 	var e *Error
 	if errors.As(err, &e) && e.Status == http.StatusConflict {
-		err = d.k.call(ctx, request{op: "get user", method: http.MethodGet, path: "/users/" + url.PathEscape(h.externalID), out: &u, safe: true, health: &d.health})
+		err = d.k.call(ctx, request{Call: httpjson.Call{Op: "get user", Method: http.MethodGet, Path: "/users/" + url.PathEscape(h.externalID), Out: &u}, safe: true, health: &d.health})
 	}
 	if err != nil {
 		return "", err
@@ -178,8 +179,8 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 				return err
 			}
 		}
-		err := d.k.call(ctx, request{op: "passControl", method: http.MethodPost, path: d.path("/passControl"), safe: true, health: &d.health,
-			body: map[string]any{"switchboardIntegration": d.k.cfg.Integration, "metadata": map[string]any{metaHandoff: "customer_ended"}}})
+		err := d.k.call(ctx, request{Call: httpjson.Call{Op: "passControl", Method: http.MethodPost, Path: d.path("/passControl"),
+			Body: map[string]any{"switchboardIntegration": d.k.cfg.Integration, "metadata": map[string]any{metaHandoff: "customer_ended"}}}, safe: true, health: &d.health})
 		if gone(err) {
 			return nil
 		}
@@ -207,7 +208,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	}
 	d.k.pointWebhook(ctx)
 	var conv struct{ Conversation wire.Conversation }
-	err := d.k.call(ctx, request{op: "get conversation", method: http.MethodGet, path: d.path(""), out: &conv, safe: true, health: &d.health})
+	err := d.k.call(ctx, request{Call: httpjson.Call{Op: "get conversation", Method: http.MethodGet, Path: d.path(""), Out: &conv}, safe: true, health: &d.health})
 	if gone(err) {
 		return false, nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
@@ -81,6 +82,6 @@ func FuzzAnswer(f *testing.F) {
 		defer d.Close()
 		_ = d.fill(context.Background())
 		var u struct{ User struct{ ID string } }
-		_ = k.once(context.Background(), request{op: "get user", method: http.MethodGet, path: "/users/x", out: &u})
+		_ = k.once(context.Background(), request{Call: httpjson.Call{Op: "get user", Method: http.MethodGet, Path: "/users/x", Out: &u}})
 	})
 }

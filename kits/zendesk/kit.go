@@ -217,9 +217,9 @@ func (k *Kit) pointWebhook(ctx context.Context) {
 	if done {
 		return
 	}
-	err := k.call(ctx, request{op: "update webhook", method: http.MethodPatch, safe: true,
-		path: "/integrations/" + url.PathEscape(c.IntegrationID) + "/webhooks/" + url.PathEscape(c.WebhookID),
-		body: map[string]any{"target": c.WebhookURL, "triggers": Triggers}})
+	err := k.call(ctx, request{Call: httpjson.Call{Op: "update webhook", Method: http.MethodPatch,
+		Path: "/integrations/" + url.PathEscape(c.IntegrationID) + "/webhooks/" + url.PathEscape(c.WebhookID),
+		Body: map[string]any{"target": c.WebhookURL, "triggers": Triggers}}, safe: true})
 	if err != nil {
 		k.log.Warn("zendesk: the webhook could not be pointed at this server", "url", c.WebhookURL, "err", err)
 		return

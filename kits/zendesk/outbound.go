@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
 
@@ -28,21 +29,20 @@ func (d *desk) postID(ctx context.Context, op string, a wire.Author, c wire.Cont
 	md[metaMessageID] = key
 	var out struct{ Messages []wire.Message }
 	var id string
-	err := d.k.call(ctx, request{op: op, method: http.MethodPost, path: d.path("/messages"), health: &d.health,
-		body: map[string]any{"author": a, "content": c, "metadata": md}, out: &out,
-		sent: func(ctx context.Context) (bool, error) {
-			page, err := d.messages(ctx, "")
-			if err != nil {
-				return false, err
+	err := d.k.call(ctx, request{Call: httpjson.Call{Op: op, Method: http.MethodPost, Path: d.path("/messages"),
+		Body: map[string]any{"author": a, "content": c, "metadata": md}, Out: &out}, health: &d.health, sent: func(ctx context.Context) (bool, error) {
+		page, err := d.messages(ctx, "")
+		if err != nil {
+			return false, err
+		}
+		for _, m := range page.Messages {
+			if m.Metadata[metaMessageID] == key {
+				id = m.ID
+				return true, nil
 			}
-			for _, m := range page.Messages {
-				if m.Metadata[metaMessageID] == key {
-					id = m.ID
-					return true, nil
-				}
-			}
-			return false, nil
-		}})
+		}
+		return false, nil
+	}})
 	if err != nil {
 		return "", err
 	}
@@ -60,7 +60,7 @@ func (d *desk) messages(ctx context.Context, before string) (wire.MessageList, e
 		p += "?" + url.Values{"page[before]": {before}}.Encode()
 	}
 	var page wire.MessageList
-	err := d.k.call(ctx, request{op: "list messages", method: http.MethodGet, path: p, out: &page, safe: true, health: &d.health})
+	err := d.k.call(ctx, request{Call: httpjson.Call{Op: "list messages", Method: http.MethodGet, Path: p, Out: &page}, safe: true, health: &d.health})
 	return page, err
 }
 
@@ -155,8 +155,8 @@ func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (wire.Attac
 	q := url.Values{"access": {"public"}, "for": {"message"}, "conversationId": {d.state().ConversationID}}
 	var out struct{ Attachment wire.Attachment }
 	// An attachment uploaded twice is harmless (unused, it expires).
-	err = d.k.call(ctx, request{op: "upload attachment", method: http.MethodPost, path: "/attachments?" + q.Encode(),
-		raw: body.Bytes(), contentType: mw.FormDataContentType(), out: &out, safe: true, health: &d.health})
+	err = d.k.call(ctx, request{Call: httpjson.Call{Op: "upload attachment", Method: http.MethodPost, Path: "/attachments?" + q.Encode(),
+		Raw: body.Bytes(), ContentType: mw.FormDataContentType(), Out: &out}, safe: true, health: &d.health})
 	if err != nil {
 		return wire.Attachment{}, err
 	}
@@ -185,8 +185,8 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 	if st.ConversationID == "" || d.Ended() {
 		return fmt.Errorf("zendesk: UserReadMessages: %w", servicedesk.ErrNoChat)
 	}
-	return d.k.call(ctx, request{op: "post activity", method: http.MethodPost, path: d.path("/activity"), safe: true, health: &d.health,
-		body: map[string]any{"author": userAuthor(st.UserID), "type": wire.ActivityRead}})
+	return d.k.call(ctx, request{Call: httpjson.Call{Op: "post activity", Method: http.MethodPost, Path: d.path("/activity"),
+		Body: map[string]any{"author": userAuthor(st.UserID), "type": wire.ActivityRead}}, safe: true, health: &d.health})
 }
 
 // FilesSelectedForUpload warns early about files outside the upload

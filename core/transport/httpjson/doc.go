@@ -3,7 +3,9 @@
 // token, a 2xx answer decoded, anything else an *Error that says its kind
 // (rate limited, unavailable, not found, rejected) and carries the
 // server's Retry-After, so that retry.Policy retries what is temporary and
-// honours the wait.
+// honours the wait. A Call names one request whatever its body's form
+// (JSON, a form, raw bytes); Client.Retry sends it with a retry.Policy,
+// telling a kit's outage count of every try.
 //
 // # Concurrency
 //
