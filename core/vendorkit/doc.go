@@ -11,7 +11,9 @@
 // when an agent had joined, else a CONNECTING error; nothing when the
 // customer ended it). Chat.EndChat is the frame of a desk's EndChat (the
 // vendor told only of a customer's end of a chat it has), Chat.Resume the
-// start of its Reconnect (a desk-side end quiet until it returns).
+// start of its Reconnect (a desk-side end quiet until it returns);
+// Chat.JoinAgent tells of an agent (the chat's first persisted, for a
+// resume) and Chat.Persist merges fields into the persisted state.
 // LoadState decodes the session's persisted state into
 // the kit's own type and says when it cannot, instead of starting from an
 // empty state. Desks is a kit's set of open desks: its Factory and Close.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -58,6 +59,29 @@ func (c *Chat) Join() (first bool) {
 	first = !c.joined
 	c.joined = true
 	return first
+}
+
+// JoinAgent tells the customer that agent p joined (AgentJoined) and
+// reports whether p is the chat's first agent. The first is saved first
+// ({"joined": true}, merged into the persisted state, whose type keeps
+// it as `json:"joined"`), so that a Reconnect after a restart knows an
+// agent is in; a failed save is logged on log (the chat goes on).
+func (c *Chat) JoinAgent(p servicedesk.AgentProfile, log *slog.Logger) (first bool) {
+	if first = c.Join(); first {
+		c.Persist(map[string]any{"joined": true}, log)
+	}
+	c.Callback.AgentJoined(p)
+	return first
+}
+
+// Persist merges fields into the chat's persisted state
+// (UpdatePersistedState): a cursor moved, a token renewed. A failed save
+// is logged on log, not returned: the chat goes on, and a restart would
+// resume from the state saved before.
+func (c *Chat) Persist(fields map[string]any, log *slog.Logger) {
+	if err := c.Callback.UpdatePersistedState(fields); err != nil && log != nil {
+		log.Warn("persist state", "err", err)
+	}
 }
 
 // Joined reports whether an agent joined the chat.

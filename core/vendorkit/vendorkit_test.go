@@ -194,3 +194,21 @@ func TestResume(t *testing.T) {
 	c.EndedByDesk("over", false)
 	assert.Equal(t, []string{"ended"}, rec.Calls())
 }
+
+// TestJoinAgent: every agent is told; the chat's first is saved first, so
+// that a resume knows an agent is in, and only the first.
+func TestJoinAgent(t *testing.T) {
+	rec := &sdtest.Recorder{}
+	c := &vendorkit.Chat{Callback: rec}
+	defer c.Close()
+	c.Begin(false)
+	assert.True(t, c.JoinAgent(servicedesk.AgentProfile{ID: "ada", Nickname: "Ada"}, nil))
+	assert.False(t, c.JoinAgent(servicedesk.AgentProfile{ID: "bob", Nickname: "Bob"}, nil))
+	assert.True(t, c.Joined())
+	assert.JSONEq(t, `{"joined":true}`, string(rec.PersistedState()))
+	c.Persist(map[string]any{"next": 3}, nil)
+	assert.JSONEq(t, `{"joined":true,"next":3}`, string(rec.PersistedState()), "Persist merges")
+	assert.Equal(t, []string{"joined(Ada)", "joined(Bob)"}, rec.Calls())
+	c.Begin(true) // a resumed chat: its agent is no first
+	assert.False(t, c.JoinAgent(servicedesk.AgentProfile{ID: "ada"}, nil))
+}

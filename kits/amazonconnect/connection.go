@@ -79,7 +79,7 @@ func (d *desk) setCredentials(out createConnectionResponse) {
 	d.st.ConnectionToken = out.ConnectionCredentials.ConnectionToken
 	d.st.ConnectionExpiry = out.ConnectionCredentials.Expiry
 	d.mu.Unlock()
-	d.persist(map[string]any{"connection_token": out.ConnectionCredentials.ConnectionToken, "connection_expiry": out.ConnectionCredentials.Expiry})
+	d.Persist(map[string]any{"connection_token": out.ConnectionCredentials.ConnectionToken, "connection_expiry": out.ConnectionCredentials.Expiry}, d.log)
 }
 
 // fetchTranscript reads the transcript after the last item delivered

@@ -117,12 +117,6 @@ func (d *desk) state() saved {
 	return d.st
 }
 
-func (d *desk) persist(fields map[string]any) {
-	if err := d.cb.UpdatePersistedState(fields); err != nil {
-		d.log.Warn("amazonconnect: persist state", "err", err)
-	}
-}
-
 func randomToken() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)

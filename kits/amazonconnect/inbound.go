@@ -12,7 +12,7 @@ func (d *desk) deliver(it wire.Item) {
 	d.mu.Unlock()
 	ended := d.Ended()
 	if it.ID != "" {
-		d.persist(map[string]any{"last_item_id": it.ID, "last_item_time": it.AbsoluteTime})
+		d.Persist(map[string]any{"last_item_id": it.ID, "last_item_time": it.AbsoluteTime}, d.log)
 	}
 	if ended {
 		return
@@ -79,14 +79,10 @@ func (d *desk) onEvent(it wire.Item) {
 		if !isAgentSide(it.ParticipantRole) {
 			return
 		}
-		first := d.Join()
 		d.mu.Lock()
-		d.agentIn, d.st.Joined = true, true
+		d.agentIn = true
 		d.mu.Unlock()
-		if first {
-			d.persist(map[string]any{"joined": true})
-		}
-		d.cb.AgentJoined(d.profile(it))
+		d.JoinAgent(d.profile(it), d.log)
 	case wire.CTParticipantLeft:
 		if !isAgentSide(it.ParticipantRole) {
 			return

@@ -57,11 +57,3 @@ func (d *desk) call(ctx context.Context, op, method, path string, body, out any)
 func retryPolicy(k *Kit) retry.Policy {
 	return retry.Policy{Backoff: k.cfg.Backoff, Retries: k.cfg.Retries}
 }
-
-// persist merges part into the persisted state; a failure is only logged
-// (the chat goes on; a restart would resume from an older point).
-func (d *desk) persist(part map[string]any) {
-	if err := d.Callback.UpdatePersistedState(part); err != nil {
-		d.log.Warn("salesforce: persist state", "err", err)
-	}
-}

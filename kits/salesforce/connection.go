@@ -111,7 +111,7 @@ func (d *desk) saveEventID(id string) {
 	d.st.LastEventID = id
 	d.mu.Unlock()
 	if changed {
-		d.persist(map[string]any{"last_event_id": id})
+		d.Persist(map[string]any{"last_event_id": id}, d.log)
 	}
 }
 

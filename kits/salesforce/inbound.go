@@ -20,7 +20,7 @@ func (d *desk) deliver(e wire.Entry) {
 		}
 		d.mu.Unlock()
 		if later {
-			d.persist(map[string]any{"last_entry_time": e.TranscriptedTimestamp})
+			d.Persist(map[string]any{"last_entry_time": e.TranscriptedTimestamp}, d.log)
 		}
 	}
 	if d.Ended() {
@@ -72,17 +72,13 @@ func (d *desk) profile(subject, name, role string) servicedesk.AgentProfile {
 	return p
 }
 
+// join tells the customer of an agent (the first persisted); a transfer
+// is over once its new agent is in.
 func (d *desk) join(p servicedesk.AgentProfile) {
 	d.mu.Lock()
-	first := !d.st.Joined
-	d.st.Joined = true
 	d.transferring = false
 	d.mu.Unlock()
-	d.Join()
-	if first {
-		d.persist(map[string]any{"joined": true})
-	}
-	d.Callback.AgentJoined(p)
+	d.JoinAgent(p, d.log)
 }
 
 func (d *desk) onMessage(e wire.Entry) {

@@ -87,7 +87,7 @@ func (d *desk) renew(ctx context.Context, old string) error {
 	d.mu.Lock()
 	d.st.Token = out.AccessToken
 	d.mu.Unlock()
-	d.persist(map[string]any{"token": out.AccessToken})
+	d.Persist(map[string]any{"token": out.AccessToken}, d.log)
 	return nil
 }
 

@@ -181,7 +181,9 @@ func (d *desk) capabilities() servicedesk.Capabilities {
 }
 
 func (d *desk) persist() {
-	if err := d.cb.ReplacePersistedState(d.state()); err != nil {
+	st := d.state()
+	st.Joined = d.Joined() // an agent may be in before StartChat returns
+	if err := d.cb.ReplacePersistedState(st); err != nil {
 		d.log.Warn("twilio: persist state", "err", err)
 	}
 }

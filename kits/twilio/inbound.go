@@ -137,9 +137,7 @@ func (d *desk) deliver(ctx context.Context, m wire.Message) {
 	ours := d.ours[m.SID] || m.Author == d.st.Identity || m.Author == d.k.cfg.BotAuthor
 	next := d.st.Next
 	d.mu.Unlock()
-	if err := d.cb.UpdatePersistedState(map[string]any{"next": next}); err != nil {
-		d.log.Warn("twilio: persist state", "err", err)
-	}
+	d.Persist(map[string]any{"next": next}, d.log)
 	if ours || d.Ended() {
 		return
 	}
@@ -150,7 +148,7 @@ func (d *desk) deliver(ctx context.Context, m wire.Message) {
 	p := d.profileOf(ctx, m.Author)
 	if !d.Joined() {
 		// An agent who speaks before their participant's webhook came.
-		d.join(p)
+		d.JoinAgent(p, d.log)
 	}
 	d.cb.SendMessageToUser(d.toResponse(ctx, m), p.ID)
 }
@@ -181,20 +179,6 @@ func (d *desk) profileOf(ctx context.Context, identity string) servicedesk.Agent
 	return p
 }
 
-// join tells the customer of an agent; the chat's first is persisted,
-// for a resume to know an agent is in.
-func (d *desk) join(p servicedesk.AgentProfile) {
-	if d.Join() {
-		d.mu.Lock()
-		d.st.Joined = true
-		d.mu.Unlock()
-		if err := d.cb.UpdatePersistedState(map[string]any{"joined": true}); err != nil {
-			d.log.Warn("twilio: persist state", "err", err)
-		}
-	}
-	d.cb.AgentJoined(p)
-}
-
 // agentAdded acts on a participant that joined: an agent, unless it is
 // the customer or has no identity (an SMS or WhatsApp address).
 func (d *desk) agentAdded(ctx context.Context, sid, identity string) {
@@ -212,7 +196,7 @@ func (d *desk) agentAdded(ctx context.Context, sid, identity string) {
 	d.mu.Lock()
 	d.agents[sid] = p
 	d.mu.Unlock()
-	d.join(p)
+	d.JoinAgent(p, d.log)
 }
 
 // participantRemoved: the customer removed ends the chat; the last agent
