@@ -29,6 +29,11 @@ type cable struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	ident  string
+	// confirmed opens once the subscription's confirmation is queued:
+	// events wait for it, as ActionCable confirms a subscription only once
+	// its streams are in place and sends nothing of them before.
+	confirmed chan struct{}
+	confirm   sync.Once
 
 	mu      sync.Mutex
 	contact *contact
@@ -60,7 +65,8 @@ func (f *Face) cable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cb := &cable{f: f, conn: conn, ff: f.d.FrameFaults(), out: make(chan frame, 256), ctx: ctx, cancel: cancel, follows: map[int64]bool{}}
+	cb := &cable{f: f, conn: conn, ff: f.d.FrameFaults(), out: make(chan frame, 256), ctx: ctx, cancel: cancel, follows: map[int64]bool{},
+		confirmed: make(chan struct{})}
 	defer cb.close()
 	if !f.d.Go(cb.writeLoop) {
 		return
@@ -95,31 +101,37 @@ func (f *Face) cable(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// subscribe confirms, then follows the contact's conversations from now:
-// the cable replays nothing.
+// subscribe follows the contact's conversations from now (the cable
+// replays nothing), then confirms: whatever happens after the client
+// learns it is subscribed reaches it.
 func (cb *cable) subscribe(ct *contact, ident string) {
 	cb.mu.Lock()
 	cb.contact, cb.ident = ct, ident
 	cb.mu.Unlock()
-	cb.send(map[string]any{"type": "confirm_subscription", "identifier": ident}, false)
 	cb.f.mu.Lock()
 	ct.cables[cb] = struct{}{}
 	convs := append([]*conversation(nil), ct.convs...)
 	cb.f.mu.Unlock()
 	for _, c := range convs {
-		cb.follow(c, mockdesk.Latest)
+		if !cb.follow(c, mockdesk.Latest) {
+			return
+		}
 	}
+	cb.send(map[string]any{"type": "confirm_subscription", "identifier": ident}, false)
+	cb.confirm.Do(func() { close(cb.confirmed) })
 }
 
-// follow pushes a conversation's events after seq after.
-func (cb *cable) follow(c *conversation, after uint64) {
+// follow pushes a conversation's events after seq after, once the
+// subscription is confirmed. It reports false when the connection was
+// dropped instead (the chat cut off).
+func (cb *cable) follow(c *conversation, after uint64) bool {
 	cb.f.mu.Lock()
 	chat := c.chat
 	cb.f.mu.Unlock()
 	cb.mu.Lock()
 	if chat == nil || cb.follows[c.id] {
 		cb.mu.Unlock()
-		return
+		return true
 	}
 	cb.follows[c.id] = true
 	cb.mu.Unlock()
@@ -128,12 +140,12 @@ func (cb *cable) follow(c *conversation, after uint64) {
 	info, err := chat.Info(cb.ctx)
 	if err != nil {
 		cb.drop()
-		return
+		return false
 	}
 	fl, err := chat.Follow(cb.ctx, after)
 	if err != nil {
 		cb.drop()
-		return
+		return false
 	}
 	agent := info.Agent
 	if after == 0 {
@@ -141,6 +153,11 @@ func (cb *cable) follow(c *conversation, after uint64) {
 	}
 	r := newRenderer(cb.f, c, agent)
 	cb.f.d.Go(func(context.Context) {
+		select {
+		case <-cb.confirmed:
+		case <-cb.ctx.Done():
+			return
+		}
 		for {
 			evs, err := fl.Next(cb.ctx)
 			if err != nil {
@@ -156,6 +173,7 @@ func (cb *cable) follow(c *conversation, after uint64) {
 			}
 		}
 	})
+	return true
 }
 
 // event sends one RoomChannel message of the subscription.

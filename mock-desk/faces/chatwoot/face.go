@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -71,6 +72,7 @@ type conversation struct {
 	held    []deskproto.Message // posted while pending
 	notes   []string            // the bot's private notes while pending
 	counter int64
+	echoes  map[string]int // echo_id → messages stored with it
 }
 
 // msgID is the id of a message after event seq: the contact's nth, or
@@ -444,17 +446,21 @@ func (f *Face) post(w http.ResponseWriter, r *http.Request, c *conversation) {
 		}
 		content, echo = req.Content, req.EchoID
 	}
-	// The desk files the message under its echo_id (Chatwoot keeps it on
-	// the message); mock-desk's replay of a same key is what Chatwoot
-	// lacks, so the kit must not count on it.
+	// Chatwoot stores every POST: the desk files the first message of an
+	// echo_id under it, and a later one with the same echo_id as another
+	// message (echo_id#2, …), so a resend the kit should not have made
+	// shows at the desk, as it would to Chatwoot's agents.
+	f.mu.Lock()
 	key := echo
+	if n := c.echoes[echo]; n > 0 {
+		key = fmt.Sprintf("%s#%d", echo, n+1)
+	}
 	if key == "" {
 		key = facekit.NewID("post-", 8)
 	}
-	m := deskproto.Message{IdempotencyKey: key, Message: servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: content}}}
-	f.mu.Lock()
 	chat := c.chat
 	f.mu.Unlock()
+	m := deskproto.Message{IdempotencyKey: key, Message: servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: content}}}
 	var seq uint64
 	if chat != nil {
 		info, err := chat.Info(r.Context())
@@ -475,6 +481,12 @@ func (f *Face) post(w http.ResponseWriter, r *http.Request, c *conversation) {
 	f.mu.Lock()
 	if chat == nil {
 		c.held = append(c.held, m)
+	}
+	if echo != "" {
+		if c.echoes == nil {
+			c.echoes = map[string]int{}
+		}
+		c.echoes[echo]++
 	}
 	c.counter++
 	msg := map[string]any{"id": c.msgID(seq, c.counter), "content": content, "message_type": 0, "content_type": "text",

@@ -142,3 +142,48 @@ func TestFace(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestFaceStoresEveryPost: Chatwoot stores every POST of a message,
+// echo_id or not: a second POST with the same echo_id is a second
+// message at the desk (filed as echo_id#2), not a replay of the first.
+func TestFaceStoresEveryPost(t *testing.T) {
+	d, err := mockdesk.New(mockdesk.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	srv := httptest.NewServer(chatwootface.New(d, chatwootface.Options{InboxIdentifier: "inb"}))
+	defer srv.Close()
+	base := srv.URL + "/public/api/v1/inboxes/inb/contacts"
+	_, b := do(t, "POST", base, `{"name":"Ada"}`)
+	var c struct {
+		SourceID string `json:"source_id"`
+	}
+	_ = json.Unmarshal(b, &c)
+	_, b = do(t, "POST", base+"/"+c.SourceID+"/conversations", `{}`)
+	var conv struct {
+		ID int64 `json:"id"`
+	}
+	_ = json.Unmarshal(b, &conv)
+	path := base + "/" + c.SourceID + "/conversations/" + itoa(conv.ID) + "/messages"
+	for range 2 {
+		if code, b := do(t, "POST", path, `{"content":"hello","echo_id":"e-1"}`); code != 200 {
+			t.Fatalf("post: %d %s", code, b)
+		}
+	}
+	chat, err := d.AwaitChatID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := d.CustomerMessages(chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, m := range msgs {
+		keys = append(keys, m.IdempotencyKey)
+	}
+	if strings.Join(keys, ",") != "e-1,e-1#2" {
+		t.Fatalf("messages at the desk: %v", keys)
+	}
+}
