@@ -26,20 +26,24 @@ func (k *Kit) call(ctx context.Context, op, method, path string, body, out any) 
 
 func (k *Kit) retry(ctx context.Context, op string, do func(ctx context.Context) error) error {
 	policy := retry.Policy{Backoff: k.cfg.Backoff, Retries: k.cfg.Retries}
-	return policy.Do(ctx, func(attempt int) error {
-		if err := k.pacer.Wait(ctx); err != nil {
-			return fmt.Errorf("chatwoot: %s: %w", op, err)
-		}
-		err := do(ctx)
-		var e *httpjson.Error
-		if errors.As(err, &e) && e.Status == http.StatusTooManyRequests {
-			k.pacer.Defer(max(e.RetryAfter, time.Second))
-		}
-		if err != nil {
-			k.log.Info("chatwoot: request failed", "op", op, "err", err, "attempt", attempt)
-		}
-		return err
-	})
+	return policy.Do(ctx, func(int) error { return k.try(ctx, op, do) })
+}
+
+// try sends one request in its turn of the kit's pacing; a 429 pauses
+// every request of the kit.
+func (k *Kit) try(ctx context.Context, op string, do func(ctx context.Context) error) error {
+	if err := k.pacer.Wait(ctx); err != nil {
+		return fmt.Errorf("chatwoot: %s: %w", op, err)
+	}
+	err := do(ctx)
+	var e *httpjson.Error
+	if errors.As(err, &e) && e.Status == http.StatusTooManyRequests {
+		k.pacer.Defer(max(e.RetryAfter, time.Second))
+	}
+	if err != nil {
+		k.log.Info("chatwoot: request failed", "op", op, "err", err)
+	}
+	return err
 }
 
 // bot calls the application API with the agent bot's access token.
@@ -56,7 +60,7 @@ type upload struct {
 }
 
 // postMultipart sends a message with files (attachments[]) as
-// multipart/form-data, the way the public API takes them.
+// multipart/form-data, the way the public API takes them: one try.
 func (k *Kit) postMultipart(ctx context.Context, op, path string, fields map[string]string, files []upload, out any) error {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -72,31 +76,29 @@ func (k *Kit) postMultipart(ctx context.Context, op, path string, fields map[str
 	}
 	_ = w.Close()
 	body := buf.Bytes()
-	return k.retry(ctx, op, func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.api.Base+path, bytes.NewReader(body))
-		if err != nil {
-			return fmt.Errorf("chatwoot: %s: %w", op, err)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.api.Base+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("chatwoot: %s: %w", op, err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Accept", "application/json")
+	resp, err := k.api.HTTP.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("chatwoot: %s: %w", op, ctx.Err())
 		}
-		req.Header.Set("Content-Type", w.FormDataContentType())
-		req.Header.Set("Accept", "application/json")
-		resp, err := k.api.HTTP.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("chatwoot: %s: %w", op, ctx.Err())
-			}
-			return fmt.Errorf("chatwoot: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
+		return fmt.Errorf("chatwoot: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, httpjson.MaxBody))
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		e := &httpjson.Error{Name: "chatwoot", Op: op, Status: resp.StatusCode, Message: httpjson.Message(b)}
+		if d, ok := retry.RetryAfter(resp, time.Now()); ok {
+			e.RetryAfter = d
 		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, httpjson.MaxBody))
-		resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			e := &httpjson.Error{Name: "chatwoot", Op: op, Status: resp.StatusCode, Message: httpjson.Message(b)}
-			if d, ok := retry.RetryAfter(resp, time.Now()); ok {
-				e.RetryAfter = d
-			}
-			return e
-		}
-		return decodeInto(b, out)
-	})
+		return e
+	}
+	return decodeInto(b, out)
 }
 
 func statusOf(err error) int {

@@ -93,44 +93,65 @@ func (w *faceWorld) say(chat, text string) {
 	require.NoError(w.t, err)
 }
 
-// TestDroppedCableMidChat: the cable drops while the agent writes; the
-// messages of the outage come from the gap fill, each once and in order,
-// DISCONNECTED is raised and cleared, and the user's message sent
-// meanwhile reaches the desk once.
+// TestDroppedCableMidChat: the cable drops with a message of each side in
+// flight (the agent's frame held on the wire, the user's request held at
+// Chatwoot's door, both past the drop) and more of both during the
+// outage. Chatwoot replays nothing after a drop: the agent's messages of
+// the outage come from the gap fill, each once and in order, between
+// DISCONNECTED raised and cleared; the user's are retried through the
+// outage, with a backoff that spends eight tries well within it, and
+// reach the desk once each, in order.
 func TestDroppedCableMidChat(t *testing.T) {
 	w := newFaceWorld(t, chatwootface.Options{}, func(c *chatwoot.Config) {
 		// Slow enough to come back that the outage's messages miss the cable.
 		c.CableBackoff = retry.Backoff{Min: 400 * time.Millisecond, Max: 400 * time.Millisecond}
-		// The desk answers 503 while it cuts the chat off: retried.
-		c.Backoff = retry.Backoff{Min: 100 * time.Millisecond, Max: time.Second}
+		c.Backoff = retry.Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond}
 	})
+	send := func(text, id string) error {
+		return w.sd.SendMessageToAgent(w.ctx, servicedesk.NewTextRequest(text), id, servicedesk.AdditionalDataToAgent{})
+	}
 	chat := w.start(servicedesk.Handoff{})
 	require.NoError(t, w.desk.AgentJoin(w.ctx, chat, ada))
 	w.waitFor("joined(")
 	w.say(chat, "before")
+	require.NoError(t, send("user before", "m-before"))
 	w.waitFor("message(before")
+
+	// Each side's next message waits 300 ms in the face; the drop comes
+	// 100 ms in, and cuts the chat off for a second (503s).
+	w.desk.SetFaults(mockdesk.Faults{REST: mockdesk.HTTPFaults{Latency: mockdesk.Duration(300 * time.Millisecond)},
+		WS: mockdesk.WSFaults{Latency: mockdesk.Duration(300 * time.Millisecond)}})
+	w.say(chat, "in flight")
+	inFlight := make(chan error, 1)
+	go func() { inFlight <- send("user in flight", "m-in-flight") }()
+	time.Sleep(100 * time.Millisecond)
 	require.NoError(t, w.desk.DropConnections(w.ctx, chat))
+	w.desk.SetFaults(mockdesk.Faults{})
 	w.say(chat, "during one")
 	w.say(chat, "during two")
-	require.NoError(t, w.sd.SendMessageToAgent(w.ctx, servicedesk.NewTextRequest("still there?"), "m-out", servicedesk.AdditionalDataToAgent{}))
+	require.NoError(t, <-inFlight, "the user's message in flight at the drop")
+	require.NoError(t, send("user after", "m-after"))
 	w.waitFor("error(DISCONNECTED,false")
 	w.say(chat, "after")
 	calls := w.waitFor("message(after")
+
 	var seen []string
 	for _, c := range calls {
 		if strings.HasPrefix(c, "message(") || strings.HasPrefix(c, "error(DISCONNECTED") {
 			seen = append(seen, c)
 		}
 	}
-	assert.Equal(t, []string{"message(before,ada)", "error(DISCONNECTED,true,)", "message(during one,ada)", "message(during two,ada)",
-		"error(DISCONNECTED,false,)", "message(after,ada)"}, seen)
+	assert.Equal(t, []string{"message(before,ada)", "error(DISCONNECTED,true,)", "message(in flight,ada)", "message(during one,ada)",
+		"message(during two,ada)", "error(DISCONNECTED,false,)", "message(after,ada)"}, seen, "what the user saw")
 	msgs, err := w.desk.CustomerMessages(chat)
 	require.NoError(t, err)
-	var texts []string
+	var got []string
 	for _, m := range msgs {
-		texts = append(texts, m.Request.Input.Text)
+		got = append(got, m.IdempotencyKey+" "+m.Request.Input.Text)
 	}
-	assert.Equal(t, []string{"still there?"}, texts, "the user's message once")
+	// The face files a second POST of one echo_id as echo_id#2: a
+	// resend Chatwoot would have stored twice shows here.
+	assert.Equal(t, []string{"m-before user before", "m-in-flight user in flight", "m-after user after"}, got, "what the desk got")
 }
 
 // TestBotHandoff: an inbox with an agent bot creates the conversation

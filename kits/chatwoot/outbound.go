@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 )
 
 // The optional methods the kit has (what it declares, no more).
@@ -45,21 +47,27 @@ func refuseFiles(cb servicedesk.Callback, files []servicedesk.FileUpload) {
 }
 
 // post sends a message of the contact. Chatwoot stores every POST, echo_id
-// or not: before each resend the kit looks for the echo of the earlier
-// try on the cable (message.created with that echo_id), and sends again
-// only when Chatwoot has not shown it back.
+// or not: after a try of unknown outcome the kit looks for the echo of
+// the message on the cable (message.created with that echo_id) and sends
+// again only when Chatwoot has not shown it back. It tries until ctx ends
+// (the engine's send timeout), not a count of tries: a message failed
+// after the outage it was caught in would be lost, where one still
+// failing while the desk is away is kept by the engine for after it.
 func (d *desk) post(ctx context.Context, echo, text string, files []upload) error {
 	path := d.conversationPath() + "/messages"
-	if len(files) > 0 {
-		return d.k.postMultipart(ctx, "send message", path, map[string]string{"content": text, "echo_id": echo}, files, nil)
+	if d.echoed(echo) {
+		return nil // the engine's resend of a message Chatwoot showed back
 	}
-	body := map[string]string{"content": text, "echo_id": echo}
-	return d.k.retry(ctx, "send message", func(ctx context.Context) error {
-		if d.echoed(echo) {
-			return nil
+	send := func(ctx context.Context) error {
+		if len(files) > 0 {
+			return d.k.postMultipart(ctx, "send message", path, map[string]string{"content": text, "echo_id": echo}, files, nil)
 		}
-		return d.k.api.Do(ctx, "send message", http.MethodPost, path, "", body, nil)
-	})
+		return d.k.api.Do(ctx, "send message", http.MethodPost, path, "", map[string]string{"content": text, "echo_id": echo}, nil)
+	}
+	unknown := func(err error) bool { return statusOf(err) != http.StatusTooManyRequests } // Rack::Attack refuses before
+	sent := func(context.Context) (bool, error) { return d.echoed(echo), nil }
+	return vendorkit.Resend(ctx, retry.Policy{Backoff: d.k.cfg.Backoff}, unknown, sent,
+		func(ctx context.Context) error { return d.k.try(ctx, "send message", send) })
 }
 
 // UserTyping toggles the contact's typing (at most one "on" per
