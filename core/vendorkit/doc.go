@@ -21,7 +21,10 @@
 // after a run of failures while an agent is in, cleared by the read that
 // follows the first answer. Resend retries a customer message so that no
 // retry doubles it: after a try whose outcome is unknown it first looks the
-// message up by the engine's id. Reader is the one worker of a chat whose
+// message up by the engine's id. SendWithFiles is the rule of a
+// customer's message with files uploaded before it (a failed upload
+// reported at once, the others with the message's outcome); RefuseFiles
+// the body of FilesSelectedForUpload. Reader is the one worker of a chat whose
 // vendor's webhooks are a doorbell: it does the chat's work in order,
 // reads the conversation after the kit's cursor on every ring (rings
 // together are one read; a failed read is tried again before later work),

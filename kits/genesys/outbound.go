@@ -27,40 +27,28 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	if d.token() == "" {
 		return fmt.Errorf("genesys: SendMessageToAgent: %w", servicedesk.ErrNoChat)
 	}
-	var content []any
-	var sent []string
-	for _, f := range data.FilesToUpload {
+	why := func(err error) string {
+		var ge *Error
+		if errors.As(err, &ge) && errors.Is(ge, servicedesk.ErrRejected) && ge.Message != "" {
+			return ge.Message
+		}
+		return "The file could not be sent."
+	}
+	upload := func(ctx context.Context, f servicedesk.FileUpload) (any, error) {
 		id, err := d.upload(ctx, f)
-		if err != nil {
-			d.log.Warn("genesys: attachment failed", "file", f.ID, "err", err)
-			msg := "The file could not be sent."
-			var ge *Error
-			if errors.As(err, &ge) && errors.Is(ge, servicedesk.ErrRejected) && ge.Message != "" {
-				msg = ge.Message
-			}
-			d.cb.SetFileUploadStatus(f.ID, true, msg)
-			continue
+		return map[string]any{"contentType": wire.ContentTypeAttachment, "attachment": map[string]string{"id": id}}, err
+	}
+	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, upload, why, func(ctx context.Context, content []any) error {
+		if message.Input.Text == "" && len(content) == 0 {
+			return nil
 		}
-		content = append(content, map[string]any{"contentType": wire.ContentTypeAttachment, "attachment": map[string]string{"id": id}})
-		sent = append(sent, f.ID)
-	}
-	if message.Input.Text == "" && len(content) == 0 {
-		return nil
-	}
-	msg := map[string]any{"type": "Text", "text": message.Input.Text, "metadata": map[string]string{"customMessageId": messageID}}
-	if len(content) > 0 {
-		msg["content"] = content
-	}
-	if _, err := d.request(ctx, "onMessage", map[string]any{"action": "onMessage", "message": msg}, true); err != nil {
-		for _, id := range sent {
-			d.cb.SetFileUploadStatus(id, true, "The file could not be sent.")
+		msg := map[string]any{"type": "Text", "text": message.Input.Text, "metadata": map[string]string{"customMessageId": messageID}}
+		if len(content) > 0 {
+			msg["content"] = content
 		}
+		_, err := d.request(ctx, "onMessage", map[string]any{"action": "onMessage", "message": msg}, true)
 		return err
-	}
-	for _, id := range sent {
-		d.cb.SetFileUploadStatus(id, false, "")
-	}
-	return nil
+	})
 }
 
 // upload sends one file and returns its attachment id once Genesys has it.

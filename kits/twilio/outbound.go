@@ -26,7 +26,8 @@ const IDAttribute = "deskbridge_message_id"
 
 // SendMessageToAgent uploads the files to the media service, then posts
 // the text (in parts of at most 1,600 characters) and the files, one
-// media per message, as the customer's identity.
+// media per message, as the customer's identity. A file refused is
+// reported with Twilio's words when it gave a reason.
 func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
@@ -34,51 +35,26 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	if st.Conversation == "" || d.Ended() {
 		return fmt.Errorf("twilio: SendMessageToAgent: %w", servicedesk.ErrNoChat)
 	}
-	media, sent := d.uploads(ctx, data.FilesToUpload)
-	parts := splitBody(message.Input.Text, maxBody)
-	for len(parts) < len(media) {
-		parts = append(parts, "")
-	}
-	for i, body := range parts {
-		form := url.Values{"Author": {st.Identity}}
-		if body != "" {
-			form.Set("Body", body)
+	why := func(err error) string { return cmp.Or(refusal(err), "The file could not be sent.") }
+	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, d.upload, why, func(ctx context.Context, media []string) error {
+		parts := splitBody(message.Input.Text, maxBody)
+		for len(parts) < len(media) {
+			parts = append(parts, "")
 		}
-		if i < len(media) {
-			form.Set("MediaSid", media[i])
+		for i, body := range parts {
+			form := url.Values{"Author": {st.Identity}}
+			if body != "" {
+				form.Set("Body", body)
+			}
+			if i < len(media) {
+				form.Set("MediaSid", media[i])
+			}
+			if _, err := d.post(ctx, form, messageID, i); err != nil {
+				return err // Twilio refused the message, for its media too
+			}
 		}
-		if _, err := d.post(ctx, form, messageID, i); err != nil {
-			why := cmp.Or(refusal(err), cantSend) // Twilio refused the message for its media
-			d.filesDone(sent, why)
-			return err
-		}
-	}
-	d.filesDone(sent, "")
-	return nil
-}
-
-const cantSend = "The file could not be sent."
-
-// uploads sends the files to the media service; each one refused is
-// reported at once, with Twilio's words when it gave a reason.
-func (d *desk) uploads(ctx context.Context, files []servicedesk.FileUpload) (media, ids []string) {
-	for _, f := range files {
-		sid, err := d.upload(ctx, f)
-		if err == nil {
-			media, ids = append(media, sid), append(ids, f.ID)
-			continue
-		}
-		d.log.Warn("twilio: media upload failed", "file", f.ID, "err", err)
-		d.cb.SetFileUploadStatus(f.ID, true, cmp.Or(refusal(err), cantSend))
-	}
-	return media, ids
-}
-
-// filesDone reports the uploaded files sent (why empty) or failed.
-func (d *desk) filesDone(ids []string, why string) {
-	for _, id := range ids {
-		d.cb.SetFileUploadStatus(id, why != "", why)
-	}
+		return nil
+	})
 }
 
 // splitBody cuts s into parts of at most n bytes on rune boundaries; an
@@ -186,12 +162,7 @@ func (d *desk) mediaService() string {
 // FilesSelectedForUpload warns early about files outside the offered
 // types and size.
 func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.FileUpload) error {
-	caps := d.capabilities()
-	for _, u := range uploads {
-		if ok, why := caps.Accepts(u.File.Name, u.File.Type, u.File.Size); !ok {
-			d.cb.SetFileUploadStatus(u.ID, true, why)
-		}
-	}
+	vendorkit.RefuseFiles(d.cb, d.capabilities(), uploads)
 	return nil
 }
 

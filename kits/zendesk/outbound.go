@@ -13,6 +13,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
 
@@ -75,49 +76,37 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	if st.ConversationID == "" || d.Ended() {
 		return fmt.Errorf("zendesk: SendMessageToAgent: %w", servicedesk.ErrNoChat)
 	}
-	var contents []wire.Content
-	var uploaded []string
-	for _, f := range data.FilesToUpload {
+	upload := func(ctx context.Context, f servicedesk.FileUpload) (wire.Content, error) {
 		att, err := d.upload(ctx, f)
-		if err != nil {
-			d.log.Warn("zendesk: upload failed", "file", f.ID, "err", err)
-			d.cb.SetFileUploadStatus(f.ID, true, refusal(err))
-			continue
-		}
 		typ := wire.ContentFile
 		if strings.HasPrefix(att.MediaType, "image/") {
 			typ = wire.ContentImage
 		}
-		contents = append(contents, wire.Content{Type: typ, MediaURL: att.MediaURL, AltText: servicedesk.Truncate(f.File.Name, 128)})
-		uploaded = append(uploaded, f.ID)
-	}
-	text := servicedesk.Truncate(message.Input.Text, maxTextBytes)
-	switch {
-	case len(contents) > 0:
-		contents[0].Text = text
-	case text != "":
-		contents = []wire.Content{{Type: wire.ContentText, Text: text}}
-	default:
-		return nil
-	}
-	var err error
-	for i := 0; i < len(contents) && err == nil; i++ {
-		key := messageID
-		if i > 0 {
-			key = fmt.Sprintf("%s/%d", messageID, i)
-		}
-		err = d.post(ctx, "post message", userAuthor(st.UserID), contents[i], map[string]any{}, key)
+		return wire.Content{Type: typ, MediaURL: att.MediaURL, AltText: servicedesk.Truncate(f.File.Name, 128)}, err
 	}
 	// A file is sent once its message is; a refused message's reason
 	// (Zendesk's file validation) is the file's.
-	why := ""
-	if err != nil {
-		why = refusal(err)
-	}
-	for _, id := range uploaded {
-		d.cb.SetFileUploadStatus(id, err != nil, why)
-	}
-	return err
+	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, upload, refusal, func(ctx context.Context, contents []wire.Content) error {
+		text := servicedesk.Truncate(message.Input.Text, maxTextBytes)
+		switch {
+		case len(contents) > 0:
+			contents[0].Text = text
+		case text != "":
+			contents = []wire.Content{{Type: wire.ContentText, Text: text}}
+		default:
+			return nil
+		}
+		for i, c := range contents {
+			key := messageID
+			if i > 0 {
+				key = fmt.Sprintf("%s/%d", messageID, i)
+			}
+			if err := d.post(ctx, "post message", userAuthor(st.UserID), c, map[string]any{}, key); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // refusal is what the customer reads of a failed upload: Zendesk's title
@@ -192,10 +181,6 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 // FilesSelectedForUpload warns early about files outside the upload
 // limits shown to the customer.
 func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.FileUpload) error {
-	for _, u := range uploads {
-		if ok, why := d.k.caps.Accepts(u.File.Name, u.File.Type, u.File.Size); !ok {
-			d.cb.SetFileUploadStatus(u.ID, true, why)
-		}
-	}
+	vendorkit.RefuseFiles(d.cb, d.k.caps, uploads)
 	return nil
 }
