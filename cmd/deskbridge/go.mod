@@ -52,6 +52,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/deskbridge/deskbridge/kits/chatwoot v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/kits/livechat v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/salesforce v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/twilio v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/zendesk v0.0.0-00010101000000-000000000000
@@ -80,3 +81,5 @@ replace github.com/deskbridge/deskbridge/kits/twilio => ../../kits/twilio
 replace github.com/deskbridge/deskbridge/kits/zendesk => ../../kits/zendesk
 
 replace github.com/deskbridge/deskbridge/kits/chatwoot => ../../kits/chatwoot
+
+replace github.com/deskbridge/deskbridge/kits/livechat => ../../kits/livechat
