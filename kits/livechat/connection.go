@@ -33,6 +33,7 @@ func (d *desk) socketConfig() stream.SocketConfig {
 	d.mu.Lock()
 	d.conn++
 	conn := d.conn
+	d.opened = 0
 	d.mu.Unlock()
 	// A chat's socket outlives it a little (it is stopped off the engine's
 	// goroutine): what it reports then is not the next chat's.
@@ -45,6 +46,11 @@ func (d *desk) socketConfig() stream.SocketConfig {
 		URL:    d.k.rtm,
 		Dialer: cfg.Dialer,
 		OnOpen: func(ctx context.Context, _ bool, send func([]byte) error) error {
+			d.mu.Lock()
+			if d.conn == conn {
+				d.opened++
+			}
+			d.mu.Unlock()
 			tok, err := d.customerToken(ctx)
 			if err != nil {
 				return err

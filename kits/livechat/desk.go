@@ -52,6 +52,8 @@ type desk struct {
 	pendingChat  string // the chat a resume_chat in flight resumes
 	resuming     bool
 	conn         uint64 // the current socket's number; a stopped one's callbacks are ignored
+	opened       int    // connections of the current socket so far
+	fresh        bool   // the current socket is a new chat's: its first connection missed nothing
 }
 
 // The optional methods the desk has: every one but screen share.
@@ -177,6 +179,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.agents, d.transferring, d.seenUpTo, d.resuming = map[string]wire.User{}, false, "", false
 	d.gate.Shut(errEnded) // the last chat's requests fail on its gate
 	d.gate = &stream.Gate{}
+	d.fresh = true
 	d.mu.Unlock()
 	d.Begin(false)
 	if err := d.open(); err != nil {
@@ -255,6 +258,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	d.mu.Lock()
 	d.gate.Shut(errEnded)
 	d.gate = &stream.Gate{}
+	d.fresh = false
 	d.mu.Unlock()
 	d.Begin(st.Joined)
 	if err := d.open(); err != nil {

@@ -296,9 +296,11 @@ func cmpOr(a, b string) string {
 // first, from list_threads (newest threads first, page by page, until the
 // thread holding that event).
 func (d *desk) missed(ctx context.Context) ([]wire.Event, error) {
-	st := d.state()
-	if st.ChatID == "" {
-		return nil, nil
+	d.mu.Lock()
+	st, fresh := d.st, d.fresh && d.opened == 1
+	d.mu.Unlock()
+	if st.ChatID == "" || fresh {
+		return nil, nil // the chat began on this connection: it missed nothing
 	}
 	var threads []wire.Thread
 	payload := map[string]any{"chat_id": st.ChatID, "sort_order": "desc", "limit": 3}
