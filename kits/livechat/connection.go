@@ -191,7 +191,7 @@ func (d *desk) onFrame(b []byte) {
 			return
 		}
 		if f.Success && (f.Action == "start_chat" || f.Action == "resume_chat") {
-			// Follow the chat from here, before its first push is read.
+			// Follow the chat from here, before the next push is read.
 			d.following(f)
 		}
 		if f.RequestID != "" {
@@ -226,7 +226,9 @@ func (d *desk) onLogin(f wire.Frame) {
 }
 
 // following records the chat a start_chat or resume_chat answer names, on
-// the read goroutine, so that the pushes right behind it count as its.
+// the read goroutine, so that the pushes right behind it count as its;
+// then it takes the pushes that came before the answer, in the order
+// they came.
 func (d *desk) following(f wire.Frame) {
 	var sc wire.StartChat
 	if json.Unmarshal(f.Payload, &sc) != nil {
@@ -236,8 +238,54 @@ func (d *desk) following(f wire.Frame) {
 	if sc.ChatID == "" {
 		sc.ChatID = d.pendingChat
 	}
-	if sc.ChatID != "" {
-		d.st.ChatID, d.st.ThreadID = sc.ChatID, sc.ThreadID
+	if sc.ChatID == "" {
+		d.mu.Unlock()
+		return
 	}
+	d.st.ChatID, d.st.ThreadID = sc.ChatID, sc.ThreadID
+	early := d.early
+	d.starting, d.early = false, nil
+	d.mu.Unlock()
+	for _, p := range early {
+		d.onPush(p)
+	}
+}
+
+// holdEarly keeps, while a start_chat or resume_chat is unanswered, a push
+// that names a chat: LiveChat promises no order between a response and
+// the pushes of what the request set going (the chat's queue position, an
+// agent joining it), and there are no retries of pushes. following
+// replays them once the answer names the chat.
+func (d *desk) holdEarly(f wire.Frame) bool {
+	d.mu.Lock()
+	waiting := d.starting && d.st.ChatID == ""
+	d.mu.Unlock()
+	if !waiting {
+		return false
+	}
+	var p struct {
+		ChatID string `json:"chat_id"`
+	}
+	if json.Unmarshal(f.Payload, &p) != nil || p.ChatID == "" {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.starting || d.st.ChatID != "" {
+		return false // answered meanwhile: the push is handled as any other
+	}
+	if len(d.early) == maxEarly {
+		d.log.Warn("livechat: too many pushes before the chat's start was answered; one dropped", "action", f.Action)
+		return true
+	}
+	d.early = append(d.early, f)
+	return true
+}
+
+// startAnswered ends the wait for a start_chat or resume_chat answer:
+// pushes held for a chat no answer named are dropped.
+func (d *desk) startAnswered() {
+	d.mu.Lock()
+	d.starting, d.early = false, nil
 	d.mu.Unlock()
 }

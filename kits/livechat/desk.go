@@ -51,10 +51,16 @@ type desk struct {
 	seenUpTo     string // created_at of the latest agent event delivered
 	pendingChat  string // the chat a resume_chat in flight resumes
 	resuming     bool
-	conn         uint64 // the current socket's number; a stopped one's callbacks are ignored
-	opened       int    // connections of the current socket so far
-	fresh        bool   // the current socket is a new chat's: its first connection missed nothing
+	conn         uint64       // the current socket's number; a stopped one's callbacks are ignored
+	opened       int          // connections of the current socket so far
+	fresh        bool         // the current socket is a new chat's: its first connection missed nothing
+	starting     bool         // a start_chat or resume_chat is unanswered
+	early        []wire.Frame // pushes of a chat that came before that answer named it
 }
+
+// maxEarly bounds the pushes held for a chat whose start is unanswered
+// (a queue update, an agent joining, a greeting: a handful).
+const maxEarly = 64
 
 // The optional methods the desk has: every one but screen share.
 var _ interface {
@@ -180,7 +186,9 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.gate.Shut(errEnded) // the last chat's requests fail on its gate
 	d.gate = &stream.Gate{}
 	d.fresh = true
+	d.starting, d.early = true, nil
 	d.mu.Unlock()
+	defer d.startAnswered()
 	d.Begin(false)
 	if err := d.open(); err != nil {
 		return err

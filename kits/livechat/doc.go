@@ -26,9 +26,12 @@
 //
 // LiveChat replays nothing on a new connection: after every reconnection
 // the gap is filled from list_threads, merged with the live pushes by
-// event id (stream.GapFiller, stream.Recovery). A send_event whose answer
-// was lost is looked up by its custom_id (the engine's message id) in the
-// chat before it is sent again: LiveChat does not deduplicate.
+// event id (stream.GapFiller, stream.Recovery). Nor does it order a
+// response before the pushes of what the request set going: pushes that
+// name a chat while start_chat or resume_chat is unanswered are held and
+// taken, in order, once the answer names the chat. A send_event whose
+// answer was lost is looked up by its custom_id (the engine's message id)
+// in the chat before it is sent again: LiveChat does not deduplicate.
 //
 // # Concurrency
 //

@@ -235,6 +235,34 @@ func TestStartChatShapes(t *testing.T) {
 	await(t, f.rec, &n, "caps(true)", "queue(42,23)", "joined(Ada)", "typing(true)", "typing(false)", "message(Hello,b5657aff34dd32e198160d54666df9d8)", "read", "ended")
 }
 
+// TestPushesBeforeStartAnswer: LiveChat promises no order between
+// start_chat's response and the chat's first pushes. Those that come
+// first (the queue, the agent joining, a greeting) are held until the
+// answer names the chat, then taken in the order they came; a push of
+// another chat among them is still not the kit's.
+func TestPushesBeforeStartAnswer(t *testing.T) {
+	f := newFixture(t, "")
+	f.r.setAnswer(func(req map[string]any) []string {
+		if req["action"] != "start_chat" {
+			return nil
+		}
+		return []string{
+			push("queue_position_updated", `{"chat_id":"PJ0MRSHTDG","thread_id":"K600PKZON8","queue":{"position":2,"wait_time":60}}`),
+			push("user_added_to_chat", `{"chat_id":"PJ0MRSHTDG","thread_id":"K600PKZON8","user":`+agentAda+`,"reason":"manual"}`),
+			push("incoming_event", `{"chat_id":"OTHERCHAT","thread_id":"X","event":{"id":"o","type":"message","text":"not mine","author_id":"x"}}`),
+			push("incoming_event", agentEvent("Q1_1", "Hello")),
+			ok(req, `{"chat_id":"PJ0MRSHTDG","thread_id":"K600PKZON8"}`),
+		}
+	})
+	f.start(t)
+	f.r.send(push("incoming_event", agentEvent("Q1_2", "after")))
+	n := 0
+	await(t, f.rec, &n, "queue(2,1)", "joined(Ada)", "message(Hello,b5657aff34dd32e198160d54666df9d8)", "caps(true)", "message(after,b5657aff34dd32e198160d54666df9d8)")
+	time.Sleep(100 * time.Millisecond)
+	require.Len(t, f.rec.Calls(), n, "extra calls: %s", sdtest.Join(f.rec.Calls()[n:]))
+	require.Equal(t, "PJ0MRSHTDG", f.rec.State()["chat_id"])
+}
+
 // TestDroppedSocketMidChat: the socket drops mid-chat, with a message of
 // each side in flight. LiveChat replays nothing: the kit fills the gap
 // from list_threads (each event once, in order, the live ones after), and

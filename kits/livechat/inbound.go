@@ -21,6 +21,9 @@ const typingFor = 10 * time.Second
 // customer's earlier ones) and pushes the kit does not follow are logged
 // and ignored. Duplicates change nothing twice.
 func (d *desk) onPush(f wire.Frame) {
+	if d.holdEarly(f) {
+		return
+	}
 	chat := d.state().ChatID
 	mine := func(id string) bool { return id != "" && id == chat }
 	bad := func(err error) {
