@@ -31,7 +31,8 @@
 // name a chat while start_chat or resume_chat is unanswered are held and
 // taken, in order, once the answer names the chat. A send_event whose
 // answer was lost is looked up by its custom_id (the engine's message id)
-// in the chat before it is sent again: LiveChat does not deduplicate.
+// in the chat before it is sent again (vendorkit.Resend): LiveChat does
+// not deduplicate.
 //
 // # Concurrency
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/stream"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/livechat/internal/wire"
 )
 
@@ -62,26 +63,18 @@ func (d *desk) sendFile(ctx context.Context, chat string, f servicedesk.FileUplo
 }
 
 // sendEvent sends one event with send_event. A try whose answer was lost
-// may have been carried out: before the next, the chat's latest thread is
-// searched for the event's custom_id, and a found event is not sent again.
+// may have been carried out (LiveChat does not deduplicate by custom_id):
+// before the next, the chat's latest thread is searched for the event's
+// custom_id, and a found event is not sent again.
 func (d *desk) sendEvent(ctx context.Context, chat string, e wire.Event) error {
-	unsure, g := false, d.chatGate()
-	return retry.Policy{Backoff: d.k.cfg.Backoff, Retries: d.k.cfg.Retries}.Do(ctx, func(attempt int) error {
-		if unsure {
-			found, err := d.hasEvent(ctx, g, chat, e.CustomID)
-			if err != nil {
-				return err
-			}
-			if found {
-				return nil
-			}
-		}
+	g := d.chatGate()
+	unknown := func(err error) bool { return errors.Is(err, errAmbiguous) }
+	sent := func(ctx context.Context) (bool, error) { return d.hasEvent(ctx, g, chat, e.CustomID) }
+	policy := retry.Policy{Backoff: d.k.cfg.Backoff, Retries: d.k.cfg.Retries}
+	return vendorkit.Resend(ctx, policy, unknown, sent, func(ctx context.Context) error {
 		_, err := d.call(ctx, g, "send_event", map[string]any{"chat_id": chat, "event": e})
-		if errors.Is(err, errAmbiguous) {
-			unsure = true
-		}
 		if err != nil {
-			d.log.Info("livechat: send_event failed", "custom_id", e.CustomID, "err", err, "attempt", attempt)
+			d.log.Info("livechat: send_event failed", "custom_id", e.CustomID, "err", err)
 		}
 		return err
 	})
