@@ -174,13 +174,18 @@ func (cn *conn) stream(ctx context.Context, ch *lcChat, fromStart bool) {
 	from, inChat := uint64(0), facekit.NewInChat(nil)
 	if !fromStart {
 		from = mockdesk.Latest
-		if info, err := th.cc.Info(ctx); err == nil {
-			inChat = facekit.NewInChat(info.Agent)
-		}
 	}
 	follow, err := th.cc.Follow(ctx, from)
 	if err != nil {
 		return
+	}
+	// Who is in the chat is asked after the follower starts: an agent who
+	// joins in between is then both in the answer and pushed, never in
+	// neither.
+	if !fromStart {
+		if info, err := th.cc.Info(ctx); err == nil {
+			inChat = facekit.NewInChat(info.Agent)
+		}
 	}
 	cn.streamed = true
 	custID := cn.c.id
