@@ -48,9 +48,8 @@ type desk struct {
 	login        map[string]any       // the login payload's customer part (the hand-off)
 	agents       map[string]wire.User // agents seen in the chat, by id
 	transferring bool
-	seenUpTo     string // created_at of the latest agent event delivered
-	pendingChat  string // the chat a resume_chat in flight resumes
-	resuming     bool
+	seenUpTo     string       // created_at of the latest agent event delivered
+	pendingChat  string       // the chat a resume_chat in flight resumes
 	conn         uint64       // the current socket's number; a stopped one's callbacks are ignored
 	opened       int          // connections of the current socket so far
 	fresh        bool         // the current socket is a new chat's: its first connection missed nothing
@@ -182,7 +181,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.st = saved{EntityID: d.st.EntityID}
 	d.pendingChat = prev
 	d.login = h.customer()
-	d.agents, d.transferring, d.seenUpTo, d.resuming = map[string]wire.User{}, false, "", false
+	d.agents, d.transferring, d.seenUpTo = map[string]wire.User{}, false, ""
 	d.gate.Shut(errEnded) // the last chat's requests fail on its gate
 	d.gate = &stream.Gate{}
 	d.fresh = true
@@ -224,31 +223,19 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 // over ends the chat from the desk's side (deactivated, or the customer
 // disconnected for good).
 func (d *desk) over(reason string) {
-	d.mu.Lock()
-	resuming := d.resuming
-	d.mu.Unlock()
 	d.chatGate().Shut(errEnded)
-	d.EndedByDesk(reason, resuming)
+	d.EndedByDesk(reason, false) // quiet during a Reconnect
 }
 
-// EndChat deactivates the chat, unless the desk ended it.
+// EndChat deactivates the chat, unless the desk ended it; a chat LiveChat
+// says is inactive or unknown (ErrChatNotFound) is over already.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.Life.Bind(ctx)
-	defer done()
-	already := d.EndingByUs()
-	defer func() {
-		d.chatGate().Shut(errEnded)
-		d.Finish()
-	}()
-	st := d.state()
-	if already || info.EndedByHumanAgent || st.ChatID == "" {
-		return nil
-	}
-	_, err := d.request(ctx, "deactivate_chat", map[string]any{"id": st.ChatID})
-	if le := (*Error)(nil); errors.As(err, &le) && (le.Type == "chat_inactive" || le.Type == "not_found") {
-		err = nil // over already
-	}
-	return err
+	defer func() { d.chatGate().Shut(errEnded) }()
+	chat := d.state().ChatID
+	return d.Chat.EndChat(ctx, info, chat != "", func(ctx context.Context) error {
+		_, err := d.request(ctx, "deactivate_chat", map[string]any{"id": chat})
+		return err
+	})
 }
 
 // Reconnect logs the persisted customer in again (a new token for the
@@ -257,9 +244,8 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	d.setResuming(true)
-	defer d.setResuming(false)
 	st := d.state()
+	defer d.Resume(st.Joined)()
 	if st.ChatID == "" || st.EntityID == "" {
 		return false, nil
 	}
@@ -268,7 +254,6 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	d.gate = &stream.Gate{}
 	d.fresh = false
 	d.mu.Unlock()
-	d.Begin(st.Joined)
 	if err := d.open(); err != nil {
 		return false, err
 	}
@@ -307,14 +292,6 @@ func (d *desk) chatGate() *stream.Gate {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.gate
-}
-
-// setResuming marks a Reconnect in progress: a chat it finds over ends
-// quietly.
-func (d *desk) setResuming(on bool) {
-	d.mu.Lock()
-	d.resuming = on
-	d.mu.Unlock()
 }
 
 // Close stops the connection and every goroutine of the desk; it does not

@@ -397,3 +397,27 @@ func TestErrorsAnswered(t *testing.T) {
 	require.ErrorAs(t, err, &le)
 	require.True(t, strings.Contains(err.Error(), "groups_offline"), "%v", err)
 }
+
+// TestEndChat: the customer's end is deactivate_chat of the chat; one
+// LiveChat answers chat_inactive (closed meanwhile) is no error, and a
+// chat the agent ended is not deactivated again.
+func TestEndChat(t *testing.T) {
+	f := newFixture(t, "")
+	f.start(t)
+	f.r.setAnswer(func(req map[string]any) []string {
+		if req["action"] == "deactivate_chat" {
+			return []string{failed(req, "chat_inactive", "Chat is inactive")}
+		}
+		return nil
+	})
+	require.NoError(t, f.desk.EndChat(context.Background(), servicedesk.EndChatInfo{}))
+	require.Equal(t, "PJ0MRSHTDG", f.r.next("deactivate_chat")["payload"].(map[string]any)["id"])
+
+	g := newFixture(t, "")
+	g.start(t)
+	require.NoError(t, g.desk.EndChat(context.Background(), servicedesk.EndChatInfo{EndedByHumanAgent: true}))
+	time.Sleep(100 * time.Millisecond)
+	for len(g.r.reqs) > 0 {
+		require.NotEqual(t, "deactivate_chat", (<-g.r.reqs)["action"], "the agent's end deactivated again")
+	}
+}
