@@ -59,6 +59,17 @@ func (r *Reader) RingAfterOutage(o *Outage, c *Chat) {
 	r.queue.Push(readerJob{ring: true, outage: o, chat: c})
 }
 
+// Heard counts the outcome of one of the desk's calls in o: a failure
+// toward an outage (DISCONNECTED on c once an agent is in, see Outage),
+// the answer that ends one a ring whose read clears it.
+func (r *Reader) Heard(o *Outage, c *Chat, failed bool) {
+	if failed {
+		o.Failed(c)
+	} else if o.Answered() {
+		r.RingAfterOutage(o, c)
+	}
+}
+
 // Do queues f, to run on the worker after the work queued before it.
 func (r *Reader) Do(f func(ctx context.Context)) { r.queue.Push(readerJob{do: f}) }
 

@@ -169,21 +169,22 @@ func TestReaderAfterOutage(t *testing.T) {
 	c := &vendorkit.Chat{Callback: rec}
 	c.Begin(true)
 	o := &vendorkit.Outage{}
-	o.Failed(c)
+	r := &vendorkit.Reader{Backoff: fast}
+	r.Heard(o, c, true)
 	require.Len(t, rec.Calls(), 1, "raised")
-	require.True(t, o.Answered())
 
 	var l trace
 	fails := 1
-	r := &vendorkit.Reader{Backoff: fast, Read: func(context.Context) error {
+	r.Read = func(context.Context) error {
 		l.add("read, " + strconv.Itoa(len(rec.Calls())) + " calls")
 		if fails > 0 {
 			fails--
 			return errors.New("503")
 		}
 		return nil
-	}}
-	r.RingAfterOutage(o, c)
+	}
+	r.Heard(o, c, false) // the answer after the outage rings
+	r.Heard(o, c, false) // and the next does not
 	r.Ring()
 	run(t, r)
 	assert.Eventually(t, func() bool { return len(rec.Calls()) == 2 }, 5*time.Second, time.Millisecond, "cleared")

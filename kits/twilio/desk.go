@@ -2,7 +2,6 @@ package twilio
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -112,12 +111,6 @@ func (d *desk) state() saved {
 	return d.st
 }
 
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return fmt.Sprintf("%x", b)
-}
-
 // StartChat creates the conversation with the customer as a participant
 // and a scoped webhook to the kit, posts the bot transcript as its opening
 // messages, and hands it to Flex with POST /v1/Interactions.
@@ -126,7 +119,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	defer done()
 	d.start()
 	h := opts.Handoff.WithConnectMessage(connectMessage)
-	identity := "deskbridge-" + newID()
+	identity := "deskbridge-" + vendorkit.NewUUID()
 	if d.k.cfg.Identity != nil {
 		identity = d.k.cfg.Identity(d.inst)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
 
@@ -78,7 +79,7 @@ func taskAttributes(identity string, h servicedesk.Handoff) map[string]any {
 }
 
 func (d *desk) createConversation(ctx context.Context, h servicedesk.Handoff) (wire.Conversation, error) {
-	unique := "deskbridge-" + newID()
+	unique := "deskbridge-" + vendorkit.NewUUID()
 	attrs := map[string]any{"deskbridge": true}
 	if h.Summary != "" {
 		attrs["summary"] = servicedesk.Truncate(h.Summary, maxSummary)

@@ -188,14 +188,10 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 // that gets through again fills what the webhooks missed meanwhile, then
 // clears it.
 func (d *desk) health(err error) {
-	switch servicedesk.CodeOf(err) {
-	case servicedesk.CodeOK:
-		if d.outage.Answered() {
-			d.reader.RingAfterOutage(&d.outage, &d.Chat)
-		}
-	case servicedesk.CodeUnavailable:
-		if d.AgentIn() {
-			d.outage.Failed(&d.Chat)
-		}
+	// Failures count only while an agent is in: an outage that began
+	// before is raised at the first failure after the agent came.
+	code := servicedesk.CodeOf(err)
+	if code == servicedesk.CodeOK || (code == servicedesk.CodeUnavailable && d.AgentIn()) {
+		d.reader.Heard(&d.outage, &d.Chat, err != nil)
 	}
 }

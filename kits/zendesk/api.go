@@ -103,12 +103,7 @@ type health struct {
 }
 
 func (h *health) result(failed bool) {
-	if h == nil {
-		return
-	}
-	if failed {
-		h.Failed(&h.d.Chat)
-	} else if h.Answered() {
-		h.d.reader.RingAfterOutage(&h.Outage, &h.d.Chat)
+	if h != nil {
+		h.d.reader.Heard(&h.Outage, &h.d.Chat, failed)
 	}
 }
