@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,9 +158,36 @@ func eachStore(b *testing.B, fn func(b *testing.B, st flow.Store)) {
 	}
 }
 
+// saveCounter counts the engine's saves (flow.Options.OnSave), so that a
+// load benchmark reports how many saves a round trip made and how many
+// events each carried: fewer, larger saves are what a durable store's cost
+// a round trip comes down to.
+type saveCounter struct {
+	saves, events atomic.Int64
+}
+
+func (c *saveCounter) observe(_ time.Duration, events int, err error) {
+	if err == nil {
+		c.saves.Add(1)
+		c.events.Add(int64(events))
+	}
+}
+
+// measure runs loop and reports the saves it made per op and the events a
+// save carried.
+func (c *saveCounter) measure(b *testing.B, loop func()) {
+	saves0, events0 := c.saves.Load(), c.events.Load()
+	loop()
+	saves, events := c.saves.Load()-saves0, c.events.Load()-events0
+	b.ReportMetric(float64(saves)/float64(b.N), "saves/msg")
+	if saves > 0 {
+		b.ReportMetric(float64(events)/float64(saves), "events/save")
+	}
+}
+
 // loadDesk starts mock-desk with echoing agents, and the deskbridge server
 // with the websocket kit in front of it.
-func loadDesk(b *testing.B, st flow.Store) (gwURL string, d *demo) {
+func loadDesk(b *testing.B, st flow.Store, saves *saveCounter) (gwURL string, d *demo) {
 	b.Helper()
 	agents := echoAgents(loadClients)
 	d, err := startDemo(demoConfig{
@@ -167,7 +195,7 @@ func loadDesk(b *testing.B, st flow.Store) (gwURL string, d *demo) {
 		Desk:    &mockdesk.Options{Agents: agents, PingInterval: mockdesk.Duration(time.Minute)},
 		Logger:  quietLog(),
 		Gateway: gateway.Options{RatePerSecond: -1, MaxConnsPerSession: 1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1, StartChatsPerMinute: -1, DeskOpsPerMinute: -1},
-		Flow:    flow.Options{Store: st},
+		Flow:    flow.Options{Store: st, OnSave: saves.observe},
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -207,14 +235,15 @@ var connectMsg, _ = json.Marshal(servicedesk.NewResponse(servicedesk.GenericItem
 // It runs once per store (memory, file, redis).
 func BenchmarkLoadGateway(b *testing.B) {
 	eachStore(b, func(b *testing.B, st flow.Store) {
-		url, _ := loadDesk(b, st)
-		gatewayLoop(b, url)
+		saves := new(saveCounter)
+		url, _ := loadDesk(b, st, saves)
+		gatewayLoop(b, url, saves)
 	})
 }
 
 // gatewayLoop connects the clients in desk mode, starts their chats and
 // runs the closed loop of messages and echoes.
-func gatewayLoop(b *testing.B, url string) {
+func gatewayLoop(b *testing.B, url string, saves *saveCounter) {
 	b.Helper()
 	clients := dialMany(b, loadClients, url, func(c *loadClient) error {
 		if err := c.ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"hello","id":"h","mode":"desk"}`)); err != nil {
@@ -222,9 +251,11 @@ func gatewayLoop(b *testing.B, url string) {
 		}
 		return c.startChat()
 	})
-	loadtest.ClosedLoop(b, clients, func(c *loadClient, _ int) error {
-		c.n++
-		return c.echo("m" + strconv.Itoa(c.n))
+	saves.measure(b, func() {
+		loadtest.ClosedLoop(b, clients, func(c *loadClient, _ int) error {
+			c.n++
+			return c.echo("m" + strconv.Itoa(c.n))
+		})
 	})
 }
 
@@ -236,7 +267,9 @@ func BenchmarkLoadGatewayEchoDesk(b *testing.B) {
 }
 
 func benchEchoDesk(b *testing.B, st flow.Store) {
-	gw, err := gateway.New(gateway.Options{Factory: echoDeskFactory, RatePerSecond: -1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1, StartChatsPerMinute: -1, DeskOpsPerMinute: -1, Flow: flow.Options{Store: st}})
+	saves := new(saveCounter)
+	gw, err := gateway.New(gateway.Options{Factory: echoDeskFactory, RatePerSecond: -1, MaxConnsPerAddr: -1, NewSessionsPerMinute: -1, StartChatsPerMinute: -1, DeskOpsPerMinute: -1,
+		Flow: flow.Options{Store: st, OnSave: saves.observe}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -247,7 +280,7 @@ func benchEchoDesk(b *testing.B, st flow.Store) {
 		_ = gw.Shutdown(ctx)
 		srv.Close()
 	})
-	gatewayLoop(b, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws")
+	gatewayLoop(b, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", saves)
 }
 
 // echoDesk joins at once and echoes every message.
@@ -321,7 +354,7 @@ func BenchmarkMemorySessions(b *testing.B) {
 			return float64(after-before) / float64(loadClients)
 		}()
 
-		url, d := loadDesk(b, nil)
+		url, d := loadDesk(b, nil, new(saveCounter))
 		before := heapAndStacks()
 		idle := dialMany(b, loadClients, url, func(c *loadClient) error {
 			if err := c.ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"hello","id":"h","mode":"desk"}`)); err != nil {
