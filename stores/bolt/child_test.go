@@ -42,7 +42,9 @@ func runChild(mode string) int {
 		_ = s.Close()
 		return 0
 	case "crash":
-		// Save until killed; print each seq once Save returned.
+		// Save until killed; print each seq once Save returned. The log
+		// is applied every few saves, so that kills land in applies too.
+		s.bounds = applyBounds{every: time.Millisecond, entries: 7, bytes: 1 << 20}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for i := range crashSessions {

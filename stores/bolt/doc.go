@@ -7,7 +7,8 @@
 //
 // The bbolt file has five root buckets:
 //
-//	meta      format = "deskbridge-boltstore/2"
+//	meta      format = "deskbridge-boltstore/3"; log = the newest log
+//	          generation applied (8 bytes big-endian)
 //	records   session id -> the flow.Record as JSON (absent for a session with events only)
 //	events    every session's events as JSON, keyed by the id's length (a
 //	          uvarint), the id and the seq (8 bytes big-endian), so that a
@@ -20,12 +21,13 @@
 //	          version) is counted at its next save
 //	files     one bucket per session: file id -> FileInfo and the name of its bytes
 //
-// A save appends to the one leaf page holding its session's newest events,
-// and a group commit of many sessions shares the pages above. Format 1
+// Beside the file, the log: path + ".log." + a generation number (see
+// below). Format 3 is format 2 with the log; Open marks a format 2 file
+// format 3 (nothing else changes), so that an older deskbridge, which would
+// not read the log, refuses it with an error naming both formats. Format 1
 // (a bucket per session, with its events in a bucket inside) rewrote three
-// or four pages a save; Open moves such a file to format 2, a few hundred
+// or four pages a save; Open moves such a file to format 3, a few hundred
 // sessions a transaction, going on where it stopped if it is interrupted.
-// An older deskbridge refuses a format 2 file with an error naming both.
 //
 // The bytes of files live in Options.FilesDir (default path + ".files"),
 // one directory per session named by the SHA-256 of its id, one file per
@@ -36,22 +38,45 @@
 // the commit. What a crash leaves between the two (temporary files, bytes
 // without metadata) is removed at the next Open.
 //
-// # Group commit and fsync
+// # Group commit, the log and fsync
 //
 // Every write (Save, Delete, the metadata of PutFile and DeleteFiles) is
 // handed to one committer goroutine. While a commit runs, new writes queue;
-// the next commit takes all of them (up to 512) in one bbolt transaction,
-// which bbolt fsyncs once on commit. There is no delay waiting for
-// company: a lone save commits at once, and a busy node batches by itself,
-// paying one fsync for many sessions. Nothing is acknowledged before its
-// commit is on disk, so an acked save survives a crash of the process and,
-// as far as the disk honours fsync, of the machine.
+// the next commit takes all of them (up to 512). A lone write commits at
+// once; after a group of several (a busy node) the next waits up to 1 ms
+// for more, since each fsync costs the same CPU however little it carries.
+//
+// Saves and Deletes are not written into bbolt by the committer: it
+// appends the group's to the log with one write and one fdatasync, and
+// acknowledges them once that returned. Nothing is acknowledged before it
+// is on disk, so an acked save survives a crash of the process and, as far
+// as the disk honours fsync, of the machine. bbolt is brought up to date
+// from the log in the background: a generation of the log is applied in
+// one bbolt transaction (fsynced by bbolt) 2 s after its first entry, or
+// once it holds 32,768 entries or 32 MiB, with each session's entries
+// merged, so that a busy session's pages are rewritten once a batch rather
+// than once a save; new writes go to the next generation meanwhile. bbolt
+// records the generation it applied in the same transaction, and the
+// generation's file is removed after that commit. A Load or Events of a
+// session the log holds writes of, and a List while it holds any, apply
+// the log first: reads see every acknowledged write. Close applies what is
+// left and removes the log (when that fails, Close says so and the log
+// stays for the next Open).
+//
+// Open replays the logs above the applied generation, oldest first, each in
+// one transaction, and removes those at or below it. A log ending in a
+// write cut short by a crash (which nobody was told had succeeded) is
+// replayed up to its last whole entry, with a warning; a log whose header
+// is not this store's makes Open fail naming it. Each entry carries its
+// length and CRC-32C.
 //
 // Each write in a group gets its own answer. Save checks seqs
-// (flow.CheckSeqs) inside the transaction before it writes: a refused save
-// writes nothing and the others commit. A write that fails after it
-// started writing rolls the group back, and the group is committed again
-// without it. A caller whose ctx ends while its write is queued gets
+// (flow.CheckSeqs) against what the session holds once the log is applied,
+// before it is logged: a refused save writes nothing and the others
+// commit. A failed log write fails the group's saves and cuts the log back
+// to the last whole group. A file write that fails after it started
+// writing rolls its bbolt transaction back, and the others are committed
+// again without it. A caller whose ctx ends while its write is queued gets
 // ctx.Err() and nothing is written; once the committer took the write, the
 // caller waits for its commit.
 //

@@ -205,7 +205,7 @@ func (s *Store) OpenFile(_ context.Context, sessionID, fileID string) (flow.File
 
 // DeleteFiles implements flow.FileStore.
 func (s *Store) DeleteFiles(ctx context.Context, sessionID string) error {
-	if err := s.deleteSession(ctx, sessionID, false); err != nil {
+	if err := s.deleteFiles(ctx, sessionID); err != nil {
 		return fmt.Errorf("boltstore: delete files of session %s: %w", sessionID, err)
 	}
 	return nil

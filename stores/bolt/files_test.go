@@ -68,11 +68,11 @@ func TestFileNamesAreSafe(t *testing.T) {
 		}
 	}
 	all := filesUnder(t, root)
-	if len(all) != 1+len(ids)*len(ids) {
-		t.Fatalf("%d files under the root, want the db and %d: %q", len(all), len(ids)*len(ids), all)
+	if len(all) != 2+len(ids)*len(ids) {
+		t.Fatalf("%d files under the root, want the db, its log and %d: %q", len(all), len(ids)*len(ids), all)
 	}
 	for _, f := range all {
-		if f != filepath.Join("db", "flow.db") && !strings.HasPrefix(f, filepath.Join("db", "flow.db.files")+"/") {
+		if f != filepath.Join("db", "flow.db") && f != filepath.Join("db", "flow.db.log.1") && !strings.HasPrefix(f, filepath.Join("db", "flow.db.files")+"/") {
 			t.Fatalf("a file outside FilesDir: %s", f)
 		}
 	}

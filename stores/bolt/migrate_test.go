@@ -68,7 +68,7 @@ func v1ID(i int) string { return "s" + strings.Repeat("x", i%7) + fmt.Sprint(i) 
 
 // A file of the earlier format opens as it was: every record, every event,
 // the newest seq, and saves go on after it. The move takes several
-// transactions and leaves format 2 behind.
+// transactions and leaves format 3 behind.
 func TestOpenMovesFormat1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v1.db")
 	const sessions, events = 600, 5
@@ -101,7 +101,7 @@ func TestOpenMovesFormat1(t *testing.T) {
 		t.Fatal("a save that does not follow the moved log was taken")
 	}
 	err = s.view(func(tx *bolt.Tx) error {
-		if f := tx.Bucket(bucketMeta).Get(keyFormat); string(f) != string(formatV2) {
+		if f := tx.Bucket(bucketMeta).Get(keyFormat); string(f) != string(formatV3) {
 			return fmt.Errorf("format %q after the move", f)
 		}
 		if tx.Bucket(bucketSessions) != nil {

@@ -70,6 +70,28 @@ type Store struct {
 	once    sync.Once
 	commits atomic.Int64 // successful group commits, for tests
 
+	// The log (wal.go). These belong to the committer, or to whoever
+	// holds applyMu once it stopped.
+	logFile     *os.File
+	logGen      uint64
+	logSize     int64
+	logBuf      []byte
+	logged      []*entry          // in logFile, not yet taken by an apply
+	loggedBytes int               // their bytes in logFile
+	groupLast   map[string]uint64 // commitLog's, reused
+
+	rotateReq   chan chan generation // an apply asks the committer for the log's generation
+	logStarted  chan struct{}        // a generation's first entry was logged
+	logFull     chan struct{}        // a generation reached applyEntries or applyBytes
+	applierDone chan struct{}        // closed when applyLoop has returned
+	applyMu     sync.Mutex           // one apply at a time
+	retry       *generation          // under applyMu: applied first, its last apply failed
+	applies     atomic.Int64         // generations applied, for tests
+	bounds      applyBounds
+
+	pendMu sync.Mutex
+	pend   map[string]pendInfo // sessions with logged writes not yet in bbolt
+
 	fileMu    sync.Mutex
 	fileBytes int64 // bytes of all stored files, under fileMu
 }
@@ -100,6 +122,11 @@ var (
 
 	keyFormat = []byte("format")
 
+	formatV3 = []byte("deskbridge-boltstore/3")
+
+	// Format 2 is format 3 without the log: the same buckets, every write
+	// in bbolt. Open marks it format 3, so that an older deskbridge, which
+	// would not read the log, refuses it.
 	formatV2 = []byte("deskbridge-boltstore/2")
 
 	// Format 1: bucket "sessions" → a bucket a session → "record",
@@ -109,6 +136,9 @@ var (
 	keyRecord      = []byte("record")
 	keyEvents      = []byte("events")
 )
+
+// initialMmap is bbolt's first mapping of the file.
+const initialMmap = 512 << 20
 
 var errClosed = fmt.Errorf("store closed: %w", flow.ErrStoreUnavailable)
 
@@ -143,16 +173,29 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		db: db, path: path, filesDir: opts.FilesDir, tail: opts.Tail, maxBytes: opts.MaxEventBytes, maxFiles: opts.MaxFileBytes,
-		log:     opts.Logger.With("store", path),
-		queue:   make(chan *op),
-		closing: make(chan struct{}),
-		stopped: make(chan struct{}),
+		log:         opts.Logger.With("store", path),
+		queue:       make(chan *op),
+		closing:     make(chan struct{}),
+		stopped:     make(chan struct{}),
+		groupLast:   make(map[string]uint64),
+		rotateReq:   make(chan chan generation),
+		logStarted:  make(chan struct{}, 1),
+		logFull:     make(chan struct{}, 1),
+		applierDone: make(chan struct{}),
+		pend:        make(map[string]pendInfo),
+		bounds:      applyBounds{every: applyEvery, entries: applyEntries, bytes: applyBytes},
+	}
+	if err := s.replayLogs(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
 	if err := s.sweepFiles(); err != nil {
+		_ = s.logFile.Close()
 		_ = db.Close()
 		return nil, fmt.Errorf("boltstore: open %s: files in %s: %w", path, opts.FilesDir, err)
 	}
 	go s.commitLoop()
+	go s.applyLoop()
 	return s, nil
 }
 
@@ -176,7 +219,12 @@ func openDB(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
 	// scans. NoFreelistSync would save a page write a commit, but bbolt
 	// then rebuilds the freelist in a goroutine of its own at open, where a
 	// corrupt page panics past any recover: a crash, not an error.
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType})
+	//
+	// The initial mmap is large (address space, not memory or disk: the
+	// file grows as it is written) because every remap of a growing file
+	// copies what the open transaction changed out of the old mapping, which
+	// cost a large apply of the log more than its writes.
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmap})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("the file is in use by another process (its lock was not released within %v): %w", lockTimeout, flow.ErrStoreUnavailable)
@@ -223,11 +271,15 @@ func checkDB(db *bolt.DB) error {
 	err = db.Update(func(tx *bolt.Tx) error {
 		if m := tx.Bucket(bucketMeta); m != nil {
 			switch f := m.Get(keyFormat); string(f) {
+			case string(formatV3):
 			case string(formatV2):
+				if err := m.Put(keyFormat, formatV3); err != nil {
+					return err
+				}
 			case string(formatV1):
 				v1 = true
 			default:
-				return fmt.Errorf("the file holds format %q, this store reads %q and %q", f, formatV2, formatV1)
+				return fmt.Errorf("the file holds format %q, this store reads %q, %q and %q", f, formatV3, formatV2, formatV1)
 			}
 		} else {
 			if k, _ := tx.Cursor().First(); k != nil {
@@ -237,7 +289,7 @@ func checkDB(db *bolt.DB) error {
 			if err != nil {
 				return err
 			}
-			if err := m.Put(keyFormat, formatV2); err != nil {
+			if err := m.Put(keyFormat, formatV3); err != nil {
 				return err
 			}
 		}
@@ -254,10 +306,10 @@ func checkDB(db *bolt.DB) error {
 	return migrateV1(db)
 }
 
-// migrateV1 moves the sessions of a format 1 file into format 2, a few
+// migrateV1 moves the sessions of a format 1 file into format 3, a few
 // hundred sessions a transaction (a big file is not one huge commit), each
 // moved whole in one. Stopped halfway (a crash), the next Open goes on
-// where it stopped; the format says 2 once the last session has moved.
+// where it stopped; the format says 3 once the last session has moved.
 func migrateV1(db *bolt.DB) error {
 	const perTx = 256
 	for {
@@ -266,7 +318,7 @@ func migrateV1(db *bolt.DB) error {
 			old := tx.Bucket(bucketSessions)
 			if old == nil {
 				done = true
-				return tx.Bucket(bucketMeta).Put(keyFormat, formatV2)
+				return tx.Bucket(bucketMeta).Put(keyFormat, formatV3)
 			}
 			var ids [][]byte
 			c := old.Cursor()
@@ -301,7 +353,7 @@ func migrateV1(db *bolt.DB) error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("move the file to format 2: %w", mapErr(err))
+			return fmt.Errorf("move the file to format 3: %w", mapErr(err))
 		}
 		if done {
 			return nil
@@ -320,15 +372,24 @@ func walk(b *bolt.Bucket) error {
 	})
 }
 
-// Close waits for the saves already taken, then releases the file. Every
-// call after Close fails with an error matching flow.ErrStoreUnavailable.
+// Close waits for the saves already taken, brings the bbolt file up to
+// date with the log and removes it, then releases the file. Every call
+// after Close fails with an error matching flow.ErrStoreUnavailable. When
+// the log cannot be applied, Close says so and leaves it for the next Open.
 func (s *Store) Close() error {
 	var err error
 	s.once.Do(func() {
 		s.closed.Store(true)
 		close(s.closing)
 		<-s.stopped
-		if e := s.db.Close(); e != nil {
+		<-s.applierDone
+		if e := s.applyLog(); e != nil {
+			err = fmt.Errorf("boltstore: close %s: %w (the log stays, for the next Open)", s.path, e)
+		}
+		if s.logFile != nil { // not applied: kept
+			_ = s.logFile.Close()
+		}
+		if e := s.db.Close(); e != nil && err == nil {
 			err = fmt.Errorf("boltstore: close %s: %w", s.path, e)
 		}
 	})
@@ -352,17 +413,20 @@ func (s *Store) Ping(context.Context) error {
 // Load implements flow.Store.
 func (s *Store) Load(_ context.Context, id string) (flow.Record, error) {
 	var rec flow.Record
-	err := s.view(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketRecords).Get([]byte(id))
-		if raw == nil {
-			return flow.ErrNotFound
-		}
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			return fmt.Errorf("decode record: %w", err)
-		}
-		_, rec.LastSeq = seqRange(tx.Bucket(bucketEvents).Cursor(), eventPrefix([]byte(id)))
-		return nil
-	})
+	err := s.settle(id)
+	if err == nil {
+		err = s.view(func(tx *bolt.Tx) error {
+			raw := tx.Bucket(bucketRecords).Get([]byte(id))
+			if raw == nil {
+				return flow.ErrNotFound
+			}
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				return fmt.Errorf("decode record: %w", err)
+			}
+			_, rec.LastSeq = seqRange(tx.Bucket(bucketEvents).Cursor(), eventPrefix([]byte(id)))
+			return nil
+		})
+	}
 	if err != nil {
 		return flow.Record{}, fmt.Errorf("boltstore: load session %s: %w", id, err)
 	}
@@ -372,41 +436,44 @@ func (s *Store) Load(_ context.Context, id string) (flow.Record, error) {
 // Events implements flow.Store.
 func (s *Store) Events(_ context.Context, id string, afterSeq uint64, limit int) ([]flow.Event, error) {
 	var out []flow.Event
-	err := s.view(func(tx *bolt.Tx) error {
-		key := []byte(id)
-		c := tx.Bucket(bucketEvents).Cursor()
-		prefix := eventPrefix(key)
-		oldest, last := seqRange(c, prefix)
-		if last == 0 {
-			if tx.Bucket(bucketRecords).Get(key) == nil {
-				return flow.ErrNotFound
+	err := s.settle(id)
+	if err == nil {
+		err = s.view(func(tx *bolt.Tx) error {
+			key := []byte(id)
+			c := tx.Bucket(bucketEvents).Cursor()
+			prefix := eventPrefix(key)
+			oldest, last := seqRange(c, prefix)
+			if last == 0 {
+				if tx.Bucket(bucketRecords).Get(key) == nil {
+					return flow.ErrNotFound
+				}
+				return nil
+			}
+			if afterSeq >= last {
+				return nil
+			}
+			if afterSeq+1 < oldest {
+				return fmt.Errorf("after %d (oldest kept %d): %w", afterSeq, oldest, flow.ErrEventsTrimmed)
+			}
+			n := int(last - afterSeq)
+			if limit > 0 && n > limit {
+				n = limit
+			}
+			out = make([]flow.Event, 0, n)
+			for k, v := c.Seek(eventKey(prefix, afterSeq+1)); len(out) < n; k, v = c.Next() {
+				seq, ok := seqIn(k, prefix)
+				if !ok {
+					break
+				}
+				var ev flow.Event
+				if err := json.Unmarshal(v, &ev); err != nil {
+					return fmt.Errorf("decode event %d: %w", seq, err)
+				}
+				out = append(out, ev)
 			}
 			return nil
-		}
-		if afterSeq >= last {
-			return nil
-		}
-		if afterSeq+1 < oldest {
-			return fmt.Errorf("after %d (oldest kept %d): %w", afterSeq, oldest, flow.ErrEventsTrimmed)
-		}
-		n := int(last - afterSeq)
-		if limit > 0 && n > limit {
-			n = limit
-		}
-		out = make([]flow.Event, 0, n)
-		for k, v := c.Seek(eventKey(prefix, afterSeq+1)); len(out) < n; k, v = c.Next() {
-			seq, ok := seqIn(k, prefix)
-			if !ok {
-				break
-			}
-			var ev flow.Event
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return fmt.Errorf("decode event %d: %w", seq, err)
-			}
-			out = append(out, ev)
-		}
-		return nil
-	})
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: events of session %s: %w", id, err)
 	}
@@ -416,12 +483,15 @@ func (s *Store) Events(_ context.Context, id string, afterSeq uint64, limit int)
 // List implements flow.Store: the sorted ids of sessions with a record.
 func (s *Store) List(context.Context) ([]string, error) {
 	var ids []string
-	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketRecords).ForEach(func(k, _ []byte) error {
-			ids = append(ids, string(k))
-			return nil
+	err := s.settle("")
+	if err == nil {
+		err = s.view(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketRecords).ForEach(func(k, _ []byte) error {
+				ids = append(ids, string(k))
+				return nil
+			})
 		})
-	})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("boltstore: list sessions: %w", err)
 	}
@@ -457,39 +527,57 @@ func (s *Store) save(ctx context.Context, id string, rec *flow.Record, events []
 			return fmt.Errorf("encode event %d: %w", ev.Seq, err)
 		}
 	}
-	key := []byte(id)
+	// The events are immutable, the caller's slice of them is not: the
+	// entry lives until its apply, past this call.
+	e := &entry{kind: entrySave, id: id, rec: recJSON, events: slices.Clone(events), evJSON: evJSON}
+	return s.submitOp(ctx, &op{entry: e})
+}
+
+// applyEntry writes a logged save or delete into bbolt. A save checks seqs
+// (flow.CheckSeqs) before it writes, and is refused when they do not
+// follow the stored events.
+func (s *Store) applyEntry(tx *bolt.Tx, e *entry) error {
+	key := []byte(e.id)
 	prefix := eventPrefix(key)
-	return s.submit(ctx, func(tx *bolt.Tx) error {
-		evb := tx.Bucket(bucketEvents)
-		oldest, last := seqRange(evb.Cursor(), prefix)
-		if err := flow.CheckSeqs(last, events); err != nil {
-			return refuse(err)
-		}
-		if recJSON != nil {
-			if err := tx.Bucket(bucketRecords).Put(key, recJSON); err != nil {
-				return err
-			}
-		}
-		if len(events) == 0 {
-			return nil
-		}
-		sizes := tx.Bucket(bucketEvBytes)
-		held := heldBytes(sizes, evb, key, prefix, last)
-		for i, ev := range events {
-			if err := evb.Put(eventKey(prefix, ev.Seq), evJSON[i]); err != nil {
-				return err
-			}
-			held += int64(len(evJSON[i]))
-		}
-		if oldest == 0 {
-			oldest = events[0].Seq
-		}
-		held, err := s.trim(evb, prefix, oldest, events[len(events)-1].Seq, held)
-		if err != nil {
+	evb := tx.Bucket(bucketEvents)
+	if e.kind == entryDelete {
+		if err := tx.Bucket(bucketRecords).Delete(key); err != nil {
 			return err
 		}
-		return sizes.Put(key, binary.BigEndian.AppendUint64(nil, uint64(held)))
-	})
+		if err := deleteEvents(evb, prefix, math.MaxUint64); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketEvBytes).Delete(key)
+	}
+	events := e.events
+	oldest, last := seqRange(evb.Cursor(), prefix)
+	if err := flow.CheckSeqs(last, events); err != nil {
+		return refuse(err)
+	}
+	if e.rec != nil {
+		if err := tx.Bucket(bucketRecords).Put(key, e.rec); err != nil {
+			return err
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	sizes := tx.Bucket(bucketEvBytes)
+	held := heldBytes(sizes, evb, key, prefix, last)
+	for i, ev := range events {
+		if err := evb.Put(eventKey(prefix, ev.Seq), e.evJSON[i]); err != nil {
+			return err
+		}
+		held += int64(len(e.evJSON[i]))
+	}
+	if oldest == 0 {
+		oldest = events[0].Seq
+	}
+	held, err := s.trim(evb, prefix, oldest, events[len(events)-1].Seq, held)
+	if err != nil {
+		return err
+	}
+	return sizes.Put(key, binary.BigEndian.AppendUint64(nil, uint64(held)))
 }
 
 // heldBytes is the sum of the session's stored events' lengths: its count,
@@ -590,15 +678,25 @@ func seqRange(c *bolt.Cursor, prefix []byte) (oldest, last uint64) {
 	return oldest, last
 }
 
-// Delete implements flow.Store; it deletes the session's files too.
+// Delete implements flow.Store; it deletes the session's files too. The
+// record and events go through the log, as saves do.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	if err := s.deleteSession(ctx, id, true); err != nil {
+	err := checkID(id)
+	if err == nil {
+		err = s.submitOp(ctx, &op{entry: &entry{kind: entryDelete, id: id}})
+	}
+	if err == nil {
+		err = s.deleteFiles(ctx, id)
+	}
+	if err != nil {
 		return fmt.Errorf("boltstore: delete session %s: %w", id, err)
 	}
 	return nil
 }
 
-func (s *Store) deleteSession(ctx context.Context, id string, record bool) error {
+// deleteFiles deletes the metadata of the session's files, then their
+// bytes.
+func (s *Store) deleteFiles(ctx context.Context, id string) error {
 	if err := checkID(id); err != nil {
 		return err
 	}
@@ -606,17 +704,6 @@ func (s *Store) deleteSession(ctx context.Context, id string, record bool) error
 	var freed int64
 	err := s.submit(ctx, func(tx *bolt.Tx) error {
 		freed = 0
-		if record {
-			if err := tx.Bucket(bucketRecords).Delete(key); err != nil {
-				return err
-			}
-			if err := deleteEvents(tx.Bucket(bucketEvents), eventPrefix(key), math.MaxUint64); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketEvBytes).Delete(key); err != nil {
-				return err
-			}
-		}
 		files := tx.Bucket(bucketFiles)
 		fb := files.Bucket(key)
 		if fb == nil {
