@@ -144,8 +144,17 @@ func (l *link) open(ref deskproto.ChatRef) error {
 	if l.closed {
 		return deskproto.ErrClosed
 	}
-	if l.sock != nil {
-		_ = l.sock.Close()
+	if old := l.sock; old != nil {
+		// Closed without l.mu held: Close waits for the old socket's
+		// goroutines, whose callbacks take l.mu (a deadlock when a new chat
+		// starts while the previous chat's socket is going down).
+		l.sock = nil
+		l.mu.Unlock()
+		_ = old.Close()
+		l.mu.Lock()
+		if l.closed {
+			return deskproto.ErrClosed
+		}
 	}
 	l.ref = ref
 	cfg := l.kit.cfg

@@ -17,6 +17,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/kits/websocket"
 )
 
@@ -241,4 +242,33 @@ func TestOversizedFrameDropsTheConnection(t *testing.T) {
 func isRejected(err error) bool {
 	var e *deskproto.Error
 	return errorsAs(err, &e) && e.Code == "message_rejected"
+}
+
+// TestNewChatWhileTheLastOnesSocketFlaps: a session's next chat opens its
+// socket while the previous chat's socket keeps dropping and redialling;
+// the old socket is closed without the link's lock held, so the new start
+// never waits on the old socket's callbacks (it used to deadlock).
+func TestNewChatWhileTheLastOnesSocketFlaps(t *testing.T) {
+	d := &scriptedDesk{t: t, conn: func(n int, c *gws.Conn, hello map[string]any) {
+		// No welcome: every connection drops at once, and the kit redials.
+		_ = c.NetConn().Close()
+	}}
+	srv := httptest.NewServer(d)
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	kit, err := websocket.New(websocket.Config{BaseURL: srv.URL, Backoff: retry.Backoff{Min: time.Microsecond, Max: time.Microsecond}})
+	require.NoError(t, err)
+	desk, err := kit.Factory(context.Background(), servicedesk.FactoryParams{Callback: &sdtest.Recorder{}, Instance: sdtest.Instance("s")})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = desk.(io.Closer).Close() })
+	for i := range 40 {
+		done := make(chan error, 1)
+		go func() { done <- desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{}) }()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "start %d", i)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("start %d: still waiting after 5 s for the last chat's socket to close", i)
+		}
+		time.Sleep(time.Duration(i%5) * time.Millisecond)
+	}
 }

@@ -512,6 +512,11 @@ class DeskbridgeServiceDesk {
     }
     text = text.trim();
     if (!text) return;
+    const own = from === "bot" && this.ownNotes ? this.ownNotes.indexOf(text) : -1;
+    if (own >= 0) {
+      this.ownNotes.splice(own, 1);
+      return;
+    }
     this.turns.push({ from, text: text.slice(0, this.opts.maxTurnChars), at: new Date().toISOString() });
     if (this.turns.length > this.opts.maxTurns) this.turns.splice(0, this.turns.length - this.opts.maxTurns);
     this.bridge.turns(this.turns);
@@ -544,6 +549,10 @@ class DeskbridgeServiceDesk {
   }
 
   tellUser(text) {
+    // Carbon reports the note as a received message: it is the adapter's,
+    // not the bot's, so noteTurn leaves it out of the transcript.
+    (this.ownNotes || (this.ownNotes = [])).push(text);
+    if (this.ownNotes.length > 16) this.ownNotes.shift();
     const send = () =>
       this.instance && this.instance.messaging && this.instance.messaging.addMessage({ output: { generic: [{ response_type: "text", text }] } });
     let done = false;
