@@ -262,7 +262,9 @@ func TestNewChatWhileTheLastOnesSocketFlaps(t *testing.T) {
 	t.Cleanup(func() { _ = desk.(io.Closer).Close() })
 	for i := range 40 {
 		done := make(chan error, 1)
-		go func() { done <- desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{}) }()
+		go func() {
+			done <- desk.StartChat(context.Background(), servicedesk.MessageResponse{}, servicedesk.StartChatOptions{})
+		}()
 		select {
 		case err := <-done:
 			require.NoError(t, err, "start %d", i)
