@@ -1,6 +1,7 @@
 package genesys
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,10 +128,6 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		maps.Copy(merged, h.Attributes)
 		h.Attributes = merged
 	}
-	attrs, dropped := customAttributes(d.k.cfg, h, summary)
-	if dropped > 0 {
-		d.log.Warn("genesys: hand-off attributes left out: custom attributes take 2 KB", "left_out", dropped)
-	}
 	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate, with a new session token.
@@ -148,6 +145,13 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	}
 	if err := d.awaitReady(ctx); err != nil {
 		return fmt.Errorf("genesys: configureSession: %w", err)
+	}
+	d.mu.Lock()
+	maxData := int(d.session.MaxCustomDataBytes)
+	d.mu.Unlock()
+	attrs, dropped := customAttributes(d.k.cfg, h, summary, maxData)
+	if dropped > 0 {
+		d.log.Warn("genesys: hand-off attributes left out: the session takes custom attributes of so many bytes", "left_out", dropped, "max_bytes", cmp.Or(maxData, maxCustomAttributeBytes))
 	}
 	join := map[string]any{"type": "Event", "events": []any{map[string]any{"eventType": wire.EventTypePresence, "presence": map[string]string{"type": wire.PresenceJoin}}}}
 	if len(attrs) > 0 {

@@ -24,8 +24,14 @@ const (
 // hand-off, in vendorkit's order, each value cut at 256 bytes and all
 // within 2 KB; what cannot fit is left out (dropped counts it), never the
 // start refused.
-func customAttributes(cfg Config, h servicedesk.Handoff, summary string) (attrs map[string]string, dropped int) {
-	a := &vendorkit.Attributes{MaxBytes: maxCustomAttributeBytes, MaxValue: maxValueBytes}
+//
+// maxBytes is the session's own bound (SessionResponse.maxCustomDataBytes)
+// when Genesys gave one, else 2 KB, Genesys's documented default.
+func customAttributes(cfg Config, h servicedesk.Handoff, summary string, maxBytes int) (attrs map[string]string, dropped int) {
+	if maxBytes <= 0 {
+		maxBytes = maxCustomAttributeBytes
+	}
+	a := &vendorkit.Attributes{MaxBytes: maxBytes, MaxValue: min(maxValueBytes, maxBytes)}
 	a.PutHandoff(h, cfg.SummaryAttribute, summary)
 	return a.Map(), a.Dropped
 }

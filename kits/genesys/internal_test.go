@@ -2,6 +2,7 @@ package genesys
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -73,3 +74,39 @@ func TestCapabilitiesFromSession(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// TestCustomAttributesKeepToTheSessionsBound: the session's
+// maxCustomDataBytes bounds the custom attributes when Genesys gives one;
+// 2 KB when it does not.
+func TestCustomAttributesKeepToTheSessionsBound(t *testing.T) {
+	h := servicedesk.Handoff{
+		Customer:   &servicedesk.Customer{ID: "c-42", Name: "Ada Lovelace"},
+		Attributes: map[string]string{"a": strings.Repeat("a", 200), "b": strings.Repeat("b", 200), "c": strings.Repeat("c", 200)},
+	}
+	size := func(m map[string]string) int {
+		n := 0
+		for k, v := range m {
+			n += len(k) + len(v)
+		}
+		return n
+	}
+	for _, bound := range []int{300, 600, 0} {
+		attrs, dropped := customAttributes(Config{SummaryAttribute: "summary"}, h, "summary text", bound)
+		want := bound
+		if want == 0 {
+			want = maxCustomAttributeBytes
+		}
+		if size(attrs) > want {
+			t.Errorf("bound %d: %d bytes of attributes", bound, size(attrs))
+		}
+		if attrs["a"] == "" {
+			t.Errorf("bound %d: the first routing attribute left out: %v", bound, attrs)
+		}
+		if bound == 0 && attrs["customer_id"] != "c-42" {
+			t.Errorf("2 KB: the customer's id left out: %v", attrs)
+		}
+		if bound == 300 && dropped == 0 {
+			t.Errorf("bound 300: nothing dropped from %d bytes", size(attrs))
+		}
+	}
+}
