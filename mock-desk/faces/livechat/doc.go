@@ -26,7 +26,9 @@
 // messages incoming_event (text a message, else a rich_message of cards),
 // chat_ended chat_deactivated (user_id the agent or customer who ended
 // it). A refused chat is start_chat's error groups_offline with the
-// desk's reason. The opening events of start_chat are the agent's
+// desk's reason. start_chat's response and the new chat's first pushes
+// come in either order (the socket's one writer takes whichever is ready;
+// LiveChat documents no order either). The opening events of start_chat are the agent's
 // summary, the login's session fields the chat's attributes. A
 // connection replays nothing; the history calls do.
 //
