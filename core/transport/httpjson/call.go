@@ -2,6 +2,7 @@ package httpjson
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/url"
 
@@ -10,13 +11,17 @@ import (
 
 // Call is one request of a Client, for kits whose calls differ in their
 // body's form: Body, when not nil, is sent as JSON; else Form, when not
-// nil, as a URL-encoded form; else Raw as it is with ContentType (a file's
-// bytes). Bearer, when set, is the Authorization; a 2xx answer is decoded
-// into Out as Do decodes it.
+// nil, as a URL-encoded form; else Stream, when not nil, Length bytes of
+// it read as they are sent (a Multipart body, a file), with ContentType;
+// else Raw as it is with ContentType (a file's bytes). A Call with a
+// Stream serves one try: make it anew for the next. Bearer, when set, is
+// the Authorization; a 2xx answer is decoded into Out as Do decodes it.
 type Call struct {
 	Op, Method, Path string
 	Body             any
 	Form             url.Values
+	Stream           io.Reader
+	Length           int64
 	Raw              []byte
 	ContentType      string
 	Bearer           string
@@ -30,6 +35,8 @@ func (c *Client) Call(ctx context.Context, r Call) error {
 		return c.Do(ctx, r.Op, r.Method, r.Path, r.Bearer, r.Body, r.Out)
 	case r.Form != nil:
 		return c.send(ctx, r.Op, r.Method, r.Path, r.Bearer, "application/x-www-form-urlencoded", []byte(r.Form.Encode()), r.Out)
+	case r.Stream != nil:
+		return c.sendReader(ctx, r.Op, r.Method, r.Path, r.Bearer, r.ContentType, r.Stream, r.Length, r.Out)
 	}
 	return c.send(ctx, r.Op, r.Method, r.Path, r.Bearer, r.ContentType, r.Raw, r.Out)
 }

@@ -4,8 +4,9 @@
 // (rate limited, unavailable, not found, rejected) and carries the
 // server's Retry-After, so that retry.Policy retries what is temporary and
 // honours the wait. A Call names one request whatever its body's form
-// (JSON, a form, raw bytes); Client.Retry sends it with a retry.Policy,
-// telling a kit's outage count of every try.
+// (JSON, a form, raw bytes, a stream); Client.Retry sends it with a
+// retry.Policy, telling a kit's outage count of every try. Multipart lays
+// out a multipart/form-data body whose files are read as it is sent.
 //
 // # Concurrency
 //

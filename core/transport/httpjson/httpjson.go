@@ -102,9 +102,17 @@ func (c *Client) send(ctx context.Context, op, method, path, bearer, ctype strin
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
+	return c.sendReader(ctx, op, method, path, bearer, ctype, rd, int64(len(body)), out)
+}
+
+// sendReader sends length bytes of body (nil: none) with ctype.
+func (c *Client) sendReader(ctx context.Context, op, method, path, bearer, ctype string, body io.Reader, length int64, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, body)
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", c.Name, op, err)
+	}
+	if body != nil {
+		req.ContentLength = length
 	}
 	for k, v := range c.Header {
 		req.Header[k] = v
