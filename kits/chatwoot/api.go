@@ -1,17 +1,12 @@
 package chatwoot
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"time"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
@@ -53,54 +48,7 @@ func (k *Kit) bot(ctx context.Context, op, method, path string, body any) error 
 	return k.retry(ctx, op, func(ctx context.Context) error { return api.Do(ctx, op, method, path, "", body, nil) })
 }
 
-// upload is a file of a message: its name, type and bytes.
-type upload struct {
-	name, mime string
-	data       []byte
-}
-
-// postMultipart sends a message with files (attachments[]) as
-// multipart/form-data, the way the public API takes them: one try.
-func (k *Kit) postMultipart(ctx context.Context, op, path string, fields map[string]string, files []upload, out any) error {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	for name, v := range fields {
-		_ = w.WriteField(name, v) // writes to a buffer do not fail
-	}
-	for _, f := range files {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="attachments[]"; filename=%q`, f.name))
-		h.Set("Content-Type", f.mime)
-		part, _ := w.CreatePart(h)
-		_, _ = part.Write(f.data)
-	}
-	_ = w.Close()
-	body := buf.Bytes()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.api.Base+path, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("chatwoot: %s: %w", op, err)
-	}
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Accept", "application/json")
-	resp, err := k.api.HTTP.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("chatwoot: %s: %w", op, ctx.Err())
-		}
-		return fmt.Errorf("chatwoot: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
-	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, httpjson.MaxBody))
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		e := &httpjson.Error{Name: "chatwoot", Op: op, Status: resp.StatusCode, Message: httpjson.Message(b)}
-		if d, ok := retry.RetryAfter(resp, time.Now()); ok {
-			e.RetryAfter = d
-		}
-		return e
-	}
-	return decodeInto(b, out)
-}
-
+// statusOf is the HTTP status of a failed call (0: none was answered).
 func statusOf(err error) int {
 	var e *httpjson.Error
 	if errors.As(err, &e) {

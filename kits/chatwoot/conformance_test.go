@@ -21,6 +21,7 @@ import (
 // README's capability table is checked against it.
 var Features = conformance.Features{
 	UserTyping:  true,
+	FileUpload:  true,
 	AgentTyping: true,
 	UserRead:    true,
 	Transfer:    true,

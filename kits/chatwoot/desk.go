@@ -59,11 +59,10 @@ type desk struct {
 	recovery *stream.Recovery[item]
 	typing   retry.Throttle
 
-	mu       sync.Mutex
-	st       saved
-	resuming bool                // Reconnect: a desk-side end is quiet
-	floor    int64               // the last message delivered before a restart: older ones are old
-	echoes   map[string]struct{} // echo_ids Chatwoot has shown back: messages it stored
+	mu     sync.Mutex
+	st     saved
+	floor  int64               // the last message delivered before a restart: older ones are old
+	echoes map[string]struct{} // echo_ids Chatwoot has shown back: messages it stored
 }
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
@@ -82,7 +81,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.recovery = &stream.Recovery[item]{
 		// A conversation gone or over ends the chat instead of more tries.
 		Fatal:      func(err error) bool { return errors.Is(err, servicedesk.ErrChatNotFound) || errors.Is(err, errEnded) },
-		OnFatal:    func(error) { d.over("") },
+		OnFatal:    func(error) { d.over() },
 		Reportable: d.AgentIn, Report: d.ReportOutage,
 		Gap: d.gap, Fetch: d.fetch, Ready: d.subscribed,
 		Backoff: k.cfg.Backoff, Logger: d.log,
@@ -125,9 +124,10 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate, with a new contact.
-	d.st, d.resuming, d.floor, d.echoes = saved{}, false, 0, map[string]struct{}{}
+	d.st, d.floor, d.echoes = saved{}, 0, map[string]struct{}{}
 	d.mu.Unlock()
 	d.Begin(false)
+	d.Callback.UpdateCapabilities(d.k.caps.FullUpdate())
 	var c wire.Contact
 	if err := d.k.call(ctx, "create contact", http.MethodPost, d.k.inbox+"/contacts", d.contactBody(h), &c); err != nil {
 		return err
@@ -214,7 +214,7 @@ func (d *desk) openCable() error {
 			Identifier: actioncable.Identifier("RoomChannel", map[string]string{"pubsub_token": tok}),
 			OnMessage:  d.onCable,
 			OnState:    d.recovery.Handle(&d.Life),
-			OnFatal:    func(err error) { d.log.Info("chatwoot: subscription refused", "err", err); d.over("") },
+			OnFatal:    func(err error) { d.log.Info("chatwoot: subscription refused", "err", err); d.over() },
 			StaleAfter: d.k.cfg.StaleAfter,
 			Backoff:    d.k.cfg.CableBackoff,
 			Logger:     d.log,
@@ -224,43 +224,14 @@ func (d *desk) openCable() error {
 }
 
 // over ends the chat from the desk's side (resolved, the contact gone).
-func (d *desk) over(reason string) {
-	d.mu.Lock()
-	quiet := d.resuming
-	d.mu.Unlock()
-	if reason == "" {
-		reason = "The conversation was resolved."
-	}
-	d.EndedByDesk(reason, quiet)
-}
+func (d *desk) over() { d.EndedByDesk("The conversation was resolved.", false) }
 
 // EndChat resolves the conversation (toggle_status), unless the desk
 // ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	ctx, done := d.Life.Bind(ctx)
-	defer done()
-	defer d.Finish()
-	if d.EndingByUs() || info.EndedByHumanAgent || d.state().ConversationID == 0 {
-		return nil // nothing to tell Chatwoot
-	}
-	return gone(d.k.call(ctx, "resolve conversation", http.MethodPost, d.conversationPath()+"/toggle_status", nil, nil))
-}
-
-// gone takes a conversation that is not there any more as ended.
-func gone(err error) error {
-	if errors.Is(err, servicedesk.ErrChatNotFound) {
-		return nil
-	}
-	return err
-}
-
-// markResuming says whether a Reconnect runs (a desk-side end is quiet
-// then) and returns the state.
-func (d *desk) markResuming(on bool) saved {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.resuming = on
-	return d.st
+	return d.Chat.EndChat(ctx, info, d.state().ConversationID != 0, func(ctx context.Context) error {
+		return d.k.call(ctx, "resolve conversation", http.MethodPost, d.conversationPath()+"/toggle_status", nil, nil)
+	})
 }
 
 // Reconnect resumes the persisted contact's conversation when it is not
@@ -268,9 +239,9 @@ func (d *desk) markResuming(on bool) saved {
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	st := d.markResuming(true)
-	defer d.markResuming(false)
-	d.Begin(st.Agent != "")
+	st := d.state()
+	defer d.Resume(st.Agent != "")()
+	d.Callback.UpdateCapabilities(d.k.caps.FullUpdate())
 	if st.PubsubToken == "" || st.ConversationID == 0 {
 		return false, nil
 	}
@@ -294,13 +265,6 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 func (d *desk) Close() error {
 	d.k.desks.CloseChat(d, &d.Chat)
 	return nil
-}
-
-// persist merges part into the persisted state; a failure is only logged.
-func (d *desk) persist(part map[string]any) {
-	if err := d.Callback.UpdatePersistedState(part); err != nil {
-		d.log.Warn("chatwoot: persist state", "err", err)
-	}
 }
 
 func decodeInto(b []byte, out any) error {

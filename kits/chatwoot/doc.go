@@ -19,8 +19,9 @@
 //     transcript as its first message, and opens a conversation the
 //     inbox's agent bot holds (pending) with the bot's token;
 //   - sends texts with the engine's message id as echo_id, and drops their
-//     echo; toggles typing, marks the conversation seen, resolves it
-//     (toggle_status) at the end;
+//     echo; sends the user's files as attachments[] of the message
+//     (multipart, each file read as it is sent); toggles typing, marks the
+//     conversation seen, resolves it (toggle_status) at the end;
 //   - follows message.created, conversation.status_changed,
 //     conversation.updated and assignee.changed (the assignee: agent
 //     joined, transfer, left), conversation.typing_on/off;

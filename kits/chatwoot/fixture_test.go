@@ -1,13 +1,17 @@
 package chatwoot_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -34,6 +38,7 @@ type fixture struct {
 	calls []string // "METHOD path"
 	at    map[string][]time.Time
 	body  map[string][]byte // last body per path
+	ctype map[string]string // its Content-Type
 	fail  map[string][]int  // statuses to answer first, per "METHOD path"
 	push  chan string       // frames for the subscribed cable
 }
@@ -45,7 +50,7 @@ const (
 )
 
 func newFixture(t *testing.T) *fixture {
-	f := &fixture{t: t, at: map[string][]time.Time{}, body: map[string][]byte{}, fail: map[string][]int{}, push: make(chan string, 16)}
+	f := &fixture{t: t, at: map[string][]time.Time{}, body: map[string][]byte{}, ctype: map[string]string{}, fail: map[string][]int{}, push: make(chan string, 16)}
 	mux := http.NewServeMux()
 	base := "/public/api/v1/inboxes/" + fxInbox + "/contacts"
 	conv := base + "/" + fxSource + "/conversations/7"
@@ -69,6 +74,7 @@ func (f *fixture) route(mux *http.ServeMux, pattern, answer string) {
 		f.calls = append(f.calls, key)
 		f.at[key] = append(f.at[key], time.Now())
 		f.body[key] = b
+		f.ctype[key] = r.Header.Get("Content-Type")
 		var status int
 		if q := f.fail[key]; len(q) > 0 {
 			status, f.fail[key] = q[0], q[1:]
@@ -81,6 +87,9 @@ func (f *fixture) route(mux *http.ServeMux, pattern, answer string) {
 		case http.StatusTooManyRequests:
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "Retry later", status) // Rack::Attack's throttled answer
+		case http.StatusUnprocessableEntity: // render_record_invalid
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, `{"message":"Attachments is invalid","attributes":["attachments"]}`)
 		default:
 			w.WriteHeader(status)
 			_, _ = io.WriteString(w, `{"error":"boom"}`)
@@ -248,7 +257,7 @@ func TestFixtureEvents(t *testing.T) {
 			kept = append(kept, c)
 		}
 	}
-	assert.Equal(t, "joined(Ada) | typing(true) | typing(false) | message(Hello, I'm Ada,3) | ended", sdtest.Join(kept))
+	assert.Equal(t, "caps(true) | joined(Ada) | typing(true) | typing(false) | message(Hello, I'm Ada,3) | ended", sdtest.Join(kept))
 }
 
 // TestFixturePacing: every request of the kit, whichever chat makes it,
@@ -287,4 +296,62 @@ func TestFixturePacing(t *testing.T) {
 		}
 	}
 	assert.GreaterOrEqual(t, last.Sub(first), 250*time.Millisecond, "requests not paced: %v", all)
+}
+
+// fileUpload is a file the engine hands the kit, its content opened anew
+// for each read.
+func fileUpload(id, name, typ string, content []byte) servicedesk.FileUpload {
+	return servicedesk.FileUpload{ID: id, File: servicedesk.File{Name: name, Type: typ, Size: int64(len(content)),
+		Open: func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil }}}
+}
+
+// TestFixtureFiles: a message with files is one multipart POST of the
+// messages endpoint (content, echo_id, an attachments[] part per file with
+// its name, type and bytes) and each file is reported sent; a file past
+// MaxFileBytes is refused before anything is read or sent, with the
+// limit in its reason; Chatwoot's 422 is the files' reason, not retried.
+func TestFixtureFiles(t *testing.T) {
+	f := newFixture(t)
+	messages := "POST /public/api/v1/inboxes/" + fxInbox + "/contacts/" + fxSource + "/conversations/7/messages"
+	k := f.kit(func(c *chatwoot.Config) { c.MaxFileBytes = 1 << 20 })
+	sd, rec, err := f.start(k, servicedesk.Handoff{})
+	require.NoError(t, err)
+	png := []byte("\x89PNG\r\n\x1a\n-pixels")
+	big := fileUpload("f-big", "video.mp4", "video/mp4", nil)
+	big.File.Size, big.File.Open = 2<<20, nil // never read
+	files := []servicedesk.FileUpload{fileUpload("f-1", "receipt.png", "image/png", png), fileUpload("f-2", "notes.txt", "text/plain", []byte("card declined")), big}
+	require.NoError(t, sd.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest("see attached"), "m-1", servicedesk.AdditionalDataToAgent{FilesToUpload: files}))
+	f.mu.Lock()
+	body, ctype := f.body[messages], f.ctype[messages]
+	f.mu.Unlock()
+	_, params, err := mime.ParseMediaType(ctype)
+	require.NoError(t, err, ctype)
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	var parts []string
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		b, _ := io.ReadAll(p)
+		parts = append(parts, fmt.Sprintf("%s|%s|%s|%s", p.FormName(), p.FileName(), p.Header.Get("Content-Type"), b))
+	}
+	assert.Equal(t, []string{"content|||see attached", "echo_id|||m-1", "attachments[]|receipt.png|image/png|" + string(png),
+		"attachments[]|notes.txt|text/plain|card declined"}, parts)
+	assert.Contains(t, rec.Calls(), "file(f-big,true,The file is larger than the 1 MB Chatwoot takes.)")
+	assert.Contains(t, rec.Calls(), "file(f-1,false,)")
+	assert.Contains(t, rec.Calls(), "file(f-2,false,)")
+
+	f.mu.Lock()
+	f.fail[messages] = []int{http.StatusUnprocessableEntity}
+	f.mu.Unlock()
+	err = sd.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest("and this"), "m-2", servicedesk.AdditionalDataToAgent{FilesToUpload: []servicedesk.FileUpload{fileUpload("f-3", "tool.exe", "application/x-msdownload", []byte("MZ"))}})
+	assert.ErrorIs(t, err, servicedesk.ErrRejected)
+	assert.Contains(t, rec.Calls(), "file(f-3,true,Attachments is invalid)")
+	f.mu.Lock()
+	assert.Len(t, f.at[messages], 2, "a refusal is not retried")
+	f.mu.Unlock()
+	err = sd.SendMessageToAgent(context.Background(), servicedesk.MessageRequest{}, "m-3", servicedesk.AdditionalDataToAgent{FilesToUpload: []servicedesk.FileUpload{big}})
+	assert.ErrorIs(t, err, servicedesk.ErrRejected, "a message of files all too large fails")
 }

@@ -173,7 +173,7 @@ func (d *desk) deliver(it item) {
 			}
 			d.mu.Unlock()
 			if later {
-				d.persist(map[string]any{"last_message_id": id})
+				d.Persist(map[string]any{"last_message_id": id}, d.log)
 			}
 		}
 	}
@@ -230,7 +230,7 @@ func (d *desk) onMessage(m wire.Message) {
 
 func (d *desk) onConversation(name string, c wire.Conversation) {
 	if c.Status == wire.StatusResolved {
-		d.over("")
+		d.over()
 		return
 	}
 	if c.Meta != nil && name != wire.EventConversationOpen {
@@ -264,7 +264,7 @@ func (d *desk) setAgent(id string) {
 	d.mu.Lock()
 	d.st.Agent = id
 	d.mu.Unlock()
-	d.persist(map[string]any{"agent": id})
+	d.Persist(map[string]any{"agent": id}, d.log)
 }
 
 func (d *desk) join(p servicedesk.AgentProfile) {

@@ -57,6 +57,10 @@ type Config struct {
 	// Default 1000 and 8000.
 	MaxAttributeBytes int
 	MaxOpeningBytes   int
+	// MaxFileBytes is the installation's largest attachment (Chatwoot's
+	// MAXIMUM_FILE_UPLOAD_SIZE, in MB there): a larger file is refused
+	// before it is read. Default 40 MB, Chatwoot's default.
+	MaxFileBytes int64
 	// AgentProfile completes an agent's profile from a directory of your
 	// own.
 	AgentProfile func(ctx context.Context, p servicedesk.AgentProfile) servicedesk.AgentProfile
@@ -86,6 +90,7 @@ type Kit struct {
 	inbox string // /public/api/v1/inboxes/{identifier}
 	cable string
 	api   *httpjson.Client
+	caps  servicedesk.Capabilities
 	pacer *retry.Pacer
 	log   *slog.Logger
 	desks vendorkit.Desks[*desk]
@@ -114,6 +119,7 @@ func New(cfg Config) (*Kit, error) {
 	cfg.MinInterval = cmp.Or(cfg.MinInterval, 25*time.Millisecond)
 	cfg.MaxAttributeBytes = cmp.Or(cfg.MaxAttributeBytes, 1000)
 	cfg.MaxOpeningBytes = cmp.Or(cfg.MaxOpeningBytes, 8000)
+	cfg.MaxFileBytes = cmp.Or(cfg.MaxFileBytes, 40<<20)
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 30 * time.Second}
 	}
@@ -128,6 +134,10 @@ func New(cfg Config) (*Kit, error) {
 		inbox: "/public/api/v1/inboxes/" + url.PathEscape(cfg.InboxIdentifier),
 		cable: cfg.CableURL,
 		api:   &httpjson.Client{Name: "chatwoot", Base: base, HTTP: cfg.HTTPClient},
+		// What Chatwoot takes of a message: 15 attachments (Message's
+		// NUMBER_OF_PERMITTED_ATTACHMENTS), the types its web widget accepts.
+		caps: servicedesk.Capabilities{AllowFileUploads: true, AllowMultipleFileUploads: true, MaxFiles: 15, MaxFileSizeBytes: cfg.MaxFileBytes,
+			AllowedFileUploadTypes: "image/*,video/*,audio/*,.pdf,.txt,.csv,.rtf,.json,.zip,.7z,.rar,.tar,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt"},
 		pacer: &retry.Pacer{Interval: cfg.MinInterval},
 		log:   cfg.Logger.With("kit", "chatwoot"),
 	}, nil

@@ -1,10 +1,12 @@
 package chatwoot
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 )
@@ -25,25 +28,40 @@ var _ interface {
 	io.Closer
 } = (*desk)(nil)
 
-// SendMessageToAgent posts a text message with the engine's message id as
-// its echo_id. Files are refused: the kit declares no uploads.
+// SendMessageToAgent posts a message with the engine's message id as its
+// echo_id, its files as attachments[] of the same call (multipart), each
+// read as it is sent. A file past MaxFileBytes is refused before.
 func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	refuseFiles(d.Callback, data.FilesToUpload)
-	switch {
-	case d.Ended(), d.state().ConversationID == 0:
+	if d.Ended() || d.state().ConversationID == 0 {
 		return fmt.Errorf("chatwoot: send message %s: %w", messageID, servicedesk.ErrNoChat)
-	case strings.TrimSpace(message.Input.Text) == "":
+	}
+	var files []servicedesk.FileUpload
+	for _, f := range data.FilesToUpload {
+		if max := d.k.cfg.MaxFileBytes; f.File.Size > max {
+			d.Callback.SetFileUploadStatus(f.ID, true, fmt.Sprintf("The file is larger than the %d MB Chatwoot takes.", max>>20))
+		} else {
+			files = append(files, f)
+		}
+	}
+	switch {
+	case strings.TrimSpace(message.Input.Text) != "" || len(files) > 0:
+	case len(data.FilesToUpload) > 0:
+		return fmt.Errorf("chatwoot: send message %s: %w: its files are too large", messageID, servicedesk.ErrRejected)
+	default:
 		return nil
 	}
-	return d.post(ctx, messageID, message.Input.Text, nil)
-}
-
-func refuseFiles(cb servicedesk.Callback, files []servicedesk.FileUpload) {
+	err := d.post(ctx, messageID, message.Input.Text, files)
+	var refused *httpjson.Error
 	for _, f := range files {
-		cb.SetFileUploadStatus(f.ID, true, "Chatwoot takes no files from this chat.")
+		if err == nil {
+			d.Callback.SetFileUploadStatus(f.ID, false, "")
+		} else if errors.As(err, &refused) && !servicedesk.IsTemporary(err) {
+			d.Callback.SetFileUploadStatus(f.ID, true, cmp.Or(refused.Message, "The file could not be sent.")) // Chatwoot's reason
+		}
 	}
+	return err
 }
 
 // post sends a message of the contact. Chatwoot stores every POST, echo_id
@@ -53,16 +71,31 @@ func refuseFiles(cb servicedesk.Callback, files []servicedesk.FileUpload) {
 // (the engine's send timeout), not a count of tries: a message failed
 // after the outage it was caught in would be lost, where one still
 // failing while the desk is away is kept by the engine for after it.
-func (d *desk) post(ctx context.Context, echo, text string, files []upload) error {
-	path := d.conversationPath() + "/messages"
+func (d *desk) post(ctx context.Context, echo, text string, files []servicedesk.FileUpload) error {
 	if d.echoed(echo) {
 		return nil // the engine's resend of a message Chatwoot showed back
 	}
 	send := func(ctx context.Context) error {
-		if len(files) > 0 {
-			return d.k.postMultipart(ctx, "send message", path, map[string]string{"content": text, "echo_id": echo}, files, nil)
+		call := httpjson.Call{Op: "send message", Method: http.MethodPost, Path: d.conversationPath() + "/messages",
+			Body: map[string]string{"content": text, "echo_id": echo}}
+		if len(files) == 0 {
+			return d.k.api.Call(ctx, call)
 		}
-		return d.k.api.Do(ctx, "send message", http.MethodPost, path, "", map[string]string{"content": text, "echo_id": echo}, nil)
+		parts := []httpjson.Part{{Name: "content", Value: text}, {Name: "echo_id", Value: echo}}
+		for _, f := range files {
+			if f.File.Open == nil {
+				return fmt.Errorf("chatwoot: send message %s: file %s has no content", echo, f.ID)
+			}
+			rc, err := f.File.Open(ctx) // each try reads the file from its start
+			if err != nil {
+				return fmt.Errorf("chatwoot: send message %s: open file %s: %w", echo, f.ID, err)
+			}
+			defer rc.Close()
+			parts = append(parts, httpjson.Part{Name: "attachments[]", Filename: f.File.Name, Type: f.File.Type, Size: f.File.Size, Content: rc})
+		}
+		call.Body = nil
+		call.Stream, call.ContentType, call.Length = httpjson.Multipart(parts)
+		return d.k.api.Call(ctx, call)
 	}
 	unknown := func(err error) bool { return statusOf(err) != http.StatusTooManyRequests } // Rack::Attack refuses before
 	sent := func(context.Context) (bool, error) { return d.echoed(echo), nil }

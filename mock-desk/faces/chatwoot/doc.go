@@ -12,8 +12,12 @@
 // start pending, held by the bot, and start at the desk when opened), and
 // every other path goes to the desk (its console). Message ids grow with
 // time across the contact's and the agents' messages, as Chatwoot's do;
-// the messages list pages backwards 20 at a time (before). The cable
-// replays nothing: a subscription gets what happens after it.
+// the messages list pages backwards 20 at a time (before). A message's
+// attachments[] (multipart) go to the desk as the chat's files, checked
+// against its limits and Options.MaxAttachmentBytes; a refused one
+// refuses the message (422). Every POST is stored, a repeated echo_id
+// too. The cable replays nothing: a subscription gets what happens after
+// its confirmation.
 //
 // # Faults
 //

@@ -1,6 +1,7 @@
 package chatwootface
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +41,10 @@ type Options struct {
 	// SummaryAttribute is the conversation's custom attribute whose value
 	// the agent reads first (default "bot_summary").
 	SummaryAttribute string
+	// MaxAttachmentBytes is the largest attachment the face takes
+	// (Chatwoot's MAXIMUM_FILE_UPLOAD_SIZE); the desk's own limits apply
+	// to what it passes on. Default 40 MB, Chatwoot's default.
+	MaxAttachmentBytes int64
 }
 
 // Face serves Chatwoot's public client API over a mock desk.
@@ -87,6 +94,7 @@ func New(d *mockdesk.Desk, opts Options) *Face {
 	if opts.SummaryAttribute == "" {
 		opts.SummaryAttribute = "bot_summary"
 	}
+	opts.MaxAttachmentBytes = cmp.Or(opts.MaxAttachmentBytes, 40<<20)
 	f := &Face{d: d, opts: opts, mux: http.NewServeMux(), contacts: map[string]*contact{}, byToken: map[string]*contact{},
 		convs: map[int64]*conversation{}, users: map[string]int64{}, profiles: map[int64]servicedesk.AgentProfile{}}
 	p := "/public/api/v1/inboxes/{inbox}/contacts"
@@ -427,14 +435,25 @@ func (f *Face) onChat(w http.ResponseWriter, r *http.Request, c *conversation, a
 
 // post creates a contact's message: JSON or multipart (content, echo_id,
 // attachments[]). Chatwoot stores every POST: echo_id is only shown back.
+// Each attachment goes to the desk, which checks it against the chat's
+// limits; one refused (or past MaxAttachmentBytes) refuses the message,
+// 422 with the reason, as Rails answers a record that does not validate.
 func (f *Face) post(w http.ResponseWriter, r *http.Request, c *conversation) {
 	var content, echo string
+	var files []*multipart.FileHeader
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		r.Body = http.MaxBytesReader(w, r.Body, maxAttachments*f.opts.MaxAttachmentBytes+1<<20)
 		if err := r.ParseMultipartForm(8 << 20); err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				fail(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+				return
+			}
 			fail(w, http.StatusBadRequest, "invalid multipart body")
 			return
 		}
-		content, echo = r.FormValue("content"), r.FormValue("echo_id")
+		defer r.MultipartForm.RemoveAll()
+		content, echo, files = r.FormValue("content"), r.FormValue("echo_id"), r.MultipartForm.File["attachments[]"]
 	} else {
 		var req struct {
 			Content string `json:"content"`
@@ -460,8 +479,17 @@ func (f *Face) post(w http.ResponseWriter, r *http.Request, c *conversation) {
 	}
 	chat := c.chat
 	f.mu.Unlock()
+	switch {
+	case len(files) > maxAttachments:
+		invalid(w, "Attachments exceeded maximum allowed")
+		return
+	case len(files) > 0 && chat == nil:
+		invalid(w, "attachments of a pending conversation are not modelled")
+		return
+	}
 	m := deskproto.Message{IdempotencyKey: key, Message: servicedesk.MessageRequest{Input: servicedesk.MessageInput{Text: content}}}
 	var seq uint64
+	var atts []map[string]any
 	if chat != nil {
 		info, err := chat.Info(r.Context())
 		if err != nil {
@@ -473,6 +501,18 @@ func (f *Face) post(w http.ResponseWriter, r *http.Request, c *conversation) {
 			return
 		}
 		seq = info.LastSeq
+		var refused string
+		atts, m.FileIDs, refused, err = f.attach(r, chat, key, files)
+		if err != nil {
+			deskError(w, err)
+			return
+		}
+		if refused != "" {
+			// Chatwoot stores nothing of it; the agent side sees the file refused.
+			_, _ = chat.Send(r.Context(), deskproto.Message{IdempotencyKey: facekit.NewID("refused-", 8), FileIDs: m.FileIDs})
+			invalid(w, refused)
+			return
+		}
 		if _, err := chat.Send(r.Context(), m); err != nil {
 			deskError(w, err)
 			return
@@ -492,6 +532,12 @@ func (f *Face) post(w http.ResponseWriter, r *http.Request, c *conversation) {
 	msg := map[string]any{"id": c.msgID(seq, c.counter), "content": content, "message_type": 0, "content_type": "text",
 		"content_attributes": map[string]any{}, "created_at": time.Now().Unix(), "conversation_id": c.id,
 		"sender": map[string]any{"id": c.contact.id, "name": c.contact.name, "type": "contact"}}
+	if len(atts) > 0 {
+		for _, a := range atts {
+			a["message_id"] = msg["id"]
+		}
+		msg["attachments"] = atts
+	}
 	c.mine = append(c.mine, msg)
 	cables := make([]*cable, 0, len(c.contact.cables))
 	for cb := range c.contact.cables {
@@ -510,6 +556,60 @@ func (f *Face) post(w http.ResponseWriter, r *http.Request, c *conversation) {
 		cb.event("message.created", pushed)
 	}
 	reply(w, http.StatusOK, msg)
+}
+
+// maxAttachments is Message's NUMBER_OF_PERMITTED_ATTACHMENTS.
+const maxAttachments = 15
+
+// invalid answers a message that does not validate, as Rails'
+// render_record_invalid does: 422 {"message", "attributes"}.
+func invalid(w http.ResponseWriter, msg string) {
+	reply(w, http.StatusUnprocessableEntity, map[string]any{"message": msg, "attributes": []string{"attachments"}})
+}
+
+// attach hands a message's files to the desk and renders them as the
+// message's attachments (push_event_data of each). refused is the first
+// refusal's reason; err is the desk's being away.
+func (f *Face) attach(r *http.Request, chat *mockdesk.CustomerChat, key string, files []*multipart.FileHeader) (atts []map[string]any, ids []string, refused string, err error) {
+	for _, fh := range files {
+		f.mu.Lock()
+		f.nextID++
+		id := f.nextID
+		f.mu.Unlock()
+		fileID := strconv.FormatInt(id, 10)
+		ctype := fh.Header.Get("Content-Type")
+		if fh.Size > f.opts.MaxAttachmentBytes {
+			refused = cmp.Or(refused, "File size is too big") // the file's 'size is too big'
+			continue
+		}
+		var content []byte
+		if rd, err := fh.Open(); err == nil {
+			content, _ = io.ReadAll(rd)
+			rd.Close()
+		}
+		_, err := chat.Upload(r.Context(), mockdesk.Upload{FileID: fileID, MessageID: key, Name: fh.Filename, Type: ctype, Content: content})
+		if errors.Is(err, mockdesk.ErrUnavailable) {
+			return nil, nil, "", err
+		}
+		if err != nil {
+			refused = cmp.Or(refused, mockdesk.Reason(err))
+		}
+		ids = append(ids, fileID)
+		atts = append(atts, map[string]any{"id": id, "file_type": fileType(ctype), "account_id": 1, "extension": strings.TrimPrefix(path.Ext(fh.Filename), "."),
+			"data_url": "http://" + r.Host + "/control/chats/" + chat.ID() + "/files/" + fileID, "thumb_url": "", "file_size": len(content)})
+	}
+	return atts, ids, refused, nil
+}
+
+// fileType is an attachment's file_type from its content type, as
+// Chatwoot's FileTypeHelper decides it.
+func fileType(ctype string) string {
+	for _, t := range []string{"image", "video", "audio"} {
+		if strings.HasPrefix(ctype, t+"/") {
+			return t
+		}
+	}
+	return "file"
 }
 
 func (f *Face) typing(w http.ResponseWriter, r *http.Request, c *conversation) {

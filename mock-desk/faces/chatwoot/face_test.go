@@ -1,11 +1,14 @@
 package chatwootface_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -147,25 +150,7 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 // echo_id or not: a second POST with the same echo_id is a second
 // message at the desk (filed as echo_id#2), not a replay of the first.
 func TestFaceStoresEveryPost(t *testing.T) {
-	d, err := mockdesk.New(mockdesk.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	srv := httptest.NewServer(chatwootface.New(d, chatwootface.Options{InboxIdentifier: "inb"}))
-	defer srv.Close()
-	base := srv.URL + "/public/api/v1/inboxes/inb/contacts"
-	_, b := do(t, "POST", base, `{"name":"Ada"}`)
-	var c struct {
-		SourceID string `json:"source_id"`
-	}
-	_ = json.Unmarshal(b, &c)
-	_, b = do(t, "POST", base+"/"+c.SourceID+"/conversations", `{}`)
-	var conv struct {
-		ID int64 `json:"id"`
-	}
-	_ = json.Unmarshal(b, &conv)
-	path := base + "/" + c.SourceID + "/conversations/" + itoa(conv.ID) + "/messages"
+	d, path := newConversation(t, chatwootface.Options{})
 	for range 2 {
 		if code, b := do(t, "POST", path, `{"content":"hello","echo_id":"e-1"}`); code != 200 {
 			t.Fatalf("post: %d %s", code, b)
@@ -186,4 +171,100 @@ func TestFaceStoresEveryPost(t *testing.T) {
 	if strings.Join(keys, ",") != "e-1,e-1#2" {
 		t.Fatalf("messages at the desk: %v", keys)
 	}
+}
+
+// TestFaceAttachments: a multipart message's attachments[] become the
+// chat's files at the desk and the answer's attachments (file_type,
+// data_url, file_size); a file the desk refuses, or one past
+// MaxAttachmentBytes, refuses the message: 422 with the reason in
+// Rails' record-invalid shape, and nothing of it is a message.
+func TestFaceAttachments(t *testing.T) {
+	d, path := newConversation(t, chatwootface.Options{MaxAttachmentBytes: 64})
+	post := func(echo, name, ctype string, content []byte) (int, []byte) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		_ = mw.WriteField("content", "see attached")
+		_ = mw.WriteField("echo_id", echo)
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="attachments[]"; filename="`+name+`"`)
+		h.Set("Content-Type", ctype)
+		p, _ := mw.CreatePart(h)
+		_, _ = p.Write(content)
+		_ = mw.Close()
+		resp, err := http.Post(path, mw.FormDataContentType(), &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	png := []byte("\x89PNG\r\n\x1a\n-pixels")
+	code, b := post("e-1", "receipt.png", "image/png", png)
+	var msg struct {
+		Attachments []struct {
+			ID       int64  `json:"id"`
+			FileType string `json:"file_type"`
+			DataURL  string `json:"data_url"`
+			FileSize int    `json:"file_size"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal(b, &msg); code != 200 || err != nil || len(msg.Attachments) != 1 || msg.Attachments[0].FileType != "image" ||
+		msg.Attachments[0].FileSize != len(png) || msg.Attachments[0].DataURL == "" {
+		t.Fatalf("post with a file: %d %s", code, b)
+	}
+	chat, err := d.AwaitChatID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := d.Files(chat); len(files) != 1 || files[0].Name != "receipt.png" || files[0].MessageID != "e-1" {
+		t.Fatalf("files at the desk: %+v", files)
+	}
+	for _, tc := range []struct{ name, ctype, content, reason string }{
+		{"tool.exe", "application/x-msdownload", "MZ", "This type of file can't be uploaded."},
+		{"big.txt", "text/plain", strings.Repeat("x", 65), "File size is too big"},
+	} {
+		code, b := post("e-"+tc.name, tc.name, tc.ctype, []byte(tc.content))
+		var refusal struct {
+			Message    string   `json:"message"`
+			Attributes []string `json:"attributes"`
+		}
+		if err := json.Unmarshal(b, &refusal); code != http.StatusUnprocessableEntity || err != nil || refusal.Message != tc.reason || len(refusal.Attributes) != 1 {
+			t.Errorf("%s: %d %s, want 422 with %q", tc.name, code, b, tc.reason)
+		}
+	}
+	msgs, _ := d.CustomerMessages(chat)
+	var texts []string
+	for _, m := range msgs {
+		texts = append(texts, m.Request.Input.Text)
+	}
+	if len(msgs) == 0 || msgs[0].Request.Input.Text != "see attached" || len(msgs[0].FileIDs) != 1 || strings.Count(strings.Join(texts, "|"), "see attached") != 1 {
+		t.Fatalf("messages at the desk: %q", texts)
+	}
+}
+
+// newConversation serves a face over a new desk for a contact's open
+// conversation and returns the desk and the conversation's messages URL.
+func newConversation(t *testing.T, opts chatwootface.Options) (*mockdesk.Desk, string) {
+	t.Helper()
+	d, err := mockdesk.New(mockdesk.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	opts.InboxIdentifier = "inb"
+	srv := httptest.NewServer(chatwootface.New(d, opts))
+	t.Cleanup(srv.Close)
+	base := srv.URL + "/public/api/v1/inboxes/inb/contacts"
+	_, b := do(t, "POST", base, `{"name":"Ada"}`)
+	var c struct {
+		SourceID string `json:"source_id"`
+	}
+	_ = json.Unmarshal(b, &c)
+	_, b = do(t, "POST", base+"/"+c.SourceID+"/conversations", `{}`)
+	var conv struct {
+		ID int64 `json:"id"`
+	}
+	_ = json.Unmarshal(b, &conv)
+	return d, base + "/" + c.SourceID + "/conversations/" + itoa(conv.ID) + "/messages"
 }
