@@ -16,7 +16,8 @@
 // resume) and Chat.Persist merges fields into the persisted state.
 // LoadState decodes the session's persisted state into
 // the kit's own type and says when it cannot, instead of starting from an
-// empty state. Desks is a kit's set of open desks: its Factory and Close.
+// empty state; Saved keeps that state under its own lock, saved whole
+// (Update) or in part (Merge) as the chat moves on. Desks is a kit's set of open desks: its Factory and Close.
 // Outage turns the outcomes of a desk's own calls into DISCONNECTED: raised
 // after a run of failures while an agent is in, cleared by the read that
 // follows the first answer. Resend retries a customer message so that no
@@ -37,7 +38,7 @@
 //
 // # Concurrency
 //
-// Chat, Desks and Outage, and Reader's Ring and Do, are safe for
+// Chat, Desks, Outage and Saved, and Reader's Ring and Do, are safe for
 // concurrent use; a Chat's callbacks are made without its lock held.
 //
 // # Errors

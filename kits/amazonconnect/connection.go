@@ -42,7 +42,7 @@ func (d *desk) open() error {
 // expires, if that comes before the transport lifetime.
 func (d *desk) lifetime() time.Duration {
 	life := d.k.cfg.TransportLifetime
-	if exp, err := time.Parse(time.RFC3339, d.state().ConnectionExpiry); err == nil {
+	if exp, err := time.Parse(time.RFC3339, d.State().ConnectionExpiry); err == nil {
 		if left := time.Until(exp) - time.Minute; left > 0 && left < life {
 			life = left
 		}
@@ -54,7 +54,7 @@ func (d *desk) lifetime() time.Duration {
 // every dial: the URL must be used within 100 s, and the token is renewed
 // on the way.
 func (d *desk) websocketURL(ctx context.Context) (string, http.Header, error) {
-	st := d.state()
+	st := d.State()
 	var out createConnectionResponse
 	err := d.k.participant.call(ctx, "CreateParticipantConnection", "/participant/connection", st.ParticipantToken,
 		createConnectionRequest{Type: []string{"WEBSOCKET", "CONNECTION_CREDENTIALS"}, ConnectParticipant: true}, &out)
@@ -75,17 +75,16 @@ func (d *desk) setCredentials(out createConnectionResponse) {
 	if out.ConnectionCredentials == nil || out.ConnectionCredentials.ConnectionToken == "" {
 		return
 	}
-	d.mu.Lock()
-	d.st.ConnectionToken = out.ConnectionCredentials.ConnectionToken
-	d.st.ConnectionExpiry = out.ConnectionCredentials.Expiry
-	d.mu.Unlock()
-	d.Persist(map[string]any{"connection_token": out.ConnectionCredentials.ConnectionToken, "connection_expiry": out.ConnectionCredentials.Expiry}, d.log)
+	d.Merge(func(s *saved) map[string]any {
+		s.ConnectionToken, s.ConnectionExpiry = out.ConnectionCredentials.ConnectionToken, out.ConnectionCredentials.Expiry
+		return map[string]any{"connection_token": s.ConnectionToken, "connection_expiry": s.ConnectionExpiry}
+	})
 }
 
 // fetchTranscript reads the transcript after the last item delivered
 // (GetTranscript, FORWARD and ASCENDING from it), all pages.
 func (d *desk) fetchTranscript(ctx context.Context) ([]wire.Item, error) {
-	st := d.state()
+	st := d.State()
 	sp := &startPosition{ID: st.LastItemID}
 	if sp.ID == "" {
 		sp = &startPosition{AbsoluteTime: st.StartedAt}

@@ -1,6 +1,7 @@
 package amazonconnect
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -55,8 +56,9 @@ type desk struct {
 	typing    retry.Throttle
 	delivered retry.Throttle // ChatJS sends receipts at most every 5 s
 
+	vendorkit.Saved[saved] // the contact, its tokens, the last item delivered
+
 	mu          sync.Mutex
-	st          saved
 	down        bool              // DISCONNECTED was reported
 	agentIn     bool              // an agent is in the chat now
 	systemText  string            // the last SYSTEM message while waiting
@@ -73,21 +75,16 @@ var (
 )
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
-	st, err := vendorkit.LoadState[saved]("amazonconnect", p.PersistedState)
-	if err != nil {
-		return nil, err
-	}
-	d := &desk{k: k, cb: p.Callback, st: st, attachments: map[string]string{}}
-	d.Callback = p.Callback
-	d.Begin(false)
+	d := &desk{k: k, cb: p.Callback, attachments: map[string]string{}}
 	if p.Instance != nil {
 		d.sid = p.Instance.SessionID()
 	}
-	log := p.Logger
-	if log == nil {
-		log = k.log
+	d.log = cmp.Or(p.Logger, k.log).With("kit", "amazonconnect", "session", d.sid)
+	if err := d.Load("amazonconnect", p, d.log); err != nil {
+		return nil, err
 	}
-	d.log = log.With("kit", "amazonconnect", "session", d.sid)
+	d.Callback = p.Callback
+	d.Begin(false)
 	d.typing.Interval = k.cfg.TypingInterval
 	d.delivered.Interval = 5 * time.Second
 	d.gap = &stream.GapFiller[wire.Item]{
@@ -110,12 +107,6 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 }
 
 func (d *desk) Name() string { return "amazonconnect" }
-
-func (d *desk) state() saved {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.st
-}
 
 func randomToken() string {
 	b := make([]byte, 16)
@@ -162,18 +153,15 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		return fmt.Errorf("amazonconnect: StartChatContact: %w", err)
 	}
 	st := saved{ContactID: aws.ToString(out.ContactId), ParticipantID: aws.ToString(out.ParticipantId), ParticipantToken: aws.ToString(out.ParticipantToken), StartedAt: startedAt}
-	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate.
-	d.st = st
+	d.Update(func(s *saved) { *s = st })
+	d.mu.Lock()
 	d.down, d.agentIn = false, false
 	d.systemText, d.lastAgentID = "", ""
 	d.attachments = map[string]string{}
 	d.mu.Unlock()
 	d.Begin(false)
-	if err := d.cb.ReplacePersistedState(st); err != nil {
-		d.log.Warn("amazonconnect: persist state", "err", err)
-	}
 	d.log.Info("amazonconnect: contact started", "contact", st.ContactID)
 	d.cb.UpdateCapabilities(d.k.cfg.Attachments.FullUpdate())
 	return d.open()
@@ -188,7 +176,7 @@ func (d *desk) contactGone() {
 // EndChat disconnects the customer (DisconnectParticipant), unless the
 // agent or the desk ended the chat, and closes the connection.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
-	st := d.state()
+	st := d.State()
 	return d.Chat.EndChat(ctx, info, st.ConnectionToken != "", func(ctx context.Context) error {
 		err := d.k.participant.call(ctx, "DisconnectParticipant", "/participant/disconnect", st.ConnectionToken, disconnectRequest{ClientToken: randomToken()}, nil)
 		if err != nil && !isGone(err) {
@@ -204,7 +192,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	st := d.state()
+	st := d.State()
 	if st.ContactID == "" || st.ParticipantToken == "" {
 		return false, nil
 	}
@@ -248,7 +236,7 @@ type Contact struct {
 // As fills a *Contact once a contact was started or resumed.
 func (d *desk) As(target any) bool {
 	return vendorkit.As(target, func() (Contact, bool) {
-		st := d.state()
+		st := d.State()
 		return Contact{ContactID: st.ContactID, ParticipantID: st.ParticipantID}, st.ContactID != ""
 	})
 }

@@ -7,13 +7,14 @@ import (
 
 // deliver acts on one new transcript item, in order.
 func (d *desk) deliver(it wire.Item) {
-	d.mu.Lock()
-	d.st.LastItemID, d.st.LastItemTime = it.ID, it.AbsoluteTime
-	d.mu.Unlock()
 	ended := d.Ended()
-	if it.ID != "" {
-		d.Persist(map[string]any{"last_item_id": it.ID, "last_item_time": it.AbsoluteTime}, d.log)
-	}
+	d.Merge(func(s *saved) map[string]any {
+		s.LastItemID, s.LastItemTime = it.ID, it.AbsoluteTime
+		if it.ID == "" {
+			return nil
+		}
+		return map[string]any{"last_item_id": it.ID, "last_item_time": it.AbsoluteTime}
+	})
 	if ended {
 		return
 	}
@@ -127,7 +128,7 @@ func (d *desk) onMetadata(it wire.Item) {
 	if it.MessageMetadata == nil {
 		return
 	}
-	me := d.state().ParticipantID
+	me := d.State().ParticipantID
 	for _, r := range it.MessageMetadata.Receipts {
 		if r.ReadTimestamp != "" && r.RecipientParticipantID != me {
 			d.cb.AgentReadMessages()

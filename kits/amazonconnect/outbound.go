@@ -13,15 +13,14 @@ import (
 
 // connection returns the connection token, or ErrNoChat.
 func (d *desk) connection(op string) (saved, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	st := d.State()
 	if d.Life.Closed() {
-		return d.st, fmt.Errorf("amazonconnect: %s: desk closed: %w", op, servicedesk.ErrNoChat)
+		return st, fmt.Errorf("amazonconnect: %s: desk closed: %w", op, servicedesk.ErrNoChat)
 	}
-	if d.st.ConnectionToken == "" {
-		return d.st, fmt.Errorf("amazonconnect: %s: %w", op, servicedesk.ErrNoChat)
+	if st.ConnectionToken == "" {
+		return st, fmt.Errorf("amazonconnect: %s: %w", op, servicedesk.ErrNoChat)
 	}
-	return d.st, nil
+	return st, nil
 }
 
 // SendMessageToAgent uploads the message's files (StartAttachmentUpload,
@@ -54,7 +53,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 func (d *desk) awaitConnection(ctx context.Context, op string) (saved, error) {
 	for {
 		st, err := d.connection(op)
-		if err == nil || d.state().ParticipantToken == "" || d.Life.Context().Err() != nil {
+		if err == nil || d.State().ParticipantToken == "" || d.Life.Context().Err() != nil {
 			return st, err
 		}
 		t := time.NewTimer(20 * time.Millisecond)

@@ -25,9 +25,7 @@ func (d *desk) openStream() error {
 	}
 	d.Stream.Open(func() *sse.Stream {
 		cfg := d.k.cfg
-		d.mu.Lock()
-		last := d.st.LastEventID
-		d.mu.Unlock()
+		last := d.State().LastEventID
 		return sse.Open(sse.Config{
 			URL:         d.k.base + "/eventrouter/v1/sse",
 			Client:      cfg.StreamClient,
@@ -106,21 +104,23 @@ func (d *desk) saveEventID(id string) {
 	if id == "" {
 		return
 	}
-	d.mu.Lock()
-	changed := d.st.LastEventID != id
-	d.st.LastEventID = id
-	d.mu.Unlock()
-	if changed {
-		d.Persist(map[string]any{"last_event_id": id}, d.log)
-	}
+	d.Merge(func(s *saved) map[string]any {
+		if s.LastEventID == id {
+			return nil
+		}
+		s.LastEventID = id
+		return map[string]any{"last_event_id": id}
+	})
 }
 
 // fetchEntries reads the conversation's entries since the last one
 // delivered, oldest first, page by page; a conversation no longer open
 // adds a close entry at the end.
 func (d *desk) fetchEntries(ctx context.Context) ([]wire.Entry, error) {
+	st := d.State()
+	conv, since := st.ConversationID, st.LastEntryTime
 	d.mu.Lock()
-	conv, since, created := d.st.ConversationID, d.st.LastEntryTime, d.created
+	created := d.created
 	d.mu.Unlock()
 	if conv == "" {
 		return nil, errEnded

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,8 +43,9 @@ type desk struct {
 	typing   retry.Throttle
 	renewMu  sync.Mutex
 
+	vendorkit.Saved[saved] // the end user's token, the conversation, the stream's and the entries' positions
+
 	mu           sync.Mutex
-	st           saved
 	created      bool   // POST /conversation succeeded (the gap fill has something to read)
 	transferring bool   // a Transfer routing result came; the old agent's leave is part of it
 	lastAgent    string // the last agent entry delivered (what a read acknowledges)
@@ -51,18 +53,12 @@ type desk struct {
 }
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
-	st, err := vendorkit.LoadState[saved]("salesforce", p.PersistedState)
-	if err != nil {
+	d := &desk{k: k, log: cmp.Or(p.Logger, k.log).With("kit", "salesforce")}
+	if err := d.Load("salesforce", p, d.log); err != nil {
 		return nil, err
 	}
-	d := &desk{k: k, st: st}
 	d.Callback = p.Callback
 	d.Begin(false)
-	log := p.Logger
-	if log == nil {
-		log = k.log
-	}
-	d.log = log.With("kit", "salesforce")
 	d.typing.Interval = k.cfg.TypingInterval
 	d.gap = &stream.GapFiller[wire.Entry]{ID: func(e wire.Entry) string { return e.Identifier }, Deliver: d.deliver}
 	// The stream replays from Last-Event-Id, but not past what the event
@@ -80,11 +76,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	return d, nil
 }
 
-func (d *desk) conversation() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.st.ConversationID
-}
+func (d *desk) conversation() string { return d.State().ConversationID }
 
 func (d *desk) Name() string { return "salesforce" }
 
@@ -95,10 +87,11 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	defer done()
 	h := opts.Handoff.WithConnectMessage(connectMessage)
 	d.Stream.Stop(&d.Life)
-	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate, with a new end user.
-	d.st, d.created, d.transferring, d.lastAgent, d.lastText = saved{}, false, false, "", ""
+	d.Change(func(s *saved) { *s = saved{} })
+	d.mu.Lock()
+	d.created, d.transferring, d.lastAgent, d.lastText = false, false, "", ""
 	d.mu.Unlock()
 	d.Begin(false)
 	tok, err := d.k.accessToken(ctx, h.Customer)
@@ -106,15 +99,9 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 		return err
 	}
 	conv := vendorkit.NewUUID()
-	d.mu.Lock()
-	d.st = saved{Token: tok.AccessToken, ConversationID: conv, LastEventID: tok.LastEventID}
-	st := d.st
-	d.mu.Unlock()
 	// Persisted before the conversation exists: a restart in between finds
 	// it (or learns it was never made) instead of losing it.
-	if err := d.Callback.ReplacePersistedState(st); err != nil {
-		d.log.Warn("salesforce: persist state", "err", err)
-	}
+	d.Update(func(s *saved) { *s = saved{Token: tok.AccessToken, ConversationID: conv, LastEventID: tok.LastEventID} })
 	if err := d.openStream(); err != nil {
 		return err
 	}
@@ -163,8 +150,8 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
+	st := d.State()
 	d.mu.Lock()
-	st := d.st
 	d.created = st.ConversationID != ""
 	d.mu.Unlock()
 	defer d.Resume(st.Joined)()

@@ -13,15 +13,13 @@ import (
 // deliver acts on one entry, in order, once.
 func (d *desk) deliver(e wire.Entry) {
 	if e.TranscriptedTimestamp > 0 {
-		d.mu.Lock()
-		later := e.TranscriptedTimestamp > d.st.LastEntryTime
-		if later {
-			d.st.LastEntryTime = e.TranscriptedTimestamp
-		}
-		d.mu.Unlock()
-		if later {
-			d.Persist(map[string]any{"last_entry_time": e.TranscriptedTimestamp}, d.log)
-		}
+		d.Merge(func(s *saved) map[string]any {
+			if e.TranscriptedTimestamp <= s.LastEntryTime {
+				return nil
+			}
+			s.LastEntryTime = e.TranscriptedTimestamp
+			return map[string]any{"last_entry_time": e.TranscriptedTimestamp}
+		})
 	}
 	if d.Ended() {
 		return

@@ -40,7 +40,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.st.ConversationID = conv
+		d.Change(func(s *saved) { s.ConversationID = conv })
 		d.onEvent(sse.Event{ID: "1", Type: typ, Data: string(b)})
 		_ = d.Close()
 	})

@@ -146,8 +146,7 @@ type Conversation struct {
 // As fills a *Conversation once a conversation was started or resumed.
 func (d *desk) As(target any) bool {
 	return vendorkit.As(target, func() (Conversation, bool) {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		return Conversation{ConversationID: d.st.ConversationID, AccessToken: d.st.Token}, d.st.ConversationID != ""
+		st := d.State()
+		return Conversation{ConversationID: st.ConversationID, AccessToken: st.Token}, st.ConversationID != ""
 	})
 }

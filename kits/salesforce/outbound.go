@@ -83,8 +83,9 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 func (d *desk) UserReadMessages(ctx context.Context) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
+	conv := d.conversation()
 	d.mu.Lock()
-	conv, last := d.st.ConversationID, d.lastAgent
+	last := d.lastAgent
 	d.mu.Unlock()
 	if conv == "" {
 		return fmt.Errorf("salesforce: read: %w", servicedesk.ErrNoChat)

@@ -43,9 +43,7 @@ func (k *Kit) accessToken(ctx context.Context, customer *servicedesk.Customer) (
 // bearer returns the chat's access token, renewed first when it is about
 // to expire.
 func (d *desk) bearer(ctx context.Context) (string, error) {
-	d.mu.Lock()
-	tok := d.st.Token
-	d.mu.Unlock()
+	tok := d.State().Token
 	if tok == "" {
 		return "", servicedesk.ErrNoChat
 	}
@@ -53,9 +51,7 @@ func (d *desk) bearer(ctx context.Context) (string, error) {
 		if err := d.renew(ctx, tok); err != nil {
 			return "", err
 		}
-		d.mu.Lock()
-		tok = d.st.Token
-		d.mu.Unlock()
+		tok = d.State().Token
 	}
 	return tok, nil
 }
@@ -65,10 +61,7 @@ func (d *desk) bearer(ctx context.Context) (string, error) {
 func (d *desk) renew(ctx context.Context, old string) error {
 	d.renewMu.Lock()
 	defer d.renewMu.Unlock()
-	d.mu.Lock()
-	cur := d.st.Token
-	d.mu.Unlock()
-	if cur != old {
+	if d.State().Token != old {
 		return nil // renewed meanwhile
 	}
 	var out wire.TokenResponse
@@ -84,10 +77,10 @@ func (d *desk) renew(ctx context.Context, old string) error {
 	if out.AccessToken == "" {
 		return errors.New("salesforce: continuation access token: no accessToken in the answer")
 	}
-	d.mu.Lock()
-	d.st.Token = out.AccessToken
-	d.mu.Unlock()
-	d.Persist(map[string]any{"token": out.AccessToken}, d.log)
+	d.Merge(func(s *saved) map[string]any {
+		s.Token = out.AccessToken
+		return map[string]any{"token": out.AccessToken}
+	})
 	return nil
 }
 

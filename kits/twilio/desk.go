@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,8 +48,9 @@ type desk struct {
 	reader         vendorkit.Reader  // the worker: events in order, reads, reconciles
 	following      webhook.Following // the conversation whose webhooks come here
 
+	vendorkit.Saved[saved] // the conversation, its participant and Flex interaction, the cursor
+
 	mu      sync.Mutex
-	st      saved
 	agents  map[string]servicedesk.AgentProfile // agent participants, by sid
 	names   map[string]servicedesk.AgentProfile // profiles, by identity
 	ours    map[string]bool                     // message sids the desk posted
@@ -66,19 +68,13 @@ var _ interface {
 } = (*desk)(nil)
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
-	st, err := vendorkit.LoadState[saved]("twilio", p.PersistedState)
-	if err != nil {
+	d := &desk{k: k, cb: p.Callback, inst: p.Instance, log: cmp.Or(p.Logger, k.log).With("kit", "twilio")}
+	if err := d.Load("twilio", p, d.log); err != nil {
 		return nil, err
 	}
-	d := &desk{k: k, cb: p.Callback, inst: p.Instance, st: st}
 	d.Callback = p.Callback
 	d.Begin(false)
 	d.resetChat()
-	log := p.Logger
-	if log == nil {
-		log = k.log
-	}
-	d.log = log.With("kit", "twilio")
 	d.reader = vendorkit.Reader{Read: d.reconcile, Interval: k.cfg.ReconcileInterval, Backoff: k.cfg.Backoff, Logger: d.log,
 		Gone: func(err error) bool { return errors.Is(err, servicedesk.ErrChatNotFound) }, Over: func(error) { d.over("") }}
 	return d, nil
@@ -105,12 +101,6 @@ func (d *desk) follow(sid string) {
 	d.following.Set(d.k.routes.Follow(sid, d.onEvent))
 }
 
-func (d *desk) state() saved {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.st
-}
-
 // StartChat creates the conversation with the customer as a participant
 // and a scoped webhook to the kit, posts the bot transcript as its opening
 // messages, and hands it to Flex with POST /v1/Interactions.
@@ -125,17 +115,13 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	}
 	d.resetChat()
 	d.Begin(false)
-	d.mu.Lock()
-	d.st = saved{Identity: identity}
-	d.mu.Unlock()
+	d.Change(func(s *saved) { *s = saved{Identity: identity} })
 
 	conv, err := d.createConversation(ctx, h)
 	if err != nil {
 		return err
 	}
-	d.mu.Lock()
-	d.st.Conversation, d.st.Service = conv.SID, conv.ChatServiceSID
-	d.mu.Unlock()
+	d.Change(func(s *saved) { s.Conversation, s.Service = conv.SID, conv.ChatServiceSID })
 	d.follow(conv.SID)
 	d.persist()
 	fail := func(err error) error {
@@ -147,9 +133,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	if err != nil {
 		return fail(err)
 	}
-	d.mu.Lock()
-	d.st.Participant = part.SID
-	d.mu.Unlock()
+	d.Change(func(s *saved) { s.Participant = part.SID })
 	if err := d.ensureWebhook(ctx, conv.SID); err != nil {
 		return fail(err)
 	}
@@ -160,9 +144,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	if err != nil {
 		return fail(err)
 	}
-	d.mu.Lock()
-	d.st.Interaction, d.st.Channel = in.SID, in.Channel.SID
-	d.mu.Unlock()
+	d.Change(func(s *saved) { s.Interaction, s.Channel = in.SID, in.Channel.SID })
 	d.persist()
 	d.cb.UpdateCapabilities(d.capabilities().FullUpdate())
 	return nil
@@ -174,11 +156,8 @@ func (d *desk) capabilities() servicedesk.Capabilities {
 }
 
 func (d *desk) persist() {
-	st := d.state()
-	st.Joined = d.Joined() // an agent may be in before StartChat returns
-	if err := d.cb.ReplacePersistedState(st); err != nil {
-		d.log.Warn("twilio: persist state", "err", err)
-	}
+	joined := d.Joined() // an agent may be in before StartChat returns
+	d.Update(func(s *saved) { s.Joined = joined })
 }
 
 // start runs the desk's worker once: it applies the conversation's events
@@ -192,7 +171,7 @@ func (d *desk) start() {
 // ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
 	defer d.follow("")
-	st := d.state()
+	st := d.State()
 	return d.Chat.EndChat(ctx, info, st.Conversation != "", func(ctx context.Context) error {
 		if st.Interaction != "" && st.Channel != "" {
 			form := url.Values{"Status": {"closed"}}
@@ -207,7 +186,7 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 }
 
 func (d *desk) closeConversation(ctx context.Context) error {
-	st := d.state()
+	st := d.State()
 	return d.k.send(ctx, httpjson.Call{Op: "close conversation", Method: http.MethodPost,
 		Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation, Form: url.Values{"State": {"closed"}}}, nil)
 }
@@ -218,7 +197,7 @@ func (d *desk) closeConversation(ctx context.Context) error {
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	st := d.state()
+	st := d.State()
 	d.resetChat()
 	d.Begin(st.Joined)
 	if st.Conversation == "" {
@@ -261,9 +240,8 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 // Close stops the desk's goroutines; it does not end the chat. It is
 // idempotent.
 func (d *desk) Close() error {
-	if d.Chat.Close() {
+	if d.k.desks.CloseChat(d, &d.Chat) {
 		d.follow("")
-		d.k.desks.Forget(d)
 	}
 	return nil
 }
@@ -281,7 +259,7 @@ type Conversation struct {
 // As fills a *Conversation once a chat started or resumed.
 func (d *desk) As(target any) bool {
 	return vendorkit.As(target, func() (Conversation, bool) {
-		st := d.state()
+		st := d.State()
 		return Conversation{ConversationSID: st.Conversation, ParticipantSID: st.Participant, Identity: st.Identity,
 			InteractionSID: st.Interaction, ChannelSID: st.Channel}, st.Conversation != ""
 	})

@@ -153,7 +153,7 @@ func (d *desk) postTranscript(ctx context.Context, turns []servicedesk.Turn) err
 			return err
 		}
 	}
-	st := d.state()
+	st := d.State()
 	for _, t := range turns {
 		author := d.k.cfg.BotAuthor
 		if t.From == servicedesk.TurnUser {

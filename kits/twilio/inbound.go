@@ -24,7 +24,7 @@ func (d *desk) onEvent(ev wire.Event) {
 
 // handle applies one event of the current conversation.
 func (d *desk) handle(ctx context.Context, ev wire.Event) {
-	st := d.state()
+	st := d.State()
 	if ev.ConversationSID != st.Conversation || st.Conversation == "" || d.Ended() {
 		return
 	}
@@ -58,8 +58,8 @@ func (d *desk) handle(ctx context.Context, ev wire.Event) {
 // skip), so the messages after the last one handled are read first (and
 // read again after a backoff until that succeeds: what follows waits).
 func (d *desk) onMessage(ctx context.Context, m wire.Message) {
+	next := d.State().Next
 	d.mu.Lock()
-	next := d.st.Next
 	if m.Index > next {
 		d.held[m.Index] = m
 	}
@@ -77,7 +77,7 @@ func (d *desk) onMessage(ctx context.Context, m wire.Message) {
 // fill reads the conversation's messages after the last one handled and
 // delivers them oldest first; what was held for it goes with them.
 func (d *desk) fill(ctx context.Context) error {
-	next := d.state().Next
+	next := d.State().Next
 	newer, err := vendorkit.ReadBack(ctx, 50, d.messagePage,
 		func(m wire.Message) bool { return m.Index < next }, func(m wire.Message) string { return m.SID })
 	if err != nil {
@@ -93,7 +93,7 @@ func (d *desk) fill(ctx context.Context) error {
 	d.mu.Unlock()
 	slices.SortFunc(newer, func(a, b wire.Message) int { return a.Index - b.Index })
 	for _, m := range newer {
-		if m.Index >= d.state().Next {
+		if m.Index >= d.State().Next {
 			d.deliver(ctx, m)
 		}
 	}
@@ -104,7 +104,7 @@ func (d *desk) fill(ctx context.Context) error {
 // from Twilio, returned oldest first (vendorkit.ReadBack's order); before
 // is the URL of the page, "" the latest.
 func (d *desk) messagePage(ctx context.Context, before string) ([]wire.Message, string, error) {
-	u := cmp.Or(before, d.k.cfg.ConversationsURL+"/v1/Conversations/"+d.state().Conversation+"/Messages?Order=desc&PageSize=50")
+	u := cmp.Or(before, d.k.cfg.ConversationsURL+"/v1/Conversations/"+d.State().Conversation+"/Messages?Order=desc&PageSize=50")
 	var p wire.MessagePage
 	if err := d.k.send(ctx, httpjson.Call{Op: "list messages", Method: http.MethodGet, Path: u, Out: &p}, nil); err != nil {
 		return nil, "", err
@@ -131,13 +131,11 @@ func (d *desk) nextPage(next string) string {
 
 // deliver acts on message m, the next one of the conversation.
 func (d *desk) deliver(ctx context.Context, m wire.Message) {
+	st := d.Merge(func(s *saved) map[string]any { s.Next = m.Index + 1; return map[string]any{"next": s.Next} })
 	d.mu.Lock()
-	d.st.Next = m.Index + 1
 	delete(d.held, m.Index)
-	ours := d.ours[m.SID] || m.Author == d.st.Identity || m.Author == d.k.cfg.BotAuthor
-	next := d.st.Next
+	ours := d.ours[m.SID] || m.Author == st.Identity || m.Author == d.k.cfg.BotAuthor
 	d.mu.Unlock()
-	d.Persist(map[string]any{"next": next}, d.log)
 	if ours || d.Ended() {
 		return
 	}
@@ -182,7 +180,7 @@ func (d *desk) profileOf(ctx context.Context, identity string) servicedesk.Agent
 // agentAdded acts on a participant that joined: an agent, unless it is
 // the customer or has no identity (an SMS or WhatsApp address).
 func (d *desk) agentAdded(ctx context.Context, sid, identity string) {
-	st := d.state()
+	st := d.State()
 	if identity == "" || identity == st.Identity || sid == st.Participant {
 		return
 	}
@@ -202,7 +200,7 @@ func (d *desk) agentAdded(ctx context.Context, sid, identity string) {
 // participantRemoved: the customer removed ends the chat; the last agent
 // gone is an agent who left.
 func (d *desk) participantRemoved(sid string) {
-	st := d.state()
+	st := d.State()
 	if sid == st.Participant {
 		d.over("")
 		return
@@ -238,7 +236,7 @@ func (d *desk) readHorizon(sid string, idx *int) {
 // reconcile compares the desk with the conversation: its state, its
 // participants, and its messages after the last one handled.
 func (d *desk) reconcile(ctx context.Context) error {
-	st := d.state()
+	st := d.State()
 	if st.Conversation == "" || d.Ended() {
 		return nil
 	}

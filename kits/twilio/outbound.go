@@ -31,7 +31,7 @@ const IDAttribute = "deskbridge_message_id"
 func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	st := d.state()
+	st := d.State()
 	if st.Conversation == "" || d.Ended() {
 		return fmt.Errorf("twilio: SendMessageToAgent: %w", servicedesk.ErrNoChat)
 	}
@@ -79,7 +79,7 @@ func splitBody(s string, n int) []string {
 // answer that did not come (5xx, a lost connection) first looks for the
 // message among the latest, by its IDAttribute and part.
 func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (wire.Message, error) {
-	st := d.state()
+	st := d.State()
 	if id != "" {
 		form.Set("Attributes", jsonString(map[string]any{IDAttribute: id, "deskbridge_part": part}))
 	}
@@ -156,7 +156,7 @@ func (d *desk) mediaService() string {
 	if s := d.k.cfg.ChatServiceSID; s != "" {
 		return s
 	}
-	return d.state().Service
+	return d.State().Service
 }
 
 // FilesSelectedForUpload warns early about files outside the offered
@@ -171,7 +171,7 @@ func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.F
 func (d *desk) UserReadMessages(ctx context.Context) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	st := d.state()
+	st := d.State()
 	if st.Conversation == "" || st.Participant == "" {
 		return fmt.Errorf("twilio: UserReadMessages: %w", servicedesk.ErrNoChat)
 	}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
@@ -36,18 +35,16 @@ const (
 )
 
 type desk struct {
-	vendorkit.Chat // lifetime, typing indicator, joined and ended
-	k              *Kit
-	cb             servicedesk.Callback
-	session        string
-	log            *slog.Logger
-	health         health
-	reader         vendorkit.Reader  // the worker: bells, typing and ends in order
-	lastTyping     string            // the time of the last typing event shown (worker only)
-	following      webhook.Following // the conversation whose events come here
-
-	mu sync.Mutex
-	st saved
+	vendorkit.Chat         // lifetime, typing indicator, joined and ended
+	k                      *Kit
+	cb                     servicedesk.Callback
+	session                string
+	log                    *slog.Logger
+	health                 health
+	reader                 vendorkit.Reader  // the worker: bells, typing and ends in order
+	lastTyping             string            // the time of the last typing event shown (worker only)
+	following              webhook.Following // the conversation whose events come here
+	vendorkit.Saved[saved]                   // the conversation, its cursor, the agent
 }
 
 // The optional methods the desk has: read receipts, file checks, resume.
@@ -61,14 +58,12 @@ type optional interface {
 var _ optional = (*desk)(nil)
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
-	st, err := vendorkit.LoadState[saved](Name, p.PersistedState)
-	if err != nil {
+	d := &desk{k: k, cb: p.Callback, session: p.Instance.SessionID(), log: cmp.Or(p.Logger, k.log).With("kit", Name)}
+	if err := d.Load(Name, p, d.log); err != nil {
 		return nil, err
 	}
-	d := &desk{k: k, cb: p.Callback, st: st, session: p.Instance.SessionID()}
 	d.Callback = p.Callback
-	d.Begin(st.Agent != nil)
-	d.log = cmp.Or(p.Logger, k.log).With("kit", Name)
+	d.Begin(d.State().Agent != nil)
 	d.health.d, d.health.After = d, 3
 	d.reader = vendorkit.Reader{Read: d.fill, Gone: gone, Over: func(error) { d.over("The conversation is gone.") },
 		Interval: k.cfg.ReconcileInterval, Backoff: k.cfg.Backoff, Logger: d.log}
@@ -80,25 +75,8 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 
 func (d *desk) Name() string { return Name }
 
-func (d *desk) state() saved {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.st
-}
-
-// update changes the persisted state under the lock and saves it.
-func (d *desk) update(f func(*saved)) {
-	d.mu.Lock()
-	f(&d.st)
-	st := d.st
-	d.mu.Unlock()
-	if err := d.cb.ReplacePersistedState(st); err != nil {
-		d.log.Warn("zendesk: persist state", "err", err)
-	}
-}
-
 func (d *desk) path(suffix string) string {
-	return "/conversations/" + url.PathEscape(d.state().ConversationID) + suffix
+	return "/conversations/" + url.PathEscape(d.State().ConversationID) + suffix
 }
 
 // StartChat makes a user and a conversation for the customer, posts the
@@ -110,7 +88,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	h := handoffOf(connectMessage, opts, d.session)
 	d.k.pointWebhook(ctx)
 	d.leave()
-	d.update(func(s *saved) { *s = saved{} })
+	d.Update(func(s *saved) { *s = saved{} })
 	d.Begin(false)
 	d.cb.UpdateCapabilities(d.k.caps.FullUpdate())
 	userID, err := d.ensureUser(ctx, h)
@@ -128,13 +106,13 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	if conv.Conversation.ID == "" {
 		return fmt.Errorf("zendesk: create conversation: no id in the answer: %w", servicedesk.ErrUnavailable)
 	}
-	d.update(func(s *saved) { s.UserID, s.ConversationID = userID, conv.Conversation.ID })
+	d.Update(func(s *saved) { s.UserID, s.ConversationID = userID, conv.Conversation.ID })
 	d.follow(conv.Conversation.ID)
 	first, last, err := d.postHandoff(ctx, h)
 	if err != nil {
 		return err
 	}
-	d.update(func(s *saved) { s.Cursor = last })
+	d.Update(func(s *saved) { s.Cursor = last })
 	md := h.passMetadata(d.k.cfg, first)
 	if err := d.k.call(ctx, request{Call: httpjson.Call{Op: "passControl", Method: http.MethodPost, Path: d.path("/passControl"),
 		Body: map[string]any{"switchboardIntegration": d.k.cfg.HandoffTo, "metadata": md}}, safe: true, health: &d.health}); err != nil {
@@ -171,7 +149,7 @@ func (d *desk) ensureUser(ctx context.Context, h handoff) (string, error) {
 // control back to the kit's own integration, unless the desk ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
 	defer d.leave()
-	st := d.state()
+	st := d.State()
 	return d.Chat.EndChat(ctx, info, st.ConversationID != "", func(ctx context.Context) error {
 		if d.k.cfg.EndNotice != "-" {
 			if err := d.post(ctx, "end notice", userAuthor(st.UserID), wire.Content{Type: wire.ContentText, Text: d.k.cfg.EndNotice},
@@ -201,7 +179,7 @@ func gone(err error) bool {
 func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	st := d.state()
+	st := d.State()
 	d.Begin(st.Agent != nil)
 	if st.ConversationID == "" {
 		return false, nil
@@ -239,9 +217,8 @@ func (d *desk) leave() { d.following.Stop() }
 // Close stops the desk's goroutines; it does not end the chat. It is
 // idempotent.
 func (d *desk) Close() error {
-	if d.Chat.Close() {
+	if d.k.desks.CloseChat(d, &d.Chat) {
 		d.leave()
-		d.k.desks.Forget(d)
 	}
 	return nil
 }
@@ -258,7 +235,7 @@ type Conversation struct {
 // As fills a *Conversation once a chat started or resumed.
 func (d *desk) As(target any) bool {
 	return vendorkit.As(target, func() (Conversation, bool) {
-		st := d.state()
+		st := d.State()
 		return Conversation{AppID: d.k.cfg.AppID, UserID: st.UserID, ConversationID: st.ConversationID}, st.ConversationID != ""
 	})
 }

@@ -36,7 +36,7 @@ func fuzzDesk(t *testing.T, status int, body []byte) (*Kit, *desk) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.st = saved{UserID: "u", ConversationID: "c1", Cursor: "m1"}
+	d.Change(func(s *saved) { *s = saved{UserID: "u", ConversationID: "c1", Cursor: "m1"} })
 	d.follow("c1")
 	return k, d
 }

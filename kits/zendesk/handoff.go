@@ -157,7 +157,7 @@ func limitMetadata(m map[string]string, max int, first ...string) map[string]any
 // summary, each marked as the kit's; it returns the first and the last
 // message's ids.
 func (d *desk) postHandoff(ctx context.Context, h handoff) (first, last string, err error) {
-	st := d.state()
+	st := d.State()
 	bot := wire.Author{Type: wire.AuthorBusiness, DisplayName: d.k.cfg.BotName}
 	type post struct {
 		author wire.Author

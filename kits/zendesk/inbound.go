@@ -165,7 +165,7 @@ const typingTimeout = 10 * time.Second
 func (d *desk) typing(ctx context.Context, on bool, author wire.Author, at string) {
 	// Retried deliveries come late: an older typing event than the last
 	// one shown changes nothing.
-	if at != "" && at < d.lastTyping || d.Ended() || d.state().ConversationID == "" {
+	if at != "" && at < d.lastTyping || d.Ended() || d.State().ConversationID == "" {
 		return
 	}
 	d.lastTyping = at
@@ -191,7 +191,7 @@ const maxFillPages = 20
 // order, and moves the cursor past them (and past the customer's and the
 // kit's own messages).
 func (d *desk) fill(ctx context.Context) error {
-	st := d.state()
+	st := d.State()
 	if st.ConversationID == "" || d.Ended() {
 		return nil
 	}
@@ -212,7 +212,7 @@ func (d *desk) fill(ctx context.Context) error {
 		p := d.agent(ctx, m.Author)
 		d.cb.SendMessageToUser(toResponse(m.Content), p.ID)
 	}
-	d.update(func(s *saved) { s.Cursor = fresh[len(fresh)-1].ID })
+	d.Update(func(s *saved) { s.Cursor = fresh[len(fresh)-1].ID })
 	return nil
 }
 
@@ -220,7 +220,7 @@ func (d *desk) fill(ctx context.Context) error {
 // joins; another one is a transfer (Zendesk shows a reassignment only as
 // a new author). An author without a name is the current agent.
 func (d *desk) agent(ctx context.Context, a wire.Author) servicedesk.AgentProfile {
-	cur := d.state().Agent
+	cur := d.State().Agent
 	if a.DisplayName == "" && cur != nil {
 		return *cur
 	}
@@ -235,7 +235,7 @@ func (d *desk) agent(ctx context.Context, a wire.Author) servicedesk.AgentProfil
 	if !first && cur != nil && cur.ID == p.ID {
 		return *cur
 	}
-	d.update(func(s *saved) { s.Agent = &p })
+	d.Update(func(s *saved) { s.Agent = &p })
 	if !first {
 		d.cb.BeginTransferToAnotherAgent(&p)
 	}

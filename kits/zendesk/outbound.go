@@ -72,7 +72,7 @@ func (d *desk) messages(ctx context.Context, before string) (wire.MessageList, e
 func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.MessageRequest, messageID string, data servicedesk.AdditionalDataToAgent) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	st := d.state()
+	st := d.State()
 	if st.ConversationID == "" || d.Ended() {
 		return fmt.Errorf("zendesk: SendMessageToAgent: %w", servicedesk.ErrNoChat)
 	}
@@ -141,7 +141,7 @@ func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (wire.Attac
 	if err != nil {
 		return wire.Attachment{}, fmt.Errorf("zendesk: upload %s: %w", f.ID, err)
 	}
-	q := url.Values{"access": {"public"}, "for": {"message"}, "conversationId": {d.state().ConversationID}}
+	q := url.Values{"access": {"public"}, "for": {"message"}, "conversationId": {d.State().ConversationID}}
 	var out struct{ Attachment wire.Attachment }
 	// An attachment uploaded twice is harmless (unused, it expires).
 	err = d.k.call(ctx, request{Call: httpjson.Call{Op: "upload attachment", Method: http.MethodPost, Path: "/attachments?" + q.Encode(),
@@ -170,7 +170,7 @@ func cmpType(t string) string {
 func (d *desk) UserReadMessages(ctx context.Context) error {
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	st := d.state()
+	st := d.State()
 	if st.ConversationID == "" || d.Ended() {
 		return fmt.Errorf("zendesk: UserReadMessages: %w", servicedesk.ErrNoChat)
 	}
