@@ -5,9 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime/multipart"
+	"io"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strings"
 
@@ -126,18 +125,10 @@ func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (wire.Attac
 	if err != nil {
 		return wire.Attachment{}, fmt.Errorf("zendesk: upload %s: %w", f.ID, err)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="source"; filename=%q`, f.File.Name))
-	h.Set("Content-Type", cmpType(f.File.Type))
-	part, err := mw.CreatePart(h)
-	if err == nil {
-		_, err = part.Write(content)
-	}
-	if err == nil {
-		err = mw.Close()
-	}
+	// Read into one body: every try of the call sends it again.
+	mp, ctype, _ := httpjson.Multipart([]httpjson.Part{{Name: "source", Filename: f.File.Name, Type: cmpType(f.File.Type),
+		Size: int64(len(content)), Content: bytes.NewReader(content)}})
+	body, err := io.ReadAll(mp)
 	if err != nil {
 		return wire.Attachment{}, fmt.Errorf("zendesk: upload %s: %w", f.ID, err)
 	}
@@ -145,7 +136,7 @@ func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (wire.Attac
 	var out struct{ Attachment wire.Attachment }
 	// An attachment uploaded twice is harmless (unused, it expires).
 	err = d.k.call(ctx, request{Call: httpjson.Call{Op: "upload attachment", Method: http.MethodPost, Path: "/attachments?" + q.Encode(),
-		Raw: body.Bytes(), ContentType: mw.FormDataContentType(), Out: &out}, safe: true, health: &d.health})
+		Raw: body, ContentType: ctype, Out: &out}, safe: true, health: &d.health})
 	if err != nil {
 		return wire.Attachment{}, err
 	}
