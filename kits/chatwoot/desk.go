@@ -63,6 +63,7 @@ type desk struct {
 	st     saved
 	floor  int64               // the last message delivered before a restart: older ones are old
 	echoes map[string]struct{} // echo_ids Chatwoot has shown back: messages it stored
+	mine   map[int64]bool      // ids of the contact's messages the kit knows it posted
 }
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
@@ -70,7 +71,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &desk{k: k, st: st, floor: st.LastMessageID, echoes: map[string]struct{}{}}
+	d := &desk{k: k, st: st, floor: st.LastMessageID, echoes: map[string]struct{}{}, mine: map[int64]bool{}}
 	d.Callback = p.Callback
 	d.Begin(false)
 	d.log = cmp.Or(p.Logger, k.log).With("kit", "chatwoot")
@@ -124,7 +125,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.mu.Lock()
 	// The engine keeps one desk per session: a new chat after an ended one
 	// starts from a clean slate, with a new contact.
-	d.st, d.floor, d.echoes = saved{}, 0, map[string]struct{}{}
+	d.st, d.floor, d.echoes, d.mine = saved{}, 0, map[string]struct{}{}, map[int64]bool{}
 	d.mu.Unlock()
 	d.Begin(false)
 	d.Callback.UpdateCapabilities(d.k.caps.FullUpdate())

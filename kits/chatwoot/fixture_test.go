@@ -2,6 +2,7 @@ package chatwoot_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -40,6 +41,7 @@ type fixture struct {
 	body  map[string][]byte // last body per path
 	ctype map[string]string // its Content-Type
 	fail  map[string][]int  // statuses to answer first, per "METHOD path"
+	reply map[string]string // an answer in place of the route's, per "METHOD path"
 	push  chan string       // frames for the subscribed cable
 }
 
@@ -50,7 +52,7 @@ const (
 )
 
 func newFixture(t *testing.T) *fixture {
-	f := &fixture{t: t, at: map[string][]time.Time{}, body: map[string][]byte{}, ctype: map[string]string{}, fail: map[string][]int{}, push: make(chan string, 16)}
+	f := &fixture{t: t, at: map[string][]time.Time{}, body: map[string][]byte{}, ctype: map[string]string{}, fail: map[string][]int{}, reply: map[string]string{}, push: make(chan string, 16)}
 	mux := http.NewServeMux()
 	base := "/public/api/v1/inboxes/" + fxInbox + "/contacts"
 	conv := base + "/" + fxSource + "/conversations/7"
@@ -79,11 +81,12 @@ func (f *fixture) route(mux *http.ServeMux, pattern, answer string) {
 		if q := f.fail[key]; len(q) > 0 {
 			status, f.fail[key] = q[0], q[1:]
 		}
+		body := cmp.Or(f.reply[key], answer)
 		f.mu.Unlock()
 		switch status {
 		case 0:
 			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, answer)
+			_, _ = io.WriteString(w, body)
 		case http.StatusTooManyRequests:
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "Retry later", status) // Rack::Attack's throttled answer
@@ -354,4 +357,38 @@ func TestFixtureFiles(t *testing.T) {
 	f.mu.Unlock()
 	err = sd.SendMessageToAgent(context.Background(), servicedesk.MessageRequest{}, "m-3", servicedesk.AdditionalDataToAgent{FilesToUpload: []servicedesk.FileUpload{big}})
 	assert.ErrorIs(t, err, servicedesk.ErrRejected, "a message of files all too large fails")
+}
+
+// TestFixtureLostAnswer: a message POST whose answer is lost (a 502) is
+// looked up in the messages list before it is sent again, since the list
+// shows no echo_id and the echo may come late: the contact's message with
+// its text, after the last delivered, and no other POST's, is it; one the
+// kit posted itself before (its answer's id) is not.
+func TestFixtureLostAnswer(t *testing.T) {
+	f := newFixture(t)
+	conv := "/public/api/v1/inboxes/" + fxInbox + "/contacts/" + fxSource + "/conversations/7/messages"
+	k := f.kit(nil)
+	sd, _, err := f.start(k, servicedesk.Handoff{})
+	require.NoError(t, err)
+	send := func(id string) error {
+		return sd.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest("hi"), id, servicedesk.AdditionalDataToAgent{})
+	}
+	posts := func() int {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.at["POST "+conv])
+	}
+	require.NoError(t, send("m-1"), "answered: id 120 is the kit's") // the route answers id 120
+	f.mu.Lock()
+	f.fail["POST "+conv] = []int{http.StatusBadGateway}
+	f.reply["GET "+conv] = `[{"id":120,"content":"hi","message_type":0,"conversation_id":7}]`
+	f.mu.Unlock()
+	require.NoError(t, send("m-2"))
+	assert.Equal(t, 3, posts(), "the only \"hi\" listed was m-1's: m-2 sent again")
+	f.mu.Lock()
+	f.fail["POST "+conv] = []int{http.StatusBadGateway}
+	f.reply["GET "+conv] = `[{"id":120,"content":"hi","message_type":0,"conversation_id":7},{"id":131,"content":"hi","message_type":0,"conversation_id":7}]`
+	f.mu.Unlock()
+	require.NoError(t, send("m-3"))
+	assert.Equal(t, 4, posts(), "m-3 found stored (131) after its lost answer: not sent again")
 }

@@ -60,6 +60,7 @@ func (d *desk) sawEcho(m wire.Message) {
 	}
 	d.mu.Lock()
 	d.echoes[m.EchoID] = struct{}{}
+	d.mine[m.ID.Int()] = true
 	d.mu.Unlock()
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
+	"github.com/deskbridge/deskbridge/kits/chatwoot/internal/wire"
 )
 
 // The optional methods the kit has (what it declares, no more).
@@ -65,19 +66,20 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 }
 
 // post sends a message of the contact. Chatwoot stores every POST, echo_id
-// or not: after a try of unknown outcome the kit looks for the echo of
-// the message on the cable (message.created with that echo_id) and sends
-// again only when Chatwoot has not shown it back. It tries until ctx ends
-// (the engine's send timeout), not a count of tries: a message failed
-// after the outage it was caught in would be lost, where one still
-// failing while the desk is away is kept by the engine for after it.
+// or not: after a try of unknown outcome the kit looks for the message
+// (stored) and sends again only when Chatwoot has not stored it. It tries
+// until ctx ends (the engine's send timeout), not a count of tries: a
+// message failed after the outage it was caught in would be lost, where
+// one still failing while the desk is away is kept by the engine for
+// after it.
 func (d *desk) post(ctx context.Context, echo, text string, files []servicedesk.FileUpload) error {
 	if d.echoed(echo) {
 		return nil // the engine's resend of a message Chatwoot showed back
 	}
+	path, after := d.conversationPath()+"/messages", d.state().LastMessageID
+	var posted wire.Message
 	send := func(ctx context.Context) error {
-		call := httpjson.Call{Op: "send message", Method: http.MethodPost, Path: d.conversationPath() + "/messages",
-			Body: map[string]string{"content": text, "echo_id": echo}}
+		call := httpjson.Call{Op: "send message", Method: http.MethodPost, Path: path, Body: map[string]string{"content": text, "echo_id": echo}, Out: &posted}
 		if len(files) == 0 {
 			return d.k.api.Call(ctx, call)
 		}
@@ -98,9 +100,42 @@ func (d *desk) post(ctx context.Context, echo, text string, files []servicedesk.
 		return d.k.api.Call(ctx, call)
 	}
 	unknown := func(err error) bool { return statusOf(err) != http.StatusTooManyRequests } // Rack::Attack refuses before
-	sent := func(context.Context) (bool, error) { return d.echoed(echo), nil }
-	return vendorkit.Resend(ctx, retry.Policy{Backoff: d.k.cfg.Backoff}, unknown, sent,
+	sent := func(ctx context.Context) (bool, error) { return d.stored(ctx, path, echo, text, len(files), after) }
+	err := vendorkit.Resend(ctx, retry.Policy{Backoff: d.k.cfg.Backoff}, unknown, sent,
 		func(ctx context.Context) error { return d.k.try(ctx, "send message", send) })
+	if id := posted.ID.Int(); err == nil && id != 0 {
+		d.mu.Lock()
+		d.mine[id] = true
+		d.mu.Unlock()
+	}
+	return err
+}
+
+// stored tells whether Chatwoot stored a message whose POST went without
+// an answer: its echo came on the cable, or the newest messages hold one
+// of the contact's after the last delivered (after) with its text and its
+// number of files that is no other POST of the kit's (the list shows no
+// echo_id, and Chatwoot broadcasts later than it answers).
+func (d *desk) stored(ctx context.Context, path, echo, text string, files int, after int64) (bool, error) {
+	if d.echoed(echo) {
+		return true, nil
+	}
+	var page []wire.Message
+	list := func(ctx context.Context) error {
+		return d.k.api.Do(ctx, "list messages", http.MethodGet, path, "", nil, &page)
+	}
+	if err := d.k.try(ctx, "list messages", list); err != nil {
+		return false, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, m := range page {
+		if id := m.ID.Int(); id > after && !d.mine[id] && m.MessageType == wire.Incoming && m.Text() == text && len(m.Attachments) == files {
+			d.mine[id] = true
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // UserTyping toggles the contact's typing (at most one "on" per
