@@ -24,6 +24,7 @@ import (
 	connectface "github.com/deskbridge/deskbridge/mock-desk/faces/connect"
 	genesysface "github.com/deskbridge/deskbridge/mock-desk/faces/genesys"
 	livechatface "github.com/deskbridge/deskbridge/mock-desk/faces/livechat"
+	niceface "github.com/deskbridge/deskbridge/mock-desk/faces/nice"
 	salesforceface "github.com/deskbridge/deskbridge/mock-desk/faces/salesforce"
 	twilioface "github.com/deskbridge/deskbridge/mock-desk/faces/twilio"
 	zendeskface "github.com/deskbridge/deskbridge/mock-desk/faces/zendesk"
@@ -51,7 +52,7 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	secretFlag := fs.String("webhook-secret", "", "webhook signing secret (prefer the MOCKDESK_WEBHOOK_SECRET environment variable)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	controlHosts := fs.String("control-hosts", "", "comma-separated host names the control API and console answer under, besides IP addresses and localhost")
-	face := fs.String("face", "desk", "wire format for customers: desk (the desk protocol), chatwoot (Chatwoot's public client API: inbox mock_inbox, MOCKDESK_CHATWOOT_HMAC_TOKEN for identity validation), connect (Amazon Connect), genesys (Genesys Web Messaging), livechat (LiveChat Customer Chat API v3.6: any organization, client and agent token), salesforce (Salesforce Messaging for In-App and Web: org 00D000000000001, deployment mock_deployment), twilio (Twilio Conversations and Flex; MOCKDESK_TWILIO_AUTH_TOKEN), zendesk (Sunshine Conversations: app 5ebee0975ac5304b664a12fa, key app_mock/mock-key-secret, webhooks to -webhook-url with MOCKDESK_WEBHOOK_SECRET as X-API-Key)")
+	face := fs.String("face", "desk", "wire format for customers: desk (the desk protocol), chatwoot (Chatwoot's public client API: inbox mock_inbox, MOCKDESK_CHATWOOT_HMAC_TOKEN for identity validation), connect (Amazon Connect), genesys (Genesys Web Messaging), livechat (LiveChat Customer Chat API v3.6: any organization, client and agent token), nice (NICE CXone Digital chat: any brand and channel, any OAuth code), salesforce (Salesforce Messaging for In-App and Web: org 00D000000000001, deployment mock_deployment), twilio (Twilio Conversations and Flex; MOCKDESK_TWILIO_AUTH_TOKEN), zendesk (Sunshine Conversations: app 5ebee0975ac5304b664a12fa, key app_mock/mock-key-secret, webhooks to -webhook-url with MOCKDESK_WEBHOOK_SECRET as X-API-Key)")
 	var f mockdesk.Faults
 	fs.Uint64Var(&f.Seed, "fault-seed", 1, "seed of the fault decisions")
 	latency := fs.Duration("fault-latency", 0, "latency added to REST, poll, WebSocket frames and webhooks")
@@ -129,6 +130,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		handler = genesysface.New(desk, genesysface.Options{})
 	case "livechat":
 		handler = livechatface.New(desk, livechatface.Options{})
+	case "nice":
+		handler = niceface.New(desk, niceface.Options{})
 	case "salesforce":
 		handler = salesforceface.New(desk, salesforceface.Options{OrgID: "00D000000000001", DeveloperName: "mock_deployment"})
 	case "twilio":
@@ -137,7 +140,7 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		handler = zendeskface.New(desk, zendeskface.Options{WebhookURL: *webhookURL, WebhookSecret: secret})
 	default:
 		_ = desk.Close()
-		return fmt.Errorf("-face %q: want desk, chatwoot, connect, genesys, livechat, salesforce, twilio or zendesk", *face)
+		return fmt.Errorf("-face %q: want desk, chatwoot, connect, genesys, livechat, nice, salesforce, twilio or zendesk", *face)
 	}
 	if secret == "" {
 		log.Warn("no MOCKDESK_WEBHOOK_SECRET: webhooks are signed with a random secret", "secret", string(desk.WebhookSecret()))
