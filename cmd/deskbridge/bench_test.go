@@ -174,10 +174,18 @@ func (c *saveCounter) observe(_ time.Duration, events int, err error) {
 }
 
 // measure runs loop and reports the saves it made per op and the events a
-// save carried.
+// save carried, and, for a store in a server of its own (redis-server), the
+// part of cpu-µs/msg that server used.
 func (c *saveCounter) measure(b *testing.B, loop func()) {
 	saves0, events0 := c.saves.Load(), c.events.Load()
+	var server0 time.Duration
+	if loadtest.ServerCPU != nil {
+		server0 = loadtest.ServerCPU()
+	}
 	loop()
+	if loadtest.ServerCPU != nil {
+		b.ReportMetric(float64((loadtest.ServerCPU()-server0).Microseconds())/float64(b.N), "store-server-cpu-µs/msg")
+	}
 	saves, events := c.saves.Load()-saves0, c.events.Load()-events0
 	b.ReportMetric(float64(saves)/float64(b.N), "saves/msg")
 	if saves > 0 {
