@@ -48,7 +48,7 @@ find "$dst" -type f | while read -r f; do
 		-e "s#^package ${from}_test\$#package ${name}_test#" \
 		-e "s#^package ${from}\$#package ${name}#" \
 		-e "s#^// Package ${from} #// Package ${name} #" \
-		-e "s#\b${from}\.(New|Config|Kit|Name|EventIDHeader|Regions|Error|Guest|Delivery)\b#${name}.\1#g" \
+		-e "s#\b${from}\.(New|Config|Kit|Name|EventIDHeader|Regions|Error|Guest|Delivery|AuthCode|PageAuthCode|PageAuth[A-Za-z]*Key)\b#${name}.\1#g" \
 		-e "s#\"${from}: #\"${name}: #g" \
 		-e "s#\"${from}\"#\"${name}\"#g" \
 		-e "s#deskbridge-${from}#deskbridge-${name}#g" \
@@ -60,7 +60,7 @@ done
 reg="cmd/deskbridge/kit_$name.go"
 sed -E \
 	-e "s#kits/$from\"#kits/$name\"#" \
-	-e "s#\b${from}\.(New|Config|Regions|Delivery)\b#${name}.\1#g" \
+	-e "s#\b${from}\.(New|Config|Regions|Delivery|PageAuthCode)\b#${name}.\1#g" \
 	-e "s#DESKBRIDGE_${from^^}_#DESKBRIDGE_${name^^}_#g" \
 	-e "s#^// The ${from} kit#// The ${name} kit (made by scripts/new-kit.sh from the ${from} kit)#" \
 	-e "s#Name: +\"${from}\",#Name: \"${name}\",#" \
