@@ -64,7 +64,7 @@ func (f *Face) startAttachmentUpload(w http.ResponseWriter, r *http.Request, p *
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	writeJSON(w, map[string]any{
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{
 		"AttachmentId": id,
 		"UploadMetadata": map[string]any{
 			"Url":              scheme + "://" + r.Host + "/connect/s3/" + id + "?X-Amz-Signature=" + facekit.NewID("", 16),
@@ -141,5 +141,5 @@ func (f *Face) completeAttachmentUpload(w http.ResponseWriter, r *http.Request, 
 			return
 		}
 	}
-	writeJSON(w, struct{}{})
+	facekit.WriteJSON(w, http.StatusOK, struct{}{})
 }

@@ -71,8 +71,3 @@ func decode[T any](w http.ResponseWriter, r *http.Request, limit int64) (T, bool
 	}
 	return v, true
 }
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
-}

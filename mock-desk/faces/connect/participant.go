@@ -77,7 +77,7 @@ func (f *Face) startChatContact(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.participants[p.participantToken] = p
 	f.mu.Unlock()
-	writeJSON(w, map[string]string{"ContactId": cc.ID(), "ParticipantId": p.participantID, "ParticipantToken": p.participantToken})
+	facekit.WriteJSON(w, http.StatusOK, map[string]string{"ContactId": cc.ID(), "ParticipantId": p.participantID, "ParticipantToken": p.participantToken})
 }
 
 func (f *Face) createParticipantConnection(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +136,7 @@ func (f *Face) createParticipantConnection(w http.ResponseWriter, r *http.Reques
 		connectError(w, http.StatusBadRequest, "ValidationException", "Type is required.")
 		return
 	}
-	writeJSON(w, out)
+	facekit.WriteJSON(w, http.StatusOK, out)
 }
 
 type sendRequest struct {
@@ -167,7 +167,7 @@ func (f *Face) sendMessage(w http.ResponseWriter, r *http.Request, p *participan
 		errorOf(w, err)
 		return
 	}
-	writeJSON(w, map[string]string{"Id": res.MessageID, "AbsoluteTime": connectTime(res.CreatedAt)})
+	facekit.WriteJSON(w, http.StatusOK, map[string]string{"Id": res.MessageID, "AbsoluteTime": connectTime(res.CreatedAt)})
 }
 
 func (f *Face) sendEvent(w http.ResponseWriter, r *http.Request, p *participant) {
@@ -197,7 +197,7 @@ func (f *Face) sendEvent(w http.ResponseWriter, r *http.Request, p *participant)
 		errorOf(w, err)
 		return
 	}
-	writeJSON(w, map[string]string{"Id": facekit.NewID("ev_", 8), "AbsoluteTime": connectTime(time.Now())})
+	facekit.WriteJSON(w, http.StatusOK, map[string]string{"Id": facekit.NewID("ev_", 8), "AbsoluteTime": connectTime(time.Now())})
 }
 
 // typingFor ends the customer's typing once the event's validity is over
@@ -218,7 +218,7 @@ func (f *Face) disconnect(w http.ResponseWriter, r *http.Request, p *participant
 		errorOf(w, err)
 		return
 	}
-	writeJSON(w, struct{}{})
+	facekit.WriteJSON(w, http.StatusOK, struct{}{})
 }
 
 // attributesProblem checks StartChatContact's documented limits: up to

@@ -239,5 +239,5 @@ func (f *Face) getTranscript(w http.ResponseWriter, r *http.Request, p *particip
 		}
 	}
 	out["Transcript"] = page
-	writeJSON(w, out)
+	facekit.WriteJSON(w, http.StatusOK, out)
 }

@@ -72,7 +72,7 @@ func (f *Face) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.refreshes[refresh] = c.customer
 	f.mu.Unlock()
-	writeJSON(w, map[string]string{"jwt": jwt, "refreshToken": refresh})
+	facekit.WriteJSON(w, http.StatusOK, map[string]string{"jwt": jwt, "refreshToken": refresh})
 }
 
 // refreshJWT renews a session JWT with a refresh token.
@@ -91,7 +91,7 @@ func (f *Face) refreshJWT(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnauthorized, "authentication.failed", "the refresh token is not valid")
 		return
 	}
-	writeJSON(w, map[string]string{"jwt": f.newAuthJWT(c)})
+	facekit.WriteJSON(w, http.StatusOK, map[string]string{"jwt": f.newAuthJWT(c)})
 }
 
 // RevokeRefreshTokens makes every refresh token issued so far invalid, as
@@ -122,9 +122,4 @@ func apiError(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "code": code, "message": msg})
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(v)
 }

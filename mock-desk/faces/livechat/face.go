@@ -132,7 +132,7 @@ func (f *Face) tokenGrant(w http.ResponseWriter, r *http.Request) {
 	}
 	bearer, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if bearer == "" || (f.opts.AgentToken != "" && bearer != f.opts.AgentToken) {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "Invalid agent access token."})
+		facekit.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "Invalid agent access token."})
 		return
 	}
 	var req struct {
@@ -142,18 +142,18 @@ func (f *Face) tokenGrant(w http.ResponseWriter, r *http.Request) {
 		EntityID     string `json:"entity_id"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil || req.GrantType != "agent_token" || req.ResponseType != "token" || req.ClientID == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "grant_type agent_token, response_type token and client_id are required."})
+		facekit.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "grant_type agent_token, response_type token and client_id are required."})
 		return
 	}
 	if f.opts.ClientID != "" && req.ClientID != f.opts.ClientID {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client", "error_description": "Unknown client_id."})
+		facekit.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_client", "error_description": "Unknown client_id."})
 		return
 	}
 	f.mu.Lock()
 	c := f.customers[req.EntityID]
 	if c == nil && req.EntityID != "" {
 		f.mu.Unlock()
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "Unknown entity_id."})
+		facekit.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "Unknown entity_id."})
 		return
 	}
 	if c == nil {
@@ -163,7 +163,7 @@ func (f *Face) tokenGrant(w http.ResponseWriter, r *http.Request) {
 	tok := "dal:" + facekit.NewID("", 18)
 	f.tokens[tok] = &token{c: c, expires: time.Now().Add(f.opts.TokenTTL)}
 	f.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "client_id": req.ClientID, "entity_id": c.id,
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"access_token": tok, "client_id": req.ClientID, "entity_id": c.id,
 		"expires_in": int(f.opts.TokenTTL / time.Second), "token_type": "Bearer", "organization_id": f.opts.OrganizationID})
 }
 
@@ -217,7 +217,7 @@ func (f *Face) webGroupStatuses(w http.ResponseWriter, r *http.Request) {
 		webError(w, http.StatusServiceUnavailable, "service_unavailable", err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	facekit.WriteJSON(w, http.StatusOK, out)
 }
 
 type groupStatusesRequest struct {
@@ -312,7 +312,7 @@ func (f *Face) uploadFile(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.uploads[u] = &upload{id: id, name: name, ctype: ctype, c: c}
 	f.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{"url": u})
+	facekit.WriteJSON(w, http.StatusOK, map[string]string{"url": u})
 }
 
 func executable(name string) bool {
@@ -325,18 +325,12 @@ func executable(name string) bool {
 	return false
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func errorBody(typ, msg string) map[string]any {
 	return map[string]any{"error": map[string]string{"type": typ, "message": msg}}
 }
 
 func webError(w http.ResponseWriter, status int, typ, msg string) {
-	writeJSON(w, status, errorBody(typ, msg))
+	facekit.WriteJSON(w, status, errorBody(typ, msg))
 }
 
 func faultType(status int) string {
@@ -357,5 +351,5 @@ func restFault(w http.ResponseWriter, err error, body func(status int, msg strin
 			status = http.StatusTooManyRequests
 		}
 	}
-	writeJSON(w, status, body(status, http.StatusText(status)))
+	facekit.WriteJSON(w, status, body(status, http.StatusText(status)))
 }

@@ -164,7 +164,7 @@ func (f *Face) restFault(w http.ResponseWriter, r *http.Request) bool {
 			status = http.StatusTooManyRequests
 		}
 	}
-	writeJSON(w, status, map[string]string{"message": http.StatusText(status)})
+	facekit.WriteJSON(w, status, map[string]string{"message": http.StatusText(status)})
 	return true
 }
 
@@ -172,7 +172,7 @@ func (f *Face) restFault(w http.ResponseWriter, r *http.Request) bool {
 // an agent online.
 func (f *Face) availability(w http.ResponseWriter, r *http.Request) {
 	if !f.channelOK(r.PathValue("brand"), r.PathValue("channel")) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Channel not found."})
+		facekit.WriteJSON(w, http.StatusNotFound, map[string]string{"message": "Channel not found."})
 		return
 	}
 	if f.restFault(w, r) {
@@ -180,14 +180,14 @@ func (f *Face) availability(w http.ResponseWriter, r *http.Request) {
 	}
 	av, err := f.d.Availability(r.Context())
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": err.Error()})
+		facekit.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"message": err.Error()})
 		return
 	}
 	status := "offline"
 	if av.Online {
 		status = "online"
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": status})
+	facekit.WriteJSON(w, http.StatusOK, map[string]string{"status": status})
 }
 
 // attachment is the temporary upload: CXone takes the file before any
@@ -196,7 +196,7 @@ func (f *Face) availability(w http.ResponseWriter, r *http.Request) {
 // desk's limits apply then.
 func (f *Face) attachment(w http.ResponseWriter, r *http.Request) {
 	if !f.channelOK(r.PathValue("brand"), r.PathValue("channel")) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Channel not found."})
+		facekit.WriteJSON(w, http.StatusNotFound, map[string]string{"message": "Channel not found."})
 		return
 	}
 	if f.restFault(w, r) {
@@ -209,12 +209,12 @@ func (f *Face) attachment(w http.ResponseWriter, r *http.Request) {
 	}
 	limit := f.opts.MaxFileBytes*4/3 + 1<<16
 	if err := json.NewDecoder(io.LimitReader(r.Body, limit)).Decode(&req); err != nil || req.FileName == "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "content, fileName and mimeType are required."})
+		facekit.WriteJSON(w, http.StatusBadRequest, map[string]string{"message": "content, fileName and mimeType are required."})
 		return
 	}
 	data, err := base64.StdEncoding.DecodeString(req.Content)
 	if err != nil || int64(len(data)) > f.opts.MaxFileBytes {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "The file is not allowed.", "allowedFileSize": strconv.FormatInt(f.opts.MaxFileBytes>>20, 10),
+		facekit.WriteJSON(w, http.StatusBadRequest, map[string]any{"message": "The file is not allowed.", "allowedFileSize": strconv.FormatInt(f.opts.MaxFileBytes>>20, 10),
 			"allowedFileTypes":     []map[string]string{{"mimeType": "image/*", "description": "images"}, {"mimeType": "application/pdf", "description": "PDF"}, {"mimeType": "text/plain", "description": "text"}},
 			"isAttachmentsEnabled": true})
 		return
@@ -224,7 +224,7 @@ func (f *Face) attachment(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.uploads[u] = &upload{id: id, name: req.FileName, mime: req.MimeType, data: data}
 	f.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]string{"fileUrl": u})
+	facekit.WriteJSON(w, http.StatusOK, map[string]string{"fileUrl": u})
 }
 
 // stream is a streamed message's SSE source: its text in pieces of a few
@@ -262,12 +262,6 @@ func executable(name string) bool {
 		}
 	}
 	return false
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 func mustJSON(v any) []byte {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 	"io"
 	"net/http"
 	"regexp"
@@ -89,14 +90,6 @@ func fail(w http.ResponseWriter, status int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"status": status, "error": http.StatusText(status), "message": msg})
 }
 
-func reply(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	if v != nil {
-		_ = json.NewEncoder(w).Encode(v)
-	}
-}
-
 // faulted answers a request the desk's REST faults refuse.
 func (f *Face) faulted(w http.ResponseWriter, r *http.Request) bool {
 	err := f.d.RequestFault(r.Context(), mockdesk.SiteREST)
@@ -160,7 +153,7 @@ func (f *Face) token(authenticated bool) http.HandlerFunc {
 			}
 			subject = "verified-" + sub
 		}
-		reply(w, http.StatusOK, map[string]any{"accessToken": f.mint(subject), "lastEventId": "0",
+		facekit.WriteJSON(w, http.StatusOK, map[string]any{"accessToken": f.mint(subject), "lastEventId": "0",
 			"context": map[string]any{"configuration": map[string]any{"embeddedServiceConfig": map[string]any{"name": f.opts.DeveloperName, "deploymentType": "api"}}}})
 	}
 }
@@ -227,7 +220,7 @@ func (f *Face) subject(r *http.Request) (string, bool) {
 }
 
 func (f *Face) continuation(w http.ResponseWriter, r *http.Request, subject string) {
-	reply(w, http.StatusOK, map[string]any{"accessToken": f.mint(subject), "lastEventId": "0"})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"accessToken": f.mint(subject), "lastEventId": "0"})
 }
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -263,7 +256,7 @@ func (f *Face) create(w http.ResponseWriter, r *http.Request, subject string) {
 	f.convs[c.id] = c
 	f.bySub[subject] = append(f.bySub[subject], c)
 	f.mu.Unlock()
-	reply(w, http.StatusCreated, nil)
+	facekit.WriteJSON(w, http.StatusCreated, nil)
 }
 
 // conv finds the path's conversation among the subject's.
@@ -299,7 +292,7 @@ func (f *Face) list(w http.ResponseWriter, r *http.Request, subject string) {
 			out = append(out, map[string]any{"conversationId": c.id, "startTimestamp": 0, "endTimestamp": 0})
 		}
 	}
-	reply(w, http.StatusOK, map[string]any{"openConversationsFound": open, "closedConversationsFound": shut, "conversations": out})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"openConversationsFound": open, "closedConversationsFound": shut, "conversations": out})
 }
 
 // status maps a desk error to the API's answer.
@@ -340,7 +333,7 @@ func (f *Face) message(w http.ResponseWriter, r *http.Request, c *conversation) 
 		status(w, err)
 		return
 	}
-	reply(w, http.StatusAccepted, map[string]any{"conversationEntries": []any{map[string]any{"id": req.Message.ID, "clientTimestamp": res.CreatedAt.UnixMilli()}}})
+	facekit.WriteJSON(w, http.StatusAccepted, map[string]any{"conversationEntries": []any{map[string]any{"id": req.Message.ID, "clientTimestamp": res.CreatedAt.UnixMilli()}}})
 }
 
 func (f *Face) entry(w http.ResponseWriter, r *http.Request, c *conversation) {
@@ -363,7 +356,7 @@ func (f *Face) entry(w http.ResponseWriter, r *http.Request, c *conversation) {
 		status(w, err)
 		return
 	}
-	reply(w, http.StatusAccepted, nil)
+	facekit.WriteJSON(w, http.StatusAccepted, nil)
 }
 
 func (f *Face) ack(w http.ResponseWriter, r *http.Request, c *conversation) {
@@ -387,7 +380,7 @@ func (f *Face) ack(w http.ResponseWriter, r *http.Request, c *conversation) {
 			return
 		}
 	}
-	reply(w, http.StatusAccepted, nil)
+	facekit.WriteJSON(w, http.StatusAccepted, nil)
 }
 
 func (f *Face) close(w http.ResponseWriter, r *http.Request, c *conversation) {
@@ -399,7 +392,7 @@ func (f *Face) close(w http.ResponseWriter, r *http.Request, c *conversation) {
 		status(w, err)
 		return
 	}
-	reply(w, http.StatusNoContent, nil)
+	facekit.WriteJSON(w, http.StatusNoContent, nil)
 }
 
 // entries lists the conversation's entries (messages, participant changes,
@@ -440,5 +433,5 @@ func (f *Face) entries(w http.ResponseWriter, r *http.Request, c *conversation) 
 	if len(all) > limit {
 		all = all[:limit]
 	}
-	reply(w, http.StatusOK, map[string]any{"conversationEntries": all})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"conversationEntries": all})
 }

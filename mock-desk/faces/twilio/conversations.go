@@ -2,6 +2,7 @@ package twilioface
 
 import (
 	"encoding/json"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 	"net/http"
 	"net/url"
 	"sort"
@@ -68,14 +69,14 @@ func (f *Face) conversations(w http.ResponseWriter, r *http.Request, seg []strin
 	case len(seg) == 1 && r.Method == http.MethodGet:
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		writeJSON(w, http.StatusOK, c.json())
+		facekit.WriteJSON(w, http.StatusOK, c.json())
 	case len(seg) == 1 && r.Method == http.MethodPost:
 		if r.PostForm.Get("State") == "closed" {
 			f.closeChat(r, c)
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		writeJSON(w, http.StatusOK, c.json())
+		facekit.WriteJSON(w, http.StatusOK, c.json())
 	case len(seg) == 2 && seg[1] == "Participants":
 		f.participants(w, r, c)
 	case len(seg) == 3 && seg[1] == "Participants" && r.Method == http.MethodPost:
@@ -106,7 +107,7 @@ func (f *Face) createConversation(w http.ResponseWriter, r *http.Request) {
 	if unique != "" {
 		f.convs[unique] = c
 	}
-	writeJSON(w, http.StatusCreated, c.json())
+	facekit.WriteJSON(w, http.StatusCreated, c.json())
 }
 
 func cmpOr(a, b string) string {
@@ -124,7 +125,7 @@ func (f *Face) participants(w http.ResponseWriter, r *http.Request, c *conversat
 		for _, p := range c.parts {
 			list = append(list, c.partJSON(p))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"participants": list, "meta": map[string]any{"page": 0, "page_size": 100, "next_page_url": nil, "key": "participants"}})
+		facekit.WriteJSON(w, http.StatusOK, map[string]any{"participants": list, "meta": map[string]any{"page": 0, "page_size": 100, "next_page_url": nil, "key": "participants"}})
 		return
 	}
 	id := r.PostForm.Get("Identity")
@@ -139,7 +140,7 @@ func (f *Face) participants(w http.ResponseWriter, r *http.Request, c *conversat
 	if c.customer == "" {
 		c.customer = id
 	}
-	writeJSON(w, http.StatusCreated, c.partJSON(p))
+	facekit.WriteJSON(w, http.StatusCreated, c.partJSON(p))
 }
 
 // updateParticipant moves the customer's read horizon: the agent's
@@ -177,7 +178,7 @@ func (f *Face) updateParticipant(w http.ResponseWriter, r *http.Request, c *conv
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	facekit.WriteJSON(w, http.StatusOK, out)
 }
 
 // listMessages pages the messages, Order asc or desc, by PageSize and
@@ -209,7 +210,7 @@ func (f *Face) listMessages(w http.ResponseWriter, r *http.Request, c *conversat
 		v := url.Values{"Order": {cmpOr(q.Get("Order"), "asc")}, "PageSize": {strconv.Itoa(size)}, "PageToken": {strconv.Itoa(end)}}
 		next = base + "/Conversations/" + c.sid + "/Messages?" + v.Encode()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": list, "meta": map[string]any{"page": start / size, "page_size": size, "next_page_url": next, "key": "messages"}})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"messages": list, "meta": map[string]any{"page": start / size, "page_size": size, "next_page_url": next, "key": "messages"}})
 }
 
 // createMessage posts a message. Before the hand-off it is only the
@@ -278,7 +279,7 @@ func (f *Face) createMessage(w http.ResponseWriter, r *http.Request, c *conversa
 	defer f.mu.Unlock()
 	m.sid, m.index = f.sid("IM"), len(c.msgs)
 	c.msgs = append(c.msgs, m)
-	writeJSON(w, http.StatusCreated, c.msgJSON(m))
+	facekit.WriteJSON(w, http.StatusCreated, c.msgJSON(m))
 	f.emit(c, f.messageForm(c, m))
 }
 
@@ -312,7 +313,7 @@ func (f *Face) webhooks(w http.ResponseWriter, r *http.Request, c *conversation)
 		for _, h := range c.hooks {
 			list = append(list, js(h))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"webhooks": list, "meta": map[string]any{"page": 0, "page_size": 50, "next_page_url": nil, "key": "webhooks"}})
+		facekit.WriteJSON(w, http.StatusOK, map[string]any{"webhooks": list, "meta": map[string]any{"page": 0, "page_size": 50, "next_page_url": nil, "key": "webhooks"}})
 		return
 	}
 	form := r.PostForm
@@ -326,5 +327,5 @@ func (f *Face) webhooks(w http.ResponseWriter, r *http.Request, c *conversation)
 	}
 	h := hook{sid: f.sid("WH"), url: form.Get("Configuration.Url"), filters: form["Configuration.Filters"]}
 	c.hooks = append(c.hooks, h)
-	writeJSON(w, http.StatusCreated, js(h))
+	facekit.WriteJSON(w, http.StatusCreated, js(h))
 }

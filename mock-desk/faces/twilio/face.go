@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 	"io"
 	"net/http"
 	"net/url"
@@ -146,12 +147,6 @@ func twilioError(w http.ResponseWriter, status, code int, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"code": code, "message": msg, "more_info": "https://www.twilio.com/docs/errors/" + strconv.Itoa(code), "status": status})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // deskError answers a mock-desk error in Twilio's shape.
 func deskError(w http.ResponseWriter, err error) {
 	var fe *mockdesk.FaultError
@@ -223,7 +218,7 @@ func (f *Face) user(w http.ResponseWriter, identity string) {
 		twilioError(w, http.StatusNotFound, 20404, "The requested resource /Users/"+identity+" was not found")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sid": "US" + fmt.Sprintf("%032x", len(identity)), "identity": identity, "friendly_name": p.Nickname, "attributes": "{}"})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"sid": "US" + fmt.Sprintf("%032x", len(identity)), "identity": identity, "friendly_name": p.Nickname, "attributes": "{}"})
 }
 
 // sign is Twilio's X-Twilio-Signature of a form POST to u.

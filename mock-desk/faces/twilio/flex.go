@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 	"io"
 	"net/http"
 	"net/url"
@@ -38,7 +39,7 @@ func (f *Face) interactions(w http.ResponseWriter, r *http.Request, seg []string
 			return
 		}
 		f.closeChat(r, c)
-		writeJSON(w, http.StatusOK, map[string]any{"sid": c.channel, "interaction_sid": c.interaction, "type": "web", "status": "closed", "error_code": nil, "error_message": nil})
+		facekit.WriteJSON(w, http.StatusOK, map[string]any{"sid": c.channel, "interaction_sid": c.interaction, "type": "web", "status": "closed", "error_code": nil, "error_message": nil})
 		return
 	}
 	if len(seg) != 0 {
@@ -97,7 +98,7 @@ func (f *Face) interactions(w http.ResponseWriter, r *http.Request, seg []string
 	f.mu.Unlock()
 	f.d.Go(func(ctx context.Context) { f.follow(ctx, c, chat) })
 	b, _ := json.Marshal(attrs)
-	writeJSON(w, http.StatusOK, map[string]any{"sid": sid, "channel": map[string]any{"type": channel.Type, "sid": ch},
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"sid": sid, "channel": map[string]any{"type": channel.Type, "sid": ch},
 		"routing": map[string]any{"reservation": nil, "properties": map[string]any{"workspace_sid": routing.Properties.WorkspaceSID,
 			"task_channel_unique_name": routing.Properties.TaskChannel, "assignment_status": "pending", "attributes": string(b)}},
 		"interaction_context_sid": nil, "webhook_ttid": "flex_interactionwebhook_" + strings.ToLower(sid[2:28]),
@@ -303,7 +304,7 @@ func (f *Face) mediaService(w http.ResponseWriter, r *http.Request, service stri
 		m := &media{sid: f.sid("ME"), service: service, name: r.URL.Query().Get("Filename"), ctype: r.Header.Get("Content-Type"), content: b}
 		f.media[m.sid] = m
 		f.mu.Unlock()
-		writeJSON(w, http.StatusCreated, js(m))
+		facekit.WriteJSON(w, http.StatusCreated, js(m))
 	case len(seg) >= 1 && r.Method == http.MethodGet:
 		f.mu.Lock()
 		m := f.media[seg[0]]
@@ -317,7 +318,7 @@ func (f *Face) mediaService(w http.ResponseWriter, r *http.Request, service stri
 			_, _ = w.Write(m.content)
 			return
 		}
-		writeJSON(w, http.StatusOK, js(m))
+		facekit.WriteJSON(w, http.StatusOK, js(m))
 	default:
 		twilioError(w, http.StatusNotFound, 20404, "The requested resource was not found")
 	}

@@ -3,6 +3,7 @@ package zendeskface
 import (
 	"context"
 	"errors"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 	"net/http"
 	"slices"
 	"strings"
@@ -136,14 +137,14 @@ func (f *Face) createConversation(w http.ResponseWriter, r *http.Request) {
 	c := &conversation{id: newID(), user: u, metadata: body.Metadata, created: now(), byKey: map[string]int{}, active: &bot}
 	c.out = f.newOutbox(c.id)
 	f.convs[c.id] = c
-	writeJSON(w, http.StatusCreated, map[string]any{"conversation": c.view()})
+	facekit.WriteJSON(w, http.StatusCreated, map[string]any{"conversation": c.view()})
 }
 
 func (f *Face) getConversation(w http.ResponseWriter, _ *http.Request, c *conversation) {
 	f.mu.Lock()
 	v := c.view()
 	f.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"conversation": v})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"conversation": v})
 }
 
 // listMessages pages backwards: the last 100 by default, or the 100
@@ -163,7 +164,7 @@ func (f *Face) listMessages(w http.ResponseWriter, r *http.Request, c *conversat
 	}
 	msgs = slices.Clone(msgs)
 	f.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs, "meta": meta})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"messages": msgs, "meta": meta})
 }
 
 // store appends m to the conversation and announces it by webhook.
@@ -212,7 +213,7 @@ func (f *Face) postMessage(w http.ResponseWriter, r *http.Request, c *conversati
 	if i, ok := c.byKey[key]; ok && key != "" {
 		m := c.msgs[i]
 		f.mu.Unlock()
-		writeJSON(w, http.StatusCreated, map[string]any{"messages": []message{m}})
+		facekit.WriteJSON(w, http.StatusCreated, map[string]any{"messages": []message{m}})
 		return
 	}
 	chat := c.chat
@@ -228,7 +229,7 @@ func (f *Face) postMessage(w http.ResponseWriter, r *http.Request, c *conversati
 		}
 	}
 	m = f.store(c, m, key)
-	writeJSON(w, http.StatusCreated, map[string]any{"messages": []message{m}})
+	facekit.WriteJSON(w, http.StatusCreated, map[string]any{"messages": []message{m}})
 }
 
 // toDesk gives the customer's message to the agent: its file checked by
@@ -290,7 +291,7 @@ func (f *Face) postActivity(w http.ResponseWriter, r *http.Request, c *conversat
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{})
 }
 
 // target resolves a switchboardIntegration reference: id, name or
@@ -338,7 +339,7 @@ func (f *Face) passControl(w http.ResponseWriter, r *http.Request, c *conversati
 		}
 		f.setActive(c, &to, "switchboard:passControl", map[string]any{"metadata": body.Metadata})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{})
 }
 
 func (f *Face) releaseControl(w http.ResponseWriter, r *http.Request, c *conversation) {
@@ -352,7 +353,7 @@ func (f *Face) releaseControl(w http.ResponseWriter, r *http.Request, c *convers
 		}
 	}
 	f.setActive(c, nil, "switchboard:releaseControl", map[string]any{})
-	writeJSON(w, http.StatusOK, map[string]any{})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{})
 }
 
 // setActive changes the active integration (the chat with the desk is

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 	"io"
 	"net/http"
 	"net/url"
@@ -153,7 +154,7 @@ func (f *Face) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	target := f.webhookURL
 	f.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"webhook": map[string]any{"id": WebhookID, "version": "v2", "target": target,
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"webhook": map[string]any{"id": WebhookID, "version": "v2", "target": target,
 		"triggers": body.Triggers, "secret": f.opts.WebhookSecret, "includeFullUser": false, "includeFullSource": false}})
 }
 
@@ -171,13 +172,7 @@ func (f *Face) Agent(displayName string) (servicedesk.AgentProfile, bool) {
 
 // apiError answers Sunshine Conversations' error shape.
 func apiError(w http.ResponseWriter, status int, code, title string) {
-	writeJSON(w, status, map[string]any{"errors": []any{map[string]string{"code": code, "title": title}}})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	facekit.WriteJSON(w, status, map[string]any{"errors": []any{map[string]string{"code": code, "title": title}}})
 }
 
 // api checks the app and the credentials and applies the desk's REST
@@ -292,7 +287,7 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 	if u.ExternalID != "" {
 		f.external[u.ExternalID] = u
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"user": u})
+	facekit.WriteJSON(w, http.StatusCreated, map[string]any{"user": u})
 }
 
 func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
@@ -307,7 +302,7 @@ func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "user_not_found", "User not found")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+	facekit.WriteJSON(w, http.StatusOK, map[string]any{"user": u})
 }
 
 func (f *Face) uploadAttachment(w http.ResponseWriter, r *http.Request) {
@@ -331,7 +326,7 @@ func (f *Face) uploadAttachment(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.attachments[a.id] = a
 	f.mu.Unlock()
-	writeJSON(w, http.StatusCreated, map[string]any{"attachment": map[string]string{"mediaUrl": mediaURL(r, a), "mediaType": a.mediaType}})
+	facekit.WriteJSON(w, http.StatusCreated, map[string]any{"attachment": map[string]string{"mediaUrl": mediaURL(r, a), "mediaType": a.mediaType}})
 }
 
 func mediaURL(r *http.Request, a *attachment) string {
