@@ -3,7 +3,9 @@ package genesys
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -65,20 +67,17 @@ func PageAuthCode(_ context.Context, h servicedesk.Handoff) (*AuthCode, error) {
 	return c, nil
 }
 
+// pageAuthKeys are the customer's credentials among the page's context.
+var pageAuthKeys = []string{PageAuthCodeKey, PageAuthRedirectURIKey, PageAuthNonceKey, PageAuthCodeVerifierKey, PageAuthIssKey, PageAuthMaxAgeKey}
+
 // withoutAuthKeys returns h without the page's auth keys: they are the
 // customer's credentials, not context for the agent.
 func withoutAuthKeys(h servicedesk.Handoff) servicedesk.Handoff {
-	if h.Unverified[PageAuthCodeKey] == "" && h.Unverified[PageAuthRedirectURIKey] == "" {
+	if !slices.ContainsFunc(pageAuthKeys, func(k string) bool { _, ok := h.Unverified[k]; return ok }) {
 		return h
 	}
-	u := make(map[string]string, len(h.Unverified))
-	for k, v := range h.Unverified {
-		switch k {
-		case PageAuthCodeKey, PageAuthRedirectURIKey, PageAuthNonceKey, PageAuthCodeVerifierKey, PageAuthIssKey, PageAuthMaxAgeKey:
-		default:
-			u[k] = v
-		}
-	}
+	u := maps.Clone(h.Unverified)
+	maps.DeleteFunc(u, func(k, _ string) bool { return slices.Contains(pageAuthKeys, k) })
 	h.Unverified = u
 	return h
 }
