@@ -12,8 +12,12 @@ import (
 // uploaded first; one that fails is reported failed at once (why(err), a
 // sentence for the customer) and left out. send then sends the message
 // with the uploads (in the files' order), and the uploaded files are
-// reported sent once it is, or failed with why(err) when it is not.
-// send's error is SendWithFiles'. log, when set, hears of failed uploads.
+// reported sent once it is, or failed with why(err) when it is refused.
+// A send that fails for a while (servicedesk.IsTemporary) reports nothing
+// of the uploaded files: the engine owns that outcome, and either sends
+// the message again later (the files with it) or reports them failed, so
+// a file is never shown failed and then sent. send's error is
+// SendWithFiles'. log, when set, hears of failed uploads.
 func SendWithFiles[U any](ctx context.Context, cb servicedesk.Callback, log *slog.Logger, files []servicedesk.FileUpload,
 	upload func(context.Context, servicedesk.FileUpload) (U, error), why func(error) string, send func(context.Context, []U) error) error {
 	var uploads []U
@@ -30,6 +34,9 @@ func SendWithFiles[U any](ctx context.Context, cb servicedesk.Callback, log *slo
 		uploads, ids = append(uploads, u), append(ids, f.ID)
 	}
 	err := send(ctx, uploads)
+	if servicedesk.IsTemporary(err) {
+		return err
+	}
 	reason := ""
 	if err != nil {
 		reason = why(err)

@@ -3,6 +3,7 @@ package vendorkit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,6 +48,16 @@ func TestSendWithFiles(t *testing.T) {
 	err = vendorkit.SendWithFiles(context.Background(), rec, nil, files("a"), upload, why, func(context.Context, []string) error { return refused })
 	assert.ErrorIs(t, err, refused)
 	assert.Equal(t, []string{"file(a,true,not sent: refused)"}, rec.Calls())
+
+	// A desk away for a while: the engine sends the message again or
+	// reports its files failed, so nothing is reported here; a failed
+	// upload is still reported at once.
+	rec = &sdtest.Recorder{}
+	away := fmt.Errorf("send: 503: %w", servicedesk.ErrUnavailable)
+	err = vendorkit.SendWithFiles(context.Background(), rec, nil, files("a", "bad"), upload, why, func(context.Context, []string) error { return away })
+	assert.ErrorIs(t, err, away)
+	assert.True(t, servicedesk.IsTemporary(err))
+	assert.Equal(t, []string{"file(bad,true,not sent: too large for the vendor)"}, rec.Calls())
 }
 
 // TestRefuseFiles: only the files outside the capabilities are reported.
