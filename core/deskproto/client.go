@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -74,10 +73,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		// One desk host, many chats: a long poll per chat holds a
 		// connection, and actions need more. Keep them all for reuse
-		// rather than dial a new one per request.
+		// rather than dial a new one per request; but not for long: after
+		// a burst of starts, thousands of idle connections (two goroutines
+		// and 8 KiB of buffers each) would outstay it by the default 90 s.
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns = 0
 		tr.MaxIdleConnsPerHost = 4096
+		tr.IdleConnTimeout = 10 * time.Second
 		cfg.HTTPClient = &http.Client{Transport: tr, Timeout: 60 * time.Second}
 	}
 	if cfg.MaxRetries <= 0 {
@@ -147,14 +149,14 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, nil
 	}
 	st, _ := ctx.Value(callKey{}).(*call)
-	retry := false
+	again := false
 	switch {
 	case err != nil:
-		retry = st == nil || st.safe || notSent(err)
+		again = st == nil || st.safe || retry.NotSent(err)
 	case resp.StatusCode == http.StatusTooManyRequests:
-		retry = true // the desk did not process it
+		again = true // the desk did not process it
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-		retry = st == nil || st.safe
+		again = st == nil || st.safe
 	}
 	if st != nil && st.health != nil {
 		failed := err != nil || resp.StatusCode >= 500
@@ -165,10 +167,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 			st.health(true)
 		}
 	}
-	if retry {
+	if again {
 		c.cfg.Logger.Debug("deskproto: retrying", "op", st.opName(), "attempt", st.attemptN()+1, "err", err, "status", status(resp))
 	}
-	return retry, nil
+	return again, nil
 }
 
 func (st *call) opName() string {
@@ -190,13 +192,6 @@ func status(resp *http.Response) int {
 		return 0
 	}
 	return resp.StatusCode
-}
-
-// notSent reports whether err means the request never reached the desk, so
-// resending cannot duplicate it.
-func notSent(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // request is one protocol call.

@@ -25,7 +25,9 @@
 // message up by the engine's id. SendWithFiles is the rule of a
 // customer's message with files uploaded before it (a failed upload
 // reported at once, the others with the message's outcome); RefuseFiles
-// the body of FilesSelectedForUpload. Reader is the one worker of a chat whose
+// the body of FilesSelectedForUpload. Recover makes the gap filler and the
+// stream recovery of a chat whose vendor replays nothing on a new
+// connection (Replay: what to read back and how to merge it). Reader is the one worker of a chat whose
 // vendor's webhooks are a doorbell: it does the chat's work in order,
 // reads the conversation after the kit's cursor on every ring (rings
 // together are one read; a failed read is tried again before later work),

@@ -87,22 +87,12 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.Begin(false)
 	d.typing.Interval = k.cfg.TypingInterval
 	d.delivered.Interval = 5 * time.Second
-	d.gap = &stream.GapFiller[wire.Item]{
-		ID:      func(it wire.Item) string { return it.ID },
-		Deliver: d.deliver,
-	}
 	// Connect replays nothing: after every connection the gap is filled
-	// from GetTranscript, and an outage is reported around it.
-	d.recovery = &stream.Recovery[wire.Item]{
-		Gap:        d.gap,
-		Fetch:      d.fetchTranscript,
-		Fatal:      isGone,
-		OnFatal:    func(error) { d.contactGone() },
-		Reportable: d.AgentIn,
-		Report:     d.ReportOutage,
-		Backoff:    k.cfg.Backoff,
-		Logger:     d.log,
-	}
+	// from GetTranscript.
+	d.gap, d.recovery = vendorkit.Recover(&d.Chat, vendorkit.Replay[wire.Item]{
+		ID: func(it wire.Item) string { return it.ID }, Deliver: d.deliver, Fetch: d.fetchTranscript,
+		Gone: isGone, Over: func(error) { d.contactGone() },
+	}, k.cfg.Backoff, d.log)
 	return d, nil
 }
 

@@ -76,17 +76,14 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.Begin(false)
 	d.log = cmp.Or(p.Logger, k.log).With("kit", "chatwoot")
 	d.typing.Interval = k.cfg.TypingInterval
-	d.gap = &stream.GapFiller[item]{ID: itemID, Deliver: d.deliver, Seen: d.seen}
 	// ActionCable replays nothing: after every subscription the messages
-	// list fills the gap.
-	d.recovery = &stream.Recovery[item]{
-		// A conversation gone or over ends the chat instead of more tries.
-		Fatal:      func(err error) bool { return errors.Is(err, servicedesk.ErrChatNotFound) || errors.Is(err, errEnded) },
-		OnFatal:    func(error) { d.over() },
-		Reportable: d.AgentIn, Report: d.ReportOutage,
-		Gap: d.gap, Fetch: d.fetch, Ready: d.subscribed,
-		Backoff: k.cfg.Backoff, Logger: d.log,
-	}
+	// list fills the gap. A conversation gone or over ends the chat
+	// instead of more tries.
+	d.gap, d.recovery = vendorkit.Recover(&d.Chat, vendorkit.Replay[item]{
+		ID: itemID, Deliver: d.deliver, Seen: d.seen, Fetch: d.fetch, Ready: d.subscribed,
+		Gone: func(err error) bool { return errors.Is(err, servicedesk.ErrChatNotFound) || errors.Is(err, errEnded) },
+		Over: func(error) { d.over() },
+	}, k.cfg.Backoff, d.log)
 	return d, nil
 }
 

@@ -77,20 +77,12 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.log = log.With("kit", "genesys")
 	d.pacer.Interval = k.cfg.SendInterval
 	d.typing.Interval = k.cfg.TypingInterval
-	d.gap = &stream.GapFiller[wire.Message]{ID: func(m wire.Message) string { return m.ID }, Deliver: d.deliver}
 	// Genesys replays nothing on a new connection: once the session is
-	// configured on it, the gap is filled from the history, and an outage
-	// is reported around it.
-	d.recovery = &stream.Recovery[wire.Message]{
-		Gap:        d.gap,
-		Fetch:      d.fetchHistory,
-		Ready:      d.awaitReady,
-		Fatal:      func(err error) bool { return errors.Is(err, errEnded) },
-		Reportable: d.AgentIn,
-		Report:     d.ReportOutage,
-		Backoff:    k.cfg.Backoff,
-		Logger:     d.log,
-	}
+	// configured on it, the gap is filled from the history.
+	d.gap, d.recovery = vendorkit.Recover(&d.Chat, vendorkit.Replay[wire.Message]{
+		ID: func(m wire.Message) string { return m.ID }, Deliver: d.deliver,
+		Fetch: d.fetchHistory, Ready: d.awaitReady, Gone: func(err error) bool { return errors.Is(err, errEnded) },
+	}, k.cfg.Backoff, d.log)
 	return d, nil
 }
 

@@ -85,20 +85,12 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 		log = k.log
 	}
 	d.log = log.With("kit", "livechat")
-	d.gap = &stream.GapFiller[wire.Event]{ID: func(e wire.Event) string { return e.ID }, Deliver: d.deliver}
 	// LiveChat replays nothing on a new connection: once it is logged in,
-	// the gap is filled from the chat's threads, and an outage is reported
-	// around it.
-	d.recovery = &stream.Recovery[wire.Event]{
-		Gap:        d.gap,
-		Fetch:      d.missed,
-		Ready:      func(ctx context.Context) error { return d.chatGate().Wait(ctx) },
-		Fatal:      func(err error) bool { return errors.Is(err, errEnded) },
-		Reportable: d.AgentIn,
-		Report:     d.ReportOutage,
-		Backoff:    k.cfg.Backoff,
-		Logger:     d.log,
-	}
+	// the gap is filled from the chat's threads.
+	d.gap, d.recovery = vendorkit.Recover(&d.Chat, vendorkit.Replay[wire.Event]{
+		ID: func(e wire.Event) string { return e.ID }, Deliver: d.deliver, Fetch: d.missed,
+		Ready: func(ctx context.Context) error { return d.chatGate().Wait(ctx) }, Gone: func(err error) bool { return errors.Is(err, errEnded) },
+	}, k.cfg.Backoff, d.log)
 	return d, nil
 }
 

@@ -60,19 +60,13 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d.Callback = p.Callback
 	d.Begin(false)
 	d.typing.Interval = k.cfg.TypingInterval
-	d.gap = &stream.GapFiller[wire.Entry]{ID: func(e wire.Entry) string { return e.Identifier }, Deliver: d.deliver}
 	// The stream replays from Last-Event-Id, but not past what the event
 	// router kept: after every connection the entries list fills the gap.
-	d.recovery = &stream.Recovery[wire.Entry]{
-		Gap:        d.gap,
-		Fetch:      d.fetchEntries,
-		Backoff:    k.cfg.Backoff,
-		Logger:     d.log,
-		Report:     d.ReportOutage,
-		Reportable: d.AgentIn,
-		Fatal:      func(err error) bool { return errors.Is(err, errEnded) || errors.Is(err, servicedesk.ErrChatNotFound) },
-		OnFatal:    func(error) { d.over("") },
-	}
+	d.gap, d.recovery = vendorkit.Recover(&d.Chat, vendorkit.Replay[wire.Entry]{
+		ID: func(e wire.Entry) string { return e.Identifier }, Deliver: d.deliver, Fetch: d.fetchEntries,
+		Gone: func(err error) bool { return errors.Is(err, errEnded) || errors.Is(err, servicedesk.ErrChatNotFound) },
+		Over: func(error) { d.over("") },
+	}, k.cfg.Backoff, d.log)
 	return d, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -81,17 +80,11 @@ func (k *Kit) once(ctx context.Context, r request) error {
 		r.health.result(true)
 	case errors.Is(err, servicedesk.ErrUnavailable):
 		r.health.result(true)
-		if (r.Body == nil && r.Raw == nil) || isDialError(err) {
+		if (r.Body == nil && r.Raw == nil) || retry.NotSent(err) {
 			return notSent{err}
 		}
 	}
 	return err
-}
-
-// isDialError tells a connection that was never made.
-func isDialError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // health hears of the outcomes of a desk's calls: DISCONNECTED after

@@ -513,10 +513,11 @@ func TestWebhookOutageMidChatLosesNothing(t *testing.T) {
 	// with 5xx), and the deliveries of two messages are lost for good
 	// (Zendesk gave up after its retries): the one delivery that arrives
 	// brings all three, once each, in order, with DISCONNECTED around.
+	time.Sleep(100 * time.Millisecond) // the join's own reads are done
+	w.api.failNext("GET /conversations/"+convID+"/messages", 503, 503, 503, 502)
 	first := w.api.agentSays("Ada", "during 1")
 	w.api.agentSays("Ada", "during 2")
 	w.api.agentSays("Ada", "during 3")
-	w.api.failNext("GET /conversations/"+convID+"/messages", 503, 503, 503, 502)
 	require.Equal(t, 200, w.deliver(t, first, hookKey))
 	w.waitFor(t, "error(DISCONNECTED,false,)")
 	require.Equal(t, 200, w.deliver(t, w.api.agentSays("Ada", "after"), hookKey))

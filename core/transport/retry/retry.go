@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -58,4 +59,11 @@ func (p Policy) wait(attempt int, err error) time.Duration {
 		}
 	}
 	return p.Backoff.Delay(attempt)
+}
+
+// NotSent reports whether err means the request never reached the peer
+// (the connection was never made), so sending it again cannot double it.
+func NotSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }

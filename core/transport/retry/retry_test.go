@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -200,5 +201,29 @@ func TestPolicyDo(t *testing.T) {
 	err = Policy{Backoff: Backoff{Min: time.Hour, Max: time.Hour}}.Do(cctx, func(int) error { return servicedesk.ErrUnavailable })
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, servicedesk.ErrUnavailable) {
 		t.Fatalf("Do past its context = %v", err)
+	}
+}
+
+// NotSent: a connection never made is a request never sent; an error on a
+// connection that was made, or any other, is not.
+func TestNotSent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nobody listens there now
+	_, dialErr := net.Dial("tcp", addr)
+	if dialErr == nil {
+		t.Fatal("dialled a closed port")
+	}
+	if !NotSent(fmt.Errorf("post: %w", dialErr)) {
+		t.Errorf("a refused dial: %v", dialErr)
+	}
+	read := &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
+	for _, err := range []error{read, errors.New("boom"), nil} {
+		if NotSent(err) {
+			t.Errorf("%v counted as never sent", err)
+		}
 	}
 }

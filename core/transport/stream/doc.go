@@ -7,16 +7,20 @@
 // in a SocketSlot, and a Recovery that puts the socket and the gap filler
 // together: it reports an outage once and its end after the fill. Calls
 // pairs requests sent over a socket with their answers by request id, and
-// a Gate holds requests until the current connection's login is answered.
+// a Gate holds requests until the current connection's login is answered;
+// Exchange is the three together, one request and its answer.
+// Generations tells a stopped socket's callbacks from the next one's.
 //
 // # Concurrency
 //
-// Deduper, Sequencer, GapFiller, Recovery, SocketSlot, Calls and Gate are safe for
-// concurrent use. A Socket's Send and Close may be called from any
-// goroutine; its handlers run on its read goroutine, one at a time.
+// Deduper, Sequencer, GapFiller, Recovery, SocketSlot, Calls, Gate and
+// Generations are safe for concurrent use. A Socket's Send and Close may be
+// called from any goroutine; its handlers run on its read goroutine, one at a time.
 //
 // # Errors
 //
 // Socket.Send fails with ErrSocketClosed after Close, and with the
-// context's error when the frame could not be queued in time.
+// context's error when the frame could not be queued in time. A dial
+// the server refused reaches OnState as a *HandshakeError: HandshakeStatus
+// reads its HTTP status.
 package stream

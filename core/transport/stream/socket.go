@@ -101,7 +101,7 @@ func OpenSocket(cfg SocketConfig) *Socket {
 		cfg.Backoff = retry.Backoff{Min: 250 * time.Millisecond, Max: 15 * time.Second}
 	}
 	if cfg.Dialer == nil {
-		cfg.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, Proxy: http.ProxyFromEnvironment}
+		cfg.Dialer = defaultDialer
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -229,7 +229,7 @@ func (s *Socket) dial() (*websocket.Conn, error) {
 	}
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("stream: dial %s: %w (HTTP %d)", redact(url), err, resp.StatusCode)
+			return nil, &HandshakeError{Status: resp.StatusCode, url: redact(url), err: err}
 		}
 		return nil, fmt.Errorf("stream: dial %s: %w", redact(url), err)
 	}
@@ -360,3 +360,16 @@ func (s *Socket) closeHandshake(conn *websocket.Conn, readErr <-chan error, code
 // SocketSlot holds a desk's current Socket: at most one, stopped off the
 // caller's goroutine when the chat ends, closed and waited for on Close.
 type SocketSlot = lifetime.Slot[*Socket]
+
+// defaultDialer is shared by the sockets that name no Dialer. A chat's
+// socket to its desk is idle most of the time: a small read buffer, and a
+// write buffer taken from a pool only while a frame is written, keep an
+// idle socket's memory small (gorilla's defaults hold 4 KiB of each for
+// the socket's whole life).
+var defaultDialer = &websocket.Dialer{
+	HandshakeTimeout: 10 * time.Second,
+	Proxy:            http.ProxyFromEnvironment,
+	ReadBufferSize:   1024,
+	WriteBufferSize:  2048,
+	WriteBufferPool:  &sync.Pool{},
+}

@@ -1,9 +1,11 @@
 // Package webhook signs and verifies the desk protocol's webhooks:
 // HMAC-SHA256 over a timestamp and the raw body (Sign), checked by a
 // Verifier in constant time within a time window, with two secrets during
-// a rotation. Router hands the events that reach one webhook URL to the
-// desk that follows their chat, parking early ones and passing the others
-// to other instances. Intake is a Router that takes each event once (a
+// a rotation; BodyHMAC and ValidBodyHMAC are the signature of vendors
+// that sign the raw body alone (hex HMAC-SHA256, no timestamp). Router
+// hands the events that reach one webhook URL to the desk that follows
+// their chat, parking early ones and passing the others to other
+// instances. Intake is a Router that takes each event once (a
 // redelivery is acknowledged and not applied twice; an event that could
 // not be passed on is taken when it comes again), for the events that
 // reach it and those other instances relay; Unavailable is the 503 that
