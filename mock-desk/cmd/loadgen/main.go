@@ -22,6 +22,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -122,10 +123,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if mode == "hold" {
+		for _, cl := range clients {
+			cl.readAlways()
+		}
 		fmt.Fprintf(out, "held %d\n", len(clients))
 	}
 	time.Sleep(100 * time.Millisecond) // the last opens settle
 	rss1, cpu0, t0 := srv.rss(), srv.cpu(), time.Now()
+	r0, w0 := srv.syscalls()
 	res := drive(ctx, c, mode, clients)
 	res.Label = c.label
 	if c.serverPID > 0 {
@@ -133,11 +138,14 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		res.ServerCPUus = float64(cpu.Microseconds()) / float64(max(res.RoundTrips, 1))
 		res.ServerCores = cpu.Seconds() / time.Since(t0).Seconds()
 		res.ServerKBPerClient = float64(rss1-rss0) / float64(len(clients))
+		r1, w1 := srv.syscalls()
+		res.ServerReadsPerTrip = float64(r1-r0) / float64(max(res.RoundTrips, 1))
+		res.ServerWritesPerTrip = float64(w1-w0) / float64(max(res.RoundTrips, 1))
 	}
 	enc, _ := json.Marshal(res)
 	fmt.Fprintln(out, string(enc))
 	if res.Lost+res.Duplicated+res.Reordered > 0 || res.Errors > 0 {
-		return fmt.Errorf("%d lost, %d doubled, %d out of order, %d errors", res.Lost, res.Duplicated, res.Reordered, res.Errors)
+		return fmt.Errorf("%d lost, %d doubled, %d out of order, %d errors (the first: %s)", res.Lost, res.Duplicated, res.Reordered, res.Errors, cmp.Or(res.FirstError, "none"))
 	}
 	return nil
 }
@@ -167,6 +175,41 @@ type client struct {
 	// duplicates and reordering.
 	got []int
 	buf []byte
+	// frames, in hold mode, has what the client's reader read: a held
+	// chat's socket is read all the time, as a browser's is, so that the
+	// server's pings are answered between its rare messages. Closed when
+	// the reader stops, readErr then says why.
+	frames  chan []byte
+	readErr error
+}
+
+// readAlways starts the client's reader.
+func (c *client) readAlways() {
+	c.frames = make(chan []byte, 16)
+	go func() {
+		defer close(c.frames)
+		for {
+			_, raw, err := c.ws.ReadMessage()
+			if err != nil {
+				c.readErr = err
+				return
+			}
+			c.frames <- raw
+		}
+	}()
+}
+
+// read returns the next frame.
+func (c *client) read() ([]byte, error) {
+	if c.frames == nil {
+		_, raw, err := c.ws.ReadMessage()
+		return raw, err
+	}
+	raw, ok := <-c.frames
+	if !ok {
+		return nil, c.readErr
+	}
+	return raw, nil
 }
 
 func openAll(ctx context.Context, c config) ([]*client, error) {
@@ -238,7 +281,7 @@ type gwFrame struct {
 // await reads frames until one matches; an error frame ends it.
 func (c *client) await(match func(gwFrame) bool) ([]byte, error) {
 	for {
-		_, raw, err := c.ws.ReadMessage()
+		raw, err := c.read()
 		if err != nil {
 			return nil, err
 		}
@@ -333,6 +376,10 @@ type result struct {
 	ServerCPUus       float64 `json:"server_cpu_us_per_trip,omitempty"`
 	ServerCores       float64 `json:"server_cores,omitempty"`
 	ServerKBPerClient float64 `json:"server_kb_per_client,omitempty"`
+	// System calls of the server a round trip (its sockets to the client
+	// and to the desk, its store).
+	ServerReadsPerTrip  float64 `json:"server_reads_per_trip,omitempty"`
+	ServerWritesPerTrip float64 `json:"server_writes_per_trip,omitempty"`
 }
 
 func drive(ctx context.Context, c config, mode string, clients []*client) result {

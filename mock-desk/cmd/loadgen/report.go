@@ -37,6 +37,30 @@ func (s server) cpu() time.Duration {
 	return time.Duration(u+st) * (time.Second / 100)
 }
 
+// syscalls is how many read and write system calls the process made
+// (/proc/PID/io syscr and syscw): each frame a socket writes on its own is
+// one, so they show what batching saves, whatever the machine's noise.
+func (s server) syscalls() (reads, writes int64) {
+	if s.pid == 0 {
+		return 0, 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", s.pid))
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.Lines(string(b)) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ": ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "syscr":
+			reads = n
+		case "syscw":
+			writes = n
+		}
+	}
+	return reads, writes
+}
+
 // rss is the process's resident memory in KiB.
 func (s server) rss() int64 {
 	if s.pid == 0 {
@@ -106,12 +130,17 @@ func report(path string, out io.Writer) error {
 		cpu, _ := med(l, "gateway", func(r result) float64 { return r.ServerCPUus })
 		cores, _ := med(l, "gateway", func(r result) float64 { return r.ServerCores })
 		kb, _ := med(l, "gateway", func(r result) float64 { return r.ServerKBPerClient })
+		sysw, _ := med(l, "gateway", func(r result) float64 { return r.ServerWritesPerTrip })
+		sysr, _ := med(l, "gateway", func(r result) float64 { return r.ServerReadsPerTrip })
 		rawCell, ratio := "—", "—"
 		if n > 0 {
 			rawCell = fmt.Sprintf("p50 %s, p99 %s, %.0f msg/s", ms(r50), ms(r99), rt)
 			ratio = fmt.Sprintf("%.1f× p99, %.3f× throughput", d99/r99, dt/rt)
 		}
 		srv := fmt.Sprintf("%.0f µs CPU a round trip, %.2f cores", cpu, cores)
+		if n > 0 {
+			srv += fmt.Sprintf(", %.1f writes and %.1f reads a round trip", sysw, sysr)
+		}
 		if n == 0 {
 			srv += fmt.Sprintf(", %.0f KB RSS a chat", kb)
 		}

@@ -16,8 +16,11 @@ func TestFaceFlag(t *testing.T) {
 	for _, c := range []struct{ face, method, path string }{
 		{"chatwoot", "POST", "/api/v1/accounts/1/conversations/1/toggle_status"},              // the application API without a bot token: 401
 		{"connect", "PUT", "/contact/chat"},                                                   // StartChatContact without SigV4: 403
+		{"egain", "POST", "/initialize"},                                                      // initialize without the customer id: 401
 		{"genesys", "GET", "/api/v2/webmessaging/messages"},                                   // history without a JWT: 401
+		{"kustomer", "POST", "/v2.1/chat/handoff"},                                            // the chat API without the API key: 401
 		{"livechat", "POST", "/v3.6/customer/action/list_group_statuses?organization_id=org"}, // a Web API call without a customer token: 401
+		{"oracle", "POST", "/services/rest/crossChannelServices/latest/establishSessions"},    // no Basic auth: 401
 		{"salesforce", "POST", "/iamessage/api/v2/conversation"},                              // a conversation without an access token: 401
 		{"twilio", "GET", "/v1/Conversations/CH1"},                                            // no Basic auth: 401
 		{"zendesk", "POST", "/v2/apps/5ebee0975ac5304b664a12fa/users"},                        // a user without the API key: 401

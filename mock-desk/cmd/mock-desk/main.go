@@ -22,9 +22,12 @@ import (
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 	chatwootface "github.com/deskbridge/deskbridge/mock-desk/faces/chatwoot"
 	connectface "github.com/deskbridge/deskbridge/mock-desk/faces/connect"
+	egainface "github.com/deskbridge/deskbridge/mock-desk/faces/egain"
 	genesysface "github.com/deskbridge/deskbridge/mock-desk/faces/genesys"
+	kustomerface "github.com/deskbridge/deskbridge/mock-desk/faces/kustomer"
 	livechatface "github.com/deskbridge/deskbridge/mock-desk/faces/livechat"
 	niceface "github.com/deskbridge/deskbridge/mock-desk/faces/nice"
+	oracleface "github.com/deskbridge/deskbridge/mock-desk/faces/oracle"
 	salesforceface "github.com/deskbridge/deskbridge/mock-desk/faces/salesforce"
 	twilioface "github.com/deskbridge/deskbridge/mock-desk/faces/twilio"
 	zendeskface "github.com/deskbridge/deskbridge/mock-desk/faces/zendesk"
@@ -52,7 +55,7 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	secretFlag := fs.String("webhook-secret", "", "webhook signing secret (prefer the MOCKDESK_WEBHOOK_SECRET environment variable)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	controlHosts := fs.String("control-hosts", "", "comma-separated host names the control API and console answer under, besides IP addresses and localhost")
-	face := fs.String("face", "desk", "wire format for customers: desk (the desk protocol), chatwoot (Chatwoot's public client API: inbox mock_inbox, MOCKDESK_CHATWOOT_HMAC_TOKEN for identity validation), connect (Amazon Connect), genesys (Genesys Web Messaging), livechat (LiveChat Customer Chat API v3.6: any organization, client and agent token), nice (NICE CXone Digital chat: any brand and channel, any OAuth code), salesforce (Salesforce Messaging for In-App and Web: org 00D000000000001, deployment mock_deployment), twilio (Twilio Conversations and Flex; MOCKDESK_TWILIO_AUTH_TOKEN), zendesk (Sunshine Conversations: app 5ebee0975ac5304b664a12fa, key app_mock/mock-key-secret, webhooks to -webhook-url with MOCKDESK_WEBHOOK_SECRET as X-API-Key)")
+	face := fs.String("face", "desk", "wire format for customers: desk (the desk protocol), chatwoot (Chatwoot's public client API: inbox mock_inbox, MOCKDESK_CHATWOOT_HMAC_TOKEN for identity validation), connect (Amazon Connect), egain (eGain chat as the starter kit's relay drives it: entry point 1000, any customer id), genesys (Genesys Web Messaging), kustomer (Kustomer's server-side chat API: API key MOCKDESK_KUSTOMER_API_KEY or mock-kustomer-api-key, webhooks to -webhook-url signed with MOCKDESK_WEBHOOK_SECRET as the token), livechat (LiveChat Customer Chat API v3.6: any organization, client and agent token), nice (NICE CXone Digital chat: any brand and channel, any OAuth code), oracle (Oracle B2C Service chat: site mock_site, chat API user mock_chat_api with MOCKDESK_ORACLE_PASSWORD), salesforce (Salesforce Messaging for In-App and Web: org 00D000000000001, deployment mock_deployment), twilio (Twilio Conversations and Flex; MOCKDESK_TWILIO_AUTH_TOKEN), zendesk (Sunshine Conversations: app 5ebee0975ac5304b664a12fa, key app_mock/mock-key-secret, webhooks to -webhook-url with MOCKDESK_WEBHOOK_SECRET as X-API-Key)")
 	var f mockdesk.Faults
 	fs.Uint64Var(&f.Seed, "fault-seed", 1, "seed of the fault decisions")
 	latency := fs.Duration("fault-latency", 0, "latency added to REST, poll, WebSocket frames and webhooks")
@@ -126,12 +129,18 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		handler = chatwootface.New(desk, chatwootface.Options{InboxIdentifier: "mock_inbox", HMACToken: getenv("MOCKDESK_CHATWOOT_HMAC_TOKEN")})
 	case "connect":
 		handler = connectface.New(desk, connectface.Options{})
+	case "egain":
+		handler = egainface.New(desk, egainface.Options{})
 	case "genesys":
 		handler = genesysface.New(desk, genesysface.Options{})
+	case "kustomer":
+		handler = kustomerface.New(desk, kustomerface.Options{APIKey: getenv("MOCKDESK_KUSTOMER_API_KEY"), WebhookURL: *webhookURL, WebhookToken: secret})
 	case "livechat":
 		handler = livechatface.New(desk, livechatface.Options{})
 	case "nice":
 		handler = niceface.New(desk, niceface.Options{})
+	case "oracle":
+		handler = oracleface.New(desk, oracleface.Options{User: "mock_chat_api", Password: getenv("MOCKDESK_ORACLE_PASSWORD")})
 	case "salesforce":
 		handler = salesforceface.New(desk, salesforceface.Options{OrgID: "00D000000000001", DeveloperName: "mock_deployment"})
 	case "twilio":
@@ -140,7 +149,7 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		handler = zendeskface.New(desk, zendeskface.Options{WebhookURL: *webhookURL, WebhookSecret: secret})
 	default:
 		_ = desk.Close()
-		return fmt.Errorf("-face %q: want desk, chatwoot, connect, genesys, livechat, nice, salesforce, twilio or zendesk", *face)
+		return fmt.Errorf("-face %q: want desk, chatwoot, connect, egain, genesys, kustomer, livechat, nice, oracle, salesforce, twilio or zendesk", *face)
 	}
 	if secret == "" {
 		log.Warn("no MOCKDESK_WEBHOOK_SECRET: webhooks are signed with a random secret", "secret", string(desk.WebhookSecret()))

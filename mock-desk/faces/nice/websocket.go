@@ -292,8 +292,14 @@ func (cn *conn) sendMessage(ctx context.Context, req request, c *customer, d eve
 	}
 	open := th != nil
 	if open {
+		// A contact the desk cannot tell about now is not a closed one: a
+		// new contact is opened only after the last one closed.
 		info, err := th.cc.Info(ctx)
-		open = err == nil && info.State != mockdesk.StateEnded
+		if err != nil {
+			cn.failErr(req, err)
+			return
+		}
+		open = info.State != mockdesk.StateEnded
 	}
 	if !open {
 		attrs := map[string]string{}

@@ -1,0 +1,150 @@
+package kustomerface
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// retrySchedule is Kustomer's wait before each further try of a failed
+// delivery, in minutes (docs/events/delivery-and-retries), scaled here to
+// Options.RetryBase a minute.
+var retrySchedule = []time.Duration{1, 1, 2, 5, 10, 15, 30}
+
+// envelope is the event envelope of one event.
+func (f *Face) envelope(name string, data map[string]any, changes map[string]any) []byte {
+	var ch any
+	if changes != nil {
+		ch = changes
+	}
+	b, _ := json.Marshal(map[string]any{"id": newID(), "name": name, "org": f.opts.Org, "partition": f.opts.Org,
+		"data": data, "changes": ch, "createdAt": stamp(time.Now())})
+	return b
+}
+
+// Sign is the X-Kustomer-Webhook-Signature of body under token.
+func Sign(token string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// deliveries sends one session's events in order, from one goroutine
+// that runs while some are pending (a session's worker would otherwise
+// outlive its chat for as long as the desk runs).
+type deliveries struct {
+	f       *Face
+	s       *session
+	mu      sync.Mutex
+	pending [][]byte
+	running bool
+}
+
+func (f *Face) newDeliveries(s *session) *deliveries { return &deliveries{f: f, s: s} }
+
+func (q *deliveries) push(body []byte) {
+	q.mu.Lock()
+	q.pending = append(q.pending, body)
+	start := !q.running
+	q.running = true
+	q.mu.Unlock()
+	if start && !q.f.d.Go(q.work) {
+		q.mu.Lock()
+		q.running = false
+		q.mu.Unlock()
+	}
+}
+
+// take removes and returns the oldest pending event, nil when none is;
+// with none left and done, the goroutine stops.
+func (q *deliveries) take(done bool) []byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.pending) == 0 {
+		q.running = q.running && !done
+		return nil
+	}
+	b := q.pending[0]
+	q.pending = q.pending[1:]
+	return b
+}
+
+func (q *deliveries) work(ctx context.Context) {
+	for body := q.take(true); body != nil; body = q.take(true) {
+		fault := q.f.d.WebhookFault()
+		if fault.Latency > 0 && !sleep(ctx, fault.Latency) {
+			return
+		}
+		if fault.Reorder {
+			if later := q.take(false); later != nil {
+				q.send(ctx, later, false) // it overtakes this one
+			}
+		}
+		if q.send(ctx, body, fault.Unreachable) && fault.Duplicate {
+			q.send(ctx, body, false)
+		}
+	}
+}
+
+// send delivers body, tried again on the schedule until a 2xx; lost makes
+// the first try fail, as an unreachable receiver would. It reports whether
+// the event got through.
+func (q *deliveries) send(ctx context.Context, body []byte, lost bool) bool {
+	var name struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(body, &name)
+	for try := 0; try <= len(retrySchedule); try++ {
+		if try > 0 && !sleep(ctx, retrySchedule[try-1]*q.f.opts.RetryBase) {
+			return false
+		}
+		if try == 0 && lost || q.f.cutOff(ctx, q.s) {
+			continue
+		}
+		if q.f.post(ctx, name.Name, body) {
+			return true
+		}
+	}
+	return false
+}
+
+// post sends one delivery and reports whether it was answered 2xx.
+func (f *Face) post(ctx context.Context, event string, body []byte) bool {
+	f.mu.Lock()
+	url := f.webhookURL
+	f.mu.Unlock()
+	if url == "" {
+		return false
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Kustomer-Webhook-Event", event)
+	req.Header.Set("X-Kustomer-Webhook-Signature", Sign(f.opts.WebhookToken, body))
+	resp, err := f.opts.HTTPClient.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp.StatusCode/100 == 2
+}
+
+// sleep waits d, false when ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-time.After(d):
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
