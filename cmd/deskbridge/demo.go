@@ -79,7 +79,8 @@ func startDemo(cfg demoConfig) (*demo, error) {
 		return nil, fmt.Errorf("mock desk: listen: %w", err)
 	}
 	d := &demo{desk: desk, deskURL: "http://" + ln.Addr().String()}
-	d.deskSrv = &http.Server{Handler: deskHandler(cfg.Kit, desk), ReadHeaderTimeout: 10 * time.Second}
+	face := deskHandler(cfg.Kit, desk)
+	d.deskSrv = &http.Server{Handler: face, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = d.deskSrv.Serve(ln) }()
 
 	srv, err := startServer(serverConfig{
@@ -97,6 +98,11 @@ func startDemo(cfg demoConfig) (*demo, error) {
 		return nil, err
 	}
 	d.srv = srv
+	// A face whose webhook is set in the vendor's console, not by the
+	// kit's calls (Kustomer's outbound webhook), is pointed at the server.
+	if hooked, ok := face.(interface{ SetWebhookURL(string) }); ok {
+		hooked.SetWebhookURL(srv.url + webhookPath)
+	}
 	return d, nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 // demo bot) asks for a person; in the other, a person takes the chat in
 // mock-desk's console and answers. The Carbon tab reloads and gets the
 // conversation back, each line once, and the chat goes on.
+// DESKBRIDGE_TEST_KIT=NAME runs it through another kit and mock-desk's
+// face of that vendor (the default is the demo's websocket kit).
 func TestDemoCarbonInChromium(t *testing.T) {
 	needCarbonBundle(t)
 	dir, err := findCarbonPage("")
@@ -26,6 +29,7 @@ func TestDemoCarbonInChromium(t *testing.T) {
 	d := startTestDemo(t, demoConfig{
 		Desk:      &mockdesk.Options{Agents: []mockdesk.AgentConfig{{Profile: you, Online: true, Capacity: 3}}},
 		CarbonDir: dir,
+		Kit:       os.Getenv("DESKBRIDGE_TEST_KIT"),
 	})
 	bctx := chromium(t)
 	ctx, cancel := context.WithTimeout(bctx, 120*time.Second)

@@ -5,6 +5,7 @@ go 1.25.0
 replace (
 	github.com/deskbridge/deskbridge/core => ../../core
 	github.com/deskbridge/deskbridge/kits/amazonconnect => ../../kits/amazonconnect
+	github.com/deskbridge/deskbridge/kits/egain => ../../kits/egain
 	github.com/deskbridge/deskbridge/kits/genesys => ../../kits/genesys
 	github.com/deskbridge/deskbridge/kits/polling => ../../kits/polling
 	github.com/deskbridge/deskbridge/kits/rest => ../../kits/rest
@@ -18,6 +19,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/deskbridge/deskbridge/core v0.0.0
 	github.com/deskbridge/deskbridge/kits/amazonconnect v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/kits/egain v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/genesys v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/polling v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/rest v0.0.0-00010101000000-000000000000
@@ -52,7 +54,10 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/deskbridge/deskbridge/kits/chatwoot v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/kits/kustomer v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/livechat v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/kits/nice v0.0.0-00010101000000-000000000000
+	github.com/deskbridge/deskbridge/kits/oracle v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/salesforce v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/twilio v0.0.0-00010101000000-000000000000
 	github.com/deskbridge/deskbridge/kits/zendesk v0.0.0-00010101000000-000000000000
@@ -83,3 +88,9 @@ replace github.com/deskbridge/deskbridge/kits/zendesk => ../../kits/zendesk
 replace github.com/deskbridge/deskbridge/kits/chatwoot => ../../kits/chatwoot
 
 replace github.com/deskbridge/deskbridge/kits/livechat => ../../kits/livechat
+
+replace github.com/deskbridge/deskbridge/kits/nice => ../../kits/nice
+
+replace github.com/deskbridge/deskbridge/kits/oracle => ../../kits/oracle
+
+replace github.com/deskbridge/deskbridge/kits/kustomer => ../../kits/kustomer

@@ -80,14 +80,8 @@ func startTwilio(c kitConfig) (*kit, error) {
 	}
 	// The conversation's follower takes a (verified) delivery another
 	// instance got.
-	wr := newWebhookRelay(c)
-	if wr != nil {
-		tc.Elsewhere = wr.Send
-	}
-	k, err := twilio.New(tc)
-	if err != nil {
-		return nil, err
-	}
-	wr.OnReceive(func(payload []byte) { k.Deliver(payload) })
-	return &kit{factory: k.Factory, close: k.Close, webhook: k.WebhookHandler(), webhookPath: webhookPath}, nil
+	return startWebhookKit(c, func(elsewhere func([]byte) error) (*twilio.Kit, error) {
+		tc.Elsewhere = elsewhere
+		return twilio.New(tc)
+	})
 }

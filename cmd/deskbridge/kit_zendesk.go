@@ -64,11 +64,7 @@ func startZendesk(c kitConfig) (*kit, error) {
 		WebhookURL:    strings.TrimSuffix(c.PublicURL, "/") + webhookPath,
 		Logger:        c.Logger,
 	}
-	if secrets := s["DESKBRIDGE_ZENDESK_WEBHOOK_SECRET"]; secrets != "" {
-		for _, sec := range strings.Split(secrets, ",") {
-			zc.WebhookSecrets = append(zc.WebhookSecrets, strings.TrimSpace(sec))
-		}
-	}
+	zc.WebhookSecrets = splitList(s["DESKBRIDGE_ZENDESK_WEBHOOK_SECRET"])
 	var errs []error
 	jwt, err := strconv.ParseBool(s["DESKBRIDGE_ZENDESK_JWT"])
 	if err != nil {
@@ -111,16 +107,10 @@ func startZendesk(c kitConfig) (*kit, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	// The conversation's follower takes a (verified) event another
+	// The conversation's follower takes a (verified) delivery another
 	// instance got.
-	wr := newWebhookRelay(c)
-	if wr != nil {
-		zc.Elsewhere = wr.Send
-	}
-	k, err := zendesk.New(zc)
-	if err != nil {
-		return nil, err
-	}
-	wr.OnReceive(func(ev []byte) { k.Deliver(ev) })
-	return &kit{factory: k.Factory, close: k.Close, webhook: k.WebhookHandler(), webhookPath: webhookPath}, nil
+	return startWebhookKit(c, func(elsewhere func([]byte) error) (*zendesk.Kit, error) {
+		zc.Elsewhere = elsewhere
+		return zendesk.New(zc)
+	})
 }

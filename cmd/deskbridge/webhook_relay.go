@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
+
+	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
 // webhookRelay passes a kit's webhook deliveries between instances: a
@@ -40,4 +43,31 @@ func (w *webhookRelay) OnReceive(deliver func(payload []byte)) {
 	if w != nil {
 		w.r.OnBroadcast(w.topic, deliver)
 	}
+}
+
+// webhookKit is a vendor kit whose desk answers by webhook: a handler for
+// the deliveries, and Deliver for one another instance verified.
+type webhookKit interface {
+	Factory(ctx context.Context, p servicedesk.FactoryParams) (servicedesk.ServiceDesk, error)
+	Close() error
+	WebhookHandler() http.Handler
+	Deliver(payload []byte) bool
+}
+
+// startWebhookKit builds a webhook kit with build, which is handed the
+// function that carries a verified delivery of a conversation this
+// instance does not follow to the others (nil without a shared store),
+// and mounts the kit's handler at webhookPath.
+func startWebhookKit[K webhookKit](c kitConfig, build func(elsewhere func(payload []byte) error) (K, error)) (*kit, error) {
+	wr := newWebhookRelay(c)
+	var elsewhere func([]byte) error
+	if wr != nil {
+		elsewhere = wr.Send
+	}
+	k, err := build(elsewhere)
+	if err != nil {
+		return nil, err
+	}
+	wr.OnReceive(func(payload []byte) { k.Deliver(payload) })
+	return &kit{factory: k.Factory, close: k.Close, webhook: k.WebhookHandler(), webhookPath: webhookPath}, nil
 }
