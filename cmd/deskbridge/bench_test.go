@@ -364,6 +364,7 @@ func BenchmarkMemorySessions(b *testing.B) {
 
 		url, d := loadDesk(b, nil, new(saveCounter))
 		before := heapAndStacks()
+		goroutinesBefore := runtime.NumGoroutine()
 		idle := dialMany(b, loadClients, url, func(c *loadClient) error {
 			if err := c.ws.WriteMessage(websocket.TextMessage, []byte(`{"op":"hello","id":"h","mode":"desk"}`)); err != nil {
 				return err
@@ -371,6 +372,7 @@ func BenchmarkMemorySessions(b *testing.B) {
 			return c.until([]byte(`"type":"welcome"`))
 		})
 		afterIdle := heapAndStacks()
+		goroutinesIdle := runtime.NumGoroutine()
 		for _, c := range idle {
 			if err := c.sendStartChat(); err != nil {
 				b.Fatal(err)
@@ -382,12 +384,17 @@ func BenchmarkMemorySessions(b *testing.B) {
 			}
 		}
 		afterChat := heapAndStacks()
+		goroutinesChat := runtime.NumGoroutine()
 		if n := d.srv.gw.Stats().Connections; n != loadClients {
 			b.Fatalf("%d gateway connections, want %d: sessions were dropped", n, loadClients)
 		}
 		b.ReportMetric(float64(afterIdle-before)/float64(loadClients), "idle-B/session")
 		b.ReportMetric(raw, "raw-B/conn")
 		b.ReportMetric(float64(afterChat-before)/float64(loadClients), "chat-B/session")
+		// Everything is in one process: the clients' and mock-desk's
+		// goroutines are counted too.
+		b.ReportMetric(float64(goroutinesIdle-goroutinesBefore)/float64(loadClients), "idle-goroutines/session")
+		b.ReportMetric(float64(goroutinesChat-goroutinesBefore)/float64(loadClients), "chat-goroutines/session")
 		b.ReportMetric(0, "ns/op")
 	}
 }

@@ -385,7 +385,22 @@ func survivesKill9(t *testing.T, env []string, storeArgs ...string) {
 		t.Fatalf("welcome after the restart: %v", w)
 	}
 	snap, _ := w["snapshot"].(map[string]any)
-	if snap["state"] != "connected" {
+	switch snap["state"] {
+	case "connected":
+	case "reconnecting":
+		// The restored session is still re-attaching to the desk: it must
+		// come back to the agent, not to the queue or an end.
+		b.await("state connected", func(f map[string]any) bool {
+			ev, _ := f["event"].(map[string]any)
+			if ev == nil || ev["type"] != "state" {
+				return false
+			}
+			if ev["state"] != "connected" && ev["state"] != "reconnecting" {
+				t.Fatalf("state after the restart went to %v, want connected (the agent is still there)", ev["state"])
+			}
+			return ev["state"] == "connected"
+		})
+	default:
 		t.Fatalf("state after the restart %v, want connected (the agent is still there)", snap["state"])
 	}
 	b.awaitAgentText("a2 while the server was dead")

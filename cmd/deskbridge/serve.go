@@ -36,6 +36,7 @@ type serveConfig struct {
 	DataDir        string
 	InstanceID     string
 	LeaseTTL       duration
+	PprofListen    string
 	Limits         limits
 	TokenSecret    string
 	Identity       identitySettings
@@ -271,6 +272,14 @@ func runServe(ctx context.Context, args []string, out io.Writer, getenv func(str
 	})
 	if err != nil {
 		return err
+	}
+	if cfg.PprofListen != "" {
+		stop, err := servePprof(cfg.PprofListen, log)
+		if err != nil {
+			_ = srv.shutdown(context.Background())
+			return err
+		}
+		defer stop()
 	}
 	log.Info("deskbridge serving", "url", srv.url, "kit", cfg.Kit, "desk", cfg.DeskURL, "origins", cfg.AllowedOrigins, "store", spec.String(), "instance", cfg.InstanceID, "resumed", srv.resumed)
 	<-ctx.Done()

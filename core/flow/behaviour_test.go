@@ -883,6 +883,13 @@ func TestChatEndsWithAMessageInFlight(t *testing.T) {
 		if len(st) != 2 || st[0].MessageID != first || st[0].Status != MessageSent || st[1].MessageID != second || st[1].Status != MessageSent {
 			t.Fatalf("statuses %+v: want %s sent, then %s sent, once each", st, first, second)
 		}
+		// The late status is tagged with the chat running when it came:
+		// the newest event names the session's current chat (a replay, the
+		// history and the browser adapter read it so); the message id is
+		// what ties it to its message.
+		if st[0].Chat != 2 || st[1].Chat != 2 {
+			t.Errorf("statuses tagged chats %d and %d, want 2 and 2", st[0].Chat, st[1].Chat)
+		}
 		sent := d.Sent()
 		if len(sent) != 2 || sent[0].ID != first || sent[1].ID != second {
 			t.Fatalf("desk got %+v", sent)

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -168,6 +169,7 @@ type Event struct {
 type encodedEvent struct {
 	once sync.Once
 	b    []byte
+	msg  []byte // Message's encoding, a part of b
 	err  error
 }
 
@@ -178,10 +180,81 @@ type plainEvent Event
 // engine published; others are encoded each time).
 func (e *Event) MarshalJSON() ([]byte, error) {
 	if e.enc == nil {
-		return json.Marshal((*plainEvent)(e))
+		b, _, err := e.encode()
+		return b, err
 	}
-	e.enc.once.Do(func() { e.enc.b, e.enc.err = json.Marshal((*plainEvent)(e)) })
+	e.enc.once.Do(func() { e.enc.b, e.enc.msg, e.enc.err = e.encode() })
 	return e.enc.b, e.enc.err
+}
+
+// MessageJSON returns the encoding of the event's Message, as it is in
+// the event's own (a front end that hands the message on needs no second
+// encoding of it); nil when the event has none.
+func (e *Event) MessageJSON() ([]byte, error) {
+	if e.Message == nil {
+		return nil, nil
+	}
+	if e.enc == nil {
+		return json.Marshal(e.Message)
+	}
+	if _, err := e.MarshalJSON(); err != nil {
+		return nil, err
+	}
+	return e.enc.msg, nil
+}
+
+// encode encodes the event with its message last, and returns the
+// message's part of it too.
+func (e *Event) encode() (b, msg []byte, err error) {
+	if e.Message == nil {
+		b, err = json.Marshal((*plainEvent)(e))
+		return b, nil, err
+	}
+	w := eventWriters.Get().(*eventWriter)
+	defer w.put()
+	// The fields but the message, an object with seq, type and time at
+	// least: the message goes in before its closing brace.
+	if err := w.enc.Encode(eventSansMessage{plainEvent: (*plainEvent)(e)}); err != nil {
+		return nil, nil, err
+	}
+	w.buf.Truncate(w.buf.Len() - 2) // "}\n"
+	w.buf.WriteString(`,"message":`)
+	start := w.buf.Len()
+	if err := w.enc.Encode(e.Message); err != nil {
+		return nil, nil, err
+	}
+	w.buf.Truncate(w.buf.Len() - 1) // "\n"
+	end := w.buf.Len()
+	w.buf.WriteByte('}')
+	b = bytes.Clone(w.buf.Bytes())
+	return b, b[start:end:end], nil
+}
+
+// eventSansMessage encodes an event without its message: the shallower
+// (nil, omitted) Message hides the event's.
+type eventSansMessage struct {
+	*plainEvent
+	Message *struct{} `json:"message,omitempty"`
+}
+
+// eventWriter is a reusable buffer with an encoder writing to it.
+type eventWriter struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var eventWriters = sync.Pool{New: func() any {
+	w := new(eventWriter)
+	w.enc = json.NewEncoder(&w.buf)
+	return w
+}}
+
+func (w *eventWriter) put() {
+	if w.buf.Cap() > 64<<10 {
+		return // an odd large event: not kept
+	}
+	w.buf.Reset()
+	eventWriters.Put(w)
 }
 
 // eventLog keeps the newest events of a session in a ring of pointers:

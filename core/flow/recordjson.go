@@ -14,13 +14,7 @@ import (
 // EventJSON returns ev's JSON, as json.Marshal would. An event the engine
 // published is encoded once for all its readers (the Store, every socket):
 // the bytes are shared and must not be modified.
-func EventJSON(ev *Event) ([]byte, error) {
-	if ev.enc == nil {
-		return json.Marshal((*plainEvent)(ev))
-	}
-	ev.enc.once.Do(func() { ev.enc.b, ev.enc.err = json.Marshal((*plainEvent)(ev)) })
-	return ev.enc.b, ev.enc.err
-}
+func EventJSON(ev *Event) ([]byte, error) { return ev.MarshalJSON() }
 
 // RecordJSON returns rec's JSON, byte for byte what json.Marshal(rec)
 // returns, at a fraction of its cost: a durable store encodes a record on

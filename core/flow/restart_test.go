@@ -454,3 +454,80 @@ func TestRestartKeepsTheAgentsLastWords(t *testing.T) {
 		}
 	})
 }
+
+// TryNext and AfterNext, the goroutine-free way to read a subscription:
+// TryNext returns what there is without waiting; AfterNext's function runs
+// once when events come (at once when they are there already), or when
+// the subscription or the session closes; a stopped or replaced one never
+// runs, and stopped or fired ones are not kept by the session.
+func TestSubscriptionTryNextAndAfterNext(t *testing.T) {
+	r := newRig(t, Options{})
+	s := r.session("s")
+	must(t, s.StartChat(bgCtx, connectMsg, StartOptions{}))
+	eventually(t, "desk", func() bool { return r.desk("s") != nil })
+	if _, err := s.Snapshot(bgCtx); err != nil { // the start's events are in
+		t.Fatal(err)
+	}
+	sub := s.Subscribe(s.LastSeq())
+	evs, err := sub.TryNext(bgCtx)
+	if err != nil || len(evs) != 0 {
+		t.Fatalf("nothing yet: %v %v", evs, err)
+	}
+	woke := make(chan string, 8)
+	sub.AfterNext(func() { woke <- "replaced" })
+	if !sub.StopAfterNext() {
+		t.Fatal("a waiting AfterNext could not be stopped")
+	}
+	if sub.StopAfterNext() {
+		t.Fatal("stopped twice")
+	}
+	sub.AfterNext(func() { woke <- "replaced" })
+	sub.AfterNext(func() { woke <- "first" })
+	must(t, s.SetSuspended(bgCtx, true))
+	if got := <-woke; got != "first" {
+		t.Fatalf("woke %q", got)
+	}
+	if sub.StopAfterNext() {
+		t.Error("a fired AfterNext was stopped after it ran")
+	}
+	evs, err = sub.TryNext(bgCtx)
+	if err != nil || len(evs) == 0 || sub.Cursor() != s.LastSeq() {
+		t.Fatalf("after the wake: %d events, cursor %d of %d, %v", len(evs), sub.Cursor(), s.LastSeq(), err)
+	}
+	// Events already there: at once.
+	must(t, s.SetSuspended(bgCtx, false))
+	sub.AfterNext(func() { woke <- "already" })
+	if got := <-woke; got != "already" {
+		t.Fatalf("woke %q", got)
+	}
+	if _, err := sub.TryNext(bgCtx); err != nil {
+		t.Fatal(err)
+	}
+	// Close wakes the one waiting; TryNext then reports the end.
+	sub.AfterNext(func() { woke <- "closed" })
+	sub.Close()
+	if got := <-woke; got != "closed" {
+		t.Fatalf("woke %q", got)
+	}
+	if _, err := sub.TryNext(bgCtx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
+	// The session's close wakes another subscription's.
+	sub2 := s.Subscribe(s.LastSeq())
+	sub2.AfterNext(func() { woke <- "engine closed" })
+	must(t, r.engine.Close(bgCtx))
+	if got := <-woke; got != "engine closed" {
+		t.Fatalf("woke %q", got)
+	}
+	s.mu.Lock()
+	kept := len(s.wakers)
+	s.mu.Unlock()
+	if kept != 0 {
+		t.Errorf("%d wakers kept after they fired or were stopped", kept)
+	}
+	select {
+	case got := <-woke:
+		t.Errorf("an extra wake: %q", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+}

@@ -33,7 +33,8 @@ type Session struct {
 	running bool
 	closed  bool
 	events  eventLog
-	notify  chan struct{} // closed when events are published; nil when nobody waits
+	notify  chan struct{}   // closed when events are published; nil when nobody waits
+	wakers  []*Subscription // their AfterNext functions run when events are published
 
 	state atomic.Uint32 // State, for lock-free reads
 
@@ -255,10 +256,7 @@ func (s *Session) flush() {
 			// chats. Readers fall back to the Store transparently.
 			s.events.release()
 		}
-		if s.notify != nil {
-			close(s.notify)
-			s.notify = nil
-		}
+		s.wake()
 		s.mu.Unlock()
 		clear(events)
 		s.pending = events[:0]
@@ -287,6 +285,10 @@ func (s *Session) runAfterFlush(saveErr error) {
 const saveTimeout = 10 * time.Second
 
 func (s *Session) save(rec *Record, events []*Event) error {
+	if m, ok := s.opts.Store.(*MemoryStore); ok {
+		// It never blocks: no timer to bound it, on every batch.
+		return m.Save(context.Background(), s.id, rec, events)
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.e.ctx), saveTimeout)
 	defer cancel()
 	return s.opts.Store.Save(ctx, s.id, rec, events)
@@ -531,10 +533,7 @@ func (s *Session) close() {
 		return
 	}
 	s.closed = true
-	if s.notify != nil {
-		close(s.notify)
-		s.notify = nil
-	}
+	s.wake()
 	s.mu.Unlock()
 	// The timers' ops would be refused now; stopping them frees them early.
 	// They are read here without the queue, so only Stop is called.

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Subscription reads a session's events from a cursor on. It holds no
@@ -13,6 +14,10 @@ type Subscription struct {
 	cursor uint64
 	done   chan struct{}
 	closed bool
+	// AfterNext's function, and whether it waits in the session's wakers;
+	// guarded by the session's mu.
+	wake  func()
+	armed bool
 }
 
 // maxBatch bounds the events one Next returns.
@@ -33,7 +38,88 @@ func (sub *Subscription) Close() {
 	if !sub.closed {
 		sub.closed = true
 		close(sub.done)
+		if sub.disarm() {
+			go sub.wake()
+		}
 	}
+}
+
+// TryNext is Next without the wait: the events after the cursor (at most
+// 256, none when there are none yet), advancing the cursor; ErrClosed
+// once the subscription or the session is closed and nothing is left.
+func (sub *Subscription) TryNext(ctx context.Context) ([]Event, error) {
+	s := sub.s
+	evs, err := s.eventsSince(ctx, sub.cursor, maxBatch)
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) > 0 {
+		sub.cursor = evs[len(evs)-1].Seq
+		return evs, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if sub.closed || s.closed {
+		return nil, fmt.Errorf("flow: session %s: subscription: %w", s.id, ErrClosed)
+	}
+	return nil, nil
+}
+
+// AfterNext arranges for f to run, once, on a goroutine of its own, when
+// there are events after the cursor or the subscription or session is
+// closed: at once if that is so already. It is how a reader that holds
+// no goroutine while idle (the gateway's event writer) learns that
+// TryNext has something. A subscription has one such f at a time: a
+// second AfterNext before the first ran replaces it.
+func (sub *Subscription) AfterNext(f func()) {
+	s := sub.s
+	s.mu.Lock()
+	if sub.closed || s.closed || s.events.last > sub.cursor {
+		s.mu.Unlock()
+		go f()
+		return
+	}
+	sub.wake = f
+	if !sub.armed {
+		sub.armed = true
+		s.wakers = append(s.wakers, sub)
+	}
+	s.mu.Unlock()
+}
+
+// StopAfterNext cancels AfterNext's f if it has not started, and reports
+// whether it did so.
+func (sub *Subscription) StopAfterNext() bool {
+	sub.s.mu.Lock()
+	defer sub.s.mu.Unlock()
+	return sub.disarm()
+}
+
+// disarm takes the subscription off its session's wakers; s.mu is held.
+func (sub *Subscription) disarm() bool {
+	if !sub.armed {
+		return false
+	}
+	sub.armed = false
+	if i := slices.Index(sub.s.wakers, sub); i >= 0 {
+		sub.s.wakers = slices.Delete(sub.s.wakers, i, i+1)
+	}
+	return true
+}
+
+// wake wakes the readers waiting for events: Next's channel, AfterNext's
+// functions. s.mu is held.
+func (s *Session) wake() {
+	if s.notify != nil {
+		close(s.notify)
+		s.notify = nil
+	}
+	for _, sub := range s.wakers {
+		sub.armed = false
+		go sub.wake()
+	}
+	clear(s.wakers)
+	s.wakers = s.wakers[:0]
 }
 
 // Next blocks until there are events after the cursor and returns them in
@@ -43,20 +129,12 @@ func (sub *Subscription) Close() {
 func (sub *Subscription) Next(ctx context.Context) ([]Event, error) {
 	s := sub.s
 	for {
-		evs, err := s.eventsSince(ctx, sub.cursor, maxBatch)
-		if err != nil {
-			return nil, err
-		}
-		if len(evs) > 0 {
-			sub.cursor = evs[len(evs)-1].Seq
-			return evs, nil
+		evs, err := sub.TryNext(ctx)
+		if err != nil || len(evs) > 0 {
+			return evs, err
 		}
 		s.mu.Lock()
-		if sub.closed || s.closed {
-			s.mu.Unlock()
-			return nil, fmt.Errorf("flow: session %s: subscription: %w", s.id, ErrClosed)
-		}
-		if s.events.last > sub.cursor { // published while we looked
+		if sub.closed || s.closed || s.events.last > sub.cursor { // changed while we looked
 			s.mu.Unlock()
 			continue
 		}

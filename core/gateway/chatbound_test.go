@@ -56,6 +56,11 @@ func (e *env) chatWith(c *client, user string) {
 	c.mustCall(opSendMessageToAgent, map[string]any{"message": servicedesk.NewTextRequest(user), "messageID": user})
 	_, err := chat.AwaitMessage(ctxT(e.t))
 	mustf(e.t, err, "await")
+	// The send's outcome belongs to this chat: wait for it, or it may come
+	// after the chat ended, as the next chat's event.
+	c.next("message_status sent", func(f frame) bool {
+		return f.Type == typeEvent && f.Event.Type == flow.EventMessageStatus && f.Event.MessageID == user && f.Event.Status == flow.MessageSent
+	})
 	c.mustCall(opEndChat, nil)
 	c.event(flow.EventChatEnded)
 }

@@ -27,9 +27,10 @@ const (
 	closeTryAgainLater = websocket.CloseTryAgainLater
 )
 
-// conn is one browser socket. Its reader runs on the HTTP handler's
-// goroutine; after hello a second goroutine writes the session's events and
-// the heartbeats. Writes are serialised by wmu (gorilla allows one writer).
+// conn is one browser socket. Its reader runs on a goroutine of its own;
+// after hello a pusher writes the session's events and the heartbeats, on
+// a goroutine only while it has something to write. Writes are serialised
+// by wmu (gorilla allows one writer).
 type conn struct {
 	g  *Gateway
 	ws *websocket.Conn
@@ -51,6 +52,8 @@ type conn struct {
 	tokenAt time.Time   // when the socket's token was minted (the writer's)
 	opened  time.Time   // when the socket was accepted
 
+	frame  []byte    // the event writer's frame buffer (sendEvents)
+	cork   *corkConn // ws's connection, corked for a batch of events
 	bucket bucket
 	async  sync.WaitGroup
 	slow   chan struct{} // one slow op (availability, reconnect) at a time
@@ -354,9 +357,8 @@ func (c *conn) hello(req request) bool {
 	c.sess, c.leave, c.sid, c.mode = s, leave, id, req.Mode
 	from := c.welcome(ctx, req, resumed, snap, s)
 	g.log.Debug("gateway: hello", "session", id, "mode", c.mode, "resumed", resumed, "from", from)
-	c.events.Add(1)
 	c.helloed.Store(true)
-	go c.pushEvents(from)
+	c.startPush(from)
 	return true
 }
 
@@ -400,50 +402,18 @@ func (c *conn) welcome(ctx context.Context, req request, resumed bool, snap flow
 	return from
 }
 
-// pushEvents writes the session's events after from, then heartbeats
-// while idle. On drain it writes what is left and closes with 1001.
-func (c *conn) pushEvents(from uint64) {
-	defer c.events.Done()
-	sub := c.sess.Subscribe(from)
-	defer sub.Close()
-	var mapper callbackMapper
-	hb := c.g.opts.Heartbeat
-	for {
-		ctx, cancel := context.WithTimeout(c.ctx, hb)
-		evs, err := sub.Next(ctx)
-		cancel()
-		switch {
-		case err == nil:
-			if !c.sendEvents(&mapper, evs) {
-				return
-			}
-		case c.ctx.Err() != nil:
-			if c.g.ctx.Err() != nil { // draining: flush, then go away
-				left, _ := c.sess.EventsSince(context.Background(), sub.Cursor(), 0)
-				c.sendEvents(&mapper, left)
-				c.closeWith(websocket.CloseGoingAway, "server shutting down; reconnect and resume")
-				c.ws.Close()
-			}
-			return
-		case errors.Is(err, context.DeadlineExceeded):
-			c.write(c.heartbeat(sub.Cursor()))
-			c.wmu.Lock()
-			perr := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.g.opts.WriteTimeout))
-			c.wmu.Unlock()
-			if perr != nil {
-				c.ws.Close()
-				return
-			}
-		case errors.Is(err, flow.ErrEventsTrimmed):
-			c.fail("", "", protoErr(codeEventsTrimmed, "events after %d are no longer kept; reload the history", sub.Cursor()))
-			sub.Close()
-			sub = c.sess.Subscribe(c.sess.LastSeq())
-		default: // the session or engine closed
-			c.closeWith(websocket.CloseGoingAway, "session closed")
-			c.ws.Close()
-			return
-		}
+// beat writes a heartbeat frame after cursor and a WebSocket ping; false
+// when the socket is gone.
+func (c *conn) beat(cursor uint64) bool {
+	c.write(c.heartbeat(cursor))
+	c.wmu.Lock()
+	err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.g.opts.WriteTimeout))
+	c.wmu.Unlock()
+	if err != nil {
+		c.ws.Close()
+		return false
 	}
+	return true
 }
 
 // heartbeat is the heartbeat frame after cursor, with a fresh token when
@@ -457,17 +427,36 @@ func (c *conn) heartbeat(cursor uint64) heartbeatFrame {
 	return f
 }
 
+// sendEvents writes one event frame per event, in order. Only the event
+// writer calls it, so it reuses one frame buffer.
 func (c *conn) sendEvents(m *callbackMapper, evs []flow.Event) bool {
+	if len(evs) > 1 && c.cork != nil {
+		c.cork.cork()
+		defer func() {
+			if err := c.cork.uncork(); err != nil {
+				c.ws.Close()
+			}
+		}()
+	}
 	for i := range evs {
 		ev := &evs[i]
-		f := eventFrame{Type: typeEvent, Seq: ev.Seq, Event: ev}
+		var cb *carbonCall
 		if c.mode == modeDesk {
-			f.Callback = m.callbackFor(ev)
+			cb = m.callbackFor(ev)
 		}
-		if !c.write(f) {
+		b, err := appendEventFrame(c.frame[:0], ev, cb)
+		if err != nil {
+			c.g.log.Error("gateway: encode event frame", "session", c.sid, "seq", ev.Seq, "err", err)
+			return false
+		}
+		c.frame = b
+		if !c.writeBytes(b) {
 			return false
 		}
 		c.g.stats.add(&c.g.stats.eventsOut)
+	}
+	if cap(c.frame) > maxKeptFrame {
+		c.frame = nil // a large event's buffer is not kept by an idle socket
 	}
 	return true
 }

@@ -35,10 +35,11 @@
 //
 // # Concurrency
 //
-// A Gateway is safe for concurrent use. Each socket has a reader (the HTTP
-// handler's goroutine), which applies ops in the order they arrive (the
-// slow ones, areAnyAgentsOnline and reconnect, run beside it), and a writer
-// of events and heartbeats; writes are serialised per socket. The engine
+// A Gateway is safe for concurrent use. Each socket has a reader (a
+// goroutine of its own once upgraded), which applies ops in the order they
+// arrive (the slow ones, areAnyAgentsOnline and reconnect, run beside it),
+// and a writer of events and heartbeats that holds a goroutine only while
+// it has something to write; writes are serialised per socket. The engine
 // orders everything per session, whatever socket it came from.
 //
 // # Errors

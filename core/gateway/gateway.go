@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -418,12 +419,6 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusTooManyRequests, codeTooManyConns, fmt.Sprintf("more than %d sockets from one address", g.opts.MaxConnsPerAddr))
 		return
 	}
-	admitted := true
-	defer func() {
-		if admitted {
-			g.releaseSocket(addr)
-		}
-	}()
 	g.mu.Lock()
 	draining := g.draining
 	if !draining {
@@ -431,29 +426,50 @@ func (g *Gateway) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Unlock()
 	if draining {
+		g.releaseSocket(addr)
 		w.Header().Set("Retry-After", "1")
 		writeHTTPError(w, http.StatusServiceUnavailable, codeShuttingDown, "the gateway is shutting down")
 		return
 	}
-	defer g.connWG.Done()
-	ws, err := g.upgrader.Upgrade(w, r, nil)
+	cw := &corkingWriter{ResponseWriter: w}
+	ws, err := g.upgrader.Upgrade(cw, r, nil)
 	if err != nil {
 		g.log.Debug("gateway: upgrade failed", "err", err)
+		g.releaseSocket(addr)
+		g.connWG.Done()
 		return
 	}
 	c := newConn(g, ws)
+	c.cork = cw.conn
 	c.addr = addr
 	g.mu.Lock()
 	g.conns[c] = struct{}{}
 	g.mu.Unlock()
 	g.stats.add(&g.stats.connsOpened)
+	// The socket runs on a goroutine of its own and the handler returns:
+	// the HTTP server's buffers of the connection (8 KiB) and its
+	// goroutine are freed then, instead of kept for the socket's life.
+	go func() {
+		defer g.connWG.Done()
+		g.runConn(c)
+		g.mu.Lock()
+		delete(g.conns, c)
+		g.releaseSocketLocked(addr)
+		g.mu.Unlock()
+		g.stats.add(&g.stats.connsClosed)
+	}()
+}
+
+// runConn runs a socket; a panic closes that socket only and is logged,
+// as the HTTP server does for a handler's.
+func (g *Gateway) runConn(c *conn) {
+	defer func() {
+		if v := recover(); v != nil {
+			g.log.Error("gateway: panic serving a socket", "panic", v, "remote", c.addr, "stack", string(debug.Stack()))
+			c.ws.Close()
+		}
+	}()
 	c.run()
-	g.mu.Lock()
-	delete(g.conns, c)
-	g.releaseSocketLocked(addr)
-	admitted = false
-	g.mu.Unlock()
-	g.stats.add(&g.stats.connsClosed)
 }
 
 // attach counts a socket on session id; false when the session has

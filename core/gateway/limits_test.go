@@ -492,3 +492,26 @@ func TestCallbackMapping(t *testing.T) {
 		}
 	}
 }
+
+// The frame decoder's refusals say what is wrong with the frame.
+func TestDecodeRequestRefusals(t *testing.T) {
+	for _, c := range []struct{ frame, code, message string }{
+		{`{"op":"ping","id":"1"}{"op":"ping"}`, codeBadFrame, "a frame must hold one JSON object, not several"},
+		{`{"op":"ping","id":"1"`, codeBadFrame, "the frame is not valid JSON: the text ends too early"},
+		{`{"op":"ping",,}`, codeBadFrame, "the frame is not valid JSON: a syntax error at byte 14"},
+		{`{"op":7}`, codeBadFrame, `the frame is not valid JSON: "op" has the wrong kind of value (a JSON number)`},
+		{`[1]`, codeBadFrame, "a frame must be one JSON object"},
+		{`{"id":"1"}`, codeBadFrame, `the frame has no "op"`},
+		{`{"op":"fly"}`, codeUnknownOp, `unknown op "fly"`},
+		{`{"op":"hello","mode":"x"}`, codeBadArgs, `mode "x": want "desk" or "flow"`},
+	} {
+		_, err := decodeRequest([]byte(c.frame))
+		if err == nil || err.Code != c.code || err.Message != c.message {
+			t.Errorf("%s: %+v, want %s %q", c.frame, err, c.code, c.message)
+		}
+	}
+	r, err := decodeRequest([]byte(" \n{\"op\":\"ping\",\"id\":\"7\"}\n "))
+	if err != nil || r.Op != opPing || r.ID != "7" {
+		t.Errorf("a frame with spaces around: %+v, %v", r, err)
+	}
+}

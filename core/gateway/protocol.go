@@ -6,8 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/flow"
@@ -173,12 +174,14 @@ func decodeRequest(b []byte) (request, *errFrame) {
 	if len(b) == 0 || b[0] != '{' {
 		return r, protoErr(codeBadFrame, "a frame must be one JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&r); err != nil {
+	// Unmarshal, not a Decoder: it reads b in place (a Decoder copies it
+	// into a buffer of its own) and refuses what follows the object.
+	if err := json.Unmarshal(b, &r); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) && strings.HasSuffix(syn.Error(), "after top-level value") {
+			return request{}, protoErr(codeBadFrame, "a frame must hold one JSON object, not several")
+		}
 		return request{}, protoErr(codeBadFrame, "the frame is not valid JSON: %s", jsonProblem(err))
-	}
-	if dec.More() {
-		return request{}, protoErr(codeBadFrame, "a frame must hold one JSON object, not several")
 	}
 	if len(r.ID) > maxRequestID {
 		return request{ID: r.ID[:maxRequestID]}, protoErr(codeBadFrame, "id longer than %d bytes", maxRequestID)
@@ -337,6 +340,50 @@ type eventFrame struct {
 	Callback *carbonCall `json:"callback,omitempty"`
 }
 
+// appendEventFrame appends the eventFrame of ev and cb to b, as
+// json.Marshal would encode it, but with the event's cached encoding as it
+// is: json.Marshal would validate and compact it again, on every frame.
+func appendEventFrame(b []byte, ev *flow.Event, cb *carbonCall) ([]byte, error) {
+	enc, err := ev.MarshalJSON()
+	if err != nil {
+		return b, err
+	}
+	b = append(b, `{"type":"`+typeEvent+`","seq":`...)
+	b = strconv.AppendUint(b, ev.Seq, 10)
+	b = append(b, `,"event":`...)
+	b = append(b, enc...)
+	switch {
+	case cb != nil && cb.Method == cbSendMessageToUser && ev.Message != nil:
+		// The message is the event's: its encoding is there already.
+		msg, err := ev.MessageJSON()
+		if err != nil {
+			return b, err
+		}
+		b = append(b, `,"callback":{"method":"`+cbSendMessageToUser+`","args":[`...)
+		b = append(b, msg...)
+		for _, a := range cb.Args[1:] {
+			enc, err := json.Marshal(a)
+			if err != nil {
+				return b, err
+			}
+			b = append(b, ',')
+			b = append(b, enc...)
+		}
+		b = append(b, "]}"...)
+	case cb != nil:
+		call, err := json.Marshal(cb)
+		if err != nil {
+			return b, err
+		}
+		b = append(b, `,"callback":`...)
+		b = append(b, call...)
+	}
+	return append(b, '}'), nil
+}
+
+// maxKeptFrame is the largest frame buffer a socket keeps between events.
+const maxKeptFrame = 16 << 10
+
 type heartbeatFrame struct {
 	Type    string `json:"type"`
 	LastSeq uint64 `json:"last_seq"`
@@ -395,14 +442,14 @@ func jsonProblem(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &syn) && syn.Error() == "unexpected end of JSON input":
+		return "the text ends too early"
 	case errors.As(err, &syn):
 		return fmt.Sprintf("a syntax error at byte %d", syn.Offset)
 	case errors.As(err, &typ) && typ.Field != "":
 		return fmt.Sprintf("%q has the wrong kind of value (a JSON %s)", typ.Field, typ.Value)
 	case errors.As(err, &typ):
 		return fmt.Sprintf("the wrong kind of value (a JSON %s)", typ.Value)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "the text ends too early"
 	}
 	return "not the expected JSON"
 }

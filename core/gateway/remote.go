@@ -172,12 +172,7 @@ const maxEventsPerRead = 256
 // remoteBeat writes a heartbeat and a ping, and touches the session at its
 // owner; false when the socket or the owner is gone.
 func (c *conn) remoteBeat(cursor uint64) bool {
-	c.write(c.heartbeat(cursor))
-	c.wmu.Lock()
-	perr := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.g.opts.WriteTimeout))
-	c.wmu.Unlock()
-	if perr != nil {
-		c.ws.Close()
+	if !c.beat(cursor) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.g.opts.OpTimeout)
