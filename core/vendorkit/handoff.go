@@ -3,6 +3,7 @@ package vendorkit
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -131,4 +132,53 @@ func TranscriptLines(h servicedesk.Handoff, maxBytes, maxLine int) (lines []stri
 	}
 	slices.Reverse(lines)
 	return lines, i + 1 + h.TranscriptOmitted
+}
+
+// NoteLines are what an agent reads of a hand-off besides the transcript,
+// a line each, for desks that show it as a message or a note: the summary,
+// the verified customer and their claims, what the user's browser said
+// (marked as not verified) and the routing attributes; none of what h
+// lacks. Maps are listed as key=value pairs sorted by key.
+func NoteLines(h servicedesk.Handoff) []string {
+	var lines []string
+	if h.Summary != "" {
+		lines = append(lines, "Summary: "+h.Summary)
+	}
+	if c := h.Customer; c != nil {
+		who := slices.DeleteFunc([]string{c.Name, c.Email, c.ID}, func(s string) bool { return s == "" })
+		lines = append(lines, "Customer (verified): "+strings.Join(who, ", "))
+		if len(c.Claims) > 0 {
+			lines = append(lines, "Verified claims: "+pairs(c.Claims))
+		}
+	}
+	if len(h.Unverified) > 0 {
+		lines = append(lines, "Said by the customer's browser (not verified): "+pairs(h.Unverified))
+	}
+	if len(h.Attributes) > 0 {
+		lines = append(lines, "Attributes: "+pairs(h.Attributes))
+	}
+	return lines
+}
+
+func pairs(m map[string]string) string {
+	out := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, k+"="+m[k])
+	}
+	return strings.Join(out, ", ")
+}
+
+// TranscriptHeading heads the bot transcript where a desk shows it as
+// text, so that the agent does not take the bot's turns for the
+// customer's words: it says when the transcript is only the browser's
+// word and how many earlier turns were left out.
+func TranscriptHeading(h servicedesk.Handoff, omitted int) string {
+	head := "Conversation with the bot"
+	if h.TranscriptUnverified {
+		head += " (as the customer's browser reported it)"
+	}
+	if omitted > 0 {
+		head += ", " + strconv.Itoa(omitted) + " earlier turns left out"
+	}
+	return head + ":"
 }

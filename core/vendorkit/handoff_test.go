@@ -52,3 +52,26 @@ func TestTranscriptLines(t *testing.T) {
 	lines, _ = TranscriptLines(h, 100, 12)
 	assert.Len(t, lines[1], 12)
 }
+
+func TestNoteLines(t *testing.T) {
+	assert.Empty(t, NoteLines(servicedesk.Handoff{}), "nothing to say")
+	lines := NoteLines(servicedesk.Handoff{
+		Summary:    "wants a refund",
+		Customer:   &servicedesk.Customer{ID: "c-42", Email: "ada@example.com", Claims: map[string]string{"tier": "gold", "plan": "pro"}},
+		Unverified: map[string]string{"name": "Mallory"},
+		Attributes: map[string]string{"queue": "billing", "lang": "en"},
+	})
+	assert.Equal(t, []string{
+		"Summary: wants a refund",
+		"Customer (verified): ada@example.com, c-42",
+		"Verified claims: plan=pro, tier=gold",
+		"Said by the customer's browser (not verified): name=Mallory",
+		"Attributes: lang=en, queue=billing",
+	}, lines)
+}
+
+func TestTranscriptHeading(t *testing.T) {
+	assert.Equal(t, "Conversation with the bot:", TranscriptHeading(servicedesk.Handoff{}, 0))
+	assert.Equal(t, "Conversation with the bot (as the customer's browser reported it), 3 earlier turns left out:",
+		TranscriptHeading(servicedesk.Handoff{TranscriptUnverified: true}, 3))
+}

@@ -226,10 +226,6 @@ func (d *desk) opening(h servicedesk.Handoff) string {
 	if len(h.Transcript) == 0 {
 		return ""
 	}
-	head := "Conversation with the bot"
-	if h.TranscriptUnverified {
-		head += " (as the user's browser reported it)"
-	}
-	head += ":\n"
+	head := vendorkit.TranscriptHeading(h, 0) + "\n"
 	return head + servicedesk.TranscriptText(h.Transcript, d.k.cfg.MaxOpeningBytes-len(head))
 }

@@ -42,10 +42,10 @@ type desk struct {
 	cb                     servicedesk.Callback
 	session                string
 	log                    *slog.Logger
-	outage                 vendorkit.Outage  // DISCONNECTED from the desk's own calls
-	reader                 vendorkit.Reader  // the worker: reads and ends in order
-	following              webhook.Following // the conversation whose events come here
-	users                  map[string]servicedesk.AgentProfile
+	outage                 vendorkit.Outage   // DISCONNECTED from the desk's own calls
+	reader                 vendorkit.Reader   // the worker: reads and ends in order
+	following              webhook.Following  // the conversation whose events come here
+	profiles               vendorkit.Profiles // agents' profiles, by user id
 }
 
 // The optional methods the desk has: file checks, resume.
@@ -59,7 +59,8 @@ var _ optional = (*desk)(nil)
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	d := &desk{k: k, cb: p.Callback, session: p.Instance.SessionID(), log: cmp.Or(p.Logger, k.log).With("kit", Name),
-		outage: vendorkit.Outage{After: 3}, users: map[string]servicedesk.AgentProfile{}}
+		outage: vendorkit.Outage{After: 3}}
+	d.profiles = vendorkit.Profiles{Read: d.readUser, Complete: k.cfg.AgentProfile, Logger: d.log}
 	if err := d.Load(Name, p, d.log); err != nil {
 		return nil, err
 	}

@@ -4,15 +4,14 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/kustomer/internal/wire"
 )
 
@@ -131,35 +130,11 @@ func later(a, b time.Time) time.Time {
 // summary, who the customer is (verified or as claimed), the attributes,
 // and whether the transcript is the page's word.
 func (h handoff) note() string {
-	lines := []string{"Handed over to an agent."}
-	if h.Summary != "" {
-		lines = append(lines, "Summary: "+h.Summary)
-	}
-	if c := h.Customer; c != nil {
-		who := slices.DeleteFunc([]string{c.Name, c.Email, c.ID}, func(s string) bool { return s == "" })
-		lines = append(lines, "Customer (verified): "+strings.Join(who, ", "))
-		if len(c.Claims) > 0 {
-			lines = append(lines, "Verified claims: "+pairs(c.Claims))
-		}
-	}
-	if len(h.Unverified) > 0 {
-		lines = append(lines, "Said by the customer's browser (not verified): "+pairs(h.Unverified))
-	}
-	if len(h.Attributes) > 0 {
-		lines = append(lines, "Attributes: "+pairs(h.Attributes))
-	}
+	lines := append([]string{"Handed over to an agent."}, vendorkit.NoteLines(h.Handoff)...)
 	if h.TranscriptUnverified {
 		lines = append(lines, "The transcript above is as the customer's browser reported it.")
 	}
 	return strings.Join(lines, "\n")
-}
-
-func pairs(m map[string]string) string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, k+"="+m[k])
-	}
-	return strings.Join(out, ", ")
 }
 
 // startSession imports the transcript as a new chat session of the

@@ -148,25 +148,15 @@ func (d *desk) agentIs(ctx context.Context, id, at string) servicedesk.AgentProf
 // profile is the agent behind user id (GET /v1/users/{id}; when Kustomer
 // cannot tell, an agent by that id), completed by Config.AgentProfile.
 func (d *desk) profile(ctx context.Context, id string) servicedesk.AgentProfile {
-	if p, ok := d.users[id]; ok {
-		return p
-	}
-	p := servicedesk.AgentProfile{ID: id, Nickname: "Agent", UserType: servicedesk.UserHuman}
+	return d.profiles.Of(ctx, id, servicedesk.AgentProfile{ID: id, Nickname: "Agent", UserType: servicedesk.UserHuman})
+}
+
+func (d *desk) readUser(ctx context.Context, id string, p *servicedesk.AgentProfile) error {
 	var u wire.Doc[wire.User]
 	err := d.call(ctx, httpjson.Call{Op: "get user", Method: http.MethodGet, Path: "/v1/users/" + url.PathEscape(id), Out: &u})
-	if err == nil {
-		a := u.Data.Attributes
-		p.Nickname, p.ProfilePictureURL = cmp.Or(a.DisplayName, a.Name, "Agent"), a.AvatarURL
-	} else {
-		d.log.Warn("kustomer: the agent's profile could not be read", "user", id, "err", err)
-	}
-	if fn := d.k.cfg.AgentProfile; fn != nil {
-		p = fn(ctx, p)
-	}
-	if err == nil { // a profile not read is read again next time
-		d.users[id] = p
-	}
-	return p
+	a := u.Data.Attributes
+	p.Nickname, p.ProfilePictureURL = cmp.Or(a.DisplayName, a.Name, p.Nickname), a.AvatarURL
+	return err
 }
 
 var (

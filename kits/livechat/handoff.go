@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/livechat/internal/wire"
 )
 
@@ -71,11 +72,7 @@ func (h handoff) openingEvents() []wire.Event {
 		if b.Len() > 0 {
 			b.WriteString("\n\n")
 		}
-		head := "Conversation with the bot"
-		if h.TranscriptUnverified {
-			head += " (as the customer's browser reported it)"
-		}
-		b.WriteString(head + ":\n")
+		b.WriteString(vendorkit.TranscriptHeading(h.Handoff, 0) + "\n")
 		b.WriteString(servicedesk.TranscriptText(h.Transcript, maxOpeningBytes-b.Len()))
 	}
 	if b.Len() == 0 {

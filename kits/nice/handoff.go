@@ -1,7 +1,6 @@
 package nice
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -34,14 +33,7 @@ func openingText(h servicedesk.Handoff) string {
 		if b.Len() > 0 {
 			b.WriteString("\n\n")
 		}
-		head := "Conversation with the bot"
-		if h.TranscriptUnverified {
-			head += " (as the customer's browser reported it)"
-		}
-		if omitted > 0 {
-			head += fmt.Sprintf(", %d earlier turns left out", omitted)
-		}
-		b.WriteString(head + ":\n" + strings.Join(lines, "\n"))
+		b.WriteString(vendorkit.TranscriptHeading(h, omitted) + "\n" + strings.Join(lines, "\n"))
 	}
 	if b.Len() == 0 {
 		return "The customer asked for an agent."

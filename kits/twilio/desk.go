@@ -44,15 +44,15 @@ type desk struct {
 	inst           servicedesk.Instance
 	log            *slog.Logger
 	once           sync.Once
-	outage         vendorkit.Outage  // of the customer calls, raised at the first failure
-	reader         vendorkit.Reader  // the worker: events in order, reads, reconciles
-	following      webhook.Following // the conversation whose webhooks come here
+	outage         vendorkit.Outage   // of the customer calls, raised at the first failure
+	reader         vendorkit.Reader   // the worker: events in order, reads, reconciles
+	following      webhook.Following  // the conversation whose webhooks come here
+	profiles       vendorkit.Profiles // agents' profiles, by identity
 
 	vendorkit.Saved[saved] // the conversation, its participant and Flex interaction, the cursor
 
 	mu      sync.Mutex
 	agents  map[string]servicedesk.AgentProfile // agent participants, by sid
-	names   map[string]servicedesk.AgentProfile // profiles, by identity
 	ours    map[string]bool                     // message sids the desk posted
 	held    map[int]wire.Message                // messages waiting for a fill
 	readIdx int                                 // the agents' read horizon told
@@ -73,6 +73,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 		return nil, err
 	}
 	d.Callback = p.Callback
+	d.profiles = vendorkit.Profiles{Read: d.readUser, Complete: k.cfg.AgentProfile, Logger: d.log}
 	d.Begin(false)
 	d.resetChat()
 	d.reader = vendorkit.Reader{Read: d.reconcile, Interval: k.cfg.ReconcileInterval, Backoff: k.cfg.Backoff, Logger: d.log,
@@ -85,7 +86,8 @@ func (d *desk) resetChat() {
 	d.reader.Clear()
 	d.readIdx = -1
 	d.outage.Reset()
-	d.agents, d.names, d.ours, d.held = map[string]servicedesk.AgentProfile{}, map[string]servicedesk.AgentProfile{}, map[string]bool{}, map[int]wire.Message{}
+	d.agents, d.ours, d.held = map[string]servicedesk.AgentProfile{}, map[string]bool{}, map[int]wire.Message{}
+	d.profiles.Reset()
 	d.mu.Unlock()
 }
 

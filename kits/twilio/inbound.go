@@ -154,27 +154,15 @@ func (d *desk) deliver(ctx context.Context, m wire.Message) {
 // profileOf is the profile of the agent with identity: the Conversations
 // User's friendly name, completed by Config.AgentProfile.
 func (d *desk) profileOf(ctx context.Context, identity string) servicedesk.AgentProfile {
-	d.mu.Lock()
-	p, ok := d.names[identity]
-	d.mu.Unlock()
-	if ok {
-		return p
-	}
-	p = servicedesk.AgentProfile{ID: identity, Nickname: identity, UserType: servicedesk.UserHuman}
+	return d.profiles.Of(ctx, identity, servicedesk.AgentProfile{ID: identity, Nickname: identity, UserType: servicedesk.UserHuman})
+}
+
+// readUser reads an agent's Conversations User for their friendly name.
+func (d *desk) readUser(ctx context.Context, identity string, p *servicedesk.AgentProfile) error {
 	var u wire.User
 	err := d.k.send(ctx, httpjson.Call{Op: "fetch user", Method: http.MethodGet, Path: d.k.cfg.ConversationsURL + "/v1/Users/" + url.PathEscape(identity), Out: &u}, nil)
-	if err == nil && u.FriendlyName != "" {
-		p.Nickname = u.FriendlyName
-	} else if err != nil && !errors.Is(err, servicedesk.ErrChatNotFound) {
-		d.log.Info("twilio: agent's user not read", "identity", identity, "err", err)
-	}
-	if fn := d.k.cfg.AgentProfile; fn != nil {
-		p = fn(ctx, p)
-	}
-	d.mu.Lock()
-	d.names[identity] = p
-	d.mu.Unlock()
-	return p
+	p.Nickname = cmp.Or(u.FriendlyName, p.Nickname)
+	return err
 }
 
 // agentAdded acts on a participant that joined: an agent, unless it is

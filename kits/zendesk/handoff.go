@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk/internal/wire"
 )
 
@@ -60,41 +61,7 @@ func emailOrEmpty(s string) string {
 // summaryText is the message the agent reads first: the summary, who the
 // customer is (verified or as claimed), and the routing attributes.
 func (h handoff) summaryText() string {
-	var b strings.Builder
-	line := func(format string, a ...any) {
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		fmt.Fprintf(&b, format, a...)
-	}
-	if h.Summary != "" {
-		line("Summary: %s", h.Summary)
-	}
-	if c := h.Customer; c != nil {
-		line("Customer (verified): %s", strings.Join(nonEmpty(c.Name, c.Email, c.ID), ", "))
-		if len(c.Claims) > 0 {
-			line("Verified claims: %s", pairs(c.Claims))
-		}
-	}
-	if len(h.Unverified) > 0 {
-		line("Said by the customer's browser (not verified): %s", pairs(h.Unverified))
-	}
-	if len(h.Attributes) > 0 {
-		line("Attributes: %s", pairs(h.Attributes))
-	}
-	return servicedesk.Truncate(b.String(), maxTextBytes)
-}
-
-func nonEmpty(ss ...string) []string {
-	return slices.DeleteFunc(ss, func(s string) bool { return s == "" })
-}
-
-func pairs(m map[string]string) string {
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		out = append(out, k+"="+m[k])
-	}
-	return strings.Join(out, ", ")
+	return servicedesk.Truncate(strings.Join(vendorkit.NoteLines(h.Handoff), "\n"), maxTextBytes)
 }
 
 // passMetadata is the passControl metadata the Agent Workspace reads:
