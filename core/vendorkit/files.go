@@ -1,10 +1,12 @@
 package vendorkit
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 )
 
 // SendWithFiles is the rule of a customer's message with files, for desks
@@ -45,6 +47,13 @@ func SendWithFiles[U any](ctx context.Context, cb servicedesk.Callback, log *slo
 		cb.SetFileUploadStatus(id, err != nil, reason)
 	}
 	return err
+}
+
+// FileRefusal is what the customer reads of a file that could not be
+// sent: the desk's reason when it refused the file (httpjson.Refusal),
+// else a general line. It is SendWithFiles' why for most desks.
+func FileRefusal(err error) string {
+	return cmp.Or(httpjson.Refusal(err), "The file could not be sent.")
 }
 
 // RefuseFiles is the body of a desk's FilesSelectedForUpload: each file

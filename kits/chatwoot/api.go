@@ -47,12 +47,3 @@ func (k *Kit) bot(ctx context.Context, op, method, path string, body any) error 
 	api.Header = http.Header{"Api_access_token": {k.cfg.BotToken}}
 	return k.retry(ctx, op, func(ctx context.Context) error { return api.Do(ctx, op, method, path, "", body, nil) })
 }
-
-// statusOf is the HTTP status of a failed call (0: none was answered).
-func statusOf(err error) int {
-	var e *httpjson.Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
-}

@@ -99,7 +99,7 @@ func (d *desk) post(ctx context.Context, echo, text string, files []servicedesk.
 		call.Stream, call.ContentType, call.Length = httpjson.Multipart(parts)
 		return d.k.api.Call(ctx, call)
 	}
-	unknown := func(err error) bool { return statusOf(err) != http.StatusTooManyRequests } // Rack::Attack refuses before
+	unknown := func(err error) bool { return httpjson.StatusOf(err) != http.StatusTooManyRequests } // Rack::Attack refuses before
 	sent := func(ctx context.Context) (bool, error) { return d.stored(ctx, path, echo, text, len(files), after) }
 	err := vendorkit.Resend(ctx, retry.Policy{Backoff: d.k.cfg.Backoff}, unknown, sent,
 		func(ctx context.Context) error { return d.k.try(ctx, "send message", send) })

@@ -47,27 +47,9 @@ func (d *desk) heard(err error) {
 
 // status is the HTTP status of a call Kustomer refused, 0 for any other
 // error.
-func status(err error) int {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
-}
-
 // gone tells errors after which the conversation is no more: not found,
 // or not this API key's to read.
 func gone(err error) bool {
-	s := status(err)
+	s := httpjson.StatusOf(err)
 	return s == http.StatusNotFound || s == http.StatusForbidden
-}
-
-// refusal is what the customer reads of a refused message or file:
-// Kustomer's reason for a 4xx, else a general line.
-func refusal(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.ErrorCode() == servicedesk.CodeRejected && e.Message != "" {
-		return e.Message
-	}
-	return "The file could not be sent."
 }

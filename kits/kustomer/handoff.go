@@ -60,7 +60,7 @@ func (d *desk) ensureCustomer(ctx context.Context, h handoff) (string, error) {
 	var out wire.Doc[wire.Customer]
 	err := d.create(ctx, httpjson.Call{Op: "create customer", Method: http.MethodPost, Path: "/v1/customers", Body: body, Out: &out},
 		func(context.Context) (bool, error) { return false, nil }) // a second try of a taken one answers 409
-	if status(err) == http.StatusConflict {
+	if httpjson.StatusOf(err) == http.StatusConflict {
 		err = d.call(ctx, httpjson.Call{Op: "get customer", Method: http.MethodGet, Path: "/v1/customers/externalId=" + url.PathEscape(h.externalID), Out: &out})
 	}
 	if err != nil {

@@ -29,7 +29,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	}
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, d.uploadFile, refusal, func(ctx context.Context, files []wire.File) error {
+	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, d.uploadFile, vendorkit.FileRefusal, func(ctx context.Context, files []wire.File) error {
 		text := servicedesk.Truncate(message.Input.Text, maxBody)
 		if text == "" && len(files) == 0 {
 			return nil

@@ -2,7 +2,6 @@ package salesforce
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -17,14 +16,6 @@ import (
 // (no messaging session) mean the conversation is out of reach.
 var errorKinds = map[int]servicedesk.ErrorCode{http.StatusUnauthorized: servicedesk.CodeNotFound, http.StatusExpectationFailed: servicedesk.CodeNotFound}
 
-func statusOf(err error) int {
-	var e *httpjson.Error
-	if errors.As(err, &e) {
-		return e.Status
-	}
-	return 0
-}
-
 // call sends a request of the chat with its access token, retrying what
 // is temporary (5xx, 429 after its Retry-After, lost connections) with the
 // same body, so a resent message keeps its id. A 401 renews the token
@@ -37,7 +28,7 @@ func (d *desk) call(ctx context.Context, op, method, path string, body, out any)
 			return fmt.Errorf("salesforce: %s: %w", op, err)
 		}
 		err = d.k.api.Do(ctx, op, method, path, tok, body, out)
-		if statusOf(err) == http.StatusUnauthorized && !renewed {
+		if httpjson.StatusOf(err) == http.StatusUnauthorized && !renewed {
 			renewed = true
 			if err := d.renew(ctx, tok); err != nil {
 				return fmt.Errorf("salesforce: %s: %w", op, err)

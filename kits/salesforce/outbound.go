@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/salesforce/internal/wire"
 )
@@ -48,7 +49,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 		"isNewMessagingSession": false,
 	}
 	err := d.call(ctx, "send message", http.MethodPost, "/iamessage/api/v2/conversation/"+conv+"/message", body, nil)
-	if statusOf(err) == http.StatusConflict {
+	if httpjson.StatusOf(err) == http.StatusConflict {
 		return nil // an entry with this id is there already: a resend of a message that arrived
 	}
 	return err

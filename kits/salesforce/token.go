@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
+	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/salesforce/internal/wire"
 )
@@ -68,7 +69,7 @@ func (d *desk) renew(ctx context.Context, old string) error {
 	err := retryPolicy(d.k).Do(ctx, func(int) error {
 		return d.k.api.Do(ctx, "continuation access token", http.MethodGet, "/iamessage/api/v2/authorization/continuation-access-token", old, nil, &out)
 	})
-	if s := statusOf(err); s == http.StatusUnauthorized || s == http.StatusForbidden {
+	if s := httpjson.StatusOf(err); s == http.StatusUnauthorized || s == http.StatusForbidden {
 		return errExpired
 	}
 	if err != nil {

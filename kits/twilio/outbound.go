@@ -1,7 +1,6 @@
 package twilio
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,8 +34,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	if st.Conversation == "" || d.Ended() {
 		return fmt.Errorf("twilio: SendMessageToAgent: %w", servicedesk.ErrNoChat)
 	}
-	why := func(err error) string { return cmp.Or(refusal(err), "The file could not be sent.") }
-	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, d.upload, why, func(ctx context.Context, media []string) error {
+	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, d.upload, vendorkit.FileRefusal, func(ctx context.Context, media []string) error {
 		parts := splitBody(message.Input.Text, maxBody)
 		for len(parts) < len(media) {
 			parts = append(parts, "")

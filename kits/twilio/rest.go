@@ -3,10 +3,8 @@ package twilio
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
-	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
@@ -30,17 +28,4 @@ func jsonString(v any) string {
 // conflict reports a 409: what a create makes exists already (Twilio's
 // 50353 for a unique name, 50433 for a participant), a retry of a create
 // whose answer was lost.
-func conflict(err error) bool {
-	var e *httpjson.Error
-	return errors.As(err, &e) && e.Status == http.StatusConflict
-}
-
-// refusal is the message of an answer that refused a request, "" for any
-// other error.
-func refusal(err error) string {
-	var e *httpjson.Error
-	if errors.As(err, &e) && e.ErrorCode() == servicedesk.CodeRejected {
-		return e.Message
-	}
-	return ""
-}
+func conflict(err error) bool { return httpjson.StatusOf(err) == http.StatusConflict }

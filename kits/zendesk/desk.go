@@ -169,8 +169,8 @@ func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error 
 // gone tells errors that mean the conversation is no more (or no longer
 // ours to act on): nothing left to end.
 func gone(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && (e.Status == http.StatusNotFound || e.Status == http.StatusForbidden)
+	s := httpjson.StatusOf(err)
+	return s == http.StatusNotFound || s == http.StatusForbidden
 }
 
 // Reconnect finds the persisted conversation: still with the agent

@@ -3,7 +3,6 @@ package zendesk
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -85,7 +84,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	}
 	// A file is sent once its message is; a refused message's reason
 	// (Zendesk's file validation) is the file's.
-	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, upload, refusal, func(ctx context.Context, contents []wire.Content) error {
+	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, upload, vendorkit.FileRefusal, func(ctx context.Context, contents []wire.Content) error {
 		text := servicedesk.Truncate(message.Input.Text, maxTextBytes)
 		switch {
 		case len(contents) > 0:
@@ -106,16 +105,6 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 		}
 		return nil
 	})
-}
-
-// refusal is what the customer reads of a failed upload: Zendesk's title
-// of a refusal (file validation), else a general line.
-func refusal(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Status/100 == 4 && e.Status != http.StatusTooManyRequests && e.Message != "" {
-		return e.Message
-	}
-	return "The file could not be sent."
 }
 
 // upload sends one file as multipart/form-data (its part "source") and

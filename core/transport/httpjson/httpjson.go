@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -186,4 +187,25 @@ func Message(b []byte) string {
 		s = s[:200]
 	}
 	return s
+}
+
+// StatusOf is the HTTP status of the *Error in err's chain, 0 when it has
+// none (no answer at all, or another kind of error).
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// Refusal is the server's reason for refusing a request (an *Error of kind
+// servicedesk.CodeRejected that has a message), "" for any other error: a
+// sentence a kit may show the customer, where an outage's is not one.
+func Refusal(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.ErrorCode() == servicedesk.CodeRejected {
+		return e.Message
+	}
+	return ""
 }

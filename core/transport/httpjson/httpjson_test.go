@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 )
 
@@ -140,4 +142,24 @@ func TestErrorBody(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != "" || e.Message != "Service Unavailable" {
 		t.Fatalf("error %#v", err)
 	}
+}
+
+// StatusOf and Refusal read an answer's *Error wherever it is wrapped;
+// only a refusal with a message is a reason to show.
+func TestStatusOfAndRefusal(t *testing.T) {
+	wrap := func(e *Error) error { return fmt.Errorf("upload f-1: %w", e) }
+	refused := wrap(&Error{Status: http.StatusUnprocessableEntity, Message: "file type not allowed"})
+	assert.Equal(t, http.StatusUnprocessableEntity, StatusOf(refused))
+	assert.Equal(t, "file type not allowed", Refusal(refused))
+	for _, err := range []error{
+		wrap(&Error{Status: http.StatusServiceUnavailable, Message: "maintenance"}),
+		wrap(&Error{Status: http.StatusTooManyRequests, Message: "slow down"}),
+		wrap(&Error{Status: http.StatusNotFound, Message: "no such conversation"}),
+		errors.New("connection reset"),
+		nil,
+	} {
+		assert.Empty(t, Refusal(err), "%v is no refusal", err)
+	}
+	assert.Zero(t, StatusOf(errors.New("connection reset")))
+	assert.Zero(t, StatusOf(nil))
 }
