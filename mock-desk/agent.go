@@ -702,6 +702,7 @@ func (d *Desk) DropConnections(ctx context.Context, chatID string) error {
 		}
 		close(c.dropped)
 		c.dropped = make(chan struct{})
+		c.droppedAt = time.Now()
 		c.partitionUntil = time.Now().Add(time.Duration(d.opts.DropPartition))
 		return nil
 	})

@@ -55,6 +55,18 @@ func (d *Desk) Customer(chatID, token string) *CustomerChat {
 // ID returns the chat's id.
 func (c *CustomerChat) ID() string { return c.id }
 
+// DroppedSince reports whether DropConnections cut the chat's
+// connections after t: a face whose connection began before it knew which
+// chat it serves (a stream opened for a customer before their
+// conversation existed) checks it once it follows the chat, since the
+// follower only sees drops after Follow.
+func (c *CustomerChat) DroppedSince(t time.Time) bool {
+	c.d.mu.RLock()
+	defer c.d.mu.RUnlock()
+	ch, err := c.d.lookupToken(c.id, c.token)
+	return err == nil && ch.droppedAt.After(t)
+}
+
 // Token returns the chat's token, which authorises its customer side.
 func (c *CustomerChat) Token() string { return c.token }
 

@@ -339,6 +339,7 @@ type chat struct {
 	failUpload string                   // reason to fail the next upload
 	conns      map[*wsConn]struct{}
 	dropped    chan struct{} // closed by DropConnections, for long polls
+	droppedAt  time.Time     // the last DropConnections
 	// partitionUntil: until then the chat's customer side is cut off, as
 	// by a network failure: its requests answer 503 and its webhooks fail.
 	partitionUntil time.Time

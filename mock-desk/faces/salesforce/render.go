@@ -215,6 +215,7 @@ func (f *Face) sse(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
+	opened := time.Now()
 	w.WriteHeader(http.StatusOK)
 	fl.Flush()
 	ctx := r.Context()
@@ -251,7 +252,9 @@ func (f *Face) sse(w http.ResponseWriter, r *http.Request) {
 	// Replay from the start through the renderer (it keeps state), sending
 	// only what comes after Last-Event-Id.
 	fol, err := c.chat.Follow(ctx, 0)
-	if err != nil {
+	// A drop between the request and Follow cuts this stream too: it was
+	// the customer's connection all along.
+	if err != nil || c.chat.DroppedSince(opened) {
 		return
 	}
 	type batch struct {
