@@ -55,18 +55,6 @@ func (d *Desk) Customer(chatID, token string) *CustomerChat {
 // ID returns the chat's id.
 func (c *CustomerChat) ID() string { return c.id }
 
-// DroppedSince reports whether DropConnections cut the chat's
-// connections after t: a face whose connection began before it knew which
-// chat it serves (a stream opened for a customer before their
-// conversation existed) checks it once it follows the chat, since the
-// follower only sees drops after Follow.
-func (c *CustomerChat) DroppedSince(t time.Time) bool {
-	c.d.mu.RLock()
-	defer c.d.mu.RUnlock()
-	ch, err := c.d.lookupToken(c.id, c.token)
-	return err == nil && ch.droppedAt.After(t)
-}
-
 // Token returns the chat's token, which authorises its customer side.
 func (c *CustomerChat) Token() string { return c.token }
 
@@ -165,6 +153,15 @@ const Latest = ^uint64(0)
 // already accepted, a follower reads through a partition; DropConnections
 // ends it (see Next).
 func (c *CustomerChat) Follow(ctx context.Context, after uint64) (*Follower, error) {
+	return c.FollowSince(ctx, after, time.Time{})
+}
+
+// FollowSince is Follow for a connection opened at since, before it
+// followed the chat (a socket that logs in first, a stream opened for a
+// customer before their conversation existed): a DropConnections after
+// since cuts it too, as it would the network connection, so that Next
+// fails at once with ErrUnavailable.
+func (c *CustomerChat) FollowSince(ctx context.Context, after uint64, since time.Time) (*Follower, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("mockdesk: follow chat %s: %w", c.id, err)
 	}
@@ -180,8 +177,16 @@ func (c *CustomerChat) Follow(ctx context.Context, after uint64) (*Follower, err
 	if after > ch.seq {
 		return nil, fmt.Errorf("mockdesk: follow chat %s after %d, at %d: %w", c.id, after, ch.seq, ErrBadCursor)
 	}
-	return &Follower{c: c, after: after, dropped: ch.dropped}, nil
+	dropped := ch.dropped
+	if !since.IsZero() && ch.droppedAt.After(since) {
+		dropped = closedChan
+	}
+	return &Follower{c: c, after: after, dropped: dropped}, nil
 }
+
+// closedChan is the drop signal of a follower whose connection was dropped
+// before it followed.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // Follower reads one chat's events in seq order as they are logged. Use
 // it from one goroutine.

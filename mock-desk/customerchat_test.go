@@ -174,6 +174,7 @@ func TestFollower(t *testing.T) {
 	}
 
 	// A drop ends the follower, even once the partition is over.
+	before := time.Now()
 	if err := desk.DropConnections(ctx, cc.ID()); err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +195,24 @@ func TestFollower(t *testing.T) {
 	}
 	if evs, err := f2.Next(ctx); err != nil || len(evs) != 1 || evs[0].Type != deskproto.EventAgentMessage {
 		t.Fatalf("Next of a follower begun in the partition: %+v, %v", evs, err)
+	}
+	// A connection opened before the drop that follows only now (it
+	// logged in first) was cut by it too; one opened after was not.
+	late, err := cc.FollowSince(ctx, mockdesk.Latest, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := late.Next(ctx); !errors.Is(err, mockdesk.ErrUnavailable) {
+		t.Fatalf("Next of a connection opened before the drop: %v", err)
+	}
+	fresh, err := cc.FollowSince(ctx, mockdesk.Latest, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	short2, cancel2 := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel2()
+	if _, err := fresh.Next(short2); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next of a connection opened after the drop: %v", err)
 	}
 	time.Sleep(80 * time.Millisecond)
 	info, err := cc.Info(ctx)

@@ -34,6 +34,7 @@ type cable struct {
 	// its streams are in place and sends nothing of them before.
 	confirmed chan struct{}
 	confirm   sync.Once
+	opened    time.Time // a drop since cuts the cable, whenever it subscribes
 
 	mu      sync.Mutex
 	contact *contact
@@ -66,7 +67,7 @@ func (f *Face) cable(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cb := &cable{f: f, conn: conn, ff: f.d.FrameFaults(), out: make(chan frame, 256), ctx: ctx, cancel: cancel, follows: map[int64]bool{},
-		confirmed: make(chan struct{})}
+		confirmed: make(chan struct{}), opened: time.Now()}
 	defer cb.close()
 	if !f.d.Go(cb.writeLoop) {
 		return
@@ -142,7 +143,7 @@ func (cb *cable) follow(c *conversation, after uint64) bool {
 		cb.drop()
 		return false
 	}
-	fl, err := chat.Follow(cb.ctx, after)
+	fl, err := chat.FollowSince(cb.ctx, after, cb.opened)
 	if err != nil {
 		cb.drop()
 		return false

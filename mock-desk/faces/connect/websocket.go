@@ -40,7 +40,7 @@ func (f *Face) websocket(w http.ResponseWriter, r *http.Request) {
 		g.p.connected = true
 	}
 	f.mu.Unlock()
-	follow, err := g.p.chat.Follow(r.Context(), from)
+	follow, err := s.Follow(r.Context(), g.p.chat, from)
 	if err != nil {
 		return
 	}

@@ -134,7 +134,7 @@ func (f *Face) stream(ctx context.Context, s *facekit.Socket, sess *session, aft
 	if len(evs) > 0 {
 		replayed = evs[len(evs)-1].Seq
 	}
-	follow, err := sess.chat.Follow(ctx, from)
+	follow, err := s.Follow(ctx, sess.chat, from)
 	if err != nil {
 		return err
 	}

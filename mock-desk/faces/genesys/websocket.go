@@ -96,7 +96,7 @@ func (f *Face) attach(ctx context.Context, s *facekit.Socket, sess *session) str
 			inChat = facekit.NewInChat(info.Agent)
 		}
 	}
-	follow, err := sess.chat.Follow(ctx, from)
+	follow, err := s.Follow(ctx, sess.chat, from)
 	if err != nil {
 		return ""
 	}

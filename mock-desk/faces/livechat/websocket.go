@@ -175,7 +175,7 @@ func (cn *conn) stream(ctx context.Context, ch *lcChat, fromStart bool) {
 	if !fromStart {
 		from = mockdesk.Latest
 	}
-	follow, err := th.cc.Follow(ctx, from)
+	follow, err := cn.s.Follow(ctx, th.cc, from)
 	if err != nil {
 		return
 	}

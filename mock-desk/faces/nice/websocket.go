@@ -394,7 +394,7 @@ func (cn *conn) follow(ctx context.Context, th *thread, from uint64) {
 	if cn.streamed {
 		return
 	}
-	fl, err := th.cc.Follow(ctx, from)
+	fl, err := cn.s.Follow(ctx, th.cc, from)
 	if err != nil {
 		return
 	}

@@ -251,10 +251,10 @@ func (f *Face) sse(w http.ResponseWriter, r *http.Request) {
 	rd := newRenderer(f)
 	// Replay from the start through the renderer (it keeps state), sending
 	// only what comes after Last-Event-Id.
-	fol, err := c.chat.Follow(ctx, 0)
-	// A drop between the request and Follow cuts this stream too: it was
-	// the customer's connection all along.
-	if err != nil || c.chat.DroppedSince(opened) {
+	// A drop between the request and now cuts this stream too: it was the
+	// customer's connection all along.
+	fol, err := c.chat.FollowSince(ctx, 0, opened)
+	if err != nil {
 		return
 	}
 	type batch struct {

@@ -35,6 +35,7 @@ type Socket struct {
 	cancel context.CancelFunc
 	once   sync.Once
 	began  sync.Once
+	opened time.Time
 }
 
 type stream struct {
@@ -66,12 +67,19 @@ func Accept(d *mockdesk.Desk, w http.ResponseWriter, r *http.Request) (*Socket, 
 	conn.SetReadLimit(opts.MaxBodyBytes)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Socket{d: d, conn: conn, faults: d.FrameFaults(), ping: time.Duration(opts.PingInterval),
-		out: make(chan []byte, 64), start: make(chan stream), done: make(chan struct{}), ctx: ctx, cancel: cancel}
+		out: make(chan []byte, 64), start: make(chan stream), done: make(chan struct{}), ctx: ctx, cancel: cancel, opened: time.Now()}
 	if !d.Go(s.writeLoop) {
 		s.Close()
 		return nil, false
 	}
 	return s, true
+}
+
+// Follow follows chat after seq after for this socket: a DropConnections
+// of the chat since the socket opened (while it logged in, before it
+// knew its chat) cuts it as surely as one that comes later.
+func (s *Socket) Follow(ctx context.Context, chat *mockdesk.CustomerChat, after uint64) (*mockdesk.Follower, error) {
+	return chat.FollowSince(ctx, after, s.opened)
 }
 
 // Read returns the next frame; the customer must send something (a
