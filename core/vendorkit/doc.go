@@ -25,7 +25,10 @@
 // message up by the engine's id. SendWithFiles is the rule of a
 // customer's message with files uploaded before it (a failed upload
 // reported at once, the others with the message's outcome); RefuseFiles
-// the body of FilesSelectedForUpload. Recover makes the gap filler and the
+// the body of FilesSelectedForUpload, FileRefusal the usual sentence for
+// a file the desk refused. Profiles reads agents' profiles from a desk
+// that names agents by id, once a chat; NoteLines and TranscriptHeading
+// are the hand-off as an agent reads it in a message or a note. Recover makes the gap filler and the
 // stream recovery of a chat whose vendor replays nothing on a new
 // connection (Replay: what to read back and how to merge it). Reader is the one worker of a chat whose
 // vendor's webhooks are a doorbell: it does the chat's work in order,
@@ -40,7 +43,7 @@
 //
 // # Concurrency
 //
-// Chat, Desks, Outage and Saved, and Reader's Ring and Do, are safe for
+// Chat, Desks, Outage, Profiles and Saved, and Reader's Ring and Do, are safe for
 // concurrent use; a Chat's callbacks are made without its lock held.
 //
 // # Errors
