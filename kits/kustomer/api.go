@@ -45,8 +45,6 @@ func (d *desk) heard(err error) {
 	d.reader.Heard(&d.outage, &d.Chat, unknownOutcome(err))
 }
 
-// status is the HTTP status of a call Kustomer refused, 0 for any other
-// error.
 // gone tells errors after which the conversation is no more: not found,
 // or not this API key's to read.
 func gone(err error) bool {
