@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +49,7 @@ func (f *fixture) startEngine() {
 		ScreenShareTimeout: 10 * time.Second,
 		SendTimeout:        10 * time.Second,
 		NewID:              f.h.NewID,
+		Logger:             f.h.logger(),
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -167,7 +169,7 @@ func (f *fixture) join(agent servicedesk.AgentProfile) Chat {
 // checks of its optional methods.
 func (f *fixture) deskFor(id string) servicedesk.ServiceDesk {
 	f.t.Helper()
-	d, err := f.h.Factory(f.ctx, servicedesk.FactoryParams{Callback: nopCallback{}, Instance: instance(id), Logger: discard})
+	d, err := f.h.Factory(f.ctx, servicedesk.FactoryParams{Callback: nopCallback{}, Instance: instance(id), Logger: f.h.logger()})
 	require.NoError(f.t, err, "factory")
 	f.t.Cleanup(func() {
 		if c, ok := d.(io.Closer); ok {
@@ -182,6 +184,16 @@ type instance string
 func (i instance) SessionID() string { return string(i) }
 
 var discard = slog.New(slog.DiscardHandler)
+
+func (h *Harness) logger() *slog.Logger {
+	switch {
+	case h.Logger != nil:
+		return h.Logger
+	case os.Getenv("KIT_DEBUG") != "":
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return discard
+}
 
 // nopCallback serves desks built outside an engine (declaration checks).
 type nopCallback struct{}

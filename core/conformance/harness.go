@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -39,6 +40,11 @@ type Harness struct {
 	// for desks that take the engine's ids as their own only in a format of
 	// theirs (Salesforce wants lowercase UUIDs).
 	NewID func() string
+	// Logger, when set, receives the engine's logs and, through
+	// FactoryParams.Logger, the kit's desks'. Nil: discarded, unless
+	// KIT_DEBUG is set in the environment, which shows them all on
+	// stderr at debug level, to see why a scenario failed.
+	Logger *slog.Logger
 }
 
 // HarnessMaker builds a fresh Harness for one subtest. It registers its own
