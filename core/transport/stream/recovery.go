@@ -33,8 +33,13 @@ type Recovery[T any] struct {
 	Backoff retry.Backoff
 	Logger  *slog.Logger
 
-	mu   sync.Mutex
-	down bool
+	// mu guards down and conns, and is held while Report runs, so that
+	// reports come in the order of the changes they tell: a fill that
+	// ends as the connection drops again cannot have its "back" told
+	// after the drop's "down" (which would leave DISCONNECTED up for good).
+	mu    sync.Mutex
+	down  bool   // an outage is reported and not yet over
+	conns uint64 // connections up so far: only the newest one's fill ends an outage
 }
 
 // Handle returns the OnState handler for a socket whose goroutines live in
@@ -42,27 +47,30 @@ type Recovery[T any] struct {
 func (r *Recovery[T]) Handle(l *lifetime.Lifecycle) func(up bool, err error) {
 	return func(up bool, err error) {
 		if !up {
-			if err == nil || !r.Reportable() {
+			if err == nil {
 				return
 			}
 			r.mu.Lock()
-			report := !r.down
-			r.down = true
-			r.mu.Unlock()
-			if report {
+			defer r.mu.Unlock()
+			if !r.down && r.Reportable() {
+				r.down = true
 				r.Report(true)
 			}
 			return
 		}
+		r.mu.Lock()
+		r.conns++
+		conn := r.conns
+		r.mu.Unlock()
 		// Hold live items from now, before the connection reads a frame.
 		h := r.Gap.Hold()
-		if !l.Go(func() { r.run(l.Context(), h) }) {
+		if !l.Go(func() { r.run(l.Context(), h, conn) }) {
 			h.Release()
 		}
 	}
 }
 
-func (r *Recovery[T]) run(ctx context.Context, h *GapFill[T]) {
+func (r *Recovery[T]) run(ctx context.Context, h *GapFill[T], conn uint64) {
 	fatal := func(err error) bool { return r.Fatal != nil && r.Fatal(err) }
 	// Anything but a fatal error is worth another try: the desk will come
 	// back, and the chat's history with it.
@@ -88,10 +96,13 @@ func (r *Recovery[T]) run(ctx context.Context, h *GapFill[T]) {
 		return
 	}
 	r.mu.Lock()
-	was := r.down
-	r.down = false
-	r.mu.Unlock()
-	if was && r.Reportable() {
-		r.Report(false)
+	defer r.mu.Unlock()
+	// An older connection's fill does not end the outage: the newest
+	// connection's fill, which follows it, will.
+	if r.down && conn == r.conns {
+		r.down = false
+		if r.Reportable() {
+			r.Report(false)
+		}
 	}
 }

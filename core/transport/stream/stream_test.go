@@ -604,3 +604,64 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestRecoveryOnlyTheNewestFillEndsTheOutage: the connection drops again
+// while its fill runs, and comes back: the first fill finishing does not
+// end the outage (the newer connection's gap is not filled yet); the
+// newer one's does, once.
+func TestRecoveryOnlyTheNewestFillEndsTheOutage(t *testing.T) {
+	var l lifetime.Lifecycle
+	defer l.Close()
+	gap := &GapFiller[item]{ID: func(it item) string { return it.id }, Deliver: func(item) {}}
+	release := []chan struct{}{make(chan struct{}), make(chan struct{})}
+	var released [2]sync.Once
+	let := func(i int) { released[i].Do(func() { close(release[i]) }) }
+	defer func() { let(0); let(1) }() // before l.Close waits for the fills
+	var fetches atomic.Int32
+	reports := make(chan bool, 8)
+	r := &Recovery[item]{
+		Gap: gap,
+		Fetch: func(ctx context.Context) ([]item, error) {
+			n := fetches.Add(1)
+			<-release[n-1]
+			return nil, nil
+		},
+		Reportable: func() bool { return true },
+		Report:     func(down bool) { reports <- down },
+		Backoff:    retry.Backoff{Min: time.Millisecond, Max: 2 * time.Millisecond},
+	}
+	h := r.Handle(&l)
+	h(false, errors.New("read: EOF"))
+	h(true, nil)
+	for fetches.Load() < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	h(false, errors.New("read: EOF")) // dropped again during the first fill
+	h(true, nil)
+	for fetches.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	if down := <-reports; !down {
+		t.Fatal("first report is not the outage")
+	}
+	let(0)
+	select {
+	case down := <-reports:
+		t.Fatalf("the older connection's fill reported %v while the newer one's was still running", down)
+	case <-time.After(50 * time.Millisecond):
+	}
+	let(1)
+	select {
+	case down := <-reports:
+		if down {
+			t.Fatal("a second outage reported")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the outage never ended")
+	}
+	select {
+	case down := <-reports:
+		t.Fatalf("one more report: %v", down)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
