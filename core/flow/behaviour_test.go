@@ -573,6 +573,66 @@ func TestDisconnectedHoldsMessagesInOrder(t *testing.T) {
 	})
 }
 
+// A desk that turns a message away for a while (unavailable, rate
+// limited) while the chat goes on: the engine tries it again, with
+// backoff, and the user sees it sent once it gets through; one it turns
+// away for longer than SendRetryFor is reported failed, once.
+func TestTemporarySendFailureIsTriedAgain(t *testing.T) {
+	bubble(t, Options{SendRetryFor: 10 * time.Second}, func(t *testing.T, r *rig) {
+		s, d := connected(t, r, "s")
+		var tries int
+		d.mu.Lock()
+		d.sendErr = func(string) error {
+			if tries++; tries <= 3 {
+				return []error{servicedesk.ErrUnavailable, servicedesk.ErrRateLimited}[tries%2]
+			}
+			return nil
+		}
+		d.mu.Unlock()
+		id, err := s.SendText(bgCtx, "through at last")
+		must(t, err)
+		time.Sleep(5 * time.Second) // 250 ms + 500 ms + 1 s of backoff
+		synctest.Wait()
+		st := ofType(logOf(t, s), EventMessageStatus)
+		if len(st) != 1 || st[0].MessageID != id || st[0].Status != MessageSent {
+			t.Errorf("statuses %+v, want one sent", st)
+		}
+		if n := len(d.Sent()); n != 4 {
+			t.Errorf("the desk was offered the message %d times, want 4", n)
+		}
+
+		d.mu.Lock()
+		d.sendErr = func(string) error { return servicedesk.ErrUnavailable }
+		d.mu.Unlock()
+		id2, err := s.SendText(bgCtx, "never")
+		must(t, err)
+		time.Sleep(9 * time.Second)
+		synctest.Wait()
+		if st := ofType(logOf(t, s), EventMessageStatus); len(st) != 1 {
+			t.Fatalf("reported before SendRetryFor: %+v", st[1:])
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		st = ofType(logOf(t, s), EventMessageStatus)
+		if len(st) != 2 || st[1].MessageID != id2 || st[1].Status != MessageFailed {
+			t.Errorf("statuses %+v, want the second failed once", st)
+		}
+
+		// A refusal is not tried again.
+		d.mu.Lock()
+		d.sendErr = func(string) error { return servicedesk.ErrRejected }
+		d.mu.Unlock()
+		before := len(d.Sent())
+		_, err = s.SendText(bgCtx, "refused")
+		must(t, err)
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if n := len(d.Sent()) - before; n != 1 {
+			t.Errorf("a refused message was offered %d times", n)
+		}
+	})
+}
+
 func TestSendFailureWhileDisconnectedIsKept(t *testing.T) {
 	bubble(t, Options{}, func(t *testing.T, r *rig) {
 		s, d := connected(t, r, "s")

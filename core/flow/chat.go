@@ -362,6 +362,9 @@ func (s *Session) pump() {
 			s.log.Info("flow: send failed while the desk is away; kept for later", "message", m.ID, "err", err)
 			return
 		}
+		if err != nil && !deskFailed && servicedesk.IsTemporary(err) && s.retrySend(m.ID, err) {
+			return
+		}
 		s.outbox = s.outbox[1:]
 		// Not dirty: the message_status event tells it (see replay).
 		s.recentSent.add(m.ID)
@@ -374,6 +377,46 @@ func (s *Session) pump() {
 		s.emit(sendStatus(m.ID, err, s.opts.Texts.MessageNotDelivered))
 		s.pump()
 	})
+}
+
+// sendRetry counts the tries of the outbox's first message after
+// temporary failures.
+type sendRetry struct {
+	id    string
+	since time.Time
+	tries int
+	timer *time.Timer
+}
+
+// The backoff between tries of a message the desk turned away for a
+// while: doubling from sendRetryMin up to sendRetryMax.
+const (
+	sendRetryMin = 250 * time.Millisecond
+	sendRetryMax = 5 * time.Second
+)
+
+// retrySend schedules another try of message id, which the desk turned
+// away for a while (err), and reports whether it did: not once the message
+// has been tried for Options.SendRetryFor, after which it is reported
+// failed. A desk that is down for longer raises DISCONNECTED, which holds
+// the outbox instead.
+func (s *Session) retrySend(id string, err error) bool {
+	now := time.Now()
+	r := &s.sendRetry
+	if r.id != id {
+		*r = sendRetry{id: id, since: now}
+	}
+	if s.opts.SendRetryFor < 0 || now.Sub(r.since) >= s.opts.SendRetryFor {
+		return false
+	}
+	wait := min(sendRetryMin<<min(r.tries, 8), sendRetryMax)
+	r.tries++
+	if r.timer != nil {
+		r.timer.Stop()
+	}
+	r.timer = time.AfterFunc(wait, func() { s.enqueue(s.pump) })
+	s.log.Info("flow: the desk turned a message away for a while; trying again", "message", id, "try", r.tries, "wait", wait, "err", err)
+	return true
 }
 
 // errDeskReportedFailure: the desk's SetErrorStatus(USER_MESSAGE) named a

@@ -30,6 +30,11 @@ type Options struct {
 	EndChatTimeout time.Duration
 	// SendTimeout bounds one SendMessageToAgent call. Default 30s.
 	SendTimeout time.Duration
+	// SendRetryFor is how long a message the desk turned away for a while
+	// (unavailable, rate limited, out of time: servicedesk.IsTemporary) is
+	// tried again, with backoff, before the user is told it failed; the
+	// kit's own retries come first. Default 30s; negative: not tried again.
+	SendRetryFor time.Duration
 	// ReconnectTimeout bounds Reconnect after a restart; past it the chat
 	// ends. Default 15s.
 	ReconnectTimeout time.Duration
@@ -168,6 +173,7 @@ func (o Options) withDefaults() Options {
 	def(&o.StartChatTimeout, 30*time.Second)
 	def(&o.EndChatTimeout, 5*time.Second)
 	def(&o.SendTimeout, 30*time.Second)
+	def(&o.SendRetryFor, 30*time.Second)
 	def(&o.ReconnectTimeout, 15*time.Second)
 	def(&o.FileUploadTimeout, 2*time.Minute)
 	def(&o.ScreenShareTimeout, time.Minute)

@@ -75,6 +75,7 @@ type Session struct {
 	sending          bool
 	inflight         string          // a message in flight when its chat ended: its result still reports it
 	failedInFlight   string          // the desk said this in-flight message failed: its result reports it so
+	sendRetry        sendRetry       // the first outbox message's tries after temporary failures
 	endWaiters       []chan struct{} // StartChat calls waiting for the previous chat's end
 	recentSent       idRing
 	recentAgent      idRing
@@ -563,6 +564,7 @@ func (s *Session) stopAll() {
 	stop(s.joinTimer)
 	stop(s.returnTimer)
 	stop(s.retryTimer)
+	stop(s.sendRetry.timer)
 	if s.saveRetries > 0 {
 		s.log.Error("flow: session closed with a batch the store never took", "events", len(s.pending))
 		s.saveRecovered()
