@@ -596,10 +596,13 @@ type idRing struct {
 const idRingSize = 32
 
 func (r *idRing) add(id string) {
-	if r.ids == nil {
-		r.ids = make([]string, idRingSize)
+	if len(r.ids) < idRingSize {
+		// Grown as ids come: most chats see a few, and a held chat's
+		// memory is mostly what it keeps of them.
+		r.ids = append(r.ids, id)
+	} else {
+		r.ids[r.n%idRingSize] = id
 	}
-	r.ids[r.n%idRingSize] = id
 	r.n++
 }
 
