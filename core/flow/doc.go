@@ -81,7 +81,9 @@
 // MaxSessions when no session can make room. Desk failures are wrapped once in a
 // *servicedesk.Error naming the operation, desk, session and message; they
 // become events (an inline error, a failed message status), not command
-// errors, because the desk is called after the command returned. Callbacks
+// errors, because the desk is called after the command returned. A message
+// the desk turns away for a while (servicedesk.IsTemporary) is tried again,
+// in order, for Options.SendRetryFor before its status says failed. Callbacks
 // never fail: a call that does not fit the state is dropped and counted.
 // Subscriptions fail with ErrEventsTrimmed when the events a front end asks
 // for are no longer kept; it must then reload the transcript from its own
