@@ -149,14 +149,14 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	if len(attrs) > 0 {
 		join["channel"] = map[string]any{"metadata": map[string]any{"customAttributes": attrs}}
 	}
-	if _, err := d.request(ctx, "autostart", map[string]any{"action": "onMessage", "message": join}, false); err != nil {
+	if _, err := d.request(ctx, "autostart", map[string]any{"action": "onMessage", "message": join}, startRefusal); err != nil {
 		return err
 	}
 	// The bot transcript as the opening messages, for the agent to read
 	// first; a failure costs the transcript, not the chat.
 	for i, text := range transcriptMessages(h) {
 		msg := map[string]any{"type": "Text", "text": text, "metadata": map[string]string{"customMessageId": "handoff-" + strconv.Itoa(i+1)}}
-		if _, err := d.request(ctx, "onMessage", map[string]any{"action": "onMessage", "message": msg}, false); err != nil {
+		if _, err := d.request(ctx, "onMessage", map[string]any{"action": "onMessage", "message": msg}, eventRefusal); err != nil {
 			d.log.Warn("genesys: the bot transcript could not be sent", "err", err)
 			break
 		}
@@ -188,7 +188,7 @@ func (d *desk) over(text string) {
 // EndChat closes the session (closeSession), unless the desk ended it.
 func (d *desk) EndChat(ctx context.Context, info servicedesk.EndChatInfo) error {
 	return d.Chat.EndChat(ctx, info, d.token() != "", func(ctx context.Context) error {
-		_, err := d.request(ctx, "closeSession", map[string]any{"action": "closeSession"}, true)
+		_, err := d.request(ctx, "closeSession", map[string]any{"action": "closeSession"}, withAnswer)
 		return err
 	})
 }

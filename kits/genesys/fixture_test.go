@@ -520,3 +520,36 @@ func TestBadPersistedState(t *testing.T) {
 	_, err = kit.Factory(context.Background(), servicedesk.FactoryParams{Callback: &sdtest.Recorder{}, PersistedState: json.RawMessage(`{"token":42}`)})
 	require.ErrorContains(t, err, "genesys: persisted state")
 }
+
+// TestStartRefusedLateIsSentAgain: Genesys answers an event only when it
+// refuses it. The autostart's 429 coming back late (a loaded desk or
+// network, 200 ms) is still seen: the Presence Join is sent again, so the
+// hand-off is not lost.
+func TestStartRefusedLateIsSentAgain(t *testing.T) {
+	f := newFixture(t, "")
+	var mu sync.Mutex
+	joins := 0
+	f.g.mu.Lock()
+	f.g.answer = func(req map[string]any) []string {
+		m, _ := req["message"].(map[string]any)
+		if req["action"] != "onMessage" || m["type"] != "Event" {
+			return defaultAnswer(req)
+		}
+		mu.Lock()
+		joins++
+		first := joins == 1
+		mu.Unlock()
+		if first {
+			tr := req["tracingId"].(string)
+			time.AfterFunc(200*time.Millisecond, func() {
+				f.g.send(`{"type":"response","class":"TooManyRequestsErrorMessage","code":429,"tracingId":"` + tr + `","body":{"retryAfter":1,"errorCode":4029,"errorMessage":"Message rate too high for this session"}}`)
+			})
+		}
+		return nil
+	}
+	f.g.mu.Unlock()
+	start(t, f)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, 2, joins, "the Presence Join after its late 429")
+}

@@ -20,7 +20,7 @@ import (
 // until the last message delivered, and returns what came after it, oldest
 // first.
 func (d *desk) fetchHistory(ctx context.Context) ([]wire.Message, error) {
-	env, err := d.request(ctx, "getJwt", map[string]any{"action": "getJwt"}, true)
+	env, err := d.request(ctx, "getJwt", map[string]any{"action": "getJwt"}, withAnswer)
 	if err != nil {
 		return nil, err
 	}

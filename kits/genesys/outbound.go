@@ -46,7 +46,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 		if len(content) > 0 {
 			msg["content"] = content
 		}
-		_, err := d.request(ctx, "onMessage", map[string]any{"action": "onMessage", "message": msg}, true)
+		_, err := d.request(ctx, "onMessage", map[string]any{"action": "onMessage", "message": msg}, withAnswer)
 		return err
 	})
 }
@@ -64,7 +64,7 @@ func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (string, er
 		d.mu.Unlock()
 	}()
 	env, err := d.request(ctx, "onAttachment", map[string]any{"action": "onAttachment", "attachmentId": id, "fileName": f.File.Name,
-		"fileType": f.File.Type, "fileSize": f.File.Size, "errorsAsJson": true}, true)
+		"fileType": f.File.Type, "fileSize": f.File.Size, "errorsAsJson": true}, withAnswer)
 	if err != nil {
 		return "", err
 	}
@@ -146,7 +146,7 @@ func (d *desk) UserTyping(ctx context.Context, isTyping bool) error {
 		return nil
 	}
 	msg := map[string]any{"type": "Event", "events": []any{map[string]any{"eventType": wire.EventTypeTyping, "typing": map[string]string{"type": "On"}}}}
-	if _, err := d.request(ctx, "typing", map[string]any{"action": "onMessage", "message": msg}, false); err != nil {
+	if _, err := d.request(ctx, "typing", map[string]any{"action": "onMessage", "message": msg}, eventRefusal); err != nil {
 		d.typing.Reset()
 		return err
 	}

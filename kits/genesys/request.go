@@ -18,7 +18,7 @@ import (
 // answer is an *Error. Rate limits (4029, retryAfter honoured), server
 // errors and lost connections are retried; onMessage carries the message
 // id as metadata.customMessageId, so a retry never doubles a message.
-func (d *desk) request(ctx context.Context, op string, req map[string]any, wait bool) (wire.Envelope, error) {
+func (d *desk) request(ctx context.Context, op string, req map[string]any, wait answerWait) (wire.Envelope, error) {
 	// A request belongs to the chat (session token) it was made in: once
 	// that chat is over, a retry must not land in the next one.
 	session := d.token()
@@ -50,8 +50,25 @@ func (d *desk) request(ctx context.Context, op string, req map[string]any, wait 
 	return env, err
 }
 
-// send writes one request and, with wait, waits for its answer.
-func (d *desk) send(ctx context.Context, op, token string, req map[string]any, wait bool) (wire.Envelope, error) {
+// answerWait is how a request waits: for its answer, or, for an event
+// (Genesys answers events only when it refuses them), only for a refusal,
+// which comes back at once or not at all.
+type answerWait time.Duration
+
+const (
+	// withAnswer waits for the answer (Config.RequestTimeout).
+	withAnswer answerWait = 0
+	// eventRefusal gives a refusal a moment: a typing event lost costs
+	// little.
+	eventRefusal = answerWait(50 * time.Millisecond)
+	// startRefusal gives the conversation's start longer: a refused start
+	// (a 429) not seen loses the hand-off, and a loaded network or desk may
+	// answer it late.
+	startRefusal = answerWait(500 * time.Millisecond)
+)
+
+// send writes one request and waits as wait says.
+func (d *desk) send(ctx context.Context, op, token string, req map[string]any, wait answerWait) (wire.Envelope, error) {
 	tracing := vendorkit.NewUUID()
 	msg := map[string]any{"token": token, "tracingId": tracing}
 	for k, v := range req {
@@ -78,9 +95,9 @@ func (d *desk) send(ctx context.Context, op, token string, req map[string]any, w
 		return wire.Envelope{}, fmt.Errorf("genesys: %s: %w: %w", op, servicedesk.ErrUnavailable, err)
 	}
 	t := time.NewTimer(d.k.cfg.RequestTimeout)
-	if !wait {
-		// Errors come back with the tracingId; give them a moment.
-		t.Reset(min(d.k.cfg.RequestTimeout, 50*time.Millisecond))
+	if wait != withAnswer {
+		// Refusals come back with the tracingId; give them a moment.
+		t.Reset(min(d.k.cfg.RequestTimeout, time.Duration(wait)))
 	}
 	defer t.Stop()
 	select {
@@ -90,7 +107,7 @@ func (d *desk) send(ctx context.Context, op, token string, req map[string]any, w
 		}
 		return env, nil
 	case <-t.C:
-		if !wait {
+		if wait != withAnswer {
 			return wire.Envelope{}, nil
 		}
 		return wire.Envelope{}, fmt.Errorf("genesys: %s: no answer in %v: %w", op, d.k.cfg.RequestTimeout, servicedesk.ErrUnavailable)
