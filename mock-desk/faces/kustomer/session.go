@@ -34,7 +34,7 @@ type session struct {
 	assigned []string // user ids
 	msgs     []chatMessage
 	chat     *mockdesk.CustomerChat
-	hooks    *deliveries
+	hooks    *facekit.Outbox[[]byte]
 }
 
 func (m chatMessage) view(s *session) map[string]any {
@@ -156,7 +156,7 @@ func (f *Face) handoff(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	s := &session{id: newID(), customer: c, created: now, updated: now, status: "open", msgs: msgs}
-	s.hooks = f.newDeliveries(s)
+	s.hooks = facekit.NewOutbox(f.d, func(ctx context.Context, body []byte, lost bool) bool { return f.send(ctx, s, body, lost) })
 	if body.Active != nil && !*body.Active {
 		s.status = "done"
 	} else {
@@ -257,7 +257,7 @@ func (f *Face) inboundMessage(w http.ResponseWriter, r *http.Request) {
 	s.msgs = append(s.msgs, m)
 	view := m.view(s)
 	f.mu.Unlock()
-	s.hooks.push(f.envelope("kustomer.message.create", view, nil))
+	s.hooks.Push(f.envelope("kustomer.message.create", view, nil))
 	facekit.WriteJSON(w, http.StatusCreated, map[string]any{"data": view})
 }
 
@@ -379,7 +379,7 @@ func (f *Face) announce(s *session, name string, changes map[string]any) {
 	f.mu.Lock()
 	view := s.conversation()
 	f.mu.Unlock()
-	s.hooks.push(f.envelope(name, view, changes))
+	s.hooks.Push(f.envelope(name, view, changes))
 }
 
 // agentSide is what the agent's side of ev does to the conversation.
@@ -413,7 +413,7 @@ func (f *Face) agentSide(s *session, ev deskproto.Event) {
 		s.msgs = append(s.msgs, m)
 		view := m.view(s)
 		f.mu.Unlock()
-		s.hooks.push(f.envelope("kustomer.message.create", view, nil))
+		s.hooks.Push(f.envelope("kustomer.message.create", view, nil))
 	case deskproto.EventChatEnded:
 		f.mu.Lock()
 		was := s.status

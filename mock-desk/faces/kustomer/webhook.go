@@ -9,8 +9,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
 
 // retrySchedule is Kustomer's wait before each further try of a failed
@@ -36,79 +37,22 @@ func Sign(token string, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// deliveries sends one session's events in order, from one goroutine
-// that runs while some are pending (a session's worker would otherwise
-// outlive its chat for as long as the desk runs).
-type deliveries struct {
-	f       *Face
-	s       *session
-	mu      sync.Mutex
-	pending [][]byte
-	running bool
-}
-
-func (f *Face) newDeliveries(s *session) *deliveries { return &deliveries{f: f, s: s} }
-
-func (q *deliveries) push(body []byte) {
-	q.mu.Lock()
-	q.pending = append(q.pending, body)
-	start := !q.running
-	q.running = true
-	q.mu.Unlock()
-	if start && !q.f.d.Go(q.work) {
-		q.mu.Lock()
-		q.running = false
-		q.mu.Unlock()
-	}
-}
-
-// take removes and returns the oldest pending event, nil when none is;
-// with none left and done, the goroutine stops.
-func (q *deliveries) take(done bool) []byte {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.pending) == 0 {
-		q.running = q.running && !done
-		return nil
-	}
-	b := q.pending[0]
-	q.pending = q.pending[1:]
-	return b
-}
-
-func (q *deliveries) work(ctx context.Context) {
-	for body := q.take(true); body != nil; body = q.take(true) {
-		fault := q.f.d.WebhookFault()
-		if fault.Latency > 0 && !sleep(ctx, fault.Latency) {
-			return
-		}
-		if fault.Reorder {
-			if later := q.take(false); later != nil {
-				q.send(ctx, later, false) // it overtakes this one
-			}
-		}
-		if q.send(ctx, body, fault.Unreachable) && fault.Duplicate {
-			q.send(ctx, body, false)
-		}
-	}
-}
-
 // send delivers body, tried again on the schedule until a 2xx; lost makes
 // the first try fail, as an unreachable receiver would. It reports whether
 // the event got through.
-func (q *deliveries) send(ctx context.Context, body []byte, lost bool) bool {
+func (f *Face) send(ctx context.Context, s *session, body []byte, lost bool) bool {
 	var name struct {
 		Name string `json:"name"`
 	}
 	_ = json.Unmarshal(body, &name)
 	for try := 0; try <= len(retrySchedule); try++ {
-		if try > 0 && !sleep(ctx, retrySchedule[try-1]*q.f.opts.RetryBase) {
+		if try > 0 && !retry.Sleep(ctx, retrySchedule[try-1]*f.opts.RetryBase) {
 			return false
 		}
-		if try == 0 && lost || q.f.cutOff(ctx, q.s) {
+		if try == 0 && lost || f.cutOff(ctx, s) {
 			continue
 		}
-		if q.f.post(ctx, name.Name, body) {
+		if f.post(ctx, name.Name, body) {
 			return true
 		}
 	}
@@ -140,11 +84,3 @@ func (f *Face) post(ctx context.Context, event string, body []byte) bool {
 }
 
 // sleep waits d, false when ctx ends first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	select {
-	case <-time.After(d):
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

@@ -3,11 +3,12 @@ package zendeskface
 import (
 	"context"
 	"errors"
-	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 
 	"github.com/deskbridge/deskbridge/core/deskproto"
 	"github.com/deskbridge/deskbridge/core/servicedesk"
@@ -65,7 +66,7 @@ type conversation struct {
 	active   *switchboardIntegration
 	chat     *mockdesk.CustomerChat
 	agent    author
-	out      *outbox
+	out      *facekit.Outbox[map[string]any]
 }
 
 func (c *conversation) view() map[string]any {
@@ -135,7 +136,10 @@ func (f *Face) createConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	bot := integration
 	c := &conversation{id: newID(), user: u, metadata: body.Metadata, created: now(), byKey: map[string]int{}, active: &bot}
-	c.out = f.newOutbox(c.id)
+	id := c.id
+	c.out = facekit.NewOutbox(f.d, func(ctx context.Context, ev map[string]any, firstFails bool) bool {
+		return f.deliver(ctx, id, ev, firstFails)
+	})
 	f.convs[c.id] = c
 	facekit.WriteJSON(w, http.StatusCreated, map[string]any{"conversation": c.view()})
 }
@@ -180,7 +184,7 @@ func (f *Face) store(c *conversation, m message, key string) message {
 	}
 	ev := f.event("conversation:message", c, map[string]any{"message": m})
 	f.mu.Unlock()
-	c.out.push(ev)
+	c.out.Push(ev)
 	return m
 }
 
@@ -366,7 +370,7 @@ func (f *Face) setActive(c *conversation, si *switchboardIntegration, typ string
 	}
 	ev := f.event(typ, c, payload)
 	f.mu.Unlock()
-	c.out.push(ev)
+	c.out.Push(ev)
 }
 
 // toAgentWorkspace starts the desk's chat: the agent reads the
@@ -400,7 +404,7 @@ func (f *Face) toAgentWorkspace(ctx context.Context, c *conversation, md map[str
 		f.mu.Lock()
 		ev := f.event("switchboard:passControl:failure", c, map[string]any{"error": map[string]string{"code": "handoff_failed", "message": mockdesk.Reason(err)}})
 		f.mu.Unlock()
-		c.out.push(ev)
+		c.out.Push(ev)
 		return
 	}
 	aw := agentWorkspace
@@ -495,7 +499,7 @@ func (f *Face) typing(c *conversation, on bool) {
 	ev := f.event("conversation:typing", c, map[string]any{"activity": map[string]any{"type": typ, "author": c.agent,
 		"source": map[string]any{"type": "zd:agentWorkspace"}}})
 	f.mu.Unlock()
-	c.out.push(ev)
+	c.out.Push(ev)
 }
 
 // contentOf writes an agent's message as one Sunshine Conversations

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 	"io"
 	"net/http"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
+	"github.com/deskbridge/deskbridge/mock-desk/faces/internal/facekit"
 )
 
 // Options configure a Face.

@@ -7,9 +7,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sync"
-	"time"
 
+	"github.com/deskbridge/deskbridge/core/transport/retry"
 	mockdesk "github.com/deskbridge/deskbridge/mock-desk"
 )
 
@@ -19,90 +18,21 @@ func (f *Face) event(typ string, c *conversation, payload map[string]any) map[st
 	return map[string]any{"id": newID(), "createdAt": now(), "type": typ, "payload": payload}
 }
 
-// outbox sends one conversation's webhook events in order, from one
-// goroutine that runs while there are some.
-type outbox struct {
-	f       *Face
-	conv    string
-	mu      sync.Mutex
-	queue   []map[string]any
-	running bool
-}
-
-func (f *Face) newOutbox(conv string) *outbox { return &outbox{f: f, conv: conv} }
-
-func (o *outbox) push(ev map[string]any) {
-	o.mu.Lock()
-	o.queue = append(o.queue, ev)
-	start := !o.running
-	o.running = true
-	o.mu.Unlock()
-	if start && !o.f.d.Go(o.run) {
-		o.mu.Lock()
-		o.running = false
-		o.mu.Unlock()
-	}
-}
-
-// pop takes the next event; with none left (and stop), the goroutine is
-// done.
-func (o *outbox) pop(stop bool) map[string]any {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if len(o.queue) == 0 {
-		o.running = o.running && !stop
-		return nil
-	}
-	ev := o.queue[0]
-	o.queue = o.queue[1:]
-	return ev
-}
-
-func (o *outbox) run(ctx context.Context) {
-	for ev := o.pop(true); ev != nil; ev = o.pop(true) {
-		wf := o.f.d.WebhookFault()
-		if wf.Latency > 0 && !sleep(ctx, wf.Latency) {
-			return
-		}
-		if wf.Reorder {
-			// Held until after the next delivery of the conversation.
-			if next := o.pop(false); next != nil {
-				o.deliver(ctx, next, false)
-			}
-		}
-		if o.deliver(ctx, ev, wf.Unreachable) && wf.Duplicate {
-			o.deliver(ctx, ev, false)
-		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // deliver posts one event, tried up to 5 times more with exponential
 // backoff, as Zendesk does (over 15 minutes there); a 400, 401, 403, 404 or
 // 406 is not retried. firstFails makes the first try fail (an injected
 // unreachable endpoint). It reports whether the event was taken.
-func (o *outbox) deliver(ctx context.Context, ev map[string]any, firstFails bool) bool {
-	f := o.f
+func (f *Face) deliver(ctx context.Context, conv string, ev map[string]any, firstFails bool) bool {
 	body, err := json.Marshal(map[string]any{"app": map[string]string{"id": f.opts.AppID},
 		"webhook": map[string]string{"id": WebhookID, "version": "v2"}, "events": []any{ev}})
 	if err != nil {
 		return false
 	}
 	for attempt := range 6 {
-		if attempt > 0 && !sleep(ctx, f.opts.RetryBase<<(attempt-1)) {
+		if attempt > 0 && !retry.Sleep(ctx, f.opts.RetryBase<<(attempt-1)) {
 			return false
 		}
-		if attempt == 0 && firstFails || f.cutOff(ctx, o.conv) {
+		if attempt == 0 && firstFails || f.cutOff(ctx, conv) {
 			continue
 		}
 		switch status := f.post(ctx, body); {
