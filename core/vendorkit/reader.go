@@ -3,6 +3,7 @@ package vendorkit
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/deskbridge/deskbridge/core/transport/lifetime"
@@ -39,6 +40,13 @@ type Reader struct {
 	Logger *slog.Logger
 
 	queue lifetime.Queue[readerJob]
+
+	// heard is the outage Heard counts calls in: a read that gets through
+	// ends it too, for a chat whose customer calls are held while it is
+	// disconnected (none would come to end it).
+	heardMu sync.Mutex
+	heard   *Outage
+	chat    *Chat
 }
 
 // readerJob is one item of the worker's work: a ring (with the outage
@@ -63,6 +71,9 @@ func (r *Reader) RingAfterOutage(o *Outage, c *Chat) {
 // toward an outage (DISCONNECTED on c once an agent is in, see Outage),
 // the answer that ends one a ring whose read clears it.
 func (r *Reader) Heard(o *Outage, c *Chat, failed bool) {
+	r.heardMu.Lock()
+	r.heard, r.chat = o, c
+	r.heardMu.Unlock()
 	if failed {
 		o.Failed(c)
 	} else if o.Answered() {
@@ -111,10 +122,27 @@ func (r *Reader) Run(ctx context.Context) {
 			switch {
 			case j.do != nil:
 				j.do(ctx)
-			case r.Retry(ctx, r.Read) && j.outage != nil:
-				j.outage.Over(j.chat)
+			case r.Retry(ctx, r.Read):
+				r.readGotThrough(j)
 			}
 		}
+	}
+}
+
+// readGotThrough ends the outage a ring followed, and the outage Heard
+// counts in when this read was the desk's first answer since it began:
+// with DISCONNECTED up the engine holds the customer's messages, so the
+// worker's own reads (a ring every Interval) are what find the desk back.
+func (r *Reader) readGotThrough(j readerJob) {
+	if j.outage != nil {
+		j.outage.Over(j.chat)
+		return
+	}
+	r.heardMu.Lock()
+	o, c := r.heard, r.chat
+	r.heardMu.Unlock()
+	if o != nil && o.Answered() {
+		o.Over(c)
 	}
 }
 

@@ -190,3 +190,20 @@ func TestReaderAfterOutage(t *testing.T) {
 	assert.Eventually(t, func() bool { return len(rec.Calls()) == 2 }, 5*time.Second, time.Millisecond, "cleared")
 	assert.Equal(t, []string{"read, 1 calls", "read, 1 calls"}, l.get(), "one read, tried twice, before the clearing")
 }
+
+// TestReaderReadEndsAnOutage: with DISCONNECTED up the engine holds the
+// customer's messages, so no customer call comes to end the outage; the
+// worker's own read that gets through (a ring every Interval) ends it.
+func TestReaderReadEndsAnOutage(t *testing.T) {
+	rec := &sdtest.Recorder{}
+	c := &vendorkit.Chat{Callback: rec}
+	c.Begin(true) // an agent is in
+	o := &vendorkit.Outage{}
+	r := &vendorkit.Reader{Backoff: fast, Read: func(context.Context) error { return nil }}
+	r.Heard(o, c, true)
+	require.Len(t, rec.Calls(), 1, "raised")
+	run(t, r)
+	r.Ring() // a ring with no outage of its own, as the Interval's
+	assert.Eventually(t, func() bool { return len(rec.Calls()) == 2 }, 5*time.Second, time.Millisecond, "cleared by the read")
+	assert.False(t, o.Answered(), "the outage is over")
+}
