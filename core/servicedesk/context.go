@@ -3,6 +3,7 @@ package servicedesk
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -137,4 +138,36 @@ func Truncate(s string, max int) string {
 		cut--
 	}
 	return s[:cut] + marker
+}
+
+// SplitText cuts s into parts of at most max bytes for a desk that bounds
+// a message's text, so that a long message is sent whole in several
+// messages instead of cut: each part ends at the last line break or
+// space in its final quarter when there is one (the break stays with the
+// part before), else on a rune boundary. The parts joined are s; an empty
+// s is no part. max below 4 is taken as 4 (room for any rune).
+func SplitText(s string, max int) []string {
+	if max < 4 {
+		max = 4
+	}
+	var parts []string
+	for len(s) > max {
+		cut := max
+		if i := strings.LastIndexAny(s[max-max/4:max], "\n "); i >= 0 {
+			cut = max - max/4 + i + 1
+		} else {
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut--
+			}
+			if cut == 0 {
+				cut = max // not UTF-8: bytes it is
+			}
+		}
+		parts = append(parts, s[:cut])
+		s = s[cut:]
+	}
+	if s != "" {
+		parts = append(parts, s)
+	}
+	return parts
 }

@@ -58,3 +58,33 @@ func texts(ts []Turn) []string {
 	}
 	return out
 }
+
+func TestSplitText(t *testing.T) {
+	assert.Nil(t, SplitText("", 10))
+	assert.Equal(t, []string{"short"}, SplitText("short", 10))
+	assert.Equal(t, []string{"one two ", "three"}, SplitText("one two three", 9), "cut after a space near the end")
+	assert.Equal(t, []string{"abcdefghij", "klm"}, SplitText("abcdefghijklm", 10), "no space: cut at the bound")
+	assert.Equal(t, []string{"ééé", "éé"}, SplitText("ééééé", 7), "never inside a rune")
+}
+
+// FuzzSplitText: every part is within the bound, valid UTF-8 when the
+// text was, and the parts together are the text.
+func FuzzSplitText(f *testing.F) {
+	f.Add("hello world", 4)
+	f.Add(strings.Repeat("é", 900), 1600)
+	f.Add("\x80\x80\x80\x80\x80\x80", 4)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		if n > 1<<16 {
+			return
+		}
+		parts := SplitText(s, n)
+		if strings.Join(parts, "") != s {
+			t.Fatal("parts lose text")
+		}
+		for _, p := range parts {
+			if p == "" || len(p) > max(n, 4) || (utf8.ValidString(s) && !utf8.ValidString(p)) {
+				t.Fatalf("part %q of bound %d", p, n)
+			}
+		}
+	})
+}

@@ -2,6 +2,7 @@ package vendorkit
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 )
@@ -24,4 +25,15 @@ func Resend(ctx context.Context, p retry.Policy, unknown func(error) bool, sent 
 		ambiguous = ambiguous || (err != nil && unknown(err))
 		return err
 	})
+}
+
+// PartID is the idempotency key of part i of a message sent to the desk
+// as several (a long text, one file a message): the message's id for the
+// first part, "id/i" for the others, so that a resend of any part finds
+// its own.
+func PartID(id string, i int) string {
+	if i == 0 {
+		return id
+	}
+	return id + "/" + strconv.Itoa(i)
 }

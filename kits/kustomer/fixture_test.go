@@ -35,6 +35,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/kustomer"
 )
 
@@ -682,4 +683,23 @@ func TestConfigChecks(t *testing.T) {
 		_, err := kustomer.New(c)
 		assert.Error(t, err, "%+v", c)
 	}
+}
+
+// A text past Kustomer's 4,000 characters is sent whole, as several
+// messages, each with its own externalId.
+func TestLongMessageSentInParts(t *testing.T) {
+	w := newWorld(t, nil)
+	w.joined(t)
+	text := strings.Repeat("word ", 1700) // 8,500 bytes
+	require.NoError(t, w.desk.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest(text), "m-long", servicedesk.AdditionalDataToAgent{}))
+	n := w.api.count("POST /v2.1/chat/messages")
+	require.Equal(t, 3, n)
+	var got strings.Builder
+	for i := range n {
+		b := w.api.body("POST /v2.1/chat/messages", i)
+		assert.LessOrEqual(t, len(b["body"].(string)), 4000)
+		assert.Equal(t, vendorkit.PartID("m-long", i), b["externalId"])
+		got.WriteString(b["body"].(string))
+	}
+	assert.Equal(t, text, got.String(), "nothing cut")
 }

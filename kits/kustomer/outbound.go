@@ -30,19 +30,31 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
 	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, d.uploadFile, vendorkit.FileRefusal, func(ctx context.Context, files []wire.File) error {
-		text := servicedesk.Truncate(message.Input.Text, maxBody)
-		if text == "" && len(files) == 0 {
-			return nil
+		// A text past Kustomer's bound goes as several messages, the files
+		// with the first; each part has its own externalId.
+		parts := servicedesk.SplitText(message.Input.Text, maxBody)
+		if len(parts) == 0 {
+			if len(files) == 0 {
+				return nil
+			}
+			parts = []string{""}
 		}
-		body := map[string]any{"customerId": st.CustomerID, "session": st.ConversationID, "externalId": messageID}
-		if text != "" {
-			body["body"] = text
+		for i, text := range parts {
+			id := vendorkit.PartID(messageID, i)
+			body := map[string]any{"customerId": st.CustomerID, "session": st.ConversationID, "externalId": id}
+			if text != "" {
+				body["body"] = text
+			}
+			if i == 0 && len(files) > 0 {
+				body["attachments"] = files
+			}
+			err := d.create(ctx, httpjson.Call{Op: "post message " + id, Method: http.MethodPost, Path: "/v2.1/chat/messages", Body: body},
+				func(ctx context.Context) (bool, error) { return d.posted(ctx, id) })
+			if err != nil {
+				return err
+			}
 		}
-		if len(files) > 0 {
-			body["attachments"] = files
-		}
-		return d.create(ctx, httpjson.Call{Op: "post message " + messageID, Method: http.MethodPost, Path: "/v2.1/chat/messages", Body: body},
-			func(ctx context.Context) (bool, error) { return d.posted(ctx, messageID) })
+		return nil
 	})
 }
 

@@ -1,6 +1,7 @@
 package kustomer
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
@@ -24,45 +25,22 @@ const (
 // 400 not an event; 401 a bad signature; 405 not a POST; 413 too large;
 // 503 an event could not be passed on (Kustomer delivers it again). Mount
 // it at the webhook's URL.
-func (k *Kit) WebhookHandler() http.Handler { return http.HandlerFunc(k.serveWebhook) }
-
-func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	ev, body, ref := k.readDelivery(w, r)
-	if ref != nil {
-		if ref.Status == http.StatusUnauthorized {
-			k.log.Warn("kustomer: webhook with a bad signature refused", "remote", r.RemoteAddr)
-		}
-		http.Error(w, ref.Message, ref.Status)
-		return
-	}
-	conv := ev.Conversation()
-	if conv == "" {
-		w.WriteHeader(http.StatusOK) // not a chat's event: nothing to do
-		return
-	}
-	if err := k.router.Take(ev.ID, conv, ev, body); err != nil {
-		k.log.Warn("kustomer: event for a conversation followed elsewhere could not be passed on", "conversation", conv, "err", err)
-		webhook.Unavailable(w, "the event could not be handed to the instance that follows its conversation")
-		return
-	}
-	w.WriteHeader(http.StatusOK)
-}
-
-// readDelivery reads a delivery's body, checks its signature and decodes
-// its event, or says why the request is refused.
-func (k *Kit) readDelivery(w http.ResponseWriter, r *http.Request) (wire.Event, []byte, *webhook.Refusal) {
-	body, ref := webhook.ReadPost(w, r, k.cfg.MaxWebhookBytes)
-	switch {
-	case ref != nil:
-		return wire.Event{}, nil, ref
-	case !webhook.ValidBodyHMAC(k.tokens, body, r.Header.Get(SignatureHeader)):
-		return wire.Event{}, nil, &webhook.Refusal{Status: http.StatusUnauthorized, Code: "bad_signature", Message: "bad " + SignatureHeader}
-	}
-	ev, err := wire.DecodeEvent(body)
-	if err != nil {
-		return ev, nil, &webhook.Refusal{Status: http.StatusBadRequest, Code: "bad_event", Message: "kustomer: webhook: " + err.Error()}
-	}
-	return ev, body, nil
+func (k *Kit) WebhookHandler() http.Handler {
+	return k.router.Handler(webhook.Reception[wire.Event]{Kit: "kustomer", MaxBytes: k.cfg.MaxWebhookBytes, Logger: k.log,
+		Verify: func(r *http.Request, body []byte) error {
+			if !webhook.ValidBodyHMAC(k.tokens, body, r.Header.Get(SignatureHeader)) {
+				return errors.New("bad " + SignatureHeader)
+			}
+			return nil
+		},
+		Decode: func(_ *http.Request, body []byte) ([]webhook.Delivery[wire.Event], error) {
+			ev, err := wire.DecodeEvent(body)
+			if err != nil {
+				return nil, errors.New("kustomer: webhook: " + err.Error())
+			}
+			// Not a chat's event (no conversation): nothing to do.
+			return []webhook.Delivery[wire.Event]{{Key: ev.ID, Chat: ev.Conversation(), Event: ev, Raw: body}}, nil
+		}})
 }
 
 // Deliver hands an event another instance received (and verified) to the

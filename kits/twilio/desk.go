@@ -53,7 +53,6 @@ type desk struct {
 
 	mu      sync.Mutex
 	agents  map[string]servicedesk.AgentProfile // agent participants, by sid
-	ours    map[string]bool                     // message sids the desk posted
 	held    map[int]wire.Message                // messages waiting for a fill
 	readIdx int                                 // the agents' read horizon told
 }
@@ -86,7 +85,7 @@ func (d *desk) resetChat() {
 	d.reader.Clear()
 	d.readIdx = -1
 	d.outage.Reset()
-	d.agents, d.ours, d.held = map[string]servicedesk.AgentProfile{}, map[string]bool{}, map[int]wire.Message{}
+	d.agents, d.held = map[string]servicedesk.AgentProfile{}, map[int]wire.Message{}
 	d.profiles.Reset()
 	d.mu.Unlock()
 }
@@ -205,15 +204,11 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	if st.Conversation == "" {
 		return false, nil
 	}
-	var conv wire.Conversation
-	err := d.k.send(ctx, httpjson.Call{Op: "fetch conversation", Method: http.MethodGet, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation, Out: &conv}, nil)
-	if errors.Is(err, servicedesk.ErrChatNotFound) {
-		return false, nil
-	}
+	open, err := d.isOpen(ctx, st.Conversation)
 	if err != nil {
 		return false, fmt.Errorf("twilio: Reconnect %s: %w", st.Conversation, err)
 	}
-	if conv.State == "closed" {
+	if !open {
 		return false, nil
 	}
 	parts, err := d.listParticipants(ctx, st.Conversation)

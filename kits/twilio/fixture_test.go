@@ -501,7 +501,7 @@ func TestSendMessageRetriesWithoutDoubling(t *testing.T) {
 	require.Len(t, w.posted, 1)
 	assert.Equal(t, "deskbridge-cust", w.posted[0].Get("Author"))
 	assert.Equal(t, "my card", w.posted[0].Get("Body"))
-	assert.JSONEq(t, `{"deskbridge_message_id":"msg-1","deskbridge_part":0}`, w.posted[0].Get("Attributes"))
+	assert.JSONEq(t, `{"deskbridge_message_id":"msg-1"}`, w.posted[0].Get("Attributes"))
 }
 
 func TestSendMessageRefused(t *testing.T) {

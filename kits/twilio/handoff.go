@@ -41,11 +41,17 @@ func customerName(h servicedesk.Handoff) string {
 // routing attributes as they are, Flex's known customer attributes, the
 // summary and the claims, cut to fit maxAttrsJSON with Truncate.
 func taskAttributes(identity string, h servicedesk.Handoff) map[string]any {
-	limit := maxAttrValue
-	for {
+	cut := func(m map[string]string, limit int) map[string]string {
+		out := make(map[string]string, len(m))
+		for k, v := range m {
+			out[k] = servicedesk.Truncate(v, limit)
+		}
+		return out
+	}
+	for limit := maxAttrValue; ; limit /= 2 {
 		a := map[string]any{}
-		for k, v := range h.Attributes {
-			a[k] = servicedesk.Truncate(v, limit)
+		for k, v := range cut(h.Attributes, limit) {
+			a[k] = v
 		}
 		name := servicedesk.Truncate(customerName(h), limit)
 		a["from"], a["customerName"], a["customerAddress"] = name, name, identity
@@ -57,24 +63,16 @@ func taskAttributes(identity string, h servicedesk.Handoff) map[string]any {
 			if c.Email != "" {
 				cust["email"] = servicedesk.Truncate(c.Email, limit)
 			}
-			a["customers"] = cust
-			verified := map[string]string{"id": c.ID, "locale": c.Locale}
-			for k, v := range c.Claims {
-				verified[k] = servicedesk.Truncate(v, limit)
-			}
-			a["verifiedCustomer"] = verified
+			verified := cut(c.Claims, limit)
+			verified["id"], verified["locale"] = c.ID, c.Locale
+			a["customers"], a["verifiedCustomer"] = cust, verified
 		}
 		if len(h.Unverified) > 0 {
-			u := map[string]string{}
-			for k, v := range h.Unverified {
-				u[k] = servicedesk.Truncate(v, limit)
-			}
-			a["unverifiedClaims"] = u
+			a["unverifiedClaims"] = cut(h.Unverified, limit)
 		}
 		if len(jsonString(a)) <= maxAttrsJSON || limit <= 16 {
 			return a
 		}
-		limit /= 2
 	}
 }
 

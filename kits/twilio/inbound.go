@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -134,9 +135,8 @@ func (d *desk) deliver(ctx context.Context, m wire.Message) {
 	st := d.Merge(func(s *saved) map[string]any { s.Next = m.Index + 1; return map[string]any{"next": s.Next} })
 	d.mu.Lock()
 	delete(d.held, m.Index)
-	ours := d.ours[m.SID] || m.Author == st.Identity || m.Author == d.k.cfg.BotAuthor
 	d.mu.Unlock()
-	if ours || d.Ended() {
+	if m.Author == st.Identity || m.Author == d.k.cfg.BotAuthor || d.Ended() {
 		return
 	}
 	if m.Author == "system" && !d.Joined() {
@@ -228,20 +228,16 @@ func (d *desk) reconcile(ctx context.Context) error {
 	if st.Conversation == "" || d.Ended() {
 		return nil
 	}
-	var conv wire.Conversation
-	err := d.k.send(ctx, httpjson.Call{Op: "fetch conversation", Method: http.MethodGet, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation, Out: &conv}, nil)
-	if errors.Is(err, servicedesk.ErrChatNotFound) || (err == nil && conv.State == "closed") {
-		if err := d.fill(ctx); err != nil {
-			return err
-		}
-		d.over("")
-		return nil
-	}
+	open, err := d.isOpen(ctx, st.Conversation)
 	if err != nil {
 		return err
 	}
 	if err := d.fill(ctx); err != nil {
 		return err
+	}
+	if !open {
+		d.over("")
+		return nil
 	}
 	parts, err := d.listParticipants(ctx, st.Conversation)
 	if err != nil {
@@ -251,17 +247,10 @@ func (d *desk) reconcile(ctx context.Context) error {
 	for _, p := range parts {
 		now[p.SID] = true
 		d.agentAdded(ctx, p.SID, p.Identity)
-		if p.LastReadMessageIndex != nil {
-			d.readHorizon(p.SID, p.LastReadMessageIndex)
-		}
+		d.readHorizon(p.SID, p.LastReadMessageIndex)
 	}
 	d.mu.Lock()
-	var gone []string
-	for sid := range d.agents {
-		if !now[sid] {
-			gone = append(gone, sid)
-		}
-	}
+	gone := slices.DeleteFunc(slices.Collect(maps.Keys(d.agents)), func(sid string) bool { return now[sid] })
 	d.mu.Unlock()
 	for _, sid := range gone {
 		d.participantRemoved(sid)
@@ -270,6 +259,17 @@ func (d *desk) reconcile(ctx context.Context) error {
 		d.over("")
 	}
 	return nil
+}
+
+// isOpen reports whether conversation sid goes on: false once it is
+// closed or gone.
+func (d *desk) isOpen(ctx context.Context, sid string) (bool, error) {
+	var conv wire.Conversation
+	err := d.k.send(ctx, httpjson.Call{Op: "fetch conversation", Method: http.MethodGet, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + sid, Out: &conv}, nil)
+	if errors.Is(err, servicedesk.ErrChatNotFound) {
+		return false, nil
+	}
+	return err == nil && conv.State != "closed", err
 }
 
 // over ends the chat from the desk's side.

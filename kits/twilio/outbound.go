@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
@@ -35,7 +35,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 		return fmt.Errorf("twilio: SendMessageToAgent: %w", servicedesk.ErrNoChat)
 	}
 	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, d.upload, vendorkit.FileRefusal, func(ctx context.Context, media []string) error {
-		parts := splitBody(message.Input.Text, maxBody)
+		parts := servicedesk.SplitText(message.Input.Text, maxBody)
 		for len(parts) < len(media) {
 			parts = append(parts, "")
 		}
@@ -55,31 +55,13 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	})
 }
 
-// splitBody cuts s into parts of at most n bytes on rune boundaries; an
-// empty s is no part.
-func splitBody(s string, n int) []string {
-	var out []string
-	for len(s) > n {
-		cut := n
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		out = append(out, s[:cut])
-		s = s[cut:]
-	}
-	if s != "" {
-		out = append(out, s)
-	}
-	return out
-}
-
 // post creates one message as the customer. With an id, a try after an
 // answer that did not come (5xx, a lost connection) first looks for the
-// message among the latest, by its IDAttribute and part.
+// message among the latest, by its IDAttribute (vendorkit.PartID).
 func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (wire.Message, error) {
 	st := d.State()
 	if id != "" {
-		form.Set("Attributes", jsonString(map[string]any{IDAttribute: id, "deskbridge_part": part}))
+		form.Set("Attributes", jsonString(map[string]any{IDAttribute: vendorkit.PartID(id, part)}))
 	}
 	var m wire.Message
 	c := httpjson.Call{Op: "post message", Method: http.MethodPost, Path: d.k.cfg.ConversationsURL + "/v1/Conversations/" + st.Conversation + "/Messages", Form: form, Out: &m}
@@ -104,9 +86,6 @@ func (d *desk) post(ctx context.Context, form url.Values, id string, part int) (
 	if err != nil {
 		return m, err
 	}
-	d.mu.Lock()
-	d.ours[m.SID] = true
-	d.mu.Unlock()
 	d.onEvent(wire.Event{Type: evOwnMessage, ConversationSID: st.Conversation, MessageSID: m.SID, Index: m.Index, Author: m.Author})
 	return m, nil
 }
@@ -121,7 +100,7 @@ func (d *desk) findOwn(ctx context.Context, conv, id string, part int) (wire.Mes
 	}
 	for _, m := range page.Messages {
 		var a map[string]any
-		if json.Unmarshal([]byte(m.Attributes), &a) == nil && a[IDAttribute] == id && fmt.Sprint(a["deskbridge_part"]) == strconv.Itoa(part) {
+		if json.Unmarshal([]byte(m.Attributes), &a) == nil && a[IDAttribute] == vendorkit.PartID(id, part) {
 			return m, true, nil
 		}
 	}
@@ -136,10 +115,7 @@ func (d *desk) upload(ctx context.Context, f servicedesk.FileUpload) (string, er
 		return "", fmt.Errorf("twilio: upload %s: %w", f.ID, err)
 	}
 	service := d.mediaService()
-	ctype := f.File.Type
-	if ctype == "" {
-		ctype = "application/octet-stream"
-	}
+	ctype := cmp.Or(f.File.Type, "application/octet-stream")
 	var m wire.MediaResource
 	err = d.k.send(ctx, httpjson.Call{Op: "upload media", Method: http.MethodPost,
 		Path: d.k.cfg.MediaURL + "/v1/Services/" + service + "/Media?" + url.Values{"Filename": {f.File.Name}}.Encode(),

@@ -3,6 +3,7 @@ package twilio
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -32,42 +33,31 @@ type relayed struct {
 // Twilio's 5 s. Answers: 200 taken or a duplicate, 400 not an event, 401
 // a bad signature, 405 not a POST, 413 too large, 503 nobody could take
 // it. Mount it at the path of Config.WebhookURL.
-func (k *Kit) WebhookHandler() http.Handler { return http.HandlerFunc(k.serveWebhook) }
-
-func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	body, ref := webhook.ReadPost(w, r, k.cfg.MaxWebhookBytes)
-	if ref != nil {
-		http.Error(w, ref.Message, ref.Status)
-		return
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		http.Error(w, "not a form", http.StatusBadRequest)
-		return
-	}
-	full := *k.hookURL
-	full.RawQuery = r.URL.RawQuery
-	if !wire.ValidSignature(k.tokens, full.String(), form, r.Header.Get(SignatureHeader)) {
-		k.log.Warn("twilio: webhook with a bad signature refused", "remote", r.RemoteAddr)
-		http.Error(w, "bad signature", http.StatusUnauthorized)
-		return
-	}
-	ev, err := wire.DecodeEvent(form)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	token := r.Header.Get(IdempotencyHeader)
-	raw, _ := json.Marshal(relayed{Body: string(body), Token: token})
-	// A TaskRouter event of no conversation is acknowledged and left.
-	if ev.ConversationSID != "" {
-		if err := k.routes.Take(cmp.Or(token, ev.Key()), ev.ConversationSID, ev, raw); err != nil {
-			k.log.Warn("twilio: webhook for a conversation followed elsewhere could not be passed on", "err", err)
-			webhook.Unavailable(w, "could not reach the instance that follows the conversation")
-			return
-		}
-	}
-	w.WriteHeader(http.StatusOK)
+func (k *Kit) WebhookHandler() http.Handler {
+	return k.routes.Handler(webhook.Reception[wire.Event]{Kit: "twilio", MaxBytes: k.cfg.MaxWebhookBytes, Logger: k.log,
+		Verify: func(r *http.Request, body []byte) error {
+			form, _ := url.ParseQuery(string(body))
+			full := *k.hookURL
+			full.RawQuery = r.URL.RawQuery
+			if !wire.ValidSignature(k.tokens, full.String(), form, r.Header.Get(SignatureHeader)) {
+				return errors.New("bad " + SignatureHeader)
+			}
+			return nil
+		},
+		Decode: func(r *http.Request, body []byte) ([]webhook.Delivery[wire.Event], error) {
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				return nil, errors.New("twilio: webhook: not a form")
+			}
+			ev, err := wire.DecodeEvent(form)
+			if err != nil {
+				return nil, err
+			}
+			token := r.Header.Get(IdempotencyHeader)
+			raw, _ := json.Marshal(relayed{Body: string(body), Token: token})
+			// A TaskRouter event of no conversation is acknowledged and left.
+			return []webhook.Delivery[wire.Event]{{Key: cmp.Or(token, ev.Key()), Chat: ev.ConversationSID, Event: ev, Raw: raw}}, nil
+		}})
 }
 
 // Deliver takes a delivery that another instance verified and passed on

@@ -32,6 +32,7 @@ import (
 	"github.com/deskbridge/deskbridge/core/servicedesk"
 	"github.com/deskbridge/deskbridge/core/servicedesk/sdtest"
 	"github.com/deskbridge/deskbridge/core/transport/retry"
+	"github.com/deskbridge/deskbridge/core/vendorkit"
 	"github.com/deskbridge/deskbridge/kits/zendesk"
 )
 
@@ -763,4 +764,24 @@ func TestSeveralInstancesShareTheWebhook(t *testing.T) {
 	assert.True(t, a.kit.Deliver(ev))
 	a.waitFor(t, "message(via b,agent-ada)")
 	assert.False(t, b.Deliver(ev), "b follows no conversation")
+}
+
+// A text past Zendesk's 4,096 bytes is sent whole, as several messages,
+// each with its own message id.
+func TestLongMessageSentInParts(t *testing.T) {
+	w := newWorld(t, nil)
+	w.joined(t)
+	n := len(w.api.posts)
+	text := strings.Repeat("word ", 1700) // 8,500 bytes
+	require.NoError(t, w.desk.SendMessageToAgent(context.Background(), servicedesk.NewTextRequest(text), "m-long", servicedesk.AdditionalDataToAgent{}))
+	posts := w.api.posts[n:]
+	require.Len(t, posts, 3)
+	var got strings.Builder
+	for i, p := range posts {
+		c := p["content"].(map[string]any)
+		assert.LessOrEqual(t, len(c["text"].(string)), 4096)
+		assert.Equal(t, map[string]any{"deskbridge_message_id": vendorkit.PartID("m-long", i)}, p["metadata"])
+		got.WriteString(c["text"].(string))
+	}
+	assert.Equal(t, text, got.String(), "nothing cut")
 }

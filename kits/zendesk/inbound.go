@@ -27,48 +27,32 @@ const APIKeyHeader = "X-API-Key"
 // key, 400 not a delivery, 405 not a POST, 413 too large, 503 an event
 // could not be passed on (Zendesk delivers it again). Mount it at the
 // webhook's URL.
-func (k *Kit) WebhookHandler() http.Handler { return http.HandlerFunc(k.serveWebhook) }
-
-func (k *Kit) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	if ref := webhook.CheckPost(w, r); ref != nil {
-		http.Error(w, ref.Message, ref.Status)
-		return
-	}
-	if !k.keyOK(r.Header.Get(APIKeyHeader)) {
-		k.log.Warn("zendesk: webhook with a wrong X-API-Key refused", "remote", r.RemoteAddr)
-		http.Error(w, "wrong X-API-Key", http.StatusUnauthorized)
-		return
-	}
-	body, ref := webhook.ReadBody(w, r, k.cfg.MaxWebhookBytes)
-	if ref != nil {
-		http.Error(w, ref.Message, ref.Status)
-		return
-	}
-	hook, events, err := decodeWebhook(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if hook.App.ID != "" && hook.App.ID != k.cfg.AppID {
-		k.log.Warn("zendesk: webhook of another app ignored", "app", hook.App.ID)
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	failed := false
-	for i, ev := range events {
-		// A redelivery is acknowledged, not applied twice.
-		if conv := ev.Payload.Conversation; conv != nil && conv.ID != "" {
-			if err := k.router.Take(ev.ID, conv.ID, ev, hook.Events[i]); err != nil {
-				k.log.Warn("zendesk: event for a conversation followed elsewhere could not be passed on", "conversation", conv.ID, "err", err)
-				failed = true
+func (k *Kit) WebhookHandler() http.Handler {
+	return k.router.Handler(webhook.Reception[wire.Event]{Kit: "zendesk", MaxBytes: k.cfg.MaxWebhookBytes, Logger: k.log,
+		Verify: func(r *http.Request, _ []byte) error {
+			if !k.keyOK(r.Header.Get(APIKeyHeader)) {
+				return errors.New("wrong " + APIKeyHeader)
 			}
-		}
-	}
-	if failed {
-		webhook.Unavailable(w, "an event could not be handed to the instance that follows its conversation")
-		return
-	}
-	w.WriteHeader(http.StatusOK)
+			return nil
+		},
+		Decode: func(_ *http.Request, body []byte) ([]webhook.Delivery[wire.Event], error) {
+			hook, events, err := decodeWebhook(body)
+			if err != nil {
+				return nil, err
+			}
+			if hook.App.ID != "" && hook.App.ID != k.cfg.AppID {
+				k.log.Warn("zendesk: webhook of another app ignored", "app", hook.App.ID)
+				return nil, nil
+			}
+			out := make([]webhook.Delivery[wire.Event], len(events))
+			for i, ev := range events {
+				out[i] = webhook.Delivery[wire.Event]{Key: ev.ID, Event: ev, Raw: hook.Events[i]}
+				if conv := ev.Payload.Conversation; conv != nil {
+					out[i].Chat = conv.ID
+				}
+			}
+			return out, nil
+		}})
 }
 
 func (k *Kit) keyOK(got string) bool {

@@ -85,26 +85,31 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	// A file is sent once its message is; a refused message's reason
 	// (Zendesk's file validation) is the file's.
 	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, upload, vendorkit.FileRefusal, func(ctx context.Context, contents []wire.Content) error {
-		text := servicedesk.Truncate(message.Input.Text, maxTextBytes)
+		// A text past Zendesk's bound goes as several messages, the first
+		// with the first file.
+		texts := servicedesk.SplitText(message.Input.Text, maxTextBytes)
 		switch {
-		case len(contents) > 0:
-			contents[0].Text = text
-		case text != "":
-			contents = []wire.Content{{Type: wire.ContentText, Text: text}}
+		case len(contents) > 0 && len(texts) > 0:
+			contents[0].Text, texts = texts[0], texts[1:]
+			contents = append(contents[:1], append(textContents(texts), contents[1:]...)...)
 		default:
-			return nil
+			contents = append(textContents(texts), contents...)
 		}
 		for i, c := range contents {
-			key := messageID
-			if i > 0 {
-				key = fmt.Sprintf("%s/%d", messageID, i)
-			}
-			if err := d.post(ctx, "post message", userAuthor(st.UserID), c, map[string]any{}, key); err != nil {
+			if err := d.post(ctx, "post message", userAuthor(st.UserID), c, map[string]any{}, vendorkit.PartID(messageID, i)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+func textContents(texts []string) []wire.Content {
+	out := make([]wire.Content, len(texts))
+	for i, t := range texts {
+		out[i] = wire.Content{Type: wire.ContentText, Text: t}
+	}
+	return out
 }
 
 // upload sends one file as multipart/form-data (its part "source") and
