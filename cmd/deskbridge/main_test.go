@@ -18,7 +18,14 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+// quietLog is the servers' logger in tests: silent, or every record down
+// to debug on stderr with DESKBRIDGE_TEST_LOG=1 (to see why a test failed).
+func quietLog() *slog.Logger {
+	if os.Getenv("DESKBRIDGE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
 
 // startTestDemo starts the demo on free ports with the embedded scenario
 // (or opts) and stops it at the end of the test.
