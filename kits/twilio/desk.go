@@ -15,7 +15,6 @@ import (
 	"github.com/deskbridge/deskbridge/core/transport/httpjson"
 	"github.com/deskbridge/deskbridge/core/transport/webhook"
 	"github.com/deskbridge/deskbridge/core/vendorkit"
-	"github.com/deskbridge/deskbridge/kits/twilio/internal/wire"
 )
 
 // saved is what the kit persists so that a restart resumes the chat: the
@@ -53,7 +52,6 @@ type desk struct {
 
 	mu      sync.Mutex
 	agents  map[string]servicedesk.AgentProfile // agent participants, by sid
-	held    map[int]wire.Message                // messages waiting for a fill
 	readIdx int                                 // the agents' read horizon told
 }
 
@@ -85,7 +83,7 @@ func (d *desk) resetChat() {
 	d.reader.Clear()
 	d.readIdx = -1
 	d.outage.Reset()
-	d.agents, d.held = map[string]servicedesk.AgentProfile{}, map[int]wire.Message{}
+	d.agents = map[string]servicedesk.AgentProfile{}
 	d.profiles.Reset()
 	d.mu.Unlock()
 }

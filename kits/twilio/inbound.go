@@ -56,16 +56,11 @@ func (d *desk) handle(ctx context.Context, ev wire.Event) {
 
 // onMessage delivers m in index order: an index past the next expected
 // one may hide messages whose webhooks are late or lost (indexes may also
-// skip), so the messages after the last one handled are read first (and
-// read again after a backoff until that succeeds: what follows waits).
+// skip), so the messages after the last one handled, m among them, are
+// read and delivered in order (read again after a backoff until that
+// succeeds: what follows waits).
 func (d *desk) onMessage(ctx context.Context, m wire.Message) {
-	next := d.State().Next
-	d.mu.Lock()
-	if m.Index > next {
-		d.held[m.Index] = m
-	}
-	d.mu.Unlock()
-	switch {
+	switch next := d.State().Next; {
 	case m.Index < next:
 		// a duplicate, or delivered by a fill
 	case m.Index == next:
@@ -76,7 +71,7 @@ func (d *desk) onMessage(ctx context.Context, m wire.Message) {
 }
 
 // fill reads the conversation's messages after the last one handled and
-// delivers them oldest first; what was held for it goes with them.
+// delivers them oldest first.
 func (d *desk) fill(ctx context.Context) error {
 	next := d.State().Next
 	newer, err := vendorkit.ReadBack(ctx, 50, d.messagePage,
@@ -84,15 +79,6 @@ func (d *desk) fill(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.mu.Lock()
-	for i, m := range d.held {
-		if !slices.ContainsFunc(newer, func(n wire.Message) bool { return n.Index == i }) {
-			newer = append(newer, m) // created after the list was read
-		}
-	}
-	d.held = map[int]wire.Message{}
-	d.mu.Unlock()
-	slices.SortFunc(newer, func(a, b wire.Message) int { return a.Index - b.Index })
 	for _, m := range newer {
 		if m.Index >= d.State().Next {
 			d.deliver(ctx, m)
@@ -133,9 +119,6 @@ func (d *desk) nextPage(next string) string {
 // deliver acts on message m, the next one of the conversation.
 func (d *desk) deliver(ctx context.Context, m wire.Message) {
 	st := d.Merge(func(s *saved) map[string]any { s.Next = m.Index + 1; return map[string]any{"next": s.Next} })
-	d.mu.Lock()
-	delete(d.held, m.Index)
-	d.mu.Unlock()
 	if m.Author == st.Identity || m.Author == d.k.cfg.BotAuthor || d.Ended() {
 		return
 	}
