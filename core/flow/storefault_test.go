@@ -291,3 +291,76 @@ func TestDeskGetsAMessageOnlyOnceSaved(t *testing.T) {
 		}
 	})
 }
+
+// gatedStore wraps a MemoryStore: while held, a Save stores its batch and
+// then waits to be let go, as a slow store's answer would after the write.
+type gatedStore struct {
+	*MemoryStore
+	mu   sync.Mutex
+	gate chan struct{} // nil: not held
+}
+
+func (g *gatedStore) hold() {
+	g.mu.Lock()
+	g.gate = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *gatedStore) release() {
+	g.mu.Lock()
+	close(g.gate)
+	g.gate = nil
+	g.mu.Unlock()
+}
+
+func (g *gatedStore) Save(ctx context.Context, id string, rec *Record, evs []*Event) error {
+	err := g.MemoryStore.Save(ctx, id, rec, evs)
+	g.mu.Lock()
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return err
+}
+
+// TestReaderNeverSeesABatchBeforeItIsPublished: a reader whose events come
+// from the Store (the ended chat's are no longer in memory) is not given a
+// batch the Store has but the session has not published yet; before, it
+// was, and its next read failed (its cursor past the newest published
+// event), which closed a browser's socket during a new chat's start.
+func TestReaderNeverSeesABatchBeforeItIsPublished(t *testing.T) {
+	store := &gatedStore{MemoryStore: NewMemoryStore(0)}
+	bubble(t, Options{Store: store}, func(t *testing.T, r *rig) {
+		s, _ := connected(t, r, "s")
+		must(t, s.EndChat(bgCtx, EndOptions{}))
+		synctest.Wait()
+		published := s.LastSeq()
+		sub := s.Subscribe(1)
+		defer sub.Close()
+
+		store.hold()
+		started := make(chan error, 1)
+		go func() { started <- s.StartChat(bgCtx, connectMsg, StartOptions{}) }()
+		synctest.Wait() // the new chat's first batch is in the Store, not published
+		// Errorf, not Fatalf: the store must be let go for the engine to close.
+		evs, err := sub.TryNext(bgCtx)
+		if err != nil || len(evs) == 0 || evs[len(evs)-1].Seq != published {
+			t.Errorf("read %v (%v), want the events up to %d (the last published)", types(evs), err, published)
+		}
+		if evs, err := sub.TryNext(bgCtx); err != nil || len(evs) != 0 {
+			t.Errorf("the next read: %v, %v; want nothing yet and no error", types(evs), err)
+		}
+
+		store.release()
+		must(t, <-started)
+		synctest.Wait()
+		evs, err = sub.TryNext(bgCtx)
+		if err != nil {
+			return // told above
+		}
+		if len(evs) == 0 || evs[0].Seq != published+1 {
+			t.Fatalf("after the batch was published: %v", types(evs))
+		}
+	})
+}

@@ -173,5 +173,12 @@ func (s *Session) eventsSince(ctx context.Context, seq uint64, limit int) ([]Eve
 	if err != nil {
 		return nil, fmt.Errorf("flow: session %s: events after %d: %w", s.id, seq, err)
 	}
+	// The Store may hold a batch saved but not published yet (flush
+	// appends it to the session's log right after the save): what is past
+	// last is not the reader's yet, or its next read would start after
+	// the newest published event.
+	if i := slices.IndexFunc(evs, func(ev Event) bool { return ev.Seq > last }); i >= 0 {
+		evs = evs[:i]
+	}
 	return evs, nil
 }

@@ -113,6 +113,7 @@ func (p *pusher) step(beat bool) bool {
 			p.sub = c.sess.Subscribe(c.sess.LastSeq())
 			continue
 		default: // the session or engine closed
+			c.g.log.Info("gateway: the session's events cannot be read; the socket closes", "session", c.sid, "cursor", p.sub.Cursor(), "err", err)
 			c.closeWith(websocket.CloseGoingAway, "session closed")
 			c.ws.Close()
 			return false
