@@ -142,9 +142,9 @@ func Truncate(s string, max int) string {
 
 // SplitText cuts s into parts of at most max bytes for a desk that bounds
 // a message's text, so that a long message is sent whole in several
-// messages instead of cut: each part ends at the last line break or
-// space in its final quarter when there is one (the break stays with the
-// part before), else on a rune boundary. The parts joined are s; an empty
+// messages instead of cut: each part ends at its last line break or space
+// when that is past half the bound (the break stays with the part
+// before), else on a rune boundary. The parts joined are s; an empty
 // s is no part. max below 4 is taken as 4 (room for any rune).
 func SplitText(s string, max int) []string {
 	if max < 4 {
@@ -153,8 +153,8 @@ func SplitText(s string, max int) []string {
 	var parts []string
 	for len(s) > max {
 		cut := max
-		if i := strings.LastIndexAny(s[max-max/4:max], "\n "); i >= 0 {
-			cut = max - max/4 + i + 1
+		if i := strings.LastIndexAny(s[max/2:max], "\n "); i >= 0 {
+			cut = max/2 + i + 1
 		} else {
 			for cut > 0 && !utf8.RuneStart(s[cut]) {
 				cut--

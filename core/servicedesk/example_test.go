@@ -53,3 +53,15 @@ func ExampleNewResponse() {
 	// Output:
 	// {"output":{"generic":[{"response_type":"text","text":"Your refund is **on its way**."},{"response_type":"button","kind":"link","button_type":"url","url":"https://example.com/track","target":"_blank","label":"Track it"}]}}
 }
+
+// A desk that takes at most 20 bytes a message gets a long text in parts,
+// cut after a space where there is one.
+func ExampleSplitText() {
+	for _, part := range servicedesk.SplitText("My order never arrived and nobody answers.", 20) {
+		fmt.Printf("%q\n", part)
+	}
+	// Output:
+	// "My order never "
+	// "arrived and nobody "
+	// "answers."
+}

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,4 +69,36 @@ func TestHandler(t *testing.T) {
 	if w := post(http.MethodPost, "secret", "c2:d"); w.Code != http.StatusOK || string(relayed) != "c2:d" {
 		t.Fatalf("the next try: %d, relayed %q", w.Code, relayed)
 	}
+}
+
+// A kit's webhook: the vendor signs the body with a shared token and sends
+// one event a request, for a conversation; the desk that follows that
+// conversation gets each event once.
+func ExampleIntake_Handler() {
+	var in Intake[string]
+	in.Follow("conv-1", func(ev string) { fmt.Println("desk got", ev) })
+	token := []byte("the webhook's token")
+	h := in.Handler(Reception[string]{Kit: "acme", MaxBytes: 1 << 20,
+		Verify: func(r *http.Request, body []byte) error {
+			if !ValidBodyHMAC([][]byte{token}, body, r.Header.Get("X-Acme-Signature")) {
+				return errors.New("bad X-Acme-Signature")
+			}
+			return nil
+		},
+		Decode: func(_ *http.Request, body []byte) ([]Delivery[string], error) {
+			id, conv, _ := strings.Cut(string(body), "@")
+			return []Delivery[string]{{Key: id, Chat: conv, Event: id, Raw: body}}, nil
+		}})
+	for _, sig := range []string{BodyHMAC(token, []byte("e1@conv-1")), "forged", BodyHMAC(token, []byte("e1@conv-1"))} {
+		r := httptest.NewRequest(http.MethodPost, "/acme", strings.NewReader("e1@conv-1"))
+		r.Header.Set("X-Acme-Signature", sig)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(w.Code)
+	}
+	// Output:
+	// desk got e1
+	// 200
+	// 401
+	// 200
 }
