@@ -29,6 +29,10 @@ func (d *desk) socketConfig() stream.SocketConfig {
 	if cfg.Origin != "" {
 		header = http.Header{"Origin": {cfg.Origin}}
 	}
+	// The chat this connection serves: an ended chat's connection may
+	// still be closing when the next chat's is configured, and its frames
+	// and its end must not touch the next chat.
+	token := d.token()
 	return stream.SocketConfig{
 		URL:    d.k.wsURL,
 		Header: header,
@@ -45,8 +49,12 @@ func (d *desk) socketConfig() stream.SocketConfig {
 			b, _ := json.Marshal(req)
 			return send(b)
 		},
-		OnMessage:    d.onFrame,
-		OnState:      d.onState(d.recovery.Handle(&d.Life)),
+		OnMessage: func(b []byte) {
+			if d.token() == token {
+				d.onFrame(b)
+			}
+		},
+		OnState:      d.onState(token, d.recovery.Handle(&d.Life)),
 		PingInterval: cfg.EchoInterval,
 		Heartbeat: func() []byte {
 			b, _ := json.Marshal(map[string]any{"action": "echo", "token": d.token(), "tracingId": vendorkit.NewUUID(),
@@ -85,10 +93,14 @@ func (d *desk) awaitReady(ctx context.Context) error {
 	}
 }
 
-// onState forgets the session's configuration when a connection is lost
-// (the next one configures it again), then hands over to next.
-func (d *desk) onState(next func(bool, error)) func(bool, error) {
+// onState forgets the session's configuration when a connection of the
+// chat with session token is lost (the next one configures it again),
+// then hands over to next; an earlier chat's connection changes nothing.
+func (d *desk) onState(token string, next func(bool, error)) func(bool, error) {
 	return func(up bool, err error) {
+		if d.token() != token {
+			return
+		}
 		if !up {
 			d.mu.Lock()
 			select {

@@ -110,3 +110,45 @@ func TestCustomAttributesKeepToTheSessionsBound(t *testing.T) {
 		}
 	}
 }
+
+// TestAnEndedChatsConnectionLeavesTheNextChatBe: the connection of a chat
+// that ended may report its end (or a last frame) after the next chat's
+// session was configured; before, that end made the next chat wait for a
+// configuration that never came, and its messages never reached the desk.
+func TestAnEndedChatsConnectionLeavesTheNextChatBe(t *testing.T) {
+	k, err := New(Config{Domain: "mypurecloud.com", DeploymentID: "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := newDesk(k, servicedesk.FactoryParams{Callback: &sdtest.Recorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.mu.Lock()
+	d.st.Token = "chat-1"
+	d.mu.Unlock()
+	first := d.socketConfig()
+
+	// The next chat: a new token, its session configured.
+	next := make(chan struct{})
+	close(next)
+	d.mu.Lock()
+	d.st.Token, d.ready, d.configured = "chat-2", next, true
+	d.mu.Unlock()
+
+	first.OnState(false, nil)
+	first.OnMessage([]byte(`{"type":"response","class":"SessionResponse","code":200,"body":{"connected":true,"newSession":true,"readOnly":true}}`))
+	d.mu.Lock()
+	ready := d.ready
+	d.mu.Unlock()
+	if ready != next {
+		t.Fatal("the ended chat's connection reset the next chat's configuration")
+	}
+	if d.Ended() {
+		t.Fatal("the ended chat's last frame ended the next chat")
+	}
+	if err := d.awaitReady(t.Context()); err != nil {
+		t.Fatalf("the next chat's requests wait: %v", err)
+	}
+}

@@ -44,9 +44,15 @@ func (s *Slot[T]) take() (T, bool) {
 }
 
 // Stop takes the connection out and closes it on a goroutine of l (or one
-// of its own once l is closed).
+// of its own once l is closed). A connection that can be muted (its
+// callbacks stopped: stream.Socket.Mute) is muted first, here: what it
+// says while it closes is not for the owner any more.
 func (s *Slot[T]) Stop(l *Lifecycle) {
-	if v, ok := s.take(); ok && !l.Go(func() { _ = v.Close() }) {
+	v, ok := s.take()
+	if m, mutes := any(v).(interface{ Mute() }); ok && mutes {
+		m.Mute()
+	}
+	if ok && !l.Go(func() { _ = v.Close() }) {
 		go func() { _ = v.Close() }()
 	}
 }

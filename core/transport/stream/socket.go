@@ -75,6 +75,7 @@ type Socket struct {
 	mu        sync.Mutex
 	connected bool
 	closed    bool
+	muted     bool            // no more OnMessage or OnState (Mute)
 	cur       *websocket.Conn // the live connection, for Drop
 }
 
@@ -172,12 +173,29 @@ func (s *Socket) Close() error {
 	return nil
 }
 
+// Mute stops the socket's callbacks: no OnMessage or OnState starts after
+// it returns (one under way finishes). A socket closed off its owner's
+// goroutine (lifetime.Slot.Stop) is muted first, so that its last frames
+// and its end do not reach an owner that has moved on to another chat.
+func (s *Socket) Mute() {
+	s.mu.Lock()
+	s.muted = true
+	s.mu.Unlock()
+}
+
+func (s *Socket) isMuted() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.muted
+}
+
 func (s *Socket) setState(up bool, err error) {
 	s.mu.Lock()
 	changed := s.connected != up
 	s.connected = up
+	muted := s.muted
 	s.mu.Unlock()
-	if s.cfg.OnState != nil && (changed || err != nil) {
+	if s.cfg.OnState != nil && !muted && (changed || err != nil) {
 		s.cfg.OnState(up, err)
 	}
 }
@@ -281,7 +299,9 @@ func (s *Socket) serve(conn *websocket.Conn) error {
 				return
 			}
 			deadline()
-			s.cfg.OnMessage(data)
+			if !s.isMuted() {
+				s.cfg.OnMessage(data)
+			}
 		}
 	}()
 	ping := time.NewTicker(s.cfg.PingInterval)

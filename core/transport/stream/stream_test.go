@@ -665,3 +665,46 @@ func TestRecoveryOnlyTheNewestFillEndsTheOutage(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 }
+
+// TestSocketStoppedIsMuted: a socket taken out of its slot says nothing
+// more to its owner, though it closes later, off the owner's goroutine:
+// not a last frame, not its end.
+func TestSocketStoppedIsMuted(t *testing.T) {
+	srv := newWSServer(t)
+	speak := make(chan struct{})
+	srv.onConn = func(c *websocket.Conn, _ int32) {
+		<-speak
+		_ = c.WriteMessage(websocket.TextMessage, []byte("late"))
+		_ = c.Close()
+	}
+	var mu sync.Mutex
+	var heard []string
+	up := make(chan struct{}, 1)
+	var h SocketSlot
+	h.Open(func() *Socket {
+		return OpenSocket(SocketConfig{URL: wsURL(srv.Server),
+			OnMessage: func(b []byte) { mu.Lock(); heard = append(heard, string(b)); mu.Unlock() },
+			OnState: func(isUp bool, _ error) {
+				mu.Lock()
+				heard = append(heard, fmt.Sprint("up=", isUp))
+				mu.Unlock()
+				if isUp {
+					up <- struct{}{}
+				}
+			}})
+	})
+	select {
+	case <-up:
+	case <-time.After(5 * time.Second):
+		t.Fatal("never connected")
+	}
+	var l lifetime.Lifecycle
+	h.Stop(&l)
+	close(speak)
+	l.Close() // waits for the socket's close
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(heard, []string{"up=true"}) {
+		t.Fatalf("the owner heard %q after Stop, want only the first up", heard)
+	}
+}
