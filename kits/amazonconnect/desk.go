@@ -47,7 +47,6 @@ type saved struct {
 type desk struct {
 	vendorkit.Chat // lifetime, socket, typing indicator, joined and ended
 	k              *Kit
-	cb             servicedesk.Callback
 	log            *slog.Logger
 	sid            string
 
@@ -75,7 +74,7 @@ var (
 )
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
-	d := &desk{k: k, cb: p.Callback, attachments: map[string]string{}}
+	d := &desk{k: k, attachments: map[string]string{}}
 	if p.Instance != nil {
 		d.sid = p.Instance.SessionID()
 	}
@@ -153,7 +152,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.mu.Unlock()
 	d.Begin(false)
 	d.log.Info("amazonconnect: contact started", "contact", st.ContactID)
-	d.cb.UpdateCapabilities(d.k.cfg.Attachments.FullUpdate())
+	d.Callback.UpdateCapabilities(d.k.cfg.Attachments.FullUpdate())
 	return d.open()
 }
 
@@ -203,7 +202,7 @@ func (d *desk) Reconnect(ctx context.Context) (bool, error) {
 	if err := d.open(); err != nil {
 		return false, err
 	}
-	d.cb.UpdateCapabilities(d.k.cfg.Attachments.FullUpdate())
+	d.Callback.UpdateCapabilities(d.k.cfg.Attachments.FullUpdate())
 	d.log.Info("amazonconnect: reconnected", "contact", st.ContactID, "last_item", st.LastItemID)
 	return true, nil
 }

@@ -54,7 +54,7 @@ func (d *desk) onMessage(it wire.Item) {
 		d.mu.Lock()
 		d.lastAgentID = it.ID
 		d.mu.Unlock()
-		d.cb.SendMessageToUser(decodeContent(it.ContentType, it.Content), it.ParticipantID)
+		d.Callback.SendMessageToUser(decodeContent(it.ContentType, it.Content), it.ParticipantID)
 		if d.delivered.Allow() {
 			d.Life.Go(func() { d.sendReceipt(wire.CTMessageDelivered, it.ID) })
 		}
@@ -66,9 +66,9 @@ func (d *desk) onMessage(it wire.Item) {
 		}
 		d.mu.Unlock()
 		if waiting {
-			d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: it.Content})
+			d.Callback.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: it.Content})
 		} else {
-			d.cb.SendMessageToUser(decodeContent(it.ContentType, it.Content), "")
+			d.Callback.SendMessageToUser(decodeContent(it.ContentType, it.Content), "")
 		}
 	default: // the customer's own messages, echoed
 	}
@@ -92,7 +92,7 @@ func (d *desk) onEvent(it wire.Item) {
 		d.mu.Lock()
 		d.agentIn = false
 		d.mu.Unlock()
-		d.cb.AgentLeftChat()
+		d.Callback.AgentLeftChat()
 	case wire.CTTyping:
 		if isAgentSide(it.ParticipantRole) {
 			d.AgentTyping.On(d.k.cfg.TypingInterval)
@@ -102,7 +102,7 @@ func (d *desk) onEvent(it wire.Item) {
 		d.mu.Lock()
 		d.agentIn = false
 		d.mu.Unlock()
-		d.cb.BeginTransferToAnotherAgent(nil)
+		d.Callback.BeginTransferToAnotherAgent(nil)
 	case wire.CTTransferFailed:
 		d.log.Info("amazonconnect: a transfer failed; the agent stays")
 	case wire.CTChatEnded:
@@ -112,7 +112,7 @@ func (d *desk) onEvent(it wire.Item) {
 		d.EndedByDesk(text, false)
 	case wire.CTMessageRead:
 		if isAgentSide(it.ParticipantRole) {
-			d.cb.AgentReadMessages()
+			d.Callback.AgentReadMessages()
 		}
 	case wire.CTMessageDelivered, wire.CTParticipantIdle, wire.CTParticipantReturned, wire.CTParticipantActive, wire.CTParticipantInactive,
 		wire.CTParticipantInvited, wire.CTAutoDisconnection, wire.CTChatRehydrated, wire.CTConnectionAcknowledged:
@@ -131,7 +131,7 @@ func (d *desk) onMetadata(it wire.Item) {
 	me := d.State().ParticipantID
 	for _, r := range it.MessageMetadata.Receipts {
 		if r.ReadTimestamp != "" && r.RecipientParticipantID != me {
-			d.cb.AgentReadMessages()
+			d.Callback.AgentReadMessages()
 			return
 		}
 	}
@@ -152,7 +152,7 @@ func (d *desk) onAttachment(it wire.Item) {
 		}
 		d.mu.Unlock()
 		if ok && a.Status == "REJECTED" {
-			d.cb.SetFileUploadStatus(fileID, true, "The desk rejected the file.")
+			d.Callback.SetFileUploadStatus(fileID, true, "The desk rejected the file.")
 		}
 	}
 }

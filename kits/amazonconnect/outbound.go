@@ -75,7 +75,7 @@ func (d *desk) sendFile(ctx context.Context, st saved, messageID string, f servi
 		if errors.As(err, &ae) && ae.Status/100 == 4 && ae.Status != 429 && ae.Status != 403 {
 			msg = ae.Message
 		}
-		d.cb.SetFileUploadStatus(f.ID, true, msg)
+		d.Callback.SetFileUploadStatus(f.ID, true, msg)
 	}
 	token := messageID + "-" + f.ID
 	var start startUploadResponse
@@ -103,7 +103,7 @@ func (d *desk) sendFile(ctx context.Context, st saved, messageID string, f servi
 		fail(err)
 		return
 	}
-	d.cb.SetFileUploadStatus(f.ID, false, "")
+	d.Callback.SetFileUploadStatus(f.ID, false, "")
 }
 
 // UserTyping sends a typing event, at most one per TypingInterval (as

@@ -199,7 +199,7 @@ func (d *desk) onSession(env wire.Envelope) {
 		return
 	}
 	if first {
-		d.cb.UpdateCapabilities(capabilities(s).FullUpdate())
+		d.Callback.UpdateCapabilities(capabilities(s).FullUpdate())
 	}
 	d.mu.Lock()
 	select {

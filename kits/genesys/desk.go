@@ -35,7 +35,6 @@ var errEnded = errors.New("genesys: the session is over")
 type desk struct {
 	vendorkit.Chat // lifetime, socket, typing indicator, joined and ended
 	k              *Kit
-	cb             servicedesk.Callback
 	log            *slog.Logger
 
 	gap      *stream.GapFiller[wire.Message]
@@ -67,7 +66,7 @@ func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &desk{k: k, cb: p.Callback, st: st, pending: map[string]chan wire.Envelope{}, uploads: map[string]chan wire.Envelope{}, ready: make(chan struct{})}
+	d := &desk{k: k, st: st, pending: map[string]chan wire.Envelope{}, uploads: map[string]chan wire.Envelope{}, ready: make(chan struct{})}
 	d.Callback = p.Callback
 	d.Begin(false)
 	log := p.Logger
@@ -129,7 +128,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	st := d.st
 	d.mu.Unlock()
 	d.Begin(false)
-	if err := d.cb.ReplacePersistedState(st); err != nil {
+	if err := d.Callback.ReplacePersistedState(st); err != nil {
 		d.log.Warn("genesys: persist state", "err", err)
 	}
 	if err := d.open(); err != nil {

@@ -14,7 +14,7 @@ func (d *desk) deliver(m wire.Message) {
 	d.st.LastMessageID = m.ID
 	d.mu.Unlock()
 	ended := d.Ended()
-	if err := d.cb.UpdatePersistedState(map[string]any{"last_message_id": m.ID}); err != nil {
+	if err := d.Callback.UpdatePersistedState(map[string]any{"last_message_id": m.ID}); err != nil {
 		d.log.Warn("genesys: persist state", "err", err)
 	}
 	if ended {
@@ -63,9 +63,9 @@ func (d *desk) join(m wire.Message) servicedesk.AgentProfile {
 	d.mu.Unlock()
 	d.Join()
 	if first {
-		_ = d.cb.UpdatePersistedState(map[string]any{"joined": true})
+		_ = d.Callback.UpdatePersistedState(map[string]any{"joined": true})
 	}
-	d.cb.AgentJoined(p)
+	d.Callback.AgentJoined(p)
 	return p
 }
 
@@ -76,7 +76,7 @@ func (d *desk) onText(m wire.Message) {
 		d.mu.Lock()
 		d.lastText = m.Text
 		d.mu.Unlock()
-		d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: m.Text})
+		d.Callback.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: m.Text})
 		return
 	}
 	d.AgentTyping.Off()
@@ -87,7 +87,7 @@ func (d *desk) onText(m wire.Message) {
 	} else {
 		p = d.profile(m)
 	}
-	d.cb.SendMessageToUser(toResponse(m), p.ID)
+	d.Callback.SendMessageToUser(toResponse(m), p.ID)
 }
 
 func (d *desk) onEvent(m wire.Message, e wire.Event) {

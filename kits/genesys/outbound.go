@@ -38,7 +38,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 		id, err := d.upload(ctx, f)
 		return map[string]any{"contentType": wire.ContentTypeAttachment, "attachment": map[string]string{"id": id}}, err
 	}
-	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, upload, why, func(ctx context.Context, content []any) error {
+	return vendorkit.SendWithFiles(ctx, d.Callback, d.log, data.FilesToUpload, upload, why, func(ctx context.Context, content []any) error {
 		if message.Input.Text == "" && len(content) == 0 {
 			return nil
 		}
@@ -119,12 +119,12 @@ func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.F
 	for _, u := range uploads {
 		ext := strings.ToLower(path.Ext(u.File.Name))
 		if slices.Contains(s.BlockedExtensions, ext) {
-			d.cb.SetFileUploadStatus(u.ID, true, "Files of this type can't be sent.")
+			d.Callback.SetFileUploadStatus(u.ID, true, "Files of this type can't be sent.")
 			continue
 		}
 		if caps.AllowFileUploads {
 			if ok, why := caps.Accepts(u.File.Name, u.File.Type, u.File.Size); !ok {
-				d.cb.SetFileUploadStatus(u.ID, true, why)
+				d.Callback.SetFileUploadStatus(u.ID, true, why)
 			}
 		}
 	}

@@ -39,7 +39,6 @@ type desk struct {
 	vendorkit.Chat              // lifetime, joined and ended
 	vendorkit.Saved[saved]      // the session, its cursor, the agent
 	k                      *Kit //
-	cb                     servicedesk.Callback
 	session                string
 	log                    *slog.Logger
 	outage                 vendorkit.Outage   // DISCONNECTED from the desk's own calls
@@ -58,7 +57,7 @@ type optional interface {
 var _ optional = (*desk)(nil)
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
-	d := &desk{k: k, cb: p.Callback, session: p.Instance.SessionID(), log: cmp.Or(p.Logger, k.log).With("kit", Name),
+	d := &desk{k: k, session: p.Instance.SessionID(), log: cmp.Or(p.Logger, k.log).With("kit", Name),
 		outage: vendorkit.Outage{After: 3}}
 	d.profiles = vendorkit.Profiles{Read: d.readUser, Complete: k.cfg.AgentProfile, Logger: d.log}
 	if err := d.Load(Name, p, d.log); err != nil {
@@ -93,7 +92,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.outage.Reset()
 	d.Update(func(s *saved) { *s = saved{} })
 	d.Begin(false)
-	d.cb.UpdateCapabilities(d.k.caps.FullUpdate())
+	d.Callback.UpdateCapabilities(d.k.caps.FullUpdate())
 	customerID, err := d.ensureCustomer(ctx, h)
 	if err != nil {
 		return err

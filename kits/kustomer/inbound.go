@@ -60,7 +60,7 @@ func (d *desk) fill(ctx context.Context) error {
 		by := m.Relationships.CreatedBy.ID()
 		if m.Attributes.Direction == wire.DirectionOut && by != "" && by != d.k.cfg.From && !d.Ended() {
 			p := d.agentIs(ctx, by, m.Attributes.CreatedAt)
-			d.cb.SendMessageToUser(toResponse(m), p.ID)
+			d.Callback.SendMessageToUser(toResponse(m), p.ID)
 		}
 		d.Merge(func(s *saved) map[string]any { s.Cursor = m.ID; return map[string]any{"cursor": m.ID} })
 	}
@@ -109,7 +109,7 @@ func (d *desk) apply(ctx context.Context, c wire.Conversation) {
 	switch {
 	case assigned == "" && st.Agent != nil:
 		d.Update(func(s *saved) { s.Agent, s.AgentAt = nil, a.UpdatedAt })
-		d.cb.AgentLeftChat()
+		d.Callback.AgentLeftChat()
 	case assigned != "":
 		d.agentIs(ctx, assigned, a.UpdatedAt)
 	}
@@ -137,8 +137,8 @@ func (d *desk) agentIs(ctx context.Context, id, at string) servicedesk.AgentProf
 	p := d.profile(ctx, id)
 	d.Update(func(s *saved) { s.Agent, s.AgentAt, s.Joined = &p, at, true })
 	if st.Agent != nil {
-		d.cb.BeginTransferToAnotherAgent(&p)
-		d.cb.AgentJoined(p)
+		d.Callback.BeginTransferToAnotherAgent(&p)
+		d.Callback.AgentJoined(p)
 	} else {
 		d.JoinAgent(p, d.log)
 	}

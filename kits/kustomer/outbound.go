@@ -29,7 +29,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	}
 	ctx, done := d.Life.Bind(ctx)
 	defer done()
-	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, d.uploadFile, vendorkit.FileRefusal, func(ctx context.Context, files []wire.File) error {
+	return vendorkit.SendWithFiles(ctx, d.Callback, d.log, data.FilesToUpload, d.uploadFile, vendorkit.FileRefusal, func(ctx context.Context, files []wire.File) error {
 		// A text past Kustomer's bound goes as several messages, the files
 		// with the first; each part has its own externalId.
 		parts := servicedesk.SplitText(message.Input.Text, maxBody)
@@ -115,6 +115,6 @@ func (d *desk) uploadFile(ctx context.Context, f servicedesk.FileUpload) (wire.F
 // FilesSelectedForUpload warns early about files outside the upload
 // limits shown to the customer.
 func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.FileUpload) error {
-	vendorkit.RefuseFiles(d.cb, d.k.caps, uploads)
+	vendorkit.RefuseFiles(d.Callback, d.k.caps, uploads)
 	return nil
 }

@@ -39,7 +39,6 @@ const evOwnMessage = "deskbridge.own"
 type desk struct {
 	vendorkit.Chat // lifetime, typing indicator, joined and ended
 	k              *Kit
-	cb             servicedesk.Callback
 	inst           servicedesk.Instance
 	log            *slog.Logger
 	once           sync.Once
@@ -65,7 +64,7 @@ var _ interface {
 } = (*desk)(nil)
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
-	d := &desk{k: k, cb: p.Callback, inst: p.Instance, log: cmp.Or(p.Logger, k.log).With("kit", "twilio")}
+	d := &desk{k: k, inst: p.Instance, log: cmp.Or(p.Logger, k.log).With("kit", "twilio")}
 	if err := d.Load("twilio", p, d.log); err != nil {
 		return nil, err
 	}
@@ -145,7 +144,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	}
 	d.Change(func(s *saved) { s.Interaction, s.Channel = in.SID, in.Channel.SID })
 	d.persist()
-	d.cb.UpdateCapabilities(d.capabilities().FullUpdate())
+	d.Callback.UpdateCapabilities(d.capabilities().FullUpdate())
 	return nil
 }
 

@@ -123,7 +123,7 @@ func (d *desk) deliver(ctx context.Context, m wire.Message) {
 		return
 	}
 	if m.Author == "system" && !d.Joined() {
-		d.cb.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: m.Body})
+		d.Callback.UpdateAgentAvailability(servicedesk.AgentAvailability{Message: m.Body})
 		return
 	}
 	p := d.profileOf(ctx, m.Author)
@@ -131,7 +131,7 @@ func (d *desk) deliver(ctx context.Context, m wire.Message) {
 		// An agent who speaks before their participant's webhook came.
 		d.JoinAgent(p, d.log)
 	}
-	d.cb.SendMessageToUser(d.toResponse(ctx, m), p.ID)
+	d.Callback.SendMessageToUser(d.toResponse(ctx, m), p.ID)
 }
 
 // profileOf is the profile of the agent with identity: the Conversations
@@ -182,7 +182,7 @@ func (d *desk) participantRemoved(sid string) {
 	left := known && len(d.agents) == 0
 	d.mu.Unlock()
 	if left && !d.Ended() {
-		d.cb.AgentLeftChat()
+		d.Callback.AgentLeftChat()
 	}
 }
 
@@ -200,7 +200,7 @@ func (d *desk) readHorizon(sid string, idx *int) {
 	}
 	d.mu.Unlock()
 	if later {
-		d.cb.AgentReadMessages()
+		d.Callback.AgentReadMessages()
 	}
 }
 

@@ -34,7 +34,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	if st.Conversation == "" || d.Ended() {
 		return fmt.Errorf("twilio: SendMessageToAgent: %w", servicedesk.ErrNoChat)
 	}
-	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, d.upload, vendorkit.FileRefusal, func(ctx context.Context, media []string) error {
+	return vendorkit.SendWithFiles(ctx, d.Callback, d.log, data.FilesToUpload, d.upload, vendorkit.FileRefusal, func(ctx context.Context, media []string) error {
 		parts := servicedesk.SplitText(message.Input.Text, maxBody)
 		for len(parts) < len(media) {
 			parts = append(parts, "")
@@ -136,7 +136,7 @@ func (d *desk) mediaService() string {
 // FilesSelectedForUpload warns early about files outside the offered
 // types and size.
 func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.FileUpload) error {
-	vendorkit.RefuseFiles(d.cb, d.capabilities(), uploads)
+	vendorkit.RefuseFiles(d.Callback, d.capabilities(), uploads)
 	return nil
 }
 

@@ -37,7 +37,6 @@ const (
 type desk struct {
 	vendorkit.Chat         // lifetime, typing indicator, joined and ended
 	k                      *Kit
-	cb                     servicedesk.Callback
 	session                string
 	log                    *slog.Logger
 	health                 health
@@ -58,7 +57,7 @@ type optional interface {
 var _ optional = (*desk)(nil)
 
 func newDesk(k *Kit, p servicedesk.FactoryParams) (*desk, error) {
-	d := &desk{k: k, cb: p.Callback, session: p.Instance.SessionID(), log: cmp.Or(p.Logger, k.log).With("kit", Name)}
+	d := &desk{k: k, session: p.Instance.SessionID(), log: cmp.Or(p.Logger, k.log).With("kit", Name)}
 	if err := d.Load(Name, p, d.log); err != nil {
 		return nil, err
 	}
@@ -90,7 +89,7 @@ func (d *desk) StartChat(ctx context.Context, connectMessage servicedesk.Message
 	d.leave()
 	d.Update(func(s *saved) { *s = saved{} })
 	d.Begin(false)
-	d.cb.UpdateCapabilities(d.k.caps.FullUpdate())
+	d.Callback.UpdateCapabilities(d.k.caps.FullUpdate())
 	userID, err := d.ensureUser(ctx, h)
 	if err != nil {
 		return err

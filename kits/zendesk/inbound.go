@@ -194,7 +194,7 @@ func (d *desk) fill(ctx context.Context) error {
 			continue
 		}
 		p := d.agent(ctx, m.Author)
-		d.cb.SendMessageToUser(toResponse(m.Content), p.ID)
+		d.Callback.SendMessageToUser(toResponse(m.Content), p.ID)
 	}
 	d.Update(func(s *saved) { s.Cursor = fresh[len(fresh)-1].ID })
 	return nil
@@ -221,9 +221,9 @@ func (d *desk) agent(ctx context.Context, a wire.Author) servicedesk.AgentProfil
 	}
 	d.Update(func(s *saved) { s.Agent = &p })
 	if !first {
-		d.cb.BeginTransferToAnotherAgent(&p)
+		d.Callback.BeginTransferToAnotherAgent(&p)
 	}
-	d.cb.AgentJoined(p)
+	d.Callback.AgentJoined(p)
 	return p
 }
 

@@ -84,7 +84,7 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 	}
 	// A file is sent once its message is; a refused message's reason
 	// (Zendesk's file validation) is the file's.
-	return vendorkit.SendWithFiles(ctx, d.cb, d.log, data.FilesToUpload, upload, vendorkit.FileRefusal, func(ctx context.Context, contents []wire.Content) error {
+	return vendorkit.SendWithFiles(ctx, d.Callback, d.log, data.FilesToUpload, upload, vendorkit.FileRefusal, func(ctx context.Context, contents []wire.Content) error {
 		// A text past Zendesk's bound goes as several messages, the first
 		// with the first file.
 		texts := servicedesk.SplitText(message.Input.Text, maxTextBytes)
@@ -166,6 +166,6 @@ func (d *desk) UserReadMessages(ctx context.Context) error {
 // FilesSelectedForUpload warns early about files outside the upload
 // limits shown to the customer.
 func (d *desk) FilesSelectedForUpload(_ context.Context, uploads []servicedesk.FileUpload) error {
-	vendorkit.RefuseFiles(d.cb, d.k.caps, uploads)
+	vendorkit.RefuseFiles(d.Callback, d.k.caps, uploads)
 	return nil
 }
