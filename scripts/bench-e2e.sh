@@ -7,14 +7,16 @@
 #
 #   scripts/bench-e2e.sh [--quick] [--store memory|file] [--rounds N] [--hold N] [--hold-for D] [--profile DIR]
 #
-# Loads: 1 client closed loop; 50 clients closed loop; 1,000 clients at one
-# message a second each; and --hold live chats (default 5,000) at one
-# message a minute (for --hold-for, default 30 s), for memory per live chat and the CPU that holding them
-# costs. Server CPU per round trip is deskbridge's own (from /proc), not
+# Loads: --hold connected sessions without a chat (first, in the fresh
+# process, for memory per session); 1 client closed loop; 50 clients
+# closed loop; 1,000 clients at one message a second each; and --hold live
+# chats (default 5,000) at one message a minute (for --hold-for, default
+# 30 s), for memory per live chat and the CPU that holding them costs. Server CPU per round trip is deskbridge's own (from /proc), not
 # mock-desk's or the client's. --quick (for CI): smaller and shorter, the
 # same code paths. --profile DIR: deskbridge serves its profiles
 # (--pprof-listen) and DIR gets a CPU profile of each deskbridge load of the
-# last round, a heap and a CPU profile with the live chats held, beside the binary
+# last round, a heap profile with the sessions without a chat held, a heap
+# and a CPU profile with the live chats held, beside the binary
 # they belong to (go tool pprof DIR/deskbridge DIR/cpu-50-clients.pprof).
 # Everything listens on 127.0.0.1 and stops by itself.
 set -euo pipefail
@@ -129,6 +131,21 @@ measure() {
 profile_secs=5
 if [[ $quick == 1 ]]; then profile_secs=1; fi
 
+# Sessions without a chat first: the fresh process's memory grows by what
+# they hold, not into what an earlier load left free.
+echo "holding $hold connected sessions without a chat"
+if [[ -n $pprof_url ]]; then
+	(for _ in $(seq 1200); do
+		if grep -q -E '^held [0-9]+ sessions$' "$results"; then
+			sleep 1
+			curl -s -o "$profile/heap-idle.pprof" "${pprof_url}heap?gc=1"
+			break
+		fi
+		sleep 0.25
+	done) &
+fi
+measure "$hold connected sessions without a chat" deskbridge idle -sessions "$hold" -for "$hold_for"
+
 for round in $(seq "$rounds"); do
 	echo "round $round of $rounds"
 	last=""
@@ -143,7 +160,7 @@ echo "holding $hold live chats"
 if [[ -n $pprof_url ]]; then
 	# The heap once every chat is open (loadgen says "held N").
 	(for _ in $(seq 1200); do
-		if grep -q '^held' "$results"; then
+		if grep -q -E '^held [0-9]+$' "$results"; then
 			sleep 1
 			curl -s -o "$profile/heap-held.pprof" "${pprof_url}heap?gc=1"
 			# And what holding them costs: a CPU profile while they talk.

@@ -7,6 +7,7 @@
 //	loadgen closed -url URL -clients 50 -msgs 20000 each client sends its next message once the last came back
 //	loadgen rate -url URL -clients 1000 -every 1s -for 10s   each client sends one message every -every
 //	loadgen hold -url URL -chats 5000 -every 1m -for 30s     holds live chats, one message each every -every
+//	loadgen idle -url URL -sessions 5000 -for 30s            holds connected sessions without a chat
 //	loadgen report FILE                            the markdown table of the JSON lines in FILE
 //
 // -proto gateway (the default) opens a chat per client (hello in desk
@@ -14,10 +15,11 @@
 // the agent's echo as an agent_message event; -proto raw times a frame to
 // its echo. Each run prints one JSON line: round trips, throughput, p50 and
 // p99, and what was lost, doubled or out of order (it exits 1 if any was).
-// hold prints "held N" once every chat is open, so that the script can
-// read the server's memory then. With -server-pid, a run also reports the
-// server's CPU time per round trip (and, for hold, its resident memory per
-// chat and its share of a core), read from /proc.
+// hold prints "held N" once every chat is open (idle "held N sessions"),
+// so that the script can read the server's memory then. With -server-pid, a
+// run also reports the server's CPU time per round trip (and, for hold and
+// idle, its resident memory per chat or session and its share of a core),
+// read from /proc.
 package main
 
 import (
@@ -55,6 +57,7 @@ func main() {
 }
 
 type config struct {
+	mode      string
 	label     string
 	serverPID int
 	url       string
@@ -73,12 +76,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	mode, args := args[0], args[1:]
 	fs := flag.NewFlagSet("loadgen "+mode, flag.ContinueOnError)
-	var c config
+	c := config{mode: mode}
 	listen := fs.String("listen", "127.0.0.1:0", "echo: address to listen on")
 	fs.StringVar(&c.url, "url", "", "WebSocket URL of the server (ws://127.0.0.1:8080/ws)")
 	fs.StringVar(&c.proto, "proto", "gateway", "gateway or raw")
 	fs.IntVar(&c.clients, "clients", 1, "clients (closed, rate)")
 	fs.IntVar(&c.clients, "chats", 1, "live chats (hold)")
+	fs.IntVar(&c.clients, "sessions", 1, "connected sessions without a chat (idle)")
 	fs.IntVar(&c.msgs, "msgs", 10000, "round trips in all (closed)")
 	fs.IntVar(&c.size, "size", 64, "bytes of a message's text")
 	fs.DurationVar(&c.every, "every", time.Second, "time between a client's messages (rate, hold)")
@@ -105,9 +109,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("-proto %q: want gateway or raw", c.proto)
 	}
 	switch mode {
-	case "closed", "rate", "hold":
+	case "closed", "rate", "hold", "idle":
 	default:
-		return fmt.Errorf("unknown mode %q: want echo, closed, rate or hold", mode)
+		return fmt.Errorf("unknown mode %q: want echo, closed, rate, hold or idle", mode)
 	}
 	srv := server{pid: c.serverPID}
 	rss0 := srv.rss()
@@ -122,11 +126,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if mode == "hold" {
+	if mode == "hold" || mode == "idle" {
 		for _, cl := range clients {
 			cl.readAlways()
 		}
-		fmt.Fprintf(out, "held %d\n", len(clients))
+		if mode == "idle" {
+			fmt.Fprintf(out, "held %d sessions\n", len(clients))
+		} else {
+			fmt.Fprintf(out, "held %d\n", len(clients))
+		}
 	}
 	time.Sleep(100 * time.Millisecond) // the last opens settle
 	rss1, cpu0, t0 := srv.rss(), srv.cpu(), time.Now()
@@ -181,6 +189,21 @@ type client struct {
 	// the reader stops, readErr then says why.
 	frames  chan []byte
 	readErr error
+}
+
+// stillOpen reports why the client's socket is no longer read: nil while
+// its reader runs.
+func (c *client) stillOpen() error {
+	for {
+		select {
+		case _, ok := <-c.frames:
+			if !ok {
+				return fmt.Errorf("client %d: socket closed: %w", c.id, c.readErr)
+			}
+		default:
+			return nil
+		}
+	}
 }
 
 // readAlways starts the client's reader.
@@ -252,6 +275,10 @@ func open(ctx context.Context, c config, id int) (*client, error) {
 	}
 	if _, err := cl.await(func(f gwFrame) bool { return f.Type == "welcome" }); err != nil {
 		return nil, fmt.Errorf("hello: %w", err)
+	}
+	if c.mode == "idle" {
+		_ = ws.SetReadDeadline(time.Time{})
+		return cl, nil
 	}
 	start, _ := json.Marshal(map[string]any{"op": "startChat", "id": "s", "args": map[string]any{
 		"connectMessage": servicedesk.NewResponse(servicedesk.GenericItem{ResponseType: servicedesk.ResponseConnectToAgent}),
@@ -383,6 +410,22 @@ type result struct {
 }
 
 func drive(ctx context.Context, c config, mode string, clients []*client) result {
+	if mode == "idle" {
+		// Connected and silent, as a page with the chat closed is: the
+		// server's heartbeats are all that happens.
+		select {
+		case <-time.After(c.runFor):
+		case <-ctx.Done():
+		}
+		res := result{Mode: mode, Proto: c.proto, Clients: len(clients)}
+		for _, cl := range clients {
+			if err := cl.stillOpen(); err != nil {
+				res.Errors++
+				res.FirstError = cmp.Or(res.FirstError, err.Error())
+			}
+		}
+		return res
+	}
 	var next atomic.Int64
 	lat := make([][]time.Duration, len(clients))
 	errs := make([]error, len(clients))

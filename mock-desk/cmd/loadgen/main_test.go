@@ -64,6 +64,7 @@ func TestModesAgainstAGateway(t *testing.T) {
 		{"closed", "-proto", "raw", "-url", "ws://" + echoAddr + "/", "-clients", "4", "-msgs", "200", "-label", "closed"},
 		{"rate", "-url", gwURL, "-clients", "20", "-every", "100ms", "-for", "500ms", "-label", "rate"},
 		{"hold", "-url", gwURL, "-chats", "30", "-every", "200ms", "-for", "400ms", "-label", "hold", "-server-pid", "1"},
+		{"idle", "-url", gwURL, "-sessions", "30", "-for", "200ms", "-label", "idle", "-server-pid", "1"},
 	} {
 		var out bytes.Buffer
 		if err := run(ctx, args, &out); err != nil {
@@ -74,7 +75,7 @@ func TestModesAgainstAGateway(t *testing.T) {
 		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
 			t.Fatalf("%v: %v in %q", args, err, out.String())
 		}
-		if r.RoundTrips == 0 || r.Lost+r.Duplicated+r.Reordered+r.Errors != 0 {
+		if (r.RoundTrips == 0) != (r.Mode == "idle") || r.Clients == 0 || r.Lost+r.Duplicated+r.Reordered+r.Errors != 0 {
 			t.Fatalf("%v: %+v", args, r)
 		}
 		all.Write(out.Bytes())
@@ -91,7 +92,7 @@ func TestModesAgainstAGateway(t *testing.T) {
 	if err := report(path, &table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| closed | p50", "× throughput", "| rate |", "| hold | — |", "KB RSS a chat"} {
+	for _, want := range []string{"| closed | p50", "× throughput", "| rate |", "| hold | — |", "KB RSS a chat", "| idle | — | — | — |", "KB RSS a session"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, table.String())
 		}

@@ -79,6 +79,16 @@ func (s server) rss() int64 {
 	return 0
 }
 
+// mode is the mode of the runs labelled label.
+func mode(runs []result, label string) string {
+	for _, r := range runs {
+		if r.Label == label {
+			return r.Mode
+		}
+	}
+	return ""
+}
+
 // report prints the medians of the runs in path (JSON lines; other lines
 // are passed over) as a markdown table: each load's raw runs beside its
 // gateway runs, with ratios.
@@ -132,6 +142,10 @@ func report(path string, out io.Writer) error {
 		kb, _ := med(l, "gateway", func(r result) float64 { return r.ServerKBPerClient })
 		sysw, _ := med(l, "gateway", func(r result) float64 { return r.ServerWritesPerTrip })
 		sysr, _ := med(l, "gateway", func(r result) float64 { return r.ServerReadsPerTrip })
+		if mode(runs, l) == "idle" {
+			fmt.Fprintf(out, "| %s | — | — | — | %.2f cores, %.0f KB RSS a session |\n", l, cores, kb)
+			continue
+		}
 		rawCell, ratio := "—", "—"
 		if n > 0 {
 			rawCell = fmt.Sprintf("p50 %s, p99 %s, %.0f msg/s", ms(r50), ms(r99), rt)
