@@ -91,7 +91,6 @@ func (c *conn) run() {
 	c.ws.SetPongHandler(func(string) error {
 		return c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
 	})
-	buf := new(bytes.Buffer)
 	for {
 		mt, r, err := c.ws.NextReader()
 		if err != nil {
@@ -105,46 +104,60 @@ func (c *conn) run() {
 			_ = c.ws.SetReadDeadline(time.Now().Add(c.idleLimit()))
 		}
 		c.g.stats.add(&c.g.stats.framesIn)
-		buf.Reset()
-		n, err := io.Copy(buf, io.LimitReader(r, o.MaxFrameBytes+1))
-		if err != nil {
-			return
+		buf := frameBuffers.Get().(*bytes.Buffer)
+		open := c.readFrame(mt, r, buf)
+		if buf.Cap() <= maxKeptFrame {
+			buf.Reset()
+			frameBuffers.Put(buf)
 		}
-		if n > o.MaxFrameBytes {
-			if _, err := io.Copy(io.Discard, r); err != nil {
-				return // past the hard limit: gorilla closed with 1009
-			}
-			c.g.limited(limitFrameSize, "session", c.sid)
-			c.fail("", "", protoErr(codeFrameTooLarge, "frame larger than %d bytes; it was dropped", o.MaxFrameBytes))
-			continue
-		}
-		if mt != websocket.TextMessage {
-			c.fail("", "", protoErr(codeBadFrame, "binary frames are not used; send JSON text frames"))
-			continue
-		}
-		if ok, wait := c.bucket.take(o.Now()); !ok {
-			req, _ := decodeRequest(buf.Bytes())
-			c.g.limited(limitFrameRate, "session", c.sid, "op", req.Op)
-			e := protoErr(codeRateLimited, "more than %g frames a second; %s was dropped", o.RatePerSecond, opName(req.Op))
-			e.RetryAfterMS = max(wait.Milliseconds(), 1)
-			c.fail(req.ID, req.Op, e)
-			continue
-		}
-		req, perr := decodeRequest(buf.Bytes())
-		if perr != nil {
-			c.fail(req.ID, req.Op, perr)
-			continue
-		}
-		if c.remote != nil && req.Op != opHello {
-			if !c.handleRemote(req, bytes.Clone(buf.Bytes())) {
-				return
-			}
-			continue
-		}
-		if !c.handle(req) {
+		if !open {
 			return
 		}
 	}
+}
+
+// frameBuffers lend the reader a buffer a frame: an idle socket keeps
+// none (a request is decoded into values of its own, so nothing of the
+// buffer outlives the frame).
+var frameBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readFrame reads one frame of type mt from r into buf and acts on it; false
+// closes the socket.
+func (c *conn) readFrame(mt int, r io.Reader, buf *bytes.Buffer) bool {
+	o := &c.g.opts
+	n, err := io.Copy(buf, io.LimitReader(r, o.MaxFrameBytes+1))
+	if err != nil {
+		return false
+	}
+	if n > o.MaxFrameBytes {
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return false // past the hard limit: gorilla closed with 1009
+		}
+		c.g.limited(limitFrameSize, "session", c.sid)
+		c.fail("", "", protoErr(codeFrameTooLarge, "frame larger than %d bytes; it was dropped", o.MaxFrameBytes))
+		return true
+	}
+	if mt != websocket.TextMessage {
+		c.fail("", "", protoErr(codeBadFrame, "binary frames are not used; send JSON text frames"))
+		return true
+	}
+	if ok, wait := c.bucket.take(o.Now()); !ok {
+		req, _ := decodeRequest(buf.Bytes())
+		c.g.limited(limitFrameRate, "session", c.sid, "op", req.Op)
+		e := protoErr(codeRateLimited, "more than %g frames a second; %s was dropped", o.RatePerSecond, opName(req.Op))
+		e.RetryAfterMS = max(wait.Milliseconds(), 1)
+		c.fail(req.ID, req.Op, e)
+		return true
+	}
+	req, perr := decodeRequest(buf.Bytes())
+	if perr != nil {
+		c.fail(req.ID, req.Op, perr)
+		return true
+	}
+	if c.remote != nil && req.Op != opHello {
+		return c.handleRemote(req, bytes.Clone(buf.Bytes()))
+	}
+	return c.handle(req)
 }
 
 func opName(op string) string {
