@@ -97,6 +97,8 @@ func TestCarbonIdentityHandoff(t *testing.T) {
 	p.deepUntil("agent message", `visibleCount('marker-t2') >= 1`)
 	check(t, "agent ends", chat.End(actx))
 	p.until("the end told to the page", `(() => { const e = window.deskbridgeTest.ended; return !!e && e.reason === 'agent' && e.lastAgentText.includes('marker-t2'); })()`)
+	// The owner's change is an event of its own, right after the end's.
+	p.until("the owner told to the page", `window.deskbridgeTest.owners.slice(-1)[0] === 'ended'`)
 	if got := p.eval(`window.deskbridgeTest.owners.join(',')`); got != "queued,agent,ended" {
 		t.Errorf("owners told to the page: %s", got)
 	}
