@@ -29,10 +29,9 @@ func (d *desk) socketConfig() stream.SocketConfig {
 	if cfg.Origin != "" {
 		header = http.Header{"Origin": {cfg.Origin}}
 	}
-	// The chat this connection serves: an ended chat's connection may
-	// still be closing when the next chat's is configured, and its frames
-	// and its end must not touch the next chat.
-	token := d.token()
+	// An ended chat's connection may still be closing when the next
+	// chat's is configured: its frames and its end must not touch that chat.
+	current := d.sockets.Next()
 	return stream.SocketConfig{
 		URL:    d.k.wsURL,
 		Header: header,
@@ -50,11 +49,11 @@ func (d *desk) socketConfig() stream.SocketConfig {
 			return send(b)
 		},
 		OnMessage: func(b []byte) {
-			if d.token() == token {
+			if current() {
 				d.onFrame(b)
 			}
 		},
-		OnState:      d.onState(token, d.recovery.Handle(&d.Life)),
+		OnState:      d.onState(current, d.recovery.Handle(&d.Life)),
 		PingInterval: cfg.EchoInterval,
 		Heartbeat: func() []byte {
 			b, _ := json.Marshal(map[string]any{"action": "echo", "token": d.token(), "tracingId": vendorkit.NewUUID(),
@@ -93,12 +92,12 @@ func (d *desk) awaitReady(ctx context.Context) error {
 	}
 }
 
-// onState forgets the session's configuration when a connection of the
-// chat with session token is lost (the next one configures it again),
-// then hands over to next; an earlier chat's connection changes nothing.
-func (d *desk) onState(token string, next func(bool, error)) func(bool, error) {
+// onState forgets the session's configuration when the current
+// connection is lost (the next one configures it again), then hands over
+// to next; a connection no longer current changes nothing.
+func (d *desk) onState(current func() bool, next func(bool, error)) func(bool, error) {
 	return func(up bool, err error) {
-		if d.token() != token {
+		if !current() {
 			return
 		}
 		if !up {

@@ -41,6 +41,7 @@ type desk struct {
 	recovery *stream.Recovery[wire.Message]
 	pacer    retry.Pacer
 	typing   retry.Throttle
+	sockets  stream.Generations // a stopped socket's callbacks are ignored
 
 	mu         sync.Mutex
 	st         saved

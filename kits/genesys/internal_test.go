@@ -125,16 +125,14 @@ func TestAnEndedChatsConnectionLeavesTheNextChatBe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	d.mu.Lock()
-	d.st.Token = "chat-1"
-	d.mu.Unlock()
 	first := d.socketConfig()
 
-	// The next chat: a new token, its session configured.
+	// The next chat: its connection, its session configured.
+	d.socketConfig()
 	next := make(chan struct{})
 	close(next)
 	d.mu.Lock()
-	d.st.Token, d.ready, d.configured = "chat-2", next, true
+	d.ready, d.configured = next, true
 	d.mu.Unlock()
 
 	first.OnState(false, nil)
