@@ -45,19 +45,29 @@ func (k *Kit) WebhookHandler() http.Handler {
 			return nil
 		},
 		Decode: func(r *http.Request, body []byte) ([]webhook.Delivery[wire.Event], error) {
-			form, err := url.ParseQuery(string(body))
-			if err != nil {
-				return nil, errors.New("twilio: webhook: not a form")
-			}
-			ev, err := wire.DecodeEvent(form)
+			rd := relayed{Body: string(body), Token: r.Header.Get(IdempotencyHeader)}
+			d, err := rd.delivery()
 			if err != nil {
 				return nil, err
 			}
-			token := r.Header.Get(IdempotencyHeader)
-			raw, _ := json.Marshal(relayed{Body: string(body), Token: token})
+			d.Raw, _ = json.Marshal(rd)
 			// A TaskRouter event of no conversation is acknowledged and left.
-			return []webhook.Delivery[wire.Event]{{Key: cmp.Or(token, ev.Key()), Chat: ev.ConversationSID, Event: ev, Raw: raw}}, nil
+			return []webhook.Delivery[wire.Event]{d}, nil
 		}})
+}
+
+// delivery decodes the form of a delivery into its event, named by
+// Twilio's idempotency token, else by the event and its sids.
+func (rd relayed) delivery() (webhook.Delivery[wire.Event], error) {
+	form, err := url.ParseQuery(rd.Body)
+	if err != nil {
+		return webhook.Delivery[wire.Event]{}, errors.New("twilio: webhook: not a form")
+	}
+	ev, err := wire.DecodeEvent(form)
+	if err != nil {
+		return webhook.Delivery[wire.Event]{}, err
+	}
+	return webhook.Delivery[wire.Event]{Key: cmp.Or(rd.Token, ev.Key()), Chat: ev.ConversationSID, Event: ev}, nil
 }
 
 // Deliver takes a delivery that another instance verified and passed on
@@ -68,13 +78,6 @@ func (k *Kit) Deliver(delivery []byte) bool {
 	if json.Unmarshal(delivery, &rd) != nil {
 		return false
 	}
-	form, err := url.ParseQuery(rd.Body)
-	if err != nil {
-		return false
-	}
-	ev, err := wire.DecodeEvent(form)
-	if err != nil {
-		return false
-	}
-	return k.routes.Relayed(cmp.Or(rd.Token, ev.Key()), ev.ConversationSID, ev)
+	d, err := rd.delivery()
+	return err == nil && k.routes.Relayed(d.Key, d.Chat, d.Event)
 }
