@@ -88,28 +88,23 @@ func (d *desk) SendMessageToAgent(ctx context.Context, message servicedesk.Messa
 		// A text past Zendesk's bound goes as several messages, the first
 		// with the first file.
 		texts := servicedesk.SplitText(message.Input.Text, maxTextBytes)
-		switch {
-		case len(contents) > 0 && len(texts) > 0:
-			contents[0].Text, texts = texts[0], texts[1:]
-			contents = append(contents[:1], append(textContents(texts), contents[1:]...)...)
-		default:
-			contents = append(textContents(texts), contents...)
+		var msgs []wire.Content
+		if len(contents) > 0 && len(texts) > 0 {
+			contents[0].Text = texts[0]
+			msgs = append(msgs, contents[0])
+			contents, texts = contents[1:], texts[1:]
 		}
-		for i, c := range contents {
+		for _, t := range texts {
+			msgs = append(msgs, wire.Content{Type: wire.ContentText, Text: t})
+		}
+		msgs = append(msgs, contents...)
+		for i, c := range msgs {
 			if err := d.post(ctx, "post message", userAuthor(st.UserID), c, map[string]any{}, vendorkit.PartID(messageID, i)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-}
-
-func textContents(texts []string) []wire.Content {
-	out := make([]wire.Content, len(texts))
-	for i, t := range texts {
-		out[i] = wire.Content{Type: wire.ContentText, Text: t}
-	}
-	return out
 }
 
 // upload sends one file as multipart/form-data (its part "source") and
