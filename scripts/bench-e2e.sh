@@ -131,19 +131,33 @@ measure() {
 profile_secs=5
 if [[ $quick == 1 ]]; then profile_secs=1; fi
 
-# Sessions without a chat first: the fresh process's memory grows by what
-# they hold, not into what an earlier load left free.
-echo "holding $hold connected sessions without a chat"
-if [[ -n $pprof_url ]]; then
+# once_held PATTERN CMD...: with --profile, runs CMD in the background a
+# second after loadgen's line PATTERN ("held N", "held N sessions": all
+# the run's chats or sessions are open) reaches $results.
+once_held() {
+	[[ -n $pprof_url ]] || return 0
+	local pattern=$1
+	shift
 	(for _ in $(seq 1200); do
-		if grep -q -E '^held [0-9]+ sessions$' "$results"; then
+		if grep -q -E "$pattern" "$results"; then
 			sleep 1
-			curl -s -o "$profile/heap-idle.pprof" "${pprof_url}heap?gc=1"
+			"$@"
 			break
 		fi
 		sleep 0.25
 	done) &
-fi
+}
+# held_profiles: the heap, and what holding the chats costs: a CPU
+# profile while they talk.
+held_profiles() {
+	curl -s -o "$profile/heap-held.pprof" "${pprof_url}heap?gc=1"
+	curl -s -o "$profile/cpu-held.pprof" "${pprof_url}profile?seconds=$((profile_secs * 2))"
+}
+
+# Sessions without a chat first: the fresh process's memory grows by what
+# they hold, not into what an earlier load left free.
+echo "holding $hold connected sessions without a chat"
+once_held '^held [0-9]+ sessions$' curl -s -o "$profile/heap-idle.pprof" "${pprof_url}heap?gc=1"
 measure "$hold connected sessions without a chat" deskbridge idle -sessions "$hold" -for "$hold_for"
 
 for round in $(seq "$rounds"); do
@@ -157,19 +171,7 @@ for round in $(seq "$rounds"); do
 	done
 done
 echo "holding $hold live chats"
-if [[ -n $pprof_url ]]; then
-	# The heap once every chat is open (loadgen says "held N").
-	(for _ in $(seq 1200); do
-		if grep -q -E '^held [0-9]+$' "$results"; then
-			sleep 1
-			curl -s -o "$profile/heap-held.pprof" "${pprof_url}heap?gc=1"
-			# And what holding them costs: a CPU profile while they talk.
-			curl -s -o "$profile/cpu-held.pprof" "${pprof_url}profile?seconds=$((profile_secs * 2))"
-			break
-		fi
-		sleep 0.25
-	done) &
-fi
+once_held '^held [0-9]+$' held_profiles
 measure "$hold live chats held, 1 msg/min each" deskbridge hold -chats "$hold" -every 1m -for "$hold_for"
 echo
 "$work/loadgen" report "$results"
