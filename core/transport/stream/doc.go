@@ -5,8 +5,9 @@
 // reconnecting WebSocket client (Socket: heartbeats, a single writer, a
 // lifetime per connection to recycle before a desk-announced expiry) held
 // in a SocketSlot, which mutes a socket it stops (Socket.Mute: its last
-// frames and its end do not reach the next chat), and a Recovery that puts the socket and the gap filler
-// together: it reports an outage once and its end after the fill. Calls
+// frames and its end do not reach the next chat), and a Recovery that
+// puts the socket and the gap filler together: it reports an outage once
+// and its end after the fill. Calls
 // pairs requests sent over a socket with their answers by request id, and
 // a Gate holds requests until the current connection's login is answered;
 // Exchange is the three together, one request and its answer.

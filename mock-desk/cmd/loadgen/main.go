@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	time.Sleep(100 * time.Millisecond) // the last opens settle
 	rss1, cpu0, t0 := srv.rss(), srv.cpu(), time.Now()
 	r0, w0 := srv.syscalls()
-	res := drive(ctx, c, mode, clients)
+	res := drive(ctx, c, clients)
 	res.Label = c.label
 	if c.serverPID > 0 {
 		cpu := srv.cpu() - cpu0
@@ -409,7 +409,8 @@ type result struct {
 	ServerWritesPerTrip float64 `json:"server_writes_per_trip,omitempty"`
 }
 
-func drive(ctx context.Context, c config, mode string, clients []*client) result {
+func drive(ctx context.Context, c config, clients []*client) result {
+	mode := c.mode
 	if mode == "idle" {
 		// Connected and silent, as a page with the chat closed is: the
 		// server's heartbeats are all that happens.
